@@ -1,0 +1,1 @@
+"""Vision pipeline: preprocessing, garment segmentation and instance extraction (Qt-free)."""

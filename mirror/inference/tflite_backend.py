@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from mirror.inference.base import FloatArray, InferenceError, Model
 
@@ -19,13 +20,13 @@ def _interpreter_class() -> Any:
     except ImportError:
         pass
     try:
-        from tflite_runtime.interpreter import Interpreter  # type: ignore[import-not-found]
+        from tflite_runtime.interpreter import Interpreter
 
         return Interpreter
     except ImportError as exc:
         raise InferenceError(
             "no TFLite runtime: install ai-edge-litert (pip install ai-edge-litert==2.3.0) "
-            "or set [vision] backend = \"onnx\""
+            'or set [vision] backend = "onnx"'
         ) from exc
 
 
@@ -51,10 +52,10 @@ class TFLiteModel(Model):
     def run(self, batch: FloatArray) -> list[FloatArray]:
         self._interp.set_tensor(self._input["index"], _quantize(batch, self._input))
         self._interp.invoke()
-        return [_dequantize(self._interp.get_tensor(o["index"]), o) for o in self._outputs]
+        return [_dequantize(np.asarray(self._interp.get_tensor(o["index"])), o) for o in self._outputs]
 
 
-def _quantize(x: FloatArray, detail: dict[str, Any]) -> np.ndarray:
+def _quantize(x: FloatArray, detail: dict[str, Any]) -> npt.NDArray[Any]:
     """Convert a float input to the tensor's dtype using its quantization parameters."""
     dtype = detail["dtype"]
     if dtype == np.float32:
@@ -62,12 +63,14 @@ def _quantize(x: FloatArray, detail: dict[str, Any]) -> np.ndarray:
     scale, zero = detail["quantization"]
     info = np.iinfo(dtype)
     q = np.round(x / scale + zero)
-    return np.clip(q, info.min, info.max).astype(dtype)
+    quantized: npt.NDArray[Any] = np.clip(q, info.min, info.max).astype(dtype)
+    return quantized
 
 
-def _dequantize(y: np.ndarray, detail: dict[str, Any]) -> FloatArray:
+def _dequantize(y: npt.NDArray[Any], detail: dict[str, Any]) -> FloatArray:
     """Convert an output tensor back to float32 using its quantization parameters."""
     if y.dtype == np.float32:
-        return y
+        return y.astype(np.float32, copy=False)
     scale, zero = detail["quantization"]
-    return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
+    out: FloatArray = ((y.astype(np.float32) - zero) * scale).astype(np.float32)
+    return out

@@ -1,0 +1,38 @@
+"""``smart-mirror doctor``: one line per check, OK / WARN / FAIL with the fix."""
+
+from __future__ import annotations
+
+import argparse
+
+from mirror.cli import exitcodes
+from mirror.config import ConfigError, Settings
+from mirror.doctor import Finding, Status, run_checks
+from mirror.doctor.checks import CHECKS
+
+NAME = "doctor"
+HELP = "check config, storage, models, camera and broker; print OK / WARN / FAIL with fixes"
+NEEDS_SETTINGS = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = "Exit code 0 when nothing FAILs (warnings allowed), 1 otherwise."
+
+
+def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    findings: list[Finding] = []
+    if settings is None:
+        error: ConfigError = args.config_error
+        findings += [
+            Finding(Status.FAIL, "config", problem, "edit the file; see docs/config.md") for problem in error.problems
+        ]
+        findings.append(Finding(Status.WARN, "config", "the checks below use built-in defaults"))
+        settings = Settings()
+    else:
+        findings.append(Finding(Status.OK, "config", f"{settings.origin}: valid"))
+    findings += run_checks(settings, CHECKS)
+    for finding in findings:
+        print(finding.line(), flush=True)
+    failed = sum(f.status is Status.FAIL for f in findings)
+    warned = sum(f.status is Status.WARN for f in findings)
+    print(f"{len(findings)} checks: {failed} failed, {warned} warnings")
+    return exitcodes.FAILED if failed else exitcodes.OK

@@ -1,0 +1,7 @@
+"""Exit codes shared by every subcommand (documented in the README)."""
+
+OK = 0
+FAILED = 1  # the command ran and something it checked or processed failed
+USAGE = 2  # bad arguments or a bad config file
+NOT_AVAILABLE = 3  # the feature has not landed in this version yet
+INTERRUPTED = 130

@@ -1,0 +1,162 @@
+"""Find the config file, parse it with ``tomllib`` and validate every value."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mirror.config.errors import ConfigError
+from mirror.config.fields import BOUNDS, CHOICES
+from mirror.config.settings import SECTIONS, Settings
+
+SYSTEM_CONFIG = Path("/etc/smart-mirror/config.toml")
+ENV_VAR = "SMART_MIRROR_CONFIG"
+
+
+def find_config_file(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file to read: ``--config``, then ``$SMART_MIRROR_CONFIG``, then the system file.
+
+    An explicit path or environment variable must exist (a typo there should not silently
+    fall back to defaults); the system file is optional.
+    """
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None
+
+
+def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load and validate settings from the file that :func:`find_config_file` picks."""
+    path = find_config_file(explicit, environ)
+    if path is None:
+        return Settings()
+    name = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{name}: file not found; fix the path given by --config or ${ENV_VAR}"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{name}: is a directory, not a TOML file"]) from None
+    except PermissionError:
+        raise ConfigError([f"{name}: cannot read it (permission denied); make it readable by this user"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{name}: not UTF-8 text; save it as UTF-8"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{name}: cannot read it ({exc.strerror})"]) from None
+    return parse_settings(text, name)
+
+
+def parse_settings(text: str, name: str = "config.toml") -> Settings:
+    """Parse TOML text into :class:`Settings`, reporting every problem at once."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{name}: invalid TOML: {exc}"]) from None
+    problems: list[str] = []
+    sections: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in SECTIONS:
+            problems.append(f"{name}: [{key}]: unknown section{_hint(key, SECTIONS)}")
+        elif not isinstance(value, dict):
+            problems.append(f"{name}: {key}: expected a [{key}] table, got {_show(value)}")
+        else:
+            sections[key] = _build_section(name, key, SECTIONS[key], value, problems)
+    settings = Settings(**sections, origin=name) if not problems else Settings()
+    problems.extend(f"{name}: {p}" for p in _cross_checks(settings) if not problems)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _build_section(name: str, section: str, cls: type, values: dict[str, Any], problems: list[str]) -> Any:
+    """Validate one table against its dataclass; append problems, return the instance."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        where = f"{name}: [{section}] {key}"
+        if key not in fields:
+            problems.append(f"{where}: unknown key{_hint(key, fields)}")
+            continue
+        error = _check_value(value, hints[key], fields[key].metadata)
+        if error:
+            problems.append(f"{where}: expected {error}, got {_show(value)}")
+        else:
+            kwargs[key] = float(value) if hints[key] is float else value
+    return cls(**kwargs)
+
+
+def _check_value(value: Any, kind: Any, meta: Mapping[str, Any]) -> str | None:
+    """Return what was expected when ``value`` does not fit, else ``None``."""
+    choices = meta.get(CHOICES)
+    if choices is not None:
+        if value in choices and type(value) is type(choices[0]):
+            return None
+        return "one of " + ", ".join(f'"{c}"' if isinstance(c, str) else str(c) for c in choices)
+    low, high = meta.get(BOUNDS, (None, None))
+    span = _span(low, high)
+    if kind is bool:
+        return None if isinstance(value, bool) else "true or false"
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and _within(value, low, high)
+        return None if ok else f"an integer{span}"
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _within(value, low, high)
+        return None if ok else f"a number{span}"
+    if kind is str:
+        return None if isinstance(value, str) else "a string"
+    raise TypeError(f"unsupported setting type {kind!r}")
+
+
+def _within(value: float, low: float | None, high: float | None) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _span(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f" {_num(low)}–{_num(high)}"
+    if low is not None:
+        return f" ≥ {_num(low)}"
+    return f" ≤ {_num(high)}" if high is not None else ""
+
+
+def _num(x: float) -> str:
+    return f"{x:,}".replace(",", "_") if isinstance(x, int) and x >= 100_000 else f"{x:g}"
+
+
+def _show(value: Any) -> str:
+    """Render a bad value the way it would look in TOML."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _hint(key: str, known: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else f"; known: {', '.join(known)}"
+
+
+def _cross_checks(settings: Settings) -> list[str]:
+    """Rules that involve more than one key."""
+    problems = []
+    if settings.camera.source == "replay" and not settings.camera.replay_path:
+        problems.append('[camera] replay_path: required when source = "replay"; name a folder of images or a video')
+    if settings.sync.backoff_min_s > settings.sync.backoff_max_s:
+        problems.append("[sync] backoff_min_s: must not exceed backoff_max_s")
+    if settings.sync.key_file and not settings.sync.cert_file:
+        problems.append("[sync] key_file: given without cert_file; set both for client certificates, or neither")
+    return problems

@@ -1,0 +1,214 @@
+"""The checks an installer needs: data folder, disk, models, camera, broker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import ssl
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from mirror.config import Settings
+from mirror.config.secrets import password_file_problem
+from mirror.doctor.report import Finding, Status
+from mirror.inference import InferenceError, load_model
+from mirror.manifest import ManifestError, ModelManifest, default_models_dir
+
+REQUIRED_MODELS = ("segmenter", "classifier", "colour")
+NEURAL_BACKENDS = ("tflite", "onnx")
+
+
+def check_data_dir(settings: Settings) -> Iterator[Finding]:
+    path = settings.store.path()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as exc:
+        yield Finding(
+            Status.FAIL,
+            "data dir",
+            f"{path} is not writable ({exc.strerror})",
+            f"set [store] data_dir to a writable folder or chown it to {_user()}",
+        )
+        return
+    yield Finding(Status.OK, "data dir", f"{path} is writable")
+
+
+def check_free_disk(settings: Settings) -> Iterator[Finding]:
+    path = settings.store.path()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    free_mb = shutil.disk_usage(path).free // (1 << 20)
+    need = settings.store.min_free_mb
+    if free_mb < need:
+        yield Finding(
+            Status.FAIL,
+            "free disk",
+            f"{free_mb} MB free at {path}, under the {need} MB minimum",
+            "free space, or move [store] data_dir to a larger disk",
+        )
+    elif free_mb < 4 * need:
+        yield Finding(Status.WARN, "free disk", f"{free_mb} MB free at {path}", "free space soon")
+    else:
+        yield Finding(Status.OK, "free disk", f"{free_mb} MB free at {path}")
+
+
+def models_dir(settings: Settings) -> Path:
+    return Path(settings.vision.models_dir) if settings.vision.models_dir else default_models_dir()
+
+
+def check_models(settings: Settings) -> Iterator[Finding]:
+    folder = models_dir(settings)
+    backend = settings.vision.backend
+    for name in REQUIRED_MODELS:
+        try:
+            manifest = ModelManifest.load(folder / name)
+        except ManifestError as exc:
+            yield Finding(Status.FAIL, f"model {name}", str(exc), "reinstall the project (git pull; pip install -e .)")
+            continue
+        problems = manifest.verify()
+        if problems:
+            yield Finding(Status.FAIL, f"model {name}", "; ".join(problems), "reinstall the model files")
+            continue
+        if backend in manifest.files:
+            try:
+                load_model(manifest.path(backend), backend, threads=1)
+            except InferenceError as exc:
+                yield Finding(Status.FAIL, f"model {name}", str(exc), f'try [vision] backend = "{_other(backend)}"')
+                continue
+        yield Finding(Status.OK, f"model {name}", f"v{manifest.version} loads ({_kind(manifest, backend)})")
+
+
+def _kind(manifest: ModelManifest, backend: str) -> str:
+    return backend if backend in manifest.files else ", ".join(sorted(manifest.files))
+
+
+def _other(backend: str) -> str:
+    return next(b for b in NEURAL_BACKENDS if b != backend)
+
+
+def check_camera(settings: Settings) -> Iterator[Finding]:
+    cam = settings.camera
+    source = cam.source
+    if source == "demo":
+        yield Finding(Status.OK, "camera", "demo source: no camera needed")
+        return
+    if source == "replay":
+        path = Path(cam.replay_path)
+        if path.exists():
+            yield Finding(Status.OK, "camera", f"replay source {path} exists")
+        else:
+            yield Finding(Status.FAIL, "camera", f"replay source {path} does not exist", "fix [camera] replay_path")
+        return
+    if source in ("auto", "picamera2"):
+        found = _picamera2_cameras()
+        if found is not None:
+            if found:
+                yield Finding(Status.OK, "camera", f"picamera2 sees {found} camera(s)")
+            else:
+                yield Finding(
+                    Status.FAIL,
+                    "camera",
+                    "picamera2 is installed but sees no camera",
+                    "check the ribbon cable and run: rpicam-hello --list-cameras",
+                )
+            return
+        if source == "picamera2":
+            yield Finding(
+                Status.FAIL,
+                "camera",
+                "picamera2 is not installed",
+                "sudo apt install python3-picamera2 and make the venv with --system-site-packages",
+            )
+            return
+    yield from _check_v4l2(cam.device)
+
+
+def _picamera2_cameras() -> int | None:
+    """Number of cameras libcamera sees, or ``None`` when picamera2 is not installed."""
+    try:
+        from picamera2 import Picamera2
+    except ImportError:
+        return None
+    return len(Picamera2.global_camera_info())
+
+
+def _check_v4l2(device: str) -> Iterator[Finding]:
+    if not device.isdigit() and not Path(device).exists():
+        yield Finding(
+            Status.FAIL,
+            "camera",
+            f"no camera at {device}",
+            'plug in a camera, set [camera] device, or use source = "demo"',
+        )
+        return
+    import cv2
+
+    cap = cv2.VideoCapture(int(device) if device.isdigit() else device, cv2.CAP_V4L2)
+    try:
+        ok = cap.isOpened() and cap.read()[0]
+    finally:
+        cap.release()
+    if ok:
+        yield Finding(Status.OK, "camera", f"{device} delivers frames")
+    else:
+        yield Finding(
+            Status.FAIL,
+            "camera",
+            f"{device} exists but gives no frames",
+            f"check that no other program holds it and that {_user()} is in the video group",
+        )
+
+
+def check_broker(settings: Settings) -> Iterator[Finding]:
+    sync = settings.sync
+    if not sync.enabled:
+        yield Finding(Status.OK, "broker", "sync disabled: records stay on this mirror")
+        return
+    where = f"{sync.host}:{sync.port}"
+    try:
+        with socket.create_connection((sync.host, sync.port), timeout=3) as sock:
+            if sync.tls:
+                context = ssl.create_default_context(cafile=sync.ca_file or None)
+                if sync.cert_file:
+                    context.load_cert_chain(sync.cert_file, sync.key_file or None)
+                with context.wrap_socket(sock, server_hostname=sync.host):
+                    pass
+    except ssl.SSLError as exc:
+        yield Finding(
+            Status.FAIL,
+            "broker",
+            f"TLS handshake with {where} failed ({exc.reason})",
+            "check [sync] ca_file, cert_file and the broker's certificate name",
+        )
+        return
+    except OSError as exc:
+        # Offline-first: records wait in the outbox, so an absent broker is a warning.
+        yield Finding(
+            Status.WARN,
+            "broker",
+            f"{where} unreachable ({exc.strerror or exc}); records will wait in the outbox",
+            "start the broker or fix [sync] host/port",
+        )
+        return
+    yield Finding(Status.OK, "broker", f"{where} reachable" + (" with TLS" if sync.tls else ""))
+    warning = password_file_problem(sync)
+    if warning:
+        yield Finding(Status.WARN, "broker", "password file permissions", warning)
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return "the service user"
+
+
+CHECKS = (check_data_dir, check_free_disk, check_models, check_camera, check_broker)

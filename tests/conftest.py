@@ -1,0 +1,29 @@
+"""Shared fixtures: the repository root, ../shared, and an isolated environment per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SMART_MIRROR_SHARED", ROOT.parent / "shared"))
+
+
+def require_shared(*parts: str) -> Path:
+    """The path under ../shared, or skip the test saying what is missing and why it matters."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path} (the training/validation data beside the checkout); it is absent here")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the machine's config or writes to the real closet."""
+    monkeypatch.delenv("SMART_MIRROR_CONFIG", raising=False)
+    monkeypatch.delenv("SMART_MIRROR_MQTT_PASSWORD", raising=False)
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,33 @@
+"""The design card's boundaries, checked: the core never loads Qt, sync never loads vision."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PROBE = """
+import importlib, pkgutil, sys
+import {package}
+for info in pkgutil.walk_packages({package}.__path__, "{package}."):
+    if info.name.endswith("__main__"):
+        continue
+    importlib.import_module(info.name)
+print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in {forbidden!r})))
+"""
+
+
+def loaded_by(package: str, forbidden: set[str]) -> str:
+    code = PROBE.format(package=package, forbidden=forbidden)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return result.stdout.strip()
+
+
+def test_core_never_imports_qt() -> None:
+    assert loaded_by("mirror", {"PySide6", "shiboken6", "ui"}) == ""
+
+
+def test_sync_knows_records_not_vision() -> None:
+    assert loaded_by("sync", {"PySide6", "ui", "cv2"}) == ""
+    assert "mirror.vision" not in loaded_by("sync", {"mirror"})

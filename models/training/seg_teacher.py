@@ -119,15 +119,19 @@ def teacher_input(bgr: np.ndarray) -> np.ndarray:
     return (rgb.astype(np.float32) / 255.0 - 0.5).transpose(2, 0, 1)
 
 
-def run_folder(model: Path, images: Path, out: Path, batch: int = 16) -> None:
-    """Every ``images/*.jpg`` -> soft mask PNG (same size as the jpg) inside the tar ``out``."""
+def run_folder(model: Path, images: Path, out: Path, batch: int = 16, shards: int = 4) -> None:
+    """Every ``images/*.jpg`` -> soft mask PNG (same size as the jpg) in ``shards`` tars ``out``-N.tar.
+
+    Shards keep each returned file under the device tool's 16 MB per-file limit.
+    """
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     runner = OnnxTorchRunner(model, device)
     files = sorted(images.glob("*.jpg"))
     t0 = time.time()
-    with tarfile.open(out, "w") as tar:
+    tars = [tarfile.open(out.with_name(f"{out.stem}-{k}.tar"), "w") for k in range(shards)]
+    try:
         for start in range(0, len(files), batch):
             chunk = files[start : start + batch]
             photos = [cv2.imread(str(f)) for f in chunk]
@@ -138,9 +142,12 @@ def run_folder(model: Path, images: Path, out: Path, batch: int = 16) -> None:
                 png = cv2.imencode(".png", np.clip(soft * 255 + 0.5, 0, 255).astype(np.uint8))[1].tobytes()
                 info = tarfile.TarInfo(f.stem + ".png")
                 info.size = len(png)
-                tar.addfile(info, io.BytesIO(png))
+                tars[hash(f.stem) % shards].addfile(info, io.BytesIO(png))
             if start % (batch * 20) == 0:
                 print(f"{start + len(chunk)}/{len(files)} {time.time() - t0:.0f}s", flush=True)
+    finally:
+        for tar in tars:
+            tar.close()
     print(f"done {len(files)} in {time.time() - t0:.0f}s", flush=True)
 
 
@@ -166,12 +173,13 @@ def main() -> None:
     r.add_argument("--images", type=Path, required=True)
     r.add_argument("--out", type=Path, required=True)
     r.add_argument("--batch", type=int, default=16)
+    r.add_argument("--shards", type=int, default=4)
     c = sub.add_parser("check")
     c.add_argument("--model", type=Path, required=True)
     c.add_argument("--image", type=Path, required=True)
     a = parser.parse_args()
     if a.cmd == "run":
-        run_folder(a.model, a.images, a.out, a.batch)
+        run_folder(a.model, a.images, a.out, a.batch, a.shards)
     else:
         check(a.model, a.image)
 

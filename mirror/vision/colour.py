@@ -1,0 +1,282 @@
+"""Name a garment's colour the way a person would: basic term, finer name, hex and palette.
+
+Why not average the garment's pixels: the mean of a black T-shirt with folds and a sheen is
+grey, a white logo drags a navy shirt towards grey-blue, the outline picks up skin and
+background, and an indoor camera tints everything orange. So the colour is taken in steps:
+
+1. **White balance** from the frame's own neutral regions (near-grey pixels outside the
+   garment): von Kries gains in linear RGB, bounded so a beige wall cannot repaint the shirt.
+2. **Clean pixels**: erode the mask (outline pixels mix garment and background), drop
+   skin-coloured pixels unless most of the garment is skin-coloured (a beige dress), drop
+   clipped highlights unless the garment is mostly that bright.
+3. **Dominant fabric**: k-means in CIELAB; each cluster is named with the shipped lookup
+   table (``models/colour``, built from the XKCD survey by ``models.training.colour_build``),
+   clusters with the same basic term are pooled (light and shadowed red are both red), and
+   the largest pool wins, so a logo or print covering less than the fabric never does.
+
+Stable API: ``ColourTable.load(folder)``, ``describe_colour(image_bgr, mask, table)`` ->
+``ColourResult(basic, name, hex, palette)``; ``srgb_to_lab``/``lab_to_srgb`` (also used by
+the build code so that table and runtime share one colour space).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from mirror.manifest import ManifestError, ModelManifest
+
+FloatArray = npt.NDArray[np.float64]
+UInt8Array = npt.NDArray[np.uint8]
+
+#: The eleven basic colour terms (Berlin & Kay), in the order the table stores them.
+BASIC_TERMS: tuple[str, ...] = (
+    "black",
+    "white",
+    "grey",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+)
+#: Bins per sRGB channel in the lookup table (index with ``value >> BIN_SHIFT``).
+BINS = 32
+BIN_SHIFT = 3
+
+_D65 = np.array([0.95047, 1.0, 1.08883])
+_RGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
+_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
+
+# Tuning constants; each is explained where it is used.
+_KMEANS_K = 4
+_MAX_SAMPLES = 4000
+_MIN_PIXELS = 30
+_NEUTRAL_CHROMA = 14.0
+_MAX_GAIN = 1.5
+
+
+def srgb_to_linear(rgb01: FloatArray) -> FloatArray:
+    """sRGB in [0, 1] -> linear light."""
+    return np.where(rgb01 <= 0.04045, rgb01 / 12.92, ((rgb01 + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(lin: FloatArray) -> FloatArray:
+    """Linear light -> sRGB in [0, 1] (clipped)."""
+    lin = np.clip(lin, 0.0, 1.0)
+    return np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
+
+
+def srgb_to_lab(rgb: npt.ArrayLike) -> FloatArray:
+    """sRGB (0–255, shape ``(..., 3)``) -> CIELAB (D65)."""
+    xyz = srgb_to_linear(np.asarray(rgb, dtype=np.float64) / 255.0) @ _RGB_TO_XYZ.T / _D65
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def lab_to_srgb(lab: npt.ArrayLike) -> FloatArray:
+    """CIELAB (D65, shape ``(..., 3)``) -> sRGB 0–255 (float, clipped to the gamut)."""
+    lab = np.asarray(lab, dtype=np.float64)
+    fy = (lab[..., 0] + 16) / 116
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _D65
+    return linear_to_srgb(xyz @ _XYZ_TO_RGB.T) * 255.0
+
+
+def to_hex(rgb: npt.ArrayLike) -> str:
+    """``#rrggbb`` of an sRGB triple."""
+    r, g, b = (round(float(v)) for v in np.clip(np.asarray(rgb, dtype=np.float64), 0, 255))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+@dataclass(frozen=True)
+class ColourTable:
+    """The shipped lookup: for each 8×8×8 sRGB bin, its basic term and its finer name."""
+
+    basic: UInt8Array  # (BINS, BINS, BINS) index into BASIC_TERMS
+    name: npt.NDArray[np.uint16]  # (BINS, BINS, BINS) index into names
+    names: tuple[str, ...]
+    version: str = "dev"
+
+    @classmethod
+    def load(cls, folder: Path) -> ColourTable:
+        """Read ``folder/model.json`` and its ``table`` file; raise ManifestError on a bad install."""
+        manifest = ModelManifest.load(folder)
+        path = manifest.path("table")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                table = cls(
+                    basic=np.asarray(data["basic"], dtype=np.uint8),
+                    name=np.asarray(data["name"], dtype=np.uint16),
+                    names=tuple(str(n) for n in data["names"]),
+                    version=manifest.version,
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise ManifestError(f"{path}: unreadable colour table ({exc}); reinstall models/colour") from exc
+        if table.basic.shape != (BINS, BINS, BINS) or table.name.shape != table.basic.shape:
+            raise ManifestError(f"{path}: colour table has shape {table.basic.shape}; rebuild it with colour_build")
+        return table
+
+    def lookup(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Basic-term index and name index of sRGB triples (0–255, shape ``(..., 3)``)."""
+        idx = np.clip(np.rint(np.asarray(rgb, dtype=np.float64)), 0, 255).astype(np.intp) >> BIN_SHIFT
+        r, g, b = idx[..., 0], idx[..., 1], idx[..., 2]
+        return self.basic[r, g, b].astype(np.intp), self.name[r, g, b].astype(np.intp)
+
+    def basic_of(self, rgb: npt.ArrayLike) -> str:
+        """Basic term of one sRGB triple."""
+        return BASIC_TERMS[int(self.lookup(np.asarray(rgb, dtype=np.float64).reshape(1, 3))[0][0])]
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """One colour of a garment's palette: hex, basic term and share of the fabric pixels."""
+
+    hex: str
+    basic: str
+    share: float
+
+
+@dataclass(frozen=True)
+class ColourResult:
+    """A garment's colour: ``basic`` (one of BASIC_TERMS), finer ``name``, dominant ``hex``, palette."""
+
+    basic: str
+    name: str
+    hex: str
+    palette: tuple[PaletteEntry, ...]
+
+
+def white_balance_gains(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_]) -> FloatArray:
+    """Per-channel (B, G, R) linear gains that make the frame's neutral background grey.
+
+    Neutral candidates are mid-bright, low-chroma pixels outside a dilated garment mask;
+    their mean in linear RGB should be grey (von Kries). With too few candidates the frame
+    has no usable neutral and the gains are 1. Gains are bounded to ``1/_MAX_GAIN..
+    _MAX_GAIN`` because a strongly coloured "neutral" is a coloured wall, not a cast.
+    """
+    ones = np.ones(3)
+    kernel = np.ones((15, 15), np.uint8)
+    outside = ~cv2.dilate(garment.astype(np.uint8), kernel).astype(bool)
+    pixels = image_bgr[outside][:, ::-1]
+    if len(pixels) < 200:
+        return ones
+    if len(pixels) > 20000:
+        pixels = pixels[:: len(pixels) // 20000]
+    lab = srgb_to_lab(pixels)
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    neutral = (chroma < _NEUTRAL_CHROMA * 2) & (lab[:, 0] > 25) & (lab[:, 0] < 97)
+    if neutral.sum() < max(100, 0.05 * len(pixels)):
+        return ones
+    # Weight towards the greyest candidates; a robust mean of the cast direction.
+    weights = np.exp(-((chroma[neutral] / _NEUTRAL_CHROMA) ** 2))
+    lin = srgb_to_linear(pixels[neutral] / 255.0)
+    mean = (lin * weights[:, None]).sum(0) / max(weights.sum(), 1e-9)
+    gains_rgb = np.clip(mean.mean() / np.maximum(mean, 1e-6), 1 / _MAX_GAIN, _MAX_GAIN)
+    return np.asarray(gains_rgb[::-1], dtype=np.float64)
+
+
+def apply_gains(pixels_rgb: UInt8Array | FloatArray, gains_bgr: FloatArray) -> FloatArray:
+    """Apply linear-light gains (B, G, R order) to sRGB pixels (0–255, RGB order)."""
+    lin = srgb_to_linear(np.asarray(pixels_rgb, dtype=np.float64) / 255.0) * gains_bgr[::-1]
+    return linear_to_srgb(lin) * 255.0
+
+
+def is_skin(rgb: FloatArray) -> npt.NDArray[np.bool_]:
+    """Skin-coloured pixels by the classic YCrCb box (Chai & Ngan), which spans skin tones."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cr = (r - y) * 0.713 + 128
+    cb = (b - y) * 0.564 + 128
+    skin: npt.NDArray[np.bool_] = (cr >= 138) & (cr <= 173) & (cb >= 77) & (cb <= 127) & (y > 60)
+    return skin
+
+
+def fabric_pixels(image_bgr: UInt8Array, mask: npt.NDArray[np.bool_], gains_bgr: FloatArray) -> FloatArray:
+    """White-balanced sRGB pixels of the garment's inside, without skin and clipped highlights."""
+    area = int(mask.sum())
+    if area == 0:
+        return np.zeros((0, 3))
+    ys, xs = np.nonzero(mask)
+    size = max(int(ys.max() - ys.min()), int(xs.max() - xs.min()), 1)
+    radius = max(1, round(size * 0.03))
+    eroded = cv2.erode(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2))
+    inner = eroded.astype(bool) if eroded.sum() >= max(_MIN_PIXELS, area * 0.2) else mask
+    raw = image_bgr[inner][:, ::-1]
+    if len(raw) > _MAX_SAMPLES * 4:
+        raw = raw[np.random.default_rng(0).choice(len(raw), _MAX_SAMPLES * 4, replace=False)]
+    rgb = apply_gains(raw, gains_bgr)
+    keep = np.ones(len(rgb), bool)
+    skin = is_skin(rgb)
+    if skin.mean() < 0.5:  # a garment mostly of skin tone keeps its pixels
+        keep &= ~skin
+    clipped = raw.min(axis=1) >= 250
+    if clipped.mean() < 0.5:  # a white garment is mostly "clipped"; a sheen on dark cloth is not
+        keep &= ~clipped
+    if keep.sum() >= _MIN_PIXELS:
+        rgb = rgb[keep]
+    if len(rgb) > _MAX_SAMPLES:
+        rgb = rgb[np.random.default_rng(1).choice(len(rgb), _MAX_SAMPLES, replace=False)]
+    return rgb
+
+
+def _clusters(rgb: FloatArray) -> tuple[npt.NDArray[np.intp], int]:
+    """k-means labels in CIELAB (deterministic seed) and the number of clusters used."""
+    k = min(_KMEANS_K, max(1, len(rgb) // 50))
+    if k == 1:
+        return np.zeros(len(rgb), np.intp), 1
+    lab = srgb_to_lab(rgb).astype(np.float32)
+    cv2.setRNGSeed(7)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    _, labels, _ = cv2.kmeans(lab, k, np.zeros((len(lab), 1), np.int32), criteria, 2, cv2.KMEANS_PP_CENTERS)
+    return labels.ravel().astype(np.intp), k
+
+
+def describe_pixels(rgb: FloatArray, table: ColourTable) -> ColourResult:
+    """Basic term, name, hex and palette of a set of fabric pixels (sRGB 0–255, N×3)."""
+    if len(rgb) == 0:
+        raise ValueError("no garment pixels to name a colour from; check the mask")
+    labels, k = _clusters(rgb)
+    centres = np.array([np.median(rgb[labels == c], axis=0) if np.any(labels == c) else np.zeros(3) for c in range(k)])
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    basic_idx, _ = table.lookup(centres)
+    pools: dict[int, float] = {}
+    for c in range(k):
+        pools[int(basic_idx[c])] = pools.get(int(basic_idx[c]), 0.0) + counts[c]
+    total = counts.sum()
+    order = sorted(pools, key=lambda b: -pools[b])
+    palette = []
+    for b in order[:3]:
+        members = [c for c in range(k) if basic_idx[c] == b]
+        best = max(members, key=lambda c: counts[c])
+        palette.append(PaletteEntry(to_hex(centres[best]), BASIC_TERMS[b], round(pools[b] / total, 3)))
+    top = [c for c in range(k) if basic_idx[c] == order[0]]
+    pool_pixels = rgb[np.isin(labels, top)]
+    dominant = np.median(pool_pixels, axis=0)
+    _, name_idx = table.lookup(dominant.reshape(1, 3))
+    basic = BASIC_TERMS[order[0]]
+    # The dominant pool's median can fall in a bin of a neighbouring term; keep name and basic consistent.
+    if table.basic_of(dominant) != basic:
+        dominant = centres[max(top, key=lambda c: counts[c])]
+        _, name_idx = table.lookup(dominant.reshape(1, 3))
+    return ColourResult(basic, table.names[int(name_idx[0])], to_hex(dominant), tuple(palette))
+
+
+def describe_colour(
+    image_bgr: UInt8Array, mask: npt.NDArray[np.bool_] | UInt8Array, table: ColourTable, white_balance: bool = True
+) -> ColourResult:
+    """Colour of the garment under ``mask`` (H×W, nonzero = garment) in an OpenCV BGR frame."""
+    garment: npt.NDArray[np.bool_] = np.asarray(mask, dtype=np.uint8) > 0
+    if garment.shape != image_bgr.shape[:2]:
+        raise ValueError(f"mask shape {garment.shape} does not match image shape {image_bgr.shape[:2]}")
+    gains = white_balance_gains(image_bgr, garment) if white_balance else np.ones(3)
+    return describe_pixels(fabric_pixels(image_bgr, garment, gains), table)

@@ -1,0 +1,138 @@
+"""What the closet keeps: the pipeline's draft in, immutable record versions out.
+
+A :class:`GarmentDraft` is what the capture pipeline hands over (images as encoded bytes); a
+:class:`Record` is one stored version of a garment (images as content-addressed references).
+Records are frozen: a correction or a delete makes a new version, it never edits one, so the
+cloud can apply versions idempotently and in any order (highest version wins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+IMAGE_KINDS: dict[str, tuple[str, str]] = {
+    "cutout_png": ("png", "image/png"),
+    "cutout_black_jpg": ("jpg", "image/jpeg"),
+    "cutout_white_jpg": ("jpg", "image/jpeg"),
+    "photo_jpg": ("jpg", "image/jpeg"),
+}
+"""Image kinds a draft may carry: kind -> (file extension, media type)."""
+
+
+@dataclass(frozen=True)
+class PaletteEntry:
+    """One colour of a garment's palette and its share of the garment's pixels."""
+
+    hex: str
+    basic: str
+    share: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hex": self.hex, "basic": self.basic, "share": self.share}
+
+
+@dataclass(frozen=True)
+class Color:
+    """A garment's colour: one of the basic terms, a finer name, a hex value and the palette."""
+
+    basic: str
+    name: str
+    hex: str
+    palette: tuple[PaletteEntry, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"basic": self.basic, "name": self.name, "hex": self.hex, "palette": [p.to_dict() for p in self.palette]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Color:
+        """Build from the analyze/sync JSON shape ``{basic, name, hex, palette: [{hex, basic, share}]}``."""
+        palette = tuple(
+            PaletteEntry(hex=str(p["hex"]), basic=str(p["basic"]), share=float(p["share"]))
+            for p in data.get("palette", ())
+        )
+        return cls(basic=str(data["basic"]), name=str(data["name"]), hex=str(data["hex"]), palette=palette)
+
+
+@dataclass(frozen=True)
+class GarmentDraft:
+    """One analysed garment, as the pipeline hands it to :meth:`ClosetStore.add`.
+
+    Coordinates are in the source frame's pixels. ``images`` maps a kind from
+    :data:`IMAGE_KINDS` to the encoded file bytes; the store hashes and writes them.
+    """
+
+    category: str
+    category_score: float
+    color: Color
+    images: Mapping[str, bytes]
+    top3: Sequence[tuple[str, float]] = ()
+    unsure: bool = False
+    group: str = ""
+    score: float = 0.0
+    box: Sequence[float] = (0, 0, 0, 0)
+    polygons: Sequence[Sequence[Sequence[float]]] = ()
+    model_versions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A stored image: its kind, content hash (sha256 hex), size in bytes and media type."""
+
+    kind: str
+    sha256: str
+    size: int
+    media_type: str
+
+    @property
+    def filename(self) -> str:
+        """File name under the images folder: the hash, so equal content is stored once."""
+        return f"{self.sha256}.{IMAGE_KINDS.get(self.kind, ('bin', ''))[0]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "sha256": self.sha256, "size": self.size, "media_type": self.media_type}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One version of one garment. ``deleted`` marks a tombstone (no images, data of the last live version)."""
+
+    id: str
+    version: int
+    device_id: str
+    created_at: datetime
+    updated_at: datetime
+    deleted: bool
+    category: str
+    category_score: float
+    color: Color
+    images: Mapping[str, ImageRef]
+    top3: tuple[tuple[str, float], ...] = ()
+    unsure: bool = False
+    group: str = ""
+    score: float = 0.0
+    box: tuple[float, ...] = ()
+    polygons: tuple[tuple[tuple[float, ...], ...], ...] = ()
+    model_versions: Mapping[str, str] = field(default_factory=dict)
+    edited: bool = False
+    """True once the person corrected category or colour (the values are no longer the models')."""
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """How many record versions wait to be sent, are sent but not acknowledged, and are done."""
+
+    waiting: int
+    in_flight: int
+    acked: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One record version the sync worker must deliver; ``attempts`` counts earlier publishes."""
+
+    record_id: str
+    version: int
+    attempts: int

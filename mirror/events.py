@@ -1,0 +1,204 @@
+"""Typed events the headless core (``mirror.service.MirrorService``) emits for the UI.
+
+Why events on a queue: the core must never call into Qt (the core stays Qt-free and
+testable headless) and the GUI thread must never wait on the camera or on a model. The
+service's threads put these immutable objects on ``MirrorService.events`` (a
+``queue.Queue``); the UI drains it from a timer on the GUI thread and turns each one into a
+signal or a screen change. Tests drain the same queue.
+
+Contract for the UI:
+
+- ``FrameReady`` arrives at the preview rate. Its image is display-ready (rotated and, when
+  ``[camera] hflip``, mirror-flipped) and ``box``/``outline`` are in that image's pixels, so
+  the UI draws them as they are. Frames are dropped (never other events) when the UI falls
+  behind, so a slow consumer sees fewer frames, not a growing backlog.
+- ``CaptureStateChanged`` arrives on every state change and whenever ``progress`` or
+  ``countdown`` changes (drive the hold-still bar and countdown ring from it).
+- One ``AnalysisStarted`` is followed by exactly one ``AnalysisDone`` or ``AnalysisFailed``
+  with the same ``capture_id``.
+- ``RecordSaved``/``RecordChanged``/``RecordDeleted`` answer ``keep``/``correct``/``delete``;
+  ``Error`` answers any of them that failed (one line, plus the fix).
+- ``StatusChanged`` arrives at start and whenever one part of the status line changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mirror.pipeline.result import AnalysisResult
+
+Image = npt.NDArray[np.uint8]  # H×W×3 BGR, as OpenCV gives it
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
+Polygon = tuple[tuple[int, int], ...]
+
+#: A stored closet record (``mirror.store.records.Record``); typed loosely here so the event
+#: module does not depend on the store's internals.
+Record = Any
+
+
+class CaptureState(str, enum.Enum):
+    """Where the capture flow is; the UI picks its screen and hints from this."""
+
+    IDLE = "idle"  # no garment in view (home screen)
+    PRESENT = "present"  # a garment is in view but moving
+    HOLDING = "holding"  # held still; ``progress`` climbs to 1 over [vision] hold_still_ms
+    COUNTDOWN = "countdown"  # ``countdown`` seconds left before the shot
+    CAPTURING = "capturing"  # taking the full-resolution still
+    ANALYSING = "analysing"  # the worker is analysing the still
+    REVIEW = "review"  # a result is shown; waits for keep / retake
+    NO_CAMERA = "no_camera"  # the camera is missing or failed; see StatusChanged / Error
+
+
+class Level(str, enum.Enum):
+    """How a status part should look: fine, worth a glance, or broken."""
+
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class StatusPart:
+    """One part of the home screen's status line, e.g. ``camera: demo`` (ok)."""
+
+    text: str
+    level: Level = Level.OK
+
+
+@dataclass(frozen=True)
+class Status:
+    """The home screen's status line, one part per subsystem."""
+
+    camera: StatusPart = StatusPart("camera: starting", Level.WARN)
+    models: StatusPart = StatusPart("models: loading", Level.WARN)
+    sync: StatusPart = StatusPart("sync: off")
+    storage: StatusPart = StatusPart("storage: ok")
+
+    def parts(self) -> tuple[StatusPart, ...]:
+        """The parts in display order."""
+        return (self.camera, self.models, self.sync, self.storage)
+
+    def line(self) -> str:
+        """The parts joined for a one-line display (``camera: demo · models: ready · ...``)."""
+        return " · ".join(p.text for p in self.parts())
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event; ``at`` is the service clock (monotonic seconds) when it was emitted."""
+
+    at: float = field(default=0.0, kw_only=True)
+
+
+@dataclass(frozen=True)
+class FrameReady(Event):
+    """A preview frame with the detected garment (if any) drawn over it by the UI."""
+
+    image: Image
+    state: CaptureState
+    box: Box | None = None
+    outline: tuple[Polygon, ...] = ()
+    mirrored: bool = False  # True when the image was flipped for display
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class CaptureStateChanged(Event):
+    """The capture flow moved, or its hold progress / countdown changed."""
+
+    state: CaptureState
+    progress: float = 0.0  # hold-still progress 0..1 (HOLDING); 1 during COUNTDOWN
+    countdown: int | None = None  # whole seconds left (COUNTDOWN), else None
+
+
+@dataclass(frozen=True)
+class AnalysisStarted(Event):
+    """The shutter fired; ``still`` is the chosen full-resolution frame (BGR, not flipped)."""
+
+    capture_id: int
+    still: Image | None = None
+    manual: bool = False
+
+
+@dataclass(frozen=True)
+class AnalysisDone(Event):
+    """The analysis finished; ``result.primary`` is the garment ``keep`` stores (None: none found)."""
+
+    capture_id: int
+    result: AnalysisResult
+
+
+@dataclass(frozen=True)
+class AnalysisFailed(Event):
+    """The analysis could not run; ``reason`` is one line for the person, with the fix."""
+
+    capture_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordSaved(Event):
+    """``keep`` stored a new record."""
+
+    record: Record
+
+
+@dataclass(frozen=True)
+class RecordChanged(Event):
+    """``correct`` stored a new version of a record."""
+
+    record: Record
+
+
+@dataclass(frozen=True)
+class RecordDeleted(Event):
+    """``delete`` stored a tombstone; the record leaves the closet."""
+
+    record_id: str
+
+
+@dataclass(frozen=True)
+class StatusChanged(Event):
+    """A part of the status line changed; ``status`` is the whole line, new."""
+
+    status: Status
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    """Something failed that the person should know about: what, and how to fix it."""
+
+    message: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """One line for the screen or the log."""
+        return f"{self.message}; {self.fix}" if self.fix else self.message
+
+
+__all__ = [
+    "AnalysisDone",
+    "AnalysisFailed",
+    "AnalysisStarted",
+    "Box",
+    "CaptureState",
+    "CaptureStateChanged",
+    "Error",
+    "Event",
+    "FrameReady",
+    "Image",
+    "Level",
+    "Polygon",
+    "Record",
+    "RecordChanged",
+    "RecordDeleted",
+    "RecordSaved",
+    "Status",
+    "StatusChanged",
+    "StatusPart",
+]

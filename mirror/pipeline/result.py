@@ -1,0 +1,108 @@
+"""What one analysis produces: per-garment results and the timings, before anything is stored.
+
+Why separate from the store's ``GarmentDraft``: the UI shows a result *before* the person
+decides to keep it (keep, retake, correct), and ``analyze`` prints results that are never
+stored at all. A result becomes a draft only on ``keep`` (see ``mirror.pipeline.drafts``).
+Pure data (numpy only), so the UI, the CLI and the tests can all hold it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+#: Cut-out image kinds, named as the store names them (``GarmentDraft.images`` keys).
+CUTOUT_PNG = "cutout_png"  # RGBA, alpha from the mask, edge feathered
+CUTOUT_BLACK = "cutout_black_jpg"  # on black: what the mirror shows
+CUTOUT_WHITE = "cutout_white_jpg"  # on white: what the web shows
+PHOTO = "photo_jpg"  # the captured frame, downscaled
+IMAGE_KINDS = (CUTOUT_PNG, CUTOUT_BLACK, CUTOUT_WHITE, PHOTO)
+
+
+@dataclass(frozen=True)
+class PaletteColour:
+    """One colour of a garment's palette and its share of the garment's fabric."""
+
+    hex: str
+    basic: str
+    share: float
+
+
+@dataclass(frozen=True)
+class GarmentColour:
+    """A garment's colour named the way a person would."""
+
+    basic: str  # one of the 11 basic terms
+    name: str  # a finer name (navy, beige, ...)
+    hex: str  # "#rrggbb" of the dominant colour
+    palette: tuple[PaletteColour, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``color`` object of the analyze contract and of the store."""
+        return {
+            "basic": self.basic,
+            "name": self.name,
+            "hex": self.hex,
+            "palette": [{"hex": p.hex, "basic": p.basic, "share": p.share} for p in self.palette],
+        }
+
+
+@dataclass(frozen=True)
+class GarmentResult:
+    """One garment found in a frame, named, with its cut-outs.
+
+    Coordinates are in the analysed image's pixels. ``cutout_rgba`` is the tightly
+    cropped RGBA cut-out as an array, so the UI can show it without decoding a PNG;
+    ``images`` holds the encoded files the store keeps (keys from ``IMAGE_KINDS``).
+    """
+
+    category: str
+    category_score: float
+    top3: tuple[tuple[str, float], ...]
+    unsure: bool
+    group: str
+    score: float
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1
+    polygons: tuple[tuple[tuple[int, int], ...], ...]
+    color: GarmentColour
+    cutout_rgba: npt.NDArray[np.uint8] | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
+
+    def as_contract(self) -> dict[str, Any]:
+        """This garment as one element of the analyze contract's ``garments`` list."""
+        return {
+            "category": self.category,
+            "category_score": round(float(self.category_score), 4),
+            "group": self.group,
+            "score": round(float(self.score), 4),
+            "box": [int(v) for v in self.box],
+            "polygons": [[[int(x), int(y)] for x, y in poly] for poly in self.polygons],
+            "color": self.color.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one capture produced; ``garments`` is ordered most prominent first.
+
+    ``timings_ms`` names each pipeline stage (``decode``, ``segment``, ``instances``,
+    ``cutout``, ``classify``, ``colour``, ``encode``) with its wall time, summed over
+    garments, and ``ms`` is the whole analysis. ``photo`` is the analysed (full-resolution)
+    frame in BGR; the UI may show it behind the cut-out.
+    """
+
+    capture_id: int
+    garments: tuple[GarmentResult, ...]
+    ms: float
+    timings_ms: dict[str, float]
+    image_size: tuple[int, int]  # width, height
+    model_versions: dict[str, str]
+    photo: npt.NDArray[np.uint8] | None = None
+
+    @property
+    def primary(self) -> GarmentResult | None:
+        """The garment the mirror registers (the most prominent), or ``None`` when none was found."""
+        return self.garments[0] if self.garments else None

@@ -1,42 +1,421 @@
-"""ClosetStore: the API the pipeline, the UI and sync use (implementation lands next)."""
+"""ClosetStore: garments on this mirror in SQLite (WAL), their images on disk, and the sync outbox.
+
+Durability, the one thing this module must get right
+----------------------------------------------------
+The database runs in WAL mode with ``synchronous = FULL``. In WAL mode, ``NORMAL`` only fsyncs
+at checkpoints: the database stays consistent after a power cut, but the last transactions
+before it may roll back. On a Raspberry Pi someone pulls the plug, and a garment the person
+saw as "kept" must still be there afterwards, so every commit that adds, corrects or deletes a
+garment fsyncs the WAL (``FULL``). The price is one fsync per commit — a few ms on an SD card,
+at most one capture every few seconds — which is nothing next to the analysis itself.
+
+Images are written (temp file, fsync, rename, fsync of the folder — see
+:mod:`mirror.store.images`) before the row naming them commits, and each record's outbox row
+is inserted in the same transaction as the record, so a committed record always has its
+images and is always queued for sync.
+
+Failures a person can meet come out as one-line :class:`StoreError` s: a damaged file
+(:class:`StoreCorruptError`, the file is left untouched) or a full disk
+(:class:`StoreFullError`, nothing half-written stays behind).
+
+One ``ClosetStore`` may be shared by threads (calls are serialised by a lock); other
+processes (``smart-mirror sync``, the CLI) open their own — SQLite's WAL lets them read while
+the service writes.
+"""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import errno
+import functools
+import json
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-from mirror.store.records import Color, GarmentDraft, OutboxStats, Record
+from mirror.store.codec import iso, record_from_dict, record_to_dict
+from mirror.store.errors import RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
+from mirror.store.ids import uuid7
+from mirror.store.images import ImageFiles
+from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
+from mirror.store.schema import SchemaTooNewError, migrate
+
+DB_NAME = "closet.db"
+IMAGES_DIR = "images"
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+T = TypeVar("T")
 
 
 class ClosetStore:
-    """The closet on this mirror: SQLite (WAL) + content-addressed image files + the sync outbox."""
+    """The closet on this mirror. Make one with :meth:`open`; call :meth:`close` when done."""
 
+    def __init__(self, data_dir: Path, device_id: str, conn: sqlite3.Connection, min_free_mb: int) -> None:
+        self.data_dir = data_dir
+        self.device_id = device_id
+        self.db_path = data_dir / DB_NAME
+        self.images = ImageFiles(data_dir / IMAGES_DIR)
+        self.min_free_mb = min_free_mb
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    # ----------------------------------------------------------------------------- opening
     @classmethod
     def open(cls, data_dir: Path, device_id: str, *, min_free_mb: int = 200) -> ClosetStore:
-        raise NotImplementedError
-
-    def add(self, draft: GarmentDraft) -> Record:
-        raise NotImplementedError
-
-    def edit(self, record_id: str, *, category: str | None = None, color: Color | None = None) -> Record:
-        raise NotImplementedError
-
-    def delete(self, record_id: str) -> Record:
-        raise NotImplementedError
-
-    def get(self, record_id: str) -> Record | None:
-        raise NotImplementedError
-
-    def list(self, category: str | None = None, basic_color: str | None = None) -> list[Record]:
-        raise NotImplementedError
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        raise NotImplementedError
-
-    def image_path(self, record: Record, kind: str) -> Path:
-        raise NotImplementedError
-
-    def outbox_stats(self) -> OutboxStats:
-        raise NotImplementedError
+        """Open (or create) the closet in ``data_dir``: check integrity, migrate, clean crash leftovers."""
+        data_dir = Path(data_dir)
+        db_path = data_dir / DB_NAME
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            (data_dir / IMAGES_DIR).mkdir(exist_ok=True)
+        except OSError as exc:
+            if exc.errno in _FULL_ERRNOS:
+                raise StoreFullError(data_dir, exc.strerror or "no space") from None
+            raise StoreError(
+                f"cannot create closet folder {data_dir} ({exc.strerror}); check [store] data_dir and its owner"
+            ) from None
+        try:
+            conn = sqlite3.connect(db_path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open closet database {db_path} ({exc}); check the folder's owner") from None
+        try:
+            # Integrity first, before any PRAGMA that could write to a damaged file.
+            row = conn.execute("PRAGMA quick_check").fetchone()
+            if row is None or row[0] != "ok":
+                raise StoreCorruptError(db_path, f"quick_check: {row[0] if row else 'no answer'}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"closet database {db_path} cannot use WAL mode ({mode}); put it on a local disk")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA busy_timeout = 10000")
+            migrate(conn)
+        except StoreError:
+            conn.close()
+            raise
+        except SchemaTooNewError as exc:
+            conn.close()
+            raise StoreError(f"closet database {db_path} is newer than this software ({exc}); update it") from None
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _translate(exc, db_path) from None
+        store = cls(data_dir, device_id, conn, min_free_mb)
+        store._clean_images()
+        return store
 
     def close(self) -> None:
-        raise NotImplementedError
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> ClosetStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------------------- writing
+    def add(self, draft: GarmentDraft) -> Record:
+        """Keep a new garment: images durable first, then record + outbox row in one transaction."""
+        unknown = set(draft.images) - set(IMAGE_KINDS)
+        if unknown:
+            raise ValueError(f"unknown image kind(s) {sorted(unknown)}; expected some of {sorted(IMAGE_KINDS)}")
+        self._require_free_space()
+        refs: dict[str, ImageRef] = {}
+        for kind, data in draft.images.items():
+            ext, media_type = IMAGE_KINDS[kind]
+            digest, _name = self._guard(functools.partial(self.images.write, data, ext))
+            refs[kind] = ImageRef(kind=kind, sha256=digest, size=len(data), media_type=media_type)
+        now = _now()
+        record = Record(
+            id=uuid7(),
+            version=1,
+            device_id=self.device_id,
+            created_at=now,
+            updated_at=now,
+            deleted=False,
+            category=draft.category,
+            category_score=float(draft.category_score),
+            color=draft.color,
+            images=refs,
+            top3=tuple((str(n), float(s)) for n, s in draft.top3),
+            unsure=bool(draft.unsure),
+            group=draft.group,
+            score=float(draft.score),
+            box=tuple(float(v) for v in draft.box),
+            polygons=tuple(tuple(tuple(float(v) for v in pt) for pt in poly) for poly in draft.polygons),
+            model_versions=dict(draft.model_versions),
+        )
+        with self._write() as conn:
+            self._insert_version(conn, record)
+        return record
+
+    def edit(self, record_id: str, *, category: str | None = None, color: Color | None = None) -> Record:
+        """Correct category and/or colour: a new version (the person's word replaces the models')."""
+        with self._lock:
+            current = self._live_or_raise(record_id)
+            record = replace(
+                current,
+                version=current.version + 1,
+                updated_at=_now(),
+                edited=True,
+                category=current.category if category is None else category,
+                unsure=current.unsure and category is None,
+                color=current.color if color is None else color,
+            )
+            with self._write() as conn:
+                self._insert_version(conn, record)
+            return record
+
+    def delete(self, record_id: str) -> Record:
+        """Delete a garment: a tombstone version (synced like any other) and its image files go."""
+        with self._lock:
+            current = self._live_or_raise(record_id)
+            record = replace(current, version=current.version + 1, updated_at=_now(), deleted=True, images={})
+            with self._write() as conn:
+                self._insert_version(conn, record)
+                needed = self._needed_files(conn)
+            self._guard(
+                lambda: self.images.remove(
+                    ref.filename for ref in current.images.values() if ref.filename not in needed
+                )
+            )
+            return record
+
+    def _insert_version(self, conn: sqlite3.Connection, record: Record) -> None:
+        conn.execute(
+            "INSERT INTO records (id, version, device_id, created_at, updated_at, deleted, category, basic_color, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.version,
+                record.device_id,
+                iso(record.created_at),
+                iso(record.updated_at),
+                int(record.deleted),
+                record.category,
+                record.color.basic,
+                json.dumps(record_to_dict(record), separators=(",", ":")),
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO record_images (id, version, kind, sha256, size, filename) VALUES (?, ?, ?, ?, ?, ?)",
+            [(record.id, record.version, r.kind, r.sha256, r.size, r.filename) for r in record.images.values()],
+        )
+        conn.execute(
+            "INSERT INTO current (id, version, deleted, category, basic_color, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,"
+            " category = excluded.category, basic_color = excluded.basic_color",
+            (
+                record.id,
+                record.version,
+                int(record.deleted),
+                record.category,
+                record.color.basic,
+                iso(record.created_at),
+            ),
+        )
+        # The cloud needs only the newest version: an older one not yet sent is superseded.
+        conn.execute(
+            "DELETE FROM outbox WHERE id = ? AND version < ? AND state = 'waiting'", (record.id, record.version)
+        )
+        conn.execute(
+            "INSERT INTO outbox (id, version, state, queued_at) VALUES (?, ?, 'waiting', ?)",
+            (record.id, record.version, time.time()),
+        )
+
+    # ----------------------------------------------------------------------------- reading
+    def get(self, record_id: str) -> Record | None:
+        """The newest version of a live garment, or ``None`` (unknown or deleted)."""
+        record = self._read(lambda c: self._current(c, record_id))
+        return None if record is None or record.deleted else record
+
+    def get_version(self, record_id: str, version: int) -> Record | None:
+        """Any stored version, tombstones included (the sync worker publishes these)."""
+        row = self._read(
+            lambda c: c.execute(
+                "SELECT body FROM records WHERE id = ? AND version = ?", (record_id, version)
+            ).fetchone()
+        )
+        return None if row is None else record_from_dict(json.loads(row[0]))
+
+    def list(self, category: str | None = None, basic_color: str | None = None) -> builtins.list[Record]:
+        """Live garments, newest first, optionally filtered by category and/or basic colour."""
+        sql = "SELECT r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version WHERE c.deleted = 0"
+        params: builtins.list[str] = []
+        if category is not None:
+            sql += " AND c.category = ?"
+            params.append(category)
+        if basic_color is not None:
+            sql += " AND c.basic_color = ?"
+            params.append(basic_color)
+        sql += " ORDER BY c.created_at DESC, c.id DESC"
+        rows = self._read(lambda c: c.execute(sql, params).fetchall())
+        return [record_from_dict(json.loads(row[0])) for row in rows]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Live garments per category and per basic colour: ``{"category": {...}, "basic_color": {...}}``."""
+
+        def query(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+            out: dict[str, dict[str, int]] = {}
+            for column in ("category", "basic_color"):
+                rows = conn.execute(
+                    f"SELECT {column}, COUNT(*) FROM current WHERE deleted = 0 GROUP BY {column} ORDER BY {column}"
+                ).fetchall()
+                out[column] = {str(name): int(n) for name, n in rows}
+            return out
+
+        return self._read(query)
+
+    def image_path(self, record: Record, kind: str) -> Path:
+        """Where the record's image of this kind lies on disk."""
+        ref = record.images.get(kind)
+        if ref is None:
+            raise StoreError(f"garment {record.id} has no {kind} image (it has: {', '.join(record.images) or 'none'})")
+        return self.images.path(ref.filename)
+
+    def read_image(self, ref: ImageRef) -> bytes:
+        return self._guard(lambda: self.images.read(ref.filename))
+
+    # ----------------------------------------------------------------------------- outbox
+    def outbox_stats(self) -> OutboxStats:
+        rows = self._read(lambda c: c.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+        counts = {str(state): int(n) for state, n in rows}
+        return OutboxStats(
+            waiting=counts.get("waiting", 0), in_flight=counts.get("in_flight", 0), acked=counts.get("acked", 0)
+        )
+
+    def outbox_due(self, limit: int, ack_timeout_s: float, now: float | None = None) -> builtins.list[OutboxItem]:
+        """Versions to publish now: waiting ones, oldest first, then in-flight ones whose ack is overdue."""
+        moment = time.time() if now is None else now
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT id, version, attempts FROM outbox WHERE state = 'waiting'"
+                " OR (state = 'in_flight' AND published_at < ?) ORDER BY queued_at LIMIT ?",
+                (moment - ack_timeout_s, limit),
+            ).fetchall()
+        )
+        return [OutboxItem(record_id=str(r[0]), version=int(r[1]), attempts=int(r[2])) for r in rows]
+
+    def mark_published(self, items: Iterable[OutboxItem], now: float | None = None) -> None:
+        moment = time.time() if now is None else now
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, published_at = ?"
+                " WHERE id = ? AND version = ? AND state != 'acked'",
+                [(moment, item.record_id, item.version) for item in items],
+            )
+
+    def mark_acked(self, acks: Iterable[tuple[str, int]]) -> int:
+        """Record the cloud's acks; return how many outbox rows they completed (repeats count 0)."""
+        moment = time.time()
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE outbox SET state = 'acked', acked_at = ? WHERE id = ? AND version = ? AND state != 'acked'",
+                [(moment, record_id, version) for record_id, version in acks],
+            )
+            return conn.total_changes - before
+
+    def requeue_in_flight(self) -> int:
+        """After a restart nothing is really in flight any more: send those again (the cloud dedupes)."""
+        with self._write() as conn:
+            return conn.execute("UPDATE outbox SET state = 'waiting' WHERE state = 'in_flight'").rowcount
+
+    # ----------------------------------------------------------------------------- internals
+    def _require_free_space(self) -> None:
+        try:
+            free = shutil.disk_usage(self.data_dir).free
+        except OSError:
+            return
+        if free < self.min_free_mb * 1024 * 1024:
+            raise StoreFullError(
+                self.data_dir, f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}"
+            )
+
+    def _live_or_raise(self, record_id: str) -> Record:
+        record = self.get(record_id)
+        if record is None:
+            raise RecordNotFoundError(record_id)
+        return record
+
+    @staticmethod
+    def _current(conn: sqlite3.Connection, record_id: str) -> Record | None:
+        row = conn.execute(
+            "SELECT r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version WHERE c.id = ?",
+            (record_id,),
+        ).fetchone()
+        return None if row is None else record_from_dict(json.loads(row[0]))
+
+    @staticmethod
+    def _needed_files(conn: sqlite3.Connection) -> set[str]:
+        """Image files a live garment or an unsent/unacked version still names."""
+        rows = conn.execute(
+            "SELECT i.filename FROM record_images i JOIN current c ON c.id = i.id AND c.version = i.version"
+            " WHERE c.deleted = 0"
+            " UNION SELECT i.filename FROM record_images i JOIN outbox o ON o.id = i.id AND o.version = i.version"
+            " WHERE o.state != 'acked'"
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _clean_images(self) -> None:
+        needed = self._read(self._needed_files)
+        self._guard(lambda: self.images.clean(needed))
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                return query(self._conn)
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.db_path) from None
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks between processes)."""
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.db_path) from None
+
+    def _guard(self, action: Callable[[], T]) -> T:
+        """Run a file operation, turning a full disk into :class:`StoreFullError`."""
+        try:
+            return action()
+        except OSError as exc:
+            if exc.errno in _FULL_ERRNOS:
+                raise StoreFullError(self.data_dir, exc.strerror or "no space left on device") from None
+            raise StoreError(
+                f"closet images folder {self.images.folder}: {exc.strerror or exc}; check the disk and its owner"
+            ) from None
+
+
+def _now() -> datetime:
+    """Now, at the millisecond precision the record JSON keeps (so a re-read record compares equal)."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    """SQLite's errors as the one-line store errors a person can act on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return StoreFullError(path.parent, "SQLite: database or disk is full")
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
+        return StoreCorruptError(path, text)
+    if code == sqlite3.SQLITE_BUSY or "locked" in text:
+        return StoreError(f"closet database {path} is busy ({text}); another smart-mirror process holds it — retry")
+    return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")

@@ -1,0 +1,157 @@
+"""The closet store's API: versions, outbox, ids, schema — against a real SQLite file in tmp_path."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from mirror.store import ClosetStore, Color, OutboxStats, StoreError
+from mirror.store.errors import RecordNotFoundError
+from mirror.store.ids import uuid7, uuid7_time_ms
+from mirror.store.samples import synthetic_draft
+from mirror.store.schema import SCHEMA_VERSION
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = ClosetStore.open(tmp_path / "closet", "dev-a", min_free_mb=0)
+    yield s
+    s.close()
+
+
+def test_add_keeps_record_images_and_outbox_row(store: ClosetStore) -> None:
+    draft = synthetic_draft(1, image_kb=5)
+    record = store.add(draft)
+    assert record.version == 1 and record.device_id == "dev-a" and not record.deleted
+    assert store.get(record.id) == record
+    path = store.image_path(record, "cutout_png")
+    assert path.read_bytes() == draft.images["cutout_png"]
+    assert record.images["cutout_png"].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert store.outbox_stats() == OutboxStats(waiting=1, in_flight=0, acked=0)
+    with pytest.raises(StoreError, match="no photo_jpg image"):
+        store.image_path(record, "photo_jpg")
+
+
+def test_wal_full_sync_and_schema_version(store: ClosetStore) -> None:
+    conn = sqlite3.connect(store.db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_list_filters_newest_first_and_counts(store: ClosetStore) -> None:
+    records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(12)]
+    listed = store.list()
+    assert [r.id for r in listed] == [r.id for r in reversed(records)]
+    shirts = store.list(category=records[1].category)
+    assert {r.id for r in shirts} == {r.id for r in records if r.category == records[1].category}
+    assert [r.id for r in store.list(category="tshirt", basic_color="black")] == [records[0].id]
+    counts = store.counts()
+    assert sum(counts["category"].values()) == 12 and sum(counts["basic_color"].values()) == 12
+    assert counts["category"]["tshirt"] == 2  # index 0 and 10
+
+
+def test_edit_makes_a_new_version_and_supersedes_the_unsent_one(store: ClosetStore) -> None:
+    first = store.add(synthetic_draft(2, image_kb=1))
+    red = Color(basic="red", name="crimson", hex="#c0102a")
+    edited = store.edit(first.id, category="dress", color=red)
+    assert (edited.version, edited.category, edited.color, edited.edited) == (2, "dress", red, True)
+    assert edited.images == first.images and edited.created_at == first.created_at
+    assert store.get(first.id) == edited
+    assert store.get_version(first.id, 1) == first
+    # v1 was never sent: only v2 needs to reach the cloud.
+    assert [(i.record_id, i.version) for i in store.outbox_due(10, 60)] == [(first.id, 2)]
+    assert store.counts()["category"] == {"dress": 1}
+
+
+def test_edit_keeps_an_in_flight_version_queued(store: ClosetStore) -> None:
+    first = store.add(synthetic_draft(3, image_kb=1))
+    store.mark_published(store.outbox_due(10, 60))
+    store.edit(first.id, category="bag")
+    assert store.outbox_stats() == OutboxStats(waiting=1, in_flight=1, acked=0)
+
+
+def test_delete_is_a_tombstone_version_and_removes_images(store: ClosetStore) -> None:
+    kept = store.add(synthetic_draft(4, image_kb=1))
+    gone = store.add(synthetic_draft(5, image_kb=1))
+    path = store.image_path(gone, "cutout_png")
+    tomb = store.delete(gone.id)
+    assert tomb.deleted and tomb.version == 2 and tomb.images == {}
+    assert store.get(gone.id) is None
+    assert [r.id for r in store.list()] == [kept.id]
+    assert not path.exists() and store.image_path(kept, "cutout_png").exists()
+    assert store.get_version(gone.id, 2) == tomb
+    with pytest.raises(RecordNotFoundError, match="closet list"):
+        store.delete(gone.id)
+    with pytest.raises(RecordNotFoundError):
+        store.edit("no-such-id", category="bag")
+
+
+def test_outbox_publish_ack_and_requeue(store: ClosetStore) -> None:
+    records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(5)]
+    due = store.outbox_due(3, ack_timeout_s=60)
+    assert [i.record_id for i in due] == [r.id for r in records[:3]]
+    store.mark_published(due)
+    assert store.outbox_stats() == OutboxStats(waiting=2, in_flight=3, acked=0)
+    assert len(store.outbox_due(10, ack_timeout_s=60)) == 2
+    # Overdue acks come back round.
+    assert len(store.outbox_due(10, ack_timeout_s=60, now=time.time() + 61)) == 5
+    assert store.mark_acked([(records[0].id, 1), (records[0].id, 1), (records[1].id, 7)]) == 1
+    assert store.outbox_stats() == OutboxStats(waiting=2, in_flight=2, acked=1)
+    assert store.requeue_in_flight() == 2
+    assert store.outbox_stats() == OutboxStats(waiting=4, in_flight=0, acked=1)
+
+
+def test_reopen_keeps_everything_and_a_second_connection_reads(tmp_path: Path) -> None:
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as first:
+        record = first.add(synthetic_draft(6, image_kb=1))
+        with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as second:
+            assert second.get(record.id) == record
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
+        assert again.get(record.id) == record and again.outbox_stats().waiting == 1
+
+
+def test_orphaned_temp_and_unreferenced_images_are_cleaned_on_open(tmp_path: Path) -> None:
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        record = store.add(synthetic_draft(7, image_kb=1))
+        folder = store.images.folder
+    stale = [folder / ".tmp-deadbeef-1", folder / ("ab" * 32 + ".png")]
+    fresh = folder / ".tmp-cafe-2"  # another process may be mid-write: young files stay
+    for path in [*stale, fresh]:
+        path.write_bytes(b"x")
+    old = time.time() - 3600
+    for path in stale:
+        os.utime(path, (old, old))
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        assert store.image_path(record, "cutout_png").exists()
+    assert not any(p.exists() for p in stale) and fresh.exists()
+
+
+def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
+    ClosetStore.open(tmp_path, "dev-a", min_free_mb=0).close()
+    conn = sqlite3.connect(tmp_path / "closet.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this software"):
+        ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+
+
+def test_unknown_image_kind_is_a_programming_error(store: ClosetStore) -> None:
+    draft = synthetic_draft(8, image_kb=1)
+    with pytest.raises(ValueError, match="unknown image kind"):
+        store.add(type(draft)(category="bag", category_score=1, color=draft.color, images={"gif": b"x"}))
+
+
+def test_uuid7_is_version_7_time_ordered_and_unique() -> None:
+    ids = [uuid7() for _ in range(5000)]
+    assert len(set(ids)) == 5000 and ids == sorted(ids)
+    assert all(i[14] == "7" and i[19] in "89ab" for i in ids)
+    assert abs(uuid7_time_ms(ids[0]) - time.time() * 1000) < 5000
+    # Same millisecond from "another device" (fresh randomness) never collides.
+    assert len({uuid7(now_ms=1) for _ in range(100)} | {uuid7(now_ms=1) for _ in range(100)}) == 200

@@ -1,0 +1,179 @@
+"""The store under faults: a writer killed mid-stream, a full disk, a damaged file.
+
+Honesty about what these prove: SIGKILL stops the writer at an arbitrary instruction but the
+kernel's page cache survives, so the kill test proves the *ordering* (images durable before the
+row, record and outbox row in one transaction) and crash-atomicity; it cannot prove that fsync
+reached the SD card — that part rests on ``synchronous = FULL`` and the fsync calls, reviewed in
+``mirror/store/closet.py`` and ``mirror/store/images.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mirror.store import ClosetStore, StoreCorruptError, StoreFullError
+from mirror.store.samples import synthetic_draft
+from tests.conftest import ROOT
+
+WRITER = """
+import sys
+from pathlib import Path
+from mirror.store import ClosetStore
+from mirror.store.samples import synthetic_draft
+store = ClosetStore.open(Path(sys.argv[1]), "dev-kill", min_free_mb=0)
+i = 0
+while True:
+    record = store.add(synthetic_draft(i, image_kb=8))
+    if i % 3 == 0:
+        store.edit(record.id, category="bag")
+    print(record.id, flush=True)
+    i += 1
+"""
+
+
+def assert_consistent(store: ClosetStore) -> int:
+    """Every record version has its image files (hash checked) and every live one an outbox row."""
+    conn = sqlite3.connect(store.db_path)
+    rows = conn.execute("SELECT id, version FROM records").fetchall()
+    outbox = set(conn.execute("SELECT id, version FROM outbox").fetchall())
+    current = dict(conn.execute("SELECT id, version FROM current").fetchall())
+    conn.close()
+    for record_id, version in rows:
+        record = store.get_version(record_id, version)
+        assert record is not None
+        for ref in record.images.values():
+            data = store.images.read(ref.filename)
+            assert hashlib.sha256(data).hexdigest() == ref.sha256
+    for record_id, version in current.items():
+        assert (record_id, version) in outbox, f"{record_id} v{version} has no outbox row"
+    return len(current)
+
+
+def test_writer_killed_mid_stream_loses_no_committed_record(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = [proc.stdout.readline().strip() for _ in range(60)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with ClosetStore.open(tmp_path, "dev-kill", min_free_mb=0) as store:
+        for record_id in seen:
+            assert store.get(record_id) is not None, f"{record_id} was reported kept but is gone"
+        assert assert_consistent(store) >= len(seen)
+
+
+def test_image_write_hitting_enospc_is_store_full_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated ENOSPC (monkeypatched os.write), the cheap always-available variant of the tmpfs test."""
+    store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    kept = store.add(synthetic_draft(1, image_kb=2))
+
+    def full(_fd: int, _data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StoreFullError, match=rf"closet storage {tmp_path} is full.*free some space"):
+        store.add(synthetic_draft(2, image_kb=2))
+    monkeypatch.undo()
+    assert [r.id for r in store.list()] == [kept.id]
+    assert not list(store.images.folder.glob(".tmp-*"))
+    store.close()
+
+
+def test_below_min_free_mb_refuses_new_captures_but_allows_deletes(tmp_path: Path) -> None:
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        record = store.add(synthetic_draft(1, image_kb=1))
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=10**9) as store:
+        with pytest.raises(StoreFullError, match=r"MB free, \[store\] min_free_mb is 1000000000"):
+            store.add(synthetic_draft(2, image_kb=1))
+        store.delete(record.id)  # freeing space must stay possible on a full disk
+        assert store.list() == []
+
+
+def test_sqlite_full_is_store_full_and_keeps_what_it_has(tmp_path: Path) -> None:
+    """A real SQLITE_FULL, produced by capping the page count (SQLite's own disk-full path)."""
+    store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    kept = [store.add(synthetic_draft(i, image_kb=1)) for i in range(3)]
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreFullError, match="is full"):
+        for i in range(3, 200):
+            store.add(synthetic_draft(i, image_kb=1))
+    store.close()
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
+        ids = {r.id for r in again.list()}
+        assert {r.id for r in kept} <= ids
+        assert assert_consistent(again) == len(ids)
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(path: Path, size: str) -> Iterator[Path]:
+    path.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(
+            f"cannot mount a tmpfs here ({result.stderr.decode().strip() or 'not root'}); "
+            "ENOSPC is covered by the simulated test"
+        )
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_really_full_filesystem(tmp_path: Path) -> None:
+    """A real ENOSPC: a 2 MB tmpfs (needs root; skipped otherwise) filled until the store refuses."""
+    with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
+        store = ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0)
+        added = []
+        with pytest.raises(StoreFullError, match="is full"):
+            for i in range(400):
+                added.append(store.add(synthetic_draft(i, image_kb=40)).id)
+        assert len(added) > 5
+        store.close()
+        # Free a little room (as the person would) and reopen: everything committed is intact.
+        for stray in (fs / "closet" / "images").glob(".tmp-*"):
+            stray.unlink()
+        with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as again:
+            assert [r.id for r in again.list()] == list(reversed(added))
+            assert assert_consistent(again) == len(added)
+
+
+def test_garbage_file_is_reported_corrupt_and_left_untouched(tmp_path: Path) -> None:
+    db = tmp_path / "closet.db"
+    garbage = os.urandom(8192)
+    db.write_bytes(garbage)
+    with pytest.raises(StoreCorruptError, match=rf"closet database {db} is damaged.*mv {db} {db}.damaged"):
+        ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    assert db.read_bytes() == garbage
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["closet.db", "images"]
+
+
+def test_damaged_page_is_found_by_quick_check_and_left_untouched(tmp_path: Path) -> None:
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        for i in range(40):
+            store.add(synthetic_draft(i, image_kb=1))
+    conn = sqlite3.connect(tmp_path / "closet.db")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    db = tmp_path / "closet.db"
+    data = bytearray(db.read_bytes())
+    assert len(data) > 4 * page_size
+    for page in range(1, len(data) // page_size):  # scribble over every page but the header page
+        data[page * page_size + 8 : page * page_size + 64] = b"\xff" * 56
+    db.write_bytes(bytes(data))
+    with pytest.raises(StoreCorruptError, match="is damaged"):
+        ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    assert db.read_bytes() == bytes(data)

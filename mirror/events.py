@@ -25,21 +25,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
 from mirror.pipeline.result import AnalysisResult
+from mirror.store.records import Record
 
 Image = npt.NDArray[np.uint8]  # H×W×3 BGR, as OpenCV gives it
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
 Polygon = tuple[tuple[int, int], ...]
-
-#: A stored closet record (``mirror.store.records.Record``); typed loosely here so the event
-#: module does not depend on the store's internals.
-Record = Any
-
 
 class CaptureState(str, enum.Enum):
     """Where the capture flow is; the UI picks its screen and hints from this."""

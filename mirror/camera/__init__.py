@@ -1,0 +1,12 @@
+"""Frame sources behind one interface: Pi camera, V4L2 device, replay, synthetic demo.
+
+from mirror.camera import make_source, CameraError
+with make_source(settings.camera) as source:
+    preview = source.read()   # small BGR frame, at the preview rate
+    still = source.still()    # full-resolution BGR frame, on demand
+"""
+
+from mirror.camera.base import CameraError, FrameSource, Image, Pacer
+from mirror.camera.factory import SOURCES, make_source, resolve_kind
+
+__all__ = ["SOURCES", "CameraError", "FrameSource", "Image", "Pacer", "make_source", "resolve_kind"]

@@ -1,0 +1,366 @@
+"""A synthetic mirror-camera scene: a room, and a garment raised, held still and lowered.
+
+Why draw it rather than ship a video: the demo and the tests must run anywhere with no
+camera and no files (nothing from ``../shared`` may be copied into the repository), and a
+drawn scene is deterministic, resolution-free (the same scene at preview size and at full
+resolution) and knows its own truth (which garment, which colour, where).
+
+The scene is drawn in a 640×480 reference frame and scaled, so a still at 1640×1232 shows
+exactly what the preview showed. It is made to look like a photo where that matters to
+the models: shading and folds on the fabric, a collar and seams, hands holding the garment,
+a lit wall, a floor with planks, a door, camera noise and softness, and motion blur while
+the garment moves (so the sharpness picker has something to choose).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[np.uint8]
+FloatImage = npt.NDArray[np.float32]
+Points = list[tuple[float, float]]
+
+REF_W, REF_H = 640.0, 480.0
+_SHIFT = 4  # fixed-point bits for sub-pixel polygon drawing
+_SKIN = (120, 150, 205)  # BGR
+_SOFTNESS = 0.7  # camera blur sigma, reference pixels
+_NOISE_SIGMA = 2.5  # sensor noise, grey levels
+_NOISE_FRAMES = 6
+
+
+@dataclass(frozen=True)
+class DemoGarment:
+    """One garment of the demo's cycle: what it is, its colour name and its BGR fabric colour."""
+
+    category: str
+    basic: str
+    bgr: tuple[int, int, int]
+
+
+#: The garments the demo cycles through (categories and basic colours of the analyze contract).
+GARMENTS: tuple[DemoGarment, ...] = (
+    DemoGarment("t-shirt", "red", (40, 38, 185)),
+    DemoGarment("dress", "blue", (165, 85, 35)),
+    DemoGarment("pants", "green", (55, 125, 45)),
+    DemoGarment("longsleeve", "yellow", (40, 195, 230)),
+    DemoGarment("skirt", "pink", (170, 120, 235)),
+)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Seconds of each phase of one cycle: empty room, raise, hold still, lower."""
+
+    empty_s: float = 1.5
+    raise_s: float = 1.0
+    hold_s: float = 5.0
+    lower_s: float = 1.0
+
+    @property
+    def cycle_s(self) -> float:
+        return self.empty_s + self.raise_s + self.hold_s + self.lower_s
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Where the garment is at a moment: ``lift`` 0 (below the frame) .. 1 (held up), and its speed."""
+
+    garment: DemoGarment
+    lift: float
+    speed: float  # reference pixels per second, vertical
+    phase: str  # "empty", "raise", "hold" or "lower"
+
+
+def _ease(x: float) -> float:
+    """Smoothstep: people start and stop moving gently."""
+    x = min(1.0, max(0.0, x))
+    return x * x * (3 - 2 * x)
+
+
+_TRAVEL = 420.0  # reference pixels between "below the frame" and "held up"
+
+
+def pose_at(t: float, timeline: Timeline | None = None) -> Pose:
+    """The garment's pose ``t`` seconds into the demo (cycles forever)."""
+    timeline = timeline or Timeline()
+    cycle = int(t // timeline.cycle_s)
+    garment = GARMENTS[cycle % len(GARMENTS)]
+    u = t - cycle * timeline.cycle_s
+    if u < timeline.empty_s:
+        return Pose(garment, 0.0, 0.0, "empty")
+    u -= timeline.empty_s
+    if u < timeline.raise_s:
+        x = u / timeline.raise_s
+        return Pose(garment, _ease(x), 6 * x * (1 - x) * _TRAVEL / timeline.raise_s, "raise")
+    u -= timeline.raise_s
+    if u < timeline.hold_s:
+        return Pose(garment, 1.0, 0.0, "hold")
+    u -= timeline.hold_s
+    x = u / timeline.lower_s
+    return Pose(garment, 1.0 - _ease(x), 6 * x * (1 - x) * _TRAVEL / timeline.lower_s, "lower")
+
+
+# --- garment outlines, in reference pixels relative to the top centre (neck) -----------------
+
+
+def _mirror(half: Points) -> Points:
+    """A symmetric outline from its left half (listed top to bottom, ending on the centre line)."""
+    right = [(-x, y) for x, y in reversed(half)]
+    return half + right
+
+
+def _tshirt(long_sleeves: bool) -> Points:
+    if long_sleeves:
+        sleeve = [(-88, 14), (-112, 60), (-128, 200), (-100, 208), (-84, 90)]
+    else:
+        sleeve = [(-88, 14), (-128, 58), (-140, 86), (-108, 104), (-82, 80)]
+    return _mirror([(0, 20), (-16, 16), (-28, 6), (-34, 0), *sleeve, (-82, 160), (-84, 238), (0, 242)])[1:]
+
+
+def _dress() -> Points:
+    return _mirror([(0, 24), (-22, 6), (-30, 0), (-62, 8), (-74, 60), (-58, 128), (-86, 220), (-122, 322), (0, 330)])[
+        1:
+    ]
+
+
+def _skirt() -> Points:
+    return _mirror([(0, 0), (-72, 0), (-80, 40), (-104, 140), (-124, 214), (0, 222)])[1:]
+
+
+def _pants() -> Points:
+    return [(-76, 0), (76, 0), (84, 60), (96, 310), (30, 312), (4, 100), (-4, 100), (-30, 312), (-96, 310), (-84, 60)]
+
+
+_OUTLINES: dict[str, Points] = {
+    "t-shirt": _tshirt(False),
+    "longsleeve": _tshirt(True),
+    "dress": _dress(),
+    "skirt": _skirt(),
+    "pants": _pants(),
+}
+#: Where the hands hold each garment (left hand; the right mirrors it).
+_GRIP: dict[str, tuple[float, float]] = {
+    "t-shirt": (-70, 8),
+    "longsleeve": (-70, 8),
+    "dress": (-50, 6),
+    "skirt": (-62, 2),
+    "pants": (-62, 2),
+}
+_HELD_TOP = 82.0  # reference y of the garment's top when held up
+
+
+class _Canvas:
+    """Maps reference coordinates to a frame of any size (centred, aspect kept by height)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.w, self.h = width, height
+        self.s = height / REF_H
+        self.x_off = (width - REF_W * self.s) / 2
+
+    def pts(self, points: Points) -> npt.NDArray[np.int32]:
+        arr = np.array([(self.x_off + x * self.s, y * self.s) for x, y in points], dtype=np.float64)
+        fixed: npt.NDArray[np.int32] = np.round(arr * (1 << _SHIFT)).astype(np.int32)
+        return fixed
+
+    def fill(self, img: Image, points: Points, colour: tuple[int, int, int]) -> None:
+        cv2.fillPoly(img, [self.pts(points)], colour, cv2.LINE_AA, _SHIFT)
+
+    def line(self, img: Image, points: Points, colour: tuple[int, int, int], width: float) -> None:
+        thickness = max(1, round(width * self.s))
+        cv2.polylines(img, [self.pts(points)], False, colour, thickness, cv2.LINE_AA, _SHIFT)
+
+    def xy(self, x: float, y: float) -> tuple[int, int]:
+        return round(self.x_off + x * self.s), round(y * self.s)
+
+
+def _room(c: _Canvas) -> Image:
+    """Wall lit from the upper left, skirting board, plank floor, a door and a framed picture."""
+    ys, xs = np.mgrid[0 : c.h, 0 : c.w].astype(np.float32)
+    rx = (xs - c.x_off) / c.s
+    ry = ys / c.s
+    light = 1.0 - 0.35 * np.clip(np.hypot(rx - 120, ry + 60) / 700.0, 0, 1)
+    img = np.empty((c.h, c.w, 3), np.float32)
+    wall = np.array([178, 196, 210], np.float32)
+    floor = np.array([62, 98, 142], np.float32)
+    is_floor = ry >= 336
+    img[:] = wall
+    img[is_floor] = floor
+    img *= light[..., None]
+    # planks: darker seams that converge a little towards the wall (perspective)
+    plank = np.abs(((rx - 320) * (0.6 + (ry - 336) / 300.0)) % 70.0 - 35.0) < 0.8
+    img[is_floor & plank] *= 0.72
+    out = np.clip(img, 0, 255).astype(np.uint8)
+    c.fill(out, [(-200, 326), (840, 326), (840, 338), (-200, 338)], (205, 212, 218))
+    # door with frame, two panels and a knob
+    c.fill(out, [(28, 82), (156, 82), (156, 327), (28, 327)], (120, 132, 140))
+    c.fill(out, [(36, 90), (148, 90), (148, 327), (36, 327)], (196, 204, 210))
+    for top, bottom in ((108, 196), (214, 306)):
+        c.fill(out, [(50, top), (134, top), (134, bottom), (50, bottom)], (176, 184, 190))
+        c.line(out, [(50, bottom), (134, bottom), (134, top)], (215, 222, 228), 1.5)
+    cv2.circle(out, c.xy(138, 212), max(2, round(4 * c.s)), (60, 150, 190), -1, cv2.LINE_AA)
+    # framed picture: dark frame, sky, hills
+    c.fill(out, [(470, 112), (590, 112), (590, 196), (470, 196)], (40, 45, 52))
+    c.fill(out, [(478, 120), (582, 120), (582, 188), (478, 188)], (215, 180, 140))
+    c.fill(out, [(478, 188), (478, 160), (520, 140), (560, 158), (582, 150), (582, 188)], (80, 130, 90))
+    return out
+
+
+def _shading(c: _Canvas, mask: npt.NDArray[np.bool_], box: tuple[int, int, int, int], seed: int) -> FloatImage:
+    """Light falloff, soft folds and darker edges inside ``box``: what makes a flat shape read as cloth."""
+    x0, y0, x1, y1 = box
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    rx = (xs - x0) / c.s
+    ry = (ys - y0) / c.s
+    rng = np.random.default_rng(seed)
+    folds = np.zeros_like(rx)
+    for _ in range(5):
+        period = rng.uniform(28, 70)
+        tilt = rng.uniform(-0.25, 0.25)
+        folds += np.sin((rx + tilt * ry) * 2 * np.pi / period + rng.uniform(0, 6.28)) * rng.uniform(0.03, 0.07)
+    gradient = 0.12 - 0.22 * np.clip((rx + ry) / 500.0, 0, 1)
+    edge = cv2.distanceTransform(mask[y0:y1, x0:x1].astype(np.uint8), cv2.DIST_L2, 3) / c.s
+    rim = -0.22 * np.exp(-edge / 6.0)
+    return np.asarray(1.0 + folds + gradient + rim, dtype=np.float32)
+
+
+def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[FloatImage, FloatImage]:
+    """The held garment with arms and hands as (premultiplied BGR, alpha 0..1), at the held pose.
+
+    Rendered once per garment and frame size; moving it is then a shift and a blend, which
+    keeps the demo at camera frame rates on a Pi.
+    """
+    colour = np.zeros((c.h, c.w, 3), np.uint8)
+    alpha = np.zeros((c.h, c.w), np.uint8)
+    cx, top = 320.0, _HELD_TOP
+    outline = [(cx + x, top + y) for x, y in _OUTLINES[garment.category]]
+    gx, gy = _GRIP[garment.category]
+    hands = [(cx + gx, top + gy), (cx - gx, top + gy)]
+    for hx, hy in hands:  # forearms reach down and out past the frame's bottom edge
+        side = -1 if hx < cx else 1
+        arm = [(hx - 16, hy + 4), (hx + 16, hy + 4), (hx + side * 90 + 30, 500), (hx + side * 90 - 30, 500)]
+        c.fill(colour, arm, (98, 128, 182))
+        c.fill(alpha, arm, (255, 255, 255))
+    mask_u8 = np.zeros((c.h, c.w), np.uint8)
+    c.fill(mask_u8, outline, (255, 255, 255))
+    ys, xs = np.nonzero(mask_u8)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    x0, y0, x1, y1 = box
+    shade = _shading(c, mask_u8 > 127, box, seed)
+    fabric = np.clip(np.array(garment.bgr, np.float32)[None, None, :] * shade[..., None], 0, 255)
+    a = (mask_u8[y0:y1, x0:x1].astype(np.float32) / 255.0)[..., None]
+    region = colour[y0:y1, x0:x1].astype(np.float32)
+    colour[y0:y1, x0:x1] = np.clip(region * (1 - a) + fabric * a, 0, 255).astype(np.uint8)
+    np.maximum(alpha, mask_u8, out=alpha)
+    darker = (int(garment.bgr[0] * 0.68), int(garment.bgr[1] * 0.68), int(garment.bgr[2] * 0.68))
+    if garment.category in ("t-shirt", "longsleeve", "dress"):
+        neck = [(-34, 0), (-28, 6), (-16, 16), (0, 20), (16, 16), (28, 6), (34, 0)]
+        c.line(colour, [(cx + x, top + y) for x, y in neck], darker, 5)
+    else:
+        c.line(colour, [(cx - 74, top + 8), (cx + 74, top + 8)], darker, 3)
+    hem_y = max(y for _, y in _OUTLINES[garment.category]) - 10
+    c.line(colour, [(cx - 70, top + hem_y), (cx + 70, top + hem_y)], darker, 1.2)
+    for hx, hy in hands:
+        for layer, tone in ((colour, _SKIN), (alpha, (255, 255, 255))):
+            cv2.ellipse(layer, c.xy(hx, hy), (round(17 * c.s), round(13 * c.s)), 0, 0, 360, tone, -1, cv2.LINE_AA)
+            for k in range(4):  # fingers over the garment's edge
+                finger = c.xy(hx - 10 + k * 6.5, hy + 12)
+                axes = (max(1, round(3 * c.s)), max(1, round(7 * c.s)))
+                cv2.ellipse(
+                    layer, finger, axes, 0, 0, 360, tone if layer is alpha else (110, 140, 196), -1, cv2.LINE_AA
+                )
+    a_full = alpha.astype(np.float32) / 255.0
+    premult = colour.astype(np.float32) * a_full[..., None]
+    sigma = _SOFTNESS * c.s
+    return (
+        np.asarray(cv2.GaussianBlur(premult, (0, 0), sigma), dtype=np.float32),
+        np.asarray(cv2.GaussianBlur(a_full, (0, 0), sigma), dtype=np.float32),
+    )
+
+
+def garment_box(pose: Pose, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """The garment's true box (x0, y0, x1, y1) in a ``width``×``height`` frame, or None when out of view."""
+    if pose.phase == "empty":
+        return None
+    c = _Canvas(width, height)
+    top = _HELD_TOP + (1.0 - pose.lift) * _TRAVEL
+    pts = np.array([(320.0 + x, top + y) for x, y in _OUTLINES[pose.garment.category]])
+    x0, y0 = c.xy(pts[:, 0].min(), pts[:, 1].min())
+    x1, y1 = c.xy(pts[:, 0].max(), pts[:, 1].max())
+    if y0 >= height:
+        return None
+    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
+
+class Renderer:
+    """Draws poses, caching the static parts (room, garment sprites, noise) per frame size.
+
+    Why a cache: drawing the room and shading a garment takes ~100 ms at preview size and
+    ~1 s at full resolution; composing cached layers takes a few milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self._rooms: dict[tuple[int, int], Image] = {}
+        self._sprites: dict[tuple[str, int, int], tuple[FloatImage, FloatImage]] = {}
+        self._noise: dict[tuple[int, int], list[tuple[Image, Image]]] = {}
+
+    def _room(self, width: int, height: int) -> Image:
+        key = (width, height)
+        if key not in self._rooms:
+            c = _Canvas(width, height)
+            self._rooms[key] = np.asarray(cv2.GaussianBlur(_room(c), (0, 0), _SOFTNESS * c.s), dtype=np.uint8)
+        return self._rooms[key]
+
+    def _sprite(self, garment: DemoGarment, width: int, height: int) -> tuple[FloatImage, FloatImage]:
+        key = (garment.category, width, height)
+        if key not in self._sprites:
+            self._sprites[key] = _sprite(_Canvas(width, height), garment, GARMENTS.index(garment))
+        return self._sprites[key]
+
+    def _noise_bank(self, width: int, height: int) -> list[tuple[Image, Image]]:
+        """A few frames of camera noise as (add, subtract) pairs for saturating uint8 arithmetic."""
+        key = (width, height)
+        if key not in self._noise:
+            rng = np.random.default_rng(7)
+            bank = []
+            for _ in range(_NOISE_FRAMES):
+                n = rng.normal(0.0, _NOISE_SIGMA, size=(height, width, 3))
+                bank.append((np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)))
+            self._noise[key] = bank
+        return self._noise[key]
+
+    def render(self, pose: Pose, width: int, height: int, seed: int = 0) -> Image:
+        """The scene in ``pose`` as a ``width``×``height`` BGR frame; ``seed`` picks the camera noise."""
+        img = self._room(width, height).copy()
+        if pose.phase != "empty":
+            self._compose(img, pose, width, height)
+        add, sub = self._noise_bank(width, height)[seed % _NOISE_FRAMES]
+        return np.asarray(cv2.subtract(cv2.add(img, add), sub), dtype=np.uint8)
+
+    def _compose(self, img: Image, pose: Pose, width: int, height: int) -> None:
+        """Blend the garment sprite, shifted down by how far it is lowered, blurred while moving."""
+        c = _Canvas(width, height)
+        premult, alpha = self._sprite(pose.garment, width, height)
+        shift = round((1.0 - pose.lift) * _TRAVEL * c.s)
+        if shift >= height:
+            return
+        p = premult[: height - shift]
+        a = alpha[: height - shift]
+        blur = round(pose.speed * c.s / 30.0)  # ~1/30 s exposure: the garment smears, the room does not
+        if blur >= 2:
+            kernel = np.full((blur, 1), 1.0 / blur, np.float32)
+            p = np.asarray(cv2.filter2D(p, -1, kernel), dtype=np.float32)
+            a = np.asarray(cv2.filter2D(a, -1, kernel), dtype=np.float32)
+        region = img[shift:].astype(np.float32)
+        img[shift:] = np.clip(region * (1.0 - a[..., None]) + p, 0, 255).astype(np.uint8)
+
+
+_DEFAULT = Renderer()
+
+
+def render(pose: Pose, width: int, height: int, seed: int = 0) -> Image:
+    """The scene in ``pose`` as a ``width``×``height`` BGR frame (shared cache); ``seed`` picks the noise."""
+    return _DEFAULT.render(pose, width, height, seed)

@@ -1,0 +1,80 @@
+"""The Raspberry Pi camera through picamera2 (libcamera).
+
+``picamera2`` is imported only when this source opens: it exists only on Raspberry Pi OS
+(as the apt package ``python3-picamera2``, not from PyPI), and the rest of the mirror must
+run, test and demo without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mirror.camera.base import CameraError, FrameSource, Image
+
+MISSING = (
+    "picamera2 is not installed: sudo apt install python3-picamera2 (Raspberry Pi OS), "
+    'or set [camera] source = "v4l2" or "demo"'
+)
+
+
+def picamera2_available() -> bool:
+    """True when ``picamera2`` can be imported (the auto source then prefers it)."""
+    try:
+        importlib.import_module("picamera2")
+    except ImportError:
+        return False
+    return True
+
+
+class PiCameraSource(FrameSource):
+    """Preview stream at the preview size; stills by switching to the full-resolution mode.
+
+    ``RGB888`` in libcamera terms is B, G, R in memory: exactly OpenCV's order, no copy.
+    """
+
+    name = "picamera2"
+
+    def __init__(self, preview: tuple[int, int], capture: tuple[int, int], fps: int) -> None:
+        self.preview = preview
+        self.capture = capture
+        self.fps = fps
+        self._cam: Any = None
+        self._still_config: Any = None
+
+    def open(self) -> None:
+        try:
+            module = importlib.import_module("picamera2")
+        except ImportError as exc:
+            raise CameraError(MISSING) from exc
+        try:
+            cam = module.Picamera2()
+            config = cam.create_preview_configuration(
+                main={"size": self.preview, "format": "RGB888"}, controls={"FrameRate": self.fps}
+            )
+            self._still_config = cam.create_still_configuration(main={"size": self.capture, "format": "RGB888"})
+            cam.configure(config)
+            cam.start()
+        except (RuntimeError, IndexError, OSError) as exc:  # libcamera reports "no camera" as these
+            raise CameraError(
+                f"the Pi camera did not start ({exc}); check the ribbon cable and run 'libcamera-hello --list-cameras'"
+            ) from exc
+        self._cam = cam
+
+    def read(self) -> Image | None:
+        if self._cam is None:
+            raise CameraError("the Pi camera is not open; start the source first")
+        frame: Image = self._cam.capture_array("main")
+        return frame
+
+    def still(self) -> Image:
+        if self._cam is None:
+            raise CameraError("the Pi camera is not open; start the source first")
+        frame: Image = self._cam.switch_mode_and_capture_array(self._still_config, "main")
+        return frame
+
+    def close(self) -> None:
+        if self._cam is not None:
+            self._cam.stop()
+            self._cam.close()
+            self._cam = None

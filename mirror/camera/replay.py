@@ -1,0 +1,106 @@
+"""Replay a folder of images or a video file as if it were a camera, looping at a given fps.
+
+Why: to rehearse the capture flow on real photos (the test sets, a recorded session) on a
+machine with no camera, and to reproduce a field problem from a recording. The "full
+resolution" still is the current frame at its original size; the preview is that frame
+downscaled to the preview size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from mirror.camera.base import CameraError, FrameSource, Image, Pacer, as_bgr, to_preview
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The images directly in ``folder``, sorted by name (the replay order)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+class ReplaySource(FrameSource):
+    """Frames from ``path`` (folder of images or video file), looping when ``loop``."""
+
+    def __init__(
+        self,
+        path: Path,
+        preview: tuple[int, int],
+        fps: float,
+        *,
+        loop: bool = True,
+        pacer: Pacer | None = None,
+        read_image: Callable[[str], Any] = cv2.imread,
+    ) -> None:
+        self.path = path
+        self.preview = preview
+        self.loop = loop
+        self.pacer = pacer or Pacer(fps)
+        self.name = f"replay {path.name}"
+        self._read_image = read_image
+        self._files: list[Path] = []
+        self._index = 0
+        self._video: Any = None
+        self._current: Image | None = None
+
+    def open(self) -> None:
+        if not self.path.exists():
+            raise CameraError(
+                f"replay source {self.path} does not exist; set [camera] replay_path to a folder or video"
+            )
+        if self.path.is_dir():
+            self._files = image_files(self.path)
+            if not self._files:
+                raise CameraError(f"replay folder {self.path} holds no images (.jpg, .png, ...); add some")
+            return
+        video = cv2.VideoCapture(str(self.path))
+        if not video.isOpened():
+            video.release()
+            raise CameraError(f"replay file {self.path} is not a readable video; use a folder of images or an .mp4")
+        self._video = video
+
+    def _next_full(self) -> Image | None:
+        """The next full-resolution frame, skipping unreadable files, or None at the end."""
+        if self._video is not None:
+            ok, frame = self._video.read()
+            if not ok and self.loop:
+                self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, frame = self._video.read()
+            return as_bgr(frame) if ok and frame is not None else None
+        for _ in range(len(self._files)):
+            if self._index >= len(self._files):
+                if not self.loop:
+                    return None
+                self._index = 0
+            path = self._files[self._index]
+            self._index += 1
+            image = self._read_image(str(path))
+            if image is not None:
+                return as_bgr(image)
+        raise CameraError(f"no image in {self.path} is readable; check the files")
+
+    def read(self) -> Image | None:
+        if self._video is None and not self._files:
+            raise CameraError(f"replay source {self.path} is not open; start the source first")
+        self.pacer.wait()
+        frame = self._next_full()
+        self._current = frame
+        return None if frame is None else to_preview(frame, *self.preview)
+
+    def still(self) -> Image:
+        if self._current is None:
+            frame = self._next_full()
+            if frame is None:
+                raise CameraError(f"replay source {self.path} has ended; nothing to capture")
+            self._current = frame
+        return self._current
+
+    def close(self) -> None:
+        if self._video is not None:
+            self._video.release()
+            self._video = None

@@ -1,0 +1,184 @@
+"""Frame sources: the demo scene, replay, rotation, and one-line errors where a camera is missing."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from mirror.camera import CameraError, Pacer, make_source, resolve_kind
+from mirror.camera.demo import DemoSource
+from mirror.camera.demo_scene import GARMENTS, Timeline, pose_at
+from mirror.camera.oriented import Rotated
+from mirror.camera.picamera import MISSING, PiCameraSource, picamera2_available
+from mirror.camera.replay import ReplaySource
+from mirror.camera.v4l2 import V4L2Source
+from mirror.config import Settings
+
+PREVIEW = (320, 240)
+CAPTURE = (800, 600)
+NO_PACING = Pacer(0)
+
+
+def demo(**kwargs) -> DemoSource:
+    return DemoSource(PREVIEW, CAPTURE, 10, pacer=NO_PACING, **kwargs)
+
+
+def read_until(source: DemoSource, phase: str) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    for _ in range(500):
+        frame = source.read()
+        assert frame is not None
+        if source.pose().phase == phase:
+            return frame
+    raise AssertionError(f"demo never reached {phase}")
+
+
+def test_demo_cycles_empty_raise_hold_lower_with_a_new_garment_each_time() -> None:
+    timeline = Timeline()
+    phases = [pose_at(t / 10, timeline).phase for t in range(int(timeline.cycle_s * 10))]
+    order = [p for i, p in enumerate(phases) if i == 0 or phases[i - 1] != p]
+    assert order == ["empty", "raise", "hold", "lower"]
+    kinds = {pose_at(timeline.cycle_s * k + timeline.empty_s + 2, timeline).garment for k in range(len(GARMENTS))}
+    assert len(kinds) == len(GARMENTS)
+
+
+def test_demo_preview_and_still_sizes_and_determinism() -> None:
+    a, b = demo(), demo()
+    with a, b:
+        frames_a = [a.read() for _ in range(30)]
+        frames_b = [b.read() for _ in range(30)]
+        still = a.still()
+    for fa, fb in zip(frames_a, frames_b, strict=True):
+        assert fa is not None and fb is not None
+        assert fa.shape == (PREVIEW[1], PREVIEW[0], 3) and fa.dtype == np.uint8
+        assert np.array_equal(fa, fb)
+    assert still.shape == (CAPTURE[1], CAPTURE[0], 3)
+
+
+def test_demo_garment_is_where_the_scene_says_and_the_room_is_still() -> None:
+    source = demo()
+    with source:
+        empty = read_until(source, "empty").astype(np.int16)
+        empty_again = source.read()
+        assert empty_again is not None
+        held = read_until(source, "hold").astype(np.int16)
+        box = source.true_box()
+    assert box is not None
+    x0, y0, x1, y1 = box
+    # the empty room changes only by sensor noise from frame to frame
+    assert np.abs(empty_again.astype(np.int16) - empty).mean() < 4
+    # the held garment changes its box a lot and leaves most of the rest alone
+    diff = np.abs(held - empty).sum(axis=2)
+    inside = diff[y0:y1, x0:x1].mean()
+    outside = np.concatenate([diff[:, : max(1, x0 - 40)].ravel(), diff[:, x1 + 40 :].ravel()])
+    assert inside > 60
+    assert np.median(outside) < 12
+
+
+def test_demo_still_shows_the_same_scene_as_the_preview() -> None:
+    source = demo()
+    with source:
+        preview = read_until(source, "hold")
+        still = source.still()
+    shrunk = cv2.resize(still, PREVIEW, interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(np.int16) - preview.astype(np.int16)).mean() < 6
+
+
+def test_replay_folder_loops_downscales_and_skips_unreadable_files(tmp_path: Path) -> None:
+    for i, t in enumerate((0.2, 4.0)):
+        frame = demo(start_s=t)
+        with frame:
+            cv2.imwrite(str(tmp_path / f"{i}.png"), frame.still())
+    (tmp_path / "2.jpg").write_bytes(b"not an image")
+    source = ReplaySource(tmp_path, PREVIEW, 10, pacer=NO_PACING)
+    with source:
+        frames = [source.read() for _ in range(4)]
+        still = source.still()
+    assert all(f is not None and f.shape == (PREVIEW[1], PREVIEW[0], 3) for f in frames)
+    assert frames[0] is not None and frames[2] is not None
+    assert np.array_equal(frames[0], frames[2])  # looped past the broken file
+    assert still.shape == (CAPTURE[1], CAPTURE[0], 3)
+
+
+def test_replay_without_loop_ends_with_none(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((60, 80, 3), np.uint8))
+    source = ReplaySource(tmp_path, PREVIEW, 10, loop=False, pacer=NO_PACING)
+    with source:
+        assert source.read() is not None
+        assert source.read() is None
+
+
+def test_replay_video_file(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, CAPTURE)
+    if not writer.isOpened():
+        pytest.skip("this OpenCV build cannot write MJPG video")
+    source = demo()
+    with source:
+        for _ in range(5):
+            writer.write(source.still())
+            source.read()
+    writer.release()
+    replay = ReplaySource(path, PREVIEW, 10, pacer=NO_PACING)
+    with replay:
+        frames = [replay.read() for _ in range(7)]  # loops after 5
+    assert all(f is not None and f.shape == (PREVIEW[1], PREVIEW[0], 3) for f in frames)
+
+
+@pytest.mark.parametrize("name", ["missing", "empty"])
+def test_replay_errors_are_one_line(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "nothing-here" if name == "missing" else tmp_path
+    with pytest.raises(CameraError) as info, ReplaySource(path, PREVIEW, 10):
+        pass
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_missing_v4l2_device_is_a_one_line_error_naming_the_fix() -> None:
+    with pytest.raises(CameraError) as info, V4L2Source("/dev/video97", PREVIEW, CAPTURE, 15):
+        pass
+    message = str(info.value)
+    assert "\n" not in message and "/dev/video97" in message and "demo" in message
+
+
+def test_missing_picamera2_says_how_to_install_it() -> None:
+    if picamera2_available():
+        pytest.skip("picamera2 is installed here")
+    with pytest.raises(CameraError) as info, PiCameraSource(PREVIEW, CAPTURE, 15):
+        pass
+    assert str(info.value) == MISSING
+    assert MISSING.startswith("picamera2 is not installed: sudo apt install python3-picamera2")
+    assert resolve_kind("auto") == "v4l2"
+
+
+def test_factory_builds_each_kind_and_rotates() -> None:
+    camera = dataclasses.replace(Settings().camera, preview_width=320, preview_height=240, rotation=90)
+    source = make_source(camera, "demo")
+    assert isinstance(source, Rotated)
+    source.inner.pacer = NO_PACING  # type: ignore[attr-defined]
+    with source:
+        frame = source.read()
+    assert frame is not None and frame.shape == (320, 240, 3)
+    assert isinstance(make_source(dataclasses.replace(camera, rotation=0), "v4l2"), V4L2Source)
+    with pytest.raises(CameraError, match="replay_path"):
+        make_source(camera, "replay")
+
+
+def test_pacer_spaces_frames_without_bursts() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    pacer = Pacer(10, clock=lambda: now[0], sleep=sleep)
+    pacer.wait()
+    pacer.wait()
+    now[0] += 0.5  # fell behind: the next frame is due at once, no catch-up
+    pacer.wait()
+    pacer.wait()
+    assert slept == pytest.approx([0.1, 0.1])

@@ -64,15 +64,156 @@ def teacher_pack(out: Path, long_side: int) -> None:
     print(f"packed {len(photos)} photos into {out}")
 
 
+@dataclass(frozen=True)
+class MaskCheck:
+    """Automatic checks on one teacher mask (probabilities in 0-255)."""
+
+    fg: float  # foreground share of the photo
+    unsure: float  # pixels with 0.1 < p < 0.9, relative to the foreground
+    border: float  # share of the photo's border pixels that are foreground
+    main: float  # largest connected component's share of the foreground
+
+    def reason(self, label: str) -> str:
+        """Empty when the mask is usable, else a short reason (documented in the model card)."""
+        if self.fg < 0.03:
+            return "empty: foreground < 3% of the photo"
+        if self.fg > 0.92:
+            return "whole photo: foreground > 92%"
+        if self.border > 0.60:
+            return "background picked: > 60% of the border is foreground"
+        if self.unsure > 0.35:
+            return "unsure: > 35% of the foreground has 0.1 < p < 0.9"
+        if self.main < (0.35 if label == "Shoes" else 0.6):
+            return "fragmented: largest part < 60% of the foreground (35% for shoes)"
+        return ""
+
+
+def clean_mask(soft: np.ndarray) -> np.ndarray:
+    """Binary mask (bool) of the teacher's parts that matter: p >= 0.5, speckles dropped.
+
+    The teacher leaves salt-and-pepper specks on textured backgrounds; components smaller
+    than 3% of the largest one (or 0.2% of the photo) are removed, after a 5×5 Gaussian
+    blur that smooths the ragged fringe. Holes are kept.
+    """
+    fg = (cv2.GaussianBlur(soft, (5, 5), 0) >= 128).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    if n <= 1:
+        return fg.astype(bool)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(n, bool)
+    keep[1:] = areas >= max(0.03 * areas.max(), 0.002 * fg.size)
+    return keep[labels]
+
+
+def check_mask(soft: np.ndarray) -> MaskCheck:
+    """Scores of one soft mask; ``unsure`` ignores a 4-px band along the cleaned outline."""
+    fg = clean_mask(soft)
+    area = int(fg.sum())
+    if area == 0:
+        return MaskCheck(0.0, 0.0, 0.0, 0.0)
+    band = cv2.dilate(fg.astype(np.uint8), np.ones((9, 9), np.uint8)) > cv2.erode(fg.astype(np.uint8), np.ones((9, 9), np.uint8))
+    unsure = float(((soft > 25) & (soft < 230) & ~band).sum()) / area
+    border = np.concatenate([fg[0], fg[-1], fg[:, 0], fg[:, -1]])
+    _, _, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    main = float(stats[1:, cv2.CC_STAT_AREA].max()) / area
+    return MaskCheck(area / fg.size, unsure, float(border.mean()), main)
+
+
+def teacher_unpack(soft_dir: Path, out: Path) -> None:
+    """Soft masks (downscaled) -> QC -> binary 0/255 masks at each photo's own size."""
+    out.mkdir(parents=True, exist_ok=True)
+    rejected = []
+    stats = []
+    for p in read_clothing():
+        soft = cv2.imread(str(soft_dir / f"{p.image}.png"), cv2.IMREAD_GRAYSCALE)
+        h, w = cv2.imread(str(CLOTHING / "images" / f"{p.image}.jpg")).shape[:2]
+        soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+        chk = check_mask(soft)
+        stats.append((p.image, p.label, chk))
+        why = chk.reason(p.label)
+        if why:
+            rejected.append(f"{p.image}\t{why}")
+            continue
+        cv2.imwrite(str(out / f"{p.image}.png"), np.where(clean_mask(soft), 255, 0).astype(np.uint8))
+    (out / "REJECTED.txt").write_text(
+        "# image<TAB>reason: teacher masks failing the automatic checks (models/training/seg_data.py)\n"
+        + "\n".join(rejected) + "\n"
+    )
+    with (out / "stats.csv").open("w") as handle:
+        handle.write("image,label,fg,unsure,border,main\n")
+        for image, label, c in stats:
+            handle.write(f"{image},{label},{c.fg:.4f},{c.unsure:.4f},{c.border:.4f},{c.main:.4f}\n")
+    print(f"{len(stats) - len(rejected)} masks written, {len(rejected)} rejected")
+
+
+def contact_sheet(items: list[tuple[np.ndarray, np.ndarray, str]], out: Path, cols: int = 8, cell: int = 160) -> None:
+    """Photos with their mask (green tint, red outline) and a caption, in a grid, for checking by eye."""
+    tiles = []
+    for img, mask, caption in items:
+        s = cell / max(img.shape[:2])
+        size = (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s)))
+        im = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        m = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) >= 128
+        tint = im.copy()
+        tint[m] = (0.55 * tint[m] + 0.45 * np.array([0, 255, 0])).astype(np.uint8)
+        contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(tint, contours, -1, (0, 0, 255), 1)
+        tile = np.zeros((cell + 14, cell, 3), np.uint8)
+        tile[: size[1], : size[0]] = tint
+        cv2.putText(tile, caption[:26], (2, cell + 11), cv2.FONT_HERSHEY_SIMPLEX, 0.33, (255, 255, 255), 1)
+        tiles.append(tile)
+    while len(tiles) % cols:
+        tiles.append(np.zeros_like(tiles[0]))
+    rows = [np.hstack(tiles[i : i + cols]) for i in range(0, len(tiles), cols)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), np.vstack(rows))
+
+
+def teacher_sheets(soft_dir: Path, stats_csv: Path, out_dir: Path, per_sheet: int = 48) -> None:
+    """Contact sheets of teacher masks: a random sample, and each band of the 'unsure' score."""
+    rng = random.Random(SPLIT_SEED)
+    with stats_csv.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    bands = {"random": rows, "unsure_10_20": [r for r in rows if 0.1 <= float(r["unsure"]) < 0.2], "unsure_20_35": [r for r in rows if 0.2 <= float(r["unsure"]) < 0.35],
+             "unsure_35_60": [r for r in rows if 0.35 <= float(r["unsure"]) < 0.6],
+             "unsure_60_100": [r for r in rows if 0.6 <= float(r["unsure"]) < 1.0],
+             "unsure_100_up": [r for r in rows if float(r["unsure"]) >= 1.0],
+             "small_fg": [r for r in rows if float(r["fg"]) < 0.1],
+             "border": [r for r in rows if float(r["border"]) > 0.3]}
+    for name, band in bands.items():
+        pick = rng.sample(band, min(per_sheet, len(band)))
+        items = []
+        for r in pick:
+            img = cv2.imread(str(CLOTHING / "images" / f"{r['image']}.jpg"))
+            soft = cv2.imread(str(soft_dir / f"{r['image']}.png"), cv2.IMREAD_GRAYSCALE)
+            soft = cv2.resize(soft, (img.shape[1], img.shape[0]))
+            soft = np.where(clean_mask(soft), 255, 0).astype(np.uint8)
+            items.append((img, soft, f"{r['label']} u{float(r['unsure']):.2f} f{float(r['fg']):.2f}"))
+        if items:
+            contact_sheet(items, out_dir / f"teacher_{name}.png")
+        print(name, len(band))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     tp = sub.add_parser("teacher-pack")
     tp.add_argument("--out", type=Path, default=Path(".carry/seg/teacher"))
     tp.add_argument("--long-side", type=int, default=256)
+    tu = sub.add_parser("teacher-unpack")
+    tu.add_argument("--soft", type=Path, required=True, help="folder of soft mask PNGs from seg_teacher run")
+    tu.add_argument("--out", type=Path, default=Path("/work/data/teacher_masks"))
+    ts = sub.add_parser("teacher-sheets")
+    ts.add_argument("--soft", type=Path, required=True)
+    ts.add_argument("--stats", type=Path, default=Path("/work/data/teacher_masks/stats.csv"))
+    ts.add_argument("--out", type=Path, default=Path("/work/data/teacher_sheets"))
     a = parser.parse_args()
     if a.cmd == "teacher-pack":
         teacher_pack(a.out, a.long_side)
+    elif a.cmd == "teacher-unpack":
+        teacher_unpack(a.soft, a.out)
+    elif a.cmd == "teacher-sheets":
+        teacher_sheets(a.soft, a.stats, a.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""``systemctl stop`` (SIGTERM) while records are being added: the closet is closed cleanly.
+
+helper-3's kill test (tests/test_store_faults.py) proves a SIGKILL loses nothing committed;
+this one proves the *orderly* path the service takes: the signal only asks for a stop, the
+record being written is finished, the store is closed (so SQLite checkpoints and removes its
+WAL file), and the process exits 0, which systemd counts as a clean stop.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from mirror.store import ClosetStore
+from tests.conftest import ROOT
+from tests.test_notify import NotifyListener
+from tests.test_store_faults import assert_consistent
+
+WRITER = """
+import sys
+from pathlib import Path
+from mirror.lifecycle import Lifecycle
+from mirror.notify import SystemdNotifier
+from mirror.store import ClosetStore
+from mirror.store.samples import synthetic_draft
+
+with Lifecycle(SystemdNotifier.from_env()) as life:
+    store = ClosetStore.open(Path(sys.argv[1]), "dev-term", min_free_mb=0)
+    life.on_stop(store.close, "store")
+    i = 0
+    while not life.stop_requested:
+        record = store.add(synthetic_draft(i, image_kb=8))
+        print(record.id, flush=True)
+        i += 1
+"""
+
+
+def test_sigterm_while_adding_leaves_a_closed_consistent_closet(tmp_path: Path) -> None:
+    data = tmp_path / "closet"
+    listener = NotifyListener.at(tmp_path)
+    env = {"NOTIFY_SOCKET": listener.address, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    written: list[str] = []
+    try:
+        assert proc.stdout is not None
+        while len(written) < 8:
+            line = proc.stdout.readline().strip()
+            assert line, proc.stderr.read() if proc.stderr else "writer ended early"
+            written.append(line)
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    messages = listener.messages(timeout=0.2)
+    listener.close()
+    written += rest.split()
+    assert proc.returncode == 0, err
+    assert messages == ["STOPPING=1\nSTATUS=stopping: SIGTERM"]
+    # Closed, not killed: closing the last connection checkpoints the WAL and removes it
+    # (a killed writer leaves it behind for the next open to replay).
+    assert not (data / "closet.db-wal").exists()
+    conn = sqlite3.connect(data / "closet.db")
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        conn.close()
+    with ClosetStore.open(data, "dev-term", min_free_mb=0) as store:
+        assert assert_consistent(store) == len(written)
+        assert {record.id for record in store.list()} == set(written)
+        stats = store.outbox_stats()
+        assert stats.waiting == len(written)
+        for record in store.list():
+            assert set(record.images) == {"cutout_png"}
+            assert store.image_path(record, "cutout_png").is_file()

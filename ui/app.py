@@ -1,8 +1,17 @@
-"""Start the mirror UI: the entry ``smart-mirror run`` calls."""
+"""Start the mirror UI: the entry ``smart-mirror run`` calls.
+
+Order matters for systemd (``Type=notify``, see ``mirror.notify``): the window is shown and
+the service started first; READY is sent only once the service reports its models loaded
+(or reports them missing: the mirror is then up and saying so, and a restart would not
+help). The GUI beats the ``gui`` heartbeat from a 10 ms timer that also measures stalls, so
+a hung event loop stops the watchdog pings. SIGTERM ends the event loop; the shutdown then
+says STOPPING, stops the service (camera, workers) and closes the closet, newest first.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -13,33 +22,96 @@ from ui.platform import choose_platform
 log = logging.getLogger(__name__)
 
 OFFSCREEN_DEFAULT_DURATION_S = 20.0
+#: The GUI thread counts as hung after this long without a tick (systemd then restarts the mirror).
+GUI_DEADLINE_S = 10.0
+#: Development window size (half of the portrait panel).
+WINDOW_SIZE = (1080 // 2, 1920 // 2)
+
+
+def with_source(settings: Settings, source: str | None) -> Settings:
+    """The settings with ``--source`` applied to ``[camera] source``."""
+    if not source:
+        return settings
+    return dataclasses.replace(settings, camera=dataclasses.replace(settings.camera, source=source))
 
 
 def run_app(settings: Settings, args: argparse.Namespace) -> int:
-    """Build the window and run Qt's event loop until quit (or ``--duration`` ends)."""
+    """Build the window and run Qt's event loop until quit, SIGTERM, or ``--duration`` ends."""
     offscreen = choose_platform()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ui.home import HomeWindow
+    from mirror.events import Status, StatusChanged
+    from mirror.health import HEALTH, Watchdog
+    from mirror.lifecycle import Lifecycle
+    from mirror.notify import SystemdNotifier
+    from mirror.service import MirrorService
+    from ui.bridge import ServiceBridge
+    from ui.stall import StallMonitor
+    from ui.window import MirrorWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    settings = with_source(settings, args.source)
     shots = args.screenshots or settings.ui.screenshot_dir or None
     if offscreen and not shots:
         shots = str(settings.store.path() / "screenshots")
     duration = args.duration if args.duration is not None else (OFFSCREEN_DEFAULT_DURATION_S if offscreen else None)
-    window = HomeWindow(
-        settings, source=args.source or settings.camera.source, screenshot_dir=Path(shots) if shots else None
+
+    notifier = SystemdNotifier.from_env()
+    life = Lifecycle(notifier, wake=app.quit).install()
+    HEALTH.register("gui", deadline_s=GUI_DEADLINE_S)
+    watchdog = Watchdog(HEALTH, notifier).start()
+    life.on_stop(watchdog.stop, "watchdog")
+    life.on_stop(lambda: HEALTH.unregister("gui"), "gui heartbeat")
+    monitor = StallMonitor(beat=lambda: HEALTH.beat("gui"))
+    monitor.start()
+
+    service = MirrorService(settings)
+    bridge = ServiceBridge(service)
+    window = MirrorWindow(
+        service,
+        bridge,
+        font_scale=settings.ui.font_scale,
+        show_preview=settings.ui.preview,
+        sync_enabled=settings.sync.enabled,
+        screenshot_dir=Path(shots) if shots else None,
     )
     if args.windowed or not settings.ui.fullscreen or offscreen:
-        window.resize(1080 // 2, 1920 // 2)
+        window.resize(*WINDOW_SIZE)
         window.show()
     else:
         window.showFullScreen()
     if shots:
         print(f"smart-mirror: writing screenshots to {Path(shots).resolve()}", flush=True)
+
+    loading = Status().models.text
+    told_ready: list[bool] = []
+
+    def ready_once_models_settle(event: StatusChanged) -> None:
+        if not told_ready and event.status.models.text != loading:
+            told_ready.append(True)
+            notifier.ready("showing the mirror")
+
+    bridge.status.connect(ready_once_models_settle)
+    bridge.start()
+    try:
+        service.start()
+        life.on_stop(service.stop, "service")  # camera, workers, then the closet's close
+    except Exception as exc:  # the mirror shows what is wrong instead of dying at boot
+        log.error("the mirror core did not start: %s", exc)
+        window.home.set_notice(f"The mirror could not start: {exc}")
+        if not told_ready:
+            told_ready.append(True)
+            notifier.ready("up, core failed to start")
     if duration is not None:
-        QTimer.singleShot(int(duration * 1000), app.quit)
+        QTimer.singleShot(int(duration * 1000), lambda: life.request_stop(f"--duration {duration:g} s over"))
+    app.aboutToQuit.connect(lambda: window.save_screenshot("last"))
     code = app.exec()
-    window.save_screenshot("last")
+    monitor.stop()
+    bridge.stop()
+    life.shutdown()
+    life.uninstall()
+    window.close()
+    log.info("GUI thread: longest block %.0f ms", monitor.max_block_ms)
     return int(code)

@@ -1,0 +1,169 @@
+"""Each screen, painted from plain data with real widgets, checked on its pixels and its keys."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from types import ModuleType
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from mirror.events import CaptureState, CaptureStateChanged, Level, Status, StatusPart
+from tests.conftest import ROOT
+from ui.buttons import Button, ButtonRow
+from ui.capture import CaptureScreen
+from ui.home import HomeScreen
+from ui.picker import PickerScreen
+from ui.result import ResultScreen
+from ui.screen import BACK, Screen
+from ui.theme import WARN
+
+# pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+pytestmark = pytest.mark.usefixtures("qapp")
+
+
+def load_screenshots() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts" / "screenshots.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pixels(screen: Screen, width: int = 540, height: int = 960) -> npt.NDArray[np.uint8]:
+    screen.resize(width, height)
+    image = screen.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    ptr = image.constBits()
+    array = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine())
+    return array[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+def near(array: npt.NDArray[np.uint8], rgb: tuple[int, int, int], tol: int = 30) -> int:
+    return int((np.abs(array.astype(int) - np.array(rgb)).max(axis=2) <= tol).sum())
+
+
+@pytest.mark.parametrize("size", [(540, 960), (960, 540)], ids=["portrait", "landscape"])
+def test_every_screen_is_mostly_pure_black_with_bright_content(size: tuple[int, int]) -> None:
+    """Through two-way glass only bright pixels show: the background must be exactly black."""
+    shots = load_screenshots()
+    for name, screen in shots.screens().items():
+        array = pixels(screen, *size)
+        black = (array.max(axis=2) == 0).mean()
+        bright = (array.max(axis=2) >= 200).sum()
+        assert black > 0.35, f"{name}: only {black:.0%} of the screen is pure black"
+        assert bright > 200, f"{name}: nothing bright to see"
+        for corner in (array[0, 0], array[-1, -1], array[0, -1], array[-1, 0]):
+            assert corner.max() == 0, f"{name}: a corner is not black"
+
+
+def test_result_shows_the_cutout_in_its_own_colour() -> None:
+    shots = load_screenshots()
+    screen = ResultScreen()
+    screen.show_garment(shots.sample_garment())
+    array = pixels(screen)
+    # The blue T-shirt's fabric (#2f5fb0, shaded) covers a large part of the upper half.
+    upper = array[: array.shape[0] // 2]
+    blueish = (upper[..., 2] > upper[..., 0] + 50) & (upper[..., 2] > 100)
+    assert blueish.mean() > 0.2
+
+
+def test_unsure_result_asks_before_keeping() -> None:
+    shots = load_screenshots()
+    screen = ResultScreen()
+    screen.show_garment(shots.sample_garment(unsure=True))
+    assert screen.asks
+    assert screen.main.buttons[0].label == "Yes, keep it"
+    assert near(pixels(screen), (WARN.red(), WARN.green(), WARN.blue())) > 50  # the "not sure" line
+    screen.choose_category("longsleeve")
+    assert not screen.asks and screen.shown_category == "longsleeve"
+    assert screen.main.buttons[0].label == "Keep"
+
+
+def test_keyboard_moves_focus_and_presses(qtbot) -> None:
+    shots = load_screenshots()
+    screen = ResultScreen()
+    screen.show_garment(shots.sample_garment())
+    screen.resize(540, 960)
+    screen.show()
+    qtbot.addWidget(screen)
+    with qtbot.waitSignal(screen.action) as pressed:
+        qtbot.keyClick(screen, Qt.Key.Key_Return)
+    assert pressed.args == ["keep"]
+    qtbot.keyClick(screen, Qt.Key.Key_Right)
+    with qtbot.waitSignal(screen.action) as pressed:
+        qtbot.keyClick(screen, Qt.Key.Key_Enter)
+    assert pressed.args == ["retake"]
+    qtbot.keyClick(screen, Qt.Key.Key_Down)
+    qtbot.keyClick(screen, Qt.Key.Key_Right)
+    assert screen.current_key() == "colour"
+    with qtbot.waitSignal(screen.action) as pressed:
+        qtbot.keyClick(screen, Qt.Key.Key_Escape)
+    assert pressed.args == [BACK]
+
+
+def test_a_tap_presses_the_button_under_it(qtbot) -> None:
+    screen = PickerScreen()
+    screen.ask_colour("red")
+    screen.resize(540, 960)
+    screen.show()
+    qtbot.addWidget(screen)
+    screen.relayout()
+    index = [b.key for b in screen.grid.buttons].index("pick:green")
+    with qtbot.waitSignal(screen.action) as pressed:
+        qtbot.mouseClick(screen, Qt.MouseButton.LeftButton, pos=screen.grid.rects[index].center())
+    assert pressed.args == ["pick:green"]
+
+
+def test_pickers_offer_exactly_the_models_vocabulary() -> None:
+    from mirror.vision.classifier import CATEGORIES
+    from mirror.vision.colour import BASIC_TERMS
+
+    picker = PickerScreen()
+    picker.ask_category("dress")
+    assert [b.key.removeprefix("pick:") for b in picker.grid.buttons] == list(CATEGORIES)
+    assert picker.current_key() == "pick:dress"
+    picker.ask_colour("brown")
+    assert [b.key.removeprefix("pick:") for b in picker.grid.buttons] == list(BASIC_TERMS)
+    assert len(CATEGORIES) == 10 and len(BASIC_TERMS) == 11
+
+
+def test_button_row_focus_stays_inside_and_reports_leaving() -> None:
+    row = ButtonRow([Button(str(i), str(i)) for i in range(5)], columns=2)
+    assert not row.move(-1, 0)
+    assert row.move(1, 0) and row.current() == "1"
+    assert not row.move(1, 0)  # end of the grid line
+    assert row.move(0, 1) and row.current() == "3"
+    assert row.move(0, 1) and row.current() == "4"  # the short last line clamps
+    assert not row.move(0, 1)
+
+
+@pytest.mark.parametrize(
+    ("part", "words"),
+    [
+        (StatusPart("camera: not found", Level.ERROR), "camera"),
+        (StatusPart("models: missing", Level.ERROR), "models"),
+        (StatusPart("sync: offline · 3 waiting", Level.WARN), "sync"),
+        (StatusPart("storage: disk full", Level.ERROR), "storage"),
+    ],
+)
+def test_home_says_each_problem_in_amber(part: StatusPart, words: str) -> None:
+    """A broken part is shown in the warning colour; a healthy line has none of it."""
+    healthy = HomeScreen()
+    healthy.set_status(Status(StatusPart("camera: demo"), StatusPart("models: ready"), StatusPart("sync: online")))
+    amber = (WARN.red(), WARN.green(), WARN.blue())
+    assert near(pixels(healthy), amber, 12) == 0
+    broken = HomeScreen()
+    broken.set_status(Status(**{words: part}))
+    assert near(pixels(broken), amber, 12) > 30
+
+
+def test_capture_without_camera_says_so() -> None:
+    screen = CaptureScreen()
+    screen.set_state(CaptureStateChanged(CaptureState.NO_CAMERA))
+    amber = (WARN.red(), WARN.green(), WARN.blue())
+    assert near(pixels(screen), amber, 12) > 100

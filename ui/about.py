@@ -1,0 +1,88 @@
+"""About: who this mirror is and how its parts are doing, for the person who installs it.
+
+Device id, software version, the version of each model, the broker and the storage used:
+what a support call or ``smart-mirror doctor`` would ask first, readable on the glass.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFont, QPainter
+
+from mirror.events import Level, Status
+from mirror.service import About
+from ui.buttons import Button, ButtonRow
+from ui.screen import Screen
+from ui.theme import FAINT, GREY, WARN, WHITE, Theme, draw_text
+
+BACK_HOME = "back_home"
+
+
+class AboutScreen(Screen):
+    """Two columns of facts; Esc or Back returns home."""
+
+    name = "about"
+
+    def __init__(self, font_scale: float = 1.0) -> None:
+        super().__init__(font_scale)
+        self.about: About | None = None
+        self.status = Status()
+        self.buttons = ButtonRow([Button(BACK_HOME, "Back", primary=True)])
+
+    def rows(self) -> list[ButtonRow]:
+        return [self.buttons]
+
+    def set_about(self, about: About | None, status: Status) -> None:
+        self.about, self.status = about, status
+        self.update()
+
+    def facts(self) -> list[tuple[str, str, bool]]:
+        """(label, value, is_problem) lines in display order."""
+        about = self.about
+        lines: list[tuple[str, str, bool]] = []
+        if about is not None:
+            lines += [("Device", about.device_id, False), ("Version", about.version, False)]
+            lines += [(f"Model · {name}", version, False) for name, version in sorted(about.model_versions.items())]
+            lines += [
+                ("Broker", about.broker, False),
+                ("Storage", f"{about.storage_used_mb:.1f} MB · {about.records} garments", False),
+            ]
+        for part in self.status.parts():
+            label, _, value = part.text.partition(": ")
+            lines.append((label.capitalize(), value or part.text, part.level != Level.OK))
+        return lines
+
+    def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        area = self.content_rect(theme)
+        draw_text(
+            painter,
+            QRect(area.left(), area.top(), area.width(), theme.px(110)),
+            "About this mirror",
+            theme.font(64, QFont.Weight.Light),
+            WHITE,
+            Qt.AlignmentFlag.AlignLeft,
+        )
+        y = area.top() + theme.px(150)
+        line = theme.px(64)
+        label_w = int(area.width() * (0.42 if theme.portrait else 0.32))
+        for label, value, problem in self.facts():
+            draw_text(
+                painter, QRect(area.left(), y, label_w, line), label, theme.font(32), GREY, Qt.AlignmentFlag.AlignLeft
+            )
+            draw_text(
+                painter,
+                QRect(area.left() + label_w, y, area.width() - label_w, line),
+                value,
+                theme.font(32),
+                WARN if problem else WHITE,
+                Qt.AlignmentFlag.AlignLeft,
+            )
+            painter.setPen(theme.pen(FAINT, 1))
+            painter.drawLine(area.left(), y + line, area.right(), y + line)
+            y += line + theme.px(6)
+        button_h = theme.px(96)
+        width = min(area.width(), theme.px(400))
+        self.buttons.layout(
+            QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h), button_h, 0
+        )
+        self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))

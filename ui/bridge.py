@@ -1,0 +1,124 @@
+"""The one seam between the Qt UI and the Qt-free core.
+
+``MirrorService`` runs its own threads and reports on a ``queue.Queue``; Qt widgets may only
+be touched from the GUI thread. The bridge drains that queue from a short QTimer on the GUI
+thread and re-emits each event as a typed Qt signal, so screens never see threads. Commands
+go the other way as plain calls that only enqueue work in the service and return at once.
+
+Preview frames are coalesced: when several ``FrameReady`` wait, only the newest is emitted,
+so a busy GUI shows fewer frames instead of falling further behind. A drain is also bounded
+in time, so a burst of events cannot hold the GUI thread past one frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
+
+from mirror.events import (
+    AnalysisDone,
+    AnalysisFailed,
+    AnalysisStarted,
+    CaptureStateChanged,
+    Error,
+    Event,
+    FrameReady,
+    RecordChanged,
+    RecordDeleted,
+    RecordSaved,
+    StatusChanged,
+)
+
+log = logging.getLogger(__name__)
+
+#: How often the queue is drained: well under a 25 fps frame interval.
+DRAIN_INTERVAL_MS = 10
+#: Longest one drain may run before it yields back to the event loop.
+DRAIN_BUDGET_S = 0.008
+
+
+class EventSource(Protocol):
+    """What the bridge needs of the service: its event queue."""
+
+    events: queue.Queue[Event]
+
+
+class ServiceBridge(QObject):
+    """Re-emits the service's events as Qt signals on the GUI thread."""
+
+    frame = Signal(object)  # FrameReady
+    capture_state = Signal(object)  # CaptureStateChanged
+    analysis_started = Signal(object)  # AnalysisStarted
+    analysis_done = Signal(object)  # AnalysisDone
+    analysis_failed = Signal(object)  # AnalysisFailed
+    record_saved = Signal(object)  # RecordSaved
+    record_changed = Signal(object)  # RecordChanged
+    record_deleted = Signal(object)  # RecordDeleted
+    status = Signal(object)  # StatusChanged
+    error = Signal(object)  # Error
+
+    def __init__(self, source: EventSource, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.frames_seen = 0
+        self.frames_dropped = 0
+        self._routes: dict[type[Event], SignalInstance] = {
+            CaptureStateChanged: self.capture_state,
+            AnalysisStarted: self.analysis_started,
+            AnalysisDone: self.analysis_done,
+            AnalysisFailed: self.analysis_failed,
+            RecordSaved: self.record_saved,
+            RecordChanged: self.record_changed,
+            RecordDeleted: self.record_deleted,
+            StatusChanged: self.status,
+            Error: self.error,
+        }
+        self._timer = QTimer(self)
+        self._timer.setInterval(DRAIN_INTERVAL_MS)
+        self._timer.timeout.connect(self.drain)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def drain(self) -> int:
+        """Emit what is waiting (newest frame only); return how many events were handled."""
+        deadline = time.perf_counter() + DRAIN_BUDGET_S
+        handled = 0
+        latest: FrameReady | None = None
+        while time.perf_counter() < deadline:
+            try:
+                event = self.source.events.get_nowait()
+            except queue.Empty:
+                break
+            handled += 1
+            if isinstance(event, FrameReady):
+                if latest is not None:
+                    self.frames_dropped += 1
+                latest = event
+                continue
+            if latest is not None and isinstance(event, CaptureStateChanged):
+                # Keep the order the service meant: the frame before the state that followed it.
+                self._emit_frame(latest)
+                latest = None
+            self._route(event)
+        if latest is not None:
+            self._emit_frame(latest)
+        return handled
+
+    def _emit_frame(self, frame: FrameReady) -> None:
+        self.frames_seen += 1
+        self.frame.emit(frame)
+
+    def _route(self, event: Event) -> None:
+        signal = self._routes.get(type(event))
+        if signal is None:
+            log.debug("no route for %s", type(event).__name__)
+            return
+        signal.emit(event)

@@ -1,0 +1,123 @@
+"""Painted buttons and chips that keyboard, touch and mouse drive alike.
+
+The mirror has no pointer most of the time (a remote's arrows, a keyboard, or a finger on a
+touch frame), so every action is a button in a :class:`ButtonRow` that keeps its own focus:
+arrows move it, Enter presses it, a tap presses what it hits. Buttons are drawn as thin
+outlines with grey type and turn white when focused, so the focus is visible through glass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPoint, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter
+
+from ui.theme import DIM, GREY, WHITE, Theme, draw_text
+
+
+@dataclass
+class Button:
+    """One pressable thing. ``key`` is what the screen reports; ``label`` what the person reads."""
+
+    key: str
+    label: str
+    badge: str = ""  # e.g. a count beside a filter name
+    swatch: QColor | None = None  # a colour dot before the label (colour filters and pickers)
+    selected: bool = False  # the filter in force, the current choice
+    primary: bool = False  # the expected next step (Keep)
+
+
+@dataclass
+class ButtonRow:
+    """Buttons laid out on a grid of ``columns``; the focus moves inside and tells when it leaves."""
+
+    buttons: list[Button]
+    columns: int = 0  # 0: all on one line
+    focus: int = 0
+    rects: list[QRect] = field(default_factory=list)
+
+    def set_buttons(self, buttons: list[Button]) -> None:
+        """Replace the buttons, keeping the focus on the same key when it still exists."""
+        key = self.current()
+        self.buttons = buttons
+        keys = [b.key for b in buttons]
+        self.focus = keys.index(key) if key in keys else min(self.focus, max(0, len(buttons) - 1))
+
+    def current(self) -> str | None:
+        return self.buttons[self.focus].key if self.buttons else None
+
+    def focus_key(self, key: str) -> bool:
+        for index, button in enumerate(self.buttons):
+            if button.key == key:
+                self.focus = index
+                return True
+        return False
+
+    def _cols(self) -> int:
+        return self.columns or max(1, len(self.buttons))
+
+    def move(self, dx: int, dy: int) -> bool:
+        """Move the focus; False when the move would leave the row (the screen moves on)."""
+        if not self.buttons:
+            return False
+        cols = self._cols()
+        if dx:
+            target = self.focus + dx
+            if target < 0 or target >= len(self.buttons) or (target // cols) != (self.focus // cols):
+                return False
+            self.focus = target
+            return True
+        target = self.focus + dy * cols
+        if target < 0 or (target // cols) > (len(self.buttons) - 1) // cols:
+            return False
+        self.focus = min(target, len(self.buttons) - 1)
+        return True
+
+    def layout(self, area: QRect, height: int, gap: int) -> int:
+        """Place the buttons in ``area`` from its top; return the height used."""
+        cols = self._cols()
+        width = (area.width() - gap * (cols - 1)) // cols
+        self.rects = []
+        for index in range(len(self.buttons)):
+            row, col = divmod(index, cols)
+            self.rects.append(
+                QRect(area.left() + col * (width + gap), area.top() + row * (height + gap), width, height)
+            )
+        lines = (len(self.buttons) + cols - 1) // cols
+        return max(0, lines * height + (lines - 1) * gap)
+
+    def hit(self, point: QPoint) -> str | None:
+        for button, rect in zip(self.buttons, self.rects, strict=False):
+            if rect.contains(point):
+                return button.key
+        return None
+
+    def paint(self, painter: QPainter, theme: Theme, has_focus: bool) -> None:
+        for index, (button, rect) in enumerate(zip(self.buttons, self.rects, strict=False)):
+            paint_button(painter, theme, rect, button, focused=has_focus and index == self.focus)
+
+
+def paint_button(painter: QPainter, theme: Theme, rect: QRect, button: Button, focused: bool) -> None:
+    """A pill outline; white and thicker when focused, grey otherwise; the selected one has white type."""
+    radius = rect.height() / 2
+    outline = WHITE if focused else (GREY if button.selected or button.primary else DIM)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(theme.pen(outline, 4.0 if focused else 2.0))
+    inset = theme.lx(2)
+    painter.drawRoundedRect(QRectF(rect).adjusted(inset, inset, -inset, -inset), radius, radius)
+    text_color = WHITE if focused or button.selected or button.primary else GREY
+    size = min(34.0, rect.height() / theme.unit * 0.42)
+    font = theme.font(size, QFont.Weight.DemiBold if button.primary or button.selected else QFont.Weight.Normal)
+    inner = rect.adjusted(int(radius * 0.6), 0, -int(radius * 0.6), 0)
+    if button.swatch is not None:
+        dot = int(rect.height() * 0.42)
+        dot_rect = QRect(inner.left(), rect.center().y() - dot // 2, dot, dot)
+        painter.setPen(theme.pen(GREY, 1.5))
+        painter.setBrush(button.swatch)
+        painter.drawEllipse(dot_rect)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        inner.setLeft(dot_rect.right() + theme.lx(12))
+    label = f"{button.label}  {button.badge}" if button.badge else button.label
+    align = Qt.AlignmentFlag.AlignLeft if button.swatch is not None else Qt.AlignmentFlag.AlignHCenter
+    draw_text(painter, inner, label, font, text_color, align | Qt.AlignmentFlag.AlignVCenter)

@@ -1,0 +1,175 @@
+"""Capture: the dimmed live preview, a guide outline, the garment found, hold-still feedback.
+
+The person sees themselves in the glass already, so the preview is only a faint helper:
+drawn at low opacity (it arrives mirror-flipped from the service when ``[camera] hflip``),
+with the garment the segmenter found traced in bright white, so what the mirror will cut
+out is unmistakable. A ring fills while the garment is held still and then counts down.
+The screen only paints the newest frame it was given; it never waits for one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QFont, QImage, QPainter, QPainterPath, QPen
+
+from mirror.events import CaptureState, CaptureStateChanged, FrameReady
+from ui.buttons import Button, ButtonRow
+from ui.images import bgr_image, fit
+from ui.screen import Screen
+from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text
+
+SHOOT, CANCEL = "shoot", "cancel"
+#: Preview opacity: enough to find yourself in frame, dim enough not to outshine the glass.
+PREVIEW_OPACITY = 0.42
+
+_HINTS = {
+    CaptureState.IDLE: "Hold the garment up inside the outline",
+    CaptureState.PRESENT: "Hold still",
+    CaptureState.HOLDING: "Hold still",
+    CaptureState.COUNTDOWN: "Hold still",
+    CaptureState.CAPTURING: "Got it",
+    CaptureState.ANALYSING: "Looking at it…",
+    CaptureState.REVIEW: "",
+    CaptureState.NO_CAMERA: "No camera: check its cable, then restart the mirror",
+}
+
+
+class CaptureScreen(Screen):
+    """Shows :class:`FrameReady` frames and :class:`CaptureStateChanged` feedback."""
+
+    name = "capture"
+
+    def __init__(self, font_scale: float = 1.0, show_preview: bool = True) -> None:
+        super().__init__(font_scale)
+        self.show_preview = show_preview
+        self.frame: FrameReady | None = None
+        self._image: QImage | None = None
+        self.state = CaptureStateChanged(CaptureState.IDLE)
+        self.frames_painted = 0
+        self.buttons = ButtonRow([Button(SHOOT, "Capture now", primary=True), Button(CANCEL, "Cancel")])
+        # Turns the spinner while the worker analyses, even when no preview frames come.
+        self._spinner = QTimer(self)
+        self._spinner.setInterval(50)
+        self._spinner.timeout.connect(self.update)
+
+    def rows(self) -> list[ButtonRow]:
+        return [self.buttons]
+
+    def set_frame(self, frame: FrameReady) -> None:
+        """Show this frame next paint (older ones are simply replaced)."""
+        self.frame = frame
+        self._image = bgr_image(frame.image)
+        self.update()
+
+    def set_state(self, state: CaptureStateChanged) -> None:
+        self.state = state
+        busy = state.state in (CaptureState.ANALYSING, CaptureState.CAPTURING)
+        if busy != self._spinner.isActive():
+            self._spinner.start() if busy else self._spinner.stop()
+        self.update()
+
+    def clear(self) -> None:
+        self.frame = None
+        self._image = None
+        self.set_state(CaptureStateChanged(CaptureState.IDLE))
+
+    def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        area = self.content_rect(theme)
+        button_h = theme.px(96)
+        hint_h = theme.px(84)
+        preview_area = QRect(area.left(), area.top(), area.width(), area.height() - button_h - hint_h - theme.px(48))
+        frame_size = self._image.size() if self._image is not None else QSize(640, 480)
+        target = fit(frame_size, preview_area)
+        if self._image is not None and self.show_preview:
+            painter.setOpacity(PREVIEW_OPACITY)
+            painter.drawImage(target, self._image)
+            painter.setOpacity(1.0)
+            self.frames_painted += 1
+        painter.setPen(theme.pen(DIM, 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(target)
+        self._paint_guide(painter, theme, target)
+        if self.frame is not None and self._image is not None:
+            self._paint_garment(painter, theme, target, self.frame, self._image.width(), self._image.height())
+        self._paint_ring(painter, theme, target)
+
+        hint = _HINTS.get(self.state.state, "")
+        colour = WARN if self.state.state == CaptureState.NO_CAMERA else WHITE
+        hint_rect = QRect(area.left(), int(target.bottom()) + theme.px(16), area.width(), hint_h)
+        draw_text(painter, hint_rect, hint, theme.font(52), colour)
+        width = min(area.width(), theme.px(700))
+        row = QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h)
+        self.buttons.layout(row, button_h, theme.lx(24))
+        self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
+
+    def _paint_guide(self, painter: QPainter, theme: Theme, target: QRectF) -> None:
+        """Corner marks of the zone where a held-up garment is best seen."""
+        dx, dy = target.width() * 0.2, target.height() * 0.1
+        zone = target.adjusted(dx, dy, -dx, -dy)
+        arm = min(zone.width(), zone.height()) * 0.14
+        painter.setPen(theme.pen(GREY, 3))
+        for corner, dx, dy in (
+            (zone.topLeft(), 1, 1),
+            (zone.topRight(), -1, 1),
+            (zone.bottomLeft(), 1, -1),
+            (zone.bottomRight(), -1, -1),
+        ):
+            painter.drawLine(corner, corner + QPointF(dx * arm, 0))
+            painter.drawLine(corner, corner + QPointF(0, dy * arm))
+
+    def _paint_garment(
+        self, painter: QPainter, theme: Theme, target: QRectF, frame: FrameReady, width: int, height: int
+    ) -> None:
+        """The found garment's outline (or box) in white, mapped from frame pixels to the screen."""
+        sx, sy = target.width() / max(1, width), target.height() / max(1, height)
+
+        def mapped(x: float, y: float) -> QPointF:
+            return QPointF(target.left() + x * sx, target.top() + y * sy)
+
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(theme.pen(WHITE, 4))
+        if frame.outline:
+            path = QPainterPath()
+            for polygon in frame.outline:
+                if len(polygon) < 3:
+                    continue
+                path.moveTo(mapped(*polygon[0]))
+                for x, y in polygon[1:]:
+                    path.lineTo(mapped(x, y))
+                path.closeSubpath()
+            painter.drawPath(path)
+        elif frame.box is not None:
+            x0, y0, x1, y1 = frame.box
+            painter.drawRoundedRect(QRectF(mapped(x0, y0), mapped(x1, y1)), theme.lx(12), theme.lx(12))
+
+    def _paint_ring(self, painter: QPainter, theme: Theme, target: QRectF) -> None:
+        """Hold progress as a filling ring, then the countdown number inside it; a spinner while analysing."""
+        state = self.state
+        radius = theme.px(96)
+        centre = QPointF(target.center().x(), target.bottom() - radius - theme.px(32))
+        ring = QRectF(centre.x() - radius, centre.y() - radius, radius * 2, radius * 2)
+        if state.state in (CaptureState.HOLDING, CaptureState.COUNTDOWN):
+            painter.setPen(theme.pen(DIM, 6))
+            painter.drawEllipse(ring)
+            progress = 1.0 if state.state == CaptureState.COUNTDOWN else max(0.0, min(1.0, state.progress))
+            pen = QPen(theme.pen(WHITE, 8))
+            painter.setPen(pen)
+            painter.drawArc(ring, 90 * 16, -int(360 * 16 * progress))
+            if state.state == CaptureState.COUNTDOWN and state.countdown is not None:
+                draw_text(painter, ring.toRect(), str(state.countdown), theme.font(110, QFont.Weight.Light), WHITE)
+        elif state.state in (CaptureState.ANALYSING, CaptureState.CAPTURING):
+            painter.setPen(theme.pen(WHITE, 8))
+            start = int((time.monotonic() * 360) % 360)
+            painter.drawArc(ring, -start * 16, 100 * 16)
+        elif state.state == CaptureState.PRESENT:
+            painter.setPen(theme.pen(GREY, 3))
+            for i in range(12):
+                angle = math.radians(i * 30)
+                inner, outer = radius * 0.8, radius
+                painter.drawLine(
+                    QPointF(centre.x() + inner * math.cos(angle), centre.y() + inner * math.sin(angle)),
+                    QPointF(centre.x() + outer * math.cos(angle), centre.y() + outer * math.sin(angle)),
+                )

@@ -1,0 +1,74 @@
+"""Picker: choose one category or one basic colour from the full list.
+
+Corrections must land on names the models and the closet filters know, so the person picks
+from the fixed lists (the ten categories, the eleven basic colours) rather than typing.
+The same screen serves both; the window knows what the pick is for.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QFont, QPainter
+
+from ui.buttons import Button, ButtonRow
+from ui.screen import Screen
+from ui.theme import GREY, WHITE, Theme, draw_text
+from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
+
+PICK_PREFIX = "pick:"
+
+
+class PickerScreen(Screen):
+    """A title and a grid of choices; pressing one reports ``pick:<name>``, Esc goes back."""
+
+    name = "picker"
+
+    def __init__(self, font_scale: float = 1.0) -> None:
+        super().__init__(font_scale)
+        self.title = ""
+        self.purpose = ""  # "category" or "colour": what the window will do with the pick
+        self.grid = ButtonRow([], columns=2)
+
+    def rows(self) -> list[ButtonRow]:
+        return [self.grid]
+
+    def ask_category(self, current: str) -> None:
+        self.purpose, self.title = "category", "What is it?"
+        self._offer([Button(PICK_PREFIX + c, category_label(c), selected=c == current) for c in CATEGORIES], current)
+
+    def ask_colour(self, current: str) -> None:
+        self.purpose, self.title = "colour", "Which colour?"
+        self._offer(
+            [Button(PICK_PREFIX + c, colour_label(c), swatch=swatch(c), selected=c == current) for c in BASIC_TERMS],
+            current,
+        )
+
+    def _offer(self, buttons: list[Button], current: str) -> None:
+        self.grid.set_buttons(buttons)
+        if not self.grid.focus_key(PICK_PREFIX + current):
+            self.grid.focus = 0
+        self.focus_row = 0
+        self.update()
+
+    def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        area = self.content_rect(theme)
+        draw_text(
+            painter,
+            QRect(area.left(), area.top(), area.width(), theme.px(120)),
+            self.title,
+            theme.font(72, QFont.Weight.Light),
+            WHITE,
+        )
+        draw_text(
+            painter,
+            QRect(area.left(), area.top() + theme.px(120), area.width(), theme.px(48)),
+            "Arrows to move · Enter to choose · Esc to go back",
+            theme.font(28),
+            GREY,
+        )
+        self.grid.columns = 2 if theme.portrait else 4
+        height = theme.px(104)
+        width = min(area.width(), theme.px(900 if theme.portrait else 1500))
+        grid = QRect(area.center().x() - width // 2, area.top() + theme.px(220), width, 0)
+        self.grid.layout(grid, height, theme.lx(24))
+        self.grid.paint(painter, theme, self.row_has_focus(self.grid))

@@ -1,0 +1,249 @@
+"""Result: the cut-out on black, what the mirror thinks it is, and what to do with it.
+
+The garment is the only large bright thing on the glass, so the person can compare it with
+what they hold. Category, colour (swatch + name) and confidence sit beside it; the actions
+are keep, retake, change category, change colour and discard. An ``unsure`` result asks a
+question ("Is this a shirt?") instead of offering a plain Keep, so a guess is never filed
+silently; answering it, or picking the category by hand, counts as the person's word.
+Corrections made here are remembered by the window and stored as an edit right after the
+record is kept, so the closet knows which values came from a person.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFont, QImage, QPainter
+
+from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
+from ui.buttons import Button, ButtonRow
+from ui.images import bgra_image, decoded, fit
+from ui.screen import Screen
+from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text
+from ui.vocab import category_label, colour_label, swatch
+
+KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
+
+
+def cutout_of(garment: GarmentResult) -> QImage:
+    """The garment's cut-out with its alpha (the array when present, else the encoded PNG)."""
+    if garment.cutout_bgra is not None:
+        return bgra_image(garment.cutout_bgra)
+    return decoded(garment.images.get(CUTOUT_PNG, b""))
+
+
+class ResultScreen(Screen):
+    """One analysed garment and the person's choices about it."""
+
+    name = "result"
+
+    def __init__(self, font_scale: float = 1.0) -> None:
+        super().__init__(font_scale)
+        self.garment: GarmentResult | None = None
+        self.category: str | None = None  # the person's pick, when they changed it
+        self.colour: str | None = None
+        self.confirmed = False
+        self.message = ""  # a failed analysis or keep, one line with the fix
+        self._cutout = QImage()
+        self.main = ButtonRow([])
+        self.edit = ButtonRow([])
+        self._rebuild_buttons()
+
+    # --- data in ------------------------------------------------------------------------
+    def show_garment(self, garment: GarmentResult | None, message: str = "") -> None:
+        """Show a new result (None: nothing was found, with ``message`` saying so)."""
+        self.garment = garment
+        self.category = self.colour = None
+        self.confirmed = False
+        self.message = message
+        self._cutout = cutout_of(garment) if garment is not None else QImage()
+        self._rebuild_buttons()
+        self.focus_row = 0
+        self.main.focus = 0
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        self.message = text
+        self.update()
+
+    def choose_category(self, name: str) -> None:
+        self.category = name
+        self.confirmed = True
+        self._rebuild_buttons()
+        self.update()
+
+    def choose_colour(self, basic: str) -> None:
+        self.colour = basic
+        self._rebuild_buttons()
+        self.update()
+
+    # --- what the window reads ---------------------------------------------------------------
+    @property
+    def shown_category(self) -> str:
+        return self.category or (self.garment.category if self.garment else "")
+
+    @property
+    def shown_colour(self) -> str:
+        return self.colour or (self.garment.color.basic if self.garment else "")
+
+    @property
+    def asks(self) -> bool:
+        """True while an unsure result waits for the person's answer."""
+        return self.garment is not None and self.garment.unsure and not self.confirmed
+
+    def rows(self) -> list[ButtonRow]:
+        return [self.main, self.edit]
+
+    def _rebuild_buttons(self) -> None:
+        if self.garment is None:
+            self.main.set_buttons([Button(RETAKE, "Try again", primary=True), Button(DISCARD, "Done")])
+            self.edit.set_buttons([])
+            return
+        keep = "Yes, keep it" if self.asks else "Keep"
+        self.main.set_buttons([Button(KEEP, keep, primary=True), Button(RETAKE, "Retake")])
+        self.edit.set_buttons(
+            [
+                Button(CATEGORY, "No, change" if self.asks else "Category"),
+                Button(COLOUR, "Colour", swatch=swatch(self.shown_colour, self._hex())),
+                Button(DISCARD, "Discard"),
+            ]
+        )
+
+    def _hex(self) -> str | None:
+        if self.garment is None or self.colour is not None:
+            return None
+        return self.garment.color.hex
+
+    # --- painting -------------------------------------------------------------------------
+    def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        area = self.content_rect(theme)
+        if theme.portrait:
+            image_area = QRect(area.left(), area.top(), area.width(), int(area.height() * 0.5))
+            info = QRect(area.left(), image_area.bottom() + theme.px(40), area.width(), 0)
+            info.setBottom(area.bottom())
+        else:
+            image_area = QRect(area.left(), area.top(), int(area.width() * 0.5), area.height())
+            info = QRect(image_area.right() + theme.margin, area.top() + int(area.height() * 0.12), 0, 0)
+            info.setRight(area.right())
+            info.setBottom(area.bottom())
+        if self.garment is None:
+            self._paint_nothing(painter, theme, area)
+            return
+        if not self._cutout.isNull():
+            painter.drawImage(fit(self._cutout.size(), image_area.adjusted(0, 0, 0, 0)), self._cutout)
+        self._paint_info(painter, theme, info, self.garment)
+
+    def _paint_nothing(self, painter: QPainter, theme: Theme, area: QRect) -> None:
+        centre = QRect(area.left(), area.top() + area.height() // 3, area.width(), theme.px(90))
+        draw_text(painter, centre, "No garment found", theme.font(72, QFont.Weight.Light), WHITE)
+        text = self.message or "Hold it flat in front of you, inside the outline"
+        draw_text(painter, centre.translated(0, theme.px(100)), text, theme.font(32), GREY)
+        self._paint_buttons(painter, theme, QRect(area.left(), area.bottom() - theme.px(240), area.width(), 0))
+
+    def _paint_info(self, painter: QPainter, theme: Theme, info: QRect, garment: GarmentResult) -> None:
+        align = Qt.AlignmentFlag.AlignHCenter if theme.portrait else Qt.AlignmentFlag.AlignLeft
+        y = info.top()
+        if self.asks:
+            question = f"Is this a {category_label(self.shown_category).lower()}?"
+            draw_text(
+                painter,
+                QRect(info.left(), y, info.width(), theme.px(100)),
+                question,
+                theme.font(76, QFont.Weight.Light),
+                WHITE,
+                align,
+            )
+            y += theme.px(100)
+            others = " · ".join(f"{category_label(n)} {round(s * 100)} %" for n, s in garment.top3[1:3])
+            draw_text(
+                painter,
+                QRect(info.left(), y, info.width(), theme.px(48)),
+                "I am not sure" + (f" (or: {others})" if others else ""),
+                theme.font(30),
+                WARN,
+                align,
+            )
+            y += theme.px(64)
+        else:
+            draw_text(
+                painter,
+                QRect(info.left(), y, info.width(), theme.px(110)),
+                category_label(self.shown_category),
+                theme.font(92, QFont.Weight.Light),
+                WHITE,
+                align,
+            )
+            y += theme.px(116)
+        y = self._paint_colour(painter, theme, QRect(info.left(), y, info.width(), theme.px(60)), garment, align)
+        y += theme.px(16)
+        y = self._paint_confidence(painter, theme, QRect(info.left(), y, info.width(), theme.px(40)), garment, align)
+        if self.message:
+            draw_text(
+                painter,
+                QRect(info.left(), y + theme.px(12), info.width(), theme.px(44)),
+                self.message,
+                theme.font(28),
+                WARN,
+                align,
+            )
+        self._paint_buttons(
+            painter, theme, QRect(info.left(), info.bottom() - theme.px(96) * 2 - theme.lx(24), info.width(), 0)
+        )
+
+    def _paint_colour(
+        self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
+    ) -> int:
+        """Swatch dot and ``Navy · blue`` (or just the picked basic colour); returns the next y."""
+        if self.colour is not None:
+            text = colour_label(self.colour)
+        elif garment.color.name and garment.color.name != garment.color.basic:
+            text = f"{colour_label(garment.color.name)} · {garment.color.basic}"
+        else:
+            text = colour_label(garment.color.basic)
+        font = theme.font(44)
+        painter.setFont(font)
+        text_w = painter.fontMetrics().horizontalAdvance(text)
+        dot = theme.px(44)
+        gap = theme.px(18)
+        total = dot + gap + text_w
+        x = rect.center().x() - total // 2 if align == Qt.AlignmentFlag.AlignHCenter else rect.left()
+        painter.setPen(theme.pen(GREY, 2))
+        painter.setBrush(swatch(self.shown_colour, self._hex()))
+        painter.drawEllipse(QRect(x, rect.center().y() - dot // 2, dot, dot))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        draw_text(
+            painter,
+            QRect(x + dot + gap, rect.top(), rect.right() - x - dot - gap, rect.height()),
+            text,
+            font,
+            WHITE,
+            Qt.AlignmentFlag.AlignLeft,
+        )
+        return rect.bottom()
+
+    def _paint_confidence(
+        self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
+    ) -> int:
+        """``87 % sure`` over a thin bar (or ``your choice`` once the person picked)."""
+        text = "your choice" if self.category else f"{round(garment.category_score * 100)} % sure"
+        draw_text(painter, rect, text, theme.font(30), GREY, align)
+        bar_w = min(rect.width(), theme.px(420))
+        left = rect.center().x() - bar_w // 2 if align == Qt.AlignmentFlag.AlignHCenter else rect.left()
+        y = rect.bottom() + theme.px(14)
+        painter.setPen(theme.pen(DIM, 3))
+        painter.drawLine(left, y, left + bar_w, y)
+        share = 1.0 if self.category else max(0.0, min(1.0, garment.category_score))
+        painter.setPen(theme.pen(WARN if self.asks else WHITE, 3))
+        painter.drawLine(left, y, left + int(bar_w * share), y)
+        return y + theme.px(24)
+
+    def _paint_buttons(self, painter: QPainter, theme: Theme, top: QRect) -> None:
+        height, gap = theme.px(96), theme.lx(24)
+        width = min(top.width(), theme.px(860))
+        left = top.left() if not theme.portrait else top.center().x() - width // 2
+        used = self.main.layout(QRect(left, top.top(), width, height), height, gap)
+        self.edit.layout(QRect(left, top.top() + used + gap, width, height), int(height * 0.8), gap)
+        self.main.paint(painter, theme, self.row_has_focus(self.main))
+        self.edit.paint(painter, theme, self.row_has_focus(self.edit))
+
+
+__all__ = ["CATEGORY", "COLOUR", "DISCARD", "KEEP", "RETAKE", "ResultScreen"]

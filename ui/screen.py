@@ -1,0 +1,151 @@
+"""The base of every screen: a black, painted page with focusable button rows.
+
+Screens are painted rather than assembled from stock widgets because the look is the
+product here (pure black, thin lines, sizes that follow the panel) and because painting
+keeps each screen a plain function of the data it was given, which the screenshot script
+and the tests render without a camera or a service. A screen never talks to the core: it
+reports what the person pressed through :attr:`Screen.action` and the window decides.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from ui.buttons import ButtonRow
+from ui.theme import BLACK, Theme
+
+#: Keys every screen understands, mapped to (dx, dy) focus moves.
+_MOVES = {
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Up: (0, -1),
+    Qt.Key.Key_Down: (0, 1),
+}
+
+BACK = "back"
+SPACE = "space"
+
+
+class Screen(QWidget):
+    """A page of the mirror. Subclasses implement :meth:`paint_page` and list their :meth:`rows`."""
+
+    #: The key of the button the person pressed, or ``back`` (Esc) / ``space`` (Space).
+    action = Signal(str)
+    name = "screen"
+
+    def __init__(self, font_scale: float = 1.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.font_scale = font_scale
+        self.focus_row = 0
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAutoFillBackground(False)
+
+    # --- what subclasses provide -------------------------------------------------------
+    def rows(self) -> list[ButtonRow]:
+        """The focusable rows, top to bottom (empty rows are skipped by the focus)."""
+        return []
+
+    def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        """Draw the page (the background is already black) and lay out the rows' rects."""
+
+    # --- shared behaviour ----------------------------------------------------------------
+    def theme(self) -> Theme:
+        return Theme.for_size(self.width(), self.height(), self.font_scale)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802, ARG002 (Qt's signature)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), BLACK)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.paint_page(painter, self.theme())
+        painter.end()
+
+    def relayout(self) -> None:
+        """Lay the rows out without showing anything (hit tests before the first paint)."""
+        image = QImage(max(1, self.width()), max(1, self.height()), QImage.Format.Format_RGB32)
+        painter = QPainter(image)
+        self.paint_page(painter, self.theme())
+        painter.end()
+
+    def current_key(self) -> str | None:
+        rows = self.rows()
+        self._clamp_focus(rows)
+        return rows[self.focus_row].current() if rows and rows[self.focus_row].buttons else None
+
+    def focus_key(self, key: str) -> bool:
+        """Put the focus on the button ``key`` wherever it is."""
+        for index, row in enumerate(self.rows()):
+            if row.focus_key(key):
+                self.focus_row = index
+                self.update()
+                return True
+        return False
+
+    def row_has_focus(self, row: ButtonRow) -> bool:
+        rows = self.rows()
+        return bool(rows) and 0 <= self.focus_row < len(rows) and rows[self.focus_row] is row
+
+    def _clamp_focus(self, rows: list[ButtonRow]) -> None:
+        if not rows:
+            self.focus_row = 0
+            return
+        self.focus_row = max(0, min(self.focus_row, len(rows) - 1))
+        if not rows[self.focus_row].buttons:
+            for index, row in enumerate(rows):
+                if row.buttons:
+                    self.focus_row = index
+                    break
+
+    def move_focus(self, dx: int, dy: int) -> None:
+        rows = self.rows()
+        self._clamp_focus(rows)
+        if not rows or rows[self.focus_row].move(dx, dy) or not dy:
+            self.update()
+            return
+        index = self.focus_row + dy
+        while 0 <= index < len(rows) and not rows[index].buttons:
+            index += dy
+        if 0 <= index < len(rows):
+            self.focus_row = index
+        self.update()
+
+    def press(self) -> None:
+        key = self.current_key()
+        if key is not None:
+            self.action.emit(key)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        key = Qt.Key(event.key())
+        if key in _MOVES:
+            self.move_focus(*_MOVES[key])
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.press()
+        elif key == Qt.Key.Key_Escape or key == Qt.Key.Key_Backspace:
+            self.action.emit(BACK)
+        elif key == Qt.Key.Key_Space:
+            self.action.emit(SPACE)
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        point = event.position().toPoint()
+        for index, row in enumerate(self.rows()):
+            key = row.hit(point)
+            if key is not None:
+                self.focus_row = index
+                row.focus_key(key)
+                self.update()
+                self.action.emit(key)
+                return
+        self.tapped(point.x(), point.y())
+
+    def tapped(self, x: int, y: int) -> None:
+        """A tap that hit no button (the home screen starts a capture on it)."""
+
+    def content_rect(self, theme: Theme) -> QRect:
+        m = theme.margin
+        return self.rect().adjusted(m, m, -m, -m)

@@ -1,0 +1,439 @@
+"""The mirror's window: which screen shows, and what each press and each event means.
+
+Screens only draw data and report presses; the service only runs the camera, the models
+and the closet. This module is the glue: it turns presses into service calls (each one only
+enqueues work and returns) and bridge signals into screen changes. It holds the little
+state the flow needs, e.g. the result being reviewed and the corrections the person made to
+it before pressing Keep (stored as an edit right after the record exists, so the closet can
+tell the models' values from a person's).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QCloseEvent, QImage
+from PySide6.QtWidgets import QStackedLayout, QWidget
+
+from mirror.events import (
+    AnalysisDone,
+    AnalysisFailed,
+    AnalysisStarted,
+    CaptureState,
+    CaptureStateChanged,
+    Error,
+    FrameReady,
+    Record,
+    RecordChanged,
+    RecordDeleted,
+    RecordSaved,
+    Status,
+    StatusChanged,
+)
+from mirror.pipeline.result import CUTOUT_PNG, AnalysisResult
+from mirror.service import About
+from ui import about as about_mod
+from ui import capture as capture_mod
+from ui import closet as closet_mod
+from ui import detail as detail_mod
+from ui import home as home_mod
+from ui import result as result_mod
+from ui.about import AboutScreen
+from ui.bridge import ServiceBridge
+from ui.capture import CaptureScreen
+from ui.closet import ClosetItem, ClosetScreen
+from ui.detail import DetailScreen
+from ui.home import HomeScreen
+from ui.picker import PICK_PREFIX, PickerScreen
+from ui.result import ResultScreen
+from ui.screen import BACK, SPACE, Screen
+from ui.thumbs import ThumbnailLoader
+from ui.vocab import category_label
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: States in which a garment is in front of the mirror: the home screen gives way to capture.
+_ACTIVE = (CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN, CaptureState.CAPTURING)
+#: How long "Added to your closet" stays on the home screen.
+SAVED_NOTE_MS = 5000
+
+
+class Core(Protocol):
+    """The calls the window makes on ``mirror.service.MirrorService`` (all return at once)."""
+
+    def capture_now(self) -> None: ...
+    def keep(self, result: AnalysisResult, index: int = 0) -> None: ...
+    def retake(self) -> None: ...
+    def correct(self, record_id: str, *, category: str | None = None, color: str | None = None) -> None: ...
+    def delete(self, record_id: str) -> None: ...
+    def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]: ...
+    def counts(self) -> dict[str, dict[str, int]]: ...
+    def image_path(self, record: Record, kind: str) -> Path: ...
+    def status(self) -> Status: ...
+    def about(self) -> About: ...
+
+
+class MirrorWindow(QWidget):
+    """All screens in one stack, driven by the keyboard, touch and the service's events."""
+
+    def __init__(
+        self,
+        core: Core,
+        bridge: ServiceBridge,
+        *,
+        font_scale: float = 1.0,
+        show_preview: bool = True,
+        sync_enabled: bool = True,
+        screenshot_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Smart mirror")
+        self.setStyleSheet("background: black;")
+        self.core = core
+        self.bridge = bridge
+        self.sync_enabled = sync_enabled
+        self.screenshot_dir = screenshot_dir
+        self.home = HomeScreen(font_scale)
+        self.capture = CaptureScreen(font_scale, show_preview)
+        self.result = ResultScreen(font_scale)
+        self.picker = PickerScreen(font_scale)
+        self.closet = ClosetScreen(font_scale)
+        self.detail = DetailScreen(font_scale)
+        self.about = AboutScreen(font_scale)
+        self._stack = QStackedLayout(self)
+        self._handlers: dict[Screen, Callable[[str], None]] = {
+            self.home: self._on_home,
+            self.capture: self._on_capture,
+            self.result: self._on_result,
+            self.picker: self._on_picker,
+            self.closet: self._on_closet,
+            self.detail: self._on_detail,
+            self.about: self._on_about,
+        }
+        for screen in self._handlers:
+            self._stack.addWidget(screen)
+            screen.action.connect(self._dispatch)
+        self.review: AnalysisResult | None = None
+        self._picker_return: Screen = self.result
+        self._pending_edit: dict[str, str] = {}
+        self.shutter_at: float | None = None  # service clock of the last shutter (for the bench)
+        self.result_shown_at: float | None = None
+        self.thumbs = ThumbnailLoader(self._thumbnail_ready, self)
+        self._saved_timer = QTimer(self)
+        self._saved_timer.setSingleShot(True)
+        self._saved_timer.timeout.connect(lambda: self.home.set_note(""))
+        self._shot_names: set[str] = set()
+        self._connect_bridge()
+        self.home.set_status(self.read(core.status, Status()))
+        self.show_screen(self.home)
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def _connect_bridge(self) -> None:
+        b = self.bridge
+        b.frame.connect(self._on_frame)
+        b.capture_state.connect(self._on_capture_state)
+        b.analysis_started.connect(self._on_analysis_started)
+        b.analysis_done.connect(self._on_analysis_done)
+        b.analysis_failed.connect(self._on_analysis_failed)
+        b.record_saved.connect(self._on_record_saved)
+        b.record_changed.connect(self._on_record_changed)
+        b.record_deleted.connect(self._on_record_deleted)
+        b.status.connect(self._on_status)
+        b.error.connect(self._on_error)
+
+    def current(self) -> Screen:
+        widget = self._stack.currentWidget()
+        assert isinstance(widget, Screen)
+        return widget
+
+    def show_screen(self, screen: Screen) -> None:
+        self._stack.setCurrentWidget(screen)
+        screen.setFocus()
+        screen.update()
+        if self.screenshot_dir is not None and screen.name not in self._shot_names:
+            self._shot_names.add(screen.name)
+            QTimer.singleShot(400, lambda: self.save_screenshot(screen.name))
+
+    def save_screenshot(self, name: str) -> Path | None:
+        """Grab the window into ``<screenshot_dir>/<name>.png`` when screenshots are on."""
+        if self.screenshot_dir is None:
+            return None
+        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.screenshot_dir / f"{name}.png"
+        if not self.grab().save(str(path)):
+            log.warning("could not write screenshot %s", path)
+            return None
+        return path
+
+    def read(self, call: Callable[[], T], default: T) -> T:
+        """A read from the core (closet, counts, about); on failure say so on the mirror, never crash."""
+        try:
+            return call()
+        except Exception as exc:
+            log.warning("reading from the core failed: %s", exc)
+            self.home.set_notice(f"The closet cannot be read: {exc}")
+            return default
+
+    def _dispatch(self, key: str) -> None:
+        sender = self.sender()
+        handler = self._handlers.get(sender) if isinstance(sender, Screen) else None
+        if handler is not None:
+            handler(key)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.thumbs.close()
+        super().closeEvent(event)
+
+    # --- presses ------------------------------------------------------------------------------
+    def _on_home(self, key: str) -> None:
+        if key in (home_mod.CAPTURE, SPACE):
+            self.show_screen(self.capture)
+            if key == SPACE:
+                self.core.capture_now()
+        elif key == home_mod.CLOSET:
+            self.open_closet()
+        elif key == home_mod.ABOUT:
+            self.about.set_about(self.read(self.core.about, None), self.home.status)
+            self.show_screen(self.about)
+
+    def _on_capture(self, key: str) -> None:
+        if key in (capture_mod.SHOOT, SPACE):
+            self.core.capture_now()
+        elif key in (capture_mod.CANCEL, BACK):
+            self.show_screen(self.home)
+
+    def _on_result(self, key: str) -> None:
+        garment = self.result.garment
+        if key == result_mod.KEEP and self.review is not None and garment is not None:
+            self._pending_edit = {}
+            if self.result.category and self.result.category != garment.category:
+                self._pending_edit["category"] = self.result.category
+            if self.result.colour and self.result.colour != garment.color.basic:
+                self._pending_edit["color"] = self.result.colour
+            self.result.set_message("Saving…")
+            self.core.keep(self.review)
+        elif key == result_mod.RETAKE:
+            self.review = None
+            self.core.retake()
+            self.capture.clear()
+            self.show_screen(self.capture)
+        elif key in (result_mod.DISCARD, BACK):
+            self.review = None
+            self.core.retake()
+            self.show_screen(self.home)
+        elif key == result_mod.CATEGORY:
+            self._ask(self.result, "category", self.result.shown_category)
+        elif key == result_mod.COLOUR:
+            self._ask(self.result, "colour", self.result.shown_colour)
+
+    def _ask(self, back_to: Screen, purpose: str, current: str) -> None:
+        self._picker_return = back_to
+        if purpose == "category":
+            self.picker.ask_category(current)
+        else:
+            self.picker.ask_colour(current)
+        self.show_screen(self.picker)
+
+    def _on_picker(self, key: str) -> None:
+        back_to = self._picker_return
+        if key.startswith(PICK_PREFIX):
+            value = key.removeprefix(PICK_PREFIX)
+            category = value if self.picker.purpose == "category" else None
+            colour = value if self.picker.purpose == "colour" else None
+            if back_to is self.result:
+                if category:
+                    self.result.choose_category(category)
+                if colour:
+                    self.result.choose_colour(colour)
+            elif back_to is self.detail and self.detail.item is not None:
+                self.detail.message = "Saving…"
+                self.core.correct(str(self.detail.item.record.id), category=category, color=colour)
+        self.show_screen(back_to)
+
+    def _on_closet(self, key: str) -> None:
+        if key == BACK:
+            self.show_screen(self.home)
+        elif key.startswith(closet_mod.CAT_PREFIX):
+            value = key.removeprefix(closet_mod.CAT_PREFIX)
+            self.open_closet(None if value == closet_mod.ALL else value, self.closet.colour, keep_focus=True)
+        elif key.startswith(closet_mod.COL_PREFIX):
+            value = key.removeprefix(closet_mod.COL_PREFIX)
+            self.open_closet(self.closet.category, None if value == closet_mod.ALL else value, keep_focus=True)
+        elif key.startswith(closet_mod.ITEM_PREFIX):
+            item = self.closet.item(key.removeprefix(closet_mod.ITEM_PREFIX))
+            if item is not None:
+                self.detail.show_item(item)
+                self.show_screen(self.detail)
+
+    def _on_detail(self, key: str) -> None:
+        item = self.detail.item
+        if key in (detail_mod.BACK_TO_CLOSET, BACK) or item is None:
+            if self.detail.confirming and key == BACK and item is not None:
+                self.detail.show_item(item)  # Esc while asking means "don't delete"
+                return
+            self.open_closet(self.closet.category, self.closet.colour, keep_focus=True)
+        elif key == detail_mod.EDIT_CATEGORY:
+            self._ask(self.detail, "category", item.record.category)
+        elif key == detail_mod.EDIT_COLOUR:
+            self._ask(self.detail, "colour", item.record.color.basic)
+        elif key == detail_mod.DELETE:
+            self.detail.ask_delete()
+        elif key == detail_mod.CONFIRM_DELETE:
+            self.detail.message = "Deleting…"
+            self.core.delete(str(item.record.id))
+
+    def _on_about(self, key: str) -> None:
+        if key in (about_mod.BACK_HOME, BACK):
+            self.show_screen(self.home)
+
+    # --- closet -----------------------------------------------------------------------------------
+    def open_closet(self, category: str | None = None, colour: str | None = None, keep_focus: bool = False) -> None:
+        """Show the closet, read afresh with these filters."""
+        self.refresh_closet(category, colour, keep_focus)
+        if self.current() is not self.closet:
+            self.show_screen(self.closet)
+
+    def refresh_closet(self, category: str | None, colour: str | None, keep_focus: bool) -> None:
+        """Read the closet (filtered) and the counts into the closet screen; start loading thumbnails."""
+        no_records: list[Record] = []
+        no_counts: dict[str, dict[str, int]] = {}
+        records = self.read(lambda: self.core.closet(category=category, basic_color=colour), no_records)
+        counts = self.read(self.core.counts, no_counts)
+        states = self._sync_states(records)
+        items = [
+            ClosetItem(r, states.get(str(r.id), closet_mod.LOCAL), self.thumbs.cached(self._thumb_key(r)))
+            for r in records
+        ]
+        focus_row = self.closet.focus_row
+        self.closet.set_content(items, counts, category, colour)
+        if not keep_focus:
+            self.closet.focus_row = 2 if items else 0
+            self.closet.grid.focus = 0
+            self.closet.first_line = 0
+        else:
+            self.closet.focus_row = focus_row
+        for record in records:
+            if self.thumbs.cached(self._thumb_key(record)) is None:
+                try:
+                    path = self.core.image_path(record, CUTOUT_PNG)
+                except Exception as exc:  # a record without its cut-out still lists, without a picture
+                    log.warning("no cut-out for %s: %s", record.id, exc)
+                    continue
+                self.thumbs.request(self._thumb_key(record), path)
+
+    @staticmethod
+    def _thumb_key(record: Record) -> str:
+        return f"{record.id}@{record.version}"
+
+    def _thumbnail_ready(self, key: str, image: QImage) -> None:
+        record_id = key.split("@", 1)[0]
+        self.closet.set_thumbnail(record_id, image)
+        if self.detail.item is not None and str(self.detail.item.record.id) == record_id:
+            self.detail.item.thumbnail = image
+            self.detail.update()
+
+    def _sync_states(self, records: list[Record]) -> dict[str, str]:
+        """Per-record sync badge: ``local`` with sync off, else from the outbox.
+
+        The store reports only totals (``outbox_stats``); the outbox is drained oldest first,
+        so the newest ``waiting + in_flight`` versions are the ones still on their way.
+        """
+        if not self.sync_enabled:
+            return {}
+        pending = self._pending_count()
+        newest = sorted(records, key=lambda r: r.updated_at, reverse=True)
+        return {
+            str(r.id): closet_mod.WAITING if index < pending else closet_mod.SYNCED for index, r in enumerate(newest)
+        }
+
+    def _pending_count(self) -> int:
+        stats = getattr(self.core, "outbox_stats", None)
+        if stats is None:
+            return 0
+        try:
+            value = stats()
+        except Exception:  # a closed or failing store shows every badge as waiting, not a crash
+            return 1 << 30
+        return int(value.waiting) + int(value.in_flight)
+
+    # --- events ---------------------------------------------------------------------------------
+    def _on_frame(self, frame: FrameReady) -> None:
+        if self.current() is self.capture:
+            self.capture.set_frame(frame)
+        else:
+            self.capture.frame = frame  # remembered, painted when the screen shows
+
+    def _on_capture_state(self, event: CaptureStateChanged) -> None:
+        self.capture.set_state(event)
+        if self.current() is self.home and event.state in _ACTIVE:
+            self.show_screen(self.capture)
+        elif event.state == CaptureState.NO_CAMERA:
+            self.home.set_notice("No camera: check its cable, then restart the mirror")
+
+    def _on_analysis_started(self, event: AnalysisStarted) -> None:
+        self.shutter_at = event.at
+        self.result_shown_at = None
+        if self.current() in (self.home, self.capture):
+            self.show_screen(self.capture)
+
+    def _on_analysis_done(self, event: AnalysisDone) -> None:
+        self.review = event.result
+        garment = event.result.primary
+        self.result.show_garment(garment)
+        self.show_screen(self.result)
+        self.result.repaint()  # on screen now, not at the next idle moment: the bench measures this
+        self.result_shown_at = time.monotonic()
+
+    def _on_analysis_failed(self, event: AnalysisFailed) -> None:
+        self.review = None
+        self.result.show_garment(None, event.reason)
+        self.show_screen(self.result)
+
+    def _on_record_saved(self, event: RecordSaved) -> None:
+        record = event.record
+        if self._pending_edit:
+            self.core.correct(
+                str(record.id), category=self._pending_edit.get("category"), color=self._pending_edit.get("color")
+            )
+            self._pending_edit = {}
+        self.review = None
+        self.result.set_message("")
+        self.home.set_note(f"Added to your closet: {category_label(record.category)}")
+        self._saved_timer.start(SAVED_NOTE_MS)
+        self.core.retake()
+        self.capture.clear()
+        self.show_screen(self.home)
+
+    def _on_record_changed(self, event: RecordChanged) -> None:
+        if self.detail.item is not None and str(self.detail.item.record.id) == str(event.record.id):
+            self.detail.item.record = event.record
+            self.detail.message = ""
+            self.detail.update()
+        self.refresh_closet(self.closet.category, self.closet.colour, keep_focus=True)
+
+    def _on_record_deleted(self, event: RecordDeleted) -> None:
+        if self.detail.item is not None and str(self.detail.item.record.id) == event.record_id:
+            self.detail.item = None
+        self.refresh_closet(self.closet.category, self.closet.colour, keep_focus=True)
+        if self.current() is self.detail:
+            self.show_screen(self.closet)
+
+    def _on_status(self, event: StatusChanged) -> None:
+        self.home.set_status(event.status)
+        self.about.set_about(self.about.about, event.status)
+
+    def _on_error(self, event: Error) -> None:
+        line = event.line()
+        log.warning("%s", line)
+        self.home.set_notice(line)
+        if self.current() is self.result:
+            self.result.set_message(line)
+        elif self.current() is self.detail:
+            self.detail.message = line
+            self.detail.update()

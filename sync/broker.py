@@ -1,0 +1,100 @@
+"""One way to make a paho client from settings: protocol, TLS, credentials, will, persistent session.
+
+Shared by the mirror's worker and the reference consumer. The password is handed to paho and
+nowhere else: it is never logged, and :meth:`BrokerConfig.describe` (what logs and errors show)
+leaves it out.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from mirror.config import SyncSettings
+from mirror.config.secrets import mqtt_password
+
+SESSION_EXPIRY_S = 7 * 24 * 3600
+"""How long the broker keeps an offline client's session (its subscriptions and queued acks)."""
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    host: str = "localhost"
+    port: int = 1883
+    protocol: str = "5"
+    client_id: str = ""
+    username: str = ""
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    keepalive_s: int = 30
+
+    @classmethod
+    def from_sync(cls, sync: SyncSettings, client_id: str) -> BrokerConfig:
+        return cls(
+            host=sync.host,
+            port=sync.port,
+            protocol=sync.protocol,
+            client_id=client_id,
+            username=sync.username,
+            password=mqtt_password(sync),
+            tls=sync.tls,
+            ca_file=sync.ca_file,
+            cert_file=sync.cert_file,
+            key_file=sync.key_file,
+            keepalive_s=sync.keepalive_s,
+        )
+
+    def describe(self) -> str:
+        """``mqtt[s]://user@host:port`` — never the password."""
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+    @property
+    def v5(self) -> bool:
+        return self.protocol == "5"
+
+
+def make_client(config: BrokerConfig) -> mqtt.Client:
+    """A paho client set up for a persistent session (clean_session False in 3.1.1)."""
+    if config.v5:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv5)
+    else:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv311, clean_session=False
+        )
+    if config.username:
+        client.username_pw_set(config.username, config.password)
+    if config.tls:
+        client.tls_set(
+            ca_certs=config.ca_file or None,
+            certfile=config.cert_file or None,
+            keyfile=config.key_file or None,
+            cert_reqs=ssl.CERT_REQUIRED,
+            tls_version=ssl.PROTOCOL_TLS_CLIENT,
+        )
+    return client
+
+
+def connect_kwargs(config: BrokerConfig) -> dict[str, object]:
+    """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry)."""
+    kwargs: dict[str, object] = {"host": config.host, "port": config.port, "keepalive": config.keepalive_s}
+    if config.v5:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        kwargs.update(clean_start=False, properties=props)
+    return kwargs
+
+
+def reason_text(reason: object) -> str:
+    """paho's reason codes / ints as a short human string."""
+    if isinstance(reason, int):
+        return mqtt.error_string(reason) if reason < 128 else f"reason {reason}"
+    return str(reason)

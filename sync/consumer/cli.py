@@ -1,0 +1,123 @@
+"""``smart-mirror-consumer``: the reference cloud consumer as a long-running command.
+
+Example::
+
+    smart-mirror-consumer --host broker.example --tls --ca-file ca.pem --username cloud \\
+        --password-file /run/secrets/mqtt --db /var/lib/closet/consumer.db --blobs /var/lib/closet/blobs \\
+        --device mirror-1a2b3c4d5e
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from mirror.config.secrets import PASSWORD_ENV
+from mirror.logsetup import configure_logging
+from sync.broker import BrokerConfig
+from sync.consumer.blobs import BlobStore
+from sync.consumer.db import ConsumerDB, ConsumerDBError
+from sync.consumer.handler import Limits, MessageHandler
+from sync.consumer.service import ConsumerService
+
+log = logging.getLogger("sync.consumer")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="smart-mirror-consumer",
+        description="Reference cloud consumer: store the mirrors' garments idempotently and ack them.",
+    )
+    p.add_argument("--host", default="localhost", help="broker host (default localhost)")
+    p.add_argument("--port", type=int, default=1883, help="broker port (default 1883)")
+    p.add_argument("--prefix", default="smart-mirror", help="topic prefix the mirrors use")
+    p.add_argument("--group", default="smart-mirror", help="shared-subscription group (consumers in it split the load)")
+    p.add_argument("--client-id", default="", help="MQTT client id (default smart-mirror-consumer-<host name>)")
+    p.add_argument("--username", default="", help="broker user name")
+    p.add_argument(
+        "--password-file", default="", help=f"file holding the broker password (${PASSWORD_ENV} overrides it)"
+    )
+    p.add_argument("--tls", action="store_true", help="connect with TLS")
+    p.add_argument("--ca-file", default="", help="CA certificate for TLS")
+    p.add_argument("--cert-file", default="", help="client certificate for TLS")
+    p.add_argument("--key-file", default="", help="client key for TLS")
+    p.add_argument("--db", default="consumer.db", help="SQLite path or postgresql:// URL (default consumer.db)")
+    p.add_argument("--blobs", default="blobs", help="folder for images stored by content hash (default blobs)")
+    p.add_argument("--device", action="append", default=[], metavar="ID", help="accept this mirror (repeatable)")
+    p.add_argument("--any-device", action="store_true", help="accept every mirror (development only)")
+    p.add_argument("--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered")
+    p.add_argument("--max-image-mb", type=int, default=16, help="larger images are dead-lettered")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    return p
+
+
+def read_password(path: str) -> str | None:
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not path:
+        return None
+    return Path(path).read_text(encoding="utf-8").strip()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    if not args.device and not args.any_device:
+        print("smart-mirror-consumer: name the mirrors it accepts with --device ID (or --any-device)", file=sys.stderr)
+        return 2
+    try:
+        password = read_password(args.password_file)
+    except OSError as exc:
+        print(
+            f"smart-mirror-consumer: cannot read --password-file {args.password_file} ({exc.strerror})", file=sys.stderr
+        )
+        return 2
+    try:
+        db = ConsumerDB.open(args.db)
+    except ConsumerDBError as exc:
+        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
+        return 1
+    broker = BrokerConfig(
+        host=args.host,
+        port=args.port,
+        protocol="5",
+        client_id=args.client_id or f"smart-mirror-consumer-{socket.gethostname()}",
+        username=args.username,
+        password=password,
+        tls=args.tls,
+        ca_file=args.ca_file,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
+    )
+    handler = MessageHandler(
+        db,
+        BlobStore(Path(args.blobs)),
+        args.prefix,
+        None if args.any_device else frozenset(args.device),
+        Limits(max_record_bytes=args.max_record_kb * 1024, max_image_bytes=args.max_image_mb * 1024 * 1024),
+    )
+    service = ConsumerService(handler, broker, group=args.group)
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        service.stop_forever()
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("consuming %s/+/... from %s into %s", args.prefix, broker.describe(), db.where)
+    try:
+        service.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.close()
+    return 0
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""One incoming message in, acks out — validation, idempotent storage and dead letters, no MQTT here.
+
+The consumer never crashes on input: anything it cannot use lands in the ``dead_letters`` table
+with a reason (``malformed_json``, ``schema_version``, ``schema_invalid``, ``oversized``,
+``unknown_device``, ``device_mismatch``, ``hash_mismatch``, ``unknown_topic``,
+``internal_error``) and the next message is handled as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from sync.consumer.blobs import BlobStore
+from sync.consumer.db import DUPLICATE, STORED, ConsumerDB
+from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, load_schema, parse_topic
+
+log = logging.getLogger("sync.consumer")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Ack:
+    """An application-level ack to publish on ``<prefix>/<device>/acks``."""
+
+    device_id: str
+    record_id: str
+    version: int
+    status: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_record_bytes: int = 256 * 1024
+    max_image_bytes: int = 16 * 1024 * 1024
+
+
+class DeadLetterError(Exception):
+    """A message goes to the dead letters: ``reason`` is the machine-readable code."""
+
+    def __init__(self, reason: str, detail: str, ack: Ack | None = None) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.ack = ack
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))
+
+
+class MessageHandler:
+    """Routes by topic; ``devices`` is the set of mirrors accepted (``None``: any)."""
+
+    def __init__(
+        self,
+        db: ConsumerDB,
+        blobs: BlobStore,
+        prefix: str,
+        devices: frozenset[str] | None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.db = db
+        self.blobs = blobs
+        self.prefix = prefix
+        self.devices = devices
+        self.limits = limits or Limits()
+
+    def handle(self, topic: str, payload: bytes) -> list[Ack]:
+        """Process one message; return the acks to publish. Never raises."""
+        try:
+            return self._route(topic, payload)
+        except DeadLetterError as rej:
+            self._dead(topic, rej.reason, rej.detail, payload)
+            return [replace(rej.ack, reason=f"{rej.reason}: {rej.detail}")] if rej.ack else []
+        except Exception as exc:  # a bug or an unreachable database: keep running, keep the evidence
+            log.exception("failed to handle a message on %s", topic)
+            self._dead(topic, "internal_error", f"{type(exc).__name__}: {exc}", payload)
+            return []
+
+    def _dead(self, topic: str, reason: str, detail: str, payload: bytes) -> None:
+        log.warning("dead letter from %s: %s (%s)", topic, reason, detail)
+        try:
+            self.db.dead_letter(topic, reason, detail, payload)
+        except Exception:
+            log.exception("could not even record the dead letter from %s", topic)
+
+    def parse(self, topic: str) -> ParsedTopic:
+        """The topic's parts, rejected when it is not ours or names a device not accepted."""
+        parsed = parse_topic(self.prefix, topic)
+        if parsed is None:
+            raise DeadLetterError("unknown_topic", f"not under {self.prefix}/<device>/...")
+        if self.devices is not None and parsed.device not in self.devices:
+            raise DeadLetterError("unknown_device", f"device {parsed.device!r} is not registered with this consumer")
+        return parsed
+
+    def _route(self, topic: str, payload: bytes) -> list[Ack]:
+        parsed = self.parse(topic)
+        if parsed.kind == "images" and parsed.key:
+            return self.image(parsed.key, payload)
+        if parsed.kind == "garments" and parsed.key:
+            return self._garment(parsed, payload)
+        raise DeadLetterError("unknown_topic", f"no handler for {parsed.kind!r}")
+
+    # ----------------------------------------------------------------------------- images
+    def image(self, sha256: str, data: bytes) -> list[Ack]:
+        """Store an image whose name is its hash; acks for the records it completes."""
+        if not _SHA.match(sha256):
+            raise DeadLetterError("unknown_topic", f"image key {sha256[:80]!r} is not a sha256")
+        if len(data) > self.limits.max_image_bytes:
+            raise DeadLetterError("oversized", f"image of {len(data)} bytes, limit {self.limits.max_image_bytes}")
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise DeadLetterError("hash_mismatch", f"content hashes to {actual}, topic names {sha256}")
+        self.blobs.put(sha256, data)
+        return [Ack(c.device_id, c.record_id, c.version, STORED) for c in self.db.add_blob(sha256, len(data))]
+
+    # ----------------------------------------------------------------------------- records
+    def _garment(self, parsed: ParsedTopic, payload: bytes) -> list[Ack]:
+        if len(payload) > self.limits.max_record_bytes:
+            raise DeadLetterError("oversized", f"record of {len(payload)} bytes, limit {self.limits.max_record_bytes}")
+        try:
+            message = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DeadLetterError("malformed_json", str(exc)) from None
+        if not isinstance(message, dict):
+            raise DeadLetterError("malformed_json", f"top level is {type(message).__name__}, not an object")
+        ack = _rejection_ack(parsed.device, message)
+        if message.get("schema") != GARMENT_SCHEMA or message.get("schema_version") != SCHEMA_VERSION:
+            raise DeadLetterError(
+                "schema_version",
+                f"got {message.get('schema')!r} v{message.get('schema_version')!r}, "
+                f"this consumer reads {GARMENT_SCHEMA} v{SCHEMA_VERSION}",
+                ack,
+            )
+        errors = sorted(_validator("garment").iter_errors(message), key=lambda e: list(e.absolute_path))
+        if errors:
+            where = "/".join(str(p) for p in errors[0].absolute_path) or "(top)"
+            raise DeadLetterError("schema_invalid", f"{where}: {errors[0].message[:300]}", ack)
+        record: dict[str, Any] = message["record"]
+        if record["device_id"] != parsed.device:
+            raise DeadLetterError(
+                "device_mismatch", f"record says {record['device_id']!r}, topic {parsed.device!r}", ack
+            )
+        if record["id"] != parsed.key:
+            raise DeadLetterError("unknown_topic", f"record id {record['id']} under topic key {parsed.key}", ack)
+        body = json.dumps(record, separators=(",", ":"), sort_keys=True)
+        hashes = [str(img["sha256"]) for img in record["images"]]
+        status = self.db.offer_record(
+            parsed.device, record["id"], int(record["version"]), body, hashes, bool(record["deleted"])
+        )
+        if status in (STORED, DUPLICATE):
+            return [Ack(parsed.device, record["id"], int(record["version"]), status)]
+        return []  # pending: acked when its last image arrives
+
+
+def _rejection_ack(device: str, message: dict[str, Any]) -> Ack | None:
+    """A ``rejected`` ack when the message names an id and version (so the mirror can log why)."""
+    record = message.get("record")
+    if isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("version"), int):
+        return Ack(device, record["id"][:64], max(1, record["version"]), "rejected")
+    return None

@@ -1,0 +1,130 @@
+"""The sync message contract, version 1 (``docs/sync.md`` explains it; ``schemas/`` pins it down).
+
+Topics, under a configurable prefix and the device id (both single topic levels)::
+
+    <prefix>/<device>/garments/<record id>   record JSON, QoS 1            mirror -> cloud
+    <prefix>/<device>/images/<sha256>        image bytes, QoS 1 (images=mqtt)  mirror -> cloud
+    <prefix>/<device>/uploads/request        presigned-URL request (images=http) mirror -> cloud
+    <prefix>/<device>/uploads/urls           presigned URLs, QoS 1 (images=http) cloud -> mirror
+    <prefix>/<device>/acks                   application-level ack JSON, QoS 1   cloud -> mirror
+    <prefix>/<device>/status                 "online" / "offline", retained, offline is the will
+    <prefix>/<device>/state                  {"garments", "waiting"} JSON, retained (Home Assistant)
+
+Everything here is pure (no MQTT, no files) so the worker, the consumer and the tests share it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from mirror.store.codec import iso, record_to_dict
+from mirror.store.records import Record
+
+SCHEMA_VERSION = 1
+GARMENT_SCHEMA = "smart-mirror.garment"
+ACK_SCHEMA = "smart-mirror.ack"
+UPLOAD_REQUEST_SCHEMA = "smart-mirror.upload-request"
+UPLOAD_URLS_SCHEMA = "smart-mirror.upload-urls"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+ONLINE = "online"
+OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The topic names of one device."""
+
+    prefix: str
+    device: str
+
+    def _t(self, *rest: str) -> str:
+        return "/".join((self.prefix, self.device, *rest))
+
+    def garment(self, record_id: str) -> str:
+        return self._t("garments", record_id)
+
+    def image(self, sha256: str) -> str:
+        return self._t("images", sha256)
+
+    @property
+    def acks(self) -> str:
+        return self._t("acks")
+
+    @property
+    def status(self) -> str:
+        return self._t("status")
+
+    @property
+    def state(self) -> str:
+        return self._t("state")
+
+    @property
+    def upload_request(self) -> str:
+        return self._t("uploads", "request")
+
+    @property
+    def upload_urls(self) -> str:
+        return self._t("uploads", "urls")
+
+
+@dataclass(frozen=True)
+class ParsedTopic:
+    """What a topic under the prefix names: device, kind (garments/images/...) and the last level."""
+
+    device: str
+    kind: str
+    key: str
+
+
+def parse_topic(prefix: str, topic: str) -> ParsedTopic | None:
+    """Split ``<prefix>/<device>/<kind>[/<key>]``; ``None`` when it does not fit."""
+    head = prefix + "/"
+    if not topic.startswith(head):
+        return None
+    parts = topic[len(head) :].split("/")
+    if len(parts) == 2:
+        return ParsedTopic(parts[0], parts[1], "")
+    if len(parts) == 3:
+        return ParsedTopic(parts[0], parts[1], parts[2])
+    return None
+
+
+def _now() -> str:
+    return iso(datetime.now(UTC))
+
+
+def garment_message(record: Record, images_via: str) -> bytes:
+    """The record message: an envelope (schema, version, when sent, how images travel) around the record."""
+    body = {
+        "schema": GARMENT_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "sent_at": _now(),
+        "images_via": images_via,
+        "record": record_to_dict(record),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def ack_message(record_id: str, version: int, status: str, reason: str = "") -> bytes:
+    body: dict[str, Any] = {
+        "schema": ACK_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "id": record_id,
+        "version": version,
+        "status": status,
+    }
+    if reason:
+        body["reason"] = reason[:500]
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema from ``sync/schemas`` (``garment``, ``ack``, ``upload-request``, ``upload-urls``)."""
+    data: dict[str, Any] = json.loads((SCHEMA_DIR / f"{name}.v{SCHEMA_VERSION}.json").read_text(encoding="utf-8"))
+    return data

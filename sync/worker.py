@@ -1,0 +1,308 @@
+"""The outbox worker: drains the closet's outbox to the broker, and only an application ack empties it.
+
+Why not trust MQTT alone: a PUBACK says the broker has the message, not that the cloud stored
+it, and paho keeps its session in memory, so a reboot mid-sync would lose whatever was in
+flight. Here the outbox is on disk (the store), a version is published (images first, then
+the record), and it leaves the outbox only when the cloud's ack for that id + version arrives
+on ``<prefix>/<device>/acks``. No ack within ``[sync] ack_timeout_s``, a dropped connection,
+or a restart: it is published again (the cloud dedupes by id + version).
+
+One thread does everything (paho's ``loop()`` is driven here, not in paho's own thread), so
+acks, publishes and store writes never race. At most ``[sync] max_inflight`` record versions
+are unacknowledged at once; reconnects back off exponentially with jitter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from mirror.config import SyncSettings
+from mirror.store import ClosetStore, OutboxItem, Record
+from sync import homeassistant
+from sync.backoff import Backoff
+from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
+from sync.contract import ACK_SCHEMA, OFFLINE, ONLINE, Topics, garment_message
+from sync.uploads import HttpUploader
+
+log = logging.getLogger("sync.worker")
+STATE_EVERY_S = 10.0
+
+
+@dataclass
+class WorkerStats:
+    """What the worker did since it started (the bench and ``sync drain`` report these)."""
+
+    published: int = 0
+    acked: int = 0
+    republished: int = 0
+    connects: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+
+
+class SyncWorker:
+    """Publish the outbox; call :meth:`run` (blocking), :meth:`drain`, or :meth:`start`/:meth:`stop` (thread)."""
+
+    def __init__(
+        self,
+        store: ClosetStore,
+        sync: SyncSettings,
+        device_id: str,
+        *,
+        broker: BrokerConfig | None = None,
+        device_name: str = "Smart mirror",
+    ) -> None:
+        self.store = store
+        self.sync = sync
+        self.device_id = device_id
+        self.device_name = device_name
+        self.topics = Topics(sync.topic_prefix, device_id)
+        self.broker = broker or BrokerConfig.from_sync(sync, sync.client_id or f"smart-mirror-{device_id}")
+        self.stats = WorkerStats()
+        self.last_error = ""
+        self._client: mqtt.Client | None = None
+        self._connected = False
+        self._dropped = False
+        self._inflight: dict[tuple[str, int], float] = {}
+        self._acks: list[tuple[str, int]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state_due = 0.0
+        self._uploader = HttpUploader(self.topics) if sync.images == "http" else None
+
+    # ----------------------------------------------------------------------------- public
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> None:
+        """Run in a background thread until :meth:`stop`."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="sync-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def drain(self, timeout: float) -> bool:
+        """Publish until nothing waits or is in flight; ``False`` when ``timeout`` ran out first."""
+        return self.run(until=self._outbox_empty, timeout=timeout)
+
+    def run(self, until: Callable[[], bool] | None = None, timeout: float | None = None) -> bool:
+        """Connect, publish and collect acks until ``until()`` holds, :meth:`stop`, or ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        backoff = Backoff(self.sync.backoff_min_s, self.sync.backoff_max_s)
+        self.store.requeue_in_flight()
+        try:
+            while not self._stop.is_set():
+                if until is not None and until():
+                    return True
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                if self._client is None and not self._connect():
+                    self._wait(backoff.next(), deadline)
+                    continue
+                self._step()
+                if self._dropped:
+                    self._teardown()
+                    self._wait(backoff.next(), deadline)
+                elif self._connected:
+                    backoff.reset()
+            return until() if until is not None else True
+        finally:
+            self._shutdown()
+
+    # ----------------------------------------------------------------------------- connection
+    def _connect(self) -> bool:
+        client = make_client(self.broker)
+        client.will_set(self.topics.status, OFFLINE, qos=1, retain=True)
+        client.max_inflight_messages_set(max(20, self.sync.max_inflight * 5))
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._dropped = False
+        try:
+            client.connect(**connect_kwargs(self.broker))  # type: ignore[arg-type]
+        except (OSError, ValueError) as exc:
+            self._fail(f"broker {self.broker.describe()} unreachable ({exc})")
+            return False
+        self._client = client
+        return True
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if getattr(reason, "is_failure", False):
+            self._fail(f"broker {self.broker.describe()} refused the connection ({reason_text(reason)})")
+            self._dropped = True
+            return
+        self._connected = True
+        self.stats.connects += 1
+        if self.last_error:
+            log.info("connected to %s again", self.broker.describe())
+        self.last_error = ""
+        client.subscribe(self.topics.acks, qos=1)
+        if self._uploader is not None:
+            client.subscribe(self.topics.upload_urls, qos=1)
+        client.publish(self.topics.status, ONLINE, qos=1, retain=True)
+        if self.sync.ha_discovery:
+            for topic, payload in homeassistant.discovery_messages(self.topics, self.device_id, self.device_name):
+                client.publish(topic, payload, qos=1, retain=True)
+        self._state_due = 0.0
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if self._connected and not self._stop.is_set():
+            self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
+        self._connected = False
+        self._dropped = True
+
+    def _fail(self, message: str) -> None:
+        waiting = self._waiting_count()
+        line = f"{message}; {waiting} record version(s) waiting — they stay queued and go when it is back"
+        if line != self.last_error:
+            log.warning("%s", line)
+        self.last_error = line
+
+    def _teardown(self) -> None:
+        """Forget the connection; whatever was in flight is sent again after reconnecting."""
+        if self._client is not None:
+            sock = self._client.socket()
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        self._client = None
+        self._connected = False
+        self._inflight.clear()
+        if self._uploader is not None:
+            self._uploader.reset()
+        self.store.requeue_in_flight()
+
+    def _shutdown(self) -> None:
+        client = self._client
+        if client is not None and self._connected:
+            self._flush_acks()
+            info = client.publish(self.topics.status, OFFLINE, qos=1, retain=True)
+            end = time.monotonic() + 2.0
+            while not info.is_published() and time.monotonic() < end and client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS:
+                pass
+            client.disconnect()
+            client.loop(0.05)
+        self._client = None
+        self._connected = False
+        self._inflight.clear()
+
+    def _wait(self, seconds: float, deadline: float | None) -> None:
+        if deadline is not None:
+            seconds = min(seconds, max(0.0, deadline - time.monotonic()))
+        self._stop.wait(seconds)
+
+    # ----------------------------------------------------------------------------- work
+    def _step(self) -> None:
+        client = self._client
+        assert client is not None
+        rc = client.loop(0.02)
+        if rc != mqtt.MQTT_ERR_SUCCESS:
+            if not self._dropped:
+                self._on_disconnect(client, None, None, rc, None)
+            return
+        if not self._connected:
+            return
+        self._flush_acks()
+        self._publish_due(client)
+        now = time.monotonic()
+        if now >= self._state_due:
+            self._state_due = now + STATE_EVERY_S
+            counts = self.store.counts()
+            state = {"garments": sum(counts["category"].values()), "waiting": self._waiting_count()}
+            client.publish(self.topics.state, json.dumps(state), qos=0, retain=True)
+
+    def _publish_due(self, client: mqtt.Client) -> None:
+        now = time.monotonic()
+        overdue = {k for k, t in self._inflight.items() if now - t > self.sync.ack_timeout_s}
+        if len(self._inflight) - len(overdue) >= self.sync.max_inflight:
+            return
+        items = self.store.outbox_due(self.sync.max_inflight, self.sync.ack_timeout_s)
+        sent: list[OutboxItem] = []
+        for item in items:
+            key = (item.record_id, item.version)
+            if key in self._inflight and key not in overdue:
+                continue
+            if key not in self._inflight and len(self._inflight) >= self.sync.max_inflight:
+                break
+            record = self.store.get_version(item.record_id, item.version)
+            if record is None:  # superseded meanwhile: its outbox row went with it
+                continue
+            if not self._publish_record(client, record):
+                continue
+            if key in self._inflight:
+                self.stats.republished += 1
+            self._inflight[key] = now
+            self.stats.published += 1
+            sent.append(item)
+        if sent:
+            self.store.mark_published(sent)
+
+    def _publish_record(self, client: mqtt.Client, record: Record) -> bool:
+        """Images (or their upload), then the record; ``False`` while an HTTP upload is still pending."""
+        if self._uploader is not None:
+            if not self._uploader.ready(client, self.store, record):
+                return False
+            via = "http"
+        else:
+            for ref in record.images.values():
+                try:
+                    data = self.store.read_image(ref)
+                except Exception as exc:  # the image is gone; the record still goes, the cloud will say
+                    log.warning("garment %s v%d: image %s unreadable (%s)", record.id, record.version, ref.kind, exc)
+                    continue
+                client.publish(self.topics.image(ref.sha256), data, qos=1)
+            via = "mqtt"
+        client.publish(self.topics.garment(record.id), garment_message(record, via), qos=1)
+        return True
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        if self._uploader is not None and message.topic == self.topics.upload_urls:
+            self._uploader.on_urls(message.payload)
+            return
+        try:
+            ack = json.loads(message.payload)
+            if ack.get("schema") != ACK_SCHEMA:
+                raise ValueError(f"schema {ack.get('schema')!r}")
+            key = (str(ack["id"]), int(ack["version"]))
+            status = str(ack["status"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("ignoring a malformed ack on %s (%s)", message.topic, exc)
+            return
+        if status in ("stored", "duplicate"):
+            self._acks.append(key)
+        else:
+            log.warning("the cloud rejected garment %s v%d (%s); it stays queued", *key, ack.get("reason", status))
+
+    def _flush_acks(self) -> None:
+        if not self._acks:
+            return
+        acks, self._acks = self._acks, []
+        self.stats.acked += self.store.mark_acked(acks)
+        now = time.monotonic()
+        for key in acks:
+            sent_at = self._inflight.pop(key, None)
+            if sent_at is not None:
+                self.stats.latencies_s.append(now - sent_at)
+
+    def _waiting_count(self) -> int:
+        stats = self.store.outbox_stats()
+        return stats.waiting + stats.in_flight
+
+    def _outbox_empty(self) -> bool:
+        self._flush_acks()
+        return self._waiting_count() == 0

@@ -1,0 +1,122 @@
+"""Sync end to end against a real mosquitto: delivery, acks, versions, status/LWT, HA discovery."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from mirror.store import Color
+from sync.worker import SyncWorker
+from tests.broker import Mosquitto, free_port
+from tests.conftest_broker import (
+    DEVICE,
+    PREFIX,
+    ConsumerFactory,
+    assert_exactly_once,
+    fill_store,
+    sync_settings,
+    wait_until,
+)
+
+pytestmark = pytest.mark.broker
+
+
+def watch(port: int, topic: str) -> tuple[mqtt.Client, dict[str, bytes]]:
+    """A plain subscriber recording the last payload per topic."""
+    seen: dict[str, bytes] = {}
+    ready = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = lambda _c, _u, m: seen.__setitem__(m.topic, bytes(m.payload))
+    client.on_subscribe = lambda *_a: ready.set()
+    client.connect("127.0.0.1", port)
+    client.subscribe(topic, qos=1)
+    client.loop_start()
+    assert ready.wait(5)
+    return client, seen
+
+
+def test_drain_delivers_versions_and_tombstones_exactly_once(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    consumer = start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 30)
+    records = store.list()
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE)
+    assert worker.drain(timeout=30)
+    assert worker.stats.acked == 30
+    edited = store.edit(records[0].id, category="dress", color=Color("red", "red", "#ff0000"))
+    store.delete(records[1].id)
+    assert SyncWorker(store, sync_settings(mosquitto.port), DEVICE).drain(timeout=30)
+    assert assert_exactly_once(store, consumer.db, consumer.blobs) == 29
+    counts = consumer.db.counts()
+    assert counts["garment_versions"] == 32 and counts["garments"] == 30 and counts["pending"] == 0
+    bodies = {(i, v): json.loads(b) for _d, i, v, b in consumer.db.versions()}
+    assert bodies[(edited.id, 2)]["category"] == "dress" and bodies[(edited.id, 2)]["edited"] is True
+    assert bodies[(records[1].id, 2)]["deleted"] is True
+    assert consumer.db.dead_letters() == []
+    store.close()
+
+
+def test_mqtt_311_mirror_works_with_the_v5_consumer(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    consumer = start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 10)
+    assert SyncWorker(store, sync_settings(mosquitto.port, protocol="3.1.1"), DEVICE).drain(timeout=30)
+    assert assert_exactly_once(store, consumer.db, consumer.blobs) == 10
+    store.close()
+
+
+def test_broker_down_means_records_wait_with_a_one_line_reason(tmp_path: Path) -> None:
+    store = fill_store(tmp_path / "mirror", 3)
+    worker = SyncWorker(store, sync_settings(free_port()), DEVICE)
+    assert not worker.drain(timeout=1.0)
+    assert "unreachable" in worker.last_error and "3 record version(s) waiting" in worker.last_error
+    assert "\n" not in worker.last_error
+    assert store.outbox_stats().waiting == 3
+    store.close()
+
+
+def test_status_is_retained_online_then_offline_and_ha_discovery(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    store = fill_store(tmp_path / "mirror", 1)
+    worker = SyncWorker(store, sync_settings(mosquitto.port, ha_discovery=True, ack_timeout_s=60), DEVICE)
+    worker.start()
+    client, seen = watch(mosquitto.port, "#")
+    try:
+        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
+        config = json.loads(seen[f"homeassistant/binary_sensor/{DEVICE}/online/config"])
+        assert config["state_topic"] == f"{PREFIX}/{DEVICE}/status" and config["payload_off"] == "offline"
+        state = json.loads(seen[f"{PREFIX}/{DEVICE}/state"])
+        assert state == {"garments": 1, "waiting": 1}
+        worker.stop()
+        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"offline", 10, "offline status")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        store.close()
+
+
+def test_last_will_says_offline_when_the_mirror_dies(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    store = fill_store(tmp_path / "mirror", 1)
+    worker = SyncWorker(store, sync_settings(mosquitto.port, keepalive_s=5, ack_timeout_s=60), DEVICE)
+    worker.start()
+    client, seen = watch(mosquitto.port, f"{PREFIX}/+/status")
+    try:
+        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
+        # Die without a clean disconnect: drop the socket under paho, then stop the loop.
+        sock = worker._client.socket() if worker._client else None
+        worker._stop.set()
+        worker._connected = False
+        assert sock is not None
+        sock.close()
+        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"offline", 15, "the last will")
+    finally:
+        worker.stop()
+        client.loop_stop()
+        client.disconnect()
+        store.close()

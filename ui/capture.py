@@ -80,9 +80,18 @@ class CaptureScreen(Screen):
         area = self.content_rect(theme)
         button_h = theme.px(96)
         hint_h = theme.px(84)
-        preview_area = QRect(area.left(), area.top(), area.width(), area.height() - button_h - hint_h - theme.px(48))
+        radius = theme.px(96)
         frame_size = self._image.size() if self._image is not None else QSize(640, 480)
-        target = fit(frame_size, preview_area)
+        if theme.portrait:  # preview on top, the ring and the hint under it
+            preview_area = QRect(area.left(), area.top() + theme.px(40), area.width(), int(area.width() * 0.9))
+            target = fit(frame_size, preview_area)
+            centre = QPointF(area.center().x(), target.bottom() + theme.px(60) + radius)
+            hint_top = int(centre.y() + radius + theme.px(32))
+        else:  # preview on the left two thirds, the ring beside it
+            preview_area = QRect(area.left(), area.top(), int(area.width() * 0.7), area.height() - button_h - hint_h)
+            target = fit(frame_size, preview_area)
+            centre = QPointF((target.right() + area.right()) / 2, target.center().y() - theme.px(40))
+            hint_top = int(centre.y() + radius + theme.px(32))
         if self._image is not None and self.show_preview:
             painter.setOpacity(PREVIEW_OPACITY)
             painter.drawImage(target, self._image)
@@ -94,11 +103,14 @@ class CaptureScreen(Screen):
         self._paint_guide(painter, theme, target)
         if self.frame is not None and self._image is not None:
             self._paint_garment(painter, theme, target, self.frame, self._image.width(), self._image.height())
-        self._paint_ring(painter, theme, target)
+        self._paint_ring(painter, theme, centre, radius)
 
         hint = _HINTS.get(self.state.state, "")
         colour = WARN if self.state.state == CaptureState.NO_CAMERA else WHITE
-        hint_rect = QRect(area.left(), int(target.bottom()) + theme.px(16), area.width(), hint_h)
+        if theme.portrait:
+            hint_rect = QRect(area.left(), hint_top, area.width(), hint_h)
+        else:
+            hint_rect = QRect(int(target.right()) + theme.px(24), hint_top, area.right() - int(target.right()), hint_h)
         draw_text(painter, hint_rect, hint, theme.font(52), colour)
         width = min(area.width(), theme.px(700))
         row = QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h)
@@ -145,11 +157,9 @@ class CaptureScreen(Screen):
             x0, y0, x1, y1 = frame.box
             painter.drawRoundedRect(QRectF(mapped(x0, y0), mapped(x1, y1)), theme.lx(12), theme.lx(12))
 
-    def _paint_ring(self, painter: QPainter, theme: Theme, target: QRectF) -> None:
+    def _paint_ring(self, painter: QPainter, theme: Theme, centre: QPointF, radius: int) -> None:
         """Hold progress as a filling ring, then the countdown number inside it; a spinner while analysing."""
         state = self.state
-        radius = theme.px(96)
-        centre = QPointF(target.center().x(), target.bottom() - radius - theme.px(32))
         ring = QRectF(centre.x() - radius, centre.y() - radius, radius * 2, radius * 2)
         if state.state in (CaptureState.HOLDING, CaptureState.COUNTDOWN):
             painter.setPen(theme.pen(DIM, 6))

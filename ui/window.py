@@ -153,6 +153,8 @@ class MirrorWindow(QWidget):
         return widget
 
     def show_screen(self, screen: Screen) -> None:
+        if screen is self.capture and self.capture.frame is not None:
+            self.capture.set_frame(self.capture.frame)  # the newest frame that came while hidden
         self._stack.setCurrentWidget(screen)
         screen.setFocus()
         screen.update()

@@ -1,0 +1,150 @@
+"""UI benchmark figures: preview rate, shutter-to-result latency, longest GUI-thread block.
+
+Targets (issue 7) are figures in ``smart-mirror bench``, not timed tests, because they depend
+on the machine: the preview paints at ≥25 fps at 640×480 while idle; the result is on screen
+≤300 ms after the shutter (analysis included); the GUI thread never blocks longer than 50 ms.
+
+How it measures, with the real window, service, pipeline and store on the built-in demo
+source (a throwaway closet in a temporary folder, sync off):
+
+1. *Idle preview*: auto-capture off, the capture screen shown at the panel's size; frames
+   painted per second over a few seconds.
+2. *Shutter to result*: ``capture_now()`` several times; for each, the service clock at the
+   shutter (``AnalysisStarted.at``) to the moment the result screen has been painted.
+   Frames painted while the analysis runs are counted too (the preview must not stall).
+3. A :class:`ui.stall.StallMonitor` runs throughout and reports the worst lateness of a
+   10 ms timer on the GUI thread, i.e. the longest block.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mirror.config import Settings
+from ui.platform import choose_platform
+
+PANEL = (1080, 1920)
+IDLE_SECONDS = 4.0
+CAPTURES = 5
+_APP: object = None
+TARGETS = {"preview_fps_idle": 25.0, "capture_to_result_ms_max": 300.0, "gui_max_block_ms": 50.0}
+
+
+def bench_settings(settings: Settings, data_dir: Path) -> Settings:
+    """The settings for a bench run: demo camera at 640×480 and 30 fps, manual capture, no sync."""
+    return dataclasses.replace(
+        settings,
+        camera=dataclasses.replace(
+            settings.camera, source="demo", fps=30, preview_width=640, preview_height=480, hflip=True
+        ),
+        vision=dataclasses.replace(settings.vision, auto_capture=False),
+        store=dataclasses.replace(settings.store, data_dir=str(data_dir), min_free_mb=0),
+        sync=dataclasses.replace(settings.sync, enabled=False),
+    )
+
+
+def run_ui_bench(settings: Settings, captures: int = CAPTURES, idle_s: float = IDLE_SECONDS) -> dict[str, Any]:
+    """Run the UI benchmark and return its figures (see the module docstring)."""
+    choose_platform()
+    from PySide6.QtWidgets import QApplication
+
+    global _APP
+    if QApplication.instance() is None:
+        _APP = QApplication(sys.argv[:1])  # kept referenced: it must outlive every widget
+    with tempfile.TemporaryDirectory(prefix="mirror-ui-bench-") as tmp:
+        return _run(bench_settings(settings, Path(tmp)), captures, idle_s)
+
+
+def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
+    from mirror.service import MirrorService
+    from ui.bridge import ServiceBridge
+    from ui.stall import StallMonitor
+    from ui.window import MirrorWindow
+
+    service = MirrorService(settings)
+    bridge = ServiceBridge(service)
+    window = MirrorWindow(service, bridge, sync_enabled=False)
+    window.resize(*PANEL)
+    window.show()
+    monitor = StallMonitor()
+    bridge.start()
+    service.start()
+    try:
+        window.show_screen(window.capture)
+        if not wait_until(lambda: window.capture.frames_painted > 3, 60.0):
+            raise RuntimeError("no preview frame arrived within 60 s (is the demo source working?)")
+        monitor.start()
+        start_frames, start = window.capture.frames_painted, time.perf_counter()
+        wait_until(lambda: False, idle_s)
+        idle_fps = (window.capture.frames_painted - start_frames) / (time.perf_counter() - start)
+
+        latencies: list[float] = []
+        busy_frames, busy_time = 0, 0.0
+        for _ in range(captures):
+            window.show_screen(window.capture)
+            wait_until(lambda: False, 0.3)
+            window.result_shown_at = None
+            frames, t0 = window.capture.frames_painted, time.perf_counter()
+            service.capture_now()
+            if not wait_until(lambda: window.result_shown_at is not None, 30.0):
+                raise RuntimeError("no analysis result within 30 s")
+            busy_frames += window.capture.frames_painted - frames
+            busy_time += time.perf_counter() - t0
+            assert window.shutter_at is not None and window.result_shown_at is not None
+            latencies.append((window.result_shown_at - window.shutter_at) * 1000.0)
+            window.core.retake()
+        monitor.stop()
+    finally:
+        bridge.stop()
+        service.stop()
+        window.close()
+    ordered = sorted(latencies)
+    figures: dict[str, Any] = {
+        "panel": f"{PANEL[0]}x{PANEL[1]}",
+        "preview_size": f"{settings.camera.preview_width}x{settings.camera.preview_height}",
+        "preview_fps_idle": round(idle_fps, 1),
+        "preview_fps_while_analysing": round(busy_frames / busy_time, 1) if busy_time else None,
+        "capture_to_result_ms": {
+            "n": len(ordered),
+            "median": round(statistics.median(ordered), 1),
+            "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1),
+            "max": round(ordered[-1], 1),
+        },
+        "gui_max_block_ms": round(monitor.max_block_ms, 1),
+        "gui_blocks_over_50ms": monitor.blocks_over_50ms,
+        "frames_dropped_by_bridge": bridge.frames_dropped,
+        "targets": TARGETS,
+    }
+    figures["meets_targets"] = {
+        "preview_fps_idle": figures["preview_fps_idle"] >= TARGETS["preview_fps_idle"],
+        "capture_to_result_ms": figures["capture_to_result_ms"]["max"] <= TARGETS["capture_to_result_ms_max"],
+        "gui_max_block_ms": figures["gui_max_block_ms"] <= TARGETS["gui_max_block_ms"],
+    }
+    return figures
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the Qt event loop until ``condition()`` holds or ``timeout_s`` passes; return the condition."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(5)
+
+    def check() -> None:
+        if condition() or time.monotonic() >= deadline:
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return condition()

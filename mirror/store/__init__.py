@@ -6,7 +6,8 @@ Everything other packages need is re-exported here::
 """
 
 from mirror.store.closet import ClosetStore
-from mirror.store.errors import StoreCorruptError, StoreError, StoreFullError
+from mirror.store.errors import RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
+from mirror.store.factory import open_closet
 from mirror.store.records import (
     IMAGE_KINDS,
     Color,
@@ -28,7 +29,9 @@ __all__ = [
     "OutboxStats",
     "PaletteEntry",
     "Record",
+    "RecordNotFoundError",
     "StoreCorruptError",
     "StoreError",
     "StoreFullError",
+    "open_closet",
 ]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from mirror.cli.commands._pending import not_available
+from mirror.cli import exitcodes
 from mirror.config import Settings
+from mirror.store import ClosetStore, Record, StoreError, open_closet
+from mirror.store.codec import record_to_dict
 
 NAME = "closet"
 HELP = "list, show or delete the garments stored on this mirror"
@@ -13,7 +17,9 @@ HELP = "list, show or delete the garments stored on this mirror"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    sub.add_parser("list", help="one line per garment", description="one line per garment")
+    listing = sub.add_parser("list", help="one line per garment", description="one line per garment")
+    listing.add_argument("--category", help="only this category")
+    listing.add_argument("--color", help="only this basic colour")
     show = sub.add_parser("show", help="one garment as JSON", description="one garment as JSON")
     show.add_argument("id", help="record id")
     delete = sub.add_parser(
@@ -24,5 +30,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     delete.add_argument("id", help="record id")
 
 
-def run(args: argparse.Namespace, _settings: Settings) -> int:
-    return not_available(f"closet {args.action}")
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        with open_closet(settings) as store:
+            if args.action == "list":
+                return _list(store, args.category, args.color)
+            if args.action == "show":
+                return _show(store, args.id)
+            return _delete(store, args.id)
+    except StoreError as exc:
+        print(f"smart-mirror: {exc}", file=sys.stderr)
+        return exitcodes.FAILED
+
+
+def line(record: Record) -> str:
+    """``<id>  v<n>  <category>  <colour>  <added>  [unsure] [edited]``."""
+    flags = " ".join(flag for flag, on in (("unsure", record.unsure), ("edited", record.edited)) if on)
+    added = record.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    return f"{record.id}  v{record.version:<3} {record.category:<10} {record.color.basic:<7} {added}  {flags}".rstrip()
+
+
+def _list(store: ClosetStore, category: str | None, color: str | None) -> int:
+    records = store.list(category=category, basic_color=color)
+    for record in records:
+        print(line(record))
+    print(f"{len(records)} garment(s)", file=sys.stderr)
+    return exitcodes.OK
+
+
+def _show(store: ClosetStore, record_id: str) -> int:
+    record = store.get(record_id)
+    if record is None:
+        print(f"smart-mirror: no garment with id {record_id}; see `smart-mirror closet list`", file=sys.stderr)
+        return exitcodes.FAILED
+    data = record_to_dict(record)
+    data["image_paths"] = {kind: str(store.image_path(record, kind)) for kind in record.images}
+    print(json.dumps(data, indent=2))
+    return exitcodes.OK
+
+
+def _delete(store: ClosetStore, record_id: str) -> int:
+    tomb = store.delete(record_id)
+    print(f"deleted {record_id} (version {tomb.version} queued for sync)")
+    return exitcodes.OK

@@ -1,0 +1,12 @@
+"""Open the closet the settings describe (the CLI, the service and sync all start here)."""
+
+from __future__ import annotations
+
+from mirror.config import Settings
+from mirror.device import device_id
+from mirror.store.closet import ClosetStore
+
+
+def open_closet(settings: Settings) -> ClosetStore:
+    """The closet under ``[store] data_dir`` for this device, with ``[store] min_free_mb`` enforced."""
+    return ClosetStore.open(settings.store.path(), device_id(settings), min_free_mb=settings.store.min_free_mb)

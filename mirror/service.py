@@ -1,14 +1,20 @@
 """The headless core the UI drives: camera, auto-capture, analysis, closet, sync.
 
 Why a service with a queue: the UI (Qt, in ``ui/``) must stay responsive and the core must
-stay Qt-free. ``MirrorService`` runs its own threads (camera + detection, analysis worker,
-store worker, optional sync worker) and reports everything through ``events``
-(``mirror.events``). Every public method returns quickly and is safe to call from the GUI
-thread: heavy work is queued to a worker and answered with an event.
+stay Qt-free. ``MirrorService`` runs its own threads and reports everything through
+``events`` (``mirror.events``). Every public method returns quickly and is safe to call
+from the GUI thread: slow work (a model run, a store write with fsync) is queued to a
+worker and answered with an event.
+
+Threads: *startup* (opens the closet, loads the models, starts sync; then supervises the
+camera, reopening it every few seconds while it is missing), *camera* (``CaptureLoop``:
+preview, motion, auto-capture, the shot), *garment-detector* (segmenter on the preview a
+few times a second), *analysis* (the shot → ``AnalysisResult``; refreshes the status line
+when idle), *store* (keep/correct/delete), and the optional *sync-worker*.
 
 API (stable; the UI codes against it):
 
-- ``MirrorService(settings, *, source=None, store=None, clock=time.monotonic)``
+- ``MirrorService(settings, *, source=None, store=None, models=None, clock=time.monotonic)``
 - ``events: queue.Queue[Event]``; ``start()``; ``stop()``
 - ``capture_now()``: shoot now (manual capture) -> ``AnalysisStarted`` ... ``AnalysisDone``
 - ``keep(result, index=0)`` -> ``RecordSaved``; ``retake()`` -> back to capture
@@ -19,15 +25,59 @@ API (stable; the UI codes against it):
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import logging
 import queue
+import shutil
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import mirror
+from mirror.camera import CameraError, FrameSource, make_source
+from mirror.capture.detector import Detector, Polygon
+from mirror.capture.loop import CaptureLoop, Shot
+from mirror.capture.machine import AutoCapture
+from mirror.capture.sharpness import Box, Image
 from mirror.config import Settings
-from mirror.events import Event, Record, Status
+from mirror.device import device_id
+from mirror.events import (
+    AnalysisDone,
+    AnalysisFailed,
+    AnalysisStarted,
+    CaptureState,
+    CaptureStateChanged,
+    Error,
+    Event,
+    FrameReady,
+    Level,
+    Record,
+    RecordChanged,
+    RecordDeleted,
+    RecordSaved,
+    Status,
+    StatusChanged,
+    StatusPart,
+)
+from mirror.health import HEALTH, Health
+from mirror.pipeline.analyzer import Analyzer
+from mirror.pipeline.drafts import basic_color, to_draft
+from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
+from mirror.store import ClosetStore, Color, StoreError
+
+log = logging.getLogger(__name__)
+
+#: Preview frames allowed to wait in ``events`` before new ones are dropped (the UI is behind).
+MAX_FRAME_BACKLOG = 4
+#: Seconds between attempts to open a missing camera, and between status refreshes.
+CAMERA_RETRY_S = 5.0
+STATUS_EVERY_S = 2.0
+NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
 
 
 @dataclass(frozen=True)
@@ -49,60 +99,368 @@ class MirrorService:
         self,
         settings: Settings,
         *,
-        source: object | None = None,
-        store: object | None = None,
+        source: FrameSource | None = None,
+        store: ClosetStore | None = None,
+        models: Models | None = None,
         clock: Callable[[], float] = time.monotonic,
+        health: Health = HEALTH,
     ) -> None:
         self.settings = settings
         self.events: queue.Queue[Event] = queue.Queue()
+        self.device_id = device_id(settings)
         self._source = source
         self._store = store
+        self._owns_store = store is None
+        self._models = models
+        self._analyzer: Analyzer | None = None
         self._clock = clock
+        self._health = health
+        self._status = Status(sync=StatusPart("sync: off") if not settings.sync.enabled else Status().sync)
+        self._status_lock = threading.Lock()
+        self._model_lock = threading.Lock()  # one model run at a time (TFLite interpreters are not thread-safe)
+        self._stop = threading.Event()
+        self._jobs: queue.Queue[Shot | None] = queue.Queue()
+        self._store_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        self._threads: list[threading.Thread] = []
+        self._sync: Any = None
+        vision = settings.vision
+        self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
+        self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
+        self._loop: CaptureLoop | None = None
+        self._camera_error = ""
+        self._started = False
+
+    # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the camera, load the models and the closet, start the threads (returns at once)."""
-        raise NotImplementedError
+        """Open the closet, load the models and open the camera on background threads (returns at once)."""
+        if self._started:
+            return
+        self._started = True
+        self._stop.clear()
+        self._emit(StatusChanged(self._status, at=self._clock()))
+        self._health.register("analysis", deadline_s=60)
+        self._health.register("detector", deadline_s=30)
+        self._spawn("startup", self._startup)
+        self._spawn("analysis", self._analysis_worker)
+        self._detector.start()
 
     def stop(self) -> None:
         """Stop every thread, close camera and closet; safe to call twice."""
-        raise NotImplementedError
+        if not self._started:
+            return
+        self._started = False
+        self._stop.set()
+        self._jobs.put(None)
+        if self._loop is not None:
+            self._loop.stop()
+        self._detector.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+        self._store_pool.shutdown(wait=True)
+        if self._sync is not None:
+            self._sync.stop()
+        if self._source is not None:
+            with contextlib.suppress(CameraError):
+                self._source.close()
+        if self._store is not None and self._owns_store:
+            self._store.close()
+        for name in ("camera", "analysis", "detector"):
+            self._health.unregister(name)
+
+    def __enter__(self) -> MirrorService:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _startup(self) -> None:
+        self._open_store()
+        self._load_models()
+        self._start_sync()
+        self._supervise_camera()
+
+    # --- the closet -----------------------------------------------------------------------
+
+    def _open_store(self) -> None:
+        if self._store is None:
+            try:
+                self._store = ClosetStore.open(
+                    self.settings.store.path(), self.device_id, min_free_mb=self.settings.store.min_free_mb
+                )
+            except StoreError as exc:
+                self._fail("storage", str(exc), "")
+                return
+        self._refresh_status()
+
+    def _load_models(self) -> None:
+        if self._models is None:
+            vision = self.settings.vision
+            self._set_status(models=StatusPart("models: loading", Level.WARN))
+            try:
+                self._models = load_models(
+                    models_dir(vision.models_dir), vision.backend, vision.threads, vision.min_garment_area
+                )
+            except ModelsError as exc:
+                self._fail("models", str(exc), "")
+                return
+        self._analyzer = Analyzer(self._models, unsure_below=self.settings.vision.unsure_below)
+        self._detector.detect = self._detect
+        self._set_status(models=StatusPart("models: ready"))
+        log.info("models loaded in %.0f ms (%s)", self._models.load_ms, self._models.backend)
+
+    def _start_sync(self) -> None:
+        if not self.settings.sync.enabled or self._store is None:
+            return
+        try:
+            from sync.worker import SyncWorker
+        except ImportError as exc:
+            self._set_status(sync=StatusPart(f"sync: not installed ({exc.name})", Level.WARN))
+            return
+        self._sync = SyncWorker(self._store, self.settings.sync, self.device_id, device_name=self.settings.device.name)
+        self._sync.start()
+
+    # --- camera ---------------------------------------------------------------------------
+
+    def _supervise_camera(self) -> None:
+        """Open the camera and run the capture loop; reopen it while it is missing or after it fails."""
+        reported = ""
+        while not self._stop.is_set():
+            try:
+                source = self._source or make_source(self.settings.camera)
+                source.open()
+            except CameraError as exc:
+                if str(exc) != reported:
+                    reported = str(exc)
+                    self._camera_failed(reported)
+                self._stop.wait(CAMERA_RETRY_S)
+                continue
+            self._source, reported = source, ""
+            self._set_status(camera=StatusPart(f"camera: {source.name}"))
+            self._health.register("camera", deadline_s=10)
+            self._loop = self._make_loop(source)
+            self._loop.run()  # returns when stopped, ended or failed
+            if self._stop.is_set() or not self._camera_error:
+                return
+            with contextlib.suppress(CameraError):
+                source.close()
+            self._health.unregister("camera")
+            self._stop.wait(CAMERA_RETRY_S)
+
+    def _make_loop(self, source: FrameSource) -> CaptureLoop:
+        self._camera_error = ""
+        return CaptureLoop(
+            source,
+            self._machine,
+            self._detector,
+            self._emit,
+            self._on_shot,
+            clock=self._clock,
+            hflip=self.settings.camera.hflip,
+            on_beat=lambda: self._health.beat("camera"),
+            on_camera_error=self._camera_failed,
+        )
+
+    def _camera_failed(self, message: str) -> None:
+        self._camera_error = message
+        self._set_status(camera=StatusPart("camera: missing", Level.ERROR))
+        self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
+        self._emit(Error(message, at=self._clock()))
+
+    def _detect(self, frame: Image) -> tuple[Box, tuple[Polygon, ...], str] | None:
+        analyzer = self._analyzer
+        if analyzer is None:
+            return None
+        with self._model_lock:
+            found = analyzer.detect(frame)
+        return (found[0].box, found[0].polygons, found[0].group) if found else None
+
+    # --- capture and analysis ----------------------------------------------------------------
 
     def capture_now(self) -> None:
         """Take the shot now (manual capture), whatever the auto-capture state."""
-        raise NotImplementedError
+        if self._loop is None or self._loop.ended.is_set():
+            self._emit(Error("no camera to capture with", "connect the camera or use --source demo", at=self._clock()))
+            return
+        self._loop.request_shot()
 
-    def keep(self, result: AnalysisResult, index: int = 0) -> None:
-        """Store ``result.garments[index]`` as a new closet record; answers ``RecordSaved`` or ``Error``."""
-        raise NotImplementedError
+    def _on_shot(self, shot: Shot) -> None:
+        self._emit(AnalysisStarted(shot.capture_id, shot.still, shot.manual, at=self._clock()))
+        self._jobs.put(shot)
+
+    def _analysis_worker(self) -> None:
+        next_status = 0.0
+        while True:
+            self._health.beat("analysis")
+            if self._clock() >= next_status:
+                self._refresh_status()
+                next_status = self._clock() + STATUS_EVERY_S
+            try:
+                shot = self._jobs.get(timeout=STATUS_EVERY_S)
+            except queue.Empty:
+                continue
+            if shot is None:
+                return
+            self._analyse(shot)
+
+    def _analyse(self, shot: Shot) -> None:
+        loop = self._loop
+        analyzer = self._analyzer
+        reason = ""
+        result: AnalysisResult | None = None
+        if analyzer is None:
+            reason = "the models are not loaded; run 'smart-mirror doctor' to see why"
+        else:
+            try:
+                with self._model_lock:
+                    result = analyzer.analyze(shot.still, capture_id=shot.capture_id, encode=True, keep_photo=True)
+            except Exception as exc:  # one bad shot must not stop the mirror
+                log.exception("analysis of capture %d failed", shot.capture_id)
+                reason = f"the analysis failed ({exc}); retake the photo"
+        if result is not None and not result.garments:
+            reason = NO_GARMENT
+        if reason or result is None:
+            self._emit(AnalysisFailed(shot.capture_id, reason, at=self._clock()))
+            if loop is not None:
+                loop.resume(rearm=True)
+            return
+        if loop is not None:
+            loop.reviewed()
+        self._emit(AnalysisDone(shot.capture_id, result, at=self._clock()))
 
     def retake(self) -> None:
         """Discard the shown result and go back to capturing."""
-        raise NotImplementedError
+        if self._loop is not None:
+            self._loop.resume(rearm=True)
 
-    def correct(self, record_id: str, *, category: str | None = None, color: str | None = None) -> None:
-        """Store the person's correction of a record's category and/or basic colour as a new version."""
-        raise NotImplementedError
+    # --- closet operations ----------------------------------------------------------------
+
+    def keep(self, result: AnalysisResult, index: int = 0) -> None:
+        """Store ``result.garments[index]`` as a new closet record; answers ``RecordSaved`` or ``Error``."""
+
+        def add(store: ClosetStore) -> Event:
+            record = store.add(to_draft(result, index))
+            if self._loop is not None:
+                self._loop.resume(rearm=False)
+            return RecordSaved(record, at=self._clock())
+
+        self._store_job(add)
+
+    def correct(self, record_id: str, *, category: str | None = None, color: str | Color | None = None) -> None:
+        """Store the person's correction of a record's category and/or colour as a new version.
+
+        ``color`` may be a basic term (``"navy"`` is not one; ``"blue"`` is) or a full ``Color``.
+        """
+        new_color = basic_color(color) if isinstance(color, str) else color
+        self._store_job(
+            lambda store: RecordChanged(store.edit(record_id, category=category, color=new_color), at=self._clock())
+        )
 
     def delete(self, record_id: str) -> None:
         """Delete a record (a tombstone version, synced like any other); answers ``RecordDeleted``."""
-        raise NotImplementedError
+
+        def remove(store: ClosetStore) -> Event:
+            store.delete(record_id)
+            return RecordDeleted(record_id, at=self._clock())
+
+        self._store_job(remove)
+
+    def _store_job(self, job: Callable[[ClosetStore], Event]) -> None:
+        def run() -> None:
+            store = self._store
+            if store is None:
+                self._emit(Error("the closet is not open", "check [store] data_dir", at=self._clock()))
+                return
+            try:
+                self._emit(job(store))
+            except (StoreError, KeyError, ValueError) as exc:
+                self._emit(Error(str(exc).strip("'\""), at=self._clock()))
+            self._refresh_status()
+
+        self._store_pool.submit(run)
 
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]:
-        """Live records, newest first, optionally filtered."""
-        raise NotImplementedError
+        """Live records, newest first, optionally filtered (empty while the closet is not open)."""
+        return self._store.list(category=category, basic_color=basic_color) if self._store is not None else []
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Records per category and per basic colour (for the closet's filter counts)."""
-        raise NotImplementedError
+        return self._store.counts() if self._store is not None else {}
 
     def image_path(self, record: Record, kind: str) -> Path:
         """The file of one of a record's images (kinds as in ``mirror.pipeline.result.IMAGE_KINDS``)."""
-        raise NotImplementedError
+        if self._store is None:
+            raise StoreError("the closet is not open; check [store] data_dir")
+        return self._store.image_path(record, kind)
+
+    # --- status ---------------------------------------------------------------------------
 
     def status(self) -> Status:
         """The current status line."""
-        raise NotImplementedError
+        with self._status_lock:
+            return self._status
+
+    def _set_status(self, **parts: StatusPart) -> None:
+        with self._status_lock:
+            new = replace(self._status, **parts)
+            if new == self._status:
+                return
+            self._status = new
+        self._emit(StatusChanged(new, at=self._clock()))
+
+    def _fail(self, part: str, message: str, fix: str) -> None:
+        self._set_status(**{part: StatusPart(f"{part}: error", Level.ERROR)})
+        self._emit(Error(message, fix, at=self._clock()))
+
+    def _refresh_status(self) -> None:
+        """Storage and sync parts, which change without an event of their own."""
+        parts: dict[str, StatusPart] = {}
+        store = self._store
+        if store is not None:
+            free_mb = shutil.disk_usage(self.settings.store.path()).free / 1e6
+            if free_mb < self.settings.store.min_free_mb:
+                parts["storage"] = StatusPart(f"storage: full ({free_mb:.0f} MB free)", Level.ERROR)
+            else:
+                parts["storage"] = StatusPart("storage: ok")
+            if self._sync is not None:
+                waiting = store.outbox_stats().waiting
+                if self._sync.connected:
+                    text = "sync: online" if waiting == 0 else f"sync: {waiting} waiting"
+                    parts["sync"] = StatusPart(text)
+                else:
+                    parts["sync"] = StatusPart(f"sync: offline ({waiting} waiting)", Level.WARN)
+        if parts:
+            self._set_status(**parts)
 
     def about(self) -> About:
         """Device id, version, model versions, broker and storage figures."""
-        raise NotImplementedError
+        used = 0
+        root = self.settings.store.path()
+        if root.is_dir():
+            used = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        sync = self.status().sync.text.removeprefix("sync: ")
+        return About(
+            device_id=self.device_id,
+            version=mirror.__version__,
+            model_versions=self._models.versions if self._models is not None else {},
+            broker=f"{self.settings.sync.host}:{self.settings.sync.port} ({sync})"
+            if self.settings.sync.enabled
+            else "off",
+            storage_used_mb=round(used / 1e6, 1),
+            records=len(self.closet()),
+        )
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        """Queue an event for the UI; preview frames are dropped when the UI falls behind."""
+        if isinstance(event, FrameReady) and self.events.qsize() > MAX_FRAME_BACKLOG:
+            return
+        self.events.put(event)

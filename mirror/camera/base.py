@@ -48,6 +48,13 @@ class FrameSource(ABC):
     def still(self) -> Image:
         """One full-resolution frame of what the camera sees now."""
 
+    def stills(self, count: int) -> list[Image]:
+        """``count`` full-resolution frames in quick succession, for picking the sharpest.
+
+        Sources whose stills need a mode switch override this to switch once for the burst.
+        """
+        return [self.still() for _ in range(max(1, count))]
+
     def close(self) -> None:  # noqa: B027 - most sources have nothing to release
         """Release the device; safe to call twice."""
 

@@ -83,6 +83,9 @@ class DemoSource(FrameSource):
         ).start()
 
     def still(self) -> Image:
+        return self.stills(1)[0]
+
+    def stills(self, count: int) -> list[Image]:
         with self._lock:
             pose, frame_no = self.pose(), self._frame
-        return self._renderer.render(pose, *self.capture, seed=frame_no + 1)
+        return [self._renderer.render(pose, *self.capture, seed=frame_no + 1 + k) for k in range(max(1, count))]

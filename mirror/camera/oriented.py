@@ -41,5 +41,8 @@ class Rotated(FrameSource):
     def still(self) -> Image:
         return rotate(self.inner.still(), self.degrees)
 
+    def stills(self, count: int) -> list[Image]:
+        return [rotate(f, self.degrees) for f in self.inner.stills(count)]
+
     def close(self) -> None:
         self.inner.close()

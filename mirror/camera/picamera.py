@@ -68,10 +68,18 @@ class PiCameraSource(FrameSource):
         return frame
 
     def still(self) -> Image:
+        return self.stills(1)[0]
+
+    def stills(self, count: int) -> list[Image]:
+        """Switch to the still mode once, take ``count`` frames, switch back."""
         if self._cam is None:
             raise CameraError("the Pi camera is not open; start the source first")
-        frame: Image = self._cam.switch_mode_and_capture_array(self._still_config, "main")
-        return frame
+        preview_config = self._cam.camera_config
+        self._cam.switch_mode(self._still_config)
+        try:
+            return [self._cam.capture_array("main") for _ in range(max(1, count))]
+        finally:
+            self._cam.switch_mode(preview_config)
 
     def close(self) -> None:
         if self._cam is not None:

@@ -63,13 +63,16 @@ class V4L2Source(FrameSource):
         return self._grab()
 
     def still(self) -> Image:
+        return self.stills(1)[0]
+
+    def stills(self, count: int) -> list[Image]:
         if self.capture == self.preview:
-            return self._grab()
+            return [self._grab() for _ in range(max(1, count))]
         self._set_size(self.capture)
         try:
             for _ in range(_FLUSH_FRAMES):
                 self._cap.grab()
-            return self._grab()
+            return [self._grab() for _ in range(max(1, count))]
         finally:
             self._set_size(self.preview)
 

@@ -54,8 +54,9 @@ class GarmentColour:
 class GarmentResult:
     """One garment found in a frame, named, with its cut-outs.
 
-    Coordinates are in the analysed image's pixels. ``cutout_rgba`` is the tightly
-    cropped RGBA cut-out as an array, so the UI can show it without decoding a PNG;
+    Coordinates are in the analysed image's pixels. ``cutout_bgra`` is the tightly
+    cropped cut-out as a BGRA array (byte order of Qt's ARGB32 on little-endian machines), so
+    the UI can show it without decoding a PNG;
     ``images`` holds the encoded files the store keeps (keys from ``IMAGE_KINDS``).
     """
 
@@ -68,7 +69,7 @@ class GarmentResult:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1
     polygons: tuple[tuple[tuple[int, int], ...], ...]
     color: GarmentColour
-    cutout_rgba: npt.NDArray[np.uint8] | None = None
+    cutout_bgra: npt.NDArray[np.uint8] | None = None
     images: dict[str, bytes] = field(default_factory=dict)
 
     def as_contract(self) -> dict[str, Any]:
@@ -91,7 +92,7 @@ class AnalysisResult:
     ``timings_ms`` names each pipeline stage (``decode``, ``segment``, ``instances``,
     ``cutout``, ``classify``, ``colour``, ``encode``) with its wall time, summed over
     garments, and ``ms`` is the whole analysis. ``photo`` is the analysed (full-resolution)
-    frame in BGR; the UI may show it behind the cut-out.
+    frame in BGR when asked for; the UI may show it behind the cut-out.
     """
 
     capture_id: int
@@ -101,6 +102,7 @@ class AnalysisResult:
     image_size: tuple[int, int]  # width, height
     model_versions: dict[str, str]
     photo: npt.NDArray[np.uint8] | None = None
+    photo_jpg: bytes = b""  # the frame, downscaled and encoded, stored with the kept garment
 
     @property
     def primary(self) -> GarmentResult | None:

@@ -1,0 +1,198 @@
+"""The camera thread: preview frames in, frame and state events out, the shot taken on cue.
+
+Per frame: read the preview, measure the change inside the last detected garment box,
+advance the auto-capture machine, emit the frame (display-ready: mirror-flipped when
+``hflip``, overlay in the same pixels) and hand the frame to the detector. When the machine
+says ``shoot`` (or the person asked), take a burst of full-resolution stills, keep the
+sharpest inside the garment's box, and pass it on. Only this thread touches the source:
+camera drivers are not thread-safe, and a still in the middle of a preview read fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mirror.camera.base import CameraError, FrameSource
+from mirror.capture.detector import Detection, Detector, Polygon
+from mirror.capture.machine import AutoCapture, Sighting, Tick
+from mirror.capture.motion import MotionMeter
+from mirror.capture.sharpness import Box, Image, scale_box, sharpest
+from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady
+
+log = logging.getLogger(__name__)
+
+#: Full-resolution stills taken per shot; the sharpest inside the garment's box is analysed.
+BURST = 3
+#: A detection older than this no longer says where the garment is.
+DETECTION_STALE_S = 1.5
+
+
+@dataclass(frozen=True)
+class Shot:
+    """The chosen still of one capture, with where the garment was and whether a person asked."""
+
+    capture_id: int
+    still: Image
+    box: Box | None
+    manual: bool
+    sharpness_pick: int  # index of the chosen frame in the burst
+
+
+def flip_box(box: Box, width: int) -> Box:
+    """``box`` in a horizontally mirrored image of ``width`` pixels."""
+    x0, y0, x1, y1 = box
+    return width - x1, y0, width - x0, y1
+
+
+def flip_polygon(poly: Polygon, width: int) -> Polygon:
+    """``poly`` in a horizontally mirrored image of ``width`` pixels."""
+    return tuple((width - 1 - x, y) for x, y in poly)
+
+
+class CaptureLoop:
+    """Owns the source, the motion meter and the auto-capture machine; runs on one thread."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        machine: AutoCapture,
+        detector: Detector,
+        emit: Callable[[Event], None],
+        on_shot: Callable[[Shot], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        hflip: bool = False,
+        burst: int = BURST,
+        on_beat: Callable[[], None] | None = None,
+        on_camera_error: Callable[[str], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.machine = machine
+        self.detector = detector
+        self.emit = emit
+        self.on_shot = on_shot
+        self.clock = clock
+        self.hflip = hflip
+        self.burst = burst
+        self.on_beat = on_beat
+        self.on_camera_error = on_camera_error
+        self.meter = MotionMeter()
+        self.seq = 0
+        self.capture_id = 0
+        self._lock = threading.Lock()  # guards the machine: the service calls resume/reviewed
+        self._manual = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ended = threading.Event()
+
+    # --- called from other threads --------------------------------------------------------
+
+    def request_shot(self) -> None:
+        """Take the shot at the next frame (manual capture)."""
+        self._manual.set()
+
+    def reviewed(self) -> None:
+        """The analysis is done and its result is shown."""
+        self._apply(self.machine.reviewed)
+
+    def resume(self, *, rearm: bool) -> None:
+        """Back to watching (after keep: ``rearm=False``; after retake or a failure: ``True``)."""
+        self._apply(lambda: self.machine.resume(rearm=rearm))
+        self.detector.pause(False)
+
+    def _apply(self, change: Callable[[], Tick]) -> None:
+        with self._lock:
+            tick = change()
+        self._announce(tick)
+
+    # --- the thread ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="camera", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def run(self) -> None:
+        """Read frames until stopped, the source ends, or the camera fails."""
+        try:
+            while not self._stop.is_set():
+                if not self.step():
+                    break
+        except CameraError as exc:
+            log.error("%s", exc)
+            if self.on_camera_error is not None:
+                self.on_camera_error(str(exc))
+        finally:
+            self.ended.set()
+
+    def step(self) -> bool:
+        """One frame: returns False when the source has ended."""
+        frame = self.source.read()
+        if self.on_beat is not None:
+            self.on_beat()
+        if frame is None:
+            return False
+        now = self.clock()
+        detection = self._fresh(self.detector.latest(), now)
+        box = detection.box if detection is not None else None
+        motion = self.meter.measure(frame, box)
+        manual = False
+        with self._lock:
+            tick = self.machine.update(now, Sighting(box, motion) if box is not None else None)
+            if self._manual.is_set() and not tick.shoot:
+                self._manual.clear()
+                tick = self.machine.manual()
+                manual = tick.shoot
+        self._announce(tick)
+        self._emit_frame(frame, tick.state, detection, now)
+        if tick.shoot:
+            self._shoot(frame, box, manual=manual)
+        elif tick.state not in (CaptureState.CAPTURING, CaptureState.ANALYSING, CaptureState.REVIEW):
+            self.detector.offer(frame)
+        return True
+
+    def _fresh(self, detection: Detection | None, now: float) -> Detection | None:
+        if detection is None or now - detection.at > DETECTION_STALE_S:
+            return None
+        return detection
+
+    def _announce(self, tick: Tick) -> None:
+        if tick.changed:
+            self.emit(CaptureStateChanged(tick.state, tick.progress, tick.countdown, at=self.clock()))
+
+    def _emit_frame(self, frame: Image, state: CaptureState, detection: Detection | None, now: float) -> None:
+        self.seq += 1
+        box = detection.box if detection is not None else None
+        outline = detection.outline if detection is not None else ()
+        width = frame.shape[1]
+        if self.hflip:
+            frame = np.asarray(cv2.flip(frame, 1), dtype=np.uint8)
+            box = flip_box(box, width) if box is not None else None
+            outline = tuple(flip_polygon(p, width) for p in outline)
+        self.emit(FrameReady(frame, state, box, outline, mirrored=self.hflip, seq=self.seq, at=now))
+
+    def _shoot(self, preview: Image, box: Box | None, *, manual: bool) -> None:
+        """Take the burst, keep the sharpest still, hand it to the analysis."""
+        self.detector.pause(True)
+        stills = self.source.stills(self.burst)
+        h, w = preview.shape[:2]
+        full_box = scale_box(box, (w, h), (stills[0].shape[1], stills[0].shape[0])) if box is not None else None
+        pick = sharpest(stills, full_box)
+        self.capture_id += 1
+        with self._lock:
+            tick = self.machine.analysing()
+        self._announce(tick)
+        self.on_shot(Shot(self.capture_id, stills[pick], full_box, manual, pick))

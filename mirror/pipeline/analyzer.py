@@ -1,0 +1,138 @@
+"""The analyzer: one frame in, named garments with cut-outs out, models loaded once.
+
+Stages (each timed, see ``AnalysisResult.timings_ms``): ``resize`` the frame to the working
+size → ``segment`` → ``instances`` → per garment: ``cutout`` → ``classify`` → ``colour``
+→ ``encode`` (the files the closet keeps). Coordinates are mapped back to the source
+image's pixels at the end.
+
+Why a working size: a 1640×1232 still holds more pixels than the segmenter (a few hundred
+pixels square) or the closet thumbnail can use; shrinking once to ``WORK_MAX_SIDE`` makes
+the mask upsampling, the cut-outs and their encoding several times cheaper, and the
+cut-out is still larger than the mirror shows it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mirror.pipeline.encode import cutout_images, downscale, photo_jpeg
+from mirror.pipeline.finder import Found, Image, Polygon
+from mirror.pipeline.models import Models
+from mirror.pipeline.result import AnalysisResult, GarmentColour, GarmentResult, PaletteColour
+from mirror.pipeline.timing import StageTimer
+from mirror.vision.colour import ColourResult, describe_colour
+from mirror.vision.cutout import make_cutout
+
+#: Longest side of the image the garments are cut from (source coordinates are kept).
+WORK_MAX_SIDE = 1024
+#: At most this many garments per frame are named (the most prominent ones).
+MAX_GARMENTS = 5
+#: Context around a garment given to the colour step (fraction of the box), for white balance.
+COLOUR_CONTEXT = 0.3
+
+
+def _colour(result: ColourResult) -> GarmentColour:
+    palette = tuple(PaletteColour(p.hex, p.basic, round(float(p.share), 4)) for p in result.palette)
+    return GarmentColour(result.basic, result.name, result.hex, palette)
+
+
+def _grow(box: tuple[int, int, int, int], frac: float, width: int, height: int) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    dx, dy = round((x1 - x0) * frac), round((y1 - y0) * frac)
+    return max(0, x0 - dx), max(0, y0 - dy), min(width, x1 + dx), min(height, y1 + dy)
+
+
+class Analyzer:
+    """Holds the loaded models; ``analyze`` may be called for any number of frames.
+
+    Not thread-safe (the inference runtimes are not): the service gives each thread that
+    analyses its own ``Analyzer`` or serialises the calls.
+    """
+
+    def __init__(self, models: Models, *, unsure_below: float = 0.0) -> None:
+        self.models = models
+        self.unsure_below = unsure_below
+
+    def detect(self, preview: Image) -> list[Found]:
+        """Garments in a preview frame (segmenter only): presence and the overlay outline."""
+        return self.models.finder.find(preview)
+
+    def analyze(
+        self, image: Image, *, capture_id: int = 0, encode: bool = True, keep_photo: bool = False
+    ) -> AnalysisResult:
+        """Find, cut out and name every garment in ``image`` (BGR, any size).
+
+        ``encode`` adds the files the closet keeps (cut-outs and the downscaled photo);
+        ``analyze`` without ``--save-cutouts`` skips them. ``keep_photo`` puts the source
+        frame on the result for the UI.
+        """
+        timer = StageTimer()
+        src_h, src_w = image.shape[:2]
+        with timer.stage("resize"):
+            work = downscale(image, WORK_MAX_SIDE)
+        work_h, work_w = work.shape[:2]
+        with timer.stage("segment"):
+            segmentation = self.models.finder.segment(work)
+        with timer.stage("instances"):
+            found = self.models.finder.instances(work, segmentation)[:MAX_GARMENTS]
+        sx, sy = src_w / work_w, src_h / work_h
+        garments = tuple(self._garment(work, f, timer, encode, sx, sy) for f in found)
+        photo_jpg = b""
+        if encode and garments:
+            with timer.stage("encode"):
+                photo_jpg = photo_jpeg(image)
+        return AnalysisResult(
+            capture_id=capture_id,
+            garments=garments,
+            ms=timer.total_ms(),
+            timings_ms=timer.ms,
+            image_size=(src_w, src_h),
+            model_versions=self.models.versions,
+            photo=image if keep_photo else None,
+            photo_jpg=photo_jpg,
+        )
+
+    def _garment(
+        self, work: Image, found: Found, timer: StageTimer, encode: bool, sx: float, sy: float
+    ) -> GarmentResult:
+        h, w = work.shape[:2]
+        with timer.stage("cutout"):
+            cutout = make_cutout(work, found.mask)
+        with timer.stage("classify"):
+            category = self.models.classifier.classify(cutout)
+        with timer.stage("colour"):
+            x0, y0, x1, y1 = _grow(found.box, COLOUR_CONTEXT, w, h)
+            colour = describe_colour(work[y0:y1, x0:x1], found.mask[y0:y1, x0:x1], self.models.colours)
+        images: dict[str, bytes] = {}
+        bgra = None
+        if encode:
+            with timer.stage("encode"):
+                images = cutout_images(cutout)
+                bgra = np.ascontiguousarray(cutout.bgra())
+        return GarmentResult(
+            category=category.label,
+            category_score=float(category.score),
+            top3=tuple((str(n), float(s)) for n, s in category.top3),
+            unsure=bool(category.unsure or category.score < self.unsure_below),
+            group=found.group,
+            score=float(found.score),
+            box=_scale_box(found.box, sx, sy),
+            polygons=tuple(_scale_polygon(p, sx, sy) for p in found.polygons),
+            color=_colour(colour),
+            cutout_bgra=bgra,
+            images=images,
+        )
+
+
+def _scale_box(box: tuple[int, int, int, int], sx: float, sy: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy)
+
+
+def _scale_polygon(poly: Polygon, sx: float, sy: float) -> Polygon:
+    if sx == 1.0 and sy == 1.0:
+        return poly
+    return tuple((round(x * sx), round(y * sy)) for x, y in poly)
+
+
+__all__ = ["MAX_GARMENTS", "WORK_MAX_SIDE", "Analyzer"]

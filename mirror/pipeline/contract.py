@@ -1,0 +1,33 @@
+"""The ``smart-mirror analyze`` output contract: one JSON object per image, one per line.
+
+Why its own module: the shape is a public interface (scripts and the cloud team parse it),
+documented in docs/analyze.md and checked by tests; keeping it in one place means the CLI,
+the bench and the tests cannot disagree about it. Key order is fixed for humans reading
+it; coordinates are integers in the source image's pixels.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mirror.pipeline.result import AnalysisResult
+
+
+def result_object(image: str, result: AnalysisResult) -> dict[str, Any]:
+    """``{"image", "ms", "garments": [...]}`` for an analysed image (garments most prominent first)."""
+    return {
+        "image": image,
+        "ms": round(float(result.ms), 2),
+        "garments": [g.as_contract() for g in result.garments],
+    }
+
+
+def error_object(image: str, reason: str) -> dict[str, Any]:
+    """``{"image", "error"}`` for a path that could not be analysed."""
+    return {"image": image, "error": reason}
+
+
+def to_line(obj: dict[str, Any]) -> str:
+    """One compact JSON line (no newline inside, non-ASCII kept readable)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))

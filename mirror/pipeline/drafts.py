@@ -1,0 +1,59 @@
+"""A kept garment becomes the store's ``GarmentDraft`` here, and nowhere else."""
+
+from __future__ import annotations
+
+from mirror.pipeline.result import PHOTO, AnalysisResult, GarmentColour
+from mirror.store.records import Color, GarmentDraft, PaletteEntry
+
+#: A representative sRGB value per basic term, for a colour the person picked from the list.
+BASIC_HEX: dict[str, str] = {
+    "black": "#1a1a1a",
+    "white": "#f5f5f5",
+    "grey": "#8c8c8c",
+    "red": "#c62828",
+    "orange": "#ef6c00",
+    "yellow": "#fdd835",
+    "green": "#2e7d32",
+    "blue": "#1565c0",
+    "purple": "#6a1b9a",
+    "pink": "#ec407a",
+    "brown": "#6d4c41",
+}
+
+
+def basic_color(term: str) -> Color:
+    """The store's ``Color`` for a basic term the person chose (name = term, a typical hex)."""
+    if term not in BASIC_HEX:
+        raise ValueError(f"unknown colour {term!r}: pick one of {', '.join(BASIC_HEX)}")
+    return Color(basic=term, name=term, hex=BASIC_HEX[term], palette=(PaletteEntry(BASIC_HEX[term], term, 1.0),))
+
+
+def store_color(colour: GarmentColour) -> Color:
+    """The pipeline's colour as the store's ``Color``."""
+    return Color(
+        basic=colour.basic,
+        name=colour.name,
+        hex=colour.hex,
+        palette=tuple(PaletteEntry(p.hex, p.basic, p.share) for p in colour.palette),
+    )
+
+
+def to_draft(result: AnalysisResult, index: int = 0) -> GarmentDraft:
+    """Garment ``index`` of ``result`` (0: the most prominent) with its cut-outs and the photo."""
+    garment = result.garments[index]
+    images = dict(garment.images)
+    if result.photo_jpg:
+        images[PHOTO] = result.photo_jpg
+    return GarmentDraft(
+        category=garment.category,
+        category_score=garment.category_score,
+        color=store_color(garment.color),
+        images=images,
+        top3=garment.top3,
+        unsure=garment.unsure,
+        group=garment.group,
+        score=garment.score,
+        box=garment.box,
+        polygons=garment.polygons,
+        model_versions=dict(result.model_versions),
+    )

@@ -1,0 +1,89 @@
+"""Garments in a frame: the segmenter's group map turned into instances, most prominent first.
+
+This is the only module of the pipeline that knows the segmenter's API (helper-1's
+``mirror.vision.segmenter`` and ``mirror.vision.instances``), so a change there is
+absorbed here. It adds what the mirror needs on top: the minimum garment size from the
+config, and the prominence order (``mirror.pipeline.prominence``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mirror.pipeline.prominence import prominence
+
+Image = npt.NDArray[np.uint8]
+Box = tuple[int, int, int, int]
+Polygon = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One garment instance in the analysed frame's pixels."""
+
+    group: str
+    score: float
+    box: Box
+    polygons: tuple[Polygon, ...]
+    mask: npt.NDArray[np.bool_]
+    area: int
+
+
+def _polygons(raw: Any) -> tuple[Polygon, ...]:
+    return tuple(tuple((round(float(p[0])), round(float(p[1]))) for p in poly) for poly in raw)
+
+
+class GarmentFinder:
+    """Runs the segmenter on a frame and returns its garments, biggest-and-central first."""
+
+    def __init__(self, segmenter: Any, min_area: float) -> None:
+        self.segmenter = segmenter
+        self.min_area = min_area
+        self._instances = importlib.import_module("mirror.vision.instances")
+
+    @classmethod
+    def load(cls, folder: Path, backend: str, threads: int, min_area: float) -> GarmentFinder:
+        """Load the shipped segmenter from ``folder`` (``models/segmenter``)."""
+        module = importlib.import_module("mirror.vision.segmenter")
+        return cls(module.Segmenter.load(folder, backend, threads), min_area)
+
+    @property
+    def version(self) -> str:
+        return str(self.segmenter.manifest.version)
+
+    def segment(self, image: Image) -> Any:
+        """The segmenter's raw output for ``image`` (timed as its own stage by the analyzer)."""
+        return self.segmenter.segment(image)
+
+    def instances(self, image: Image, segmentation: Any) -> list[Found]:
+        """Garment instances from a segmentation, filtered by size and sorted by prominence."""
+        h, w = image.shape[:2]
+        found = []
+        for inst in self._instances.find_instances(segmentation):
+            mask = np.asarray(inst.mask, dtype=bool)
+            area = int(mask.sum())
+            if area < self.min_area * w * h:
+                continue
+            box = tuple(int(v) for v in inst.box)
+            found.append(
+                Found(
+                    str(inst.group),
+                    float(inst.score),
+                    (box[0], box[1], box[2], box[3]),
+                    _polygons(inst.polygons),
+                    mask,
+                    area,
+                )
+            )
+        found.sort(key=lambda f: prominence(f.area, f.score, f.box, w, h), reverse=True)
+        return found
+
+    def find(self, image: Image) -> list[Found]:
+        """Segment and extract in one call (the live preview's presence check)."""
+        return self.instances(image, self.segment(image))

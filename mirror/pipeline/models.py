@@ -1,0 +1,69 @@
+"""Loading every model the pipeline needs, once, with its load time.
+
+Why once: the old server reloaded its models for every request and spent most of its 15 s
+doing so. The mirror loads them when it starts (and ``analyze`` when it starts), keeps them
+in memory and reuses them for every frame; ``bench`` measures both designs side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.inference import InferenceError
+from mirror.manifest import ManifestError, default_models_dir
+from mirror.pipeline.finder import GarmentFinder
+from mirror.vision.classifier import Classifier
+from mirror.vision.colour import ColourTable
+
+
+class ModelsError(RuntimeError):
+    """A model is missing or broken; the message is one line naming it and the fix."""
+
+
+@dataclass(frozen=True)
+class Models:
+    """The loaded segmenter (with instance extraction), classifier and colour table."""
+
+    finder: GarmentFinder
+    classifier: Classifier
+    colours: ColourTable
+    backend: str
+    threads: int
+    load_ms: float
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Model name -> version, stored with every record so a result can be traced to its models."""
+        return {
+            "segmenter": self.finder.version,
+            "classifier": self.classifier.manifest.version,
+            "colour": self.colours.version,
+        }
+
+
+def resolve_threads(threads: int) -> int:
+    """``0`` (the config default) means one thread per core."""
+    return threads if threads > 0 else max(1, os.cpu_count() or 1)
+
+
+def models_dir(configured: str) -> Path:
+    """``[vision] models_dir`` or the models shipped with the software."""
+    return Path(configured).expanduser() if configured else default_models_dir()
+
+
+def load_models(folder: Path, backend: str, threads: int, min_area: float = 0.0) -> Models:
+    """Load all models under ``folder`` with ``backend`` and ``threads`` (0 = one per core)."""
+    threads = resolve_threads(threads)
+    t0 = time.perf_counter()
+    try:
+        finder = GarmentFinder.load(folder / "segmenter", backend, threads, min_area)
+        classifier = Classifier.load(folder / "classifier", backend, threads)
+        colours = ColourTable.load(folder / "colour")
+    except ImportError as exc:
+        raise ModelsError(f"the segmenter code is not installed ({exc}); update the software") from exc
+    except (ManifestError, InferenceError) as exc:
+        raise ModelsError(str(exc)) from exc
+    return Models(finder, classifier, colours, backend, threads, (time.perf_counter() - t0) * 1000.0)

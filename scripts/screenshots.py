@@ -284,7 +284,7 @@ def render(out: Path) -> list[Path]:
         for orientation, (width, height) in SIZES.items():
             screen.resize(width, height)
             path = out / f"ui_{name}_{orientation}.png"
-            if not screen.grab().save(str(path)):
+            if not screen.grab().save(str(path), "PNG", 0):  # 0: smallest file
                 raise SystemExit(f"could not write {path}")
             written.append(path)
     return written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from types import ModuleType
 
 import numpy as np
@@ -167,3 +168,18 @@ def test_capture_without_camera_says_so() -> None:
     screen.set_state(CaptureStateChanged(CaptureState.NO_CAMERA))
     amber = (WARN.red(), WARN.green(), WARN.blue())
     assert near(pixels(screen), amber, 12) > 100
+
+
+def test_screenshot_script_renders_every_screen_in_both_orientations(tmp_path) -> None:
+    shots = load_screenshots()
+    written = shots.render(tmp_path)
+    names = {p.name for p in written}
+    for screen in shots.screens():
+        for orientation in ("portrait", "landscape"):
+            assert f"ui_{screen}_{orientation}.png" in names
+    size = QImage(str(tmp_path / "ui_home_landscape.png")).size()
+    assert (size.width(), size.height()) == (1920, 1080)
+    readme = (ROOT / "README.md").read_text()
+    for line in readme.split("## Screenshots", 1)[1].split("\n## ", 1)[0].splitlines():
+        for name in re.findall(r"docs/img/(ui_\w+\.png)", line):
+            assert name in names and (ROOT / "docs" / "img" / name).exists(), name

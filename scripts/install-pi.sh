@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# Install the smart mirror on Raspberry Pi OS bookworm (64-bit) as a systemd service.
+#
+#   sudo scripts/install-pi.sh                 install or update from this checkout, start it
+#   sudo scripts/install-pi.sh --dry-run       print every step, change nothing (no root needed)
+#   sudo scripts/install-pi.sh --uninstall     remove the software, keep config and closet
+#   sudo scripts/install-pi.sh --uninstall --purge   ...and delete config, closet and user
+#
+# Idempotent: running it again (e.g. after `git pull`) updates the software in place and
+# restarts the service; it never overwrites /etc/smart-mirror/config.toml or touches the
+# closet in /var/lib/smart-mirror. See docs/deploy.md.
+#
+# Testing: SMART_MIRROR_ROOT=/some/dir makes every path it reads or would write live under
+# that folder (a fake /), and is accepted only with --dry-run, so a test never changes the
+# machine it runs on.
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"   # ROOT (this checkout), RUNTIME_APT, say, die, pick_python
+SRC="$ROOT"
+
+SYSROOT="${SMART_MIRROR_ROOT:-}"
+SYSROOT="${SYSROOT%/}"
+SERVICE=smart-mirror
+SERVICE_USER=smart-mirror
+OPT=/opt/smart-mirror            # the venv; the app's files are copied to $OPT/app
+ETC=/etc/smart-mirror
+DATA=/var/lib/smart-mirror
+UNIT_DIR=/etc/systemd/system
+KMS_CONFIG="$ETC/eglfs-kms.json"  # systemd/eglfs.conf points Qt here
+GROUPS_WANTED=(video render input)
+# What the runtime needs beyond bootstrap.sh's RUNTIME_APT (Qt's libraries): the Pi camera
+# stack, KMS/GBM and Wayland client libraries for Qt's eglfs and wayland platforms, the
+# MQTT command-line tools for checking the broker, sqlite3 for backups.
+PI_APT=(python3-venv mosquitto-clients sqlite3 ca-certificates libgbm1 libdrm2 libinput10
+        libwayland-client0 libwayland-cursor0 libwayland-egl1)
+OPTIONAL_APT=(python3-picamera2 rpicam-apps)
+# The runtime part of the checkout copied to $OPT/app. It is installed editable because
+# the models are found beside the mirror package (mirror/manifest.py).
+APP_PATHS=(mirror ui sync models setup.cfg pyproject.toml README.md requirements.txt config.example.toml
+           docs systemd)
+
+args=("$@")
+dry_run=0 uninstall=0 purge=0 start=1 display=auto desktop_user="" wayland_display=""
+
+usage() {
+  cat <<EOF
+usage: sudo $0 [--display eglfs|wayland|auto] [--desktop-user NAME] [--wayland-display NAME]
+               [--no-start] [--dry-run]
+       sudo $0 --uninstall [--purge] [--dry-run]
+  --display         eglfs: Pi OS Lite, the mirror drives the screen itself (default without a desktop)
+                    wayland: Pi OS desktop, a fullscreen window of the desktop session (default with one)
+  --desktop-user    the auto-login desktop user the wayland mode runs as (default: lightdm's autologin-user)
+  --wayland-display the compositor's socket name (default: wayland-0 for labwc, wayland-1 for wayfire)
+  --no-start        install and enable, but do not (re)start the service now
+  --dry-run         print what would be done and change nothing
+  --uninstall       stop and remove the service and /opt/smart-mirror; keep config and closet
+  --purge           with --uninstall: also delete /etc/smart-mirror, the closet and the user
+EOF
+}
+
+usage_error() { say "$*"; usage >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dry-run) dry_run=1 ;;
+    --uninstall) uninstall=1 ;;
+    --purge) purge=1 ;;
+    --no-start) start=0 ;;
+    --display) [ $# -ge 2 ] || usage_error "--display needs a value"; display="$2"; shift ;;
+    --desktop-user) [ $# -ge 2 ] || usage_error "--desktop-user needs a value"; desktop_user="$2"; shift ;;
+    --wayland-display) [ $# -ge 2 ] || usage_error "--wayland-display needs a value"; wayland_display="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage_error "unknown option: $1" ;;
+  esac
+  shift
+done
+case "$display" in eglfs|wayland|auto) ;; *) usage_error "--display must be eglfs, wayland or auto, not '$display'" ;; esac
+[ "$purge" -eq 0 ] || [ "$uninstall" -eq 1 ] || usage_error "--purge only goes with --uninstall"
+[ -z "$SYSROOT" ] || [ "$dry_run" -eq 1 ] || die "SMART_MIRROR_ROOT is for --dry-run tests only; unset it to install"
+[ "$dry_run" -eq 1 ] || [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0 ${args[*]}"
+
+# ------------------------------------------------------------------------------ helpers
+at() { printf '%s%s' "$SYSROOT" "$1"; }   # a system path, under the fake root in tests
+
+# do_ CMD...: run a command that changes the system, or print it on --dry-run (shell-quoted,
+# with system paths shown as they are on the Pi, not under the test's fake root).
+do_() {
+  if [ "$dry_run" -eq 1 ]; then
+    local line
+    line="$(printf '%q ' "$@")"
+    [ -z "$SYSROOT" ] || line="${line//"$SYSROOT"/}"
+    printf '[dry-run] would run: %s\n' "${line% }"
+    return 0
+  fi
+  say "$*"
+  "$@"
+}
+
+# put_file SRC DEST MODE OWNER:GROUP: install a file (always replaced: it is ours, not the user's).
+put_file() {
+  if [ "$dry_run" -eq 1 ]; then printf '[dry-run] would install %s as %s (mode %s, %s)\n' "$1" "$2" "$3" "$4"; return 0; fi
+  install -D -m "$3" -o "${4%%:*}" -g "${4##*:}" "$1" "$(at "$2")"
+}
+
+# emit DEST MODE < text: write a generated file, or on --dry-run print what it would contain.
+emit() {
+  if [ "$dry_run" -eq 1 ]; then printf '[dry-run] would write %s (mode %s):\n' "$1" "$2"; sed 's/^/    /'; return 0; fi
+  mkdir -p "$(dirname "$(at "$1")")"
+  cat > "$(at "$1")"
+  chmod "$2" "$(at "$1")"
+}
+
+systemd_running() { [ -z "$SYSROOT" ] && [ -d /run/systemd/system ]; }
+
+# ------------------------------------------------------------------------------ checks
+preflight() {
+  local codename="" arch
+  if [ -r "$(at /etc/os-release)" ]; then
+    codename="$(sed -n 's/^VERSION_CODENAME=//p' "$(at /etc/os-release)" | tr -d '"')"
+  fi
+  [ "$codename" = bookworm ] || say "warning: made for Raspberry Pi OS bookworm; this is '${codename:-unknown}'"
+  arch="$(uname -m)"
+  case "$arch" in
+    aarch64|x86_64) ;;
+    *) die "this is a $arch system: install the 64-bit Raspberry Pi OS (the pinned Python wheels are 64-bit only)" ;;
+  esac
+  command -v dpkg-query >/dev/null || die "not a Debian-based system (no dpkg-query): install Raspberry Pi OS bookworm"
+  if [ ! -f "$SRC/setup.cfg" ] || [ ! -d "$SRC/mirror" ]; then
+    die "run this script from a smart-mirror checkout ($SRC has no setup.cfg)"
+  fi
+}
+
+# ------------------------------------------------------------------------------ install steps
+install_packages() {
+  local missing=() optional=() pkg
+  for pkg in "${RUNTIME_APT[@]}" "${PI_APT[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  for pkg in "${OPTIONAL_APT[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+    if apt-cache show "$pkg" >/dev/null 2>&1; then
+      missing+=("$pkg")
+    else
+      optional+=("$pkg")
+    fi
+  done
+  [ ${#optional[@]} -eq 0 ] || say "warning: ${optional[*]} not in the apt sources (not Raspberry Pi OS?): " \
+    "the camera falls back to V4L2"
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "system packages: all installed"
+    return 0
+  fi
+  do_ env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    || die "apt-get update failed; check the network and /etc/apt/sources.list"
+  do_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+    || die "apt-get install ${missing[*]} failed; see the messages above"
+}
+
+ensure_user() {
+  local groups=() group
+  for group in "${GROUPS_WANTED[@]}"; do
+    getent group "$group" >/dev/null && groups+=("$group")
+  done
+  if getent passwd "$SERVICE_USER" >/dev/null; then
+    echo "user $SERVICE_USER: exists"
+  else
+    do_ useradd --system --user-group --home-dir "$DATA" --no-create-home --shell /usr/sbin/nologin \
+      --comment "Smart mirror service" "$SERVICE_USER" || die "could not create the user $SERVICE_USER"
+  fi
+  if [ ${#groups[@]} -gt 0 ]; then
+    do_ usermod --append --groups "$(IFS=,; echo "${groups[*]}")" "$SERVICE_USER" \
+      || die "could not add $SERVICE_USER to ${groups[*]}"
+  fi
+}
+
+make_dirs() {
+  do_ install -d -m 0755 "$(at "$OPT")"
+  do_ install -d -m 0750 -o root -g "$SERVICE_USER" "$(at "$ETC")"
+  do_ install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$(at "$DATA")"
+}
+
+# Copy the runtime files to $OPT/app.new, then swap it in, so a failed copy never leaves a
+# half-updated app behind.
+copy_app() {
+  local app new old
+  app="$(at "$OPT/app")" new="$(at "$OPT/app.new")" old="$(at "$OPT/app.old")"
+  if [ "$dry_run" -eq 1 ]; then
+    printf '[dry-run] would copy %s from %s to %s\n' "${APP_PATHS[*]}" "$SRC" "$OPT/app"
+    return 0
+  fi
+  rm -rf "$new" "$old"
+  mkdir -p "$new"
+  tar -C "$SRC" --exclude=__pycache__ --exclude='*.pyc' --exclude=models/training -cf - "${APP_PATHS[@]}" \
+    | tar -C "$new" -xf - || die "could not copy the app to $new (disk full?)"
+  [ ! -e "$app" ] || mv "$app" "$old"
+  mv "$new" "$app"
+  rm -rf "$old"
+  say "app files: $app"
+}
+
+make_venv() {
+  local venv stamp want
+  venv="$(at "$OPT")"
+  if [ -x "$venv/bin/python" ]; then
+    echo "venv $OPT: exists"
+  else
+    # System site packages: picamera2 and libcamera come from apt, not PyPI.
+    do_ "$(pick_python)" -m venv --system-site-packages "$venv" \
+      || die "could not create the venv $OPT (is python3-venv installed?)"
+  fi
+  stamp="$venv/.installed"
+  want="$(cat "$SRC/requirements.txt" "$SRC/setup.cfg" | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    echo "python packages: up to date"
+    return 0
+  fi
+  do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$venv/app/requirements.txt" \
+    || die "pip install of the pinned packages failed; check the network (64-bit Pi OS needed)"
+  do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$venv/app" \
+    || die "pip install of the app failed"
+  [ "$dry_run" -eq 1 ] || echo "$want" > "$stamp"
+}
+
+install_config() {
+  if [ -e "$(at "$ETC/config.toml")" ]; then
+    echo "config $ETC/config.toml: exists, kept as it is"
+  else
+    put_file "$SRC/config.example.toml" "$ETC/config.toml" 0640 "root:$SERVICE_USER"
+  fi
+}
+
+# The /dev/dri card that has display connectors (cardN-HDMI-A-1 in sysfs): on a Pi the
+# other card is the 3D engine, and the numbering differs between models and kernels.
+kms_card() {
+  local card
+  for card in "$(at /sys/class/drm)"/card[0-9]*; do
+    case "${card##*/}" in *-*) continue ;; esac
+    if compgen -G "$card-*" >/dev/null; then
+      echo "/dev/dri/${card##*/}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+has_desktop() {
+  [ -e "$(at /etc/systemd/system/display-manager.service)" ]
+}
+
+desktop_autologin_user() {
+  local conf
+  conf="$(at /etc/lightdm/lightdm.conf)"
+  [ -r "$conf" ] && sed -n 's/^[[:space:]]*autologin-user[[:space:]]*=[[:space:]]*//p' "$conf" | tail -n 1
+}
+
+install_display() {
+  local mode="$display" dropin="$UNIT_DIR/$SERVICE.service.d/display.conf" card user uid socket
+  if [ "$mode" = auto ]; then
+    if has_desktop; then mode=wayland; else mode=eglfs; fi
+    echo "display: $mode (auto: $(has_desktop && echo "a desktop is installed" || echo "no desktop"))"
+  fi
+  if [ "$mode" = eglfs ]; then
+    has_desktop && say "warning: a desktop is installed; eglfs needs the screen to itself" \
+      "(sudo raspi-config > System > Boot: Console Autologin) or use --display wayland"
+    put_file "$SRC/systemd/eglfs.conf" "$dropin" 0644 root:root
+    if [ -e "$(at "$KMS_CONFIG")" ]; then
+      echo "eglfs: $KMS_CONFIG exists, kept (delete it to detect the display card again)"
+      return 0
+    fi
+    card="$(kms_card)" || { card=/dev/dri/card1; say "warning: no display connector found in /sys/class/drm;" \
+      "assuming $card (edit $KMS_CONFIG if the screen stays black)"; }
+    echo "eglfs: display card $card"
+    sed "s#/dev/dri/card[0-9]*#$card#" "$SRC/systemd/eglfs-kms.json" | emit "$KMS_CONFIG" 0644
+    return 0
+  fi
+  user="${desktop_user:-$(desktop_autologin_user)}"
+  user="${user:-${SUDO_USER:-}}"
+  [ -n "$user" ] || die "wayland mode: name the desktop user with --desktop-user NAME (the one that logs in automatically)"
+  uid="$(id -u "$user" 2>/dev/null)" || die "wayland mode: no user '$user' on this system; check --desktop-user"
+  socket="$wayland_display"
+  if [ -z "$socket" ]; then
+    socket="$(find "$(at "/run/user/$uid")" -maxdepth 1 -type s -name 'wayland-[0-9]' -printf '%f\n' 2>/dev/null \
+      | sort | head -n 1 || true)"
+  fi
+  if [ -z "$socket" ]; then
+    # labwc (the bookworm default since late 2024) makes wayland-0, wayfire wayland-1.
+    if [ ! -x "$(at /usr/bin/labwc)" ] && [ -x "$(at /usr/bin/wayfire)" ]; then socket=wayland-1; else socket=wayland-0; fi
+  fi
+  echo "display: wayland as $user (uid $uid), socket /run/user/$uid/$socket"
+  sed -e "s/^User=.*/User=$user/" -e "s/^Group=.*/Group=$(id -gn "$user")/" \
+      -e "s#/run/user/[0-9][0-9]*#/run/user/$uid#" -e "s/^Environment=WAYLAND_DISPLAY=.*/Environment=WAYLAND_DISPLAY=$socket/" \
+      "$SRC/systemd/wayland.conf" | emit "$dropin" 0644
+}
+
+# /usr/local/bin/smart-mirror: the CLI with the service's closet, so that
+# `sudo -u smart-mirror smart-mirror doctor` checks the same data folder as the service.
+install_command() {
+  emit /usr/local/bin/smart-mirror 0755 <<EOF
+#!/bin/sh
+# Made by scripts/install-pi.sh: the installed smart-mirror with the service's closet.
+export STATE_DIRECTORY="\${STATE_DIRECTORY:-$DATA}"
+exec $OPT/bin/smart-mirror "\$@"
+EOF
+}
+
+install_unit() {
+  put_file "$SRC/systemd/$SERVICE.service" "$UNIT_DIR/$SERVICE.service" 0644 root:root
+  if ! systemd_running && [ "$dry_run" -eq 0 ]; then
+    say "systemd is not running here (a container or chroot?): installed, not enabled or started"
+    return 0
+  fi
+  do_ systemctl daemon-reload
+  do_ systemctl enable "$SERVICE.service"
+  if [ "$start" -eq 1 ]; then
+    # restart, not start: after an update the running mirror must pick up the new code.
+    do_ systemctl restart "$SERVICE.service" \
+      || die "the service did not start; see: journalctl -u $SERVICE -b --no-pager | tail -50"
+  fi
+}
+
+install_all() {
+  preflight
+  install_packages
+  ensure_user
+  make_dirs
+  copy_app
+  make_venv
+  install_config
+  install_display
+  install_command
+  install_unit
+  cat <<EOF
+smart-mirror: installed$([ "$dry_run" -eq 1 ] && echo " (dry run: nothing was changed)").
+  check it:   sudo -u $SERVICE_USER smart-mirror doctor
+  its log:    journalctl -u $SERVICE -f
+  configure:  sudo nano $ETC/config.toml && sudo systemctl restart $SERVICE
+EOF
+}
+
+# ------------------------------------------------------------------------------ uninstall
+uninstall_all() {
+  if systemd_running || [ "$dry_run" -eq 1 ]; then
+    do_ systemctl disable --now "$SERVICE.service" || true
+  fi
+  do_ rm -rf "$(at "$UNIT_DIR/$SERVICE.service")" "$(at "$UNIT_DIR/$SERVICE.service.d")"
+  if systemd_running || [ "$dry_run" -eq 1 ]; then do_ systemctl daemon-reload; fi
+  do_ rm -rf "$(at "$OPT")" "$(at /usr/local/bin/smart-mirror)"
+  if [ "$purge" -eq 1 ]; then
+    do_ rm -rf "$(at "$ETC")" "$(at "$DATA")" "$(at /var/cache/smart-mirror)"
+    if getent passwd "$SERVICE_USER" >/dev/null; then do_ userdel "$SERVICE_USER"; fi
+    echo "smart-mirror: removed, with its config, closet and user"
+  else
+    echo "smart-mirror: removed; kept $ETC (config) and $DATA (the closet) and the user $SERVICE_USER"
+    echo "  delete them too with: sudo $0 --uninstall --purge"
+  fi
+}
+
+if [ "$uninstall" -eq 1 ]; then uninstall_all; else install_all; fi

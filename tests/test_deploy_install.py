@@ -1,0 +1,176 @@
+"""scripts/install-pi.sh, without touching this machine: shellcheck, and its --dry-run under a fake root.
+
+The script takes SMART_MIRROR_ROOT (a folder standing in for /) only together with --dry-run,
+and every command that changes the system is shimmed here to record its call: a dry run
+must print its plan and record nothing, create nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_deploy_systemd import needs_analyze, values, verify
+
+SCRIPT = ROOT / "scripts" / "install-pi.sh"
+MUTATING = ("apt-get", "useradd", "usermod", "userdel", "systemctl", "install", "rm", "mv", "chmod", "tar")
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Path:
+    """A fake / plus shims that record any system-changing command."""
+    (tmp_path / "root").mkdir()
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    for name in MUTATING:
+        shim = shims / name
+        shim.write_text(f'#!/bin/sh\necho "{name} $*" >> "{tmp_path}/called"\n')
+        shim.chmod(0o755)
+    return tmp_path
+
+
+def dry_run(fake: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SUDO_USER", "SMART_MIRROR_ROOT")}
+    env["PATH"] = f"{fake / 'shims'}:{env['PATH']}"
+    env["SMART_MIRROR_ROOT"] = str(fake / "root")
+    return subprocess.run(
+        ["bash", str(SCRIPT), "--dry-run", *args], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+
+
+def changed_nothing(fake: Path) -> bool:
+    return not (fake / "called").exists() and list((fake / "root").rglob("*")) == pre_made(fake)
+
+
+def pre_made(fake: Path) -> list[Path]:
+    return sorted(p for p in (fake / "root").rglob("*") if not p.name.startswith("dry-run-"))
+
+
+def written(output: str, path: str) -> str:
+    """The text a dry run says it would write to ``path``."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"[dry-run] would write {path} "))
+    body = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("    ") and line.strip():
+            break
+        body.append(line[4:])
+    return "\n".join(body)
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is absent (scripts/test.sh installs it)")
+def test_every_script_is_shellcheck_clean() -> None:
+    scripts = sorted(str(p) for p in (ROOT / "scripts").glob("*.sh"))
+    result = subprocess.run(
+        ["shellcheck", "-x", "--source-path=SCRIPTDIR", *scripts], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_fresh_install_plan(fake: Path) -> None:
+    result = dry_run(fake, "--display", "eglfs")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "would install " + str(ROOT / "config.example.toml") + " as /etc/smart-mirror/config.toml" in out
+    assert "-m venv --system-site-packages /opt/smart-mirror\n" in out
+    assert "pip install -q --disable-pip-version-check --no-deps -e /opt/smart-mirror/app" in out
+    assert "would install " + str(ROOT / "systemd/smart-mirror.service") + " as /etc/systemd/system/" in out
+    assert "/etc/systemd/system/smart-mirror.service.d/display.conf" in out
+    assert "would run: systemctl enable smart-mirror.service" in out
+    assert "would run: systemctl restart smart-mirror.service" in out
+    assert "install -d -m 0750 -o smart-mirror -g smart-mirror /var/lib/smart-mirror" in out
+    assert 'STATE_DIRECTORY="${STATE_DIRECTORY:-/var/lib/smart-mirror}"' in written(out, "/usr/local/bin/smart-mirror")
+    assert "nothing was changed" in out
+    assert changed_nothing(fake), (fake / "called").read_text() if (fake / "called").exists() else "files created"
+
+
+def test_an_existing_config_is_never_replaced(fake: Path) -> None:
+    config = fake / "root/etc/smart-mirror/config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[device]\nname = "hall"\n')
+    result = dry_run(fake, "--display", "eglfs", "--no-start")
+    assert result.returncode == 0, result.stderr
+    assert "config /etc/smart-mirror/config.toml: exists, kept as it is" in result.stdout
+    assert "as /etc/smart-mirror/config.toml" not in result.stdout
+    assert "would run: systemctl restart" not in result.stdout
+    assert config.read_text() == '[device]\nname = "hall"\n'
+    assert not (fake / "called").exists()
+
+
+def test_eglfs_uses_the_card_with_display_connectors(fake: Path) -> None:
+    drm = fake / "root/sys/class/drm"
+    for name in ("card0", "card1", "card1-HDMI-A-1", "card1-HDMI-A-2", "renderD128"):
+        (drm / name).mkdir(parents=True)
+    result = dry_run(fake, "--display", "eglfs")
+    assert result.returncode == 0, result.stderr
+    assert '"device": "/dev/dri/card1"' in written(result.stdout, "/etc/smart-mirror/eglfs-kms.json")
+    (drm / "card1-HDMI-A-1").rename(drm / "card2-HDMI-A-1")
+    (drm / "card1-HDMI-A-2").rmdir()
+    (drm / "card2").mkdir()
+    assert '"device": "/dev/dri/card2"' in dry_run(fake, "--display", "eglfs").stdout
+
+
+def test_no_connector_found_is_a_warning_with_the_file_to_edit(fake: Path) -> None:
+    result = dry_run(fake, "--display", "eglfs")
+    assert "no display connector found" in result.stderr
+    assert "/etc/smart-mirror/eglfs-kms.json" in result.stderr
+
+
+@needs_analyze
+def test_wayland_dropin_is_rendered_for_the_desktop_user_and_verifies(fake: Path) -> None:
+    """auto picks wayland where a display manager is enabled; lightdm's autologin user is used."""
+    (fake / "root/etc/systemd/system").mkdir(parents=True)
+    (fake / "root/etc/systemd/system/display-manager.service").write_text("")
+    (fake / "root/etc/lightdm").mkdir()
+    (fake / "root/etc/lightdm/lightdm.conf").write_text("[Seat:*]\nautologin-user=daemon\n")
+    run_dir = fake / "root/run/user/1"
+    run_dir.mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX) as compositor:
+        compositor.bind(str(run_dir / "wayland-1"))
+        result = dry_run(fake)
+    assert result.returncode == 0, result.stderr
+    dropin = written(result.stdout, "/etc/systemd/system/smart-mirror.service.d/display.conf")
+    assert values(dropin, "User") == ["daemon"]
+    assert "Environment=XDG_RUNTIME_DIR=/run/user/1" in dropin
+    assert "Environment=WAYLAND_DISPLAY=wayland-1" in dropin  # the socket found, not the default
+    check = fake / "verify"
+    check.mkdir()
+    assert verify(check, (ROOT / "systemd/smart-mirror.service").read_text(), {"display.conf": dropin}) == ""
+
+
+def test_uninstall_keeps_the_closet_unless_purged(fake: Path) -> None:
+    kept = dry_run(fake, "--uninstall")
+    assert kept.returncode == 0, kept.stderr
+    assert "would run: systemctl disable --now smart-mirror.service" in kept.stdout
+    assert "rm -rf /opt/smart-mirror" in kept.stdout
+    assert "/var/lib/smart-mirror" not in "".join(line for line in kept.stdout.splitlines() if "would run" in line)
+    purged = dry_run(fake, "--uninstall", "--purge")
+    assert "would run: rm -rf /etc/smart-mirror /var/lib/smart-mirror /var/cache/smart-mirror" in purged.stdout
+    assert changed_nothing(fake)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--purge"], "--purge only goes with --uninstall"),
+        (["--display", "x11"], "--display must be eglfs, wayland or auto, not 'x11'"),
+        (["--frobnicate"], "unknown option: --frobnicate"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(fake: Path, args: list[str], message: str) -> None:
+    result = dry_run(fake, *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == f"smart-mirror: {message}"
+
+
+def test_the_fake_root_is_refused_outside_dry_run(tmp_path: Path) -> None:
+    env = {**os.environ, "SMART_MIRROR_ROOT": str(tmp_path)}
+    result = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 1
+    assert "SMART_MIRROR_ROOT is for --dry-run tests only" in result.stderr

@@ -1,0 +1,149 @@
+"""The systemd unit and its display drop-ins: systemd itself parses them, and they say what deploy needs.
+
+``systemd-analyze verify`` refuses a unit whose ExecStart= binary does not exist, and the
+real one (/opt/smart-mirror/bin/smart-mirror) exists only on an installed Pi, so the unit is
+verified as a copy with ExecStart= pointed at /bin/true; every other line is the shipped one.
+Unknown keys and bad values only print warnings (exit code 0), so any output fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SYSTEMD = ROOT / "systemd"
+UNIT = SYSTEMD / "smart-mirror.service"
+INSTALLED_BIN = "/opt/smart-mirror/bin/smart-mirror"
+
+needs_analyze = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None,
+    reason="systemd-analyze is absent (scripts/test.sh installs the systemd package for it)",
+)
+
+
+def directives(text: str) -> list[tuple[str, str, str]]:
+    """(section, key, value) for every line, in order; systemd allows repeated keys."""
+    found, section = [], ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, _, value = line.partition("=")
+        found.append((section, key.strip(), value.strip()))
+    return found
+
+
+def values(text: str, key: str) -> list[str]:
+    return [v for _, k, v in directives(text) if k == key]
+
+
+def verify(folder: Path, unit_text: str, dropins: dict[str, str] | None = None) -> str:
+    """Write the unit (ExecStart -> /bin/true) and drop-ins to ``folder``; systemd-analyze's complaints."""
+    unit = folder / "smart-mirror.service"
+    unit.write_text(re.sub(r"(?m)^ExecStart=.*$", "ExecStart=/bin/true", unit_text))
+    if dropins:
+        (folder / "smart-mirror.service.d").mkdir()
+        for name, text in dropins.items():
+            (folder / "smart-mirror.service.d" / name).write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True, check=False, cwd=folder
+    )
+    return (result.stdout + result.stderr).strip() or ("" if result.returncode == 0 else f"exit {result.returncode}")
+
+
+@needs_analyze
+def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    assert verify(tmp_path, UNIT.read_text()) == ""
+
+
+@needs_analyze
+@pytest.mark.parametrize("dropin", ["eglfs.conf", "wayland.conf"])
+def test_the_unit_with_each_display_dropin_passes_verify(tmp_path: Path, dropin: str) -> None:
+    assert verify(tmp_path, UNIT.read_text(), {"display.conf": (SYSTEMD / dropin).read_text()}) == ""
+
+
+@needs_analyze
+def test_verify_would_catch_a_typo(tmp_path: Path) -> None:
+    """The check above can fail: a misspelt hardening key is reported."""
+    broken = UNIT.read_text().replace("ProtectSystem=strict", "ProtectSytem=strict")
+    assert "Unknown key 'ProtectSytem'" in verify(tmp_path, broken)
+
+
+@needs_analyze
+def test_hardening_is_rated_ok_by_systemd(tmp_path: Path) -> None:
+    """``systemd-analyze security``: exposure 4.0 or less, systemd's "OK" band."""
+    verify(tmp_path, UNIT.read_text())
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--threshold=40", "--no-pager", "smart-mirror.service"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-400:]
+
+
+def test_notify_watchdog_restart_and_start_limit() -> None:
+    text = UNIT.read_text()
+    assert values(text, "Type") == ["notify"]
+    assert values(text, "NotifyAccess") == ["main"]
+    assert int(values(text, "WatchdogSec")[0]) >= 10  # the app pings every WatchdogSec/2
+    assert values(text, "Restart") == ["on-failure"]
+    assert int(values(text, "StartLimitBurst")[0]) > 1
+    assert int(values(text, "StartLimitIntervalSec")[0]) > 0
+    assert values(text, "ExecStart") == [f"{INSTALLED_BIN} run"]
+    assert values(text, "StandardOutput") == ["journal"]
+
+
+def test_offline_first_the_network_is_ordered_never_required() -> None:
+    text = UNIT.read_text()
+    for key in ("Wants", "Requires", "BindsTo", "Requisite"):
+        assert not any("network" in v for v in values(text, key)), key
+    assert not any("network-online" in v for v in values(text, "After"))
+    assert any("network.target" in v for v in values(text, "After"))
+
+
+def test_a_dedicated_user_and_the_hardening_issue_8_asks_for() -> None:
+    text = UNIT.read_text()
+    assert values(text, "User") == ["smart-mirror"]
+    assert set(values(text, "SupplementaryGroups")[0].split()) == {"video", "render", "input"}
+    for key, value in [
+        ("NoNewPrivileges", "yes"),
+        ("ProtectSystem", "strict"),
+        ("ProtectHome", "yes"),
+        ("PrivateTmp", "yes"),
+        ("StateDirectory", "smart-mirror"),
+        ("DevicePolicy", "closed"),
+    ]:
+        assert values(text, key) == [value], key
+    allowed = {v.split()[0] for v in values(text, "DeviceAllow")}
+    assert {"char-drm", "char-video4linux", "char-media", "char-dma_heap"} <= allowed
+
+
+def test_eglfs_dropin_points_qt_at_the_kms_config_the_installer_writes() -> None:
+    text = (SYSTEMD / "eglfs.conf").read_text()
+    env = dict(v.split("=", 1) for v in values(text, "Environment"))
+    assert env["QT_QPA_PLATFORM"] == "eglfs"
+    assert env["QT_QPA_EGLFS_KMS_CONFIG"] == "/etc/smart-mirror/eglfs-kms.json"
+    assert json.loads((SYSTEMD / "eglfs-kms.json").read_text())["device"].startswith("/dev/dri/card")
+
+
+def test_wayland_dropin_reaches_the_session_socket() -> None:
+    text = (SYSTEMD / "wayland.conf").read_text()
+    env = dict(v.split("=", 1) for v in values(text, "Environment"))
+    assert env["QT_QPA_PLATFORM"] == "wayland"
+    assert env["XDG_RUNTIME_DIR"].startswith("/run/user/")
+    assert env["WAYLAND_DISPLAY"].startswith("wayland-")
+    # ProtectHome=yes hides /run/user, and with it the compositor's socket.
+    assert values(text, "ProtectHome") == ["read-only"]
+    assert values(text, "SupplementaryGroups") == ["smart-mirror"]

@@ -1,0 +1,141 @@
+"""The reference consumer on bad input: every kind goes to the dead letters, and it keeps running."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from mirror.store import ClosetStore
+from mirror.store.samples import synthetic_draft
+from sync.consumer.blobs import BlobStore
+from sync.consumer.db import ConsumerDB, ConsumerDBError
+from sync.consumer.handler import Limits, MessageHandler
+from sync.contract import Topics, garment_message
+from tests.broker import Mosquitto
+from tests.conftest_broker import DEVICE, PREFIX, ConsumerFactory, wait_until
+
+TOPICS = Topics(PREFIX, DEVICE)
+
+
+@pytest.fixture
+def handler(tmp_path: Path) -> MessageHandler:
+    db = ConsumerDB.open(str(tmp_path / "c.db"))
+    return MessageHandler(db, BlobStore(tmp_path / "blobs"), PREFIX, frozenset({DEVICE}), Limits(max_record_bytes=8192))
+
+
+@pytest.fixture
+def record_and_image(tmp_path: Path) -> tuple[bytes, bytes, str, str]:
+    with ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0) as store:
+        record = store.add(synthetic_draft(1, image_kb=2))
+        ref = record.images["cutout_png"]
+        return garment_message(record, "mqtt"), store.read_image(ref), ref.sha256, record.id
+
+
+def bad_inputs(
+    message: bytes, image: bytes, sha: str, record_id: str, oversize: int = 9000
+) -> list[tuple[str, bytes, str]]:
+    """(topic, payload, expected dead-letter reason); the last one never matches the consumer's subscription."""
+    body = json.loads(message)
+    wrong_version = json.dumps({**body, "schema_version": 99}).encode()
+    invalid = json.dumps({**body, "record": {**body["record"], "category_score": 7}}).encode()
+    other_device = Topics(PREFIX, "intruder")
+    return [
+        (TOPICS.garment(record_id), b"{not json", "malformed_json"),
+        (TOPICS.garment(record_id), b"[1, 2]", "malformed_json"),
+        (TOPICS.garment(record_id), b"\xff\xfe", "malformed_json"),
+        (TOPICS.garment(record_id), wrong_version, "schema_version"),
+        (TOPICS.garment(record_id), invalid, "schema_invalid"),
+        (TOPICS.garment(record_id), b"{" + b" " * oversize + b"}", "oversized"),
+        (other_device.garment(record_id), message, "unknown_device"),
+        (other_device.image(sha), image, "unknown_device"),
+        (TOPICS.image(sha), image + b"tampered", "hash_mismatch"),
+        (TOPICS.image("not-a-hash"), image, "unknown_topic"),
+        (f"{PREFIX}/{DEVICE}/weird/level/deep", b"x", "unknown_topic"),
+    ]
+
+
+def test_each_bad_input_is_dead_lettered_with_its_reason(
+    handler: MessageHandler, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    message, image, sha, record_id = record_and_image
+    cases = bad_inputs(message, image, sha, record_id)
+    for topic, payload, _reason in cases:
+        acks = handler.handle(topic, payload)
+        assert all(a.status == "rejected" for a in acks)
+    assert [reason for _t, reason, _d in handler.db.dead_letters()] == [reason for _t, _p, reason in cases]
+    # ...and a good record with its image still goes through afterwards, in either order.
+    assert handler.handle(TOPICS.garment(record_id), message) == []  # parked: image not here yet
+    (ack,) = handler.handle(TOPICS.image(sha), image)
+    assert (ack.record_id, ack.version, ack.status) == (record_id, 1, "stored")
+    (again,) = handler.handle(TOPICS.garment(record_id), message)
+    assert again.status == "duplicate"
+    assert handler.db.counts()["garments"] == 1 and handler.blobs.verify(sha)
+
+
+def test_rejected_record_gets_a_rejected_ack_with_the_reason(
+    handler: MessageHandler, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    message, _image, _sha, record_id = record_and_image
+    body = json.loads(message)
+    (ack,) = handler.handle(TOPICS.garment(record_id), json.dumps({**body, "schema_version": 2}).encode())
+    assert ack.status == "rejected" and ack.reason.startswith("schema_version:")
+
+
+def test_database_failure_is_an_internal_error_dead_letter_not_a_crash(
+    handler: MessageHandler, record_and_image: tuple[bytes, bytes, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message, _image, _sha, record_id = record_and_image
+
+    def broken(*_a: object, **_k: object) -> str:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(handler.db, "offer_record", broken)
+    assert handler.handle(TOPICS.garment(record_id), message) == []
+    assert handler.db.dead_letters()[-1][1:] == ("internal_error", "RuntimeError: disk on fire")
+
+
+def test_postgres_url_without_psycopg_is_one_clear_line() -> None:
+    try:
+        import psycopg  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConsumerDBError, match=r"needs the psycopg package.*pip install"):
+            ConsumerDB.open("postgresql://user@db.example/closet")
+    else:  # pragma: no cover - only where psycopg happens to be installed
+        pytest.skip("psycopg is installed here")
+
+
+@pytest.mark.broker
+def test_bad_input_through_a_real_broker_keeps_the_consumer_running(
+    mosquitto: Mosquitto, start_consumer: ConsumerFactory, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    consumer = start_consumer(mosquitto.port)
+    message, image, sha, record_id = record_and_image
+    cases = bad_inputs(message, image, sha, record_id, oversize=300 * 1024)[:-1]
+    acks: list[bytes] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    subscribed = threading.Event()
+    client.on_message = lambda _c, _u, m: acks.append(bytes(m.payload))
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.connect("127.0.0.1", mosquitto.port)
+    client.loop_start()
+    client.subscribe(TOPICS.acks, qos=1)
+    assert subscribed.wait(5)
+    try:
+        for topic, payload, _reason in cases:
+            client.publish(topic, payload, qos=1).wait_for_publish(5)
+        wait_until(lambda: len(consumer.db.dead_letters()) == len(cases), 10, "all dead letters")
+        client.publish(TOPICS.image(sha), image, qos=1).wait_for_publish(5)
+        client.publish(TOPICS.garment(record_id), message, qos=1).wait_for_publish(5)
+        wait_until(lambda: any(b'"status":"stored"' in a for a in acks), 10, "the good record's ack")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert sorted(r for _t, r, _d in consumer.db.dead_letters()) == sorted(r for _t, _p, r in cases)
+    assert consumer.db.counts()["garments"] == 1
+    assert hashlib.sha256(consumer.blobs.path(sha).read_bytes()).hexdigest() == sha

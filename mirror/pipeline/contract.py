@@ -14,11 +14,15 @@ from typing import Any
 from mirror.pipeline.result import AnalysisResult
 
 
-def result_object(image: str, result: AnalysisResult) -> dict[str, Any]:
-    """``{"image", "ms", "garments": [...]}`` for an analysed image (garments most prominent first)."""
+def result_object(image: str, result: AnalysisResult, ms: float | None = None) -> dict[str, Any]:
+    """``{"image", "ms", "garments": [...]}`` for an analysed image (garments most prominent first).
+
+    ``ms`` is the image's whole time (reading included) when the caller measured it; else
+    the analysis time.
+    """
     return {
         "image": image,
-        "ms": round(float(result.ms), 2),
+        "ms": round(float(result.ms if ms is None else ms), 2),
         "garments": [g.as_contract() for g in result.garments],
     }
 

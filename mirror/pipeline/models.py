@@ -7,15 +7,16 @@ in memory and reuses them for every frame; ``bench`` measures both designs side 
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mirror.inference import InferenceError
 from mirror.manifest import ManifestError, default_models_dir
 from mirror.pipeline.finder import GarmentFinder
-from mirror.vision.classifier import Classifier
 from mirror.vision.colour import ColourTable
 
 
@@ -28,7 +29,7 @@ class Models:
     """The loaded segmenter (with instance extraction), classifier and colour table."""
 
     finder: GarmentFinder
-    classifier: Classifier
+    classifier: Any  # mirror.vision.classifier.Classifier (imported when loaded)
     colours: ColourTable
     backend: str
     threads: int
@@ -39,7 +40,7 @@ class Models:
         """Model name -> version, stored with every record so a result can be traced to its models."""
         return {
             "segmenter": self.finder.version,
-            "classifier": self.classifier.manifest.version,
+            "classifier": str(self.classifier.manifest.version),
             "colour": self.colours.version,
         }
 
@@ -60,7 +61,9 @@ def load_models(folder: Path, backend: str, threads: int, min_area: float = 0.0)
     t0 = time.perf_counter()
     try:
         finder = GarmentFinder.load(folder / "segmenter", backend, threads, min_area)
-        classifier = Classifier.load(folder / "classifier", backend, threads)
+        classifier = importlib.import_module("mirror.vision.classifier").Classifier.load(
+            folder / "classifier", backend, threads
+        )
         colours = ColourTable.load(folder / "colour")
     except ImportError as exc:
         raise ModelsError(f"the segmenter code is not installed ({exc}); update the software") from exc

@@ -1,14 +1,39 @@
-"""``smart-mirror analyze``: images in, one JSON line per image out (docs/analyze.md)."""
+"""``smart-mirror analyze``: images in, one JSON line per image out (docs/analyze.md).
+
+The models are loaded once for the whole run, so analysing a folder costs one load plus
+tens of milliseconds per image. Each line is flushed as soon as its image is done, so a
+pipe consumer sees results while the run goes on. An image that cannot be read or analysed
+gets an ``{"image", "error"}`` line and the run continues; the exit code is 1 at the end
+if any image failed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
 
-from mirror.cli.commands._pending import not_available
+import cv2
+import numpy as np
+
+from mirror.cli import exitcodes
 from mirror.config import Settings
+from mirror.pipeline.analyzer import Analyzer
+from mirror.pipeline.contract import error_object, result_object, to_line
+from mirror.pipeline.finder import Image
+from mirror.pipeline.models import ModelsError, load_models, models_dir
+from mirror.pipeline.result import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE, AnalysisResult
 
 NAME = "analyze"
 HELP = "find and name the garments in image files; print one JSON line per image"
+
+#: Saved cut-out file name suffixes per image kind.
+CUTOUT_FILES = {CUTOUT_PNG: "cutout.png", CUTOUT_BLACK: "black.jpg", CUTOUT_WHITE: "white.jpg"}
+
+
+class UnreadableImageError(ValueError):
+    """A path that is not a readable image; the message is the ``error`` of its JSON line."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,5 +43,79 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-cutouts", metavar="DIR", help="also write each garment's cut-outs here")
 
 
-def run(_args: argparse.Namespace, _settings: Settings) -> int:
-    return not_available("analyze")
+def read_image(path: str) -> Image:
+    """The image at ``path`` as BGR (EXIF orientation applied), or :class:`UnreadableImageError`."""
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableImageError("no such file")
+    if p.is_dir():
+        raise UnreadableImageError("is a folder, not an image")
+    try:
+        data = np.fromfile(p, dtype=np.uint8)
+    except OSError as exc:
+        raise UnreadableImageError(f"cannot read the file ({exc.strerror})") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise UnreadableImageError("not a readable image (unsupported format or damaged file)")
+    return np.asarray(image, dtype=np.uint8)
+
+
+def save_cutouts(folder: Path, stem: str, result: AnalysisResult) -> None:
+    """Write ``<stem>.<n>.cutout.png`` / ``.black.jpg`` / ``.white.jpg`` per garment (n = 0 most prominent)."""
+    for n, garment in enumerate(result.garments):
+        for kind, suffix in CUTOUT_FILES.items():
+            if kind in garment.images:
+                (folder / f"{stem}.{n}.{suffix}").write_bytes(garment.images[kind])
+
+
+def _unique_stem(path: str, used: set[str]) -> str:
+    stem = Path(path).stem or "image"
+    candidate, k = stem, 2
+    while candidate in used:
+        candidate, k = f"{stem}-{k}", k + 1
+    used.add(candidate)
+    return candidate
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    vision = settings.vision
+    backend = args.backend or vision.backend
+    threads = vision.threads if args.threads is None else args.threads
+    if threads < 0:
+        print("smart-mirror analyze: --threads must be 0 (one per core) or more", file=sys.stderr)
+        return exitcodes.USAGE
+    out_dir = Path(args.save_cutouts) if args.save_cutouts else None
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(
+                f"smart-mirror analyze: cannot create {out_dir} ({exc.strerror}); pick another --save-cutouts DIR",
+                file=sys.stderr,
+            )
+            return exitcodes.USAGE
+    try:
+        models = load_models(models_dir(vision.models_dir), backend, threads, vision.min_garment_area)
+    except ModelsError as exc:
+        print(f"smart-mirror analyze: {exc}", file=sys.stderr)
+        return exitcodes.FAILED
+    analyzer = Analyzer(models, unsure_below=vision.unsure_below)
+    failed = 0
+    stems: set[str] = set()
+    for path in args.paths:
+        t0 = time.perf_counter()
+        try:
+            image = read_image(path)
+            result = analyzer.analyze(image, encode=out_dir is not None)
+        except UnreadableImageError as exc:
+            failed += 1
+            print(to_line(error_object(path, str(exc))), flush=True)
+            continue
+        except Exception as exc:  # one bad image must not end the run; say what happened
+            failed += 1
+            print(to_line(error_object(path, f"analysis failed: {exc}")), flush=True)
+            continue
+        print(to_line(result_object(path, result, (time.perf_counter() - t0) * 1000.0)), flush=True)
+        if out_dir is not None:
+            save_cutouts(out_dir, _unique_stem(path, stems), result)
+    return exitcodes.FAILED if failed else exitcodes.OK

@@ -13,6 +13,7 @@ from pathlib import Path
 from mirror.config import Settings
 from mirror.config.secrets import password_file_problem
 from mirror.doctor.report import Finding, Status
+from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, default_models_dir
 
@@ -211,4 +212,4 @@ def _user() -> str:
         return "the service user"
 
 
-CHECKS = (check_data_dir, check_free_disk, check_models, check_camera, check_broker)
+CHECKS = (check_data_dir, check_free_disk, check_models, check_camera, check_broker, *SYSTEM_CHECKS)

@@ -1,0 +1,254 @@
+"""Checks for a mirror installed on a Pi: the display, the clock, the service.
+
+Each check reads the machine through a small injectable seam (environment, a root folder
+for /sys, /dev and /run, a command runner) so tests can build a fake Pi in a temp folder.
+The doctor may run as the service user from an ssh shell, where the service's own
+environment (the display drop-in) is absent; the display check then reports what the
+hardware allows instead of failing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import datetime as dt
+import os
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mirror.config import Settings
+from mirror.doctor.report import Finding, Status
+
+SERVICE = "smart-mirror.service"
+EARLIEST_PLAUSIBLE_YEAR = 2025
+"""A clock before this is certainly wrong (a Pi without RTC battery boots at its last save)."""
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+
+def _run(cmd: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(cmd), capture_output=True, text=True, timeout=10, check=False)
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the checks look: the real machine by default, a fake one in tests."""
+
+    root: Path = Path("/")
+    environ: Mapping[str, str] | None = None
+    run: Runner = _run
+
+    def env(self, key: str) -> str:
+        return (os.environ if self.environ is None else self.environ).get(key, "")
+
+    def path(self, absolute: str) -> Path:
+        return self.root / absolute.lstrip("/")
+
+
+# ----------------------------------------------------------------------------- display
+def kms_outputs(machine: Machine) -> dict[str, list[str]]:
+    """``/dev/dri/cardN`` -> its connectors that have a screen attached (empty list: none)."""
+    drm = machine.path("/sys/class/drm")
+    cards: dict[str, list[str]] = {}
+    if not drm.is_dir():
+        return cards
+    for entry in sorted(drm.iterdir()):
+        card, _, connector = entry.name.partition("-")
+        if not card.startswith("card") or not connector:
+            continue
+        status = entry / "status"
+        connected = status.is_file() and status.read_text(encoding="utf-8").strip() == "connected"
+        cards.setdefault(f"/dev/dri/{card}", [])
+        if connected:
+            cards[f"/dev/dri/{card}"].append(connector)
+    return cards
+
+
+def check_display(_settings: Settings, machine: Machine | None = None) -> Iterator[Finding]:
+    """Can Qt show the mirror here? The platform the service will use, and the screen behind it."""
+    m = machine or Machine()
+    platform = m.env("QT_QPA_PLATFORM")
+    if platform == "offscreen":
+        yield Finding(
+            Status.WARN,
+            "display",
+            "QT_QPA_PLATFORM=offscreen: the mirror runs but shows nothing",
+            "unset it (the service's display drop-in sets eglfs or wayland)",
+        )
+        return
+    if platform.startswith("wayland") or (not platform and m.env("WAYLAND_DISPLAY")):
+        yield _wayland(m)
+        return
+    if platform == "xcb" or (not platform and m.env("DISPLAY")):
+        yield Finding(Status.OK, "display", f"X11 display {m.env('DISPLAY') or '(default)'}")
+        return
+    yield from _kms(m, explicit=platform.startswith("eglfs"))
+
+
+def _wayland(m: Machine) -> Finding:
+    name = m.env("WAYLAND_DISPLAY") or "wayland-0"
+    runtime = m.env("XDG_RUNTIME_DIR")
+    sock = Path(name) if name.startswith("/") else Path(runtime or "/nonexistent") / name
+    if m.path(str(sock)).is_socket():
+        return Finding(Status.OK, "display", f"Wayland compositor at {sock}")
+    return Finding(
+        Status.FAIL,
+        "display",
+        f"no Wayland compositor socket at {sock}",
+        "log in to the desktop (raspi-config: Desktop Autologin) or install with --display eglfs",
+    )
+
+
+def _kms(m: Machine, explicit: bool) -> Iterator[Finding]:
+    kms_config = m.env("QT_QPA_EGLFS_KMS_CONFIG")
+    if kms_config and not m.path(kms_config).is_file():
+        yield Finding(
+            Status.FAIL,
+            "display",
+            f"QT_QPA_EGLFS_KMS_CONFIG names {kms_config}, which does not exist",
+            "re-run scripts/install-pi.sh --display eglfs",
+        )
+        return
+    cards = kms_outputs(m)
+    with_screen = {card: outs for card, outs in cards.items() if outs}
+    how = "eglfs" if explicit else "no display session in this shell; eglfs"
+    if with_screen:
+        card, outputs = next(iter(with_screen.items()))
+        if not os.access(m.path(card), os.R_OK | os.W_OK) and m.path(card).exists():
+            yield Finding(
+                Status.FAIL,
+                "display",
+                f"{card} has a screen ({', '.join(outputs)}) but this user cannot open it",
+                "add the user to the video and render groups (the service gets them from its unit)",
+            )
+            return
+        yield Finding(Status.OK, "display", f"{how} can drive {card} ({', '.join(outputs)} connected)")
+    elif cards:
+        yield Finding(
+            Status.WARN if not explicit else Status.FAIL,
+            "display",
+            f"no screen connected to {', '.join(cards)}",
+            "plug the display in before boot (HDMI0 on a Pi 4/5) and check its power",
+        )
+    else:
+        yield Finding(
+            Status.WARN if not explicit else Status.FAIL,
+            "display",
+            "no KMS display device (/sys/class/drm/card*-*)",
+            "enable dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt, or run with DISPLAY/WAYLAND_DISPLAY set",
+        )
+
+
+# ----------------------------------------------------------------------------- clock
+TIME_ERROR = 5
+"""adjtimex(2): the kernel's clock is not synchronised (what ``timedatectl`` reports too)."""
+
+
+def _kernel_synchronised() -> bool | None:
+    """Ask the kernel via adjtimex with no modes (read-only, no privileges); None if unavailable."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return None
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        buf = ctypes.create_string_buffer(512)  # struct timex is ~208 bytes; modes=0 means read only
+        state = libc.adjtimex(buf)
+    except (OSError, AttributeError):
+        return None
+    return None if state < 0 else state != TIME_ERROR
+
+
+def clock_synchronised(machine: Machine, kernel: Callable[[], bool | None] = _kernel_synchronised) -> bool | None:
+    """timedatectl when systemd answers, else timesyncd's flag file, else the kernel; None: cannot tell."""
+    try:
+        result = machine.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
+    except (OSError, subprocess.SubprocessError):
+        result = None
+    if result is not None and result.returncode == 0 and result.stdout.strip() in ("yes", "no"):
+        return result.stdout.strip() == "yes"
+    if machine.path("/run/systemd/timesync/synchronized").exists():
+        return True
+    return kernel()
+
+
+def check_clock(
+    _settings: Settings,
+    machine: Machine | None = None,
+    now: dt.datetime | None = None,
+    kernel: Callable[[], bool | None] = _kernel_synchronised,
+) -> Iterator[Finding]:
+    """Record timestamps and TLS certificate checks need the right time; a Pi 4 has no RTC."""
+    m = machine or Machine()
+    moment = now or dt.datetime.now(dt.UTC)
+    if moment.year < EARLIEST_PLAUSIBLE_YEAR:
+        yield Finding(
+            Status.FAIL,
+            "clock",
+            f"the clock says {moment:%Y-%m-%d}: TLS to the broker will fail and records get wrong dates",
+            "connect to the network once (NTP) or fit an RTC battery (Pi 5)",
+        )
+        return
+    synced = clock_synchronised(m, kernel)
+    if synced:
+        yield Finding(Status.OK, "clock", f"synchronised ({moment:%Y-%m-%d %H:%M} UTC)")
+    elif synced is None:
+        yield Finding(
+            Status.WARN,
+            "clock",
+            "cannot tell whether the clock is synchronised",
+            "use systemd-timesyncd or chrony (timedatectl set-ntp true)",
+        )
+    else:
+        yield Finding(
+            Status.WARN,
+            "clock",
+            "not synchronised: record times may be off and TLS certificates may look invalid",
+            "check the network and NTP: timedatectl timesync-status; sudo timedatectl set-ntp true",
+        )
+
+
+# ----------------------------------------------------------------------------- service
+def check_service(_settings: Settings, machine: Machine | None = None) -> Iterator[Finding]:
+    """Is the mirror installed as a service, enabled for boot and running (not crash-looping)?"""
+    m = machine or Machine()
+    if not m.path("/run/systemd/system").is_dir():
+        yield Finding(Status.OK, "service", "systemd is not running here: not installed as a service")
+        return
+    props = _unit_properties(m)
+    if props.get("LoadState") != "loaded":
+        yield Finding(Status.OK, "service", "not installed as a service (sudo scripts/install-pi.sh installs it)")
+        return
+    enabled = props.get("UnitFileState", "")
+    active = props.get("ActiveState", "")
+    restarts = int(props.get("NRestarts", "0") or 0)
+    state = f"{enabled}, {active}" + (f" ({props['SubState']})" if props.get("SubState") else "")
+    logs = "journalctl -u smart-mirror -b --no-pager | tail -50"
+    if active == "failed":
+        yield Finding(
+            Status.FAIL,
+            "service",
+            f"{state}, result {props.get('Result', '?')}",
+            f"see {logs}; then sudo systemctl reset-failed smart-mirror && sudo systemctl restart smart-mirror",
+        )
+    elif enabled != "enabled":
+        yield Finding(Status.WARN, "service", f"{state}: will not start at boot", "sudo systemctl enable smart-mirror")
+    elif active not in ("active", "activating", "reloading"):
+        yield Finding(Status.WARN, "service", f"{state}: not running", "sudo systemctl start smart-mirror")
+    elif restarts:
+        yield Finding(Status.WARN, "service", f"{state}, restarted {restarts} time(s) since boot", f"see {logs}")
+    else:
+        yield Finding(Status.OK, "service", state)
+
+
+def _unit_properties(m: Machine) -> dict[str, str]:
+    keys = "LoadState,ActiveState,SubState,UnitFileState,Result,NRestarts"
+    try:
+        result = m.run(["systemctl", "show", SERVICE, f"--property={keys}"])
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+
+
+SYSTEM_CHECKS = (check_display, check_clock, check_service)

@@ -71,6 +71,7 @@ class SyncWorker:
         self._client: mqtt.Client | None = None
         self._connected = False
         self._dropped = False
+        self._closing = False
         self._inflight: dict[tuple[str, int], float] = {}
         self._acks: list[tuple[str, int]] = []
         self._stop = threading.Event()
@@ -161,7 +162,7 @@ class SyncWorker:
         self._state_due = 0.0
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        if self._connected and not self._stop.is_set():
+        if self._connected and not self._stop.is_set() and not self._closing:
             self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
         self._connected = False
         self._dropped = True
@@ -188,6 +189,7 @@ class SyncWorker:
         self.store.requeue_in_flight()
 
     def _shutdown(self) -> None:
+        self._closing = True
         client = self._client
         if client is not None and self._connected:
             self._flush_acks()
@@ -199,6 +201,7 @@ class SyncWorker:
             client.loop(0.05)
         self._client = None
         self._connected = False
+        self._closing = False
         self._inflight.clear()
 
     def _wait(self, seconds: float, deadline: float | None) -> None:

@@ -1,0 +1,136 @@
+"""The example ACL (sync/mosquitto/acl.example) on a real mosquitto with a password file.
+
+Proves: a mirror syncs through its own topics; another device's topics are refused (publish
+and subscribe answered "not authorized"); a wrong password is refused and never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from sync.broker import BrokerConfig
+from sync.consumer.blobs import BlobStore
+from sync.consumer.db import ConsumerDB
+from sync.consumer.handler import MessageHandler
+from sync.consumer.service import ConsumerService
+from sync.worker import SyncWorker
+from tests.broker import Mosquitto, mosquitto_binary
+from tests.conftest import ROOT
+from tests.conftest_broker import assert_exactly_once, fill_store, sync_settings
+
+pytestmark = pytest.mark.broker
+ACL = ROOT / "sync" / "mosquitto" / "acl.example"
+PREFIX = "smart-mirror"  # the example ACL's prefix
+USERS = {"mirror-a": "secret-a-7f3", "mirror-b": "secret-b-91c", "cloud": "secret-cloud-2d8"}
+NOT_AUTHORIZED = 0x87
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Any:
+    passwd_tool = shutil.which("mosquitto_passwd")
+    if mosquitto_binary() is None or passwd_tool is None:
+        pytest.skip("needs mosquitto and mosquitto_passwd (scripts/test.sh installs mosquitto)")
+    passwd = tmp_path / "passwd"
+    for i, (user, password) in enumerate(USERS.items()):
+        subprocess.run([passwd_tool, "-b", *(["-c"] if i == 0 else []), str(passwd), user, password], check=True)
+    broker = Mosquitto(
+        tmp_path / "broker", extra_conf=f"password_file {passwd}\nacl_file {ACL}\n", anonymous=False
+    ).start()
+    yield broker
+    broker.stop()
+
+
+def connect(port: int, user: str, password: str) -> tuple[mqtt.Client, dict[str, Any]]:
+    events: dict[str, Any] = {}
+    done = {name: threading.Event() for name in ("connect", "publish", "subscribe")}
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{user}", protocol=mqtt.MQTTv5)
+    client.username_pw_set(user, password)
+
+    def on_connect(_c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        events["connect"] = reason
+        done["connect"].set()
+
+    def on_publish(_c: Any, _u: Any, _mid: int, reason: Any, _p: Any) -> None:
+        events["publish"] = reason
+        done["publish"].set()
+
+    def on_subscribe(_c: Any, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        events["subscribe"] = reasons[0]
+        done["subscribe"].set()
+
+    client.on_connect, client.on_publish, client.on_subscribe = on_connect, on_publish, on_subscribe
+    events["done"] = done
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    assert done["connect"].wait(5)
+    return client, events
+
+
+def test_each_device_is_confined_to_its_own_topics(tmp_path: Path, secured: Mosquitto) -> None:
+    # The cloud consumer and mirror-a, both authenticated, sync as usual.
+    db = ConsumerDB.open(str(tmp_path / "cloud.db"))
+    handler = MessageHandler(db, BlobStore(tmp_path / "blobs"), PREFIX, frozenset({"mirror-a", "mirror-b"}))
+    cloud = BrokerConfig(host="127.0.0.1", port=secured.port, client_id="cloud-1", username="cloud")
+    cloud = BrokerConfig(**{**cloud.__dict__, "password": USERS["cloud"]})
+    consumer = ConsumerService(handler, cloud, group="cloud")
+    consumer.start()
+    assert consumer.connected.wait(5)
+    secret = tmp_path / "mirror-a.pass"
+    secret.write_text(USERS["mirror-a"])
+    secret.chmod(0o600)
+    store = fill_store(tmp_path / "mirror-a", 5, device="mirror-a")
+    settings = sync_settings(secured.port, topic_prefix=PREFIX, username="mirror-a", password_file=str(secret),
+                             client_id="mirror-a")  # fmt: skip
+    try:
+        assert SyncWorker(store, settings, "mirror-a").drain(timeout=20)
+        assert assert_exactly_once(store, db, handler.blobs) == 5
+
+        # mirror-b, correctly logged in, listens to all of mirror-a's topics: mosquitto grants the
+        # subscription but delivers nothing from it, while mirror-a keeps syncing.
+        intruder, events = connect(secured.port, "mirror-b", USERS["mirror-b"])
+        overheard: list[str] = []
+        intruder.on_message = lambda _c, _u, m: overheard.append(m.topic)
+        intruder.subscribe(f"{PREFIX}/mirror-a/#", qos=1)
+        assert events["done"]["subscribe"].wait(5)
+        record = store.list()[0]
+        store.edit(record.id, category="bag")
+        assert SyncWorker(store, settings, "mirror-a").drain(timeout=20)
+        # ...and its publish to mirror-a's topics is refused (MQTT 5 PUBACK: not authorized).
+        intruder.publish(f"{PREFIX}/mirror-a/garments/{record.id}", b"{}", qos=1)
+        assert events["done"]["publish"].wait(5)
+        assert events["publish"].value == NOT_AUTHORIZED
+        intruder.loop_stop()
+        intruder.disconnect()
+        assert overheard == []
+        assert db.dead_letters() == []  # nothing from mirror-b ever reached the consumer
+        assert db.counts()["garment_versions"] == 6
+    finally:
+        consumer.stop()
+        store.close()
+
+
+def test_wrong_or_missing_password_is_refused_and_never_logged(
+    tmp_path: Path, secured: Mosquitto, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anonymous, events = connect(secured.port, "", "")
+    assert events["connect"].is_failure
+    anonymous.loop_stop()
+    wrong = "not-the-password-4711"
+    monkeypatch.setenv("SMART_MIRROR_MQTT_PASSWORD", wrong)
+    store = fill_store(tmp_path / "mirror-a", 1, device="mirror-a")
+    caplog.set_level(logging.DEBUG)
+    settings = sync_settings(secured.port, topic_prefix=PREFIX, username="mirror-a", client_id="mirror-a")
+    worker = SyncWorker(store, settings, "mirror-a")
+    assert not worker.drain(timeout=1.5)
+    assert "refused the connection" in worker.last_error and "1 record version(s) waiting" in worker.last_error
+    assert wrong not in caplog.text and wrong not in worker.last_error and wrong not in repr(worker.broker)
+    store.close()

@@ -16,7 +16,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from mirror.events import Level, Status
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
-from ui.theme import GREY, WARN, WHITE, Theme, draw_text, fit_font
+from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, fit_font
 
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
 
@@ -76,12 +76,18 @@ class HomeScreen(Screen):
         bottom = area.bottom()
         status_h = theme.px(44)
         self._paint_status(painter, theme, QRect(area.left(), bottom - status_h, area.width(), status_h))
+        notice_h = status_h * 2  # two lines: a message and its fix may wrap, never shrink to unreadable
         if self.notice or self.note:
-            notice_rect = QRect(area.left(), bottom - status_h * 2 - theme.px(8), area.width(), status_h)
-            draw_text(painter, notice_rect, self.notice or self.note, theme.font(28), WARN if self.notice else WHITE)
+            width = min(area.width(), theme.px(1400))
+            notice_rect = QRect(
+                area.center().x() - width // 2, bottom - status_h - notice_h - theme.px(8), width, notice_h
+            )
+            draw_wrapped(painter, notice_rect, self.notice or self.note, theme.font(30), WARN if self.notice else WHITE)
         button_h = theme.px(96)
         width = min(area.width(), theme.px(900))
-        row = QRect(area.center().x() - width // 2, bottom - status_h * 2 - theme.px(40) - button_h, width, button_h)
+        row = QRect(
+            area.center().x() - width // 2, bottom - status_h - notice_h - theme.px(40) - button_h, width, button_h
+        )
         self.buttons.layout(row, button_h, theme.lx(24))
         self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
 

@@ -18,7 +18,7 @@ from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
 from ui.images import bgra_image, decoded, fit
 from ui.screen import Screen
-from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text
+from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped
 from ui.vocab import category_label, colour_label, swatch
 
 KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
@@ -134,9 +134,13 @@ class ResultScreen(Screen):
 
     def _paint_nothing(self, painter: QPainter, theme: Theme, area: QRect) -> None:
         centre = QRect(area.left(), area.top() + area.height() // 3, area.width(), theme.px(90))
-        draw_text(painter, centre, "No garment found", theme.font(72, QFont.Weight.Light), WHITE)
+        found_none = not self.message or self.message.lower().startswith("no garment")
+        title = "No garment found" if found_none else "That did not work"
+        draw_text(painter, centre, title, theme.font(72, QFont.Weight.Light), WHITE)
         text = self.message or "Hold it flat in front of you, inside the outline"
-        draw_text(painter, centre.translated(0, theme.px(100)), text, theme.font(32), GREY)
+        draw_wrapped(
+            painter, centre.translated(0, theme.px(100)).adjusted(0, 0, 0, theme.px(40)), text, theme.font(32), GREY
+        )
         self._paint_buttons(painter, theme, QRect(area.left(), area.bottom() - theme.px(240), area.width(), 0))
 
     def _paint_info(self, painter: QPainter, theme: Theme, info: QRect, garment: GarmentResult) -> None:

@@ -87,6 +87,13 @@ def draw_text(
     painter.drawText(rect, flags, text)
 
 
+def draw_wrapped(painter: QPainter, rect: QRect | QRectF, text: str, font: QFont, color: QColor = WHITE) -> None:
+    """Draw ``text`` centred in ``rect``, wrapped over as many lines as fit (messages with their fix)."""
+    painter.setFont(font)
+    painter.setPen(color)
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+
+
 def fit_font(font: QFont, text: str, width: int) -> QFont:
     """``font``, made smaller when ``text`` would not fit in ``width`` pixels (never below 60 %)."""
     wanted = QFontMetrics(font).horizontalAdvance(text)

@@ -408,7 +408,7 @@ class MirrorWindow(QWidget):
         self.result.set_message("")
         self.home.set_note(f"Added to your closet: {category_label(record.category)}")
         self._saved_timer.start(SAVED_NOTE_MS)
-        self.core.retake()
+        # No retake here: the service waits for this garment to be lowered before it arms again.
         self.capture.clear()
         self.show_screen(self.home)
 
@@ -432,6 +432,7 @@ class MirrorWindow(QWidget):
 
     def _on_error(self, event: Error) -> None:
         line = event.line()
+        line = line[:1].upper() + line[1:]
         log.warning("%s", line)
         self.home.set_notice(line)
         if self.current() is self.result:

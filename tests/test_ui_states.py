@@ -1,0 +1,78 @@
+"""Graceful states on the real window and service: each problem is said on the mirror, nothing crashes.
+
+No camera, models missing, broker down, disk full: each is produced for real (a camera
+device that does not exist, an empty models folder, a port nobody listens on, a free-space
+floor no disk meets) and the test checks what the person sees, in words and in pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from PySide6.QtCore import Qt
+
+from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
+from mirror.events import CaptureState, Level
+from tests.ui_harness import free_port, grab, running_mirror, settings_for
+from ui.theme import WARN
+
+pytestmark = pytest.mark.usefixtures("qapp")
+AMBER = np.array([WARN.red(), WARN.green(), WARN.blue()])
+
+
+def amber_pixels(array: npt.NDArray[np.uint8]) -> int:
+    """Pixels in the warning colour: how the mirror marks what is wrong."""
+    return int((abs(array.astype(int) - AMBER).max(axis=2) <= 12).sum())
+
+
+def test_no_camera_is_said_and_capture_does_not_crash(tmp_path, qtbot) -> None:
+    settings = settings_for(tmp_path, camera=CameraSettings(source="v4l2", device="/dev/video-missing-ui-test"))
+    with running_mirror(settings) as m:
+        home = m.window.home
+        m.wait(lambda: home.status.camera.level == Level.ERROR, what="camera marked missing")
+        m.wait(lambda: "camera" in home.notice.lower(), what="a notice about the camera")
+        assert m.window.capture.state.state == CaptureState.NO_CAMERA
+        qtbot.keyClick(m.window.current(), Qt.Key.Key_Space)  # try to capture anyway
+        m.wait(lambda: "no camera" in home.notice.lower(), what="capture refused in words")
+        m.window.show_screen(m.window.home)
+        assert amber_pixels(grab(m.window)) > 50
+
+
+def test_models_missing_is_said_and_a_capture_explains_itself(tmp_path, qtbot) -> None:
+    settings = settings_for(tmp_path, vision=VisionSettings(auto_capture=False, models_dir=str(tmp_path / "none")))
+    with running_mirror(settings) as m:
+        home = m.window.home
+        m.wait(lambda: home.status.models.level == Level.ERROR, what="models marked missing")
+        assert home.notice, "the reason is shown on the home screen"
+        m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
+        qtbot.keyClick(m.window.current(), Qt.Key.Key_Space)
+        m.wait(lambda: m.window.current() is m.window.result, what="the result screen")
+        assert m.window.result.garment is None
+        assert "models" in m.window.result.message
+        assert amber_pixels(grab(m.window.home)) > 50
+
+
+def test_broker_down_shows_sync_offline(tmp_path) -> None:
+    settings = settings_for(
+        tmp_path, sync=SyncSettings(enabled=True, host="127.0.0.1", port=free_port(), backoff_max_s=1.0)
+    )
+    with running_mirror(settings) as m:
+        home = m.window.home
+        m.wait(lambda: "offline" in home.status.sync.text, timeout_s=30, what="sync offline")
+        assert home.status.sync.level == Level.WARN
+        m.window.show_screen(m.window.home)
+        assert amber_pixels(grab(m.window)) > 30
+        m.window._on_home("about")
+        about = {label: value for label, value, _ in m.window.about.facts()}
+        assert "offline" in about["Broker"]
+
+
+def test_disk_full_is_said(tmp_path) -> None:
+    settings = settings_for(tmp_path, store=StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=10**6))
+    with running_mirror(settings) as m:
+        home = m.window.home
+        m.wait(lambda: home.status.storage.level == Level.ERROR, what="storage marked full")
+        assert "full" in home.status.storage.text
+        m.window.show_screen(m.window.home)
+        assert amber_pixels(grab(m.window)) > 30

@@ -1,0 +1,80 @@
+"""The real window on the real service, for the UI tests: build, wait, grab pixels, stop."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from mirror.config import Settings
+from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
+from mirror.service import MirrorService
+from ui.bench import wait_until
+from ui.bridge import ServiceBridge
+from ui.window import MirrorWindow
+
+# pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+SIZE = (540, 960)
+
+
+@dataclass
+class MirrorUnderTest:
+    window: MirrorWindow
+    service: MirrorService
+    bridge: ServiceBridge
+
+    def wait(self, condition: Callable[[], bool], timeout_s: float = 20.0, what: str = "") -> None:
+        assert wait_until(condition, timeout_s), f"timed out after {timeout_s} s waiting for {what or condition}"
+
+
+def settings_for(tmp: Path, **overrides: object) -> Settings:
+    """Demo camera, a closet in ``tmp``, sync off, manual capture; ``overrides`` replace whole sections."""
+    base = {
+        "camera": CameraSettings(source="demo"),
+        "store": StoreSettings(data_dir=str(tmp / "closet"), min_free_mb=0),
+        "sync": SyncSettings(enabled=False),
+        "vision": VisionSettings(auto_capture=False),
+    }
+    base.update(overrides)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@contextmanager
+def running_mirror(settings: Settings) -> Iterator[MirrorUnderTest]:
+    """The mirror as ``smart-mirror run`` builds it (window, bridge, service), stopped afterwards."""
+    service = MirrorService(settings)
+    bridge = ServiceBridge(service)
+    window = MirrorWindow(service, bridge, sync_enabled=settings.sync.enabled)
+    window.resize(*SIZE)
+    window.show()
+    bridge.start()
+    service.start()
+    try:
+        yield MirrorUnderTest(window, service, bridge)
+    finally:
+        bridge.stop()
+        service.stop()
+        window.close()
+
+
+def grab(widget: QWidget) -> npt.NDArray[np.uint8]:
+    """The widget as it is on screen, as an RGB array."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    array = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return array[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (the broker that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

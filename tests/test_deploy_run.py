@@ -1,0 +1,72 @@
+"""The real app under a fake systemd: ``smart-mirror run`` as the unit starts it, then ``systemctl stop``.
+
+Runs the whole app (Qt offscreen, demo camera, the real service) with ``NOTIFY_SOCKET`` and
+``WATCHDOG_USEC`` set as systemd sets them for ``Type=notify`` + ``WatchdogSec=2``, and
+checks the conversation systemd would see: READY once the UI is up, watchdog pings every
+second, STOPPING after SIGTERM, and a clean exit 0 (so ``Restart=on-failure`` does not fire).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_notify import NotifyListener
+
+
+@pytest.mark.slow
+def test_run_says_ready_pings_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    listener = NotifyListener.at(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text('[camera]\nsource = "demo"\n[sync]\nenabled = false\n')
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": listener.address,
+        "WATCHDOG_USEC": "2000000",
+        "QT_QPA_PLATFORM": "offscreen",
+        "STATE_DIRECTORY": str(tmp_path / "state"),
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("WATCHDOG_PID", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mirror", "--config", str(config), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
+    got: list[tuple[float, str]] = []
+    start = time.monotonic()
+    try:
+        listener.sock.settimeout(0.5)
+        while time.monotonic() - start < 60:
+            with contextlib.suppress(TimeoutError):
+                got.append((time.monotonic(), listener.sock.recv(4096).decode()))
+            if any(m.startswith("READY=1") for _, m in got) and sum(m == "WATCHDOG=1" for _, m in got) >= 3:
+                break
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+        got += [(time.monotonic(), m) for m in listener.messages(timeout=0.3)]
+    finally:
+        proc.kill()
+        listener.close()
+    messages = [m for _, m in got]
+    assert proc.returncode == 0, output[-2000:]
+    ready = next(i for i, m in enumerate(messages) if m.startswith("READY=1"))
+    stopping = next(i for i, m in enumerate(messages) if m.startswith("STOPPING=1"))
+    assert ready < stopping
+    assert messages[stopping] == "STOPPING=1\nSTATUS=stopping: SIGTERM"
+    pings = [t for t, m in got[:stopping] if m == "WATCHDOG=1"]
+    assert len(pings) >= 3, messages
+    gaps = [b - a for a, b in itertools.pairwise(pings)]
+    assert all(0.5 < gap < 1.6 for gap in gaps), gaps  # every WATCHDOG_USEC/2 = 1 s, never near the 2 s limit

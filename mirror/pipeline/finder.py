@@ -36,7 +36,7 @@ class Found:
 
 
 def _polygons(raw: Any) -> tuple[Polygon, ...]:
-    return tuple(tuple((round(float(p[0])), round(float(p[1]))) for p in poly) for poly in raw)
+    return tuple(tuple((int(p[0]), int(p[1])) for p in poly) for poly in raw)
 
 
 class GarmentFinder:
@@ -45,40 +45,46 @@ class GarmentFinder:
     def __init__(self, segmenter: Any, min_area: float) -> None:
         self.segmenter = segmenter
         self.min_area = min_area
-        self._instances = importlib.import_module("mirror.vision.instances")
+        self._extract = importlib.import_module("mirror.vision.instances").extract_instances
 
     @classmethod
     def load(cls, folder: Path, backend: str, threads: int, min_area: float) -> GarmentFinder:
         """Load the shipped segmenter from ``folder`` (``models/segmenter``)."""
         module = importlib.import_module("mirror.vision.segmenter")
-        return cls(module.Segmenter.load(folder, backend, threads), min_area)
+        return cls(module.Segmenter(folder, backend, threads), min_area)
 
     @property
     def version(self) -> str:
         return str(self.segmenter.manifest.version)
 
     def segment(self, image: Image) -> Any:
-        """The segmenter's raw output for ``image`` (timed as its own stage by the analyzer)."""
-        return self.segmenter.segment(image)
+        """The segmenter's per-pixel classes and confidence for ``image`` (source resolution)."""
+        return self.segmenter.analyse(image)
 
     def instances(self, image: Image, segmentation: Any) -> list[Found]:
-        """Garment instances from a segmentation, filtered by size and sorted by prominence."""
+        """Garment instances from a segmentation, at least ``min_area`` of the frame, by prominence.
+
+        Only the outer outlines become ``polygons`` (the analyze contract has no holes); the
+        mask keeps the holes, so cut-outs show them.
+        """
         h, w = image.shape[:2]
         found = []
-        for inst in self._instances.find_instances(segmentation):
-            mask = np.asarray(inst.mask, dtype=bool)
-            area = int(mask.sum())
-            if area < self.min_area * w * h:
-                continue
-            box = tuple(int(v) for v in inst.box)
+        for inst in self._extract(
+            segmentation.classes,
+            segmentation.names,
+            segmentation.garment_ids,
+            segmentation.confidence,
+            min_area_frac=max(self.min_area, 1e-6),
+        ):
+            x, y, bw, bh = (int(v) for v in inst.box)
             found.append(
                 Found(
                     str(inst.group),
                     float(inst.score),
-                    (box[0], box[1], box[2], box[3]),
-                    _polygons(inst.polygons),
-                    mask,
-                    area,
+                    (x, y, x + bw, y + bh),
+                    _polygons(inst.outlines),
+                    inst.mask,
+                    int(inst.area),
                 )
             )
         found.sort(key=lambda f: prominence(f.area, f.score, f.box, w, h), reverse=True)

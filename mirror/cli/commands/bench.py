@@ -1,11 +1,23 @@
-"""``smart-mirror bench``: speed and memory figures as one JSON report."""
+"""``smart-mirror bench``: speed and memory figures as one JSON report (docs/analyze.md#bench).
+
+The measuring lives in ``mirror.pipeline.bench``; this module reads the images, prints the
+report and writes ``--output``. ``--sync`` hands over to the sync package's own bench
+(``sync.bench.run_sync_bench``) where it is installed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
-from mirror.cli.commands._pending import not_available
+from mirror.cli import exitcodes
+from mirror.cli.commands.analyze import UnreadableImageError, read_image
 from mirror.config import Settings
+from mirror.inference import BACKENDS
 
 NAME = "bench"
 HELP = "measure per-stage latency, model load time and peak memory; print a JSON report"
@@ -15,7 +27,67 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="*", metavar="IMAGE", help="images to time (default: built-in demo frames)")
     parser.add_argument("--sync", action="store_true", help="benchmark MQTT sync throughput instead")
     parser.add_argument("--output", metavar="FILE", help="also write the JSON report here")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="passes over the images (default: 3)")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, action="append", help="only this backend (repeatable; default: both)"
+    )
 
 
-def run(_args: argparse.Namespace, _settings: Settings) -> int:
-    return not_available("bench")
+def _emit(report: dict[str, Any], output: str | None) -> int:
+    text = json.dumps(report, indent=2)
+    print(text, flush=True)
+    if output:
+        try:
+            Path(output).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"smart-mirror bench: cannot write {output} ({exc.strerror}); pick another --output", file=sys.stderr)
+            return exitcodes.FAILED
+    return exitcodes.OK
+
+
+def _sync_bench(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        module = importlib.import_module("sync.bench")
+    except ImportError:
+        module = None
+    run_sync_bench = getattr(module, "run_sync_bench", None)
+    if run_sync_bench is None:
+        print("smart-mirror: bench --sync is not available yet in this version", file=sys.stderr)
+        return exitcodes.NOT_AVAILABLE
+    unavailable: type[Exception] = getattr(module, "BenchUnavailableError", LookupError)
+    try:
+        report = dict(run_sync_bench(settings))
+    except unavailable as exc:
+        print(f"smart-mirror bench: {exc}", file=sys.stderr)
+        return exitcodes.NOT_AVAILABLE
+    return _emit(report, args.output)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.sync:
+        return _sync_bench(args, settings)
+    from mirror.pipeline.bench import Bench, demo_frames
+    from mirror.pipeline.models import ModelsError
+
+    if args.images:
+        images = []
+        for path in args.images:
+            try:
+                images.append(read_image(path))
+            except UnreadableImageError as exc:
+                print(f"smart-mirror bench: {path}: {exc}", file=sys.stderr)
+                return exitcodes.USAGE
+    else:
+        camera = settings.camera
+        images = demo_frames(camera.capture_width, camera.capture_height)
+    bench = Bench(images, settings, repeat=args.repeat, config=getattr(args, "config", None))
+    try:
+        report = bench.run(args.backend or BACKENDS, progress=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except ModelsError as exc:
+        print(f"smart-mirror bench: {exc}", file=sys.stderr)
+        return exitcodes.FAILED
+    code = _emit(report, args.output)
+    if not any("threads" in figures for figures in report["backends"].values()):
+        print("smart-mirror bench: no backend could run the models; see the errors in the report", file=sys.stderr)
+        return exitcodes.FAILED
+    return code

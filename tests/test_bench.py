@@ -1,0 +1,113 @@
+"""``smart-mirror bench``: the report has the documented keys (the figures themselves are not asserted)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import cv2
+import pytest
+
+from mirror.camera.demo_scene import pose_at, render
+from mirror.cli import exitcodes, main
+from mirror.pipeline.bench import TARGETS, stats
+from tests.test_analyze import require_models
+
+STAGES = {"resize", "segment", "instances", "cutout", "classify", "colour", "encode"}
+
+
+def test_stats_are_median_and_p90() -> None:
+    assert stats([1.0, 2.0, 3.0, 4.0, 100.0]) == {"median": 3.0, "p90": 61.6, "n": 5}
+    assert stats([])["n"] == 0
+
+
+@pytest.mark.slow
+def test_bench_on_two_images_reports_every_documented_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require_models()
+    paths = []
+    for k, t in enumerate((4.0, 12.5)):
+        path = tmp_path / f"{k}.jpg"
+        cv2.imwrite(str(path), render(pose_at(t), 1024, 768, seed=k))
+        paths.append(str(path))
+    output = tmp_path / "bench.json"
+    code = main(["bench", *paths, "--repeat", "1", "--output", str(output)])
+    out = capsys.readouterr().out
+    assert code == exitcodes.OK
+    report = json.loads(output.read_text())
+    assert report == json.loads(out)
+    assert {
+        "version",
+        "machine",
+        "images",
+        "repeat",
+        "default_threads",
+        "backends",
+        "reload_per_image",
+        "analyze",
+        "peak_rss_mb",
+        "targets",
+    } <= set(report)
+    assert report["images"]["count"] == 2
+    for backend in ("tflite", "onnx"):
+        figures = report["backends"][backend]
+        assert set(figures["load_ms"]) == {"1", str(report["default_threads"])}
+        for per_thread in figures["threads"].values():
+            assert set(per_thread["stages_ms"]) == STAGES
+            for key in ("analysis_ms", "store_add_ms", "photo_to_record_ms"):
+                assert set(per_thread[key]) == {"median", "p90", "n"} and per_thread[key]["n"] == 2
+    reload = report["reload_per_image"]
+    assert reload["threads"] == 1 and reload["photo_to_record_ms"]["n"] == 2 and reload["speedup"] > 1
+    assert report["analyze"]["exit_code"] == 0 and report["analyze"]["peak_rss_mb"] > 0
+    assert set(report["targets"]) == set(TARGETS)
+    for target in report["targets"].values():
+        assert set(target) == {"target", "measured", "met", "backend"} and target["measured"] is not None
+
+
+def test_bench_without_models_reports_why_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[vision]\nmodels_dir = "{tmp_path / "none"}"\n[camera]\ncapture_width = 320\ncapture_height = 240\n'
+    )
+    code = main(["--config", str(config), "bench", "--repeat", "1", "--backend", "onnx"])
+    captured = capsys.readouterr()
+    assert code == exitcodes.FAILED
+    report = json.loads(captured.out)
+    assert "segmenter" in report["backends"]["onnx"]["error"]
+    assert report["targets"]["photo_to_record_median_ms_1_thread"]["met"] is None
+
+
+def test_sync_bench_without_the_sync_bench_is_not_available(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "sync.bench", types.ModuleType("sync.bench"))
+    assert main(["bench", "--sync"]) == exitcodes.NOT_AVAILABLE
+    assert "not available" in capsys.readouterr().err
+
+
+def test_sync_bench_report_goes_to_stdout_and_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's side of --sync: whatever the sync bench reports is printed and written."""
+    module = types.ModuleType("sync.bench")
+
+    class BenchUnavailableError(Exception):
+        pass
+
+    calls: list[object] = []
+
+    def run_sync_bench(settings: object) -> dict[str, object]:
+        calls.append(settings)
+        if len(calls) > 1:
+            raise BenchUnavailableError("bench --sync needs the mosquitto broker; install it")
+        return {"records": 3}
+
+    module.run_sync_bench = run_sync_bench  # type: ignore[attr-defined]
+    module.BenchUnavailableError = BenchUnavailableError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sync.bench", module)
+    output = tmp_path / "sync.json"
+    assert main(["bench", "--sync", "--output", str(output)]) == exitcodes.OK
+    assert json.loads(capsys.readouterr().out) == json.loads(output.read_text()) == {"records": 3}
+    assert main(["bench", "--sync"]) == exitcodes.NOT_AVAILABLE
+    assert "mosquitto" in capsys.readouterr().err

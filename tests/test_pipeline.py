@@ -1,0 +1,119 @@
+"""Pipeline pieces that need no model: prominence, contract shape, drafts, encoding, timing."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from mirror.pipeline.contract import error_object, result_object, to_line
+from mirror.pipeline.drafts import BASIC_HEX, basic_color, to_draft
+from mirror.pipeline.encode import cutout_images, downscale, photo_jpeg
+from mirror.pipeline.prominence import prominence
+from mirror.pipeline.result import (
+    CUTOUT_BLACK,
+    CUTOUT_PNG,
+    CUTOUT_WHITE,
+    PHOTO,
+    AnalysisResult,
+    GarmentColour,
+    GarmentResult,
+    PaletteColour,
+)
+from mirror.pipeline.timing import StageTimer
+from mirror.store.records import IMAGE_KINDS
+from mirror.vision.colour import BASIC_TERMS
+from mirror.vision.cutout import make_cutout
+
+
+def garment(**kw) -> GarmentResult:
+    base = {
+        "category": "t-shirt",
+        "category_score": 0.912345,
+        "top3": (("t-shirt", 0.91), ("shirt", 0.05), ("longsleeve", 0.02)),
+        "unsure": False,
+        "group": "top",
+        "score": 0.87654,
+        "box": (10, 20, 110, 220),
+        "polygons": (((10, 20), (110, 20), (110, 220)),),
+        "color": GarmentColour("red", "crimson", "#b3202a", (PaletteColour("#b3202a", "red", 0.8),)),
+    }
+    base.update(kw)
+    return GarmentResult(**base)  # type: ignore[arg-type]
+
+
+def test_prominence_prefers_big_central_confident_garments() -> None:
+    centre = (300, 200, 500, 400)
+    corner = (0, 0, 200, 200)
+    assert prominence(40000, 0.9, centre, 800, 600) > prominence(40000, 0.9, corner, 800, 600)
+    assert prominence(40000, 0.9, centre, 800, 600) > prominence(20000, 0.9, centre, 800, 600)
+    assert prominence(40000, 0.9, centre, 800, 600) > prominence(40000, 0.5, centre, 800, 600)
+    # slightly larger worn trousers low in the frame lose to the shirt held up in the middle
+    assert prominence(40000, 0.9, centre, 800, 600) > prominence(45000, 0.9, (300, 350, 500, 600), 800, 600)
+
+
+def test_contract_objects_have_exactly_the_documented_keys_in_order() -> None:
+    result = AnalysisResult(1, (garment(),), 12.3456, {"segment": 5.0}, (800, 600), {"segmenter": "1"})
+    obj = result_object("a.jpg", result, ms=20.123)
+    assert list(obj) == ["image", "ms", "garments"] and obj["ms"] == 20.12
+    g = obj["garments"][0]
+    assert list(g) == ["category", "category_score", "group", "score", "box", "polygons", "color"]
+    assert g["category_score"] == 0.9123 and g["box"] == [10, 20, 110, 220]
+    assert list(g["color"]) == ["basic", "name", "hex", "palette"]
+    assert g["color"]["palette"] == [{"hex": "#b3202a", "basic": "red", "share": 0.8}]
+    line = to_line(obj)
+    assert "\n" not in line and json.loads(line) == obj
+    assert error_object("x", "no such file") == {"image": "x", "error": "no such file"}
+
+
+def test_draft_carries_the_garment_the_photo_and_the_model_versions() -> None:
+    images = {CUTOUT_PNG: b"png", CUTOUT_BLACK: b"b", CUTOUT_WHITE: b"w"}
+    result = AnalysisResult(
+        3, (garment(images=images), garment(category="pants")), 1.0, {}, (800, 600), {"segmenter": "7"}, None, b"jpg"
+    )
+    draft = to_draft(result)
+    assert draft.category == "t-shirt" and draft.color.basic == "red" and draft.color.palette[0].share == 0.8
+    assert dict(draft.images) == {**images, PHOTO: b"jpg"}
+    assert set(draft.images) <= set(IMAGE_KINDS)
+    assert dict(draft.model_versions) == {"segmenter": "7"}
+    assert to_draft(result, 1).category == "pants"
+
+
+def test_basic_colours_the_person_can_pick_are_the_eleven_terms() -> None:
+    assert tuple(BASIC_HEX) == BASIC_TERMS
+    assert basic_color("blue").basic == "blue"
+    with pytest.raises(ValueError, match="pick one of"):
+        basic_color("navy")
+
+
+def test_encoded_cutouts_decode_with_transparency_and_backgrounds() -> None:
+    frame = np.full((120, 160, 3), 200, np.uint8)
+    mask = np.zeros((120, 160), bool)
+    mask[30:90, 40:120] = True
+    frame[mask] = (30, 30, 200)
+    files = cutout_images(make_cutout(frame, mask))
+    png = cv2.imdecode(np.frombuffer(files[CUTOUT_PNG], np.uint8), cv2.IMREAD_UNCHANGED)
+    assert png.shape[2] == 4 and png[0, 0, 3] == 0 and png[png.shape[0] // 2, png.shape[1] // 2, 3] == 255
+    black = cv2.imdecode(np.frombuffer(files[CUTOUT_BLACK], np.uint8), cv2.IMREAD_COLOR)
+    white = cv2.imdecode(np.frombuffer(files[CUTOUT_WHITE], np.uint8), cv2.IMREAD_COLOR)
+    assert black[0, 0].max() < 20 and white[0, 0].min() > 235
+    photo = cv2.imdecode(np.frombuffer(photo_jpeg(np.zeros((1232, 1640, 3), np.uint8)), np.uint8), cv2.IMREAD_COLOR)
+    assert max(photo.shape[:2]) == 960
+
+
+def test_downscale_never_enlarges() -> None:
+    small = np.zeros((100, 50, 3), np.uint8)
+    assert downscale(small, 200) is small
+    assert downscale(np.zeros((2000, 1000, 3), np.uint8), 1000).shape == (1000, 500, 3)
+
+
+def test_stage_timer_sums_repeated_stages() -> None:
+    timer = StageTimer()
+    for _ in range(3):
+        with timer.stage("classify"):
+            pass
+    with pytest.raises(RuntimeError), timer.stage("colour"):
+        raise RuntimeError
+    assert set(timer.ms) == {"classify", "colour"} and timer.total_ms() >= timer.ms["classify"] >= 0

@@ -63,6 +63,7 @@ _MAX_SAMPLES = 4000
 _MIN_PIXELS = 30
 _NEUTRAL_CHROMA = 14.0
 _MAX_GAIN = 1.5
+_MAX_EXPOSURE = 2.0
 
 
 def srgb_to_linear(rgb01: FloatArray) -> FloatArray:
@@ -99,6 +100,29 @@ def to_hex(rgb: npt.ArrayLike) -> str:
 
 
 @dataclass(frozen=True)
+class SurfaceAdaptation:
+    """Map a photographed fabric's colour to the screen colour the survey would name the same.
+
+    The survey named self-luminous screen patches: only near-black pixels were "black" and
+    only near-white ones "white". A black T-shirt in a photo is dark grey on screen and a
+    white one light grey, yet people name the fabric, not the pixel. This stretches CIELAB
+    lightness so that ``black_l`` maps to 0 and ``white_l`` to 100 and scales chroma by
+    ``chroma_gain``. The values ship in ``models/colour/model.json``.
+    """
+
+    black_l: float = 0.0
+    white_l: float = 100.0
+    chroma_gain: float = 1.0
+
+    def apply(self, rgb: npt.ArrayLike) -> FloatArray:
+        """Adapted sRGB (0–255) of photographed sRGB pixels."""
+        lab = srgb_to_lab(rgb)
+        lab[..., 0] = np.clip((lab[..., 0] - self.black_l) * 100.0 / (self.white_l - self.black_l), 0, 100)
+        lab[..., 1:] *= self.chroma_gain
+        return lab_to_srgb(lab)
+
+
+@dataclass(frozen=True)
 class ColourTable:
     """The shipped lookup: for each 8×8×8 sRGB bin, its basic term and its finer name."""
 
@@ -106,6 +130,7 @@ class ColourTable:
     name: npt.NDArray[np.uint16]  # (BINS, BINS, BINS) index into names
     names: tuple[str, ...]
     version: str = "dev"
+    surface: SurfaceAdaptation = SurfaceAdaptation()
 
     @classmethod
     def load(cls, folder: Path) -> ColourTable:
@@ -119,8 +144,9 @@ class ColourTable:
                     name=np.asarray(data["name"], dtype=np.uint16),
                     names=tuple(str(n) for n in data["names"]),
                     version=manifest.version,
+                    surface=SurfaceAdaptation(**{k: float(v) for k, v in manifest.meta.get("surface", {}).items()}),
                 )
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ManifestError(f"{path}: unreadable colour table ({exc}); reinstall models/colour") from exc
         if table.basic.shape != (BINS, BINS, BINS) or table.name.shape != table.basic.shape:
             raise ManifestError(f"{path}: colour table has shape {table.basic.shape}; rebuild it with colour_build")
@@ -133,8 +159,12 @@ class ColourTable:
         return self.basic[r, g, b].astype(np.intp), self.name[r, g, b].astype(np.intp)
 
     def basic_of(self, rgb: npt.ArrayLike) -> str:
-        """Basic term of one sRGB triple."""
+        """Basic term of one sRGB triple, named as a screen colour (no surface adaptation)."""
         return BASIC_TERMS[int(self.lookup(np.asarray(rgb, dtype=np.float64).reshape(1, 3))[0][0])]
+
+    def name_fabric(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+        """Basic-term and name indices of photographed fabric colours (surface adaptation applied)."""
+        return self.lookup(self.surface.apply(rgb))
 
 
 @dataclass(frozen=True)
@@ -183,6 +213,20 @@ def white_balance_gains(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_]) -
     mean = (lin * weights[:, None]).sum(0) / max(weights.sum(), 1e-9)
     gains_rgb = np.clip(mean.mean() / np.maximum(mean, 1e-6), 1 / _MAX_GAIN, _MAX_GAIN)
     return np.asarray(gains_rgb[::-1], dtype=np.float64)
+
+
+def exposure_gain(image_bgr: UInt8Array, gains_bgr: FloatArray) -> float:
+    """Linear gain that brings the frame's bright reference (98th percentile luminance) to 0.9.
+
+    People judge a surface's lightness against the brightest surfaces around it; a white
+    shirt in a dim room is still white. Only brightening (up to ``_MAX_EXPOSURE``) is done:
+    a frame with clipped highlights already has its white.
+    """
+    small = image_bgr[::4, ::4].reshape(-1, 3)[:, ::-1]
+    lin = srgb_to_linear(small / 255.0) * gains_bgr[::-1]
+    luminance = lin @ _RGB_TO_XYZ[1]
+    reference = float(np.percentile(luminance, 98)) if len(luminance) else 1.0
+    return float(np.clip(0.9 / max(reference, 1e-3), 1.0, _MAX_EXPOSURE))
 
 
 def apply_gains(pixels_rgb: UInt8Array | FloatArray, gains_bgr: FloatArray) -> FloatArray:
@@ -248,7 +292,7 @@ def describe_pixels(rgb: FloatArray, table: ColourTable) -> ColourResult:
     labels, k = _clusters(rgb)
     centres = np.array([np.median(rgb[labels == c], axis=0) if np.any(labels == c) else np.zeros(3) for c in range(k)])
     counts = np.bincount(labels, minlength=k).astype(np.float64)
-    basic_idx, _ = table.lookup(centres)
+    basic_idx, name_idx = table.name_fabric(centres)
     pools: dict[int, float] = {}
     for c in range(k):
         pools[int(basic_idx[c])] = pools.get(int(basic_idx[c]), 0.0) + counts[c]
@@ -256,19 +300,11 @@ def describe_pixels(rgb: FloatArray, table: ColourTable) -> ColourResult:
     order = sorted(pools, key=lambda b: -pools[b])
     palette = []
     for b in order[:3]:
-        members = [c for c in range(k) if basic_idx[c] == b]
-        best = max(members, key=lambda c: counts[c])
+        best = max((c for c in range(k) if basic_idx[c] == b), key=lambda c: counts[c])
         palette.append(PaletteEntry(to_hex(centres[best]), BASIC_TERMS[b], round(pools[b] / total, 3)))
-    top = [c for c in range(k) if basic_idx[c] == order[0]]
-    pool_pixels = rgb[np.isin(labels, top)]
-    dominant = np.median(pool_pixels, axis=0)
-    _, name_idx = table.lookup(dominant.reshape(1, 3))
-    basic = BASIC_TERMS[order[0]]
-    # The dominant pool's median can fall in a bin of a neighbouring term; keep name and basic consistent.
-    if table.basic_of(dominant) != basic:
-        dominant = centres[max(top, key=lambda c: counts[c])]
-        _, name_idx = table.lookup(dominant.reshape(1, 3))
-    return ColourResult(basic, table.names[int(name_idx[0])], to_hex(dominant), tuple(palette))
+    # The largest cluster of the winning pool gives the hex and the finer name.
+    best = max((c for c in range(k) if basic_idx[c] == order[0]), key=lambda c: counts[c])
+    return ColourResult(BASIC_TERMS[order[0]], table.names[int(name_idx[best])], palette[0].hex, tuple(palette))
 
 
 def describe_colour(
@@ -279,4 +315,5 @@ def describe_colour(
     if garment.shape != image_bgr.shape[:2]:
         raise ValueError(f"mask shape {garment.shape} does not match image shape {image_bgr.shape[:2]}")
     gains = white_balance_gains(image_bgr, garment) if white_balance else np.ones(3)
+    gains = gains * exposure_gain(image_bgr, gains)
     return describe_pixels(fabric_pixels(image_bgr, garment, gains), table)

@@ -70,9 +70,7 @@ def _canvas_size(size: int | tuple[int, int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
-def letterbox(
-    image: np.ndarray, size: int | tuple[int, int], pad_value: int = 0
-) -> tuple[np.ndarray, Letterbox]:
+def letterbox(image: np.ndarray, size: int | tuple[int, int], pad_value: int = 0) -> tuple[np.ndarray, Letterbox]:
     """Resize ``image`` keeping its aspect ratio into a canvas of ``size`` (w, h), centred."""
     canvas_w, canvas_h = _canvas_size(size)
     src_h, src_w = image.shape[:2]
@@ -83,7 +81,7 @@ def letterbox(
     resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
     pad_x = (canvas_w - new_w) // 2
     pad_y = (canvas_h - new_h) // 2
-    shape = (canvas_h, canvas_w) + image.shape[2:]
+    shape = (canvas_h, canvas_w, *image.shape[2:])
     canvas = np.full(shape, pad_value, dtype=image.dtype)
     canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
     return canvas, Letterbox(src_w, src_h, scale, pad_x, pad_y, new_w, new_h)

@@ -114,7 +114,7 @@ def read_tflite_convs(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
         return (raw - zero) * scale if scale else raw
 
     convs = []
-    for op in interp._get_ops_details():  # noqa: SLF001 - the only public route to op order
+    for op in interp._get_ops_details():
         if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             continue
         w = dequant(int(op["inputs"][1]))
@@ -132,7 +132,7 @@ def load_tflite_weights(model: MobileNetV2, path: Path = PRETRAINED_TFLITE) -> i
     units = [m for m in model.modules() if isinstance(m, ConvBNReLU)]
     if len(convs) < len(units):
         raise ValueError(f"{path}: {len(convs)} convolutions, model needs {len(units)}")
-    for unit, (w, b) in zip(units, convs):
+    for unit, (w, b) in zip(units, convs[: len(units)], strict=True):
         conv, bn = unit[0], unit[1]
         assert isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)
         if tuple(conv.weight.shape) != w.shape:

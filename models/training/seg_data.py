@@ -26,6 +26,105 @@ CLOTHING = SHARED / "data/clothing"
 CCP = SHARED / "data/ccp"
 TEACHER = SHARED / "models/teacher/isnet_general_small_uint8.onnx"
 SPLIT_SEED = 20261124
+CCP_VAL_SHARE = 0.15
+CLOTHING_VAL_SHARE = 0.15
+
+# Our classes (models/training/seg_model.py CLASSES): 0 background, 1 person, 2 top,
+# 3 outerwear, 4 bottom, 5 one-piece, 6 footwear, 7 headwear, 8 accessory.
+#: CCP label -> our class. The model card prints this table.
+CCP_GROUPS: dict[str, tuple[str, ...]] = {
+    "background": ("null",),
+    "person": ("skin", "hair"),
+    "top": ("blouse", "bra", "intimate", "jumper", "shirt", "sweater", "sweatshirt", "t-shirt", "top", "hoodie"),
+    "outerwear": ("blazer", "cape", "cardigan", "coat", "jacket", "suit", "vest", "scarf"),
+    "bottom": ("jeans", "leggings", "pants", "panties", "shorts", "skirt", "stockings", "tights"),
+    "one-piece": ("dress", "romper", "bodysuit", "swimwear"),
+    "footwear": (
+        "boots",
+        "clogs",
+        "flats",
+        "heels",
+        "loafers",
+        "pumps",
+        "sandals",
+        "shoes",
+        "sneakers",
+        "socks",
+        "wedges",
+    ),
+    "headwear": ("hat",),
+    "accessory": (
+        "accessories",
+        "bag",
+        "belt",
+        "bracelet",
+        "earrings",
+        "glasses",
+        "gloves",
+        "necklace",
+        "purse",
+        "ring",
+        "sunglasses",
+        "tie",
+        "wallet",
+        "watch",
+    ),
+}
+#: Single-garment photo label -> our class; labels not here (Not sure, Other, Skip) are not used.
+CLOTHING_GROUPS: dict[str, str] = {
+    "T-Shirt": "top",
+    "Longsleeve": "top",
+    "Shirt": "top",
+    "Polo": "top",
+    "Undershirt": "top",
+    "Top": "top",
+    "Blouse": "top",
+    "Hoodie": "top",
+    "Outwear": "outerwear",
+    "Blazer": "outerwear",
+    "Pants": "bottom",
+    "Shorts": "bottom",
+    "Skirt": "bottom",
+    "Dress": "one-piece",
+    "Body": "one-piece",
+    "Shoes": "footwear",
+    "Hat": "headwear",
+}
+CLASS_NAMES = ("background", "person", "top", "outerwear", "bottom", "one-piece", "footwear", "headwear", "accessory")
+
+
+def ccp_lut(root: Path = CCP) -> np.ndarray:
+    """256-entry lookup: CCP label index -> our class index (every CCP label is mapped)."""
+    labels = (root / "labels.txt").read_text().split()
+    by_name = {name: CLASS_NAMES.index(group) for group, names in CCP_GROUPS.items() for name in names}
+    missing = set(labels) - set(by_name)
+    if missing:
+        raise ValueError(f"CCP labels without a class: {sorted(missing)}")
+    lut = np.full(256, 255, np.uint8)
+    for i, name in enumerate(labels):
+        lut[i] = by_name[name]
+    return lut
+
+
+def ccp_split(root: Path = CCP) -> tuple[list[str], list[str]]:
+    """(train, val) CCP photo ids, fixed seed."""
+    ids = sorted(p.stem for p in (root / "images").glob("*.jpg"))
+    random.Random(SPLIT_SEED).shuffle(ids)
+    n_val = round(len(ids) * CCP_VAL_SHARE)
+    return sorted(ids[n_val:]), sorted(ids[:n_val])
+
+
+def clothing_split(photos: list[Photo]) -> tuple[list[Photo], list[Photo]]:
+    """(train, val) single-garment photos, split by sender (no sender on both sides)."""
+    senders = sorted({p.sender for p in photos})
+    random.Random(SPLIT_SEED).shuffle(senders)
+    val_senders = set(senders[: round(len(senders) * CLOTHING_VAL_SHARE)])
+    return [p for p in photos if p.sender not in val_senders], [p for p in photos if p.sender in val_senders]
+
+
+def usable_clothing(masks: Path, root: Path = CLOTHING) -> list[Photo]:
+    """Photos with a garment label we map and an accepted teacher mask."""
+    return [p for p in read_clothing(root) if p.label in CLOTHING_GROUPS and (masks / f"{p.image}.png").is_file()]
 
 
 @dataclass(frozen=True)
@@ -111,7 +210,9 @@ def check_mask(soft: np.ndarray) -> MaskCheck:
     area = int(fg.sum())
     if area == 0:
         return MaskCheck(0.0, 0.0, 0.0, 0.0)
-    band = cv2.dilate(fg.astype(np.uint8), np.ones((9, 9), np.uint8)) > cv2.erode(fg.astype(np.uint8), np.ones((9, 9), np.uint8))
+    band = cv2.dilate(fg.astype(np.uint8), np.ones((9, 9), np.uint8)) > cv2.erode(
+        fg.astype(np.uint8), np.ones((9, 9), np.uint8)
+    )
     unsure = float(((soft > 25) & (soft < 230) & ~band).sum()) / area
     border = np.concatenate([fg[0], fg[-1], fg[:, 0], fg[:, -1]])
     _, _, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
@@ -137,7 +238,8 @@ def teacher_unpack(soft_dir: Path, out: Path) -> None:
         cv2.imwrite(str(out / f"{p.image}.png"), np.where(clean_mask(soft), 255, 0).astype(np.uint8))
     (out / "REJECTED.txt").write_text(
         "# image<TAB>reason: teacher masks failing the automatic checks (models/training/seg_data.py)\n"
-        + "\n".join(rejected) + "\n"
+        + "\n".join(rejected)
+        + "\n"
     )
     with (out / "stats.csv").open("w") as handle:
         handle.write("image,label,fg,unsure,border,main\n")
@@ -174,12 +276,16 @@ def teacher_sheets(soft_dir: Path, stats_csv: Path, out_dir: Path, per_sheet: in
     rng = random.Random(SPLIT_SEED)
     with stats_csv.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    bands = {"random": rows, "unsure_10_20": [r for r in rows if 0.1 <= float(r["unsure"]) < 0.2], "unsure_20_35": [r for r in rows if 0.2 <= float(r["unsure"]) < 0.35],
-             "unsure_35_60": [r for r in rows if 0.35 <= float(r["unsure"]) < 0.6],
-             "unsure_60_100": [r for r in rows if 0.6 <= float(r["unsure"]) < 1.0],
-             "unsure_100_up": [r for r in rows if float(r["unsure"]) >= 1.0],
-             "small_fg": [r for r in rows if float(r["fg"]) < 0.1],
-             "border": [r for r in rows if float(r["border"]) > 0.3]}
+    bands = {
+        "random": rows,
+        "unsure_10_20": [r for r in rows if 0.1 <= float(r["unsure"]) < 0.2],
+        "unsure_20_35": [r for r in rows if 0.2 <= float(r["unsure"]) < 0.35],
+        "unsure_35_60": [r for r in rows if 0.35 <= float(r["unsure"]) < 0.6],
+        "unsure_60_100": [r for r in rows if 0.6 <= float(r["unsure"]) < 1.0],
+        "unsure_100_up": [r for r in rows if float(r["unsure"]) >= 1.0],
+        "small_fg": [r for r in rows if float(r["fg"]) < 0.1],
+        "border": [r for r in rows if float(r["border"]) > 0.3],
+    }
     for name, band in bands.items():
         pick = rng.sample(band, min(per_sheet, len(band)))
         items = []
@@ -192,6 +298,58 @@ def teacher_sheets(soft_dir: Path, stats_csv: Path, out_dir: Path, per_sheet: in
         if items:
             contact_sheet(items, out_dir / f"teacher_{name}.png")
         print(name, len(band))
+
+
+def train_pack(
+    out: Path, masks: Path, ccp_long: int, clothing_long: int, limit: int, parts: tuple[str, ...], quality: int
+) -> None:
+    """Everything training needs, small enough to carry to the GPU machine.
+
+    ``out/ccp/{train,val}/<id>.jpg|.png`` (mask already in our classes),
+    ``out/clothing/{train,val}/<image>.jpg|.png`` (0/255 teacher mask) + ``groups.csv``,
+    ``out/backbone.pt`` (the MobileNetV2 initial weights, read from the shared TFLite).
+    ``limit`` > 0 keeps only that many photos per part (the CPU smoke run); ``parts``
+    picks train and/or val (validation is measured here on full-size photos, so the GPU
+    copy holds only ``train``); JPEG ``quality`` keeps the carry under 64 MiB.
+    """
+    import torch
+
+    from models.training.mobilenet import MobileNetV2, load_tflite_weights
+
+    lut = ccp_lut()
+    ccp_train, ccp_val = ccp_split()
+    for part, ids in (("train", ccp_train), ("val", ccp_val)):
+        if part not in parts:
+            continue
+        folder = out / "ccp" / part
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in ids[: limit or None]:
+            img = _resize_long(cv2.imread(str(CCP / "images" / f"{i}.jpg")), ccp_long)
+            mask = lut[cv2.imread(str(CCP / "masks" / f"{i}.png"), cv2.IMREAD_GRAYSCALE)]
+            mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
+            cv2.imwrite(str(folder / f"{i}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            cv2.imwrite(str(folder / f"{i}.png"), mask)
+    train, val = clothing_split(usable_clothing(masks))
+    rows = []
+    for part, photos in (("train", train), ("val", val)):
+        if part not in parts:
+            continue
+        folder = out / "clothing" / part
+        folder.mkdir(parents=True, exist_ok=True)
+        for p in photos[: limit or None]:
+            img = _resize_long(cv2.imread(str(CLOTHING / "images" / f"{p.image}.jpg")), clothing_long)
+            mask = cv2.imread(str(masks / f"{p.image}.png"), cv2.IMREAD_GRAYSCALE)
+            mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
+            cv2.imwrite(str(folder / f"{p.image}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            cv2.imwrite(str(folder / f"{p.image}.png"), mask)
+            rows.append(f"{part},{p.image},{CLASS_NAMES.index(CLOTHING_GROUPS[p.label])}")
+    (out / "clothing" / "groups.csv").write_text("part,image,class\n" + "\n".join(rows) + "\n")
+    net = MobileNetV2(include_last=False)
+    n = load_tflite_weights(net, SHARED / "models/pretrained/mobilenet_v2_1.0_224_quant.tflite")
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}, out / "backbone.pt")
+    print(
+        f"packed CCP {len(ccp_train)}/{len(ccp_val)}, clothing {len(train)}/{len(val)} (train/val), backbone {n} convs"
+    )
 
 
 def main() -> None:
@@ -207,6 +365,14 @@ def main() -> None:
     ts.add_argument("--soft", type=Path, required=True)
     ts.add_argument("--stats", type=Path, default=Path("/work/data/teacher_masks/stats.csv"))
     ts.add_argument("--out", type=Path, default=Path("/work/data/teacher_sheets"))
+    tr = sub.add_parser("train-pack")
+    tr.add_argument("--out", type=Path, default=Path(".carry/seg/train"))
+    tr.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    tr.add_argument("--ccp-long-side", type=int, default=288)
+    tr.add_argument("--clothing-long-side", type=int, default=240)
+    tr.add_argument("--parts", default="train", help="comma-separated: train,val")
+    tr.add_argument("--quality", type=int, default=78)
+    tr.add_argument("--limit", type=int, default=0)
     a = parser.parse_args()
     if a.cmd == "teacher-pack":
         teacher_pack(a.out, a.long_side)
@@ -214,6 +380,8 @@ def main() -> None:
         teacher_unpack(a.soft, a.out)
     elif a.cmd == "teacher-sheets":
         teacher_sheets(a.soft, a.stats, a.out)
+    elif a.cmd == "train-pack":
+        train_pack(a.out, a.masks, a.ccp_long_side, a.clothing_long_side, a.limit, tuple(a.parts.split(",")), a.quality)
 
 
 if __name__ == "__main__":

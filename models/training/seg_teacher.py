@@ -56,7 +56,10 @@ class OnnxTorchRunner:
             for i in model.graph.initializer
             if numpy_helper.to_array(i).dtype == np.int64
         }
-        self.nodes = [(n.op_type, list(n.input), list(n.output), {a.name: helper.get_attribute_value(a) for a in n.attribute}) for n in model.graph.node]
+        self.nodes = [
+            (n.op_type, list(n.input), list(n.output), {a.name: helper.get_attribute_value(a) for a in n.attribute})
+            for n in model.graph.node
+        ]
         self.input_name = model.graph.input[0].name
         self.output_name = model.graph.output[0].name
 
@@ -83,7 +86,13 @@ class OnnxTorchRunner:
                 w0 = w - (wz if wz is not None else 0)
                 p = attrs.get("pads", [0, 0, 0, 0])
                 env[outs[0]] = F.conv2d(
-                    xq - xz, w0, None, attrs.get("strides", [1, 1]), (p[0], p[1]), attrs.get("dilations", [1, 1]), attrs.get("group", 1)
+                    xq - xz,
+                    w0,
+                    None,
+                    attrs.get("strides", [1, 1]),
+                    (p[0], p[1]),
+                    attrs.get("dilations", [1, 1]),
+                    attrs.get("group", 1),
                 )
             elif op == "Cast":
                 env[outs[0]] = args[0]  # type: ignore[assignment]
@@ -102,7 +111,9 @@ class OnnxTorchRunner:
             elif op == "Concat":
                 env[outs[0]] = torch.cat([a for a in args if a is not None], dim=int(attrs["axis"]))
             elif op == "MaxPool":
-                env[outs[0]] = F.max_pool2d(args[0], attrs["kernel_shape"], attrs["strides"], ceil_mode=bool(attrs.get("ceil_mode", 0)))  # type: ignore[arg-type]
+                env[outs[0]] = F.max_pool2d(
+                    args[0], attrs["kernel_shape"], attrs["strides"], ceil_mode=bool(attrs.get("ceil_mode", 0))
+                )  # type: ignore[arg-type]
             elif op == "Resize":
                 size = self.shapes[ins[3]][2:]
                 env[outs[0]] = F.interpolate(args[0], size=size, mode="bilinear", align_corners=False)  # type: ignore[arg-type]
@@ -130,14 +141,19 @@ def run_folder(model: Path, images: Path, out: Path, batch: int = 16, shards: in
     runner = OnnxTorchRunner(model, device)
     files = sorted(images.glob("*.jpg"))
     t0 = time.time()
-    tars = [tarfile.open(out.with_name(f"{out.stem}-{k}.tar"), "w") for k in range(shards)]
+    tars = [
+        tarfile.open(  # noqa: SIM115 - closed in the finally below
+            out.with_name(f"{out.stem}-{k}.tar"), "w"
+        )
+        for k in range(shards)
+    ]
     try:
         for start in range(0, len(files), batch):
             chunk = files[start : start + batch]
             photos = [cv2.imread(str(f)) for f in chunk]
             x = torch.from_numpy(np.stack([teacher_input(p) for p in photos])).to(device)
             prob = runner(x)[:, 0].float().cpu().numpy()
-            for f, p, m in zip(chunk, photos, prob):
+            for f, p, m in zip(chunk, photos, prob, strict=True):
                 soft = cv2.resize(m, (p.shape[1], p.shape[0]), interpolation=cv2.INTER_LINEAR)
                 png = cv2.imencode(".png", np.clip(soft * 255 + 0.5, 0, 255).astype(np.uint8))[1].tobytes()
                 info = tarfile.TarInfo(f.stem + ".png")

@@ -1,0 +1,92 @@
+"""Garment segmenter at runtime: camera frame -> per-pixel class map at source resolution.
+
+Loads ``models/segmenter`` through its manifest and the backend-neutral inference
+interface, so the same code runs the int8 TFLite or ONNX file. Everything the
+pre/post-processing needs (input size, layout per backend, normalisation, class names)
+comes from ``model.json``: a retrained model ships by replacing that folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from mirror.inference import load_model
+from mirror.manifest import ModelManifest, default_models_dir
+from mirror.vision.preprocess import Letterbox, prepare
+
+DEFAULT_FOLDER = default_models_dir() / "segmenter"
+#: Long side (pixels) at which the class argmax is taken before a nearest-neighbour resize
+#: to the frame: finer than the model's own grid, far cheaper than a full-frame argmax.
+WORK_LONG_SIDE = 640
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A frame's segmentation at source resolution."""
+
+    classes: npt.NDArray[np.uint8]  # class index per pixel (see ``names``)
+    confidence: npt.NDArray[np.float32]  # softmax probability of that class
+    names: tuple[str, ...]
+    garment_ids: tuple[int, ...]
+
+
+class Segmenter:
+    """One loaded segmenter model (not thread-safe: use one per worker thread)."""
+
+    def __init__(self, folder: Path = DEFAULT_FOLDER, backend: str = "tflite", threads: int = 1) -> None:
+        self.manifest = ModelManifest.load(folder)
+        meta = self.manifest.meta
+        self.backend = backend
+        self.model = load_model(self.manifest.path(backend), backend, threads)
+        self.layout: str = str(meta["layout"][backend])
+        width, height = (int(v) for v in meta["input_size"])
+        self.size = (width, height)
+        self.mean = tuple(float(v) for v in meta["mean"])
+        self.std = tuple(float(v) for v in meta["std"])
+        self.names: tuple[str, ...] = tuple(str(n) for n in meta["classes"])
+        garments = {str(n) for n in meta["garment_classes"]}
+        self.garment_ids = tuple(i for i, n in enumerate(self.names) if n in garments)
+
+    def logits(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], Letterbox]:
+        """Canvas-resolution logits (H×W×C, upsampled from the model's stride) and the letterbox."""
+        batch, box = prepare(image_bgr, self.size, self.mean, self.std, self.layout)
+        out = self.model.run(batch)[0][0]
+        if self.layout == "nchw":
+            out = out.transpose(1, 2, 0)
+        logits = cv2.resize(np.ascontiguousarray(out, dtype=np.float32), self.size, interpolation=cv2.INTER_LINEAR)
+        return _channels(logits), box
+
+    def analyse(self, image_bgr: npt.NDArray[np.uint8]) -> Segmentation:
+        """Classes and confidence per source pixel.
+
+        Logits are resized bilinearly to the frame (capped at ``WORK_LONG_SIDE``), the
+        argmax taken there and, for larger frames, resized nearest-neighbour to full size.
+        """
+        logits, box = self.logits(image_bgr)
+        shifted = np.exp(logits - logits.max(axis=2, keepdims=True))
+        prob = (shifted.max(axis=2) / shifted.sum(axis=2)).astype(np.float32)
+        src_h, src_w = image_bgr.shape[:2]
+        f = min(1.0, WORK_LONG_SIDE / max(src_w, src_h))
+        work = Letterbox(
+            max(1, round(src_w * f)), max(1, round(src_h * f)), box.scale, box.pad_x, box.pad_y, box.new_w, box.new_h
+        )
+        classes = _channels(work.to_source(logits, cv2.INTER_LINEAR)).argmax(axis=2).astype(np.uint8)
+        confidence = work.to_source(prob, cv2.INTER_LINEAR).astype(np.float32)
+        if f < 1.0:
+            classes = cv2.resize(classes, (src_w, src_h), interpolation=cv2.INTER_NEAREST)
+            confidence = cv2.resize(confidence, (src_w, src_h), interpolation=cv2.INTER_LINEAR)
+        return Segmentation(classes, confidence, self.names, self.garment_ids)
+
+    def segment(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """Class index per source pixel (``self.names`` gives each index's name)."""
+        return self.analyse(image_bgr).classes
+
+
+def _channels(array: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Restore the channel axis that OpenCV drops for single-channel images."""
+    return array[..., None] if array.ndim == 2 else array

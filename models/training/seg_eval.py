@@ -1,0 +1,106 @@
+"""Validation figures of the shipped (or any) segmenter, through the runtime code.
+
+  python -m models.training.seg_eval --model models/segmenter --backend onnx
+  python -m models.training.seg_eval --model models/segmenter --backend tflite --gallery docs/img
+
+Runs ``mirror.vision.segmenter.Segmenter`` (the code the mirror runs) on full-size photos:
+- CCP validation split: mean per-image garment IoU, garment = every CCP label except
+  null, skin, hair and the accessories (which count neither way: ignored pixels);
+- single-garment validation photos (split by sender): mean IoU of the most prominent
+  garment instance (``mirror.vision.instances``) against the teacher mask;
+- with ``--gallery``: the worst cases as contact sheets (docs/img/seg_fail_*.png).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mirror.vision.instances import extract_instances
+from mirror.vision.segmenter import Segmenter
+from models.training import seg_data
+
+CCP_ACCESSORY = seg_data.CLASS_NAMES.index("accessory")
+
+
+def ccp_garment_iou(seg: Segmenter, ids: list[str]) -> list[tuple[str, float]]:
+    lut = seg_data.ccp_lut()
+    garment_ids = np.array(seg.garment_ids)
+    out = []
+    for i in ids:
+        img = cv2.imread(str(seg_data.CCP / "images" / f"{i}.jpg"))
+        truth = lut[cv2.imread(str(seg_data.CCP / "masks" / f"{i}.png"), cv2.IMREAD_GRAYSCALE)]
+        pred = seg.segment(img)
+        valid = truth != CCP_ACCESSORY
+        t = np.isin(truth, garment_ids) & valid
+        p = np.isin(pred, garment_ids) & valid
+        out.append((i, float((t & p).sum()) / max(1, int((t | p).sum()))))
+    return out
+
+
+def garment_photo_iou(seg: Segmenter, photos: list[seg_data.Photo], masks: Path) -> list[tuple[str, float]]:
+    out = []
+    for p in photos:
+        img = cv2.imread(str(seg_data.CLOTHING / "images" / f"{p.image}.jpg"))
+        truth = cv2.imread(str(masks / f"{p.image}.png"), cv2.IMREAD_GRAYSCALE) >= 128
+        a = seg.analyse(img)
+        found = extract_instances(a.classes, a.names, a.garment_ids, a.confidence)
+        pred = found[0].mask if found else np.zeros_like(truth)
+        out.append((p.image, float((truth & pred).sum()) / max(1, int((truth | pred).sum()))))
+    return out
+
+
+def gallery(seg: Segmenter, items: list[tuple[Path, str]], out: Path) -> None:
+    """Photos with the predicted garment pixels tinted, for the model card's failure gallery."""
+    tiles = []
+    for path, caption in items:
+        img = cv2.imread(str(path))
+        classes = seg.segment(img)
+        mask = np.where(np.isin(classes, np.array(seg.garment_ids)), 255, 0).astype(np.uint8)
+        tiles.append((img, mask, caption))
+    seg_data.contact_sheet(tiles, out, cols=6, cell=200)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=Path("models/segmenter"))
+    parser.add_argument("--backend", default="onnx")
+    parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    parser.add_argument("--gallery", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=0)
+    a = parser.parse_args()
+    seg = Segmenter(a.model, a.backend, threads=2)
+    _, ccp_val = seg_data.ccp_split()
+    _, photos_val = seg_data.clothing_split(seg_data.usable_clothing(a.masks))
+    ccp = ccp_garment_iou(seg, ccp_val[: a.limit or None])
+    photos = garment_photo_iou(seg, photos_val[: a.limit or None], a.masks)
+    report = {
+        "backend": a.backend,
+        "ccp_val_images": len(ccp),
+        "ccp_mean_garment_iou": round(float(np.mean([v for _, v in ccp])), 4),
+        "photo_val_images": len(photos),
+        "photo_mean_prominent_iou": round(float(np.mean([v for _, v in photos])), 4),
+        "photo_median_prominent_iou": round(float(np.median([v for _, v in photos])), 4),
+    }
+    print(json.dumps(report, indent=2))
+    if a.gallery:
+        worst_ccp = sorted(ccp, key=lambda t: t[1])[:12]
+        worst_photos = sorted(photos, key=lambda t: t[1])[:12]
+        gallery(
+            seg,
+            [(seg_data.CCP / "images" / f"{i}.jpg", f"CCP {i} IoU {v:.2f}") for i, v in worst_ccp],
+            a.gallery / "seg_fail_ccp.png",
+        )
+        gallery(
+            seg,
+            [(seg_data.CLOTHING / "images" / f"{i}.jpg", f"IoU {v:.2f}") for i, v in worst_photos],
+            a.gallery / "seg_fail_photos.png",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -358,10 +358,12 @@ class MirrorService:
 
         ``color`` may be a basic term (``"navy"`` is not one; ``"blue"`` is) or a full ``Color``.
         """
-        new_color = basic_color(color) if isinstance(color, str) else color
-        self._store_job(
-            lambda store: RecordChanged(store.edit(record_id, category=category, color=new_color), at=self._clock())
-        )
+
+        def edit(store: ClosetStore) -> Event:
+            new_color = basic_color(color) if isinstance(color, str) else color
+            return RecordChanged(store.edit(record_id, category=category, color=new_color), at=self._clock())
+
+        self._store_job(edit)
 
     def delete(self, record_id: str) -> None:
         """Delete a record (a tombstone version, synced like any other); answers ``RecordDeleted``."""

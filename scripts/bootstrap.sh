@@ -11,12 +11,13 @@ die() { say "$*"; exit 1; }
 
 # Debian 12 / Pi OS bookworm packages the runtime needs (Qt's libraries for PySide6,
 # OpenCV's glib) and, for the tests, a real broker and the deploy tools (systemd-analyze
-# verifies the unit, shellcheck the scripts). Used by the scripts that source this file.
+# verifies the unit, shellcheck the scripts, sqlite3 runs the documented backup). Used by the
+# scripts that source this file.
 # shellcheck disable=SC2034
 RUNTIME_APT=(python3 python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
              libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core)
 # shellcheck disable=SC2034
-TEST_APT=(mosquitto mosquitto-clients git systemd shellcheck)
+TEST_APT=(mosquitto mosquitto-clients git systemd shellcheck sqlite3)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"

@@ -30,7 +30,7 @@ GROUPS_WANTED=(video render input)
 # What the runtime needs beyond bootstrap.sh's RUNTIME_APT (Qt's libraries): the Pi camera
 # stack, KMS/GBM and Wayland client libraries for Qt's eglfs and wayland platforms, the
 # MQTT command-line tools for checking the broker, sqlite3 for backups.
-PI_APT=(python3-venv mosquitto-clients sqlite3 ca-certificates libgbm1 libdrm2 libinput10
+PI_APT=(mosquitto-clients sqlite3 ca-certificates libgbm1 libdrm2 libinput10
         libwayland-client0 libwayland-cursor0 libwayland-egl1)
 OPTIONAL_APT=(python3-picamera2 rpicam-apps)
 # The runtime part of the checkout copied to $OPT/app. It is installed editable because
@@ -220,6 +220,13 @@ make_venv() {
   [ "$dry_run" -eq 1 ] || echo "$want" > "$stamp"
 }
 
+# The service cannot write under /opt (ProtectSystem=strict), so compile the app's bytecode
+# now rather than on every start.
+compile_app() {
+  do_ "$(at "$OPT")/bin/python" -m compileall -q "$(at "$OPT/app")" \
+    || say "warning: could not precompile $OPT/app; the mirror starts a little slower"
+}
+
 install_config() {
   if [ -e "$(at "$ETC/config.toml")" ]; then
     echo "config $ETC/config.toml: exists, kept as it is"
@@ -311,7 +318,9 @@ install_unit() {
   do_ systemctl daemon-reload
   do_ systemctl enable "$SERVICE.service"
   if [ "$start" -eq 1 ]; then
-    # restart, not start: after an update the running mirror must pick up the new code.
+    # restart, not start: after an update the running mirror must pick up the new code; and
+    # forget an earlier crash loop's start limit, or the restart would be refused.
+    do_ systemctl reset-failed "$SERVICE.service" 2>/dev/null || true
     do_ systemctl restart "$SERVICE.service" \
       || die "the service did not start; see: journalctl -u $SERVICE -b --no-pager | tail -50"
   fi
@@ -324,6 +333,7 @@ install_all() {
   make_dirs
   copy_app
   make_venv
+  compile_app
   install_config
   install_display
   install_command

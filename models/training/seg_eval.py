@@ -65,6 +65,29 @@ def gallery(seg: Segmenter, items: list[tuple[Path, str]], out: Path) -> None:
     seg_data.contact_sheet(tiles, out, cols=6, cell=200)
 
 
+def speed(folder: Path, backend: str, runs: int) -> dict[str, float]:
+    """Median ms at one thread: the model alone, and the whole ``analyse`` on a CCP photo."""
+    import time
+
+    seg = Segmenter(folder, backend, threads=1)
+    img = cv2.imread(str(seg_data.CCP / "images" / f"{seg_data.ccp_split()[1][0]}.jpg"))
+    x = np.zeros(seg.model.input_shape, np.float32)
+    model_ms, total_ms = [], []
+    for k in range(runs + 3):
+        t0 = time.perf_counter()
+        seg.model.run(x)
+        t1 = time.perf_counter()
+        seg.analyse(img)
+        t2 = time.perf_counter()
+        if k >= 3:
+            model_ms.append((t1 - t0) * 1000)
+            total_ms.append((t2 - t1) * 1000)
+    return {
+        f"{backend}_model_median_ms": round(float(np.median(model_ms)), 1),
+        f"{backend}_analyse_{img.shape[1]}x{img.shape[0]}_median_ms": round(float(np.median(total_ms)), 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/segmenter"))
@@ -72,7 +95,11 @@ def main() -> None:
     parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
     parser.add_argument("--gallery", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--speed", type=int, default=0, help="only time N runs per backend at one thread")
     a = parser.parse_args()
+    if a.speed:
+        print(json.dumps({k: v for b in ("onnx", "tflite") for k, v in speed(a.model, b, a.speed).items()}, indent=2))
+        return
     seg = Segmenter(a.model, a.backend, threads=2)
     _, ccp_val = seg_data.ccp_split()
     _, photos_val = seg_data.clothing_split(seg_data.usable_clothing(a.masks))

@@ -16,6 +16,11 @@ Headless use (``smart-mirror sync drain``, ``mirror/service.py``)::
         while not life.wait(1.0):
             ...                                # leaving the block runs the cleanups
 
+Short commands that block in the main thread (``smart-mirror sync drain``, ``closet``) use
+:func:`interrupt_on_terminate` instead (``mirror/cli/main.py`` wraps every subcommand in
+it): SIGTERM then unwinds like Ctrl-C, so every ``with open_closet(...)`` on the way out
+closes the store and an unfinished write transaction rolls back.
+
 Qt use (helper-5): Python runs signal handlers only when the interpreter gets control,
 so keep a ``QTimer`` ticking (e.g. every 200 ms) while ``app.exec()`` runs, and pass
 ``wake=app.quit`` so a SIGTERM ends the event loop; call :meth:`Lifecycle.shutdown`
@@ -27,7 +32,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import FrameType, TracebackType
 
 from mirror.notify import SystemdNotifier
@@ -118,3 +124,31 @@ class Lifecycle:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.request_stop(signal.Signals(signum).name)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP, raised in the main thread like Ctrl-C's KeyboardInterrupt."""
+
+
+@contextmanager
+def interrupt_on_terminate(signals: Iterable[signal.Signals] = (signal.SIGTERM, signal.SIGHUP)) -> Iterator[None]:
+    """Within the block, ``signals`` raise :class:`Terminated` (a KeyboardInterrupt) in the main thread.
+
+    For commands whose work blocks the main thread and that hold resources in ``with``
+    blocks: the exception unwinds them, as Ctrl-C already does, instead of the default
+    SIGTERM death that skips every ``finally``. Outside the main thread (where Python cannot
+    install handlers) it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum: int, _frame: FrameType | None) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, raise_terminated) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

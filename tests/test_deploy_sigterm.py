@@ -12,9 +12,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from mirror.store import ClosetStore
+from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
 from tests.test_notify import NotifyListener
 from tests.test_store_faults import assert_consistent
@@ -77,3 +79,35 @@ def test_sigterm_while_adding_leaves_a_closed_consistent_closet(tmp_path: Path) 
         for record in store.list():
             assert set(record.images) == {"cutout_png"}
             assert store.image_path(record, "cutout_png").is_file()
+
+
+def test_sigterm_during_sync_drain_closes_the_closet_and_exits_130(tmp_path: Path) -> None:
+    """The headless path: ``smart-mirror sync drain`` blocked on an unreachable broker is stopped."""
+    data = tmp_path / "closet"
+    with ClosetStore.open(data, "dev-drain", min_free_mb=0) as store:
+        ids = [store.add(synthetic_draft(i, image_kb=4)).id for i in range(3)]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[sync]\nhost = "127.0.0.1"\nport = 1\n[store]\ndata_dir = "{data}"\n')
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mirror", "--config", str(config), "sync", "drain", "--timeout", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (data / "closet.db-wal").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the drain has opened the closet (WAL mode makes the -wal file)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not (data / "closet.db-wal").exists()  # closed on the way out, not killed
+    with ClosetStore.open(data, "dev-drain", min_free_mb=0) as store:
+        assert {record.id for record in store.list()} == set(ids)
+        assert store.outbox_stats().waiting + store.outbox_stats().in_flight == 3

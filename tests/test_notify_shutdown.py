@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror.lifecycle import Lifecycle
+from mirror.lifecycle import Lifecycle, Terminated, interrupt_on_terminate
 from mirror.notify import SystemdNotifier
 from tests.conftest import ROOT
 from tests.test_notify import NotifyListener
@@ -17,7 +17,7 @@ from tests.test_notify import NotifyListener
 SERVICE = """
 import sys, time
 from pathlib import Path
-from mirror.lifecycle import Lifecycle
+from mirror.lifecycle import Lifecycle, Terminated, interrupt_on_terminate
 from mirror.notify import SystemdNotifier
 
 log = Path(sys.argv[1])
@@ -108,3 +108,22 @@ def test_leaving_the_block_on_an_exception_still_cleans_up() -> None:
         life.on_stop(lambda: closed.append("store"), "store")
         raise KeyError("boom")
     assert closed == ["store"]
+
+
+def test_interrupt_on_terminate_unwinds_with_blocks_and_restores_the_handler() -> None:
+    closed: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    class Resource:
+        def __enter__(self) -> Resource:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            closed.append("store")
+
+    with pytest.raises(Terminated, match="SIGTERM"), interrupt_on_terminate(), Resource():
+        signal.raise_signal(signal.SIGTERM)
+        closed.append("not reached")
+    assert closed == ["store"]
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert issubclass(Terminated, KeyboardInterrupt)  # main() maps it to exit code 130 like Ctrl-C

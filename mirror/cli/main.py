@@ -14,6 +14,7 @@ from mirror import __version__
 from mirror.cli import exitcodes
 from mirror.cli.commands import COMMANDS
 from mirror.config import ConfigError, load_settings
+from mirror.lifecycle import interrupt_on_terminate
 from mirror.logsetup import configure_logging
 
 log = logging.getLogger("mirror")
@@ -54,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{len(exc.problems)} configuration problem(s); see docs/config.md", file=sys.stderr)
             return exitcodes.USAGE
     try:
-        return int(args.handler(args, settings))
+        # SIGTERM unwinds like Ctrl-C, so a command's open closet is closed on the way out.
+        with interrupt_on_terminate():
+            return int(args.handler(args, settings))
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED
 

@@ -10,7 +10,7 @@ import pytest
 
 from mirror.pipeline.contract import error_object, result_object, to_line
 from mirror.pipeline.drafts import BASIC_HEX, basic_color, to_draft
-from mirror.pipeline.encode import cutout_images, downscale, photo_jpeg
+from mirror.pipeline.encode import cutout_images, downscale, on_white, photo_jpeg
 from mirror.pipeline.prominence import prominence
 from mirror.pipeline.result import (
     CUTOUT_BLACK,
@@ -117,3 +117,13 @@ def test_stage_timer_sums_repeated_stages() -> None:
     with pytest.raises(RuntimeError), timer.stage("colour"):
         raise RuntimeError
     assert set(timer.ms) == {"classify", "colour"} and timer.total_ms() >= timer.ms["classify"] >= 0
+
+
+def test_on_white_from_on_black_matches_a_fresh_composite() -> None:
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)
+    mask = np.zeros((80, 100), bool)
+    mask[10:70, 20:80] = True
+    cutout = make_cutout(frame, mask)
+    fast = on_white(cutout.on_black(), cutout.alpha)
+    assert np.abs(fast.astype(int) - cutout.on_white().astype(int)).max() <= 1

@@ -54,12 +54,23 @@ def downscale(image: Image, max_side: int) -> Image:
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def cutout_images(cutout: Cutout) -> dict[str, bytes]:
-    """The three cut-out files the closet keeps for one garment."""
+def on_white(on_black: Image, alpha: Image) -> Image:
+    """The cut-out on white, from the cut-out on black: ``bgr·a + 255·(1 − a)`` = black + (255 − alpha).
+
+    Why not composite again: the blend on black is already paid for (the classifier reads
+    it); adding the inverted alpha is one saturating add instead of a float blend.
+    """
+    inverse = cv2.cvtColor(np.asarray(255 - alpha, dtype=np.uint8), cv2.COLOR_GRAY2BGR)
+    return np.asarray(cv2.add(on_black, inverse), dtype=np.uint8)
+
+
+def cutout_images(cutout: Cutout, on_black: Image | None = None) -> dict[str, bytes]:
+    """The three cut-out files the closet keeps for one garment (``on_black`` if already made)."""
+    black = cutout.on_black() if on_black is None else on_black
     return {
         CUTOUT_PNG: png(cutout.bgra()),
-        CUTOUT_BLACK: jpeg(cutout.on_black()),
-        CUTOUT_WHITE: jpeg(cutout.on_white()),
+        CUTOUT_BLACK: jpeg(black),
+        CUTOUT_WHITE: jpeg(on_white(black, cutout.alpha)),
     }
 
 

@@ -214,7 +214,8 @@ make_venv() {
     return 0
   fi
   do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$venv/app/requirements.txt" \
-    || die "pip install of the pinned packages failed; check the network (64-bit Pi OS needed)"
+    || die "pip install of the pinned packages failed: check the network; if pip found no matching" \
+      "distribution, a wheel needs a newer glibc than this OS has (see docs/deploy.md, Known limits)"
   do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$venv/app" \
     || die "pip install of the app failed"
   [ "$dry_run" -eq 1 ] || echo "$want" > "$stamp"

@@ -20,7 +20,6 @@ from mirror.config import SyncSettings
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
 from sync.broker import BrokerConfig
-from sync.consumer.blobs import BlobStore
 from sync.consumer.db import ConsumerDB
 from sync.consumer.handler import MessageHandler
 from sync.consumer.service import ConsumerService
@@ -67,7 +66,6 @@ class Consumer:
     """An in-process reference consumer (its own DB and blob folder)."""
 
     db: ConsumerDB
-    blobs: BlobStore
     service: ConsumerService
 
     def stop(self) -> None:
@@ -85,13 +83,12 @@ def start_consumer(tmp_path: Path) -> Iterator[ConsumerFactory]:
         port: int, name: str = "c1", db_path: Path | None = None, devices: frozenset[str] | None = None
     ) -> Consumer:
         db = ConsumerDB.open(str(db_path or tmp_path / "cloud" / "consumer.db"))
-        blobs = BlobStore(tmp_path / "cloud" / "blobs")
-        handler = MessageHandler(db, blobs, PREFIX, devices if devices is not None else frozenset({DEVICE}))
+        handler = MessageHandler(db, PREFIX, devices if devices is not None else frozenset({DEVICE}))
         broker = BrokerConfig(host="127.0.0.1", port=port, client_id=f"consumer-{name}")
         service = ConsumerService(handler, broker, group="cloud")
         service.start()
         assert service.connected.wait(10), "consumer did not connect"
-        consumer = Consumer(db, blobs, service)
+        consumer = Consumer(db, service)
         started.append(consumer)
         return consumer
 
@@ -109,7 +106,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def assert_exactly_once(store: ClosetStore, db: ConsumerDB, blobs: BlobStore) -> int:
+def assert_exactly_once(store: ClosetStore, db: ConsumerDB) -> int:
     """Every live record's newest version is at the consumer exactly once, its images hash-checked."""
     versions = db.versions()
     keys = [(i, v) for _d, i, v, _b in versions]
@@ -121,7 +118,8 @@ def assert_exactly_once(store: ClosetStore, db: ConsumerDB, blobs: BlobStore) ->
         assert body is not None, f"{record.id} v{record.version} never reached the consumer"
         assert body["category"] == record.category and body["device_id"] == record.device_id
         for ref in record.images.values():
-            data = blobs.path(ref.sha256).read_bytes()
+            data = db.blob(ref.sha256)
+            assert data is not None, f"image {ref.sha256} of {record.id} is missing at the consumer"
             assert hashlib.sha256(data).hexdigest() == ref.sha256 == hashlib.sha256(store.read_image(ref)).hexdigest()
     stats = store.outbox_stats()
     assert stats.waiting == 0 and stats.in_flight == 0, stats

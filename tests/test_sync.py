@@ -52,7 +52,7 @@ def test_drain_delivers_versions_and_tombstones_exactly_once(
     edited = store.edit(records[0].id, category="dress", color=Color("red", "red", "#ff0000"))
     store.delete(records[1].id)
     assert SyncWorker(store, sync_settings(mosquitto.port), DEVICE).drain(timeout=30)
-    assert assert_exactly_once(store, consumer.db, consumer.blobs) == 29
+    assert assert_exactly_once(store, consumer.db) == 29
     counts = consumer.db.counts()
     assert counts["garment_versions"] == 32 and counts["garments"] == 30 and counts["pending"] == 0
     bodies = {(i, v): json.loads(b) for _d, i, v, b in consumer.db.versions()}
@@ -68,7 +68,7 @@ def test_mqtt_311_mirror_works_with_the_v5_consumer(
     consumer = start_consumer(mosquitto.port)
     store = fill_store(tmp_path / "mirror", 10)
     assert SyncWorker(store, sync_settings(mosquitto.port, protocol="3.1.1"), DEVICE).drain(timeout=30)
-    assert assert_exactly_once(store, consumer.db, consumer.blobs) == 10
+    assert assert_exactly_once(store, consumer.db) == 10
     store.close()
 
 
@@ -89,6 +89,8 @@ def test_status_is_retained_online_then_offline_and_ha_discovery(tmp_path: Path,
     client, seen = watch(mosquitto.port, "#")
     try:
         wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
+        discovery = f"homeassistant/binary_sensor/{DEVICE}/online/config"
+        wait_until(lambda: discovery in seen and f"{PREFIX}/{DEVICE}/state" in seen, 10, "discovery and state")
         config = json.loads(seen[f"homeassistant/binary_sensor/{DEVICE}/online/config"])
         assert config["state_topic"] == f"{PREFIX}/{DEVICE}/status" and config["payload_off"] == "offline"
         state = json.loads(seen[f"{PREFIX}/{DEVICE}/state"])

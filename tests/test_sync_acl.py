@@ -18,7 +18,6 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from sync.broker import BrokerConfig
-from sync.consumer.blobs import BlobStore
 from sync.consumer.db import ConsumerDB
 from sync.consumer.handler import MessageHandler
 from sync.consumer.service import ConsumerService
@@ -78,7 +77,7 @@ def connect(port: int, user: str, password: str) -> tuple[mqtt.Client, dict[str,
 def test_each_device_is_confined_to_its_own_topics(tmp_path: Path, secured: Mosquitto) -> None:
     # The cloud consumer and mirror-a, both authenticated, sync as usual.
     db = ConsumerDB.open(str(tmp_path / "cloud.db"))
-    handler = MessageHandler(db, BlobStore(tmp_path / "blobs"), PREFIX, frozenset({"mirror-a", "mirror-b"}))
+    handler = MessageHandler(db, PREFIX, frozenset({"mirror-a", "mirror-b"}))
     cloud = BrokerConfig(host="127.0.0.1", port=secured.port, client_id="cloud-1", username="cloud")
     cloud = BrokerConfig(**{**cloud.__dict__, "password": USERS["cloud"]})
     consumer = ConsumerService(handler, cloud, group="cloud")
@@ -92,7 +91,7 @@ def test_each_device_is_confined_to_its_own_topics(tmp_path: Path, secured: Mosq
                              client_id="mirror-a")  # fmt: skip
     try:
         assert SyncWorker(store, settings, "mirror-a").drain(timeout=20)
-        assert assert_exactly_once(store, db, handler.blobs) == 5
+        assert assert_exactly_once(store, db) == 5
 
         # mirror-b, correctly logged in, listens to all of mirror-a's topics: mosquitto grants the
         # subscription but delivers nothing from it, while mirror-a keeps syncing.

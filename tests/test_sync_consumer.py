@@ -13,8 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
-from sync.consumer.blobs import BlobStore
-from sync.consumer.db import ConsumerDB, ConsumerDBError
+from sync.consumer.db import ConsumerDB, ConsumerDBError, Tx
 from sync.consumer.handler import Limits, MessageHandler
 from sync.contract import Topics, garment_message
 from tests.broker import Mosquitto
@@ -26,7 +25,7 @@ TOPICS = Topics(PREFIX, DEVICE)
 @pytest.fixture
 def handler(tmp_path: Path) -> MessageHandler:
     db = ConsumerDB.open(str(tmp_path / "c.db"))
-    return MessageHandler(db, BlobStore(tmp_path / "blobs"), PREFIX, frozenset({DEVICE}), Limits(max_record_bytes=8192))
+    return MessageHandler(db, PREFIX, frozenset({DEVICE}), Limits(max_record_bytes=8192))
 
 
 @pytest.fixture
@@ -75,7 +74,7 @@ def test_each_bad_input_is_dead_lettered_with_its_reason(
     assert (ack.record_id, ack.version, ack.status) == (record_id, 1, "stored")
     (again,) = handler.handle(TOPICS.garment(record_id), message)
     assert again.status == "duplicate"
-    assert handler.db.counts()["garments"] == 1 and handler.blobs.verify(sha)
+    assert handler.db.counts()["garments"] == 1 and hashlib.sha256(handler.db.blob(sha) or b"").hexdigest() == sha
 
 
 def test_rejected_record_gets_a_rejected_ack_with_the_reason(
@@ -95,7 +94,7 @@ def test_database_failure_is_an_internal_error_dead_letter_not_a_crash(
     def broken(*_a: object, **_k: object) -> str:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(handler.db, "offer_record", broken)
+    monkeypatch.setattr(Tx, "offer_record", broken)
     assert handler.handle(TOPICS.garment(record_id), message) == []
     assert handler.db.dead_letters()[-1][1:] == ("internal_error", "RuntimeError: disk on fire")
 
@@ -138,4 +137,4 @@ def test_bad_input_through_a_real_broker_keeps_the_consumer_running(
         client.disconnect()
     assert sorted(r for _t, r, _d in consumer.db.dead_letters()) == sorted(r for _t, _p, r in cases)
     assert consumer.db.counts()["garments"] == 1
-    assert hashlib.sha256(consumer.blobs.path(sha).read_bytes()).hexdigest() == sha
+    assert hashlib.sha256(consumer.db.blob(sha) or b"").hexdigest() == sha

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from mirror.store import ClosetStore
-from sync.consumer.blobs import BlobStore
 from sync.consumer.db import ConsumerDB
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, TcpProxy
@@ -72,7 +71,7 @@ def test_broker_sigkill_and_restart_during_a_drain(
     finally:
         worker.stop()
     assert worker.stats.connects >= 2
-    assert assert_exactly_once(store, consumer.db, consumer.blobs) == RECORDS
+    assert assert_exactly_once(store, consumer.db) == RECORDS
 
 
 def test_link_cut_for_several_seconds_through_a_proxy(
@@ -93,7 +92,7 @@ def test_link_cut_for_several_seconds_through_a_proxy(
         worker.stop()
         proxy.close()
     assert worker.stats.connects >= 2
-    assert assert_exactly_once(store, consumer.db, consumer.blobs) == RECORDS
+    assert assert_exactly_once(store, consumer.db) == RECORDS
 
 
 def mirror_config(tmp_path: Path, port: int) -> Path:
@@ -123,14 +122,14 @@ def test_mirror_sync_process_sigkilled_mid_publish_and_restarted(
     assert store.outbox_stats().in_flight > 0  # it died with records published but not acknowledged
     second = subprocess.run([*drain, "--timeout", str(RECOVER_S)], cwd=ROOT, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
-    assert assert_exactly_once(store, consumer.db, consumer.blobs) == RECORDS
+    assert assert_exactly_once(store, consumer.db) == RECORDS
 
 
 def consumer_process(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     args = [
         sys.executable, "-m", "sync.consumer", "--port", str(port), "--prefix", PREFIX, "--group", "cloud",
         "--client-id", "consumer-sub", "--db", str(tmp_path / "cloud" / "consumer.db"),
-        "--blobs", str(tmp_path / "cloud" / "blobs"), "--device", DEVICE,
+        "--device", DEVICE,
     ]  # fmt: skip
     return subprocess.Popen(args, cwd=ROOT, stderr=subprocess.DEVNULL)
 
@@ -153,7 +152,7 @@ def test_consumer_sigkilled_and_restarted(tmp_path: Path, store: ClosetStore, mo
         worker.stop()
         proc.terminate()
         proc.wait(10)
-    assert assert_exactly_once(store, db, BlobStore(tmp_path / "cloud" / "blobs")) == RECORDS
+    assert assert_exactly_once(store, db) == RECORDS
     db.close()
 
 
@@ -169,4 +168,4 @@ def test_two_consumers_share_the_load(
         worker.stop()
     shares = (first.service.handled, second.service.handled)
     assert min(shares) > 0.2 * sum(shares), f"the load was not shared: {shares}"
-    assert assert_exactly_once(store, first.db, first.blobs) == RECORDS
+    assert assert_exactly_once(store, first.db) == RECORDS

@@ -3,7 +3,7 @@
 Example::
 
     smart-mirror-consumer --host broker.example --tls --ca-file ca.pem --username cloud \\
-        --password-file /run/secrets/mqtt --db /var/lib/closet/consumer.db --blobs /var/lib/closet/blobs \\
+        --password-file /run/secrets/mqtt --db /var/lib/closet/consumer.db \\
         --device mirror-1a2b3c4d5e
 """
 
@@ -22,7 +22,6 @@ from types import FrameType
 from mirror.config.secrets import PASSWORD_ENV
 from mirror.logsetup import configure_logging
 from sync.broker import BrokerConfig
-from sync.consumer.blobs import BlobStore
 from sync.consumer.db import ConsumerDB, ConsumerDBError
 from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
@@ -49,7 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cert-file", default="", help="client certificate for TLS")
     p.add_argument("--key-file", default="", help="client key for TLS")
     p.add_argument("--db", default="consumer.db", help="SQLite path or postgresql:// URL (default consumer.db)")
-    p.add_argument("--blobs", default="blobs", help="folder for images stored by content hash (default blobs)")
     p.add_argument("--device", action="append", default=[], metavar="ID", help="accept this mirror (repeatable)")
     p.add_argument("--any-device", action="store_true", help="accept every mirror (development only)")
     p.add_argument("--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered")
@@ -98,7 +96,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     handler = MessageHandler(
         db,
-        BlobStore(Path(args.blobs)),
         args.prefix,
         None if args.any_device else frozenset(args.device),
         Limits(max_record_bytes=args.max_record_kb * 1024, max_image_bytes=args.max_image_mb * 1024 * 1024),

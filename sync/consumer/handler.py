@@ -12,14 +12,14 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from sync.consumer.blobs import BlobStore
-from sync.consumer.db import DUPLICATE, STORED, ConsumerDB
+from sync.consumer.db import DUPLICATE, STORED, ConsumerDB, Tx
 from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, load_schema, parse_topic
 
 log = logging.getLogger("sync.consumer")
@@ -58,41 +58,84 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))
 
 
+@dataclass(frozen=True)
+class _Image:
+    sha256: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _Record:
+    device_id: str
+    record_id: str
+    version: int
+    body: str
+    hashes: tuple[str, ...]
+    deleted: bool
+
+
+_Op = _Image | _Record | DeadLetterError
+
+
 class MessageHandler:
-    """Routes by topic; ``devices`` is the set of mirrors accepted (``None``: any)."""
+    """Routes by topic; ``devices`` is the set of mirrors accepted (``None``: any).
+
+    Work is split in two: checking a message (parse, schema, hash — CPU only, no lock held)
+    and applying a whole batch of checked messages in one database transaction, so a burst
+    costs one durable commit.
+    """
 
     def __init__(
-        self,
-        db: ConsumerDB,
-        blobs: BlobStore,
-        prefix: str,
-        devices: frozenset[str] | None,
-        limits: Limits | None = None,
+        self, db: ConsumerDB, prefix: str, devices: frozenset[str] | None, limits: Limits | None = None
     ) -> None:
         self.db = db
-        self.blobs = blobs
         self.prefix = prefix
         self.devices = devices
         self.limits = limits or Limits()
 
     def handle(self, topic: str, payload: bytes) -> list[Ack]:
         """Process one message; return the acks to publish. Never raises."""
-        try:
-            return self._route(topic, payload)
-        except DeadLetterError as rej:
-            self._dead(topic, rej.reason, rej.detail, payload)
-            return [replace(rej.ack, reason=f"{rej.reason}: {rej.detail}")] if rej.ack else []
-        except Exception as exc:  # a bug or an unreachable database: keep running, keep the evidence
-            log.exception("failed to handle a message on %s", topic)
-            self._dead(topic, "internal_error", f"{type(exc).__name__}: {exc}", payload)
-            return []
+        return self.handle_batch([(topic, payload)])
 
-    def _dead(self, topic: str, reason: str, detail: str, payload: bytes) -> None:
-        log.warning("dead letter from %s: %s (%s)", topic, reason, detail)
+    def handle_batch(self, messages: Sequence[tuple[str, bytes]]) -> list[Ack]:
+        """Process messages in one transaction; return the acks to publish once it committed. Never raises."""
+        checked = [(topic, payload, self._check_safely(topic, payload)) for topic, payload in messages]
+        acks: list[Ack] = []
         try:
-            self.db.dead_letter(topic, reason, detail, payload)
+            with self.db.transaction() as tx:
+                for topic, payload, op in checked:
+                    acks.extend(self._apply(tx, topic, payload, op))
         except Exception:
-            log.exception("could not even record the dead letter from %s", topic)
+            log.exception("could not store a batch of %d message(s); the mirrors will send them again", len(messages))
+            return []
+        return acks
+
+    def _check_safely(self, topic: str, payload: bytes) -> _Op:
+        try:
+            return self._check(topic, payload)
+        except DeadLetterError as rej:
+            return rej
+        except Exception as exc:  # a bug: keep running, keep the evidence
+            log.exception("failed to check a message on %s", topic)
+            return DeadLetterError("internal_error", f"{type(exc).__name__}: {exc}")
+
+    def _apply(self, tx: Tx, topic: str, payload: bytes, op: _Op) -> list[Ack]:
+        if isinstance(op, DeadLetterError):
+            log.warning("dead letter from %s: %s (%s)", topic, op.reason, op.detail)
+            tx.dead_letter(topic, op.reason, op.detail, payload)
+            return [replace(op.ack, reason=f"{op.reason}: {op.detail}")] if op.ack else []
+        try:
+            with tx.savepoint():
+                if isinstance(op, _Image):
+                    return [Ack(c.device_id, c.record_id, c.version, STORED) for c in tx.add_blob(op.sha256, op.data)]
+                status = tx.offer_record(op.device_id, op.record_id, op.version, op.body, op.hashes, op.deleted)
+        except Exception as exc:  # e.g. a constraint the schema did not foresee: this message only
+            log.exception("failed to store a message from %s", topic)
+            tx.dead_letter(topic, "internal_error", f"{type(exc).__name__}: {exc}", payload)
+            return []
+        if status in (STORED, DUPLICATE):
+            return [Ack(op.device_id, op.record_id, op.version, status)]
+        return []  # pending: acked when its last image arrives
 
     def parse(self, topic: str) -> ParsedTopic:
         """The topic's parts, rejected when it is not ours or names a device not accepted."""
@@ -103,17 +146,16 @@ class MessageHandler:
             raise DeadLetterError("unknown_device", f"device {parsed.device!r} is not registered with this consumer")
         return parsed
 
-    def _route(self, topic: str, payload: bytes) -> list[Ack]:
+    def _check(self, topic: str, payload: bytes) -> _Op:
         parsed = self.parse(topic)
         if parsed.kind == "images" and parsed.key:
-            return self.image(parsed.key, payload)
+            return self.check_image(parsed.key, payload)
         if parsed.kind == "garments" and parsed.key:
-            return self._garment(parsed, payload)
+            return self._check_garment(parsed, payload)
         raise DeadLetterError("unknown_topic", f"no handler for {parsed.kind!r}")
 
-    # ----------------------------------------------------------------------------- images
-    def image(self, sha256: str, data: bytes) -> list[Ack]:
-        """Store an image whose name is its hash; acks for the records it completes."""
+    def check_image(self, sha256: str, data: bytes) -> _Image:
+        """An image whose name must be its content hash (MQTT topic key or HTTP upload path)."""
         if not _SHA.match(sha256):
             raise DeadLetterError("unknown_topic", f"image key {sha256[:80]!r} is not a sha256")
         if len(data) > self.limits.max_image_bytes:
@@ -121,11 +163,9 @@ class MessageHandler:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
             raise DeadLetterError("hash_mismatch", f"content hashes to {actual}, topic names {sha256}")
-        self.blobs.put(sha256, data)
-        return [Ack(c.device_id, c.record_id, c.version, STORED) for c in self.db.add_blob(sha256, len(data))]
+        return _Image(sha256, data)
 
-    # ----------------------------------------------------------------------------- records
-    def _garment(self, parsed: ParsedTopic, payload: bytes) -> list[Ack]:
+    def _check_garment(self, parsed: ParsedTopic, payload: bytes) -> _Record:
         if len(payload) > self.limits.max_record_bytes:
             raise DeadLetterError("oversized", f"record of {len(payload)} bytes, limit {self.limits.max_record_bytes}")
         try:
@@ -153,14 +193,14 @@ class MessageHandler:
             )
         if record["id"] != parsed.key:
             raise DeadLetterError("unknown_topic", f"record id {record['id']} under topic key {parsed.key}", ack)
-        body = json.dumps(record, separators=(",", ":"), sort_keys=True)
-        hashes = [str(img["sha256"]) for img in record["images"]]
-        status = self.db.offer_record(
-            parsed.device, record["id"], int(record["version"]), body, hashes, bool(record["deleted"])
+        return _Record(
+            device_id=parsed.device,
+            record_id=record["id"],
+            version=int(record["version"]),
+            body=json.dumps(record, separators=(",", ":"), sort_keys=True),
+            hashes=tuple(str(img["sha256"]) for img in record["images"]),
+            deleted=bool(record["deleted"]),
         )
-        if status in (STORED, DUPLICATE):
-            return [Ack(parsed.device, record["id"], int(record["version"]), status)]
-        return []  # pending: acked when its last image arrives
 
 
 def _rejection_ack(device: str, message: dict[str, Any]) -> Ack | None:

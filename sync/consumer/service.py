@@ -1,16 +1,18 @@
-"""The consumer's MQTT side: a shared subscription, manual PUBACKs, acks after storing.
+"""The consumer's MQTT side: a shared subscription, batches, manual PUBACKs, acks after commit.
 
 MQTT 5 only: the shared subscription (``$share/<group>/...``) is what lets several consumers
-split the load. PUBACKs are sent by hand (paho's manual ack) only after a message was handled,
-so a consumer killed mid-message gets it redelivered by the broker (its session is persistent);
-the application ack to the mirror goes out only after the record is committed.
+split the load. paho's network thread only queues messages; one worker thread takes whatever
+has queued up (up to :data:`BATCH`), stores it in one transaction, then publishes the
+application acks and only then sends the PUBACKs (paho's manual ack). A consumer killed
+mid-batch has sent no PUBACK for it, so the broker redelivers to its persistent session.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -19,17 +21,24 @@ from sync.consumer.handler import Ack, MessageHandler
 from sync.contract import Topics, ack_message
 
 log = logging.getLogger("sync.consumer")
+BATCH = 64
+
+
+class UploadRequests(Protocol):
+    """Answers presigned-upload requests ([sync] images = http); see sync.consumer.uploads."""
+
+    def on_request(self, topic: str, payload: bytes) -> None: ...
 
 
 class ConsumerService:
-    """Run with :meth:`start`/:meth:`stop` (paho's network thread) or :meth:`run_forever`."""
+    """Run with :meth:`start`/:meth:`stop` (background threads) or :meth:`run_forever`."""
 
     def __init__(
         self,
         handler: MessageHandler,
         broker: BrokerConfig,
         group: str = "smart-mirror",
-        uploads: Any = None,
+        uploads: UploadRequests | None = None,
     ) -> None:
         if not broker.v5:
             raise ValueError("the consumer needs MQTT 5 (shared subscriptions); set protocol 5")
@@ -40,6 +49,9 @@ class ConsumerService:
         self.uploads = uploads
         self.connected = threading.Event()
         self.handled = 0
+        self._queue: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._stopping = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="consumer-batches", daemon=True)
         self._client = make_client(broker)
         self._client.manual_ack_set(True)
         self._client.max_inflight_messages_set(200)
@@ -47,7 +59,11 @@ class ConsumerService:
         self._client.reconnect_delay_set(1, 10)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
+        self._client.on_message = lambda _c, _u, message: self._queue.put(message)
+
+    @property
+    def client(self) -> mqtt.Client:
+        return self._client
 
     def filters(self) -> list[str]:
         share = f"$share/{self.group}/{self.prefix}/+"
@@ -57,16 +73,22 @@ class ConsumerService:
         return topics
 
     def start(self) -> None:
+        self._worker.start()
         self._client.connect_async(**connect_kwargs(self.broker))  # type: ignore[arg-type]
         self._client.loop_start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._client.disconnect()
         self._client.loop_stop()
+        self._worker.join(5)
 
     def run_forever(self) -> None:
+        self._worker.start()
         self._client.connect_async(**connect_kwargs(self.broker))  # type: ignore[arg-type]
         self._client.loop_forever(retry_first_connection=True)
+        self._stopping.set()
+        self._worker.join(5)
 
     def stop_forever(self) -> None:
         """Make :meth:`run_forever` return (from a signal handler)."""
@@ -87,13 +109,32 @@ class ConsumerService:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()
-        log.warning("consumer lost the broker %s (%s); reconnecting", self.broker.describe(), reason_text(reason))
+        if not self._stopping.is_set():
+            log.warning("consumer lost the broker %s (%s); reconnecting", self.broker.describe(), reason_text(reason))
 
-    def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        payload = bytes(message.payload)
-        if self.uploads is not None and message.topic.endswith("/uploads/request"):
-            self.uploads.on_request(message.topic, payload)
-        else:
-            self.publish_acks(self.handler.handle(message.topic, payload))
-        self.handled += 1
-        client.ack(message.mid, message.qos)
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._process(batch)
+
+    def _process(self, batch: list[mqtt.MQTTMessage]) -> None:
+        records: list[mqtt.MQTTMessage] = []
+        for message in batch:
+            if self.uploads is not None and message.topic.endswith("/uploads/request"):
+                self.uploads.on_request(message.topic, bytes(message.payload))
+            else:
+                records.append(message)
+        if records:
+            self.publish_acks(self.handler.handle_batch([(m.topic, bytes(m.payload)) for m in records]))
+        for message in batch:
+            self._client.ack(message.mid, message.qos)
+        self.handled += len(batch)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
 import numpy as np
 import numpy.typing as npt
 

@@ -8,15 +8,16 @@ config, and the prominence order (``mirror.pipeline.prominence``).
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from mirror.pipeline.prominence import prominence
+from mirror.vision.instances import extract_instances
+from mirror.vision.segmenter import Segmentation, Segmenter
 
 Image = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
@@ -35,33 +36,31 @@ class Found:
     area: int
 
 
-def _polygons(raw: Any) -> tuple[Polygon, ...]:
+def _polygons(raw: Sequence[npt.NDArray[np.int32]]) -> tuple[Polygon, ...]:
     return tuple(tuple((int(p[0]), int(p[1])) for p in poly) for poly in raw)
 
 
 class GarmentFinder:
     """Runs the segmenter on a frame and returns its garments, biggest-and-central first."""
 
-    def __init__(self, segmenter: Any, min_area: float) -> None:
+    def __init__(self, segmenter: Segmenter, min_area: float) -> None:
         self.segmenter = segmenter
         self.min_area = min_area
-        self._extract = importlib.import_module("mirror.vision.instances").extract_instances
 
     @classmethod
     def load(cls, folder: Path, backend: str, threads: int, min_area: float) -> GarmentFinder:
         """Load the shipped segmenter from ``folder`` (``models/segmenter``)."""
-        module = importlib.import_module("mirror.vision.segmenter")
-        return cls(module.Segmenter(folder, backend, threads), min_area)
+        return cls(Segmenter(folder, backend, threads), min_area)
 
     @property
     def version(self) -> str:
         return str(self.segmenter.manifest.version)
 
-    def segment(self, image: Image) -> Any:
+    def segment(self, image: Image) -> Segmentation:
         """The segmenter's per-pixel classes and confidence for ``image`` (source resolution)."""
         return self.segmenter.analyse(image)
 
-    def instances(self, image: Image, segmentation: Any) -> list[Found]:
+    def instances(self, image: Image, segmentation: Segmentation) -> list[Found]:
         """Garment instances from a segmentation, at least ``min_area`` of the frame, by prominence.
 
         Only the outer outlines become ``polygons`` (the analyze contract has no holes); the
@@ -69,7 +68,7 @@ class GarmentFinder:
         """
         h, w = image.shape[:2]
         found = []
-        for inst in self._extract(
+        for inst in extract_instances(
             segmentation.classes,
             segmentation.names,
             segmentation.garment_ids,

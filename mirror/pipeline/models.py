@@ -7,16 +7,15 @@ in memory and reuses them for every frame; ``bench`` measures both designs side 
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mirror.inference import InferenceError
 from mirror.manifest import ManifestError, default_models_dir
 from mirror.pipeline.finder import GarmentFinder
+from mirror.vision.classifier import Classifier
 from mirror.vision.colour import ColourTable
 
 
@@ -29,7 +28,7 @@ class Models:
     """The loaded segmenter (with instance extraction), classifier and colour table."""
 
     finder: GarmentFinder
-    classifier: Any  # mirror.vision.classifier.Classifier (imported when loaded)
+    classifier: Classifier
     colours: ColourTable
     backend: str
     threads: int
@@ -61,12 +60,8 @@ def load_models(folder: Path, backend: str, threads: int, min_area: float = 0.0)
     t0 = time.perf_counter()
     try:
         finder = GarmentFinder.load(folder / "segmenter", backend, threads, min_area)
-        classifier = importlib.import_module("mirror.vision.classifier").Classifier.load(
-            folder / "classifier", backend, threads
-        )
+        classifier = Classifier.load(folder / "classifier", backend, threads)
         colours = ColourTable.load(folder / "colour")
-    except ImportError as exc:
-        raise ModelsError(f"the segmenter code is not installed ({exc}); update the software") from exc
     except (ManifestError, InferenceError) as exc:
         raise ModelsError(str(exc)) from exc
     return Models(finder, classifier, colours, backend, threads, (time.perf_counter() - t0) * 1000.0)

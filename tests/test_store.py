@@ -155,3 +155,11 @@ def test_uuid7_is_version_7_time_ordered_and_unique() -> None:
     assert abs(uuid7_time_ms(ids[0]) - time.time() * 1000) < 5000
     # Same millisecond from "another device" (fresh randomness) never collides.
     assert len({uuid7(now_ms=1) for _ in range(100)} | {uuid7(now_ms=1) for _ in range(100)}) == 200
+
+
+def test_outbox_bookkeeping_is_relaxed_but_records_stay_full(store: ClosetStore) -> None:
+    """Published/acked marks commit without fsync; the connection is back at FULL afterwards."""
+    record = store.add(synthetic_draft(9, image_kb=1))
+    store.mark_published(store.outbox_due(10, 60))
+    store.mark_acked([(record.id, 1)])
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2

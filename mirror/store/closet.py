@@ -303,7 +303,7 @@ class ClosetStore:
 
     def mark_published(self, items: Iterable[OutboxItem], now: float | None = None) -> None:
         moment = time.time() if now is None else now
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             conn.executemany(
                 "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, published_at = ?"
                 " WHERE id = ? AND version = ? AND state != 'acked'",
@@ -313,7 +313,7 @@ class ClosetStore:
     def mark_acked(self, acks: Iterable[tuple[str, int]]) -> int:
         """Record the cloud's acks; return how many outbox rows they completed (repeats count 0)."""
         moment = time.time()
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             before = conn.total_changes
             conn.executemany(
                 "UPDATE outbox SET state = 'acked', acked_at = ? WHERE id = ? AND version = ? AND state != 'acked'",
@@ -323,7 +323,7 @@ class ClosetStore:
 
     def requeue_in_flight(self) -> int:
         """After a restart nothing is really in flight any more: send those again (the cloud dedupes)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             return conn.execute("UPDATE outbox SET state = 'waiting' WHERE state = 'in_flight'").rowcount
 
     # ----------------------------------------------------------------------------- internals
@@ -374,19 +374,31 @@ class ClosetStore:
                 raise _translate(exc, self.db_path) from None
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks between processes)."""
+    def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks between processes).
+
+        ``durable=False`` commits without an fsync (``synchronous = NORMAL`` for that commit only):
+        for the outbox's own bookkeeping (published / acked marks), whose loss in a power cut
+        only means a version is sent again and the cloud answers "duplicate". The next durable
+        commit fsyncs the WAL, taking these along.
+        """
         with self._lock:
             conn = self._conn
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                if not durable:
+                    conn.execute("PRAGMA synchronous = NORMAL")
                 try:
-                    yield conn
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                finally:
+                    if not durable:
+                        conn.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
                 raise _translate(exc, self.db_path) from None
 

@@ -147,3 +147,9 @@ def test_wayland_dropin_reaches_the_session_socket() -> None:
     # ProtectHome=yes hides /run/user, and with it the compositor's socket.
     assert values(text, "ProtectHome") == ["read-only"]
     assert values(text, "SupplementaryGroups") == ["smart-mirror"]
+
+
+def test_nothing_waits_for_ntp() -> None:
+    """time-sync.target waits forever offline where systemd-time-wait-sync is enabled."""
+    text = UNIT.read_text()
+    assert not any("time-sync" in v for key in ("After", "Wants", "Requires") for v in values(text, key))

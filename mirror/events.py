@@ -36,6 +36,7 @@ Image = npt.NDArray[np.uint8]  # H×W×3 BGR, as OpenCV gives it
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
 Polygon = tuple[tuple[int, int], ...]
 
+
 class CaptureState(str, enum.Enum):
     """Where the capture flow is; the UI picks its screen and hints from this."""
 
@@ -122,7 +123,11 @@ class AnalysisStarted(Event):
 
 @dataclass(frozen=True)
 class AnalysisDone(Event):
-    """The analysis finished; ``result.primary`` is the garment ``keep`` stores (None: none found)."""
+    """The analysis found at least one garment; ``result.primary`` is the one ``keep`` stores.
+
+    A shot with no garment in it is answered with ``AnalysisFailed`` instead (the person
+    is asked to hold the garment up and try again).
+    """
 
     capture_id: int
     result: AnalysisResult

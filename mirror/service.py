@@ -382,8 +382,11 @@ class MirrorService:
                 return
             try:
                 self._emit(job(store))
-            except (StoreError, KeyError, ValueError) as exc:
-                self._emit(Error(str(exc).strip("'\""), at=self._clock()))
+            except (StoreError, ValueError) as exc:
+                self._emit(Error(str(exc), at=self._clock()))
+            except Exception as exc:  # a failed save must be seen, not lost in a worker thread
+                log.exception("closet operation failed")
+                self._emit(Error(f"the closet operation failed ({exc})", "try again; see the log", at=self._clock()))
             self._refresh_status()
 
         self._store_pool.submit(run)

@@ -75,7 +75,8 @@ def test_brief_loss_is_forgiven_long_loss_resets() -> None:
     assert m.state is S.COUNTDOWN
     assert m.update(1.2, None).state is S.COUNTDOWN  # one missed detection
     assert m.update(1.4, STILL).state is S.COUNTDOWN
-    assert m.update(2.0, None).state is S.IDLE  # gone for 0.6 s
+    assert m.update(2.0, None).state is S.COUNTDOWN  # gone again: the gap is timed from here
+    assert m.update(2.6, None).state is S.IDLE  # gone for 0.6 s
 
 
 def test_keep_waits_for_the_garment_to_leave_retake_does_not() -> None:
@@ -85,6 +86,8 @@ def test_keep_waits_for_the_garment_to_leave_retake_does_not() -> None:
     assert m.analysing().state is S.ANALYSING
     assert m.reviewed().state is S.REVIEW
     m.resume(rearm=False)  # keep
+    assert m.update(0.9, None).state is S.IDLE  # no detection yet right after resuming ...
+    assert not m.update(0.95, STILL).shoot  # ... is not an absence: the kept garment is still held
     assert not any(t.shoot for t in run(m, 1.0, 3.0, STILL))
     assert m.state is S.PRESENT
     assert run(m, 3.0, 4.0, None)[-1].state is S.IDLE  # the garment is lowered

@@ -187,7 +187,11 @@ class CaptureLoop:
     def _shoot(self, preview: Image, box: Box | None, *, manual: bool) -> None:
         """Take the burst, keep the sharpest still, hand it to the analysis."""
         self.detector.pause(True)
-        stills = self.source.stills(self.burst)
+        try:
+            stills = self.source.stills(self.burst)
+        except CameraError:
+            self.resume(rearm=True)  # the shot is lost; do not stay "capturing" forever
+            raise
         h, w = preview.shape[:2]
         full_box = scale_box(box, (w, h), (stills[0].shape[1], stills[0].shape[0])) if box is not None else None
         pick = sharpest(stills, full_box)

@@ -81,6 +81,7 @@ class AutoCapture:
         self.state = CaptureState.IDLE
         self._armed = True
         self._last_seen: float | None = None
+        self._absent_since: float | None = None
         self._still_since: float | None = None
         self._anchor: Box | None = None
         self._countdown_end: float | None = None
@@ -95,6 +96,7 @@ class AutoCapture:
         if sighting is None:
             return self._absent(now)
         self._last_seen = now
+        self._absent_since = None
         if not (self.auto and self._armed):
             self._rest(CaptureState.PRESENT)
             return self._tick()
@@ -106,7 +108,16 @@ class AutoCapture:
         return self._advance(now)
 
     def _absent(self, now: float) -> Tick:
-        if self._last_seen is not None and now - self._last_seen < self.lost_after_s:
+        """No garment this frame: forgive a short gap, re-arm after a real absence.
+
+        The gap is timed from the first empty frame, not from the last sighting, so that
+        right after ``resume`` (when nothing has been seen yet) a kept garment that is still
+        held is not taken for a new one.
+        """
+        if self._absent_since is None:
+            self._absent_since = now
+        brief = now - self._absent_since < self.lost_after_s
+        if brief and (self._last_seen is not None or not self._armed):
             return self._advance(now) if self.state is CaptureState.COUNTDOWN else self._tick()
         self._last_seen = None
         self._armed = True
@@ -158,7 +169,7 @@ class AutoCapture:
     def resume(self, *, rearm: bool) -> Tick:
         """Back to watching after keep (``rearm=False``: wait for the garment to leave) or retake/failure."""
         self._armed = rearm
-        self._last_seen = None
+        self._last_seen = self._absent_since = None
         self._rest(CaptureState.IDLE)
         return self._tick()
 

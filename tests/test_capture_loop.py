@@ -1,0 +1,89 @@
+"""The camera loop, driven frame by frame on the demo scene with scene time as the clock.
+
+Presence comes from the demo scene's own truth (where it drew the garment), so this tests
+the loop's logic — motion, state machine, overlay flip, burst and sharpness, re-arming —
+independently of the segmenter, which has its own tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mirror.camera import Pacer
+from mirror.camera.demo import DemoSource
+from mirror.capture.detector import Detector
+from mirror.capture.loop import CaptureLoop, Shot, flip_box
+from mirror.capture.machine import AutoCapture
+from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady
+
+PREVIEW = (320, 240)
+CAPTURE = (640, 480)
+ANY_FRAME = np.zeros((PREVIEW[1], PREVIEW[0], 3), np.uint8)  # the truth detector does not look at it
+
+
+def make_loop(hflip: bool = True) -> tuple[CaptureLoop, DemoSource, Detector, list[Event], list[Shot]]:
+    source = DemoSource(PREVIEW, CAPTURE, 10, pacer=Pacer(0))
+    events: list[Event] = []
+    shots: list[Shot] = []
+
+    def truth(_frame: object) -> tuple[tuple[int, int, int, int], tuple[tuple[tuple[int, int], ...], ...], str] | None:
+        box = source.true_box()
+        if box is None:
+            return None
+        x0, y0, x1, y1 = box
+        return box, (((x0, y0), (x1, y0), (x1, y1), (x0, y1)),), "top"
+
+    clock = lambda: source.scene_time  # noqa: E731 - scene time is the loop's clock here
+    detector = Detector(truth, clock=clock)
+    machine = AutoCapture(hold_still_ms=500, countdown_s=1)
+    loop = CaptureLoop(source, machine, detector, events.append, shots.append, clock=clock, hflip=hflip)
+    source.open()
+    return loop, source, detector, events, shots
+
+
+def test_each_held_garment_is_shot_once_at_full_resolution() -> None:
+    loop, source, detector, events, shots = make_loop()
+    # one cycle is 8.5 s: empty 1.5 s, raise 1 s, hold 5 s, lower 1 s; run into the second hold
+    kinds: list[str] = []
+    for _ in range(135):
+        loop.step()
+        detector.step(ANY_FRAME)
+        if len(shots) > len(kinds):
+            kinds.append(source.pose().garment.category)
+        if shots and loop.machine.state is CaptureState.ANALYSING:
+            loop.reviewed()
+            loop.resume(rearm=False)  # kept: the same garment, still held, must not be shot again
+    assert len(shots) == 2 and kinds == ["t-shirt", "dress"]
+    shot = shots[0]
+    assert shot.still.shape == (CAPTURE[1], CAPTURE[0], 3) and not shot.manual
+    assert 0 <= shot.sharpness_pick < 3 and shot.box is not None
+    states = [e.state for e in events if isinstance(e, CaptureStateChanged)]
+    for a, b in zip(
+        [CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN],
+        [CaptureState.HOLDING, CaptureState.COUNTDOWN, CaptureState.CAPTURING],
+        strict=True,
+    ):
+        assert states.index(a) < states.index(b)
+
+
+def test_frames_are_mirrored_with_the_overlay_in_mirrored_pixels() -> None:
+    loop, source, detector, events, _ = make_loop(hflip=True)
+    for _ in range(40):  # into the hold
+        loop.step()
+        detector.step(ANY_FRAME)
+    frame = [e for e in events if isinstance(e, FrameReady)][-1]
+    truth = source.true_box()
+    assert frame.mirrored and truth is not None and frame.box == flip_box(truth, PREVIEW[0])
+    assert frame.image.shape == (PREVIEW[1], PREVIEW[0], 3)
+    assert [e.seq for e in events if isinstance(e, FrameReady)] == list(range(1, 41))
+
+
+def test_manual_shot_in_an_empty_room() -> None:
+    loop, _source, _detector, events, shots = make_loop()
+    loop.step()
+    loop.request_shot()
+    loop.step()
+    assert len(shots) == 1 and shots[0].manual and shots[0].box is None
+    assert any(isinstance(e, CaptureStateChanged) and e.state is CaptureState.ANALYSING for e in events)
+    loop.resume(rearm=True)
+    assert loop.machine.state is CaptureState.IDLE

@@ -25,6 +25,7 @@ from sync.broker import BrokerConfig
 from sync.consumer.db import ConsumerDB, ConsumerDBError
 from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
+from sync.consumer.uploads import UploadServer
 
 log = logging.getLogger("sync.consumer")
 
@@ -52,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--any-device", action="store_true", help="accept every mirror (development only)")
     p.add_argument("--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered")
     p.add_argument("--max-image-mb", type=int, default=16, help="larger images are dead-lettered")
+    p.add_argument("--http-port", type=int, default=0, help="serve presigned image uploads on this port (images=http)")
+    p.add_argument("--http-bind", default="0.0.0.0", help="address the upload server listens on")
+    p.add_argument("--http-url", default="", help="public base URL of the upload server (default http://<bind>:<port>)")
+    p.add_argument("--upload-secret-file", default="", help="HMAC key for upload URLs (default: random per start)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     return p
 
@@ -100,7 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         None if args.any_device else frozenset(args.device),
         Limits(max_record_bytes=args.max_record_kb * 1024, max_image_bytes=args.max_image_mb * 1024 * 1024),
     )
-    service = ConsumerService(handler, broker, group=args.group)
+    uploads = None
+    if args.http_port:
+        secret = Path(args.upload_secret_file).read_bytes().strip() if args.upload_secret_file else b""
+        uploads = UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
+    service = ConsumerService(handler, broker, group=args.group, uploads=uploads)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         service.stop_forever()

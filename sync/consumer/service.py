@@ -12,22 +12,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Any, Protocol
+from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
 from sync.consumer.handler import Ack, MessageHandler
+from sync.consumer.uploads import UploadServer
 from sync.contract import Topics, ack_message
 
 log = logging.getLogger("sync.consumer")
 BATCH = 64
-
-
-class UploadRequests(Protocol):
-    """Answers presigned-upload requests ([sync] images = http); see sync.consumer.uploads."""
-
-    def on_request(self, topic: str, payload: bytes) -> None: ...
 
 
 class ConsumerService:
@@ -38,7 +33,7 @@ class ConsumerService:
         handler: MessageHandler,
         broker: BrokerConfig,
         group: str = "smart-mirror",
-        uploads: UploadRequests | None = None,
+        uploads: UploadServer | None = None,
     ) -> None:
         if not broker.v5:
             raise ValueError("the consumer needs MQTT 5 (shared subscriptions); set protocol 5")
@@ -60,6 +55,8 @@ class ConsumerService:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = lambda _c, _u, message: self._queue.put(message)
+        if uploads is not None:
+            uploads.bind(lambda topic, payload: self._client.publish(topic, payload, qos=1), self.publish_acks)
 
     @property
     def client(self) -> mqtt.Client:
@@ -73,6 +70,8 @@ class ConsumerService:
         return topics
 
     def start(self) -> None:
+        if self.uploads is not None:
+            self.uploads.start()
         self._worker.start()
         self._client.connect_async(**connect_kwargs(self.broker))  # type: ignore[arg-type]
         self._client.loop_start()
@@ -82,8 +81,12 @@ class ConsumerService:
         self._client.disconnect()
         self._client.loop_stop()
         self._worker.join(5)
+        if self.uploads is not None:
+            self.uploads.stop()
 
     def run_forever(self) -> None:
+        if self.uploads is not None:
+            self.uploads.start()
         self._worker.start()
         self._client.connect_async(**connect_kwargs(self.broker))  # type: ignore[arg-type]
         self._client.loop_forever(retry_first_connection=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Mapping
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class SystemdNotifier:
         self.address = address
         self._target: str | bytes | None = _socket_target(address) if address else None
         self._sock: socket.socket | None = None
+        self._lock = threading.Lock()  # the watchdog thread and the main thread both send
         self._warned = False
 
     @classmethod
@@ -79,9 +81,10 @@ class SystemdNotifier:
             return False
         payload = "\n".join(fields).encode()
         try:
-            if self._sock is None:
-                self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-            self._sock.sendto(payload, self._target)
+            with self._lock:
+                if self._sock is None:
+                    self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                self._sock.sendto(payload, self._target)
         except OSError as exc:
             if not self._warned:
                 log.warning("cannot notify systemd at %s (%s); continuing without it", self.address, exc)
@@ -91,9 +94,10 @@ class SystemdNotifier:
 
     def close(self) -> None:
         """Release the socket (the notifier can still be used; it reopens on demand)."""
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        with self._lock:
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
 
 
 def _socket_target(address: str) -> str | bytes | None:

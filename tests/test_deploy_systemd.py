@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,23 @@ def test_nothing_waits_for_ntp() -> None:
     """time-sync.target waits forever offline where systemd-time-wait-sync is enabled."""
     text = UNIT.read_text()
     assert not any("time-sync" in v for key in ("After", "Wants", "Requires") for v in values(text, key))
+
+
+def test_a_watchdog_kill_leaves_the_hung_stack_in_the_journal() -> None:
+    """systemd kills a silent mirror with SIGABRT; the unit's PYTHONFAULTHANDLER prints where it hung."""
+    env = dict(v.split("=", 1) for v in values(UNIT.read_text(), "Environment"))
+    hang = "import time\ndef stuck_in_the_model():\n    print('up', flush=True)\n    time.sleep(60)\n"
+    hang += "stuck_in_the_model()\n"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", hang],
+        env={"PATH": "/usr/bin:/bin", "PYTHONFAULTHANDLER": env["PYTHONFAULTHANDLER"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "up"
+    proc.send_signal(signal.SIGABRT)
+    _, err = proc.communicate(timeout=20)
+    assert "Fatal Python error: Aborted" in err
+    assert "stuck_in_the_model" in err

@@ -162,8 +162,14 @@ class SyncWorker:
         self._state_due = 0.0
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        if self._connected and not self._stop.is_set() and not self._closing:
-            self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
+        if not self._stop.is_set() and not self._closing and not self._dropped:
+            if self._connected:
+                self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
+            else:  # e.g. a TLS client certificate refused after the handshake
+                self._fail(
+                    f"broker {self.broker.describe()} closed the connection before accepting it "
+                    f"({reason_text(reason)}); check [sync] tls, cert_file, key_file and the credentials"
+                )
         self._connected = False
         self._dropped = True
 

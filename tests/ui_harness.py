@@ -16,7 +16,9 @@ from PySide6.QtWidgets import QWidget
 
 from mirror.config import Settings
 from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
+from mirror.events import Level
 from mirror.service import MirrorService
+from ui.app import join_stragglers
 from ui.bench import wait_until
 from ui.bridge import ServiceBridge
 from ui.window import MirrorWindow
@@ -61,9 +63,13 @@ def running_mirror(settings: Settings) -> Iterator[MirrorUnderTest]:
     try:
         yield MirrorUnderTest(window, service, bridge)
     finally:
+        # Stop only once the camera loop runs or has given up: MirrorService.stop() before the
+        # loop exists leaves the loop running (reported to the service's owner).
+        wait_until(lambda: bridge.frames_seen > 0 or service.status().camera.level == Level.ERROR, 20.0)
         bridge.stop()
         service.stop()
         window.close()
+        join_stragglers()
 
 
 def grab(widget: QWidget) -> npt.NDArray[np.uint8]:

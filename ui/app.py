@@ -14,6 +14,8 @@ import argparse
 import dataclasses
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 
 from mirror.config import Settings
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 OFFSCREEN_DEFAULT_DURATION_S = 20.0
 #: The GUI thread counts as hung after this long without a tick (systemd then restarts the mirror).
 GUI_DEADLINE_S = 10.0
+#: Longest wait at exit for background threads to finish their current step.
+STRAGGLER_TIMEOUT_S = 10.0
 #: Development window size (half of the portrait panel).
 WINDOW_SIZE = (1080 // 2, 1920 // 2)
 
@@ -113,5 +117,24 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     life.shutdown()
     life.uninstall()
     window.close()
+    join_stragglers()
     log.info("GUI thread: longest block %.0f ms", monitor.max_block_ms)
     return int(code)
+
+
+def join_stragglers(timeout_s: float = STRAGGLER_TIMEOUT_S) -> list[str]:
+    """Wait (bounded) for background threads still running after shutdown; return those left.
+
+    A daemon thread caught inside native code (OpenCV, a model runtime) while the interpreter
+    tears down aborts the process ("terminate called without an active exception"), turning
+    a clean stop into a crash report; the demo camera, for one, pre-renders in such a thread.
+    """
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread is threading.main_thread() or not thread.is_alive():
+            continue
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+    if left:
+        log.warning("threads still running at exit: %s", ", ".join(left))
+    return left

@@ -64,6 +64,7 @@ def run_ui_bench(settings: Settings, captures: int = CAPTURES, idle_s: float = I
 
 def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
     from mirror.service import MirrorService
+    from ui.app import join_stragglers
     from ui.bridge import ServiceBridge
     from ui.stall import StallMonitor
     from ui.window import MirrorWindow
@@ -105,6 +106,7 @@ def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
         bridge.stop()
         service.stop()
         window.close()
+        join_stragglers()
     ordered = sorted(latencies)
     figures: dict[str, Any] = {
         "panel": f"{PANEL[0]}x{PANEL[1]}",

@@ -26,7 +26,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from mirror.config import SyncSettings
-from mirror.store import ClosetStore, OutboxItem, Record
+from mirror.store import ClosetStore, OutboxItem, Record, StoreError
 from sync import homeassistant
 from sync.backoff import Backoff
 from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
@@ -104,17 +104,27 @@ class SyncWorker:
         """Connect, publish and collect acks until ``until()`` holds, :meth:`stop`, or ``timeout``."""
         deadline = None if timeout is None else time.monotonic() + timeout
         backoff = Backoff(self.sync.backoff_min_s, self.sync.backoff_max_s)
-        self.store.requeue_in_flight()
+        requeued = False
         try:
             while not self._stop.is_set():
-                if until is not None and until():
-                    return True
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
-                if self._client is None and not self._connect():
+                try:
+                    if not requeued:
+                        self.store.requeue_in_flight()
+                        requeued = True
+                    if until is not None and until():
+                        return True
+                    if self._client is None and not self._connect():
+                        self._wait(backoff.next(), deadline)
+                        continue
+                    self._step()
+                except StoreError as exc:  # e.g. the closet is busy or full: keep the thread, retry later
+                    if str(exc) != self.last_error:
+                        log.warning("%s", exc)
+                    self.last_error = str(exc)
                     self._wait(backoff.next(), deadline)
                     continue
-                self._step()
                 if self._dropped:
                     self._teardown()
                     self._wait(backoff.next(), deadline)
@@ -192,13 +202,15 @@ class SyncWorker:
         self._inflight.clear()
         if self._uploader is not None:
             self._uploader.reset()
-        self.store.requeue_in_flight()
+        with contextlib.suppress(StoreError):  # if this fails, overdue in-flight versions are resent anyway
+            self.store.requeue_in_flight()
 
     def _shutdown(self) -> None:
         self._closing = True
         client = self._client
         if client is not None and self._connected:
-            self._flush_acks()
+            with contextlib.suppress(StoreError):
+                self._flush_acks()
             info = client.publish(self.topics.status, OFFLINE, qos=1, retain=True)
             end = time.monotonic() + 2.0
             while not info.is_published() and time.monotonic() < end and client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS:

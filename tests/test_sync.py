@@ -122,3 +122,25 @@ def test_last_will_says_offline_when_the_mirror_dies(tmp_path: Path, mosquitto: 
         client.loop_stop()
         client.disconnect()
         store.close()
+
+
+def test_a_store_error_does_not_kill_the_worker(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mirror.store import StoreError
+
+    consumer = start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 5)
+    real = store.outbox_due
+    failures = iter([True, True])
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        if next(failures, False):
+            raise StoreError("closet database x is busy; retry")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "outbox_due", flaky)
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE)
+    assert worker.drain(timeout=20)
+    assert assert_exactly_once(store, consumer.db) == 5
+    store.close()

@@ -35,7 +35,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from sync.broker import BrokerConfig
     from sync.worker import SyncWorker
 
-    client_id = settings.sync.client_id or f"smart-mirror-{device_id(settings)}"
+    # Its own client id: the running service keeps its session; sharing one id would make
+    # the broker throw each out whenever the other connects.
+    client_id = (settings.sync.client_id or f"smart-mirror-{device_id(settings)}") + "-drain"
     try:
         broker = BrokerConfig.from_sync(settings.sync, client_id)
     except ConfigError as exc:

@@ -1,0 +1,137 @@
+"""The app as systemd runs it: READY once the models settle, watchdog pings, STOPPING and a clean exit on SIGTERM.
+
+Also the two Qt-side mechanisms the targets rest on: the bridge coalesces preview frames
+(the GUI never falls behind the camera) and the stall monitor sees a blocked GUI thread.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady, StatusChanged
+from tests.conftest import ROOT
+from ui.bench import wait_until
+from ui.bridge import ServiceBridge
+from ui.stall import StallMonitor
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+class Queue:
+    """An event source: just the queue the service would fill."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue[Event] = queue.Queue()
+
+
+def frame(seq: int) -> FrameReady:
+    return FrameReady(np.zeros((48, 64, 3), np.uint8), CaptureState.IDLE, seq=seq)
+
+
+@pytest.mark.usefixtures("qapp")
+def test_bridge_emits_only_the_newest_frame_and_keeps_the_order() -> None:
+    source = Queue()
+    bridge = ServiceBridge(source)
+    seen: list[object] = []
+    bridge.frame.connect(lambda e: seen.append(("frame", e.seq)))
+    bridge.capture_state.connect(lambda e: seen.append(("state", e.state)))
+    for seq in range(5):
+        source.events.put(frame(seq))
+    source.events.put(CaptureStateChanged(CaptureState.HOLDING))
+    for seq in range(5, 9):
+        source.events.put(frame(seq))
+    assert bridge.drain() == 10
+    assert seen == [("frame", 4), ("state", CaptureState.HOLDING), ("frame", 8)]
+    assert bridge.frames_dropped == 7
+
+
+@pytest.mark.usefixtures("qapp")
+def test_stall_monitor_measures_a_blocked_gui_thread() -> None:
+    from PySide6.QtCore import QTimer
+
+    monitor = StallMonitor(interval_ms=10)
+    monitor.start()
+    wait_until(lambda: monitor.ticks > 5, 2.0)
+    monitor.reset()
+    QTimer.singleShot(0, lambda: time.sleep(0.15))  # the GUI thread blocked for 150 ms
+    wait_until(lambda: monitor.ticks > 10, 3.0)
+    monitor.stop()
+    assert monitor.max_block_ms >= 120
+    assert monitor.blocks_over_50ms >= 1
+
+
+def _listen(path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(0.5)
+    return sock
+
+
+def _messages(sock: socket.socket, until: str, timeout_s: float) -> list[str]:
+    got: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not any(until in m for m in got):
+        try:
+            got.append(sock.recv(4096).decode())
+        except TimeoutError:
+            continue
+    return got
+
+
+@pytest.mark.slow
+def test_run_says_ready_pings_the_watchdog_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    notify = tmp_path / "notify.sock"
+    sock = _listen(notify)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path / "closet"}"\n[sync]\nenabled = false\n')
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000"}
+    env.pop("WATCHDOG_PID", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mirror", "--config", str(config), "run", "--source", "demo", "--duration", "120"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = _messages(sock, "READY=1", 60)
+        assert any("READY=1" in m for m in started), started
+        pings = _messages(sock, "WATCHDOG=1", 10)
+        assert any("WATCHDOG=1" in m for m in pings), pings
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+        stopping = _messages(sock, "STOPPING=1", 5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        sock.close()
+    assert any("STOPPING=1" in m for m in stopping + started + pings), stopping
+    assert process.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    assert (tmp_path / "closet" / "closet.db").exists()  # the closet was opened and closed, not abandoned
+
+
+def test_status_events_reach_the_home_screen(qtbot) -> None:
+    """READY waits for a status whose models part is no longer 'loading': that status must reach home."""
+    from mirror.events import Level, Status, StatusPart
+    from ui.home import HomeScreen
+
+    source = Queue()
+    bridge = ServiceBridge(source)
+    home = HomeScreen()
+    qtbot.addWidget(home)
+    bridge.status.connect(lambda e: home.set_status(e.status))
+    source.events.put(StatusChanged(Status(models=StatusPart("models: ready", Level.OK))))
+    bridge.drain()
+    assert home.status.models.text == "models: ready"

@@ -110,7 +110,7 @@ def test_run_says_ready_pings_the_watchdog_and_stops_cleanly_on_sigterm(tmp_path
         pings = _messages(sock, "WATCHDOG=1", 10)
         assert any("WATCHDOG=1" in m for m in pings), pings
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=60)
+        _out, err = process.communicate(timeout=60)
         stopping = _messages(sock, "STOPPING=1", 5)
     finally:
         if process.poll() is None:

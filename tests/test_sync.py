@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -11,6 +13,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import Color
+from sync.backoff import Backoff
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, free_port
 from tests.conftest_broker import (
@@ -144,3 +147,28 @@ def test_a_store_error_does_not_kill_the_worker(
     assert worker.drain(timeout=20)
     assert assert_exactly_once(store, consumer.db) == 5
     store.close()
+
+
+def test_in_flight_is_bounded_while_no_ack_comes(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """No consumer: the worker publishes max_inflight versions, then waits for acks instead of flooding."""
+    store = fill_store(tmp_path / "mirror", 20)
+    worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=4, ack_timeout_s=60), DEVICE)
+    worker.start()
+    try:
+        wait_until(lambda: store.outbox_stats().in_flight == 4, 10, "four versions in flight")
+        time.sleep(1.0)
+        assert store.outbox_stats().in_flight == 4 and store.outbox_stats().waiting == 16
+        assert worker.stats.published == 4
+    finally:
+        worker.stop()
+        store.close()
+
+
+def test_backoff_doubles_with_jitter_and_resets() -> None:
+    backoff = Backoff(1.0, 8.0, rng=random.Random(1))
+    delays = [backoff.next() for _ in range(6)]
+    for delay, base in zip(delays, [1, 2, 4, 8, 8, 8], strict=True):
+        assert base / 2 <= delay <= base
+    assert len(set(delays)) == 6  # jittered, not lock-step
+    backoff.reset()
+    assert backoff.next() <= 1.0

@@ -10,7 +10,7 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from mirror.events import CaptureState, CaptureStateChanged, Level, Status, StatusPart
@@ -183,3 +183,23 @@ def test_screenshot_script_renders_every_screen_in_both_orientations(tmp_path) -
     for line in readme.split("## Screenshots", 1)[1].split("\n## ", 1)[0].splitlines():
         for name in re.findall(r"docs/img/(ui_\w+\.png)", line):
             assert name in names and (ROOT / "docs" / "img" / name).exists(), name
+
+
+def test_a_turned_panel_gets_the_page_turned(qtbot) -> None:
+    """``[ui] orientation = portrait`` on a window that reports landscape draws the portrait page turned 90°."""
+    shots = load_screenshots()
+    upright = shots.screens()["result"]
+    turned = shots.screens()["result"]
+    turned.orientation = "portrait"
+    expected = np.rot90(pixels(upright, 540, 960), k=-1)
+    got = pixels(turned, 960, 540)
+    assert got.shape == expected.shape
+    assert np.abs(got.astype(int) - expected.astype(int)).mean() < 2.0
+    # A tap lands on the button drawn under the finger, in page coordinates.
+    turned.show()
+    qtbot.addWidget(turned)
+    turned.relayout()
+    retake = turned.main.rects[1].center()  # page coordinates
+    with qtbot.waitSignal(turned.action) as pressed:
+        qtbot.mouseClick(turned, Qt.MouseButton.LeftButton, pos=QPoint(960 - retake.y(), retake.x()))
+    assert pressed.args == ["retake"]

@@ -77,6 +77,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
         service,
         bridge,
         font_scale=settings.ui.font_scale,
+        orientation=settings.ui.orientation,
         show_preview=settings.ui.preview,
         sync_enabled=settings.sync.enabled,
         screenshot_dir=Path(shots) if shots else None,

@@ -9,7 +9,7 @@ reports what the person pressed through :attr:`Screen.action` and the window dec
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
@@ -38,6 +38,9 @@ class Screen(QWidget):
     def __init__(self, font_scale: float = 1.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.font_scale = font_scale
+        #: ``[ui] orientation``: ``auto`` lays out for the window's shape; ``portrait`` or
+        #: ``landscape`` on a window of the other shape (a panel mounted turned) turns the page.
+        self.orientation = "auto"
         self.focus_row = 0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -52,12 +55,22 @@ class Screen(QWidget):
         """Draw the page (the background is already black) and lay out the rows' rects."""
 
     # --- shared behaviour ----------------------------------------------------------------
+    def rotated(self) -> bool:
+        """True when the page is drawn turned 90° (the configured orientation differs from the window's)."""
+        wide = self.width() > self.height()
+        return (self.orientation == "portrait" and wide) or (self.orientation == "landscape" and not wide)
+
     def theme(self) -> Theme:
+        if self.rotated():
+            return Theme.for_size(self.height(), self.width(), self.font_scale)
         return Theme.for_size(self.width(), self.height(), self.font_scale)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802, ARG002 (Qt's signature)
         painter = QPainter(self)
         painter.fillRect(self.rect(), BLACK)
+        if self.rotated():  # page x runs down the window, page y runs right to left
+            painter.translate(self.width(), 0)
+            painter.rotate(90)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -66,9 +79,10 @@ class Screen(QWidget):
 
     def relayout(self) -> None:
         """Lay the rows out without showing anything (hit tests before the first paint)."""
-        image = QImage(max(1, self.width()), max(1, self.height()), QImage.Format.Format_RGB32)
+        theme = self.theme()
+        image = QImage(max(1, theme.width), max(1, theme.height), QImage.Format.Format_RGB32)
         painter = QPainter(image)
-        self.paint_page(painter, self.theme())
+        self.paint_page(painter, theme)
         painter.end()
 
     def current_key(self) -> str | None:
@@ -133,6 +147,8 @@ class Screen(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
         point = event.position().toPoint()
+        if self.rotated():
+            point = QPoint(point.y(), self.width() - point.x())
         for index, row in enumerate(self.rows()):
             key = row.hit(point)
             if key is not None:
@@ -148,4 +164,4 @@ class Screen(QWidget):
 
     def content_rect(self, theme: Theme) -> QRect:
         m = theme.margin
-        return self.rect().adjusted(m, m, -m, -m)
+        return QRect(0, 0, theme.width, theme.height).adjusted(m, m, -m, -m)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
@@ -60,8 +60,11 @@ T = TypeVar("T")
 
 #: States in which a garment is in front of the mirror: the home screen gives way to capture.
 _ACTIVE = (CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN, CaptureState.CAPTURING)
-#: How long "Added to your closet" stays on the home screen.
+#: How long "Added to your closet" stays on the home screen (the garment still in view does
+#: not pull the mirror back to the capture screen meanwhile).
 SAVED_NOTE_MS = 5000
+#: Browsing screens (closet, detail, about) return home after this long without a key or a tap.
+IDLE_HOME_MS = 90_000
 
 
 class Core(Protocol):
@@ -88,6 +91,7 @@ class MirrorWindow(QWidget):
         bridge: ServiceBridge,
         *,
         font_scale: float = 1.0,
+        orientation: str = "auto",
         show_preview: bool = True,
         sync_enabled: bool = True,
         screenshot_dir: Path | None = None,
@@ -117,6 +121,8 @@ class MirrorWindow(QWidget):
             self.about: self._on_about,
         }
         for screen in self._handlers:
+            screen.orientation = orientation
+            screen.installEventFilter(self)
             self._stack.addWidget(screen)
             screen.action.connect(self._dispatch)
         self.review: AnalysisResult | None = None
@@ -129,6 +135,11 @@ class MirrorWindow(QWidget):
         self._saved_timer.setSingleShot(True)
         self._saved_timer.timeout.connect(lambda: self.home.set_note(""))
         self._shot_names: set[str] = set()
+        self._quiet_until = 0.0
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(IDLE_HOME_MS)
+        self._idle.timeout.connect(self._idle_home)
         self._connect_bridge()
         self.home.set_status(self.read(core.status, Status()))
         self.show_screen(self.home)
@@ -152,10 +163,22 @@ class MirrorWindow(QWidget):
         assert isinstance(widget, Screen)
         return widget
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """Any key or tap on a screen counts as someone there: restart the idle timer."""
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+            self._idle.start()
+        return super().eventFilter(watched, event)
+
+    def _idle_home(self) -> None:
+        browsing = (self.closet, self.detail, self.about)
+        if self.current() in browsing or (self.current() is self.picker and self._picker_return is self.detail):
+            self.show_screen(self.home)
+
     def show_screen(self, screen: Screen) -> None:
         if screen is self.capture and self.capture.frame is not None:
             self.capture.set_frame(self.capture.frame)  # the newest frame that came while hidden
         self._stack.setCurrentWidget(screen)
+        self._idle.start()
         screen.setFocus()
         screen.update()
         if self.screenshot_dir is not None and screen.name not in self._shot_names:
@@ -373,7 +396,7 @@ class MirrorWindow(QWidget):
 
     def _on_capture_state(self, event: CaptureStateChanged) -> None:
         self.capture.set_state(event)
-        if self.current() is self.home and event.state in _ACTIVE:
+        if self.current() is self.home and event.state in _ACTIVE and time.monotonic() >= self._quiet_until:
             self.show_screen(self.capture)
         elif event.state == CaptureState.NO_CAMERA:
             self.home.set_notice("No camera: check its cable, then restart the mirror")
@@ -408,6 +431,7 @@ class MirrorWindow(QWidget):
         self.result.set_message("")
         self.home.set_note(f"Added to your closet: {category_label(record.category)}")
         self._saved_timer.start(SAVED_NOTE_MS)
+        self._quiet_until = time.monotonic() + SAVED_NOTE_MS / 1000
         # No retake here: the service waits for this garment to be lowered before it arms again.
         self.capture.clear()
         self.show_screen(self.home)

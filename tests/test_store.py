@@ -163,3 +163,20 @@ def test_outbox_bookkeeping_is_relaxed_but_records_stay_full(store: ClosetStore)
     store.mark_published(store.outbox_due(10, 60))
     store.mark_acked([(record.id, 1)])
     assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
+def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mirror.store import schema
+
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        record = store.add(synthetic_draft(1, image_kb=1))
+    extra = ("ALTER TABLE records ADD COLUMN note TEXT",)
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, extra))
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
+    for _ in range(2):  # the second open finds it done and does nothing
+        with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+            assert store.get(record.id) == record
+    conn = sqlite3.connect(tmp_path / "closet.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    assert "note" in [row[1] for row in conn.execute("PRAGMA table_info(records)")]
+    conn.close()

@@ -45,7 +45,7 @@ class AboutScreen(Screen):
             lines += [(f"Model · {name}", version, False) for name, version in sorted(about.model_versions.items())]
             lines += [
                 ("Broker", about.broker, False),
-                ("Storage", f"{about.storage_used_mb:.1f} MB · {about.records} garments", False),
+                ("Closet", f"{about.records} garments · {about.storage_used_mb:.1f} MB", False),
             ]
         for part in self.status.parts():
             label, _, value = part.text.partition(": ")

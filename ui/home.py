@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from mirror.events import Level, Status
@@ -37,6 +37,18 @@ class HomeScreen(Screen):
         self.buttons = ButtonRow(
             [Button(CAPTURE, "Capture", primary=True), Button(CLOSET, "Closet"), Button(ABOUT, "About")]
         )
+        # Repaint when the minute turns, not every second: the clock shows minutes, and each
+        # repaint of the large type costs the Pi's GPU-less raster a few milliseconds.
+        self._shown_minute = ""
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start()
+
+    def _tick(self) -> None:
+        minute = datetime.now().strftime("%H:%M")
+        if minute != self._shown_minute and self.isVisible():
+            self.update()
 
     def set_status(self, status: Status) -> None:
         self.status = status
@@ -58,6 +70,7 @@ class HomeScreen(Screen):
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         now = self.now or datetime.now()
+        self._shown_minute = now.strftime("%H:%M")
         area = self.content_rect(theme)
         top = area.top() + int(area.height() * (0.12 if theme.portrait else 0.06))
         clock_h = theme.px(230)

@@ -55,7 +55,22 @@ class DeadLetterError(Exception):
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name))
+    """The schema with its local ``$ref`` s inlined: same rules, about half the validation time
+    (jsonschema resolves each ``$ref`` through its registry on every use, per polygon point)."""
+    schema = load_schema(name)
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return Draft202012Validator(inline(schema))
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,8 @@ def test_sqlite_full_is_store_full_and_keeps_what_it_has(tmp_path: Path) -> None
     with pytest.raises(StoreFullError, match="is full"):
         for i in range(3, 200):
             store.add(synthetic_draft(i, image_kb=1))
+    # The images of the garment that could not be committed are gone again.
+    assert {p.name for p in store.images.folder.iterdir()} == store._read(store._needed_files)
     store.close()
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
         ids = {r.id for r in again.list()}

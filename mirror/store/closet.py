@@ -150,14 +150,24 @@ class ClosetStore:
             polygons=tuple(tuple(tuple(float(v) for v in pt) for pt in poly) for poly in draft.polygons),
             model_versions=dict(draft.model_versions),
         )
-        with self._write() as conn:
-            self._insert_version(conn, record)
+        try:
+            with self._write() as conn:
+                self._insert_version(conn, record)
+        except StoreError:
+            self._discard(refs.values())
+            raise
         return record
+
+    def _discard(self, refs: Iterable[ImageRef]) -> None:
+        """Remove images written for a record that never committed (unless another row names them)."""
+        with contextlib.suppress(StoreError, OSError):
+            needed = self._read(self._needed_files)
+            self.images.remove(ref.filename for ref in refs if ref.filename not in needed)
 
     def edit(self, record_id: str, *, category: str | None = None, color: Color | None = None) -> Record:
         """Correct category and/or colour: a new version (the person's word replaces the models')."""
-        with self._lock:
-            current = self._live_or_raise(record_id)
+        with self._write() as conn:
+            current = self._live_in(conn, record_id)
             record = replace(
                 current,
                 version=current.version + 1,
@@ -167,24 +177,27 @@ class ClosetStore:
                 unsure=current.unsure and category is None,
                 color=current.color if color is None else color,
             )
-            with self._write() as conn:
-                self._insert_version(conn, record)
-            return record
+            self._insert_version(conn, record)
+        return record
 
     def delete(self, record_id: str) -> Record:
         """Delete a garment: a tombstone version (synced like any other) and its image files go."""
-        with self._lock:
-            current = self._live_or_raise(record_id)
+        with self._write() as conn:
+            current = self._live_in(conn, record_id)
             record = replace(current, version=current.version + 1, updated_at=_now(), deleted=True, images={})
-            with self._write() as conn:
-                self._insert_version(conn, record)
-                needed = self._needed_files(conn)
-            self._guard(
-                lambda: self.images.remove(
-                    ref.filename for ref in current.images.values() if ref.filename not in needed
-                )
-            )
-            return record
+            self._insert_version(conn, record)
+            needed = self._needed_files(conn)
+        self._guard(
+            lambda: self.images.remove(ref.filename for ref in current.images.values() if ref.filename not in needed)
+        )
+        return record
+
+    def _live_in(self, conn: sqlite3.Connection, record_id: str) -> Record:
+        """The current live version, read inside the write transaction (no other process can slip in a version)."""
+        record = self._current(conn, record_id)
+        if record is None or record.deleted:
+            raise RecordNotFoundError(record_id)
+        return record
 
     def _insert_version(self, conn: sqlite3.Connection, record: Record) -> None:
         conn.execute(
@@ -336,12 +349,6 @@ class ClosetStore:
             raise StoreFullError(
                 self.data_dir, f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}"
             )
-
-    def _live_or_raise(self, record_id: str) -> Record:
-        record = self.get(record_id)
-        if record is None:
-            raise RecordNotFoundError(record_id)
-        return record
 
     @staticmethod
     def _current(conn: sqlite3.Connection, record_id: str) -> Record | None:

@@ -203,3 +203,13 @@ def test_a_turned_panel_gets_the_page_turned(qtbot) -> None:
     with qtbot.waitSignal(turned.action) as pressed:
         qtbot.mouseClick(turned, Qt.MouseButton.LeftButton, pos=QPoint(960 - retake.y(), retake.x()))
     assert pressed.args == ["retake"]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("sync: online", 0), ("sync: 3 waiting", 3), ("sync: offline (12 waiting)", 12), ("sync: off", None)],
+)
+def test_sync_badges_read_the_waiting_count_from_the_status_line(text: str, count: int | None) -> None:
+    from ui.window import waiting_count
+
+    assert waiting_count(text) == count

@@ -11,6 +11,7 @@ tell the models' values from a person's).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +66,14 @@ _ACTIVE = (CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN, C
 SAVED_NOTE_MS = 5000
 #: Browsing screens (closet, detail, about) return home after this long without a key or a tap.
 IDLE_HOME_MS = 90_000
+
+
+def waiting_count(sync_text: str) -> int | None:
+    """Records waiting to sync, read from the status line (``sync: online``, ``sync: 3 waiting``)."""
+    found = re.search(r"(\d+) waiting", sync_text)
+    if found:
+        return int(found.group(1))
+    return 0 if sync_text.endswith("online") else None
 
 
 class Core(Protocol):
@@ -364,28 +373,26 @@ class MirrorWindow(QWidget):
             self.detail.update()
 
     def _sync_states(self, records: list[Record]) -> dict[str, str]:
-        """Per-record sync badge: ``local`` with sync off, else from the outbox.
+        """Per-record sync badge: none with sync off or when unknown, else waiting or synced.
 
-        The store reports only totals (``outbox_stats``); the outbox is drained oldest first,
-        so the newest ``waiting + in_flight`` versions are the ones still on their way.
+        Exact when the core can name the records still in its outbox (``unsynced_ids()``).
+        Otherwise from the status line's count: the outbox is drained oldest first, so the
+        newest ``N waiting`` versions are the ones still on their way.
         """
         if not self.sync_enabled:
             return {}
-        pending = self._pending_count()
+        unsynced = getattr(self.core, "unsynced_ids", None)
+        if callable(unsynced):
+            no_ids: set[str] = set()
+            ids: set[str] = {str(i) for i in self.read(unsynced, no_ids)}
+            return {str(r.id): closet_mod.WAITING if str(r.id) in ids else closet_mod.SYNCED for r in records}
+        pending = waiting_count(self.home.status.sync.text)
+        if pending is None:
+            return {}
         newest = sorted(records, key=lambda r: r.updated_at, reverse=True)
         return {
             str(r.id): closet_mod.WAITING if index < pending else closet_mod.SYNCED for index, r in enumerate(newest)
         }
-
-    def _pending_count(self) -> int:
-        stats = getattr(self.core, "outbox_stats", None)
-        if stats is None:
-            return 0
-        try:
-            value = stats()
-        except Exception:  # a closed or failing store shows every badge as waiting, not a crash
-            return 1 << 30
-        return int(value.waiting) + int(value.in_flight)
 
     # --- events ---------------------------------------------------------------------------------
     def _on_frame(self, frame: FrameReady) -> None:

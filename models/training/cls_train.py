@@ -13,7 +13,8 @@ pooling, dropout and a linear layer over the 10 categories. Training images are 
 cut-outs with their outline grown or shrunk a few pixels, small affine and colour jitter,
 then composited on black and letterboxed by the same functions the mirror uses
 (``cls_data.model_input``). Label smoothing 0.1, AdamW, cosine schedule, bf16 autocast on
-CUDA; the last epoch is kept (no checkpoint picking on validation).
+CUDA; batch norm frozen (``--freeze-bn``, see ``train``); the last epoch is kept (no checkpoint
+picking on validation).
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ def train(args: argparse.Namespace) -> None:
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda")
     while step < total:
         model.train()
+        if args.freeze_bn:
+            # Batch norm keeps the folded statistics of the quantisation-aware-trained ImageNet model:
+            # re-estimated statistics make activation ranges that int8 cannot represent (measured:
+            # 0.63 float/int8 top-1 agreement with trained BN).
+            for module in model.modules():
+                if isinstance(module, nn.BatchNorm2d):
+                    module.eval()
         seen, loss_sum = 0, 0.0
         for x, y in train_loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -178,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     p_train.add_argument("--size", type=int, default=INPUT_SIZE)
     p_train.add_argument("--workers", type=int, default=12)
     p_train.add_argument("--seed", type=int, default=0)
+    p_train.add_argument("--freeze-bn", action=argparse.BooleanOptionalAction, default=True)
     p_train.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     if args.command == "init":

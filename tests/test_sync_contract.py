@@ -23,7 +23,7 @@ from sync.contract import SCHEMA_DIR, ack_message, garment_message, load_schema
 score = st.floats(min_value=0, max_value=1, allow_nan=False)
 coord = st.integers(min_value=0, max_value=4096)
 hex_colour = st.integers(min_value=0, max_value=0xFFFFFF).map(lambda v: f"#{v:06x}")
-name = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+name = st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)
 colours = st.builds(
     Color,
     basic=st.sampled_from(["black", "white", "red", "blue"]),

@@ -18,6 +18,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mirror.camera.demo_scene import GARMENTS, Pose, garment_box, render
+from mirror.config.settings import StoreSettings
 from mirror.events import Level
 from mirror.store import ClosetStore, Color, GarmentDraft
 from tests.ui_harness import MirrorUnderTest, grab, running_mirror, settings_for
@@ -163,3 +164,20 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
         m.wait(lambda: w.current() is w.closet and w.closet.items == [], what="the delete")
         assert m.service.closet() == []
         assert np.all(grab(w)[0, 0] == 0)
+
+
+def test_keep_on_a_full_disk_says_so_and_can_be_retried(tmp_path: Path, qtbot) -> None:
+    settings = settings_for(tmp_path, store=StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=10**6))
+    with running_mirror(settings) as m:
+        w = m.window
+        _models_or_skip(m)
+        m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
+        m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
+        press(qtbot, w.current(), Qt.Key.Key_Space)
+        m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
+        if w.result.garment is None:
+            pytest.skip(f"the shot held no garment ({w.result.message}); the keep path needs one")
+        press(qtbot, w.result, Qt.Key.Key_Return)  # Keep
+        m.wait(lambda: "full" in w.result.message.lower(), what="the disk-full message")
+        assert w.current() is w.result and w.review is not None  # nothing lost: it can be kept later
+        assert m.service.closet() == []

@@ -137,6 +137,7 @@ class MirrorWindow(QWidget):
         self.review: AnalysisResult | None = None
         self._picker_return: Screen = self.result
         self._pending_edit: dict[str, str] = {}
+        self._saving: AnalysisResult | None = None  # kept, waiting for RecordSaved (or an Error)
         self.shutter_at: float | None = None  # service clock of the last shutter (for the bench)
         self.result_shown_at: float | None = None
         self.thumbs = ThumbnailLoader(self._thumbnail_ready, self)
@@ -252,6 +253,7 @@ class MirrorWindow(QWidget):
                 self._pending_edit["color"] = self.result.colour
             self.result.set_message("Saving…")
             self.core.keep(self.review)
+            self._saving, self.review = self.review, None  # a second press must not store it twice
         elif key == result_mod.RETAKE:
             self.review = None
             self.core.retake()
@@ -434,7 +436,7 @@ class MirrorWindow(QWidget):
                 str(record.id), category=self._pending_edit.get("category"), color=self._pending_edit.get("color")
             )
             self._pending_edit = {}
-        self.review = None
+        self.review = self._saving = None
         self.result.set_message("")
         self.home.set_note(f"Added to your closet: {category_label(record.category)}")
         self._saved_timer.start(SAVED_NOTE_MS)
@@ -467,6 +469,8 @@ class MirrorWindow(QWidget):
         log.warning("%s", line)
         self.home.set_notice(line)
         if self.current() is self.result:
+            if self._saving is not None:  # the keep failed (disk full…): the person may try again
+                self.review, self._saving = self._saving, None
             self.result.set_message(line)
         elif self.current() is self.detail:
             self.detail.message = line

@@ -14,7 +14,7 @@
 # that folder (a fake /), and is accepted only with --dry-run, so a test never changes the
 # machine it runs on.
 set -euo pipefail
-source "$(dirname "$0")/bootstrap.sh"   # ROOT (this checkout), RUNTIME_APT, say, die, pick_python
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"   # ROOT (this checkout), RUNTIME_APT, say, die, pick_python
 SRC="$ROOT"
 
 SYSROOT="${SMART_MIRROR_ROOT:-}"
@@ -38,7 +38,6 @@ OPTIONAL_APT=(python3-picamera2 rpicam-apps)
 APP_PATHS=(mirror ui sync models setup.cfg pyproject.toml README.md requirements.txt config.example.toml
            docs systemd)
 
-args=("$@")
 dry_run=0 uninstall=0 purge=0 start=1 display=auto desktop_user="" wayland_display=""
 
 usage() {
@@ -59,24 +58,28 @@ EOF
 
 usage_error() { say "$*"; usage >&2; exit 2; }
 
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --dry-run) dry_run=1 ;;
-    --uninstall) uninstall=1 ;;
-    --purge) purge=1 ;;
-    --no-start) start=0 ;;
-    --display) [ $# -ge 2 ] || usage_error "--display needs a value"; display="$2"; shift ;;
-    --desktop-user) [ $# -ge 2 ] || usage_error "--desktop-user needs a value"; desktop_user="$2"; shift ;;
-    --wayland-display) [ $# -ge 2 ] || usage_error "--wayland-display needs a value"; wayland_display="$2"; shift ;;
-    -h|--help) usage; exit 0 ;;
-    *) usage_error "unknown option: $1" ;;
-  esac
-  shift
-done
-case "$display" in eglfs|wayland|auto) ;; *) usage_error "--display must be eglfs, wayland or auto, not '$display'" ;; esac
-[ "$purge" -eq 0 ] || [ "$uninstall" -eq 1 ] || usage_error "--purge only goes with --uninstall"
-[ -z "$SYSROOT" ] || [ "$dry_run" -eq 1 ] || die "SMART_MIRROR_ROOT is for --dry-run tests only; unset it to install"
-[ "$dry_run" -eq 1 ] || [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0 ${args[*]}"
+# parse_args ARGS...: the options into the variables above; usage errors exit 2.
+parse_args() {
+  local given="$*"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dry-run) dry_run=1 ;;
+      --uninstall) uninstall=1 ;;
+      --purge) purge=1 ;;
+      --no-start) start=0 ;;
+      --display) [ $# -ge 2 ] || usage_error "--display needs a value"; display="$2"; shift ;;
+      --desktop-user) [ $# -ge 2 ] || usage_error "--desktop-user needs a value"; desktop_user="$2"; shift ;;
+      --wayland-display) [ $# -ge 2 ] || usage_error "--wayland-display needs a value"; wayland_display="$2"; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "unknown option: $1" ;;
+    esac
+    shift
+  done
+  case "$display" in eglfs|wayland|auto) ;; *) usage_error "--display must be eglfs, wayland or auto, not '$display'" ;; esac
+  [ "$purge" -eq 0 ] || [ "$uninstall" -eq 1 ] || usage_error "--purge only goes with --uninstall"
+  [ -z "$SYSROOT" ] || [ "$dry_run" -eq 1 ] || die "SMART_MIRROR_ROOT is for --dry-run tests only; unset it to install"
+  [ "$dry_run" -eq 1 ] || [ "$(id -u)" -eq 0 ] || die "run as root: sudo $0 $given"
+}
 
 # ------------------------------------------------------------------------------ helpers
 at() { printf '%s%s' "$SYSROOT" "$1"; }   # a system path, under the fake root in tests
@@ -365,4 +368,11 @@ uninstall_all() {
   fi
 }
 
-if [ "$uninstall" -eq 1 ]; then uninstall_all; else install_all; fi
+main() {
+  parse_args "$@"
+  if [ "$uninstall" -eq 1 ]; then uninstall_all; else install_all; fi
+}
+
+# Run when executed; when sourced (tests/test_deploy_install.py), only define the steps so
+# a test can run the file-placing ones for real under a temporary SMART_MIRROR_ROOT.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -174,3 +174,41 @@ def test_the_fake_root_is_refused_outside_dry_run(tmp_path: Path) -> None:
     result = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 1
     assert "SMART_MIRROR_ROOT is for --dry-run tests only" in result.stderr
+
+
+def run_steps(fake: Path, steps: str) -> subprocess.CompletedProcess[str]:
+    """Source the script (which then only defines its steps) and run ``steps`` for real under the fake root."""
+    script = f'source "{SCRIPT}"\nSYSROOT="{fake / "root"}"\ndry_run=0\n{steps}\n'
+    env = {**os.environ, "PATH": f"{fake / 'shims'}:/usr/bin:/bin"}
+    for name in ("install", "rm", "mv", "chmod", "tar"):  # the real tools, for the file steps
+        (fake / "shims" / name).unlink(missing_ok=True)
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, check=False, timeout=120)
+
+
+def test_file_steps_for_real_copy_swap_and_generated_files(fake: Path) -> None:
+    """Not a dry run: copy the app (twice, as an update), write the drop-in, KMS config and wrapper."""
+    (fake / "root/sys/class/drm/card1-HDMI-A-1").mkdir(parents=True)
+    (fake / "root/sys/class/drm/card1").mkdir()
+    result = run_steps(fake, "copy_app\ncopy_app\ninstall_display\ninstall_command")
+    assert result.returncode == 0, result.stderr
+    root = fake / "root"
+    app = root / "opt/smart-mirror/app"
+    assert (app / "mirror/notify.py").read_text() == (ROOT / "mirror/notify.py").read_text()
+    assert (app / "models").is_dir()
+    assert (app / "systemd/smart-mirror.service").is_file()
+    assert not list(app.rglob("__pycache__"))
+    assert not (app / "models/training").exists()
+    assert not (root / "opt/smart-mirror/app.new").exists()  # the update swapped in completely
+    assert not (root / "opt/smart-mirror/app.old").exists()
+    dropin = root / "etc/systemd/system/smart-mirror.service.d/display.conf"
+    assert dropin.read_text() == (ROOT / "systemd/eglfs.conf").read_text()
+    assert '"device": "/dev/dri/card1"' in (root / "etc/smart-mirror/eglfs-kms.json").read_text()
+    wrapper = root / "usr/local/bin/smart-mirror"
+    assert wrapper.stat().st_mode & 0o777 == 0o755
+    assert "exec /opt/smart-mirror/bin/smart-mirror" in wrapper.read_text()
+    # Re-running keeps a KMS config the person edited.
+    (root / "etc/smart-mirror/eglfs-kms.json").write_text('{"device": "/dev/dri/card7"}\n')
+    again = run_steps(fake, "install_display")
+    assert "exists, kept" in again.stdout
+    assert "card7" in (root / "etc/smart-mirror/eglfs-kms.json").read_text()
+    assert not (fake / "called").exists()  # no apt-get, useradd, usermod or systemctl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -138,3 +139,36 @@ def test_bad_input_through_a_real_broker_keeps_the_consumer_running(
     assert sorted(r for _t, r, _d in consumer.db.dead_letters()) == sorted(r for _t, _p, r in cases)
     assert consumer.db.counts()["garments"] == 1
     assert hashlib.sha256(consumer.db.blob(sha) or b"").hexdigest() == sha
+
+
+PG_URL_ENV = "SMART_MIRROR_TEST_PG_URL"
+
+
+def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
+    record_and_image: tuple[bytes, bytes, str, str],
+) -> None:
+    """The same flow on PostgreSQL. Opt-in: set $SMART_MIRROR_TEST_PG_URL to a scratch database
+    (its consumer tables are dropped first) and install psycopg; neither is a project dependency."""
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        pytest.skip(f"set {PG_URL_ENV}=postgresql://... (a scratch database) to test the PostgreSQL backend")
+    pytest.importorskip("psycopg", reason="the PostgreSQL backend needs psycopg (not a project dependency)")
+    db = ConsumerDB.open(url)
+    with db.transaction() as tx:
+        for table in ("garment_versions", "garments", "blobs", "pending", "pending_images", "dead_letters"):
+            tx.q(f"DELETE FROM {table}")
+    handler = MessageHandler(db, PREFIX, frozenset({DEVICE}))
+    message, image, sha, record_id = record_and_image
+    assert handler.handle(TOPICS.garment(record_id), message) == []
+    assert db.counts()["pending"] == 1
+    (ack,) = handler.handle(TOPICS.image(sha), image)
+    assert (ack.record_id, ack.status) == (record_id, "stored")
+    assert [a.status for a in handler.handle_batch([(TOPICS.garment(record_id), message)] * 2)] == [
+        "duplicate",
+        "duplicate",
+    ]
+    assert handler.handle(TOPICS.image(sha), image + b"x") == []
+    assert [r for _t, r, _d in db.dead_letters()] == ["hash_mismatch"]
+    assert db.blob(sha) == image
+    assert db.counts() == {"garments": 1, "garment_versions": 1, "blobs": 1, "pending": 0, "dead_letters": 1}
+    db.close()

@@ -212,3 +212,29 @@ def test_file_steps_for_real_copy_swap_and_generated_files(fake: Path) -> None:
     assert "exists, kept" in again.stdout
     assert "card7" in (root / "etc/smart-mirror/eglfs-kms.json").read_text()
     assert not (fake / "called").exists()  # no apt-get, useradd, usermod or systemctl
+
+
+def test_uninstall_for_real_keeps_config_and_closet_unless_purged(fake: Path) -> None:
+    root = fake / "root"
+    installed = [
+        "opt/smart-mirror/bin/smart-mirror",
+        "usr/local/bin/smart-mirror",
+        "etc/systemd/system/smart-mirror.service",
+        "etc/systemd/system/smart-mirror.service.d/display.conf",
+        "etc/smart-mirror/config.toml",
+        "var/lib/smart-mirror/closet.db",
+        "var/lib/smart-mirror/images/a.png",
+    ]
+    for path in installed:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("x")
+    kept = run_steps(fake, "uninstall_all")
+    assert kept.returncode == 0, kept.stderr
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == [
+        "etc/smart-mirror/config.toml",
+        "var/lib/smart-mirror/closet.db",
+        "var/lib/smart-mirror/images/a.png",
+    ]
+    purged = run_steps(fake, "purge=1\nuninstall_all")
+    assert purged.returncode == 0, purged.stderr
+    assert not [p for p in root.rglob("*") if p.is_file()]

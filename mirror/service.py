@@ -39,10 +39,10 @@ from typing import Any
 
 import mirror
 from mirror.camera import CameraError, FrameSource, make_source
-from mirror.capture.detector import Detector, Polygon
+from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import CaptureLoop, Shot
 from mirror.capture.machine import AutoCapture
-from mirror.capture.sharpness import Box, Image
+from mirror.capture.sharpness import Image
 from mirror.config import Settings
 from mirror.device import device_id
 from mirror.events import (
@@ -274,13 +274,13 @@ class MirrorService:
         self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
         self._emit(Error(message, at=self._clock()))
 
-    def _detect(self, frame: Image) -> tuple[Box, tuple[Polygon, ...], str] | None:
+    def _detect(self, frame: Image) -> list[Candidate]:
         analyzer = self._analyzer
         if analyzer is None:
-            return None
+            return []
         with self._model_lock:
             found = analyzer.detect(frame)
-        return (found[0].box, found[0].polygons, found[0].group) if found else None
+        return [Candidate(f.box, f.polygons, f.group) for f in found]
 
     # --- capture and analysis ----------------------------------------------------------------
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from mirror.camera import Pacer
 from mirror.camera.demo import DemoSource
-from mirror.capture.detector import Detector
+from mirror.capture.background import Background
+from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import CaptureLoop, Shot, flip_box
 from mirror.capture.machine import AutoCapture
 from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady
@@ -21,17 +22,22 @@ CAPTURE = (640, 480)
 ANY_FRAME = np.zeros((PREVIEW[1], PREVIEW[0], 3), np.uint8)  # the truth detector does not look at it
 
 
+def make_truth(source: DemoSource) -> list[Candidate]:
+    """The garment where the demo drew it (a rectangle outline), or nothing."""
+    box = source.true_box()
+    if box is None:
+        return []
+    x0, y0, x1, y1 = box
+    return [Candidate(box, (((x0, y0), (x1, y0), (x1, y1), (x0, y1)),), "top")]
+
+
 def make_loop(hflip: bool = True) -> tuple[CaptureLoop, DemoSource, Detector, list[Event], list[Shot]]:
     source = DemoSource(PREVIEW, CAPTURE, 10, pacer=Pacer(0))
     events: list[Event] = []
     shots: list[Shot] = []
 
-    def truth(_frame: object) -> tuple[tuple[int, int, int, int], tuple[tuple[tuple[int, int], ...], ...], str] | None:
-        box = source.true_box()
-        if box is None:
-            return None
-        x0, y0, x1, y1 = box
-        return box, (((x0, y0), (x1, y0), (x1, y1), (x0, y1)),), "top"
+    def truth(_frame: object) -> list[Candidate]:
+        return make_truth(source)
 
     clock = lambda: source.scene_time  # noqa: E731 - scene time is the loop's clock here
     detector = Detector(truth, clock=clock)
@@ -87,3 +93,32 @@ def test_manual_shot_in_an_empty_room() -> None:
     assert any(isinstance(e, CaptureStateChanged) and e.state is CaptureState.ANALYSING for e in events)
     loop.resume(rearm=True)
     assert loop.machine.state is CaptureState.IDLE
+
+
+def test_a_garment_that_is_part_of_the_room_never_starts_a_capture() -> None:
+    """A segmenter false positive that never moves (a coat on the door, a plain wall) is ignored."""
+    loop, source, _detector, events, shots = make_loop()
+    door = Candidate((10, 40, 80, 170), (), "outerwear")  # the door, "seen" as a coat in every frame
+    detector = Detector(lambda _f: [door, *make_truth(source)], clock=lambda: source.scene_time)
+    loop.detector = detector
+    for _ in range(15):  # the empty room
+        loop.step()
+        detector.step(ANY_FRAME)
+    assert loop.machine.state is CaptureState.IDLE and not shots
+    for _ in range(40):  # the garment is raised and held: it is found despite the door coming first
+        loop.step()
+        detector.step(ANY_FRAME)
+    frames = [e for e in events if isinstance(e, FrameReady) and e.box is not None]
+    assert frames and all(f.box != flip_box(door.box, PREVIEW[0]) for f in frames)
+    assert shots
+
+
+def test_background_counts_only_what_changed() -> None:
+    room = np.full((240, 320, 3), 120, np.uint8)
+    background = Background()
+    assert background.foreground(room, (0, 0, 100, 100)) == 0.0  # nothing learned yet: wait
+    background.learn(room)
+    held = room.copy()
+    held[50:150, 100:200] = (30, 30, 200)
+    assert background.foreground(held, (100, 50, 200, 150)) > 0.9
+    assert background.foreground(held, (0, 0, 60, 60)) == 0.0

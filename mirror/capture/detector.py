@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mirror.capture.sharpness import Box, Image
@@ -26,17 +26,24 @@ RATE_HZ = 5.0
 
 
 @dataclass(frozen=True)
-class Detection:
-    """The most prominent garment in a preview frame (``box`` None: no garment), and when it was seen."""
+class Candidate:
+    """A garment the segmenter found in a preview frame (preview pixels)."""
 
-    at: float
-    box: Box | None
+    box: Box
     outline: tuple[Polygon, ...] = ()
     group: str = ""
 
 
-#: What the detector runs on a frame: the prominent garment's (box, outline, group), or None.
-DetectFn = Callable[[Image], tuple[Box, tuple[Polygon, ...], str] | None]
+@dataclass(frozen=True)
+class Detection:
+    """The garments found in one preview frame, most prominent first, and when."""
+
+    at: float
+    candidates: tuple[Candidate, ...] = ()
+
+
+#: What the detector runs on a frame: its garments, most prominent first.
+DetectFn = Callable[[Image], Sequence[Candidate]]
 
 
 class Detector:
@@ -83,8 +90,8 @@ class Detector:
     def step(self, frame: Image) -> Detection:
         """Detect on one frame now (the thread's body; tests call it directly)."""
         at = self._clock()
-        found = self.detect(frame) if self.detect is not None else None
-        detection = Detection(at, *found) if found is not None else Detection(at, None)
+        found = tuple(self.detect(frame)) if self.detect is not None else ()
+        detection = Detection(at, found)
         self._latest = detection
         return detection
 

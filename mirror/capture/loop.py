@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from mirror.camera.base import CameraError, FrameSource
-from mirror.capture.detector import Detection, Detector, Polygon
+from mirror.capture.background import Background
+from mirror.capture.detector import Candidate, Detection, Detector, Polygon
 from mirror.capture.machine import AutoCapture, Sighting, Tick
 from mirror.capture.motion import MotionMeter
 from mirror.capture.sharpness import Box, Image, scale_box, sharpest
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 BURST = 3
 #: A detection older than this no longer says where the garment is.
 DETECTION_STALE_S = 1.5
+#: Share of a detected garment's box that must differ from the idle scene for it to count.
+MIN_FOREGROUND = 0.3
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class CaptureLoop:
         self.on_beat = on_beat
         self.on_camera_error = on_camera_error
         self.meter = MotionMeter()
+        self.background = Background()
         self.seq = 0
         self.capture_id = 0
         self._lock = threading.Lock()  # guards the machine: the service calls resume/reviewed
@@ -146,8 +150,8 @@ class CaptureLoop:
         if frame is None:
             return False
         now = self.clock()
-        detection = self._fresh(self.detector.latest(), now)
-        box = detection.box if detection is not None else None
+        garment = self._garment(frame, self._fresh(self.detector.latest(), now))
+        box = garment.box if garment is not None else None
         motion = self.meter.measure(frame, box)
         manual = False
         with self._lock:
@@ -157,7 +161,9 @@ class CaptureLoop:
                 tick = self.machine.manual()
                 manual = tick.shoot
         self._announce(tick)
-        self._emit_frame(frame, tick.state, detection, now)
+        if tick.state is CaptureState.IDLE:
+            self.background.learn(frame)
+        self._emit_frame(frame, tick.state, garment, now)
         if tick.shoot:
             self._shoot(frame, box, manual=manual)
         elif tick.state not in (CaptureState.CAPTURING, CaptureState.ANALYSING, CaptureState.REVIEW):
@@ -169,14 +175,23 @@ class CaptureLoop:
             return None
         return detection
 
+    def _garment(self, frame: Image, detection: Detection | None) -> Candidate | None:
+        """The most prominent detected garment that was brought into the scene (not part of the room)."""
+        if detection is None:
+            return None
+        for candidate in detection.candidates:
+            if self.background.foreground(frame, candidate.box) >= MIN_FOREGROUND:
+                return candidate
+        return None
+
     def _announce(self, tick: Tick) -> None:
         if tick.changed:
             self.emit(CaptureStateChanged(tick.state, tick.progress, tick.countdown, at=self.clock()))
 
-    def _emit_frame(self, frame: Image, state: CaptureState, detection: Detection | None, now: float) -> None:
+    def _emit_frame(self, frame: Image, state: CaptureState, garment: Candidate | None, now: float) -> None:
         self.seq += 1
-        box = detection.box if detection is not None else None
-        outline = detection.outline if detection is not None else ()
+        box = garment.box if garment is not None else None
+        outline = garment.outline if garment is not None else ()
         width = frame.shape[1]
         if self.hflip:
             frame = np.asarray(cv2.flip(frame, 1), dtype=np.uint8)

@@ -106,8 +106,8 @@ class HomeScreen(Screen):
 
     def _paint_hint(self, painter: QPainter, theme: Theme, area: QRect) -> None:
         """A hanger glyph and two lines of hint in the middle of the glass."""
-        centre_y = area.top() + int(area.height() * (0.56 if theme.portrait else 0.55))
-        size = theme.px(120)
+        centre_y = area.top() + int(area.height() * (0.56 if theme.portrait else 0.5))
+        size = theme.px(120 if theme.portrait else 90)
         cx = area.center().x()
         painter.setPen(theme.pen(WHITE, 3))
         painter.setBrush(Qt.BrushStyle.NoBrush)

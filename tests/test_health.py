@@ -59,26 +59,26 @@ def listener(tmp_path: Path):
 
 
 def test_pings_arrive_at_half_of_watchdog_usec(listener: NotifyListener, monkeypatch: pytest.MonkeyPatch) -> None:
-    """WatchdogSec=0.4 s in the unit means WATCHDOG_USEC=400000 and a ping every 0.2 s."""
-    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    """WatchdogSec=1 s in the unit means WATCHDOG_USEC=1000000 and a ping every 0.5 s."""
+    monkeypatch.setenv("WATCHDOG_USEC", "1000000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     health = Health()
     health.register("gui", deadline_s=60)
     watchdog = Watchdog(health, SystemdNotifier(listener.address))
-    assert watchdog.interval_s == pytest.approx(0.2)
+    assert watchdog.interval_s == pytest.approx(0.5)
     arrivals: list[float] = []
     listener.sock.settimeout(2)
     watchdog.start()
     try:
-        while len(arrivals) < 6:
+        while len(arrivals) < 4:
             assert listener.sock.recv(64) == b"WATCHDOG=1"
             arrivals.append(time.monotonic())
     finally:
         watchdog.stop()
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     # Event.wait on a shared 2-core machine: generous bounds, but far from both 0 and WatchdogSec.
-    assert 0.15 < sum(gaps) / len(gaps) < 0.3, gaps
-    assert max(gaps) < 0.4, gaps
+    assert 0.4 < sum(gaps) / len(gaps) < 0.65, gaps
+    assert max(gaps) < 1.0, gaps  # never as late as WatchdogSec
 
 
 def test_a_hung_pipeline_stops_the_pings_and_a_recovery_resumes_them(listener: NotifyListener) -> None:

@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,8 @@ class WorkerStats:
     acked: int = 0
     republished: int = 0
     connects: int = 0
-    latencies_s: list[float] = field(default_factory=list)
+    latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+    """Publish-to-ack seconds of the most recent acks (bounded: the service runs for months)."""
 
 
 class SyncWorker:
@@ -184,7 +186,10 @@ class SyncWorker:
         self._dropped = True
 
     def _fail(self, message: str) -> None:
-        waiting = self._waiting_count()
+        try:
+            waiting: int | str = self._waiting_count()
+        except StoreError:
+            waiting = "some"
         line = f"{message}; {waiting} record version(s) waiting — they stay queued and go when it is back"
         if line != self.last_error:
             log.warning("%s", line)
@@ -313,7 +318,11 @@ class SyncWorker:
         if not self._acks:
             return
         acks, self._acks = self._acks, []
-        self.stats.acked += self.store.mark_acked(acks)
+        try:
+            self.stats.acked += self.store.mark_acked(acks)
+        except StoreError:
+            self._acks = acks + self._acks  # keep them for the next try
+            raise
         now = time.monotonic()
         for key in acks:
             sent_at = self._inflight.pop(key, None)

@@ -172,3 +172,15 @@ def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
     assert db.blob(sha) == image
     assert db.counts() == {"garments": 1, "garment_versions": 1, "blobs": 1, "pending": 0, "dead_letters": 1}
     db.close()
+
+
+def test_consumer_cli_says_what_is_missing_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sync.consumer.cli import main
+
+    assert main([]) == 2
+    assert capsys.readouterr().err.strip().endswith("name the mirrors it accepts with --device ID (or --any-device)")
+    assert main(["--any-device", "--password-file", str(tmp_path / "nope")]) == 2
+    assert "cannot read --password-file" in capsys.readouterr().err
+    assert main(["--any-device", "--db", "postgresql://cloud@127.0.0.1:1/closet"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("psycopg" in err or "cannot connect to PostgreSQL" in err)

@@ -27,6 +27,8 @@ Points = list[tuple[float, float]]
 REF_W, REF_H = 640.0, 480.0
 _SHIFT = 4  # fixed-point bits for sub-pixel polygon drawing
 _SKIN = (120, 150, 205)  # BGR
+_SKIN_SHADE = (100, 128, 182)
+_HAIR = (35, 45, 62)
 _SOFTNESS = 0.7  # camera blur sigma, reference pixels
 _NOISE_SIGMA = 2.5  # sensor noise, grey levels
 _NOISE_FRAMES = 6
@@ -150,7 +152,7 @@ _GRIP: dict[str, tuple[float, float]] = {
     "skirt": (-62, 2),
     "pants": (-62, 2),
 }
-_HELD_TOP = 82.0  # reference y of the garment's top when held up
+_HELD_TOP = 112.0  # reference y of the garment's top when held up (the head is above it)
 
 
 class _Canvas:
@@ -227,6 +229,48 @@ def _shading(c: _Canvas, mask: npt.NDArray[np.bool_], box: tuple[int, int, int, 
     return np.asarray(1.0 + folds + gradient + rim, dtype=np.float32)
 
 
+def _limb(
+    c: _Canvas,
+    img: npt.NDArray[np.uint8],
+    a: tuple[float, float],
+    b: tuple[float, float],
+    width: float,
+    tone: tuple[int, ...],
+) -> None:
+    """A limb segment with rounded ends."""
+    thickness = max(1, round(width * c.s))
+    cv2.line(img, c.xy(*a), c.xy(*b), tone, thickness, cv2.LINE_AA)
+    for end in (a, b):
+        cv2.circle(img, c.xy(*end), max(1, thickness // 2), tone, -1, cv2.LINE_AA)
+
+
+def _person(
+    c: _Canvas,
+    img: npt.NDArray[np.uint8],
+    cx: float,
+    top: float,
+    half: float,
+    hands: list[tuple[float, float]],
+    tones: tuple[tuple[int, ...], ...],
+) -> None:
+    """The person behind the garment: head and hair above it, arms bent out at the elbows to the hands.
+
+    Holding a garment up against yourself in front of a mirror looks like this; a segmenter
+    trained on people expects the skin and hair around the garment.
+    """
+    skin, shade, hair = tones
+    for hx, hy in hands:
+        side = -1 if hx < cx else 1
+        shoulder = (cx + side * 58, top + 18)
+        elbow = (cx + side * (half + 26), top + 150)
+        _limb(c, img, shoulder, elbow, 26, shade)
+        _limb(c, img, elbow, (hx, hy + 10), 21, skin)
+    _limb(c, img, (cx, top - 30), (cx, top + 6), 24, shade)  # neck
+    cv2.ellipse(img, c.xy(cx, top - 52), (round(25 * c.s), round(31 * c.s)), 0, 0, 360, skin, -1, cv2.LINE_AA)
+    cv2.ellipse(img, c.xy(cx, top - 62), (round(27 * c.s), round(24 * c.s)), 0, 180, 360, hair, -1, cv2.LINE_AA)
+    cv2.ellipse(img, c.xy(cx, top - 64), (round(27 * c.s), round(12 * c.s)), 0, 0, 180, hair, -1, cv2.LINE_AA)
+
+
 def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[FloatImage, FloatImage]:
     """The held garment with arms and hands as (premultiplied BGR, alpha 0..1), at the held pose.
 
@@ -239,11 +283,9 @@ def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[FloatImage, Fl
     outline = [(cx + x, top + y) for x, y in _OUTLINES[garment.category]]
     gx, gy = _GRIP[garment.category]
     hands = [(cx + gx, top + gy), (cx - gx, top + gy)]
-    for hx, hy in hands:  # forearms reach down and out past the frame's bottom edge
-        side = -1 if hx < cx else 1
-        arm = [(hx - 16, hy + 4), (hx + 16, hy + 4), (hx + side * 90 + 30, 500), (hx + side * 90 - 30, 500)]
-        c.fill(colour, arm, (98, 128, 182))
-        c.fill(alpha, arm, (255, 255, 255))
+    half = max(abs(x) for x, _ in _OUTLINES[garment.category] if 40 < _ < 200)
+    for layer, tones in ((colour, (_SKIN, _SKIN_SHADE, _HAIR)), (alpha, ((255,) * 3,) * 3)):
+        _person(c, layer, cx, top, half, hands, tones)
     mask_u8 = np.zeros((c.h, c.w), np.uint8)
     c.fill(mask_u8, outline, (255, 255, 255))
     ys, xs = np.nonzero(mask_u8)

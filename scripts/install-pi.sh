@@ -27,10 +27,11 @@ DATA=/var/lib/smart-mirror
 UNIT_DIR=/etc/systemd/system
 KMS_CONFIG="$ETC/eglfs-kms.json"  # systemd/eglfs.conf points Qt here
 GROUPS_WANTED=(video render input)
-# What the runtime needs beyond bootstrap.sh's RUNTIME_APT (Qt's libraries): the Pi camera
-# stack, KMS/GBM and Wayland client libraries for Qt's eglfs and wayland platforms, the
-# MQTT command-line tools for checking the broker, sqlite3 for backups.
-PI_APT=(mosquitto-clients sqlite3 ca-certificates libgbm1 libdrm2 libinput10
+# What the runtime needs beyond bootstrap.sh's RUNTIME_APT (Qt's libraries): Mesa's GPU
+# drivers (vc4/v3d; a Recommends that --no-install-recommends would skip) and GLES, KMS/GBM
+# and Wayland client libraries for Qt's eglfs and wayland platforms, the MQTT command-line
+# tools for checking the broker, sqlite3 for backups.
+PI_APT=(mosquitto-clients sqlite3 ca-certificates libgl1-mesa-dri libgles2 libgbm1 libdrm2 libinput10
         libwayland-client0 libwayland-cursor0 libwayland-egl1)
 OPTIONAL_APT=(python3-picamera2 rpicam-apps)
 # The runtime part of the checkout copied to $OPT/app. It is installed editable because

@@ -113,7 +113,7 @@ def train(
     est_total = max_steps or 10_000
     out.mkdir(parents=True, exist_ok=True)
     log = (out / "train_log.txt").open("a")
-    t0, step, done = time.time(), 0, False
+    t0, step, done, t100 = time.time(), 0, False, 0.0
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     while not done:
         for x, y in loader:
@@ -130,8 +130,10 @@ def train(
             opt.step()
             step += 1
             elapsed = time.time() - t0
-            if step == steps_per_epoch and not max_steps:
-                est_total = int(step * minutes * 60 / elapsed)
+            if step == 100:
+                t100 = elapsed
+            if step == 2 * steps_per_epoch and not max_steps:  # rate measured past the start-up
+                est_total = step + int((minutes * 60 - elapsed) * (step - 100) / (elapsed - t100))
             if step % 100 == 0 or step == 1:
                 iou = garment_iou(logits, y)
                 msg = f"step {step}/{est_total} {elapsed:.0f}s loss {loss.item():.4f} garmentIoU {iou:.3f}"
@@ -153,7 +155,7 @@ def smoke(out: Path) -> None:
     data = out / "pack"
     seg_data.train_pack(
         data,
-        Path("/work/data/teacher_masks") if Path("/work/data/teacher_masks/DONE").exists() else _smoke_masks(out),
+        _smoke_masks(out),
         288,
         240,
         4,

@@ -10,7 +10,7 @@ import pytest
 
 from mirror.pipeline.contract import error_object, result_object, to_line
 from mirror.pipeline.drafts import BASIC_HEX, basic_color, to_draft
-from mirror.pipeline.encode import cutout_images, downscale, on_white, photo_jpeg
+from mirror.pipeline.encode import cutout_images, downscale, halve_to, on_white, photo_jpeg
 from mirror.pipeline.prominence import prominence
 from mirror.pipeline.result import (
     CUTOUT_BLACK,
@@ -127,3 +127,10 @@ def test_on_white_from_on_black_matches_a_fresh_composite() -> None:
     cutout = make_cutout(frame, mask)
     fast = on_white(cutout.on_black(), cutout.alpha)
     assert np.abs(fast.astype(int) - cutout.on_white().astype(int)).max() <= 1
+
+
+def test_halving_stops_at_the_working_size() -> None:
+    assert halve_to(np.zeros((1232, 1640, 3), np.uint8), 1000).shape == (616, 820, 3)
+    assert halve_to(np.zeros((3000, 4000, 3), np.uint8), 1000).shape == (750, 1000, 3)
+    small = np.zeros((480, 640, 3), np.uint8)
+    assert halve_to(small, 1000) is small

@@ -6,9 +6,9 @@ size → ``segment`` → ``instances`` → per garment: ``cutout`` → ``classif
 image's pixels at the end.
 
 Why a working size: a 1640×1232 still holds more pixels than the segmenter (a few hundred
-pixels square) or the closet thumbnail can use; shrinking once to ``WORK_MAX_SIDE`` makes
-the mask upsampling, the cut-outs and their encoding several times cheaper, and the
-cut-out is still larger than the mirror shows it.
+pixels square) or the closet can use; halving it to at most ``WORK_MAX_SIDE`` makes the
+mask upsampling, the cut-outs and their encoding several times cheaper, and the cut-out is
+still about as large as the mirror shows it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirror.pipeline.encode import cutout_images, downscale, photo_jpeg
+from mirror.pipeline.encode import cutout_images, halve_to, photo_jpeg
 from mirror.pipeline.finder import Found, Image, Polygon
 from mirror.pipeline.models import Models
 from mirror.pipeline.result import AnalysisResult, GarmentColour, GarmentResult, PaletteColour
@@ -25,14 +25,15 @@ from mirror.pipeline.timing import StageTimer
 from mirror.vision.colour import ColourResult, describe_colour
 from mirror.vision.cutout import make_cutout
 
-#: Longest side of the image the garments are cut from (source coordinates are kept).
-WORK_MAX_SIDE = 800
+#: The image the garments are cut from is halved until its longer side is at most this
+#: (a 1640×1232 still is analysed at 820×616; source coordinates are kept).
+WORK_MAX_SIDE = 1000
 #: At most this many garments per frame are named (the most prominent ones).
 MAX_GARMENTS = 5
 #: Context around a garment given to the colour step (fraction of the box), for white balance.
 COLOUR_CONTEXT = 0.3
 #: Longest side of the region the colour is named from.
-COLOUR_MAX_SIDE = 256
+COLOUR_MAX_SIDE = 160
 
 
 def _colour(result: ColourResult) -> GarmentColour:
@@ -73,7 +74,7 @@ class Analyzer:
         timer = StageTimer()
         src_h, src_w = image.shape[:2]
         with timer.stage("resize"):
-            work = downscale(image, WORK_MAX_SIDE)
+            work = halve_to(image, WORK_MAX_SIDE)
         work_h, work_w = work.shape[:2]
         with timer.stage("segment"):
             segmentation = self.models.finder.segment(work)
@@ -84,7 +85,7 @@ class Analyzer:
         photo_jpg = b""
         if encode and garments:
             with timer.stage("encode"):
-                photo_jpg = photo_jpeg(image)
+                photo_jpg = photo_jpeg(work)  # the working copy is already small enough
         return AnalysisResult(
             capture_id=capture_id,
             garments=garments,

@@ -9,6 +9,7 @@ WAL file), and the process exits 0, which systemd counts as a clean stop.
 from __future__ import annotations
 
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -86,8 +87,12 @@ def test_sigterm_during_sync_drain_closes_the_closet_and_exits_130(tmp_path: Pat
     data = tmp_path / "closet"
     with ClosetStore.open(data, "dev-drain", min_free_mb=0) as store:
         ids = [store.add(synthetic_draft(i, image_kb=4)).id for i in range(3)]
+    # A port bound but not listening refuses every connection, whatever else runs on this machine.
+    closed_port = socket.socket()
+    closed_port.bind(("127.0.0.1", 0))
+    port = closed_port.getsockname()[1]
     config = tmp_path / "config.toml"
-    config.write_text(f'[sync]\nhost = "127.0.0.1"\nport = 1\n[store]\ndata_dir = "{data}"\n')
+    config.write_text(f'[sync]\nhost = "127.0.0.1"\nport = {port}\n[store]\ndata_dir = "{data}"\n')
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "xdg")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mirror", "--config", str(config), "sync", "drain", "--timeout", "60"],
@@ -105,6 +110,7 @@ def test_sigterm_during_sync_drain_closes_the_closet_and_exits_130(tmp_path: Pat
         _, err = proc.communicate(timeout=20)
     finally:
         proc.kill()
+        closed_port.close()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert not (data / "closet.db-wal").exists()  # closed on the way out, not killed

@@ -8,10 +8,12 @@ Stable API (used by ``seg_export`` and the classifier's export):
 - ``export_int8(model, calibration, out_dir, name, output_layout="nchw") -> ExportResult``
   ``model``: a float ``nn.Module`` in eval mode taking an NCHW float batch (already
   normalised); ``calibration``: float32 array ``(N, C, H, W)`` of real, preprocessed images
-  (a few hundred is plenty). Writes ``<name>.onnx`` (input NCHW, static QDQ int8:
-  uint8 activations, int8 per-channel weights, MinMax calibration) and ``<name>.tflite``
-  (input NHWC; int8 inside via PT2E + litert-torch, float32 in/out). 4-D outputs are
-  NCHW in ONNX and NHWC in TFLite; 2-D outputs are the same in both.
+  (about a hundred is plenty). ONE static int8 quantisation (PyTorch PT2E: int8 activations
+  calibrated with histogram observers, symmetric per-channel weights limited to 7 bits)
+  is exported twice, so both files carry the same scales: ``<name>.tflite`` through
+  litert-torch (input NHWC) and ``<name>.onnx`` through the ONNX exporter as a QDQ graph
+  with int8 weight initialisers (input NCHW). 4-D outputs are NCHW in ONNX and NHWC in
+  TFLite; 2-D outputs are the same in both.
 - ``compare(onnx_path, tflite_path, images_nchw, kind) -> float``: backend agreement on
   ``images_nchw`` through ``mirror.inference`` (the runtime code): ``kind="segmentation"``
   gives the mean IoU of the two argmax maps (mean over present classes, then images);
@@ -21,10 +23,11 @@ Stable API (used by ``seg_export`` and the classifier's export):
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,64 +56,122 @@ class ChannelsLast(nn.Module):
 
 
 def export_onnx_float(model: nn.Module, sample: torch.Tensor, path: Path) -> Path:
-    """Float ONNX (opset 17, static shape) of ``model`` for ``sample``'s shape."""
+    """Float ONNX (opset 17, static shape) of ``model`` for ``sample``'s shape (for inspection)."""
     torch.onnx.export(
         model, (sample,), str(path), input_names=["input"], output_names=["output"], opset_version=17, dynamo=False
     )
     return path
 
 
-class _Reader:
-    """onnxruntime CalibrationDataReader over an NCHW array, one image per call."""
+class _ChannelsFirst(nn.Module):
+    """NCHW in -> an NHWC module -> 4-D outputs back to NCHW (the ONNX file's layout)."""
 
-    def __init__(self, images: np.ndarray):
-        self._it: Iterator[np.ndarray] = iter(images)
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
 
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        x = next(self._it, None)
-        return None if x is None else {"input": x[None].astype(np.float32)}
-
-
-def quantize_onnx(float_path: Path, out_path: Path, calibration: np.ndarray) -> Path:
-    """Static QDQ int8 quantisation of a float ONNX, calibrated on ``calibration`` (NCHW)."""
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    prepped = float_path.with_name(float_path.stem + "_prep.onnx")
-    quant_pre_process(str(float_path), str(prepped), skip_symbolic_shape=True)
-    quantize_static(
-        str(prepped),
-        str(out_path),
-        _Reader(calibration),
-        quant_format=QuantFormat.QDQ,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        calibrate_method=CalibrationMethod.MinMax,
-    )
-    return out_path
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.inner(x.permute(0, 2, 3, 1))
+        return y.permute(0, 3, 1, 2) if y.dim() == 4 else y
 
 
-def export_tflite_int8(model: nn.Module, calibration: np.ndarray, out_path: Path) -> Path:
-    """int8 TFLite (NHWC input) via PT2E static quantisation and litert-torch."""
-    import litert_torch
+def _quantizer() -> Any:
+    """PT2E quantiser for LiteRT: int8 activations, symmetric per-channel 7-bit weights.
+
+    7-bit weights: x86 CPUs without VNNI run ONNX Runtime's int8 convs with VPMADDUBSW,
+    whose int16 pair sums saturate with full-range weights (ORT's documented caveat), so
+    the ONNX file would drift from the TFLite one; ±63 keeps every pair sum in range.
+    """
     from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
-    from litert_torch.quantize.quant_config import QuantConfig
+
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
+    weight = dataclasses.replace(config.weight, quant_min=-63, quant_max=63)
+    return PT2EQuantizer().set_global(dataclasses.replace(config, weight=weight))
+
+
+def quantize_pt2e(model: nn.Module, calibration: np.ndarray) -> tuple[Any, tuple[torch.Tensor], Any]:
+    """Static int8 quantisation of ``ChannelsLast(model)``; returns (graph, NHWC sample, quantiser)."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     wrapped = ChannelsLast(model).eval()
     nhwc = np.ascontiguousarray(calibration.transpose(0, 2, 3, 1))
     sample = (torch.from_numpy(nhwc[:1]),)
-    quantizer = PT2EQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False))
-    graph = torch.export.export(wrapped, sample).module()
-    prepared = prepare_pt2e(graph, quantizer)
+    quantizer = _quantizer()
+    prepared = prepare_pt2e(torch.export.export(wrapped, sample).module(), quantizer)
     with torch.no_grad():
         for x in nhwc:
             prepared(torch.from_numpy(x[None]))
-    converted = convert_pt2e(prepared, fold_quantize=False)
+    return convert_pt2e(prepared, fold_quantize=False), sample, quantizer
+
+
+def tflite_from_pt2e(converted: Any, sample: tuple[torch.Tensor], quantizer: Any, out_path: Path) -> Path:
+    """The quantised graph as an int8 TFLite file (NHWC input) via litert-torch."""
+    import litert_torch
+    from litert_torch.quantize.quant_config import QuantConfig
+
     edge = litert_torch.convert(converted, sample, quant_config=QuantConfig(pt2e_quantizer=quantizer))
     edge.export(str(out_path))
     return out_path
+
+
+def onnx_from_pt2e(converted: Any, sample: tuple[torch.Tensor], out_path: Path) -> Path:
+    """The same quantised graph as a QDQ ONNX file (NCHW input), weights stored as int8."""
+    import onnx
+
+    nchw = (sample[0].permute(0, 3, 1, 2).contiguous(),)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "qdq.onnx"
+        torch.onnx.export(
+            _ChannelsFirst(converted), nchw, str(raw), input_names=["input"], output_names=["output"], dynamo=True
+        )
+        proto = onnx.load(str(raw))
+    _fold_weight_quantize(proto)
+    onnx.save(proto, str(out_path))
+    return out_path
+
+
+def _fold_weight_quantize(proto: Any) -> None:
+    """Replace QuantizeLinear(float constant) by its int8 result: int8 weights in the file."""
+    from onnx import numpy_helper
+
+    graph = proto.graph
+    inits = {i.name: i for i in graph.initializer}
+    consts = {n.output[0]: n for n in graph.node if n.op_type == "Constant"}
+
+    def value(name: str) -> np.ndarray | None:
+        if name in inits:
+            return numpy_helper.to_array(inits[name])
+        if name in consts:
+            return numpy_helper.to_array(consts[name].attribute[0].t)
+        return None
+
+    keep = []
+    for node in graph.node:
+        w = value(node.input[0]) if node.op_type == "QuantizeLinear" else None
+        if w is None or w.dtype != np.float32:
+            keep.append(node)
+            continue
+        scale = value(node.input[1])
+        zero = value(node.input[2]) if len(node.input) > 2 else np.zeros((), np.int8)
+        assert scale is not None and zero is not None
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+        shape = [1] * w.ndim
+        if scale.ndim == 1 and scale.size > 1:
+            shape[axis] = scale.size
+        q = np.rint(w / scale.reshape(shape)) + zero.astype(np.float32).reshape(shape if zero.size > 1 else ())
+        info = np.iinfo(zero.dtype)
+        graph.initializer.append(
+            numpy_helper.from_array(np.clip(q, info.min, info.max).astype(zero.dtype), node.output[0])
+        )
+    del graph.node[:]
+    graph.node.extend(keep)
+    used = {name for n in graph.node for name in n.input}
+    outputs = {o.name for o in graph.output}
+    for init in [i for i in graph.initializer if i.name not in used and i.name not in outputs]:
+        graph.initializer.remove(init)
+    live = [n for n in graph.node if not (n.op_type == "Constant" and n.output[0] not in used)]
+    del graph.node[:]
+    graph.node.extend(live)
 
 
 def _iou_maps(a: np.ndarray, b: np.ndarray) -> float:
@@ -130,7 +191,7 @@ def compare(onnx_path: Path, tflite_path: Path, images_nchw: np.ndarray, kind: s
     tfl_model = load_model(tflite_path, "tflite", threads=1)
     scores = []
     for x in images_nchw:
-        a = onnx_model.run(x[None].astype(np.float32))[0]
+        a = onnx_model.run(x[None].astype(np.float32))[0]  # ONNX input is NCHW
         b = tfl_model.run(np.ascontiguousarray(x.transpose(1, 2, 0)[None]).astype(np.float32))[0]
         if kind == "segmentation":
             scores.append(_iou_maps(a[0].argmax(0), b[0].argmax(-1)))
@@ -147,9 +208,8 @@ def export_int8(
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"{name}.onnx"
     tflite_path = out_dir / f"{name}.tflite"
-    with tempfile.TemporaryDirectory() as tmp:
-        float_path = export_onnx_float(model, torch.from_numpy(calibration[:1]), Path(tmp) / "float.onnx")
-        quantize_onnx(float_path, onnx_path, calibration)
-    export_tflite_int8(model, calibration, tflite_path)
+    converted, sample, quantizer = quantize_pt2e(model, calibration)
+    onnx_from_pt2e(converted, sample, onnx_path)
+    tflite_from_pt2e(converted, sample, quantizer, tflite_path)
     parity = compare(onnx_path, tflite_path, calibration[:n_parity], kind) if n_parity else float("nan")
     return ExportResult(onnx_path, tflite_path, onnx_path.stat().st_size, tflite_path.stat().st_size, parity)

@@ -10,7 +10,7 @@ from mirror.doctor import Finding, Status, run_checks
 from mirror.doctor.checks import CHECKS
 
 NAME = "doctor"
-HELP = "check config, storage, models, camera and broker; print OK / WARN / FAIL with fixes"
+HELP = "check config, storage, models, camera, broker, display, clock and service; print OK / WARN / FAIL with fixes"
 NEEDS_SETTINGS = False
 
 

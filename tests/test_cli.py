@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -64,8 +65,11 @@ def doctor(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[
 
 def test_doctor_on_a_clean_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Demo camera, broker down: an honest report, one line per check, exit code from FAILs."""
-    config = write_config(tmp_path, '[camera]\nsource = "demo"\n[sync]\nport = 1\n')
-    code, lines = doctor(config, capsys)
+    with socket.socket() as dead:  # bound but not listening: connections are refused
+        dead.bind(("127.0.0.1", 0))
+        port = dead.getsockname()[1]
+        config = write_config(tmp_path, f'[camera]\nsource = "demo"\n[sync]\nport = {port}\n')
+        code, lines = doctor(config, capsys)
     body = lines[:-1]
     assert all(line.split()[0] in {"OK", "WARN", "FAIL"} for line in body), lines
     assert any(line.startswith("OK   config:") for line in body)

@@ -107,8 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     uploads = None
     if args.http_port:
-        secret = Path(args.upload_secret_file).read_bytes().strip() if args.upload_secret_file else b""
-        uploads = UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
+        try:
+            secret = Path(args.upload_secret_file).read_bytes().strip() if args.upload_secret_file else b""
+            uploads = UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
+        except OSError as exc:
+            print(
+                f"smart-mirror-consumer: upload server on {args.http_bind}:{args.http_port} "
+                f"({exc.strerror or exc}); check --http-port/--http-bind/--upload-secret-file",
+                file=sys.stderr,
+            )
+            db.close()
+            return 2
     service = ConsumerService(handler, broker, group=args.group, uploads=uploads)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -54,6 +54,8 @@ class ConsumerService:
         self._client.reconnect_delay_set(1, 10)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._unreachable_logged = False
         self._client.on_message = lambda _c, _u, message: self._queue.put(message)
         if uploads is not None:
             uploads.bind(lambda topic, payload: self._client.publish(topic, payload, qos=1), self.publish_acks)
@@ -107,8 +109,14 @@ class ConsumerService:
             log.error("broker %s refused the consumer (%s)", self.broker.describe(), reason_text(reason))
             return
         log.info("consumer connected to %s", self.broker.describe())
+        self._unreachable_logged = False
         client.subscribe([(f, 1) for f in self.filters()])
         self.connected.set()
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        if not self._unreachable_logged:  # paho retries with its reconnect delay; say it once
+            log.warning("broker %s unreachable; the consumer keeps retrying", self.broker.describe())
+            self._unreachable_logged = True
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()

@@ -61,9 +61,9 @@ _XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
 _KMEANS_K = 4
 _MAX_SAMPLES = 4000
 _MIN_PIXELS = 30
-_NEUTRAL_CHROMA = 14.0
-_MAX_GAIN = 1.5
-_MAX_EXPOSURE = 2.0
+_NEUTRAL_CHROMA = 8.0
+_MAX_GAIN = 1.15
+_MAX_EXPOSURE = 3.0
 
 
 def srgb_to_linear(rgb01: FloatArray) -> FloatArray:
@@ -106,18 +106,21 @@ class SurfaceAdaptation:
     The survey named self-luminous screen patches: only near-black pixels were "black" and
     only near-white ones "white". A black T-shirt in a photo is dark grey on screen and a
     white one light grey, yet people name the fabric, not the pixel. This stretches CIELAB
-    lightness so that ``black_l`` maps to 0 and ``white_l`` to 100 and scales chroma by
+    lightness so that ``black_l`` maps to 0 and ``white_l`` to 100 (mid-tones bent by
+    ``gamma``: above 1 keeps a crimson red from turning pink) and scales chroma by
     ``chroma_gain``. The values ship in ``models/colour/model.json``.
     """
 
     black_l: float = 0.0
     white_l: float = 100.0
+    gamma: float = 1.0
     chroma_gain: float = 1.0
 
     def apply(self, rgb: npt.ArrayLike) -> FloatArray:
         """Adapted sRGB (0–255) of photographed sRGB pixels."""
         lab = srgb_to_lab(rgb)
-        lab[..., 0] = np.clip((lab[..., 0] - self.black_l) * 100.0 / (self.white_l - self.black_l), 0, 100)
+        stretched = np.clip((lab[..., 0] - self.black_l) / (self.white_l - self.black_l), 0, 1)
+        lab[..., 0] = 100.0 * stretched**self.gamma
         lab[..., 1:] *= self.chroma_gain
         return lab_to_srgb(lab)
 
@@ -216,7 +219,7 @@ def white_balance_gains(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_]) -
 
 
 def exposure_gain(image_bgr: UInt8Array, gains_bgr: FloatArray) -> float:
-    """Linear gain that brings the frame's bright reference (98th percentile luminance) to 0.9.
+    """Linear gain that brings the frame's bright reference (98th percentile luminance) to white.
 
     People judge a surface's lightness against the brightest surfaces around it; a white
     shirt in a dim room is still white. Only brightening (up to ``_MAX_EXPOSURE``) is done:
@@ -226,7 +229,7 @@ def exposure_gain(image_bgr: UInt8Array, gains_bgr: FloatArray) -> float:
     lin = srgb_to_linear(small / 255.0) * gains_bgr[::-1]
     luminance = lin @ _RGB_TO_XYZ[1]
     reference = float(np.percentile(luminance, 98)) if len(luminance) else 1.0
-    return float(np.clip(0.9 / max(reference, 1e-3), 1.0, _MAX_EXPOSURE))
+    return float(np.clip(1.0 / max(reference, 1e-3), 1.0, _MAX_EXPOSURE))
 
 
 def apply_gains(pixels_rgb: UInt8Array | FloatArray, gains_bgr: FloatArray) -> FloatArray:
@@ -289,9 +292,20 @@ def describe_pixels(rgb: FloatArray, table: ColourTable) -> ColourResult:
     """Basic term, name, hex and palette of a set of fabric pixels (sRGB 0–255, N×3)."""
     if len(rgb) == 0:
         raise ValueError("no garment pixels to name a colour from; check the mask")
+    centres, counts = cluster_pixels(rgb)
+    return describe_clusters(centres, counts, table)
+
+
+def cluster_pixels(rgb: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """k-means clusters of fabric pixels: each cluster's median sRGB colour and its pixel count."""
     labels, k = _clusters(rgb)
     centres = np.array([np.median(rgb[labels == c], axis=0) if np.any(labels == c) else np.zeros(3) for c in range(k)])
-    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    return centres, np.bincount(labels, minlength=k).astype(np.float64)
+
+
+def describe_clusters(centres: FloatArray, counts: FloatArray, table: ColourTable) -> ColourResult:
+    """Name clusters, pool those with the same basic term, and let the largest pool win."""
+    k = len(centres)
     basic_idx, name_idx = table.name_fabric(centres)
     pools: dict[int, float] = {}
     for c in range(k):

@@ -7,7 +7,7 @@ run time would be a silent train/test mismatch, so everything goes through here.
 
 A cut-out is the garment's bounding box plus a margin (``MARGIN`` of the box's longer
 side, clipped to the frame), the original pixels inside it, and an alpha channel from the
-mask feathered over about ``FEATHER_PX`` pixels so the edge is not jagged on the black UI.
+mask feathered over about 2 pixels (``FEATHER_PX`` sigma) so the edge is not jagged on the black UI.
 
 Stable API: ``make_cutout(image_bgr, mask) -> Cutout`` with ``.box``, ``.bgr``, ``.alpha``,
 ``.on_black()``, ``.on_white()``, ``.on(colour)``, ``.bgra()``, ``.png_bytes()``; and
@@ -28,8 +28,8 @@ UInt8Array = npt.NDArray[np.uint8]
 MARGIN = 0.06
 #: Minimum margin in pixels (small garments far from the camera still get a border).
 MIN_MARGIN_PX = 4
-#: Width of the soft edge (Gaussian sigma of the alpha feather), in source pixels.
-FEATHER_PX = 1.0
+#: Gaussian sigma of the alpha feather, in source pixels: the soft edge spans 2 px each side.
+FEATHER_PX = 0.7
 
 
 class EmptyMaskError(ValueError):
@@ -44,7 +44,7 @@ def composite(bgr: UInt8Array, alpha: UInt8Array, colour: tuple[int, int, int]) 
 
 
 def feather(mask: npt.NDArray[np.bool_], sigma: float = FEATHER_PX) -> UInt8Array:
-    """0/255 alpha of a binary mask with a soft edge about ``2 * sigma`` pixels wide."""
+    """0–255 alpha of a binary mask with a soft edge (Gaussian, ``sigma`` pixels)."""
     hard = mask.astype(np.float32)
     if sigma <= 0:
         return (hard * 255).astype(np.uint8)

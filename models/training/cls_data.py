@@ -24,6 +24,8 @@ import numpy as np
 
 from mirror.vision.classifier import CATEGORIES, cutout_batch
 from mirror.vision.cutout import composite, feather
+from mirror.vision.instances import extract_instances
+from mirror.vision.segmenter import Segmenter
 
 #: ``images.csv`` ``label`` -> category, for photos outside the curated subset.
 EXTRA_LABELS: dict[str, str] = {
@@ -101,3 +103,14 @@ def load_cutout(jpeg: bytes, mask_png: bytes) -> tuple[np.ndarray, np.ndarray]:
     bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     mask = cv2.imdecode(np.frombuffer(mask_png, np.uint8), cv2.IMREAD_GRAYSCALE)
     return bgr, feather(mask > 127)
+
+
+def pipeline_mask(segmenter: Segmenter, image_bgr: np.ndarray) -> np.ndarray:
+    """The mirror's garment mask for a single-garment photo: the segmenter's largest garment.
+
+    With no garment found the whole frame is used (the cut-out is then the photo itself), so
+    an end-to-end figure counts segmenter misses instead of dropping them.
+    """
+    seg = segmenter.analyse(image_bgr)
+    found = extract_instances(seg.classes, seg.names, seg.garment_ids, seg.confidence)
+    return found[0].mask if found else np.ones(image_bgr.shape[:2], bool)

@@ -16,7 +16,9 @@ What it learns from:
 Model: for every 8×8×8 bin of the sRGB cube, a Gaussian kernel in CIELAB (sigma
 ``SIGMA``) over the survey colours gives a distribution over the 11 basic terms (plus the
 van de Weijer prior with weight ``PRIOR``); the bin stores its argmax, and as finer name the
-most-used survey name that maps to that basic term. Agreement with the survey majority is
+most-used survey name that maps to that basic term. The surface adaptation that the runtime
+applies to photographed fabric before the lookup (``--black-l`` etc.) is stored in the
+manifest; its defaults come from ``colour_eval --search`` (calibration half only). Agreement with the survey majority is
 measured at every survey colour, both with the shipped table and 5-fold cross-validated
 (each fold's colours left out of the kernel), and written into ``model.json``.
 
@@ -215,6 +217,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--colors", type=Path, default=Path("../shared/data/colors"))
     parser.add_argument("--out", type=Path, default=Path("models/colour"))
+    # Surface adaptation (mirror.vision.colour.SurfaceAdaptation): chosen by
+    # ``python -m models.training.colour_eval --search`` on the calibration half of the by-eye labels.
+    parser.add_argument("--black-l", type=float, default=3.0)
+    parser.add_argument("--white-l", type=float, default=84.0)
+    parser.add_argument("--gamma", type=float, default=1.5)
+    parser.add_argument("--chroma-gain", type=float, default=1.2)
     args = parser.parse_args(argv)
     result = build(args.colors)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -232,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
             "sigma_lab": SIGMA,
             "prior_weight": PRIOR,
             "xkcd_agreement": result["agreement"],
+            "surface": {"black_l": args.black_l, "white_l": args.white_l, "gamma": args.gamma,
+                        "chroma_gain": args.chroma_gain},
             "term_to_basic": TERM_TO_BASIC,
             "built_by": "python -m models.training.colour_build --colors ../shared/data/colors --out models/colour",
         },

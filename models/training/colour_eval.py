@@ -24,6 +24,7 @@ import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -37,13 +38,15 @@ def read_labels(path: Path) -> list[tuple[str, str]]:
         return [(r["image"], r["basic"]) for r in csv.DictReader(handle)]
 
 
-def load_mask(args: argparse.Namespace, image: np.ndarray, name: str, segmenter: object) -> np.ndarray:
+def load_mask(args: argparse.Namespace, image: np.ndarray, name: str, segmenter: Any) -> np.ndarray:
     """Garment mask of one photo: the teacher's PNG, or the shipped segmenter's output."""
     if segmenter is not None:
-        from mirror.vision.segmenter import largest_garment_mask
+        from models.training.cls_data import pipeline_mask
 
-        return largest_garment_mask(segmenter, image)
+        return pipeline_mask(segmenter, image)
     mask = cv2.imread(str(args.masks / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
+    if mask is None and args.fallback_masks:
+        mask = cv2.imread(str(args.fallback_masks / f"{name}.png"), cv2.IMREAD_GRAYSCALE)
     if mask is None:
         return np.ones(image.shape[:2], bool)
     if mask.shape != image.shape[:2]:
@@ -57,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--labels", type=Path, default=Path("tests/data/colour_labels.csv"))
     parser.add_argument("--table", type=Path, default=Path("models/colour"))
     parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    parser.add_argument("--fallback-masks", type=Path, help="where --masks has none (a rejected teacher mask)")
     parser.add_argument("--segmenter", action="store_true", help="masks from models/segmenter instead")
     parser.add_argument("--search", action="store_true")
     parser.add_argument("--gallery", type=Path)
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.segmenter:
         from mirror.vision.segmenter import Segmenter
 
-        segmenter = Segmenter.load(Path("models/segmenter"), "tflite")
+        segmenter = Segmenter(backend="tflite")
     rows = read_labels(args.labels)
     half = len(rows) // 2
     # Clusters do not depend on the adaptation: compute them once per photo.
@@ -76,14 +80,14 @@ def main(argv: list[str] | None = None) -> None:
         mask = load_mask(args, image, name, segmenter)
         gains = C.white_balance_gains(image, mask)
         gains = gains * C.exposure_gain(image, gains)
-        clusters.append((image, mask, C.fabric_pixels(image, mask, gains)))
+        clusters.append((image, mask, C.cluster_pixels(C.fabric_pixels(image, mask, gains))))
 
     def score(t: C.ColourTable, idx: range) -> tuple[float, list[tuple[int, str]]]:
-        got = [(i, C.describe_pixels(clusters[i][2], t).basic) for i in idx]
+        got = [(i, C.describe_clusters(*clusters[i][2], t).basic) for i in idx]
         return float(np.mean([g == rows[i][1] for i, g in got])), [(i, g) for i, g in got if g != rows[i][1]]
 
     if args.search:
-        grid = itertools.product(range(0, 31, 3), range(60, 101, 4), (0.8, 1.0, 1.2, 1.4))
+        grid = itertools.product(range(0, 31, 3), range(60, 101, 4), (0.8, 1.0, 1.25, 1.5, 2.0), (0.8, 1.0, 1.2, 1.4))
         best = max(
             grid, key=lambda p: score(replace(table, surface=C.SurfaceAdaptation(*map(float, p))), range(half))[0]
         )

@@ -1,0 +1,129 @@
+"""Garment colour on synthetic photos: where naive averaging fails, the shipped table must not.
+
+Each scene is a garment on a background with one of the classic traps: shading and folds,
+a highlight, a logo, skin at the outline, a colour cast. The naive mean is checked to fall
+into the trap where that is the point, so the test shows the robustness is real.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from mirror.manifest import default_models_dir
+from mirror.vision.colour import (
+    BASIC_TERMS,
+    ColourTable,
+    describe_colour,
+    lab_to_srgb,
+    srgb_to_lab,
+    white_balance_gains,
+)
+
+H, W = 240, 240
+
+
+@pytest.fixture(scope="module")
+def table() -> ColourTable:
+    return ColourTable.load(default_models_dir() / "colour")
+
+
+def _garment_mask() -> NDArray[np.bool_]:
+    mask = np.zeros((H, W), bool)
+    mask[40:200, 50:190] = True
+    return mask
+
+
+def _scene(garment_bgr: tuple[int, int, int], background: int = 215) -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    image = np.full((H, W, 3), background, np.uint8)
+    mask = _garment_mask()
+    image[mask] = garment_bgr
+    return image, mask
+
+
+def _naive(image: NDArray[np.uint8], mask: NDArray[np.bool_], table: ColourTable) -> str:
+    """The naive answer: the mean garment pixel, named with the same table and adaptation."""
+    return BASIC_TERMS[int(table.name_fabric(image[mask].mean(axis=0)[::-1].reshape(1, 3))[0][0])]
+
+
+def test_srgb_lab_round_trip() -> None:
+    rgb = np.random.default_rng(0).uniform(0, 255, (200, 3))
+    assert np.abs(lab_to_srgb(srgb_to_lab(rgb)) - rgb).max() < 1e-6
+    assert np.allclose(srgb_to_lab([255, 255, 255]), [100, 0, 0], atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("bgr", "basic"),
+    [((30, 30, 30), "black"), ((240, 240, 240), "white"), ((40, 40, 200), "red"), ((180, 90, 20), "blue"),
+     ((40, 150, 40), "green"), ((30, 200, 230), "yellow"), ((30, 120, 240), "orange"), ((40, 70, 110), "brown"),
+     ((140, 40, 110), "purple"), ((180, 150, 245), "pink"), ((128, 128, 128), "grey")],
+)
+def test_plain_garments(table: ColourTable, bgr: tuple[int, int, int], basic: str) -> None:
+    image, mask = _scene(bgr)
+    result = describe_colour(image, mask, table)
+    assert result.basic == basic
+    assert result.palette[0].basic == basic
+    assert result.hex.startswith("#") and len(result.hex) == 7
+    assert result.name
+
+
+def test_shadowed_black_shirt_stays_black(table: ColourTable) -> None:
+    image, mask = _scene((28, 28, 28))
+    ys = np.arange(H)[:, None].repeat(W, 1)
+    folds = (np.sin(ys / 6.0) > 0.3) & mask  # fold highlights: a sheen on 40 % of the fabric
+    image[folds] = (150, 150, 150)
+    image[mask & (ys > 170)] = (12, 12, 12)  # a shadow over the bottom
+    image[70:80, 90:110] = (235, 235, 235)  # a specular highlight
+    assert _naive(image, mask, table) == "grey", "the trap: the mean of this black shirt is grey"
+    assert describe_colour(image, mask, table).basic == "black"
+
+
+def test_logo_does_not_win(table: ColourTable) -> None:
+    image, mask = _scene((40, 30, 170))  # a red T-shirt
+    image[70:150, 80:160] = (245, 245, 245)  # a big white print, ~30 % of the shirt
+    image[90:130, 100:140] = (30, 30, 30)
+    result = describe_colour(image, mask, table)
+    assert result.basic == "red"
+    assert {p.basic for p in result.palette} >= {"red", "white"}
+    assert abs(sum(p.share for p in result.palette) - 1.0) < 0.01
+
+
+def test_skin_at_the_outline_is_ignored(table: ColourTable) -> None:
+    image, mask = _scene((150, 90, 30))  # a blue garment held up by two hands
+    skin = (120, 160, 220)  # BGR of a light skin tone
+    band = mask.copy()
+    band[50:190, 62:178] = False  # the outer 12 px of the garment are arms and hands
+    image[band] = skin
+    assert describe_colour(image, mask, table).basic == "blue"
+
+
+def test_skin_coloured_garment_keeps_its_colour(table: ColourTable) -> None:
+    image, mask = _scene((140, 170, 225), background=60)  # a beige/peach dress is mostly "skin"
+    assert describe_colour(image, mask, table).basic in {"pink", "orange", "brown"}
+
+
+def test_white_balance_cast_is_corrected(table: ColourTable) -> None:
+    image, mask = _scene((128, 128, 128), background=200)  # a grey shirt on a light grey wall
+    warm = np.clip(image.astype(np.float64) * (0.90, 1.0, 1.10), 0, 255).astype(np.uint8)  # a warm lamp
+    gains = white_balance_gains(warm, mask)
+    assert gains[0] > 1.05 and gains[2] < 0.95, "blue up, red down"
+    assert describe_colour(warm, mask, table, white_balance=False).basic == "brown", "the trap: a cast shirt"
+    assert describe_colour(warm, mask, table).basic == "grey"
+
+
+def test_coloured_background_is_not_a_cast(table: ColourTable) -> None:
+    image, mask = _scene((128, 128, 128), background=0)
+    image[~mask] = (60, 140, 220)  # an orange wall is not a neutral: no correction
+    assert np.allclose(white_balance_gains(image, mask), 1.0)
+
+
+def test_empty_mask_is_refused(table: ColourTable) -> None:
+    image, mask = _scene((30, 30, 30))
+    with pytest.raises(ValueError, match="no garment pixels"):
+        describe_colour(image, np.zeros_like(mask), table)
+
+
+def test_table_names_are_consistent(table: ColourTable) -> None:
+    assert set(np.unique(table.basic)) <= set(range(len(BASIC_TERMS)))
+    assert int(table.name.max()) < len(table.names)

@@ -1,0 +1,74 @@
+"""Cut-out geometry and alpha: the box hugs the mask with its margin, the edge is soft but narrow."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from mirror.vision.cutout import FEATHER_PX, MARGIN, MIN_MARGIN_PX, EmptyMaskError, garment_box, make_cutout
+
+
+def _scene() -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
+    image = np.full((240, 320, 3), 200, np.uint8)
+    mask = np.zeros((240, 320), bool)
+    mask[60:180, 100:180] = True  # 80 wide, 120 tall
+    image[mask] = (30, 60, 200)
+    return image, mask
+
+
+def test_box_is_mask_bounds_plus_margin() -> None:
+    _, mask = _scene()
+    pad = max(MIN_MARGIN_PX, round(120 * MARGIN))
+    assert garment_box(mask) == (100 - pad, 60 - pad, 180 + pad, 180 + pad)
+
+
+def test_box_is_clipped_to_the_frame() -> None:
+    mask = np.zeros((100, 100), bool)
+    mask[0:50, 90:100] = True
+    x0, y0, x1, y1 = garment_box(mask)
+    assert (x0, y0, x1, y1)[1:] == (0, 100, 50 + max(MIN_MARGIN_PX, round(50 * MARGIN)))
+    assert x0 < 90
+
+
+def test_cutout_pixels_and_alpha() -> None:
+    image, mask = _scene()
+    cut = make_cutout(image, mask)
+    x0, y0, x1, y1 = cut.box
+    assert cut.bgr.shape == (y1 - y0, x1 - x0, 3)
+    assert np.array_equal(cut.bgr, image[y0:y1, x0:x1])
+    inner = mask[y0:y1, x0:x1]
+    eroded = cv2.erode(inner.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    far = ~cv2.dilate(inner.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert (cut.alpha[eroded] == 255).all()
+    assert (cut.alpha[far] == 0).all()
+    soft = (cut.alpha > 0) & (cut.alpha < 255)
+    assert soft.any(), "the edge is feathered"
+    # The soft band is narrow: within about 2 sigma (+1 px) of the outline on each side.
+    band = cv2.dilate(inner.astype(np.uint8), np.ones((5, 5), np.uint8)) - cv2.erode(
+        inner.astype(np.uint8), np.ones((5, 5), np.uint8)
+    )
+    assert FEATHER_PX <= 2
+    assert band[soft].all()
+
+
+def test_backgrounds_and_rgba() -> None:
+    image, mask = _scene()
+    cut = make_cutout(image, mask)
+    black, white = cut.on_black(), cut.on_white()
+    assert (black[cut.alpha == 0] == 0).all()
+    assert (white[cut.alpha == 0] == 255).all()
+    assert np.array_equal(black[cut.alpha == 255], cut.bgr[cut.alpha == 255])
+    decoded = cv2.imdecode(np.frombuffer(cut.png_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert decoded.shape == (*cut.alpha.shape, 4)
+    assert np.array_equal(decoded[..., 3], cut.alpha)
+    assert np.array_equal(decoded[..., :3], cut.bgr)
+
+
+def test_empty_and_mismatched_masks_are_refused() -> None:
+    image, mask = _scene()
+    with pytest.raises(EmptyMaskError, match="empty"):
+        make_cutout(image, np.zeros_like(mask))
+    with pytest.raises(ValueError, match="does not match"):
+        make_cutout(image, mask[:100])

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror.store import ClosetStore, StoreCorruptError, StoreFullError
+from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullError
 from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
 
@@ -179,3 +179,18 @@ def test_damaged_page_is_found_by_quick_check_and_left_untouched(tmp_path: Path)
     with pytest.raises(StoreCorruptError, match="is damaged"):
         ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     assert db.read_bytes() == bytes(data)
+
+
+def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) -> None:
+    ClosetStore.open(tmp_path, "dev-a", min_free_mb=0).close()
+    for extra in ("-wal", "-shm"):
+        (tmp_path / f"closet.db{extra}").unlink(missing_ok=True)
+    (tmp_path / "closet.db").chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        if os.access(tmp_path, os.W_OK):
+            pytest.skip("running as root: permissions are not enforced")
+        with pytest.raises(StoreError, match=r"writable by this user"):
+            ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    finally:
+        tmp_path.chmod(0o755)

@@ -429,12 +429,18 @@ def _now() -> datetime:
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     """SQLite's errors as the one-line store errors a person can act on."""
-    code = getattr(exc, "sqlite_errorcode", None)
+    extended = getattr(exc, "sqlite_errorcode", None)
+    code = None if extended is None else extended & 0xFF  # the primary result code
     text = str(exc)
     if code == sqlite3.SQLITE_FULL or "disk is full" in text:
         return StoreFullError(path.parent, "SQLite: database or disk is full")
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorruptError(path, text)
+    if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or "unable to open" in text:
+        return StoreError(
+            f"cannot open or write closet database {path} ({text}); "
+            f"make {path.parent} writable by this user (the service user owns it)"
+        )
     if code == sqlite3.SQLITE_BUSY or "locked" in text:
         return StoreError(f"closet database {path} is busy ({text}); another smart-mirror process holds it — retry")
     return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")

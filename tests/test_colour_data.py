@@ -1,0 +1,74 @@
+"""Colour naming against people: the XKCD survey's majority and our by-eye labels.
+
+Both need ``../shared`` (the survey; the photos) and skip with the reason when it is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mirror.manifest import default_models_dir
+from mirror.vision.colour import BASIC_TERMS, ColourTable, describe_colour, lab_to_srgb
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+LABELS = ROOT / "tests" / "data" / "colour_labels.csv"
+#: Measured by-eye accuracy with teacher masks is recorded in models/README.md; this floor
+#: guards the pipeline (segmenter masks) against regressions, below the issue's 0.90 target.
+BY_EYE_FLOOR = 0.70
+
+
+@pytest.fixture(scope="module")
+def table() -> ColourTable:
+    return ColourTable.load(default_models_dir() / "colour")
+
+
+@pytest.mark.shared
+def test_xkcd_majority_agreement(table: ColourTable) -> None:
+    colors = SHARED / "data" / "colors"
+    if not colors.is_dir():
+        pytest.skip(f"{colors} absent: the XKCD survey lives in ../shared")
+    from models.training.colour_build import basic_matrix, load_survey
+
+    lab, counts, terms = load_survey(colors)
+    majority = (counts @ basic_matrix(terms)).argmax(1)
+    basic_idx, _ = table.lookup(lab_to_srgb(lab))
+    agreement = float(np.mean(basic_idx == majority))
+    assert agreement >= 0.85, f"agreement with the survey majority {agreement:.3f}"
+    # Every basic term is the majority somewhere and the table uses all eleven.
+    assert set(np.unique(basic_idx)) == set(range(len(BASIC_TERMS)))
+
+
+def test_by_eye_labels_file() -> None:
+    with LABELS.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) >= 150
+    assert {r["basic"] for r in rows} <= set(BASIC_TERMS)
+    assert len({r["image"] for r in rows}) == len(rows)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_by_eye_accuracy_end_to_end(table: ColourTable) -> None:
+    """Photo -> shipped segmenter -> largest garment -> colour, against the by-eye labels."""
+    clothing = SHARED / "data" / "clothing"
+    if not clothing.is_dir():
+        pytest.skip(f"{clothing} absent: the labelled photos live in ../shared")
+    if not (default_models_dir() / "segmenter" / "model.json").is_file():
+        pytest.skip("models/segmenter is not shipped yet: the end-to-end measure needs its masks")
+    from mirror.vision.segmenter import Segmenter
+    from models.training.cls_data import pipeline_mask
+
+    segmenter = Segmenter(backend="tflite")
+    with LABELS.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    hits = []
+    for row in rows:
+        image = np.asarray(cv2.imread(str(clothing / "images" / f"{row['image']}.jpg"), cv2.IMREAD_COLOR), np.uint8)
+        hits.append(describe_colour(image, pipeline_mask(segmenter, image), table).basic == row["basic"])
+    assert float(np.mean(hits)) >= BY_EYE_FLOOR

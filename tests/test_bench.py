@@ -45,6 +45,7 @@ def test_bench_on_two_images_reports_every_documented_key(tmp_path: Path, capsys
         "default_threads",
         "backends",
         "reload_per_image",
+        "process_per_image",
         "analyze",
         "peak_rss_mb",
         "targets",
@@ -57,6 +58,8 @@ def test_bench_on_two_images_reports_every_documented_key(tmp_path: Path, capsys
             assert set(per_thread["stages_ms"]) == STAGES
             for key in ("analysis_ms", "store_add_ms", "photo_to_record_ms"):
                 assert set(per_thread[key]) == {"median", "p90", "n"} and per_thread[key]["n"] == 2
+    process = report["process_per_image"]
+    assert process["ms"]["n"] == 2 and process["speedup"] > 1
     reload = report["reload_per_image"]
     assert reload["threads"] == 1 and reload["photo_to_record_ms"]["n"] == 2 and reload["speedup"] > 1
     assert report["analyze"]["exit_code"] == 0 and report["analyze"]["peak_rss_mb"] > 0

@@ -130,7 +130,8 @@ def test_on_white_from_on_black_matches_a_fresh_composite() -> None:
 
 
 def test_halving_stops_at_the_working_size() -> None:
-    assert halve_to(np.zeros((1232, 1640, 3), np.uint8), 1000).shape == (616, 820, 3)
-    assert halve_to(np.zeros((3000, 4000, 3), np.uint8), 1000).shape == (750, 1000, 3)
-    small = np.zeros((480, 640, 3), np.uint8)
-    assert halve_to(small, 1000) is small
+    assert halve_to(np.zeros((1232, 1640, 3), np.uint8), 640).shape == (616, 820, 3)
+    assert halve_to(np.zeros((3000, 4000, 3), np.uint8), 640).shape == (750, 1000, 3)
+    assert halve_to(np.zeros((960, 1280, 3), np.uint8), 640).shape == (480, 640, 3)
+    photo = np.zeros((768, 1024, 3), np.uint8)
+    assert halve_to(photo, 640) is photo

@@ -6,7 +6,7 @@ size → ``segment`` → ``instances`` → per garment: ``cutout`` → ``classif
 image's pixels at the end.
 
 Why a working size: a 1640×1232 still holds more pixels than the segmenter (a few hundred
-pixels square) or the closet can use; halving it to at most ``WORK_MAX_SIDE`` makes the
+pixels square) or the closet can use; halving it towards ``WORK_MIN_SIDE`` makes the
 mask upsampling, the cut-outs and their encoding several times cheaper, and the cut-out is
 still about as large as the mirror shows it.
 """
@@ -25,9 +25,10 @@ from mirror.pipeline.timing import StageTimer
 from mirror.vision.colour import ColourResult, describe_colour
 from mirror.vision.cutout import make_cutout
 
-#: The image the garments are cut from is halved until its longer side is at most this
-#: (a 1640×1232 still is analysed at 820×616; source coordinates are kept).
-WORK_MAX_SIDE = 1000
+#: The image the garments are cut from is halved while its longer side stays at least this
+#: (a 1640×1232 still is analysed at 820×616, a 1024×768 photo as it is; source
+#: coordinates are kept).
+WORK_MIN_SIDE = 640
 #: At most this many garments per frame are named (the most prominent ones).
 MAX_GARMENTS = 5
 #: Context around a garment given to the colour step (fraction of the box), for white balance.
@@ -74,7 +75,7 @@ class Analyzer:
         timer = StageTimer()
         src_h, src_w = image.shape[:2]
         with timer.stage("resize"):
-            work = halve_to(image, WORK_MAX_SIDE)
+            work = halve_to(image, WORK_MIN_SIDE)
         work_h, work_w = work.shape[:2]
         with timer.stage("segment"):
             segmentation = self.models.finder.segment(work)
@@ -157,4 +158,4 @@ def _scale_polygon(poly: Polygon, sx: float, sy: float) -> Polygon:
     return tuple((round(x * sx), round(y * sy)) for x, y in poly)
 
 
-__all__ = ["MAX_GARMENTS", "WORK_MAX_SIDE", "Analyzer"]
+__all__ = ["MAX_GARMENTS", "WORK_MIN_SIDE", "Analyzer"]

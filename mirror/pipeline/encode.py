@@ -82,13 +82,15 @@ def on_white(on_black: Image, alpha: Image) -> Image:
     return np.asarray(cv2.add(on_black, inverse), dtype=np.uint8)
 
 
-def halve_to(image: Image, max_side: int) -> Image:
-    """``image`` halved (``pyrDown``, anti-aliased) until its longer side is at most ``max_side``.
+def halve_to(image: Image, min_side: int) -> Image:
+    """``image`` halved (``pyrDown``, anti-aliased) while the half is still ``min_side`` or longer.
 
-    Why halving only: an exact target size needs a final fractional resize that costs as
-    much as all the halvings together, and the working size only needs to be about right.
+    The result's longer side lies in ``[min_side, 2 × min_side)`` (or is the original when
+    smaller). Why halving only: an exact target size needs a final fractional resize that
+    costs as much as all the halvings together, and the working size only needs to be
+    about right.
     """
-    while max(image.shape[:2]) > max_side:
+    while max(image.shape[:2]) // 2 >= min_side:
         image = np.asarray(cv2.pyrDown(image), dtype=np.uint8)
     return image
 

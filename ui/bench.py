@@ -12,6 +12,8 @@ source (a throwaway closet in a temporary folder, sync off):
 2. *Shutter to result*: ``capture_now()`` several times; for each, the service clock at the
    shutter (``AnalysisStarted.at``) to the moment the result screen has been painted.
    Frames painted while the analysis runs are counted too (the preview must not stall).
+   The figures split it into the pipeline's own time (``analysis_ms_median``) and the UI's
+   part, result ready in the service to result painted (``result_ready_to_screen_ms_median``).
 3. A :class:`ui.stall.StallMonitor` runs throughout and reports the worst lateness of a
    10 ms timer on the GUI thread, i.e. the longest block.
 """
@@ -19,6 +21,7 @@ source (a throwaway closet in a temporary folder, sync off):
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
 import sys
 import tempfile
@@ -88,6 +91,8 @@ def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
         idle_fps = (window.capture.frames_painted - start_frames) / (time.perf_counter() - start)
 
         latencies: list[float] = []
+        analysis: list[float] = []  # the pipeline's own time per shot
+        to_screen: list[float] = []  # result ready in the service -> painted on the result screen
         busy_frames, busy_time = 0, 0.0
         wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
         models_ok = window.home.status.models.level == Level.OK
@@ -103,6 +108,9 @@ def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
             busy_time += time.perf_counter() - t0
             assert window.shutter_at is not None and window.result_shown_at is not None
             latencies.append((window.result_shown_at - window.shutter_at) * 1000.0)
+            analysis.append(window.analysis_ms)
+            if window.analysis_done_at is not None:
+                to_screen.append((window.result_shown_at - window.analysis_done_at) * 1000.0)
             window.core.retake()
         monitor.stop()
     finally:
@@ -113,6 +121,7 @@ def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
     ordered = sorted(latencies) or [float("nan")]
     figures: dict[str, Any] = {
         "panel": f"{PANEL[0]}x{PANEL[1]}",
+        "load_avg_1min": round(os.getloadavg()[0], 2),  # other work on the machine skews every figure
         "preview_size": f"{settings.camera.preview_width}x{settings.camera.preview_height}",
         "preview_fps_idle": round(idle_fps, 1),
         "preview_fps_while_analysing": round(busy_frames / busy_time, 1) if busy_time else None,
@@ -122,6 +131,8 @@ def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
             "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1),
             "max": round(ordered[-1], 1),
         },
+        "analysis_ms_median": round(statistics.median(analysis), 1) if analysis else None,
+        "result_ready_to_screen_ms_median": round(statistics.median(to_screen), 1) if to_screen else None,
         "gui_max_block_ms": round(monitor.max_block_ms, 1),
         "gui_blocks_over_50ms": monitor.blocks_over_50ms,
         "frames_dropped_by_bridge": bridge.frames_dropped,

@@ -140,6 +140,8 @@ class MirrorWindow(QWidget):
         self._saving: AnalysisResult | None = None  # kept, waiting for RecordSaved (or an Error)
         self.shutter_at: float | None = None  # service clock of the last shutter (for the bench)
         self.result_shown_at: float | None = None
+        self.analysis_done_at: float | None = None  # service clock when the result was ready
+        self.analysis_ms = 0.0  # the pipeline's own time for the last result
         self.thumbs = ThumbnailLoader(self._thumbnail_ready, self)
         self._saved_timer = QTimer(self)
         self._saved_timer.setSingleShot(True)
@@ -417,6 +419,8 @@ class MirrorWindow(QWidget):
             self.show_screen(self.capture)
 
     def _on_analysis_done(self, event: AnalysisDone) -> None:
+        self.analysis_done_at = event.at
+        self.analysis_ms = event.result.ms
         self.review = event.result
         garment = event.result.primary
         self.result.show_garment(garment)

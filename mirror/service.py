@@ -77,6 +77,7 @@ MAX_FRAME_BACKLOG = 4
 #: Seconds between attempts to open a missing camera, and between status refreshes.
 CAMERA_RETRY_S = 5.0
 STATUS_EVERY_S = 2.0
+STORAGE_EVERY_S = 30.0
 NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
 
 
@@ -128,6 +129,7 @@ class MirrorService:
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
         self._loop: CaptureLoop | None = None
         self._camera_error = ""
+        self._storage_used = 0
         self._started = False
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -296,12 +298,15 @@ class MirrorService:
         self._jobs.put(shot)
 
     def _analysis_worker(self) -> None:
-        next_status = 0.0
+        next_status = next_storage = 0.0
         while True:
             self._health.beat("analysis")
             if self._clock() >= next_status:
                 self._refresh_status()
                 next_status = self._clock() + STATUS_EVERY_S
+            if self._clock() >= next_storage:
+                self._measure_storage()
+                next_storage = self._clock() + STORAGE_EVERY_S
             try:
                 shot = self._jobs.get(timeout=STATUS_EVERY_S)
             except queue.Empty:
@@ -444,12 +449,20 @@ class MirrorService:
         if parts:
             self._set_status(**parts)
 
-    def about(self) -> About:
-        """Device id, version, model versions, broker and storage figures."""
-        used = 0
+    def _measure_storage(self) -> None:
+        """Bytes used by the closet folder, measured on the worker (a walk is too slow for the GUI thread)."""
         root = self.settings.store.path()
+        used = 0
         if root.is_dir():
-            used = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+            for path in root.rglob("*"):
+                with contextlib.suppress(OSError):  # a file may vanish while we walk
+                    if path.is_file():
+                        used += path.stat().st_size
+        self._storage_used = used
+
+    def about(self) -> About:
+        """Device id, version, model versions, broker and storage figures (storage measured every few seconds)."""
+        used = self._storage_used
         sync = self.status().sync.text.removeprefix("sync: ")
         return About(
             device_id=self.device_id,

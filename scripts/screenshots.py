@@ -4,10 +4,10 @@ Usage: ``.venv/bin/python scripts/screenshots.py [--out docs/img]`` (runs on Qt'
 platform; no camera, models or broker needed).
 
 The screens are painted from plain data, so this script hands each one what the service
-would: a status line, a preview frame from the built-in demo scene, an analysed garment, a
-closet. The garments are drawn here (flat shapes with cloth-like shading) so the pictures do
-not depend on trained models; the flow with the real pipeline is what tests/test_ui_flow.py
-drives.
+would: a status line, a preview frame, an analysed garment, a closet. When the shipped models
+load, those come from the real pipeline run on the built-in demo scene (the preview outline
+from the segmenter, the result and the closet from full analyses); otherwise the garments are
+drawn here (flat shapes with cloth-like shading), so the pictures never need a camera.
 """
 
 from __future__ import annotations
@@ -189,6 +189,69 @@ def counts(items: list[ClosetItem]) -> dict[str, dict[str, int]]:
     return out
 
 
+class RealPipeline:
+    """The shipped models on the demo scene: what the mirror itself would show."""
+
+    def __init__(self) -> None:
+        from mirror.pipeline.analyzer import Analyzer
+        from mirror.pipeline.models import load_models, models_dir
+
+        self.analyzer = Analyzer(load_models(models_dir(""), "tflite", 0, 0.02), unsure_below=0.55)
+
+    @classmethod
+    def load(cls) -> RealPipeline | None:
+        try:
+            return cls()
+        except Exception as exc:  # no models here: the drawn garments stand in
+            print(f"screenshots: drawn garments (the models did not load: {exc})", file=sys.stderr)
+            return None
+
+    def preview(self) -> FrameReady:
+        """The demo scene's first garment held up, mirror-flipped, with the segmenter's outline."""
+        from mirror.camera.demo_scene import GARMENTS, Pose, render
+
+        frame = np.ascontiguousarray(render(Pose(GARMENTS[0], 1.0, 0.0, "hold"), 640, 480)[:, ::-1])
+        found = self.analyzer.detect(frame)
+        box = found[0].box if found else None
+        outline = found[0].polygons if found else ()
+        return FrameReady(frame, CaptureState.COUNTDOWN, box=box, outline=outline, mirrored=True)
+
+    def garments(self) -> list[GarmentResult]:
+        """Each demo garment held up, analysed at full resolution (the most prominent garment)."""
+        from mirror.camera.demo_scene import GARMENTS, Pose, render
+
+        out = []
+        for index, garment in enumerate(GARMENTS):
+            still = render(Pose(garment, 1.0, 0.0, "hold"), 1640, 1232)
+            primary = self.analyzer.analyze(still, capture_id=index, encode=True).primary
+            if primary is not None:
+                out.append(primary)
+        return out
+
+
+def closet_from(garments: list[GarmentResult]) -> list[ClosetItem]:
+    """Closet items for analysed garments, as the store would list them after Keep."""
+    when = datetime(2026, 11, 20, 18, 5, tzinfo=UTC)
+    items = []
+    for index, garment in enumerate(garments):
+        record = Record(
+            id=f"0193{index:04d}",
+            version=1,
+            device_id="mirror-3f9a1c2b7d",
+            created_at=when,
+            updated_at=when,
+            deleted=False,
+            category=garment.category,
+            category_score=garment.category_score,
+            color=Color(garment.color.basic, garment.color.name, garment.color.hex),
+            images={},
+        )
+        assert garment.cutout_bgra is not None
+        thumb = bgra_image(garment.cutout_bgra).copy()
+        items.append(ClosetItem(record, WAITING if index < 1 else SYNCED, thumb))
+    return items
+
+
 STATUS = Status(
     camera=StatusPart("camera: ready"),
     models=StatusPart("models: ready"),
@@ -197,36 +260,42 @@ STATUS = Status(
 )
 
 
-def screens() -> dict[str, Screen]:
-    """Every screen, filled with sample data, by file name."""
+def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
+    """Every screen, filled with sample data (from ``pipeline`` when given), by file name."""
     home = HomeScreen()
     home.now = datetime(2026, 11, 24, 8, 42)
     home.set_status(STATUS)
 
     capture = CaptureScreen()
-    frame, outline = demo_frame()
-    capture.set_frame(FrameReady(frame[:, ::-1].copy(), CaptureState.COUNTDOWN, outline=(_flip(outline, 640),)))
+    if pipeline is not None:
+        capture.set_frame(pipeline.preview())
+    else:
+        frame, outline = demo_frame()
+        capture.set_frame(FrameReady(frame[:, ::-1].copy(), CaptureState.COUNTDOWN, outline=(_flip(outline, 640),)))
     capture.set_state(CaptureStateChanged(CaptureState.COUNTDOWN, progress=1.0, countdown=2))
 
+    analysed = pipeline.garments() if pipeline is not None else []
     result = ResultScreen()
-    result.show_garment(sample_garment())
+    result.show_garment(analysed[0] if analysed else sample_garment())
     unsure = ResultScreen()
-    unsure.show_garment(sample_garment(unsure=True))
+    doubtful = [g for g in analysed if g.unsure]  # the question screen from a real doubt, else drawn
+    unsure.show_garment(doubtful[0] if doubtful else sample_garment(unsure=True))
 
     picker = PickerScreen()
     picker.ask_category("shirt")
     colours = PickerScreen()
     colours.ask_colour("blue")
 
-    items = sample_closet()
+    items = closet_from(analysed) if analysed else sample_closet()
     closet = ClosetScreen()
     closet.set_content(items, counts(items), None, None)
     closet.focus_row, closet.grid.focus = 2, 0
     filtered = ClosetScreen()
-    blue = [i for i in items if i.record.color.basic == "blue"]
-    filtered.set_content(blue, counts(items), None, "blue")
+    shown = items[1].record.color.basic
+    same = [i for i in items if i.record.color.basic == shown]
+    filtered.set_content(same, counts(items), None, shown)
     filtered.focus_row = 1
-    filtered.colours.focus_key("col:blue")
+    filtered.colours.focus_key(f"col:{shown}")
 
     detail = DetailScreen()
     detail.show_item(items[1])
@@ -280,7 +349,7 @@ def render(out: Path) -> list[Path]:
     assert app is not None
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, screen in screens().items():
+    for name, screen in screens(RealPipeline.load()).items():
         for orientation, (width, height) in SIZES.items():
             screen.resize(width, height)
             path = out / f"ui_{name}_{orientation}.png"

@@ -170,6 +170,7 @@ def test_capture_without_camera_says_so() -> None:
     assert near(pixels(screen), amber, 12) > 100
 
 
+@pytest.mark.slow
 def test_screenshot_script_renders_every_screen_in_both_orientations(tmp_path) -> None:
     shots = load_screenshots()
     written = shots.render(tmp_path)

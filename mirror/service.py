@@ -65,6 +65,7 @@ from mirror.events import (
 )
 from mirror.health import HEALTH, Health
 from mirror.pipeline.analyzer import Analyzer
+from mirror.pipeline.choose import held_first
 from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
@@ -326,6 +327,7 @@ class MirrorService:
             try:
                 with self._model_lock:
                     result = analyzer.analyze(shot.still, capture_id=shot.capture_id, encode=True, keep_photo=True)
+                result = held_first(result, shot.box)
             except Exception as exc:  # one bad shot must not stop the mirror
                 log.exception("analysis of capture %d failed", shot.capture_id)
                 reason = f"the analysis failed ({exc}); retake the photo"

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mirror.pipeline.choose import held_first
 from mirror.pipeline.contract import error_object, result_object, to_line
 from mirror.pipeline.drafts import BASIC_HEX, basic_color, to_draft
 from mirror.pipeline.encode import cutout_images, downscale, halve_to, on_white, photo_jpeg
@@ -135,3 +136,12 @@ def test_halving_stops_at_the_working_size() -> None:
     assert halve_to(np.zeros((960, 1280, 3), np.uint8), 640).shape == (480, 640, 3)
     photo = np.zeros((768, 1024, 3), np.uint8)
     assert halve_to(photo, 640) is photo
+
+
+def test_the_held_garment_comes_first_in_a_mirror_shot() -> None:
+    worn = garment(category="pants", box=(300, 400, 500, 600))
+    held = garment(category="t-shirt", box=(280, 100, 520, 380))
+    result = AnalysisResult(1, (worn, held), 1.0, {}, (800, 600), {})
+    assert [g.category for g in held_first(result, (290, 110, 510, 370)).garments] == ["t-shirt", "pants"]
+    assert held_first(result, None) is result
+    assert held_first(result, (0, 0, 50, 50)) is result  # overlaps nothing: prominence order stays

@@ -1,0 +1,30 @@
+"""Which garment of a shot is the one the person held up.
+
+Why: ``analyze`` orders garments by prominence (size, confidence, centrality), which is the
+best guess for a photo on its own. The mirror knows more: the capture loop saw *where* the
+garment was raised and held still. So, for a shot from the mirror, the garment that
+overlaps that box most comes first — a worn shirt or a segmenter false positive on the
+wall cannot take its place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mirror.capture.machine import iou
+from mirror.pipeline.result import AnalysisResult
+
+#: Below this overlap with the held box, prominence order is kept.
+MIN_OVERLAP = 0.3
+
+
+def held_first(result: AnalysisResult, held_box: tuple[int, int, int, int] | None) -> AnalysisResult:
+    """``result`` with the garment best overlapping ``held_box`` (still pixels) first; others keep their order."""
+    if held_box is None or len(result.garments) < 2:
+        return result
+    overlaps = [iou(g.box, held_box) for g in result.garments]
+    best = max(range(len(overlaps)), key=lambda k: overlaps[k])
+    if best == 0 or overlaps[best] < MIN_OVERLAP:
+        return result
+    garments = (result.garments[best], *(g for k, g in enumerate(result.garments) if k != best))
+    return replace(result, garments=garments)

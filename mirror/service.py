@@ -132,13 +132,19 @@ class MirrorService:
         self._camera_error = ""
         self._storage_used = 0
         self._started = False
+        self._stopped = False
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Open the closet, load the models and open the camera on background threads (returns at once)."""
+        """Open the closet, load the models and open the camera on background threads (returns at once).
+
+        A service runs once: after ``stop`` make a new one (its threads and closet are gone).
+        """
         if self._started:
             return
+        if self._stopped:
+            raise RuntimeError("this MirrorService was stopped; create a new one to start again")
         self._started = True
         self._stop.clear()
         self._emit(StatusChanged(self._status, at=self._clock()))
@@ -153,6 +159,7 @@ class MirrorService:
         if not self._started:
             return
         self._started = False
+        self._stopped = True
         self._stop.set()
         self._jobs.put(None)
         if self._loop is not None:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from mirror.camera.v4l2 import V4L2Source
 from mirror.config import Settings
 from mirror.events import (
@@ -105,3 +107,6 @@ def test_a_missing_camera_is_a_state_and_an_error_not_a_crash(tmp_path: Path) ->
         wait_for(service.events, lambda e: isinstance(e, Error) and "no camera" in e.message, 20, seen)
         assert service.closet() == []
     assert not any(isinstance(e, FrameReady) for e in seen)
+    service.stop()  # a second stop is harmless
+    with pytest.raises(RuntimeError, match="create a new one"):
+        service.start()

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -147,6 +148,7 @@ class MirrorWindow(QWidget):
         self._saved_timer.setSingleShot(True)
         self._saved_timer.timeout.connect(lambda: self.home.set_note(""))
         self._shot_names: set[str] = set()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshots")
         self._quiet_until = 0.0
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
@@ -198,14 +200,25 @@ class MirrorWindow(QWidget):
             QTimer.singleShot(400, lambda: self.save_screenshot(screen.name))
 
     def save_screenshot(self, name: str) -> Path | None:
-        """Grab the window into ``<screenshot_dir>/<name>.png`` when screenshots are on."""
+        """Grab the window into ``<screenshot_dir>/<name>.png`` when screenshots are on.
+
+        The grab is on the GUI thread (it must be); the PNG encoding, tens of milliseconds
+        at panel size, runs on a writer thread so the preview does not stutter.
+        """
         if self.screenshot_dir is None:
             return None
         self.screenshot_dir.mkdir(parents=True, exist_ok=True)
         path = self.screenshot_dir / f"{name}.png"
-        if not self.grab().save(str(path)):
-            log.warning("could not write screenshot %s", path)
-            return None
+        image = self.grab().toImage()
+
+        def write() -> None:
+            if not image.save(str(path)):
+                log.warning("could not write screenshot %s", path)
+
+        try:
+            self._writer.submit(write)
+        except RuntimeError:  # the window is closing: write it here
+            write()
         return path
 
     def read(self, call: Callable[[], T], default: T) -> T:
@@ -225,6 +238,7 @@ class MirrorWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.thumbs.close()
+        self._writer.shutdown(wait=True)  # screenshots already grabbed are written
         super().closeEvent(event)
 
     # --- presses ------------------------------------------------------------------------------

@@ -102,12 +102,13 @@ class Analyzer:
         self, work: Image, found: Found, timer: StageTimer, encode: bool, sx: float, sy: float
     ) -> GarmentResult:
         with timer.stage("cutout"):
-            cutout = make_cutout(work, found.mask)
+            mask = found.mask()
+            cutout = make_cutout(work, mask)
             black = cutout.on_black()
         with timer.stage("classify"):
             category = self.models.classifier.classify_image(black)
         with timer.stage("colour"):
-            colour = describe_colour(*_colour_region(work, found), self.models.colours)
+            colour = describe_colour(*_colour_region(work, mask, found.box), self.models.colours)
         images: dict[str, bytes] = {}
         bgra = None
         if encode:
@@ -129,15 +130,17 @@ class Analyzer:
         )
 
 
-def _colour_region(work: Image, found: Found) -> tuple[Image, npt.NDArray[np.bool_]]:
+def _colour_region(
+    work: Image, garment: npt.NDArray[np.bool_], box: tuple[int, int, int, int]
+) -> tuple[Image, npt.NDArray[np.bool_]]:
     """The garment with some surroundings (for white balance), shrunk to ``COLOUR_MAX_SIDE``.
 
     Why shrink: colour naming samples a few thousand pixels anyway; computing white balance
     and the fabric mask on a full-size crop cost ~40 ms for nothing.
     """
     h, w = work.shape[:2]
-    x0, y0, x1, y1 = _grow(found.box, COLOUR_CONTEXT, w, h)
-    crop, mask = work[y0:y1, x0:x1], found.mask[y0:y1, x0:x1]
+    x0, y0, x1, y1 = _grow(box, COLOUR_CONTEXT, w, h)
+    crop, mask = work[y0:y1, x0:x1], garment[y0:y1, x0:x1]
     scale = COLOUR_MAX_SIDE / max(crop.shape[:2])
     if scale >= 1.0:
         return crop, mask

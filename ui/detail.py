@@ -14,7 +14,7 @@ from ui.buttons import Button, ButtonRow
 from ui.closet import LOCAL, SYNCED, ClosetItem
 from ui.images import fit
 from ui.screen import Screen
-from ui.theme import GREY, WARN, WHITE, Theme, draw_text
+from ui.theme import GREY, WARN, WHITE, Theme, draw_text, message_colour
 from ui.vocab import category_label, colour_label, swatch
 
 EDIT_CATEGORY, EDIT_COLOUR, DELETE, CONFIRM_DELETE, BACK_TO_CLOSET = (
@@ -144,7 +144,12 @@ class DetailScreen(Screen):
             )
         elif self.message:
             draw_text(
-                painter, QRect(info.left(), y, info.width(), theme.px(44)), self.message, theme.font(28), WARN, align
+                painter,
+                QRect(info.left(), y, info.width(), theme.px(44)),
+                self.message,
+                theme.font(28),
+                message_colour(self.message),
+                align,
             )
         width = min(info.width() if not theme.portrait else area.width(), theme.px(1000))
         left = info.left() if not theme.portrait else area.center().x() - width // 2

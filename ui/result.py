@@ -18,7 +18,7 @@ from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
 from ui.images import bgra_image, decoded, fit
 from ui.screen import Screen
-from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped
+from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour
 from ui.vocab import category_label, colour_label, swatch
 
 KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
@@ -186,7 +186,7 @@ class ResultScreen(Screen):
                 QRect(info.left(), y + theme.px(12), info.width(), theme.px(44)),
                 self.message,
                 theme.font(28),
-                WARN,
+                message_colour(self.message),
                 align,
             )
         self._paint_buttons(

@@ -87,6 +87,11 @@ def draw_text(
     painter.drawText(rect, flags, text)
 
 
+def message_colour(text: str) -> QColor:
+    """Progress lines ("Saving…") in grey, anything else (a problem and its fix) in amber."""
+    return GREY if text.endswith("…") else WARN
+
+
 def draw_wrapped(painter: QPainter, rect: QRect | QRectF, text: str, font: QFont, color: QColor = WHITE) -> None:
     """Draw ``text`` centred in ``rect``, wrapped over as many lines as fit (messages with their fix)."""
     painter.setFont(font)

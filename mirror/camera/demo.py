@@ -88,4 +88,5 @@ class DemoSource(FrameSource):
     def stills(self, count: int) -> list[Image]:
         with self._lock:
             pose, frame_no = self.pose(), self._frame
-        return [self._renderer.render(pose, *self.capture, seed=frame_no + 1 + k) for k in range(max(1, count))]
+        seeds = tuple(frame_no + 1 + k for k in range(max(1, count)))
+        return self._renderer.render_many(pose, *self.capture, seeds)

@@ -376,11 +376,19 @@ class Renderer:
 
     def render(self, pose: Pose, width: int, height: int, seed: int = 0) -> Image:
         """The scene in ``pose`` as a ``width``×``height`` BGR frame; ``seed`` picks the camera noise."""
+        return self.render_many(pose, width, height, (seed,))[0]
+
+    def render_many(self, pose: Pose, width: int, height: int, seeds: tuple[int, ...]) -> list[Image]:
+        """The same scene with different camera noise per seed (a burst): composed once, noised per frame."""
         img = self._room(width, height).copy()
         if pose.phase != "empty":
             self._compose(img, pose, width, height)
-        add, sub = self._noise_bank(width, height)[seed % _NOISE_FRAMES]
-        return np.asarray(cv2.subtract(cv2.add(img, add), sub), dtype=np.uint8)
+        bank = self._noise_bank(width, height)
+        out = []
+        for seed in seeds:
+            add, sub = bank[seed % _NOISE_FRAMES]
+            out.append(np.asarray(cv2.subtract(cv2.add(img, add), sub), dtype=np.uint8))
+        return out
 
     def _compose(self, img: Image, pose: Pose, width: int, height: int) -> None:
         """Blend the garment sprite, shifted down by how far it is lowered, blurred while moving."""

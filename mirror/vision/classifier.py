@@ -27,7 +27,16 @@ from mirror.vision.preprocess import MOBILENET_MEAN, MOBILENET_STD, letterbox, n
 
 #: The ten garment categories, in the model's output order (part of the ``analyze`` contract).
 CATEGORIES: tuple[str, ...] = (
-    "t-shirt", "longsleeve", "shirt", "outwear", "dress", "skirt", "pants", "shorts", "shoes", "hat",
+    "t-shirt",
+    "longsleeve",
+    "shirt",
+    "outwear",
+    "dress",
+    "skirt",
+    "pants",
+    "shorts",
+    "shoes",
+    "hat",
 )
 #: Default threshold on the best softmax score below which a result is flagged ``unsure``.
 DEFAULT_UNSURE_BELOW = 0.5

@@ -89,9 +89,13 @@ def main(argv: list[str] | None = None) -> None:
             "unsure_rate": round(float(np.mean([r.unsure for r in res])), 4),
             "top1_when_sure": round(float(np.mean(sure)), 4) if sure else None,
         }
-    report["backend_top1_agreement"] = round(
-        float(np.mean([a.label == b.label for a, b in zip(results["tflite"], results["onnx"], strict=False)])), 4
-    )
+    pairs = list(zip(results["tflite"], results["onnx"], strict=True))
+    report["backend_top1_agreement"] = round(float(np.mean([a.label == b.label for a, b in pairs])), 4)
+    sure_pairs = [(a, b) for a, b in pairs if not (a.unsure or b.unsure)]
+    report["backend_top1_agreement_when_sure"] = {
+        "images": len(sure_pairs),
+        "agreement": round(float(np.mean([a.label == b.label for a, b in sure_pairs])), 4) if sure_pairs else None,
+    }
     report["recall_tflite"] = {
         c: round(float(np.mean([r.label == c for r, t in zip(results["tflite"], truth, strict=False) if t == c])), 3)
         for c in CATEGORIES

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from mirror.pipeline.analyzer import garment_colour
 from mirror.pipeline.choose import held_first
 from mirror.pipeline.contract import error_object, result_object, to_line
 from mirror.pipeline.drafts import BASIC_HEX, basic_color, to_draft
@@ -25,7 +26,8 @@ from mirror.pipeline.result import (
 )
 from mirror.pipeline.timing import StageTimer
 from mirror.store.records import IMAGE_KINDS
-from mirror.vision.colour import BASIC_TERMS
+from mirror.vision.colour import BASIC_TERMS, ColourResult
+from mirror.vision.colour import PaletteEntry as ColourEntry
 from mirror.vision.cutout import make_cutout
 
 
@@ -145,3 +147,11 @@ def test_the_held_garment_comes_first_in_a_mirror_shot() -> None:
     assert [g.category for g in held_first(result, (290, 110, 510, 370)).garments] == ["t-shirt", "pants"]
     assert held_first(result, None) is result
     assert held_first(result, (0, 0, 50, 50)) is result  # overlaps nothing: prominence order stays
+
+
+def test_palette_shares_never_sum_above_one_after_rounding() -> None:
+    rounded_up = ColourResult(
+        "red", "red", "#aa0000", (ColourEntry("#aa0000", "red", 0.667), ColourEntry("#fff", "white", 0.334))
+    )
+    palette = garment_colour(rounded_up).palette
+    assert sum(p.share for p in palette) <= 1.0 and palette[0].share == pytest.approx(0.6663, abs=1e-4)

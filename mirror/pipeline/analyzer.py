@@ -13,6 +13,8 @@ still about as large as the mirror shows it.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +39,12 @@ COLOUR_CONTEXT = 0.3
 COLOUR_MAX_SIDE = 160
 
 
-def _colour(result: ColourResult) -> GarmentColour:
-    palette = tuple(PaletteColour(p.hex, p.basic, round(float(p.share), 4)) for p in result.palette)
+def garment_colour(result: ColourResult) -> GarmentColour:
+    """The colour step's answer as the result type, with shares that never sum above 1 after rounding."""
+    total = max(1.0, sum(float(p.share) for p in result.palette))
+    palette = tuple(
+        PaletteColour(p.hex, p.basic, math.floor(float(p.share) / total * 10000) / 10000) for p in result.palette
+    )
     return GarmentColour(result.basic, result.name, result.hex, palette)
 
 
@@ -124,7 +130,7 @@ class Analyzer:
             score=float(found.score),
             box=_scale_box(found.box, sx, sy),
             polygons=tuple(_scale_polygon(p, sx, sy) for p in found.polygons),
-            color=_colour(colour),
+            color=garment_colour(colour),
             cutout_bgra=bgra,
             images=images,
         )

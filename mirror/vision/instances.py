@@ -5,6 +5,13 @@ One instance is one connected region of one garment class. Tiny fragments are dr
 real holes), so each instance carries its outer polygon(s) and its hole polygons, all in
 source-image pixels, simplified with Douglas-Peucker to a few pixels. Instances come
 back most prominent first (largest area).
+
+Before that, fragments are absorbed: a region of one garment class whose boundary
+mostly touches a larger region of another garment class (a sandal strap called "top"
+inside a shoe, a patch of "outerwear" on a dress) takes that region's class. Without
+this a single garment with an uncertain patch would come back as several instances,
+or with a hole. Touching garments that merely share an edge (a top above trousers)
+stay apart: the fragment must share at least ``absorb_share`` of its boundary.
 """
 
 from __future__ import annotations
@@ -40,9 +47,11 @@ def extract_instances(
     confidence: npt.NDArray[np.float32] | None = None,
     min_area_frac: float = 0.005,
     epsilon_px: float = 2.0,
+    absorb_share: float = 0.3,
 ) -> list[GarmentInstance]:
     """Split ``classes`` into garment instances; drop regions under ``min_area_frac`` of the frame."""
     min_area = max(1, int(min_area_frac * classes.size))
+    classes = absorb_fragments(classes, garment_ids, absorb_share)
     found: list[GarmentInstance] = []
     for class_id in garment_ids:
         binary = (classes == class_id).astype(np.uint8)
@@ -61,6 +70,54 @@ def extract_instances(
             score = float(confidence[mask].mean()) if confidence is not None else 1.0
             found.append(GarmentInstance(names[class_id], class_id, (x, y, w, h), area, score, outlines, holes, mask))
     return sorted(found, key=lambda g: g.area, reverse=True)
+
+
+def absorb_fragments(classes: npt.NDArray[np.uint8], garment_ids: Sequence[int], share: float) -> npt.NDArray[np.uint8]:
+    """Relabel garment regions mostly bordered by one larger garment region of another class."""
+    regions = np.zeros(classes.shape, np.int32)
+    region_class: dict[int, int] = {}
+    boxes: dict[int, tuple[int, int, int, int]] = {}
+    areas: dict[int, int] = {}
+    next_id = 1
+    for class_id in garment_ids:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            (classes == class_id).astype(np.uint8), connectivity=8
+        )
+        for k in range(1, count):
+            regions[labels == k] = next_id
+            region_class[next_id] = class_id
+            boxes[next_id] = (int(stats[k, 0]), int(stats[k, 1]), int(stats[k, 2]), int(stats[k, 3]))
+            areas[next_id] = int(stats[k, cv2.CC_STAT_AREA])
+            next_id += 1
+    if len(region_class) < 2:
+        return classes
+    out = classes.copy()
+    kernel = np.ones((3, 3), np.uint8)
+    for rid in sorted(areas, key=areas.__getitem__):
+        x, y, w, h = boxes[rid]
+        y0, y1, x0, x1 = (
+            max(0, y - 1),
+            min(classes.shape[0], y + h + 1),
+            max(0, x - 1),
+            min(classes.shape[1], x + w + 1),
+        )
+        crop = regions[y0:y1, x0:x1]
+        own = (crop == rid).astype(np.uint8)
+        ring = (cv2.dilate(own, kernel) > 0) & (own == 0)
+        if not ring.any():
+            continue
+        neighbours, counts = np.unique(crop[ring], return_counts=True)
+        best = int(np.argmax(np.where(neighbours > 0, counts, 0)))
+        nid = int(neighbours[best])
+        if nid == 0 or counts[best] < share * ring.sum() or areas[nid] <= areas[rid]:
+            continue
+        crop[own > 0] = nid
+        out[y0:y1, x0:x1][own > 0] = region_class[nid]
+        areas[nid] += areas[rid]
+        nx, ny, nw, nh = boxes[nid]
+        ux, uy = min(nx, x), min(ny, y)
+        boxes[nid] = (ux, uy, max(nx + nw, x + w) - ux, max(ny + nh, y + h) - uy)
+    return out
 
 
 def _polygons(mask: npt.NDArray[np.bool_], epsilon_px: float) -> tuple[list[Polygon], list[Polygon]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -49,7 +50,7 @@ class Letterbox:
     new_w: int
     new_h: int
 
-    def to_source(self, array: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    def to_source(self, array: npt.NDArray[Any], interpolation: int = cv2.INTER_LINEAR) -> npt.NDArray[Any]:
         """Crop the padding off a canvas-sized map and resize it to the source size.
 
         ``array`` is H×W or H×W×C at canvas resolution (or any multiple of it: the crop
@@ -70,7 +71,9 @@ def _canvas_size(size: int | tuple[int, int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
-def letterbox(image: np.ndarray, size: int | tuple[int, int], pad_value: int = 0) -> tuple[np.ndarray, Letterbox]:
+def letterbox(
+    image: npt.NDArray[Any], size: int | tuple[int, int], pad_value: int = 0
+) -> tuple[npt.NDArray[Any], Letterbox]:
     """Resize ``image`` keeping its aspect ratio into a canvas of ``size`` (w, h), centred."""
     canvas_w, canvas_h = _canvas_size(size)
     src_h, src_w = image.shape[:2]
@@ -112,5 +115,5 @@ def prepare(
 ) -> tuple[FloatArray, Letterbox]:
     """OpenCV BGR frame -> letterboxed, normalised RGB float batch, plus its letterbox."""
     canvas, box = letterbox(image_bgr, size)
-    rgb = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+    rgb = np.asarray(cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     return to_batch(normalise(rgb, mean, std), layout), box

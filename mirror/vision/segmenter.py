@@ -58,7 +58,10 @@ class Segmenter:
         out = self.model.run(batch)[0][0]
         if self.layout == "nchw":
             out = out.transpose(1, 2, 0)
-        logits = cv2.resize(np.ascontiguousarray(out, dtype=np.float32), self.size, interpolation=cv2.INTER_LINEAR)
+        logits = np.asarray(
+            cv2.resize(np.ascontiguousarray(out, dtype=np.float32), self.size, interpolation=cv2.INTER_LINEAR),
+            dtype=np.float32,
+        )
         return _channels(logits), box
 
     def analyse(self, image_bgr: npt.NDArray[np.uint8]) -> Segmentation:
@@ -78,8 +81,8 @@ class Segmenter:
         classes = _channels(work.to_source(logits, cv2.INTER_LINEAR)).argmax(axis=2).astype(np.uint8)
         confidence = work.to_source(prob, cv2.INTER_LINEAR).astype(np.float32)
         if f < 1.0:
-            classes = cv2.resize(classes, (src_w, src_h), interpolation=cv2.INTER_NEAREST)
-            confidence = cv2.resize(confidence, (src_w, src_h), interpolation=cv2.INTER_LINEAR)
+            classes = np.asarray(cv2.resize(classes, (src_w, src_h), interpolation=cv2.INTER_NEAREST), np.uint8)
+            confidence = np.asarray(cv2.resize(confidence, (src_w, src_h), interpolation=cv2.INTER_LINEAR), np.float32)
         return Segmentation(classes, confidence, self.names, self.garment_ids)
 
     def segment(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:

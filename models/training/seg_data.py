@@ -25,6 +25,8 @@ SHARED = Path("../shared")
 CLOTHING = SHARED / "data/clothing"
 CCP = SHARED / "data/ccp"
 TEACHER = SHARED / "models/teacher/isnet_general_small_uint8.onnx"
+#: Where ``teacher-unpack`` writes the accepted masks (outside the repository).
+TEACHER_MASKS = Path("/work/data/teacher_masks")
 SPLIT_SEED = 20261124
 CCP_VAL_SHARE = 0.15
 CLOTHING_VAL_SHARE = 0.15

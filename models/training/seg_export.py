@@ -28,12 +28,19 @@ from models.training.seg_train import INPUT_SIZE
 NAME = "segmenter"
 
 
-def photo_paths(part: str) -> list[Path]:
-    """CCP and single-garment photo paths of one split part, interleaved (CCP first)."""
+def photo_paths(part: str, masks: Path = seg_data.TEACHER_MASKS) -> list[Path]:
+    """CCP and single-garment photo paths of one split part, interleaved (CCP first).
+
+    The single-garment split is the training one (senders of photos with an accepted
+    teacher mask); without the masks (the CPU smoke run) all labelled photos are split.
+    """
     ccp_train, ccp_val = seg_data.ccp_split()
     ccp = [seg_data.CCP / "images" / f"{i}.jpg" for i in (ccp_train if part == "train" else ccp_val)]
-    photos = seg_data.read_clothing()
-    train, val = seg_data.clothing_split([p for p in photos if p.label in seg_data.CLOTHING_GROUPS])
+    if (masks / "DONE").is_file():
+        usable = seg_data.usable_clothing(masks)
+    else:
+        usable = [p for p in seg_data.read_clothing() if p.label in seg_data.CLOTHING_GROUPS]
+    train, val = seg_data.clothing_split(usable)
     clothing = [seg_data.CLOTHING / "images" / f"{p.image}.jpg" for p in (train if part == "train" else val)]
     random.Random(seg_data.SPLIT_SEED).shuffle(ccp)
     random.Random(seg_data.SPLIT_SEED).shuffle(clothing)

@@ -1,0 +1,76 @@
+"""Post-processing: class map -> garment instances (synthetic maps, no model needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from mirror.vision.instances import extract_instances
+
+NAMES = ("background", "person", "top", "outerwear", "bottom", "one-piece", "footwear", "headwear", "accessory")
+GARMENTS = (2, 3, 4, 5, 6, 7)
+
+
+def blank(h: int = 300, w: int = 200) -> npt.NDArray[np.uint8]:
+    return np.zeros((h, w), np.uint8)
+
+
+def test_tiny_fragments_are_dropped() -> None:
+    m = blank()
+    m[30:90, 40:120] = 2
+    m[200:203, 150:153] = 2  # 9 px speck of the same class
+    m[250:252, 10:12] = 4  # 4 px speck of another class
+    found = extract_instances(m, NAMES, GARMENTS)
+    assert [(g.group, g.area) for g in found] == [("top", 60 * 80)]
+
+
+def test_holes_are_kept() -> None:
+    m = blank()
+    m[50:250, 40:160] = 3
+    m[120:160, 80:120] = 0  # a hole (an arm through, a gap)
+    (coat,) = extract_instances(m, NAMES, GARMENTS)
+    assert coat.area == 200 * 120 - 40 * 40
+    assert not coat.mask[140, 100] and coat.mask[60, 50]
+    assert len(coat.outlines) == 1 and len(coat.holes) == 1
+    hx, hy = coat.holes[0][:, 0], coat.holes[0][:, 1]
+    assert 76 <= hx.min() <= 82 and 117 <= hx.max() <= 122 and 116 <= hy.min() <= 122 and 157 <= hy.max() <= 162
+
+
+def test_polygons_and_box_in_source_pixels() -> None:
+    m = blank(480, 640)
+    m[100:300, 200:500] = 4
+    (trousers,) = extract_instances(m, NAMES, GARMENTS)
+    assert trousers.box == (200, 100, 300, 200)
+    poly = trousers.outlines[0]
+    assert poly.dtype == np.int32 and poly.shape[1] == 2
+    assert 4 <= len(poly) <= 8  # a rectangle simplifies to a handful of points
+    assert abs(int(poly[:, 0].min()) - 200) <= 2 and abs(int(poly[:, 0].max()) - 499) <= 2
+    assert abs(int(poly[:, 1].min()) - 100) <= 2 and abs(int(poly[:, 1].max()) - 299) <= 2
+
+
+def test_sorted_most_prominent_first_and_groups_named() -> None:
+    m = blank()
+    m[10:40, 10:40] = 7  # small hat
+    m[60:200, 20:180] = 5  # big dress
+    m[220:280, 30:90] = 6  # shoes
+    found = extract_instances(m, NAMES, GARMENTS)
+    assert [g.group for g in found] == ["one-piece", "footwear", "headwear"]
+    assert [g.area for g in found] == sorted((g.area for g in found), reverse=True)
+
+
+def test_person_background_and_accessories_are_not_garments() -> None:
+    m = blank()
+    m[:, :100] = 1
+    m[100:200, 120:190] = 8
+    assert extract_instances(m, NAMES, GARMENTS) == []
+
+
+def test_same_class_in_two_places_gives_two_instances_with_scores() -> None:
+    m = blank()
+    m[20:120, 10:90] = 6
+    m[150:250, 110:190] = 6
+    conf = np.full(m.shape, 0.5, np.float32)
+    conf[150:250, 110:190] = 0.9
+    found = extract_instances(m, NAMES, GARMENTS, conf)
+    assert len(found) == 2 and all(g.group == "footwear" for g in found)
+    assert sorted(round(g.score, 3) for g in found) == [0.5, 0.9]

@@ -55,7 +55,7 @@ def test_bench_on_two_images_reports_every_documented_key(tmp_path: Path, capsys
         figures = report["backends"][backend]
         assert set(figures["load_ms"]) == {"1", str(report["default_threads"])}
         for per_thread in figures["threads"].values():
-            assert set(per_thread["stages_ms"]) == STAGES
+            assert set(per_thread["stages_ms"]) == set(per_thread["stages_cpu_ms"]) == STAGES
             for key in ("analysis_ms", "store_add_ms", "photo_to_record_ms", "photo_to_record_cpu_ms"):
                 assert set(per_thread[key]) == {"median", "p90", "n"} and per_thread[key]["n"] == 2
     process = report["process_per_image"]

@@ -102,6 +102,7 @@ class Analyzer:
             model_versions=self.models.versions,
             photo=image if keep_photo else None,
             photo_jpg=photo_jpg,
+            timings_cpu_ms=timer.cpu_ms,
         )
 
     def _garment(
@@ -119,8 +120,8 @@ class Analyzer:
         bgra = None
         if encode:
             with timer.stage("encode"):
-                images = cutout_images(cutout, black)
                 bgra = np.ascontiguousarray(cutout.bgra())
+                images = cutout_images(cutout, black, bgra)
         return GarmentResult(
             category=category.label,
             category_score=float(category.score),

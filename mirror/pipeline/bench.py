@@ -123,6 +123,7 @@ class Bench:
         analyzer = Analyzer(models, unsure_below=self.settings.vision.unsure_below)
         analyzer.analyze(self.images[0])  # warm-up: first-run allocations are not the steady state
         stages: dict[str, list[float]] = {}
+        stages_cpu: dict[str, list[float]] = {}
         analysis: list[float] = []
         stored: list[float] = []
         to_record: list[float] = []
@@ -141,11 +142,14 @@ class Bench:
                 garments += len(result.garments)
                 for name, ms in result.timings_ms.items():
                     stages.setdefault(name, []).append(ms)
+                for name, ms in result.timings_cpu_ms.items():
+                    stages_cpu.setdefault(name, []).append(ms)
                 analysis.append((t1 - t0) * 1000)
                 stored.append((t2 - t1) * 1000)
                 to_record.append((t2 - t0) * 1000)
         return {
             "stages_ms": {name: stats(v) for name, v in stages.items()},
+            "stages_cpu_ms": {name: stats(v) for name, v in stages_cpu.items()},
             "analysis_ms": stats(analysis),
             "store_add_ms": stats(stored),
             "photo_to_record_ms": stats(to_record),

@@ -95,11 +95,11 @@ def halve_to(image: Image, min_side: int) -> Image:
     return image
 
 
-def cutout_images(cutout: Cutout, on_black: Image | None = None) -> dict[str, bytes]:
-    """The three cut-out files the closet keeps for one garment (``on_black`` if already made)."""
+def cutout_images(cutout: Cutout, on_black: Image | None = None, bgra: Image | None = None) -> dict[str, bytes]:
+    """The three cut-out files the closet keeps for one garment (``on_black``/``bgra`` if already made)."""
     black = cutout.on_black() if on_black is None else on_black
     return {
-        CUTOUT_PNG: transparent_png(cutout.bgra()),
+        CUTOUT_PNG: transparent_png(cutout.bgra() if bgra is None else bgra),
         CUTOUT_BLACK: jpeg(black),
         CUTOUT_WHITE: jpeg(on_white(black, cutout.alpha)),
     }

@@ -103,6 +103,7 @@ class AnalysisResult:
     model_versions: dict[str, str]
     photo: npt.NDArray[np.uint8] | None = None
     photo_jpg: bytes = b""  # the frame, downscaled and encoded, stored with the kept garment
+    timings_cpu_ms: dict[str, float] = field(default_factory=dict)  # the same stages in CPU time
 
     @property
     def primary(self) -> GarmentResult | None:

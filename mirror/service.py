@@ -256,6 +256,8 @@ class MirrorService:
             self._set_status(camera=StatusPart(f"camera: {source.name}"))
             self._health.register("camera", deadline_s=10)
             self._loop = self._make_loop(source)
+            if self._stop.is_set():  # stop() ran before the loop existed, so it could not stop it
+                return
             self._loop.run()  # returns when stopped, ended or failed
             if self._stop.is_set() or not self._camera_error:
                 return

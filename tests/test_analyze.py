@@ -5,14 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 import pytest
 
 from mirror.camera.demo_scene import GARMENTS, Timeline, garment_box, pose_at, render
 from mirror.cli import exitcodes, main
+from mirror.cli.commands.analyze import UnreadableImageError, read_image
 from mirror.manifest import default_models_dir
 from mirror.vision.colour import BASIC_TERMS
 from tests.conftest import require_shared
@@ -223,3 +226,17 @@ def test_check_line_itself_rejects_broken_output() -> None:
     for g in broken:
         with pytest.raises(AssertionError):
             check_garment(g, 100, 100)
+
+
+def test_read_image_applies_exif_orientation(tmp_path: Path) -> None:
+    """Coordinates are in the photo as a viewer shows it: a JPEG tagged "rotate 90°" is read upright."""
+    ok, encoded = cv2.imencode(".jpg", np.zeros((100, 200, 3), np.uint8))
+    assert ok
+    jpeg = encoded.tobytes()
+    ifd = struct.pack(">H", 1) + struct.pack(">HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack(">I", 0)
+    payload = b"Exif\x00\x00" + b"MM\x00\x2a\x00\x00\x00\x08" + ifd
+    path = tmp_path / "rotated.jpg"
+    path.write_bytes(jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload + jpeg[2:])
+    assert read_image(str(path)).shape == (200, 100, 3)
+    with pytest.raises(UnreadableImageError, match="no such file"):
+        read_image(str(tmp_path / "missing.jpg"))

@@ -152,3 +152,29 @@ def test_ui_bench_reports_its_figures(tmp_path: Path) -> None:
         assert figures["capture_to_result_ms"]["n"] == 1 and figures["capture_to_result_ms"]["median"] > 0
     else:
         assert "models" in figures["note"]
+
+
+def test_a_stop_during_start_up_leaves_no_thread_running(tmp_path: Path) -> None:
+    """systemd may stop the mirror while its camera is still opening: nothing may keep running after stop()."""
+    import threading
+
+    from mirror.camera.demo import DemoSource
+    from mirror.service import MirrorService
+    from tests.ui_harness import settings_for
+    from ui.app import join_stragglers
+
+    opening = threading.Event()
+
+    class SlowCamera(DemoSource):
+        """The demo camera opening as slowly as a real one can (picamera2 takes about a second)."""
+
+        def open(self) -> None:
+            opening.set()
+            time.sleep(1.0)
+            super().open()
+
+    service = MirrorService(settings_for(tmp_path), source=SlowCamera((640, 480), (1640, 1232), 15))
+    service.start()
+    assert opening.wait(30)
+    service.stop()  # while the camera opens: the capture loop does not exist yet
+    assert join_stragglers(timeout_s=15.0) == []

@@ -63,8 +63,8 @@ def running_mirror(settings: Settings) -> Iterator[MirrorUnderTest]:
     try:
         yield MirrorUnderTest(window, service, bridge)
     finally:
-        # Stop only once the camera loop runs or has given up: MirrorService.stop() before the
-        # loop exists leaves the loop running (reported to the service's owner).
+        # Stop once the camera runs or has given up, as a person would meet the mirror (and so
+        # a stop never races the camera's start-up).
         wait_until(lambda: bridge.frames_seen > 0 or service.status().camera.level == Level.ERROR, 20.0)
         bridge.stop()
         service.stop()

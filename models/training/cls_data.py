@@ -18,9 +18,11 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from mirror.vision.classifier import CATEGORIES, cutout_batch
 from mirror.vision.cutout import composite, feather
@@ -64,48 +66,52 @@ def read_items(clothing: Path) -> list[Item]:
     return items
 
 
-def model_input(bgr: np.ndarray, alpha: np.ndarray, size: int) -> np.ndarray:
+Array = npt.NDArray[Any]
+
+
+def model_input(bgr: Array, alpha: Array, size: int) -> Array:
     """Cut-out crop + alpha -> normalised 3xHxW float, exactly as the mirror feeds the model."""
-    return cutout_batch(composite(bgr, alpha, (0, 0, 0)), size, "nchw")[0]
+    batch: Array = cutout_batch(composite(bgr, alpha, (0, 0, 0)), size, "nchw")
+    return np.asarray(batch[0])
 
 
-def jitter_alpha(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def jitter_alpha(alpha: Array, rng: np.random.Generator) -> Array:
     """Grow or shrink the garment outline by a few pixels: the segmenter's masks are not the teacher's."""
     radius = int(rng.integers(-3, 4)) * max(1, alpha.shape[0] // 160)
     if radius == 0:
         return alpha
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
-    return cv2.dilate(alpha, kernel) if radius > 0 else cv2.erode(alpha, kernel)
+    return np.asarray(cv2.dilate(alpha, kernel) if radius > 0 else cv2.erode(alpha, kernel))
 
 
-def augment(bgr: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def augment(bgr: Array, alpha: Array, rng: np.random.Generator) -> tuple[Array, Array]:
     """Photometric and geometric jitter of a stored cut-out (before compositing)."""
     h, w = alpha.shape
     scale = float(rng.uniform(0.8, 1.15))
     angle = float(rng.uniform(-12, 12))
     shift = rng.uniform(-0.06, 0.06, 2) * (w, h)
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+    m: Array = np.asarray(cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale), np.float64)
     m[:, 2] += shift
-    bgr = cv2.warpAffine(bgr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    alpha = cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    bgr = np.asarray(cv2.warpAffine(bgr, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    alpha = np.asarray(cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0,)))
     if rng.random() < 0.5:
         bgr, alpha = bgr[:, ::-1], alpha[:, ::-1]
     hsv = cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2HSV).astype(np.float32)
     hsv[..., 0] = (hsv[..., 0] + rng.uniform(-8, 8)) % 180
     hsv[..., 1] *= rng.uniform(0.7, 1.3)
     hsv[..., 2] = hsv[..., 2] * rng.uniform(0.7, 1.3) + rng.uniform(-15, 15)
-    bgr = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR)
+    bgr = np.asarray(cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR))
     return bgr, jitter_alpha(np.ascontiguousarray(alpha), rng)
 
 
-def load_cutout(jpeg: bytes, mask_png: bytes) -> tuple[np.ndarray, np.ndarray]:
+def load_cutout(jpeg: bytes, mask_png: bytes) -> tuple[Array, Array]:
     """A stored cut-out: its crop and its alpha, feathered again from the stored binary mask."""
-    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-    mask = cv2.imdecode(np.frombuffer(mask_png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    bgr = np.asarray(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR))
+    mask = np.asarray(cv2.imdecode(np.frombuffer(mask_png, np.uint8), cv2.IMREAD_GRAYSCALE))
     return bgr, feather(mask > 127)
 
 
-def pipeline_mask(segmenter: Segmenter, image_bgr: np.ndarray) -> np.ndarray:
+def pipeline_mask(segmenter: Segmenter, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     """The mirror's garment mask for a single-garment photo: the segmenter's largest garment.
 
     With no garment found the whole frame is used (the cut-out is then the photo itself), so
@@ -113,4 +119,4 @@ def pipeline_mask(segmenter: Segmenter, image_bgr: np.ndarray) -> np.ndarray:
     """
     seg = segmenter.analyse(image_bgr)
     found = extract_instances(seg.classes, seg.names, seg.garment_ids, seg.confidence)
-    return found[0].mask if found else np.ones(image_bgr.shape[:2], bool)
+    return found[0].mask if found else np.ones(image_bgr.shape[:2], np.bool_)

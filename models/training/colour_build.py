@@ -32,8 +32,10 @@ import csv
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from mirror.manifest import sha256_of
 from mirror.vision.colour import BASIC_TERMS, BINS, lab_to_srgb, srgb_to_lab
@@ -43,6 +45,8 @@ SIGMA = 5.0  # the survey colours lie on a 5-unit CIELAB grid: one grid step
 PRIOR = 0.5  # van de Weijer prior weight; a bin inside the survey gathers ~15 of kernel weight
 FINER_SHARE = 0.35  # a finer name replaces the plain basic term once it has this share of its answers
 TABLE_FILE = "colour_table.npz"
+
+Array = npt.NDArray[Any]
 
 #: Every survey name -> basic term. Basic terms map to themselves. Names marked "# everyday"
 #: override what the survey answers alone suggest (beige and sand are light browns to a
@@ -94,7 +98,7 @@ TERM_TO_BASIC: dict[str, str] = {
 NAME_BLOCKLIST = frozenset({"puke", "skin", "flesh"})
 
 
-def load_survey(colors: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_survey(colors: Path) -> tuple[Array, Array, list[str]]:
     """Survey colours (N×3 CIELAB), answer counts (N×terms) and the term list."""
     data = json.loads((colors / "c3_xkcd.json").read_text(encoding="utf-8"))
     terms = [str(t) for t in data["terms"]]
@@ -108,7 +112,7 @@ def load_survey(colors: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return lab, counts, terms
 
 
-def basic_matrix(terms: list[str]) -> np.ndarray:
+def basic_matrix(terms: list[str]) -> Array:
     """terms×11 one-hot matrix of TERM_TO_BASIC."""
     m = np.zeros((len(terms), len(BASIC_TERMS)))
     for i, t in enumerate(terms):
@@ -123,7 +127,7 @@ def spelled_names(colors: Path, terms: list[str]) -> list[str]:
     return [spelled.get(t, t) for t in terms]
 
 
-def kernel_estimate(query_lab: np.ndarray, lab: np.ndarray, dist: np.ndarray, chunk: int = 1024) -> np.ndarray:
+def kernel_estimate(query_lab: Array, lab: Array, dist: Array, chunk: int = 1024) -> Array:
     """Gaussian-kernel average of per-colour distributions ``dist`` at ``query_lab``; also the weight sum."""
     out = np.zeros((len(query_lab), dist.shape[1] + 1))
     for start in range(0, len(query_lab), chunk):
@@ -135,7 +139,7 @@ def kernel_estimate(query_lab: np.ndarray, lab: np.ndarray, dist: np.ndarray, ch
     return out
 
 
-def basic_probabilities(est: np.ndarray, prior_idx: np.ndarray) -> np.ndarray:
+def basic_probabilities(est: Array, prior_idx: Array) -> Array:
     """Normalised basic-term distribution from a kernel estimate plus the van de Weijer prior."""
     prior = np.zeros((len(est), len(BASIC_TERMS)))
     prior[np.arange(len(est)), prior_idx] = PRIOR
@@ -143,7 +147,7 @@ def basic_probabilities(est: np.ndarray, prior_idx: np.ndarray) -> np.ndarray:
     return p / (est[:, -1:] + PRIOR)
 
 
-def vdw_prior(colors: Path, rgb: np.ndarray) -> np.ndarray:
+def vdw_prior(colors: Path, rgb: Array) -> Array:
     """van de Weijer table's term for sRGB points, reordered into BASIC_TERMS indices."""
     table = np.load(colors / "w2color_netdissect.npy")
     vdw_order = ("black", "blue", "brown", "grey", "green", "orange", "pink", "purple", "red", "white", "yellow")
@@ -152,14 +156,14 @@ def vdw_prior(colors: Path, rgb: np.ndarray) -> np.ndarray:
     return np.asarray(remap[table[idx[:, 0], idx[:, 1], idx[:, 2]]])
 
 
-def bin_centres() -> np.ndarray:
+def bin_centres() -> Array:
     """sRGB centre of every lookup bin, in r, g, b index order."""
     axis = np.arange(BINS) * (256 // BINS) + (256 // BINS - 1) / 2
     r, g, b = np.meshgrid(axis, axis, axis, indexing="ij")
-    return np.stack([r, g, b], -1).reshape(-1, 3)
+    return np.asarray(np.stack([r, g, b], -1).reshape(-1, 3))
 
 
-def build(colors: Path) -> dict[str, object]:
+def build(colors: Path) -> dict[str, Any]:
     """Build the table arrays and the agreement figures."""
     lab, counts, terms = load_survey(colors)
     to_basic = basic_matrix(terms)
@@ -208,7 +212,7 @@ def build(colors: Path) -> dict[str, object]:
     }
 
 
-def _flat(idx: np.ndarray) -> np.ndarray:
+def _flat(idx: Array) -> Array:
     """Flat bin index of r, g, b bin indices."""
     return np.asarray((idx[:, 0] * BINS + idx[:, 1]) * BINS + idx[:, 2])
 

@@ -61,7 +61,9 @@ class CaptureScreen(Screen):
     def set_frame(self, frame: FrameReady) -> None:
         """Show this frame next paint (older ones are simply replaced)."""
         self.frame = frame
-        self._image = bgr_image(frame.image)
+        # Once per frame, to the raster engine's native format: scaling it with opacity then
+        # costs about two thirds of scaling the 24-bit BGR frame (measured at panel size).
+        self._image = bgr_image(frame.image).convertToFormat(QImage.Format.Format_RGB32)
         self.update()
 
     def set_state(self, state: CaptureStateChanged) -> None:

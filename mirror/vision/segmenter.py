@@ -52,34 +52,38 @@ class Segmenter:
         garments = {str(n) for n in meta["garment_classes"]}
         self.garment_ids = tuple(i for i, n in enumerate(self.names) if n in garments)
 
-    def logits(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], Letterbox]:
-        """Canvas-resolution logits (H×W×C, upsampled from the model's stride) and the letterbox."""
+    def raw(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], Letterbox]:
+        """The model's logits (H/stride × W/stride × C) and the letterbox that maps them back."""
         batch, box = prepare(image_bgr, self.size, self.mean, self.std, self.layout)
         out = self.model.run(batch)[0][0]
         if self.layout == "nchw":
             out = out.transpose(1, 2, 0)
-        logits = np.asarray(
-            cv2.resize(np.ascontiguousarray(out, dtype=np.float32), self.size, interpolation=cv2.INTER_LINEAR),
-            dtype=np.float32,
-        )
-        return _channels(logits), box
+        return np.ascontiguousarray(out, dtype=np.float32), box
+
+    def logits(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], Letterbox]:
+        """Canvas-resolution logits (H×W×C, upsampled from the model's stride) and the letterbox."""
+        raw, box = self.raw(image_bgr)
+        return _to_canvas(raw, self.size), box
 
     def analyse(self, image_bgr: npt.NDArray[np.uint8]) -> Segmentation:
         """Classes and confidence per source pixel.
 
         Logits are resized bilinearly to the frame (capped at ``WORK_LONG_SIDE``), the
         argmax taken there and, for larger frames, resized nearest-neighbour to full size.
+        The confidence (softmax maximum) is computed on the model's own grid, then resized:
+        it only feeds instance scores, and the exponentials are the costly part.
         """
-        logits, box = self.logits(image_bgr)
-        shifted = np.exp(logits - logits.max(axis=2, keepdims=True))
+        raw, box = self.raw(image_bgr)
+        shifted = np.exp(raw - raw.max(axis=2, keepdims=True))
         prob = (shifted.max(axis=2) / shifted.sum(axis=2)).astype(np.float32)
         src_h, src_w = image_bgr.shape[:2]
         f = min(1.0, WORK_LONG_SIDE / max(src_w, src_h))
         work = Letterbox(
             max(1, round(src_w * f)), max(1, round(src_h * f)), box.scale, box.pad_x, box.pad_y, box.new_w, box.new_h
         )
+        logits = _to_canvas(raw, self.size)
         classes = _channels(work.to_source(logits, cv2.INTER_LINEAR)).argmax(axis=2).astype(np.uint8)
-        confidence = work.to_source(prob, cv2.INTER_LINEAR).astype(np.float32)
+        confidence = work.to_source(_to_canvas(prob, self.size)[..., 0], cv2.INTER_LINEAR).astype(np.float32)
         if f < 1.0:
             classes = np.asarray(cv2.resize(classes, (src_w, src_h), interpolation=cv2.INTER_NEAREST), np.uint8)
             confidence = np.asarray(cv2.resize(confidence, (src_w, src_h), interpolation=cv2.INTER_LINEAR), np.float32)
@@ -88,6 +92,11 @@ class Segmenter:
     def segment(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Class index per source pixel (``self.names`` gives each index's name)."""
         return self.analyse(image_bgr).classes
+
+
+def _to_canvas(array: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """Bilinear resize of a model-grid map (H×W or H×W×C) to the canvas, channel axis kept."""
+    return _channels(np.asarray(cv2.resize(array, size, interpolation=cv2.INTER_LINEAR), dtype=np.float32))
 
 
 def _channels(array: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

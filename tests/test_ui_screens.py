@@ -214,3 +214,12 @@ def test_sync_badges_read_the_waiting_count_from_the_status_line(text: str, coun
     from ui.window import waiting_count
 
     assert waiting_count(text) == count
+
+
+def test_font_scale_makes_the_type_bigger() -> None:
+    """``[ui] font_scale`` is for reading from further away: the same screen, larger type."""
+    normal, large = HomeScreen(font_scale=1.0), HomeScreen(font_scale=1.4)
+    for screen in (normal, large):
+        screen.set_status(Status(StatusPart("camera: demo"), StatusPart("models: ready"), StatusPart("sync: online")))
+    lit = [int((pixels(s).max(axis=2) > 128).sum()) for s in (normal, large)]
+    assert lit[1] > lit[0] * 1.4

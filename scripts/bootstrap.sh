@@ -49,6 +49,14 @@ pick_python() {
   die "Python 3.11 or newer is required (Debian 12 / Pi OS bookworm ship it as python3)"
 }
 
+# pip_quiet ARGS...: run pip in the venv, its chatter to $VENV/pip.log; on failure show the end.
+pip_quiet() {
+  if ! "$VENV/bin/python" -m pip --disable-pip-version-check "$@" >>"$VENV/pip.log" 2>&1; then
+    tail -n 20 "$VENV/pip.log" >&2
+    return 1
+  fi
+}
+
 # ensure_venv REQUIREMENTS_FILE: make .venv if needed and (re)install when the pins change.
 ensure_venv() {
   local req="$1" stamp want
@@ -59,12 +67,10 @@ ensure_venv() {
   stamp="$VENV/.installed-$(basename "$req")"
   want="$(cat "$ROOT/$req" "$ROOT/requirements.txt" "$ROOT/setup.cfg" | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    say "installing Python packages from $req (first run takes a few minutes)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/$req" \
-      || die "pip install -r $req failed"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT" \
-      || die "pip install -e . failed"
+    say "installing Python packages from $req (first run takes a few minutes; log: $VENV/pip.log)"
+    pip_quiet install --upgrade pip
+    pip_quiet install -r "$ROOT/$req" || die "pip install -r $req failed; see $VENV/pip.log"
+    pip_quiet install --no-deps -e "$ROOT" || die "pip install -e . failed; see $VENV/pip.log"
     echo "$want" > "$stamp"
   fi
 }

@@ -67,10 +67,23 @@ def test_person_background_and_accessories_are_not_garments() -> None:
 
 def test_same_class_in_two_places_gives_two_instances_with_scores() -> None:
     m = blank()
-    m[20:120, 10:90] = 6
-    m[150:250, 110:190] = 6
+    m[20:120, 10:90] = 4
+    m[150:250, 110:190] = 4
     conf = np.full(m.shape, 0.5, np.float32)
     conf[150:250, 110:190] = 0.9
     found = extract_instances(m, NAMES, GARMENTS, conf)
-    assert len(found) == 2 and all(g.group == "footwear" for g in found)
+    assert len(found) == 2 and all(g.group == "bottom" for g in found)
     assert sorted(round(g.score, 3) for g in found) == [0.5, 0.9]
+
+
+def test_a_pair_of_shoes_is_one_instance_but_far_apart_shoes_are_not() -> None:
+    m = blank(200, 400)
+    m[100:160, 60:140] = 6
+    m[105:160, 170:245] = 6  # the other shoe, beside it
+    (pair,) = extract_instances(m, NAMES, GARMENTS)
+    assert pair.group == "footwear" and len(pair.outlines) == 2
+    assert pair.box == (60, 100, 185, 60) and pair.area == 60 * 80 + 55 * 75
+    far = blank(200, 1000)
+    far[100:160, 20:100] = 6
+    far[100:160, 880:960] = 6
+    assert len(extract_instances(far, NAMES, GARMENTS)) == 2

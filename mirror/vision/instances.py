@@ -69,7 +69,40 @@ def extract_instances(
             )
             score = float(confidence[mask].mean()) if confidence is not None else 1.0
             found.append(GarmentInstance(names[class_id], class_id, (x, y, w, h), area, score, outlines, holes, mask))
-    return sorted(found, key=lambda g: g.area, reverse=True)
+    return sorted(pair_up(found, PAIRED_GROUPS), key=lambda g: g.area, reverse=True)
+
+
+#: Groups that come in pairs: two shoes are one closet item.
+PAIRED_GROUPS = ("footwear",)
+
+
+def pair_up(found: list[GarmentInstance], groups: Sequence[str], min_ratio: float = 0.25) -> list[GarmentInstance]:
+    """Merge each group's second-largest instance into its largest when they look like a pair.
+
+    A pair: the smaller is at least ``min_ratio`` of the larger's area and the gap between
+    their boxes is at most the larger box's longer side.
+    """
+    out = list(found)
+    for group in groups:
+        same = sorted((g for g in out if g.group == group), key=lambda g: g.area, reverse=True)
+        if len(same) < 2:
+            continue
+        big, small = same[0], same[1]
+        bx, by, bw, bh = big.box
+        sx, sy, sw, sh = small.box
+        gap = max(sx - (bx + bw), bx - (sx + sw), sy - (by + bh), by - (sy + sh), 0)
+        if small.area < min_ratio * big.area or gap > max(bw, bh):
+            continue
+        x0, y0 = min(bx, sx), min(by, sy)
+        box = (x0, y0, max(bx + bw, sx + sw) - x0, max(by + bh, sy + sh) - y0)
+        area = big.area + small.area
+        score = (big.score * big.area + small.score * small.area) / area
+        pair = GarmentInstance(
+            group, big.class_id, box, area, score, big.outlines + small.outlines, big.holes + small.holes,
+            big.mask | small.mask,
+        )  # fmt: skip
+        out = [g for g in out if g is not big and g is not small] + [pair]
+    return out
 
 
 def absorb_fragments(classes: npt.NDArray[np.uint8], garment_ids: Sequence[int], share: float) -> npt.NDArray[np.uint8]:

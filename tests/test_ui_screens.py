@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -17,6 +18,7 @@ from mirror.events import CaptureState, CaptureStateChanged, Level, Status, Stat
 from tests.conftest import ROOT
 from ui.buttons import Button, ButtonRow
 from ui.capture import CaptureScreen
+from ui.closet import ClosetScreen
 from ui.home import HomeScreen
 from ui.picker import PickerScreen
 from ui.result import ResultScreen
@@ -223,3 +225,27 @@ def test_font_scale_makes_the_type_bigger() -> None:
         screen.set_status(Status(StatusPart("camera: demo"), StatusPart("models: ready"), StatusPart("sync: online")))
     lit = [int((pixels(s).max(axis=2) > 128).sum()) for s in (normal, large)]
     assert lit[1] > lit[0] * 1.4
+
+
+def test_closet_grid_scrolls_with_the_focus(qtbot) -> None:
+    shots = load_screenshots()
+    items = [item for _ in range(4) for item in shots.sample_closet()]  # 36 garments
+    for index, item in enumerate(items):
+        item.record = dataclasses.replace(item.record, id=f"r{index}")
+    screen = ClosetScreen()
+    screen.set_content(items, shots.counts(items), None, None)
+    screen.resize(540, 960)
+    screen.show()
+    qtbot.addWidget(screen)
+    screen.relayout()
+    assert screen.current_key() == "item:r0"
+    for _ in range(8):
+        qtbot.keyClick(screen, Qt.Key.Key_Down)
+    screen.relayout()
+    assert screen.first_line > 0
+    focused = screen.grid.rects[screen.grid.focus]
+    assert not focused.isEmpty() and screen.rect().contains(focused)
+    for _ in range(12):
+        qtbot.keyClick(screen, Qt.Key.Key_Up)  # back up through the grid into the colour filters
+    key = screen.current_key()
+    assert key is not None and key.startswith(("col:", "cat:"))

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from mirror.vision.cutout import FEATHER_PX, MARGIN, MIN_MARGIN_PX, EmptyMaskError, garment_box, make_cutout
+from mirror.vision.cutout import (
+    FEATHER_PX,
+    MARGIN,
+    MIN_MARGIN_PX,
+    EmptyMaskError,
+    composite,
+    garment_box,
+    make_cutout,
+)
 
 
 def _scene() -> tuple[NDArray[np.uint8], NDArray[np.bool_]]:
@@ -64,6 +72,32 @@ def test_backgrounds_and_rgba() -> None:
     assert decoded.shape == (*cut.alpha.shape, 4)
     assert np.array_equal(decoded[..., 3], cut.alpha)
     assert np.array_equal(decoded[..., :3], cut.bgr)
+
+
+def _float_composite(
+    bgr: NDArray[np.uint8], alpha: NDArray[np.uint8], colour: tuple[int, int, int]
+) -> NDArray[np.uint8]:
+    """The float32 blend the classifier's training cut-outs were first made with (the reference)."""
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    background = np.asarray(colour, dtype=np.float32)
+    return np.clip(bgr.astype(np.float32) * a + background * (1.0 - a) + 0.5, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (255, 255, 255), (12, 200, 77)])
+def test_composite_matches_the_float_blend_for_every_value_and_alpha(colour: tuple[int, int, int]) -> None:
+    values = np.repeat(np.arange(256, dtype=np.uint8), 256).reshape(256, 256)
+    alpha = np.tile(np.arange(256, dtype=np.uint8), 256).reshape(256, 256)
+    bgr = np.dstack([values, 255 - values, values // 3]).astype(np.uint8)
+    assert np.array_equal(composite(bgr, alpha, colour), _float_composite(bgr, alpha, colour))
+
+
+def test_on_black_is_the_training_blend_on_a_real_cutout() -> None:
+    rng = np.random.default_rng(5)
+    image = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    _, mask = _scene()
+    cut = make_cutout(image, mask)
+    assert np.array_equal(cut.on_black(), _float_composite(cut.bgr, cut.alpha, (0, 0, 0)))
+    assert np.array_equal(cut.on_white(), _float_composite(cut.bgr, cut.alpha, (255, 255, 255)))
 
 
 def test_empty_and_mismatched_masks_are_refused() -> None:

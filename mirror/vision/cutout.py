@@ -37,10 +37,22 @@ class EmptyMaskError(ValueError):
 
 
 def composite(bgr: UInt8Array, alpha: UInt8Array, colour: tuple[int, int, int]) -> UInt8Array:
-    """``bgr`` over a flat ``colour`` (B, G, R) background with ``alpha`` (0–255)."""
-    a = alpha.astype(np.float32)[..., None] / 255.0
-    background = np.asarray(colour, dtype=np.float32)
-    return np.clip(bgr.astype(np.float32) * a + background * (1.0 - a) + 0.5, 0, 255).astype(np.uint8)
+    """``bgr`` over a flat ``colour`` (B, G, R) background with ``alpha`` (0–255).
+
+    Each pixel is ``round((bgr·alpha + colour·(255 − alpha)) / 255)``, computed in integers.
+    Why integers: the float32 blend this replaces cost ~6 ms per cut-out; the integer forms
+    give the same bytes for every (value, alpha) pair (``tests/test_cutout.py`` checks all
+    65536 against the float formula), which matters because the classifier was trained on
+    these images. On black it is one saturating ``cv2.multiply`` (~0.5 ms); a numerator
+    never passes 255·255 + 127, so ``uint16`` holds the general case.
+    """
+    alpha3 = cv2.merge([alpha, alpha, alpha])
+    if tuple(colour) == (0, 0, 0):
+        return np.asarray(cv2.multiply(bgr, alpha3, scale=1.0 / 255.0), dtype=np.uint8)
+    a = alpha3.astype(np.uint16)
+    background = np.asarray(colour, dtype=np.uint16)
+    blended = (bgr.astype(np.uint16) * a + background * (255 - a) + 127) // 255
+    return blended.astype(np.uint8)
 
 
 def feather(mask: npt.NDArray[np.bool_], sigma: float = FEATHER_PX) -> UInt8Array:

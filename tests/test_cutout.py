@@ -106,3 +106,15 @@ def test_empty_and_mismatched_masks_are_refused() -> None:
         make_cutout(image, np.zeros_like(mask))
     with pytest.raises(ValueError, match="does not match"):
         make_cutout(image, mask[:100])
+
+
+def test_box_bounds_are_those_of_the_nonzero_pixels_for_sparse_masks() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        mask = np.zeros((int(rng.integers(1, 60)), int(rng.integers(1, 60))), bool)
+        mask[tuple(rng.integers(0, side, int(rng.integers(1, 5))) for side in mask.shape)] = True
+        ys, xs = np.nonzero(mask)
+        x0, y0, x1, y1 = garment_box(mask, margin=0.0)
+        pad = MIN_MARGIN_PX
+        assert (x0, y0) == (max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad))
+        assert (x1, y1) == (min(mask.shape[1], int(xs.max()) + 1 + pad), min(mask.shape[0], int(ys.max()) + 1 + pad))

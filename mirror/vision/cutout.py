@@ -66,10 +66,11 @@ def feather(mask: npt.NDArray[np.bool_], sigma: float = FEATHER_PX) -> UInt8Arra
 
 def garment_box(mask: npt.NDArray[np.bool_], margin: float = MARGIN) -> tuple[int, int, int, int]:
     """``(x0, y0, x1, y1)`` (x1, y1 exclusive) of the mask's pixels plus the margin, inside the frame."""
-    ys, xs = np.nonzero(mask)
-    if len(ys) == 0:
+    # cv2.boundingRect of the non-zero pixels: the same bounds as np.nonzero's min/max, ~10× faster
+    x, y, bw, bh = cv2.boundingRect(np.asarray(mask, dtype=np.uint8))
+    if bw == 0 or bh == 0:
         raise EmptyMaskError("the garment mask is empty; nothing to cut out (hold the garment closer)")
-    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    x0, x1, y0, y1 = x, x + bw, y, y + bh
     pad = max(MIN_MARGIN_PX, round(max(x1 - x0, y1 - y0) * margin))
     h, w = mask.shape
     return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
@@ -97,7 +98,7 @@ class Cutout:
 
     def bgra(self) -> UInt8Array:
         """Transparent BGRA image (OpenCV channel order) with the feathered alpha."""
-        return np.dstack([self.bgr, self.alpha])
+        return np.asarray(cv2.merge([*cv2.split(self.bgr), self.alpha]), dtype=np.uint8)
 
     def png_bytes(self) -> bytes:
         """The transparent cut-out encoded as PNG."""

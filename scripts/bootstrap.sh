@@ -17,7 +17,7 @@ die() { say "$*"; exit 1; }
 RUNTIME_APT=(python3 python3-venv libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
              libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-dejavu-core)
 # shellcheck disable=SC2034
-TEST_APT=(mosquitto mosquitto-clients git systemd shellcheck sqlite3)
+TEST_APT=(mosquitto mosquitto-clients git postgresql systemd shellcheck sqlite3)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.conftest_broker"]  # real-mosquitto fixtures for the sync tests
+# Real servers for the sync tests: mosquitto, and PostgreSQL for the consumer's second backend.
+pytest_plugins = ["tests.conftest_broker", "tests.conftest_postgres"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SMART_MIRROR_SHARED", ROOT.parent / "shared"))

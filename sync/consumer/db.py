@@ -269,6 +269,7 @@ def _connect_postgres(url: str) -> _Conn:
         ) from None
     try:
         conn: _Conn = psycopg.connect(url, autocommit=True)
-    except Exception as exc:
-        raise ConsumerDBError(f"cannot connect to PostgreSQL at {url.split('@')[-1]} ({exc}); check --db") from None
+    except Exception as exc:  # psycopg's errors span lines; the CLI prints one
+        reason = " ".join(str(exc).split())
+        raise ConsumerDBError(f"cannot connect to PostgreSQL at {url.split('@')[-1]} ({reason}); check --db") from None
     return conn

@@ -53,21 +53,27 @@ def extract_instances(
     min_area = max(1, int(min_area_frac * classes.size))
     classes = absorb_fragments(classes, garment_ids, absorb_share)
     found: list[GarmentInstance] = []
+    present = np.bincount(classes.ravel(), minlength=max(garment_ids, default=0) + 1)
     for class_id in garment_ids:
-        binary = (classes == class_id).astype(np.uint8)
-        if int(binary.sum()) < min_area:
+        if present[class_id] < min_area:
             continue
+        binary = (classes == class_id).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         for k in range(1, count):
             area = int(stats[k, cv2.CC_STAT_AREA])
             if area < min_area:
                 continue
-            mask = labels == k
-            outlines, holes = _polygons(mask, epsilon_px)
             x, y, w, h = (
                 int(stats[k, i]) for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT)
             )
-            score = float(confidence[mask].mean()) if confidence is not None else 1.0
+            # Work inside the component's box grown by 1 px (the outline tracer sees the same
+            # zero border as on the full frame): same polygons and score, a fraction of the pixels.
+            y0, y1, x0, x1 = _grown(y, h, x, w, classes.shape)
+            local = labels[y0:y1, x0:x1] == k
+            outlines, holes = _polygons(local, epsilon_px, (x0, y0))
+            score = float(confidence[y0:y1, x0:x1][local].mean()) if confidence is not None else 1.0
+            mask = np.zeros(classes.shape, np.bool_)
+            mask[y0:y1, x0:x1] = local
             found.append(GarmentInstance(names[class_id], class_id, (x, y, w, h), area, score, outlines, holes, mask))
     return sorted(pair_up(found, PAIRED_GROUPS), key=lambda g: g.area, reverse=True)
 
@@ -112,12 +118,18 @@ def absorb_fragments(classes: npt.NDArray[np.uint8], garment_ids: Sequence[int],
     boxes: dict[int, tuple[int, int, int, int]] = {}
     areas: dict[int, int] = {}
     next_id = 1
+    present = np.bincount(classes.ravel(), minlength=max(garment_ids, default=0) + 1)
     for class_id in garment_ids:
+        if present[class_id] == 0:
+            continue  # labelling an empty map costs as much as a full one; usually most classes are absent
         count, labels, stats, _ = cv2.connectedComponentsWithStats(
             (classes == class_id).astype(np.uint8), connectivity=8
         )
         for k in range(1, count):
-            regions[labels == k] = next_id
+            ry0, ry1, rx0, rx1 = _grown(
+                int(stats[k, 1]), int(stats[k, 3]), int(stats[k, 0]), int(stats[k, 2]), classes.shape
+            )
+            regions[ry0:ry1, rx0:rx1][labels[ry0:ry1, rx0:rx1] == k] = next_id
             region_class[next_id] = class_id
             boxes[next_id] = (int(stats[k, 0]), int(stats[k, 1]), int(stats[k, 2]), int(stats[k, 3]))
             areas[next_id] = int(stats[k, cv2.CC_STAT_AREA])
@@ -153,9 +165,16 @@ def absorb_fragments(classes: npt.NDArray[np.uint8], garment_ids: Sequence[int],
     return out
 
 
-def _polygons(mask: npt.NDArray[np.bool_], epsilon_px: float) -> tuple[list[Polygon], list[Polygon]]:
-    """Outer and hole polygons of a mask (two-level contour hierarchy), simplified."""
-    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+def _grown(y: int, h: int, x: int, w: int, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """``(y0, y1, x0, x1)`` of the box ``x, y, w, h`` grown by one pixel, inside ``shape``."""
+    return max(0, y - 1), min(shape[0], y + h + 1), max(0, x - 1), min(shape[1], x + w + 1)
+
+
+def _polygons(
+    mask: npt.NDArray[np.bool_], epsilon_px: float, offset: tuple[int, int] = (0, 0)
+) -> tuple[list[Polygon], list[Polygon]]:
+    """Outer and hole polygons of a mask (two-level contour hierarchy), simplified, shifted by ``offset``."""
+    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE, offset=offset)
     outlines: list[Polygon] = []
     holes: list[Polygon] = []
     if hierarchy is None:

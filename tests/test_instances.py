@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -87,3 +88,24 @@ def test_a_pair_of_shoes_is_one_instance_but_far_apart_shoes_are_not() -> None:
     far[100:160, 20:100] = 6
     far[100:160, 880:960] = 6
     assert len(extract_instances(far, NAMES, GARMENTS)) == 2
+
+
+def test_outlines_score_and_mask_match_the_whole_frame_contours_at_the_border_and_inside() -> None:
+    """Instances are traced inside each component's box: the result must equal a full-frame trace."""
+    m = blank()
+    m[0:120, 0:70] = 2  # touches the frame's top-left corner
+    m[40:60, 20:40] = 0  # with a hole
+    m[180:300, 120:200] = 4  # touches the bottom-right corner
+    m[150:170, 90:110] = 4  # a second bottom, inside the frame
+    confidence = np.random.default_rng(2).random(m.shape, dtype=np.float32)
+    found = extract_instances(m, NAMES, GARMENTS, confidence, min_area_frac=0.001)
+    assert len(found) == 3
+    for inst in found:
+        contours, hierarchy = cv2.findContours(inst.mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+        simplified = [cv2.approxPolyDP(c, 2.0, True).reshape(-1, 2) for c in contours]
+        outer = [p for p, h in zip(simplified, hierarchy[0], strict=True) if h[3] < 0 and len(p) >= 3]
+        inner = [p for p, h in zip(simplified, hierarchy[0], strict=True) if h[3] >= 0 and len(p) >= 3]
+        assert [p.tolist() for p in inst.outlines] == [p.tolist() for p in outer]
+        assert [p.tolist() for p in inst.holes] == [p.tolist() for p in inner]
+        assert inst.score == float(confidence[inst.mask].mean())
+        assert int(inst.mask.sum()) == inst.area and (m[inst.mask] == inst.class_id).all()

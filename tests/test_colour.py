@@ -7,6 +7,8 @@ into the trap where that is the point, so the test shows the robustness is real.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -14,6 +16,7 @@ from numpy.typing import NDArray
 from mirror.manifest import default_models_dir
 from mirror.vision.colour import (
     BASIC_TERMS,
+    AchromaticRule,
     ColourTable,
     describe_colour,
     lab_to_srgb,
@@ -77,6 +80,18 @@ def test_shadowed_black_shirt_stays_black(table: ColourTable) -> None:
     image[70:80, 90:110] = (235, 235, 235)  # a specular highlight
     assert _naive(image, mask, table) == "grey", "the trap: the mean of this black shirt is grey"
     assert describe_colour(image, mask, table).basic == "black"
+
+
+@pytest.mark.parametrize(
+    ("bgr", "basic"),
+    [((52, 42, 36), "black"), ((156, 146, 140), "grey"), ((70, 40, 25), "blue"), ((95, 45, 20), "blue")],
+)
+def test_faint_tint_is_neutral_but_navy_is_blue(table: ColourTable, bgr: tuple[int, int, int], basic: str) -> None:
+    """A cool black jacket or a faintly blue grey is neutral; navy, with real chroma for its lightness, stays blue."""
+    image, mask = _scene(bgr)
+    assert describe_colour(image, mask, table).basic == basic
+    if basic != "blue":  # the trap: without the neutral rule the table reads the faint tint as blue
+        assert describe_colour(image, mask, replace(table, achromatic=AchromaticRule(0.0, 0.0, 0.0))).basic == "blue"
 
 
 def test_logo_does_not_win(table: ColourTable) -> None:

@@ -13,6 +13,9 @@ background, and an indoor camera tints everything orange. So the colour is taken
    table (``models/colour``, built from the XKCD survey by ``models.training.colour_build``),
    clusters with the same basic term are pooled (light and shadowed red are both red), and
    the largest pool wins, so a logo or print covering less than the fabric never does.
+4. **Achromatic decision** before naming: a cluster whose chroma is within the camera's
+   neutral noise (see ``AchromaticRule``) is named as the grey of its lightness, so a
+   slightly cool black jacket is not "blue" and a faintly tinted grey is not "blue" either.
 
 Stable API: ``ColourTable.load(folder)``, ``describe_colour(image_bgr, mask, table)`` ->
 ``ColourResult(basic, name, hex, palette)``; ``srgb_to_lab``/``lab_to_srgb`` (also used by
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -64,6 +68,17 @@ _MIN_PIXELS = 30
 _NEUTRAL_CHROMA = 8.0
 _MAX_GAIN = 1.15
 _MAX_EXPOSURE = 3.0
+#: At most this many background pixels are converted to estimate the white balance.
+_WB_SAMPLES = 4000
+
+
+def _srgb_lut() -> npt.NDArray[np.float32]:
+    """Linear light of each 8-bit sRGB value: a lookup replaces the power function on uint8 pixels."""
+    v = np.arange(256) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+_LINEAR_OF_BYTE = _srgb_lut()
 
 
 def srgb_to_linear(rgb01: FloatArray) -> FloatArray:
@@ -79,7 +94,12 @@ def linear_to_srgb(lin: FloatArray) -> FloatArray:
 
 def srgb_to_lab(rgb: npt.ArrayLike) -> FloatArray:
     """sRGB (0–255, shape ``(..., 3)``) -> CIELAB (D65)."""
-    xyz = srgb_to_linear(np.asarray(rgb, dtype=np.float64) / 255.0) @ _RGB_TO_XYZ.T / _D65
+    return linear_to_lab(srgb_to_linear(np.asarray(rgb, dtype=np.float64) / 255.0))
+
+
+def linear_to_lab(lin: npt.NDArray[np.floating[Any]]) -> FloatArray:
+    """Linear-light RGB (shape ``(..., 3)``) -> CIELAB (D65); keeps the input's float precision."""
+    xyz = lin @ _RGB_TO_XYZ.T.astype(lin.dtype) / _D65.astype(lin.dtype)
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
@@ -126,6 +146,34 @@ class SurfaceAdaptation:
 
 
 @dataclass(frozen=True)
+class AchromaticRule:
+    """Which clusters are neutral (black/grey/white) whatever tint the table would read in them.
+
+    The survey named screen patches, where a chroma of 8 at mid lightness is a visible blue;
+    on a photographed garment the same chroma is sensor noise, a residual cast or a cool
+    sheen on black cloth. A cluster is neutral when its chroma (CIELAB, after white balance)
+    is below ``chroma`` at lightness >= ``dark_l``; in the dark, where noise and casts scale
+    with the signal, when chroma / lightness is below ``dark_ratio`` (navy keeps a ratio well
+    above it). Neutral clusters are then named as the grey of their lightness. Chosen on the
+    calibration half of the by-eye labels only (``colour_eval --search-achromatic``).
+    """
+
+    chroma: float = 10.0
+    dark_ratio: float = 0.4
+    dark_l: float = 30.0
+
+    def neutralise(self, lab: FloatArray) -> FloatArray:
+        """``lab`` with the chroma of neutral colours set to zero (a copy)."""
+        lab = np.array(lab, dtype=np.float64)
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        light = lab[..., 0]
+        dark_limit = self.dark_ratio * np.maximum(light, 1.0)
+        neutral = np.where(light >= self.dark_l, chroma < self.chroma, chroma < dark_limit)
+        lab[neutral, 1:] = 0.0
+        return lab
+
+
+@dataclass(frozen=True)
 class ColourTable:
     """The shipped lookup: for each 8×8×8 sRGB bin, its basic term and its finer name."""
 
@@ -134,6 +182,7 @@ class ColourTable:
     names: tuple[str, ...]
     version: str = "dev"
     surface: SurfaceAdaptation = SurfaceAdaptation()
+    achromatic: AchromaticRule = AchromaticRule()
 
     @classmethod
     def load(cls, folder: Path) -> ColourTable:
@@ -166,8 +215,9 @@ class ColourTable:
         return BASIC_TERMS[int(self.lookup(np.asarray(rgb, dtype=np.float64).reshape(1, 3))[0][0])]
 
     def name_fabric(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Basic-term and name indices of photographed fabric colours (surface adaptation applied)."""
-        return self.lookup(self.surface.apply(rgb))
+        """Basic-term and name indices of photographed fabric colours (neutral rule, surface adaptation)."""
+        neutral = lab_to_srgb(self.achromatic.neutralise(srgb_to_lab(rgb)))
+        return self.lookup(self.surface.apply(neutral))
 
 
 @dataclass(frozen=True)
@@ -200,20 +250,20 @@ def white_balance_gains(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_]) -
     ones = np.ones(3)
     kernel = np.ones((15, 15), np.uint8)
     outside = ~cv2.dilate(garment.astype(np.uint8), kernel).astype(bool)
-    pixels = image_bgr[outside][:, ::-1]
+    pixels = image_bgr[outside]
     if len(pixels) < 200:
         return ones
-    if len(pixels) > 20000:
-        pixels = pixels[:: len(pixels) // 20000]
-    lab = srgb_to_lab(pixels)
+    if len(pixels) > _WB_SAMPLES:  # a regular sample: the cast is a property of the whole background
+        pixels = pixels[:: -(-len(pixels) // _WB_SAMPLES)]
+    lin = _LINEAR_OF_BYTE[pixels[:, ::-1]]  # float32 linear RGB, converted once
+    lab = linear_to_lab(lin)
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     neutral = (chroma < _NEUTRAL_CHROMA * 2) & (lab[:, 0] > 25) & (lab[:, 0] < 97)
     if neutral.sum() < max(100, 0.05 * len(pixels)):
         return ones
     # Weight towards the greyest candidates; a robust mean of the cast direction.
     weights = np.exp(-((chroma[neutral] / _NEUTRAL_CHROMA) ** 2))
-    lin = srgb_to_linear(pixels[neutral] / 255.0)
-    mean = (lin * weights[:, None]).sum(0) / max(weights.sum(), 1e-9)
+    mean = (lin[neutral] * weights[:, None]).sum(0) / max(float(weights.sum()), 1e-9)
     gains_rgb = np.clip(mean.mean() / np.maximum(mean, 1e-6), 1 / _MAX_GAIN, _MAX_GAIN)
     return np.asarray(gains_rgb[::-1], dtype=np.float64)
 
@@ -225,16 +275,18 @@ def exposure_gain(image_bgr: UInt8Array, gains_bgr: FloatArray) -> float:
     shirt in a dim room is still white. Only brightening (up to ``_MAX_EXPOSURE``) is done:
     a frame with clipped highlights already has its white.
     """
-    small = image_bgr[::4, ::4].reshape(-1, 3)[:, ::-1]
-    lin = srgb_to_linear(small / 255.0) * gains_bgr[::-1]
-    luminance = lin @ _RGB_TO_XYZ[1]
+    small = image_bgr[::4, ::4].reshape(-1, 3)
+    luminance = _LINEAR_OF_BYTE[small] @ (gains_bgr * _RGB_TO_XYZ[1][::-1]).astype(np.float32)
     reference = float(np.percentile(luminance, 98)) if len(luminance) else 1.0
     return float(np.clip(1.0 / max(reference, 1e-3), 1.0, _MAX_EXPOSURE))
 
 
 def apply_gains(pixels_rgb: UInt8Array | FloatArray, gains_bgr: FloatArray) -> FloatArray:
     """Apply linear-light gains (B, G, R order) to sRGB pixels (0–255, RGB order)."""
-    lin = srgb_to_linear(np.asarray(pixels_rgb, dtype=np.float64) / 255.0) * gains_bgr[::-1]
+    if isinstance(pixels_rgb, np.ndarray) and pixels_rgb.dtype == np.uint8:
+        lin = _LINEAR_OF_BYTE[pixels_rgb].astype(np.float64) * gains_bgr[::-1]
+    else:
+        lin = srgb_to_linear(np.asarray(pixels_rgb, dtype=np.float64) / 255.0) * gains_bgr[::-1]
     return linear_to_srgb(lin) * 255.0
 
 

@@ -8,7 +8,10 @@ and a failure gallery.
 
 ``--search`` grid-searches the surface adaptation (``black_l``, ``white_l``,
 ``chroma_gain``; see ``SurfaceAdaptation``) on the calibration half only, and prints the
-values to pass to ``colour_build``. The held-out half is never used to choose them.
+values to pass to ``colour_build``. ``--search-achromatic`` grid-searches the neutral rule
+(``AchromaticRule``: chroma limit, dark chroma/lightness ratio, dark lightness) the same
+way; its values are the defaults in ``mirror/vision/colour.py``. The held-out half is
+never used to choose either.
 
     python -m models.training.colour_eval --masks /work/data/teacher_masks [--search] \
         [--gallery docs/img/colour_failures.png]
@@ -62,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
     parser.add_argument("--fallback-masks", type=Path, help="where --masks has none (a rejected teacher mask)")
     parser.add_argument("--segmenter", action="store_true", help="masks from models/segmenter instead")
-    parser.add_argument("--search", action="store_true")
+    parser.add_argument("--search", action="store_true", help="grid-search the surface adaptation")
+    parser.add_argument("--search-achromatic", action="store_true", help="grid-search the neutral rule")
     parser.add_argument("--gallery", type=Path)
     args = parser.parse_args(argv)
     table = C.ColourTable.load(args.table)
@@ -93,15 +97,36 @@ def main(argv: list[str] | None = None) -> None:
         )
         table = replace(table, surface=C.SurfaceAdaptation(*map(float, best)))
         print("best surface adaptation on the calibration half:", best)
+    if args.search_achromatic:
+        axes = ((6.0, 8.0, 10.0, 12.0, 14.0), (0.2, 0.3, 0.4, 0.5, 0.6), (30.0, 40.0, 50.0))
+        cal = {
+            p: score(replace(table, achromatic=C.AchromaticRule(*p)), range(half))[0] for p in itertools.product(*axes)
+        }
+        best = max(cal, key=lambda p: (cal[p], plateau(cal, axes, p)))
+        table = replace(table, achromatic=C.AchromaticRule(*best))
+        print("best neutral rule on the calibration half (chroma, dark_ratio, dark_l):", best)
     acc_all, wrong = score(table, range(len(rows)))
     acc_cal, _ = score(table, range(half))
     acc_held, _ = score(table, range(half, len(rows)))
     confusion = Counter((rows[i][1], g) for i, g in wrong)
     print(json.dumps({"labelled": len(rows), "accuracy": round(acc_all, 4), "calibration_half": round(acc_cal, 4),
                       "held_out_half": round(acc_held, 4), "surface": vars(table.surface),
+                      "achromatic": vars(table.achromatic),
                       "confusions": {f"{a}->{b}": n for (a, b), n in confusion.most_common()}}))
     if args.gallery:
         write_gallery(args.gallery, [(clusters[i][0], clusters[i][1], rows[i][1], g) for i, g in wrong])
+
+
+def plateau(scores: dict[tuple[float, ...], float], axes: tuple[tuple[float, ...], ...], p: tuple[float, ...]) -> float:
+    """Mean score of ``p``'s grid neighbours (one step on any axes): breaks ties towards a broad optimum,
+    which is less likely to be a lucky point of 94 photos than an isolated peak."""
+    steps = [axis.index(v) for axis, v in zip(axes, p, strict=True)]
+    near = [
+        scores[tuple(axis[i + d] for axis, i, d in zip(axes, steps, delta, strict=True))]
+        for delta in itertools.product((-1, 0, 1), repeat=len(axes))
+        if all(0 <= i + d < len(axis) for axis, i, d in zip(axes, steps, delta, strict=True))
+    ]
+    return float(np.mean(near))
 
 
 def write_gallery(path: Path, failures: list[tuple[np.ndarray, np.ndarray, str, str]]) -> None:

@@ -51,6 +51,35 @@ def paste_held_up(person: Sample, garment: Sample, rng: np.random.Generator) -> 
     return Sample(image, labels)
 
 
+def empty_surface(garment: Sample, rng: np.random.Generator) -> Sample | None:
+    """A crop of the photo's surroundings with no garment in it, labelled background.
+
+    Why: the first segmenter called a plain beige wall "top" on ~40 % of an empty frame;
+    it had never seen a frame without a garment. The strip beside the (dilated) teacher
+    mask — wall, floor, bed, rug — is a real indoor surface with no garment on it. CCP
+    people with the person masked out are not clean (shadows, other garments), so they are
+    not used. ``None`` when no strip is at least 10 % of the photo (16 px) wide.
+    """
+    h, w = garment.labels.shape
+    fg = cv2.dilate((garment.labels > 0).astype(np.uint8), np.ones((15, 15), np.uint8))
+    ys, xs = np.nonzero(fg)
+    if len(ys) == 0:
+        return Sample(garment.image, np.zeros_like(garment.labels))
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    strips = [(0, h, 0, x0), (0, h, x1, w), (0, y0, 0, w), (y1, h, 0, w)]  # left, right, above, below
+    ok = [t for t in strips if min(t[1] - t[0], t[3] - t[2]) >= max(16, 0.1 * min(h, w))]
+    if not ok:
+        return None
+    a, b, c, d = ok[int(rng.integers(len(ok)))]
+    # A portrait 3:4 piece of the strip, so the letterbox fills the frame with the surface.
+    cw = min(d - c, round((b - a) * 0.75))
+    ch = min(b - a, round(cw / 0.75))
+    a += int(rng.integers(0, b - a - ch + 1))
+    c += int(rng.integers(0, d - c - cw + 1))
+    b, d = a + ch, c + cw
+    return Sample(garment.image[a:b, c:d], np.zeros((b - a, d - c), np.uint8))
+
+
 def crop_and_letterbox(s: Sample, size: tuple[int, int], rng: np.random.Generator) -> Sample:
     """Partial crop (half the time), then letterbox into ``size`` (w, h) with random zoom/offset."""
     size_w, size_h = size
@@ -94,10 +123,15 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def make_sample(
     kind: str, person: Sample | None, garment: Sample | None, size: tuple[int, int], rng: np.random.Generator
 ) -> Sample:
-    """``kind``: ``ccp`` (person), ``held`` (person + pasted garment) or ``photo`` (garment alone)."""
-    if kind == "held" and person is not None and garment is not None:
+    """``kind``: ``ccp`` (person), ``held`` (person + pasted garment), ``photo`` (garment alone)
+    or ``empty`` (the surface beside the garment, no garment: background only; falls back to
+    the photo when the garment leaves no strip free)."""
+    empty = empty_surface(garment, rng) if kind == "empty" and garment is not None else None
+    if empty is not None:
+        base = empty
+    elif kind == "held" and person is not None and garment is not None:
         base = paste_held_up(person, garment, rng)
-    elif kind == "photo" and garment is not None:
+    elif kind in ("photo", "empty") and garment is not None:
         base = garment
     else:
         assert person is not None
@@ -109,4 +143,12 @@ def make_sample(
     return Sample(photometric(np.ascontiguousarray(img), rng), np.ascontiguousarray(lab))
 
 
-__all__ = ["Sample", "crop_and_letterbox", "garment_labels", "make_sample", "paste_held_up", "photometric"]
+__all__ = [
+    "Sample",
+    "crop_and_letterbox",
+    "empty_surface",
+    "garment_labels",
+    "make_sample",
+    "paste_held_up",
+    "photometric",
+]

@@ -27,6 +27,8 @@ CCP = SHARED / "data/ccp"
 TEACHER = SHARED / "models/teacher/isnet_general_small_uint8.onnx"
 #: Where ``teacher-unpack`` writes the accepted masks (outside the repository).
 TEACHER_MASKS = Path("/work/data/teacher_masks")
+#: Second-check rejections (print/collar-only masks) beside the masks, written by ``seg_fit reject``.
+REJECTED_FIT = "REJECTED_FIT.txt"
 SPLIT_SEED = 20261124
 CCP_VAL_SHARE = 0.15
 CLOTHING_VAL_SHARE = 0.15
@@ -124,9 +126,27 @@ def clothing_split(photos: list[Photo]) -> tuple[list[Photo], list[Photo]]:
     return [p for p in photos if p.sender not in val_senders], [p for p in photos if p.sender in val_senders]
 
 
+def fit_rejected(masks: Path) -> set[str]:
+    """Images rejected by the second check (``seg_fit reject``), empty when it has not run."""
+    fit = masks / REJECTED_FIT
+    return {ln for ln in fit.read_text().split("\n") if ln and not ln.startswith("#")} if fit.is_file() else set()
+
+
 def usable_clothing(masks: Path, root: Path = CLOTHING) -> list[Photo]:
-    """Photos with a garment label we map and an accepted teacher mask."""
+    """Photos with a garment label we map and a teacher mask that passed the first check."""
     return [p for p in read_clothing(root) if p.label in CLOTHING_GROUPS and (masks / f"{p.image}.png").is_file()]
+
+
+def checked_split(masks: Path, second_check: bool = True) -> tuple[list[Photo], list[Photo]]:
+    """(train, val) usable photos; the print/collar-only masks dropped when ``second_check``.
+
+    The sender split is drawn before the second check, so it is the split of 1.0.0 and
+    the second check only removes photos from either side (``second_check=False``: the
+    validation set 1.0.0 was measured on).
+    """
+    train, val = clothing_split(usable_clothing(masks))
+    skip = fit_rejected(masks) if second_check else set()
+    return [p for p in train if p.image not in skip], [p for p in val if p.image not in skip]
 
 
 @dataclass(frozen=True)
@@ -331,7 +351,7 @@ def train_pack(
             mask = cv2.resize(mask, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST)
             cv2.imwrite(str(folder / f"{i}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, quality])
             cv2.imwrite(str(folder / f"{i}.png"), mask)
-    train, val = clothing_split(usable_clothing(masks))
+    train, val = checked_split(masks)
     rows = []
     for part, photos in (("train", train), ("val", val)):
         if part not in parts:

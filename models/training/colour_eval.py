@@ -14,7 +14,7 @@ way; its values are the defaults in ``mirror/vision/colour.py``. The held-out ha
 never used to choose either.
 
     python -m models.training.colour_eval --masks /work/data/teacher_masks [--search] \
-        [--gallery docs/img/colour_failures.png]
+        [--gallery docs/img/colour_failures.png] [--speed]
     python -m models.training.colour_eval --segmenter   # masks from the shipped segmenter
 """
 
@@ -24,6 +24,7 @@ import argparse
 import csv
 import itertools
 import json
+import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--search", action="store_true", help="grid-search the surface adaptation")
     parser.add_argument("--search-achromatic", action="store_true", help="grid-search the neutral rule")
     parser.add_argument("--gallery", type=Path)
+    parser.add_argument("--speed", action="store_true", help="also time describe_colour per photo, one thread")
     args = parser.parse_args(argv)
     table = C.ColourTable.load(args.table)
     segmenter = None
@@ -79,9 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     half = len(rows) // 2
     # Clusters do not depend on the adaptation: compute them once per photo.
     clusters = []
+    stage_ms = []
+    if args.speed:
+        cv2.setNumThreads(1)
     for name, _ in rows:
         image = cv2.imread(str(args.clothing / "images" / f"{name}.jpg"), cv2.IMREAD_COLOR)
         mask = load_mask(args, image, name, segmenter)
+        if args.speed:  # the whole colour stage as the pipeline runs it (the mask is given)
+            start = time.perf_counter()
+            C.describe_colour(image, mask, table)
+            stage_ms.append(1000 * (time.perf_counter() - start))
         gains = C.white_balance_gains(image, mask)
         gains = gains * C.exposure_gain(image, gains)
         clusters.append((image, mask, C.cluster_pixels(C.fabric_pixels(image, mask, gains))))
@@ -109,6 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     acc_cal, _ = score(table, range(half))
     acc_held, _ = score(table, range(half, len(rows)))
     confusion = Counter((rows[i][1], g) for i, g in wrong)
+    if stage_ms:
+        print(f"colour stage: median {np.median(stage_ms):.1f} ms, p90 {np.percentile(stage_ms, 90):.1f} ms per photo")
     print(json.dumps({"labelled": len(rows), "accuracy": round(acc_all, 4), "calibration_half": round(acc_cal, 4),
                       "held_out_half": round(acc_held, 4), "surface": vars(table.surface),
                       "achromatic": vars(table.achromatic),

@@ -11,7 +11,7 @@ Beat from the loop, not from the work: a worker that blocks on an empty queue mu
 (``queue.get(timeout=...)``) and beat, and its deadline must exceed the longest single step
 (one garment analysis on a Pi 4, a model load). The GUI beats from a ``QTimer``.
 
-Example (the UI, helper-5)::
+Example (the UI does this in ui/app.py)::
 
     from mirror.health import HEALTH
     HEALTH.register("gui", deadline_s=10)

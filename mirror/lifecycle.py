@@ -21,7 +21,7 @@ Short commands that block in the main thread (``smart-mirror sync drain``, ``clo
 it): SIGTERM then unwinds like Ctrl-C, so every ``with open_closet(...)`` on the way out
 closes the store and an unfinished write transaction rolls back.
 
-Qt use (helper-5): Python runs signal handlers only when the interpreter gets control,
+Qt use (ui/app.py): Python runs signal handlers only when the interpreter gets control,
 so keep a ``QTimer`` ticking (e.g. every 200 ms) while ``app.exec()`` runs, and pass
 ``wake=app.quit`` so a SIGTERM ends the event loop; call :meth:`Lifecycle.shutdown`
 after ``app.exec()`` returns.

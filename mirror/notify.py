@@ -11,7 +11,7 @@ builds against libsystemd's headers with a compiler, or comes from apt, which th
 and CI would then need too. ``sdnotify`` has had no release since 2017 and hides every
 error. Thirty lines with no dependency, tested against a real socket, are the smaller risk.
 
-How the UI uses it (helper-5)::
+How the UI uses it (ui/app.py)::
 
     notifier = SystemdNotifier.from_env()        # a no-op when not run by systemd
     watchdog = Watchdog(HEALTH, notifier).start()  # pings only while all components beat

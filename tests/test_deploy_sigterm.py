@@ -1,6 +1,6 @@
 """``systemctl stop`` (SIGTERM) while records are being added: the closet is closed cleanly.
 
-helper-3's kill test (tests/test_store_faults.py) proves a SIGKILL loses nothing committed;
+The kill test (tests/test_store_faults.py) proves a SIGKILL loses nothing committed;
 this one proves the *orderly* path the service takes: the signal only asks for a stop, the
 record being written is finished, the store is closed (so SQLite checkpoints and removes its
 WAL file), and the process exits 0, which systemd counts as a clean stop.

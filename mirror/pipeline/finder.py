@@ -1,7 +1,7 @@
 """Garments in a frame: the segmenter's group map turned into instances, most prominent first.
 
-This is the only module of the pipeline that knows the segmenter's API (helper-1's
-``mirror.vision.segmenter`` and ``mirror.vision.instances``), so a change there is
+This is the only module of the pipeline that knows the segmenter's API
+(``mirror.vision.segmenter`` and ``mirror.vision.instances``), so a change there is
 absorbed here. It adds what the mirror needs on top: the minimum garment size from the
 config, and the prominence order (``mirror.pipeline.prominence``).
 """

@@ -178,3 +178,26 @@ def test_a_stop_during_start_up_leaves_no_thread_running(tmp_path: Path) -> None
     assert opening.wait(30)
     service.stop()  # while the camera opens: the capture loop does not exist yet
     assert join_stragglers(timeout_s=15.0) == []
+
+
+@pytest.mark.slow
+def test_smart_mirror_bench_ui_prints_the_ui_figures(tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path / "closet"}"\n[sync]\nenabled = false\n')
+    out = tmp_path / "ui.json"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mirror", "--config", str(config), "bench", "--ui", "--output", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    assert figures == json.loads(result.stdout)
+    assert {"preview_fps_idle", "capture_to_result_ms", "gui_max_block_ms", "meets_targets"} <= set(figures)

@@ -2,7 +2,8 @@
 
 The measuring lives in ``mirror.pipeline.bench``; this module reads the images, prints the
 report and writes ``--output``. ``--sync`` hands over to the sync package's own bench
-(``sync.bench.run_sync_bench``) where it is installed.
+(``sync.bench.run_sync_bench``) where it is installed; ``--ui`` to the UI's
+(``ui.bench.run_ui_bench``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ HELP = "measure per-stage latency, model load time and peak memory; print a JSON
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="*", metavar="IMAGE", help="images to time (default: built-in demo frames)")
     parser.add_argument("--sync", action="store_true", help="benchmark MQTT sync throughput instead")
+    parser.add_argument(
+        "--ui", action="store_true", help="benchmark the mirror UI instead (preview fps, shutter to result, GUI stalls)"
+    )
     parser.add_argument("--output", metavar="FILE", help="also write the JSON report here")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="passes over the images (default: 3)")
     parser.add_argument(
@@ -63,9 +67,17 @@ def _sync_bench(args: argparse.Namespace, settings: Settings) -> int:
     return _emit(report, args.output)
 
 
+def _ui_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """The UI's figures from ``ui.bench.run_ui_bench`` (Qt is imported only here, as ``run`` does)."""
+    module = importlib.import_module("ui.bench")
+    return _emit(dict(module.run_ui_bench(settings)), args.output)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.sync:
         return _sync_bench(args, settings)
+    if getattr(args, "ui", False):
+        return _ui_bench(args, settings)
     from mirror.pipeline.bench import Bench, demo_frames
     from mirror.pipeline.models import ModelsError
 

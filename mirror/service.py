@@ -70,6 +70,7 @@ from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.store import ClosetStore, Color, StoreError
+from mirror.threads import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +309,7 @@ class MirrorService:
         self._jobs.put(shot)
 
     def _analysis_worker(self) -> None:
+        lower_this_thread_priority()  # the preview and the GUI come first
         next_status = next_storage = 0.0
         while True:
             self._health.beat("analysis")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mirror.capture.sharpness import Box, Image
+from mirror.threads import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Detector:
             self._thread = None
 
     def _run(self) -> None:
+        lower_this_thread_priority()  # the preview and the GUI come first
         next_at = 0.0
         while True:
             with self._cond:

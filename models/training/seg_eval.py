@@ -94,6 +94,53 @@ def speed(folder: Path, backend: str, runs: int) -> dict[str, float]:
     }
 
 
+def backend_parity(folder: Path, masks: Path) -> dict[str, float]:
+    """Mean IoU of the two backends' garment masks (what the mirror cuts out), per validation set."""
+    onnx, tflite = Segmenter(folder, "onnx", threads=2), Segmenter(folder, "tflite", threads=2)
+    garment = np.array(onnx.garment_ids)
+    _, photos_val = seg_data.checked_split(masks)
+    sets = {
+        "ccp": [seg_data.CCP / "images" / f"{i}.jpg" for i in seg_data.ccp_split()[1]],
+        "photos": [seg_data.CLOTHING / "images" / f"{p.image}.jpg" for p in photos_val],
+    }
+    out = {}
+    for name, paths in sets.items():
+        scores = []
+        for path in paths:
+            img = cv2.imread(str(path))
+            a, b = np.isin(onnx.segment(img), garment), np.isin(tflite.segment(img), garment)
+            scores.append(float((a & b).sum()) / max(1, int((a | b).sum())))
+        out[f"{name}_garment_mask_iou"] = round(float(np.mean(scores)), 4)
+    return out
+
+
+def empty_room(folder: Path, backend: str, frames: int = 5) -> dict[str, float]:
+    """Garment pixels and instances on the demo camera's empty room (no one, no garment).
+
+    The mirror segments every still frame it captures; on an empty room it should find
+    nothing. Measured on the first ``frames`` frames of the demo's ``empty`` phase.
+    """
+    from mirror.camera import Pacer
+    from mirror.camera.demo import DemoSource
+
+    seg = Segmenter(folder, backend, threads=2)
+    source = DemoSource((320, 240), (800, 600), 10, pacer=Pacer(0))
+    shares, counts = [], []
+    for _ in range(500):
+        frame = source.read()
+        if frame is None or source.pose().phase != "empty":
+            continue
+        a = seg.analyse(frame)
+        shares.append(float(np.isin(a.classes, np.array(a.garment_ids)).mean()))
+        counts.append(len(extract_instances(a.classes, a.names, a.garment_ids, a.confidence)))
+        if len(shares) == frames:
+            break
+    return {
+        f"{backend}_empty_room_garment_share": round(float(np.mean(shares)), 4),
+        f"{backend}_empty_room_instances": float(np.mean(counts)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/segmenter"))
@@ -102,7 +149,15 @@ def main() -> None:
     parser.add_argument("--gallery", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--speed", type=int, default=0, help="only time N runs per backend at one thread")
+    parser.add_argument("--empty-room", action="store_true", help="only garment pixels on the demo's empty room")
+    parser.add_argument("--parity", action="store_true", help="only the backends' garment-mask agreement")
     a = parser.parse_args()
+    if a.parity:
+        print(json.dumps(backend_parity(a.model, a.masks), indent=2))
+        return
+    if a.empty_room:
+        print(json.dumps({k: v for b in ("onnx", "tflite") for k, v in empty_room(a.model, b).items()}, indent=2))
+        return
     if a.speed:
         print(json.dumps({k: v for b in ("onnx", "tflite") for k, v in speed(a.model, b, a.speed).items()}, indent=2))
         return

@@ -26,6 +26,7 @@ import numpy as np
 from mirror.vision.classifier import CATEGORIES, CategoryResult, Classifier
 from mirror.vision.cutout import make_cutout
 from models.training.cls_data import pipeline_mask, read_items
+from models.training.gallery import save_grid
 
 
 def teacher_mask(masks: Path, image: np.ndarray, name: str) -> np.ndarray:
@@ -131,12 +132,7 @@ def write_gallery(path: Path, failures: list[tuple[np.ndarray, str, CategoryResu
         cv2.putText(tile, f"{got.label} {got.score:.2f}", (2, 166), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (80, 200, 255), 1,
                     cv2.LINE_AA)
         tiles.append(tile)
-    if not tiles:
-        return
-    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % 6)
-    grid = np.vstack([np.hstack(tiles[r : r + 6]) for r in range(0, len(tiles), 6)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), grid)
+    save_grid(tiles, path)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from mirror.vision import colour as C
+from models.training.gallery import save_grid
 
 
 def read_labels(path: Path) -> list[tuple[str, str]]:
@@ -153,12 +154,7 @@ def write_gallery(path: Path, failures: list[tuple[np.ndarray, np.ndarray, str, 
         tile[: cut.shape[0], (160 - cut.shape[1]) // 2 : (160 - cut.shape[1]) // 2 + cut.shape[1]] = cut
         cv2.putText(tile, f"{want}->{got}", (2, 156), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
         tiles.append(tile)
-    if not tiles:
-        return
-    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % 6)
-    grid = np.vstack([np.hstack(tiles[r : r + 6]) for r in range(0, len(tiles), 6)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), grid)
+    save_grid(tiles, path)
 
 
 if __name__ == "__main__":

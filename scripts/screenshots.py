@@ -160,22 +160,28 @@ CLOSET = [
 ]
 
 
-def sample_closet() -> list[ClosetItem]:
+def sample_record(index: int, category: str, score: float, color: Color, images: dict[str, ImageRef]) -> Record:
+    """A stored record as the closet would list it, with fixed ids and times for stable pictures."""
     when = datetime(2026, 11, 20, 18, 5, tzinfo=UTC)
+    return Record(
+        id=f"0193{index:04d}",
+        version=1,
+        device_id="mirror-3f9a1c2b7d",
+        created_at=when,
+        updated_at=when,
+        deleted=False,
+        category=category,
+        category_score=score,
+        color=color,
+        images=images,
+    )
+
+
+def sample_closet() -> list[ClosetItem]:
     items = []
     for index, (category, basic, name, hex_colour) in enumerate(CLOSET):
-        record = Record(
-            id=f"0193{index:04d}",
-            version=1,
-            device_id="mirror-3f9a1c2b7d",
-            created_at=when,
-            updated_at=when,
-            deleted=False,
-            category=category,
-            category_score=0.9,
-            color=Color(basic, name, hex_colour),
-            images={"cutout_png": ImageRef("cutout_png", "0" * 64, 1, "image/png")},
-        )
+        png = {"cutout_png": ImageRef("cutout_png", "0" * 64, 1, "image/png")}
+        record = sample_record(index, category, 0.9, Color(basic, name, hex_colour), png)
         thumb = bgra_image(garment_bgra(category, hex_colour, size=420, seed=index)).copy()
         items.append(ClosetItem(record, WAITING if index < 2 else SYNCED, thumb))
     return items
@@ -231,21 +237,10 @@ class RealPipeline:
 
 def closet_from(garments: list[GarmentResult]) -> list[ClosetItem]:
     """Closet items for analysed garments, as the store would list them after Keep."""
-    when = datetime(2026, 11, 20, 18, 5, tzinfo=UTC)
     items = []
     for index, garment in enumerate(garments):
-        record = Record(
-            id=f"0193{index:04d}",
-            version=1,
-            device_id="mirror-3f9a1c2b7d",
-            created_at=when,
-            updated_at=when,
-            deleted=False,
-            category=garment.category,
-            category_score=garment.category_score,
-            color=Color(garment.color.basic, garment.color.name, garment.color.hex),
-            images={},
-        )
+        colour = Color(garment.color.basic, garment.color.name, garment.color.hex)
+        record = sample_record(index, garment.category, garment.category_score, colour, {})
         assert garment.cutout_bgra is not None
         thumb = bgra_image(garment.cutout_bgra).copy()
         items.append(ClosetItem(record, WAITING if index < 1 else SYNCED, thumb))

@@ -1,13 +1,24 @@
 """Contact sheets for labelling garment colours by eye.
 
 The colour target is measured against labels a person gave by looking at the photos, not
-against our own output. This tool tiles validation photos of ``../shared/data/clothing``
-into numbered 5x5 sheets (PNG) that a person views one at a time; the labels typed from
-them go to ``tests/data/colour_labels.csv``. The image order is a fixed shuffle so the
-labelled set is a random sample of the validation split, not the first rows of the CSV.
+against our own output. This tool tiles photos of ``../shared/data/clothing`` into numbered
+5x5 sheets (PNG) that a person views one at a time; the labels typed from them go to
+``tests/data/colour_labels.csv`` (validation photos, the measure) or
+``tests/data/colour_labels_train.csv`` (training photos, for the learned fabric-colour
+stage). The image order is a fixed shuffle so a labelled set is a random sample of its
+split, not the first rows of the CSV.
 
-    python -m models.training.colour_sheets --clothing ../shared/data/clothing \
-        --out .scratch/colour_sheets --count 200
+``--split train`` takes the training side: ``small_split == train`` and, with
+``--with-unsplit``, the photos outside the curated subset (empty ``small_split``; labels
+"Not sure", "Skip" and "Other" left out). ``--exclude-senders-of`` drops every photo whose
+``sender_id`` took a photo in the given label CSV, so the training labels share no sender
+with the validation labels they are measured on (photos by one sender look alike).
+``--start`` numbers and tiles from that position of the shuffled order, so more sheets can
+be made later without renumbering the ones already labelled.
+
+    python -m models.training.colour_sheets --out .scratch/colour_sheets --count 300
+    python -m models.training.colour_sheets --split train --with-unsplit \
+        --exclude-senders-of tests/data/colour_labels.csv --out .scratch/colour_sheets_train --count 700
 """
 
 from __future__ import annotations
@@ -22,12 +33,38 @@ import numpy as np
 
 TILE = 200
 GRID = 5
+#: ``label`` values that are not one garment (kept out of the unsplit training photos).
+NOT_A_GARMENT = frozenset({"Not sure", "Skip", "Other"})
 
 
-def validation_images(clothing: Path, seed: int) -> list[str]:
-    """Image ids with ``small_split == validation`` in a fixed shuffled order."""
+def read_images_csv(clothing: Path) -> list[dict[str, str]]:
+    """Rows of ``images.csv``."""
     with (clothing / "images.csv").open(newline="", encoding="utf-8") as handle:
-        ids = sorted(r["image"] for r in csv.DictReader(handle) if r["small_split"] == "validation")
+        return list(csv.DictReader(handle))
+
+
+def senders_of(rows: list[dict[str, str]], label_csv: Path) -> set[str]:
+    """``sender_id`` of every photo named in a label CSV (column ``image``)."""
+    with label_csv.open(newline="", encoding="utf-8") as handle:
+        labelled = {r["image"] for r in csv.DictReader(handle)}
+    return {r["sender_id"] for r in rows if r["image"] in labelled}
+
+
+def candidate_images(
+    rows: list[dict[str, str]],
+    split: str,
+    seed: int,
+    with_unsplit: bool = False,
+    exclude_senders: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Image ids of ``split`` (plus unsplit garment photos if asked), minus excluded senders, in a fixed shuffle."""
+
+    def wanted(r: dict[str, str]) -> bool:
+        unsplit = with_unsplit and r["small_split"] == "" and r["label"] not in NOT_A_GARMENT
+        in_split = r["small_split"] == split or unsplit
+        return in_split and r["sender_id"] not in exclude_senders
+
+    ids = sorted(r["image"] for r in rows if wanted(r))
     random.Random(seed).shuffle(ids)
     return ids
 
@@ -47,26 +84,43 @@ def tile(path: Path, number: int) -> np.ndarray:
     return canvas
 
 
+def write_sheets(clothing: Path, out: Path, ids: list[str], start: int) -> None:
+    """Numbered sheets ``sheet_NN.png`` of ``ids`` (numbered from ``start``) and ``index.csv``."""
+    out.mkdir(parents=True, exist_ok=True)
+    per_sheet = GRID * GRID
+    index = out / "index.csv"
+    new = not index.exists()
+    with index.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(["number", "image"])
+        for offset in range(0, len(ids), per_sheet):
+            first = start + offset
+            chunk = ids[offset : offset + per_sheet]
+            tiles = [tile(clothing / "images" / f"{i}.jpg", first + k) for k, i in enumerate(chunk)]
+            tiles += [np.zeros((TILE, TILE, 3), np.uint8)] * (per_sheet - len(tiles))
+            rows = [np.hstack(tiles[r * GRID : (r + 1) * GRID]) for r in range(GRID)]
+            cv2.imwrite(str(out / f"sheet_{first // per_sheet:02d}.png"), np.vstack(rows))
+            writer.writerows([first + k, i] for k, i in enumerate(chunk))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clothing", type=Path, default=Path("../shared/data/clothing"))
     parser.add_argument("--out", type=Path, default=Path(".scratch/colour_sheets"))
+    parser.add_argument("--split", choices=("validation", "train"), default="validation")
+    parser.add_argument("--with-unsplit", action="store_true", help="also photos outside the curated subset")
+    parser.add_argument("--exclude-senders-of", type=Path, help="a label CSV whose photos' senders are left out")
+    parser.add_argument("--start", type=int, default=0, help="first position in the shuffled order (a sheet multiple)")
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args(argv)
-    ids = validation_images(args.clothing, args.seed)[: args.count]
-    args.out.mkdir(parents=True, exist_ok=True)
-    per_sheet = GRID * GRID
-    with (args.out / "index.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["number", "image"])
-        for start in range(0, len(ids), per_sheet):
-            chunk = ids[start : start + per_sheet]
-            tiles = [tile(args.clothing / "images" / f"{i}.jpg", start + k) for k, i in enumerate(chunk)]
-            tiles += [np.zeros((TILE, TILE, 3), np.uint8)] * (per_sheet - len(tiles))
-            rows = [np.hstack(tiles[r * GRID : (r + 1) * GRID]) for r in range(GRID)]
-            cv2.imwrite(str(args.out / f"sheet_{start // per_sheet:02d}.png"), np.vstack(rows))
-            writer.writerows([start + k, i] for k, i in enumerate(chunk))
+    if args.start % (GRID * GRID):
+        parser.error(f"--start must be a multiple of {GRID * GRID} so sheet numbers stay aligned")
+    rows = read_images_csv(args.clothing)
+    exclude = frozenset(senders_of(rows, args.exclude_senders_of)) if args.exclude_senders_of else frozenset()
+    ids = candidate_images(rows, args.split, args.seed, args.with_unsplit, exclude)
+    write_sheets(args.clothing, args.out, ids[args.start : args.start + args.count], args.start)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ Contract for the UI:
 - ``RecordSaved``/``RecordChanged``/``RecordDeleted`` answer ``keep``/``correct``/``delete``;
   ``Error`` answers any of them that failed (one line, plus the fix).
 - ``StatusChanged`` arrives at start and whenever one part of the status line changes.
+- ``CommandReceived`` is a remote command (MQTT) the core accepted; the UI carries it out
+  as the matching key or button would (the core has already answered the sender).
+- ``RecordsSynced`` names records the cloud has just confirmed (their sync badges change).
 """
 
 from __future__ import annotations
@@ -135,10 +138,14 @@ class AnalysisDone(Event):
 
 @dataclass(frozen=True)
 class AnalysisFailed(Event):
-    """The analysis could not run; ``reason`` is one line for the person, with the fix."""
+    """The analysis could not run; ``reason`` is one line for the person, with the fix.
+
+    ``cancelled``: the person (or a remote ``cancel``) stopped this capture; nothing to show.
+    """
 
     capture_id: int
     reason: str
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,27 @@ class StatusChanged(Event):
 
 
 @dataclass(frozen=True)
+class CommandReceived(Event):
+    """A remote command the core accepted: carry it out as the key or button would.
+
+    ``command`` is one of ``capture``, ``cancel``, ``show`` (with ``screen``: ``home``,
+    ``closet`` or ``about``), ``keep``, ``retake``, ``delete`` (with ``record_id``).
+    """
+
+    command: str
+    screen: str = ""
+    record_id: str = ""
+    command_id: str = ""
+
+
+@dataclass(frozen=True)
+class RecordsSynced(Event):
+    """The cloud confirmed (acked) a version of each of these records."""
+
+    record_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Error(Event):
     """Something failed that the person should know about: what, and how to fix it."""
 
@@ -188,6 +216,7 @@ __all__ = [
     "Box",
     "CaptureState",
     "CaptureStateChanged",
+    "CommandReceived",
     "Error",
     "Event",
     "FrameReady",
@@ -198,6 +227,7 @@ __all__ = [
     "RecordChanged",
     "RecordDeleted",
     "RecordSaved",
+    "RecordsSynced",
     "Status",
     "StatusChanged",
     "StatusPart",

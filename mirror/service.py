@@ -18,6 +18,12 @@ API (stable; the UI codes against it):
 - ``events: queue.Queue[Event]``; ``start()``; ``stop()``
 - ``capture_now()``: shoot now (manual capture) -> ``AnalysisStarted`` ... ``AnalysisDone``
 - ``keep(result, index=0)`` -> ``RecordSaved``; ``retake()`` -> back to capture
+- ``cancel()``: stop the capture in progress (a countdown never shoots, a shot being analysed
+  is dropped with ``AnalysisFailed(cancelled=True)``); the garment must be lowered before the
+  next auto-capture
+- ``command(name, screen=, record_id=)`` -> ``""`` and ``CommandReceived`` when a remote
+  command can be carried out now, else the reason it is refused (the sync worker calls it)
+- ``unsynced_ids()``: records with a version the cloud has not acked (``RecordsSynced`` on acks)
 - ``correct(id, category=..., color=...)`` -> ``RecordChanged``; ``delete(id)`` -> ``RecordDeleted``
 - ``closet(category=None, basic_color=None) -> list[Record]``; ``counts()``; ``image_path(record, kind)``
 - ``status() -> Status``; ``about() -> About``
@@ -28,6 +34,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import math
 import queue
 import shutil
 import threading
@@ -51,6 +58,7 @@ from mirror.events import (
     AnalysisStarted,
     CaptureState,
     CaptureStateChanged,
+    CommandReceived,
     Error,
     Event,
     FrameReady,
@@ -59,6 +67,7 @@ from mirror.events import (
     RecordChanged,
     RecordDeleted,
     RecordSaved,
+    RecordsSynced,
     Status,
     StatusChanged,
     StatusPart,
@@ -81,6 +90,10 @@ CAMERA_RETRY_S = 5.0
 STATUS_EVERY_S = 2.0
 STORAGE_EVERY_S = 30.0
 NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
+#: Refusals of remote commands (``code: one line``, as ``sync.commands`` replies them).
+BUSY_SHOT = "busy: a shot is being taken or analysed; wait for its result"
+BUSY_RESULT = "busy: a result is showing; send keep, retake or cancel first"
+BUSY_COUNTDOWN = "busy: a capture is in progress; send cancel first"
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ class MirrorService:
         self._status_lock = threading.Lock()
         self._model_lock = threading.Lock()  # one model run at a time (TFLite interpreters are not thread-safe)
         self._stop = threading.Event()
-        self._jobs: queue.Queue[Shot | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[Shot, int] | None] = queue.Queue()
         self._store_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._threads: list[threading.Thread] = []
         self._sync: Any = None
@@ -132,6 +145,13 @@ class MirrorService:
         self._loop: CaptureLoop | None = None
         self._camera_error = ""
         self._storage_used = 0
+        # The capture flow as remote commands and cancel see it (guarded by _flow_lock): the
+        # result on screen, and an epoch that cancel() bumps so a shot taken or analysed across
+        # a cancel is dropped instead of shown.
+        self._flow_lock = threading.Lock()
+        self._review: AnalysisResult | None = None
+        self._cancel_epoch = 0
+        self._shot_epoch = 0
         self._started = False
         self._stopped = False
 
@@ -235,7 +255,14 @@ class MirrorService:
         except ImportError as exc:
             self._set_status(sync=StatusPart(f"sync: not installed ({exc.name})", Level.WARN))
             return
-        self._sync = SyncWorker(self._store, self.settings.sync, self.device_id, device_name=self.settings.device.name)
+        self._sync = SyncWorker(
+            self._store,
+            self.settings.sync,
+            self.device_id,
+            device_name=self.settings.device.name,
+            on_command=lambda c: self.command(c.name, screen=c.screen, record_id=c.record_id, command_id=c.id),
+            on_acked=self._on_acked,
+        )
         self._sync.start()
 
     # --- camera ---------------------------------------------------------------------------
@@ -273,7 +300,7 @@ class MirrorService:
             source,
             self._machine,
             self._detector,
-            self._emit,
+            self._from_loop,
             self._on_shot,
             clock=self._clock,
             hflip=self.settings.camera.hflip,
@@ -304,9 +331,35 @@ class MirrorService:
             return
         self._loop.request_shot()
 
+    def cancel(self) -> None:
+        """Stop the capture in progress and any result waiting; wait for the garment to be lowered.
+
+        A countdown stops at once and never shoots; a burst being taken or a shot being
+        analysed is dropped (``AnalysisFailed(cancelled=True)`` once its analysis ends); a
+        result on screen is discarded. The garment still held up does not start a new
+        countdown until it has been lowered (as after keep); ``capture_now`` still works.
+        """
+        with self._flow_lock:
+            self._cancel_epoch += 1
+            self._review = None
+            if self._loop is not None:
+                self._loop.resume(rearm=False)
+
+    def _from_loop(self, event: Event) -> None:
+        """The capture loop's events; the start of a shot notes the cancel epoch it belongs to."""
+        if isinstance(event, CaptureStateChanged) and event.state is CaptureState.CAPTURING:
+            self._shot_epoch = self._cancel_epoch
+        self._emit(event)
+
     def _on_shot(self, shot: Shot) -> None:
-        self._emit(AnalysisStarted(shot.capture_id, shot.still, shot.manual, at=self._clock()))
-        self._jobs.put(shot)
+        with self._flow_lock:
+            epoch = self._shot_epoch
+            if epoch != self._cancel_epoch:  # cancelled while the burst was taken
+                if self._loop is not None:
+                    self._loop.resume(rearm=False)
+                return
+            self._emit(AnalysisStarted(shot.capture_id, shot.still, shot.manual, at=self._clock()))
+        self._jobs.put((shot, epoch))
 
     def _analysis_worker(self) -> None:
         lower_this_thread_priority()  # the preview and the GUI come first
@@ -320,18 +373,28 @@ class MirrorService:
                 self._measure_storage()
                 next_storage = self._clock() + STORAGE_EVERY_S
             try:
-                shot = self._jobs.get(timeout=STATUS_EVERY_S)
+                job = self._jobs.get(timeout=STATUS_EVERY_S)
             except queue.Empty:
                 continue
-            if shot is None:
+            if job is None:
                 return
-            self._analyse(shot)
+            self._analyse(*job)
 
-    def _analyse(self, shot: Shot) -> None:
+    def _cancelled(self, shot: Shot, epoch: int) -> bool:
+        """True (and said) when ``cancel`` came after this shot was taken; call with _flow_lock held."""
+        if epoch == self._cancel_epoch:
+            return False
+        self._emit(AnalysisFailed(shot.capture_id, "cancelled", cancelled=True, at=self._clock()))
+        return True
+
+    def _analyse(self, shot: Shot, epoch: int) -> None:
         loop = self._loop
         analyzer = self._analyzer
         reason = ""
         result: AnalysisResult | None = None
+        with self._flow_lock:
+            if self._cancelled(shot, epoch):
+                return
         if analyzer is None:
             reason = "the models are not loaded; run 'smart-mirror doctor' to see why"
         else:
@@ -344,24 +407,74 @@ class MirrorService:
                 reason = f"the analysis failed ({exc}); retake the photo"
         if result is not None and not result.garments:
             reason = NO_GARMENT
-        if reason or result is None:
-            self._emit(AnalysisFailed(shot.capture_id, reason, at=self._clock()))
+        with self._flow_lock:
+            if self._cancelled(shot, epoch):
+                return
+            if reason or result is None:
+                self._emit(AnalysisFailed(shot.capture_id, reason, at=self._clock()))
+                if loop is not None:
+                    loop.resume(rearm=True)
+                return
+            self._review = result
             if loop is not None:
-                loop.resume(rearm=True)
-            return
-        if loop is not None:
-            loop.reviewed()
-        self._emit(AnalysisDone(shot.capture_id, result, at=self._clock()))
+                loop.reviewed()
+            self._emit(AnalysisDone(shot.capture_id, result, at=self._clock()))
 
     def retake(self) -> None:
         """Discard the shown result and go back to capturing."""
+        with self._flow_lock:
+            self._review = None
         if self._loop is not None:
             self._loop.resume(rearm=True)
+
+    # --- remote commands --------------------------------------------------------------------
+
+    def command(self, name: str, *, screen: str = "", record_id: str = "", command_id: str = "") -> str:
+        """Whether a remote command can be carried out now: ``""`` (and ``CommandReceived`` for
+        the UI, which carries it out as its keys would), else why not, as ``code: one line``.
+
+        Called on the sync worker's thread; it only reads state and queues an event. A command
+        that cannot be done now is refused rather than queued: the sender sees the reason at
+        once and may send it again when the mirror is free.
+        """
+        reason = self._refusal(name, record_id)
+        if not reason:
+            self._emit(CommandReceived(name, screen, record_id, command_id, at=self._clock()))
+        return reason
+
+    def _refusal(self, name: str, record_id: str) -> str:
+        state = self._machine.state
+        with self._flow_lock:
+            showing = self._review is not None
+        shooting = state in (CaptureState.CAPTURING, CaptureState.ANALYSING)
+        if name == "capture":
+            if self._loop is None or self._loop.ended.is_set():
+                return "no_camera: no camera to capture with; connect the camera"
+            return BUSY_SHOT if shooting else BUSY_RESULT if showing else ""
+        if name == "show":
+            return BUSY_COUNTDOWN if shooting or state is CaptureState.COUNTDOWN else BUSY_RESULT if showing else ""
+        if name == "cancel":
+            idle = state in (CaptureState.IDLE, CaptureState.NO_CAMERA)
+            return "nothing_to_do: no capture in progress and no result showing" if idle and not showing else ""
+        if name in ("keep", "retake"):
+            if showing:
+                return ""
+            return BUSY_SHOT if shooting else "nothing_to_do: no result is showing"
+        if name == "delete":
+            store = self._store
+            if store is None:
+                return "unavailable: the closet is not open"
+            return "" if store.get(record_id) is not None else f"unknown_record: no garment {record_id} in the closet"
+        return f"unknown_command: {name}"
 
     # --- closet operations ----------------------------------------------------------------
 
     def keep(self, result: AnalysisResult, index: int = 0) -> None:
         """Store ``result.garments[index]`` as a new closet record; answers ``RecordSaved`` or ``Error``."""
+
+        with self._flow_lock:
+            if self._review is result:
+                self._review = None  # kept: a remote keep or retake now has nothing to act on
 
         def add(store: ClosetStore) -> Event:
             record = store.add(to_draft(result, index))
@@ -416,6 +529,21 @@ class MirrorService:
     def counts(self) -> dict[str, dict[str, int]]:
         """Records per category and per basic colour (for the closet's filter counts)."""
         return self._store.counts() if self._store is not None else {}
+
+    def unsynced_ids(self) -> set[str]:
+        """Ids of records with a version still in the outbox (waiting, or sent and not acked yet).
+
+        Read on the GUI thread for the closet's sync badges: one indexed query, no record bodies.
+        """
+        store = self._store
+        if store is None or not self.settings.sync.enabled:
+            return set()
+        # outbox_due with an infinite "now" lists every unacked version, in flight or not.
+        return {item.record_id for item in store.outbox_due(-1, 0.0, now=math.inf)}
+
+    def _on_acked(self, acks: list[tuple[str, int]]) -> None:
+        """The sync worker's ack listener: the closet's badges follow the cloud."""
+        self._emit(RecordsSynced(tuple(sorted({record_id for record_id, _version in acks})), at=self._clock()))
 
     def image_path(self, record: Record, kind: str) -> Path:
         """The file of one of a record's images (kinds as in ``mirror.pipeline.result.IMAGE_KINDS``)."""

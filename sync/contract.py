@@ -7,6 +7,8 @@ Topics, under a configurable prefix and the device id (both single topic levels)
     <prefix>/<device>/uploads/request        presigned-URL request (images=http) mirror -> cloud
     <prefix>/<device>/uploads/urls           presigned URLs, QoS 1 (images=http) cloud -> mirror
     <prefix>/<device>/acks                   application-level ack JSON, QoS 1   cloud -> mirror
+    <prefix>/<device>/commands               remote command JSON, QoS 1, not retained  cloud -> mirror
+    <prefix>/<device>/commands/result        the mirror's answer to each command, QoS 1  mirror -> cloud
     <prefix>/<device>/status                 "online" / "offline", retained, offline is the will
     <prefix>/<device>/state                  {"garments", "waiting"} JSON, retained (Home Assistant)
 
@@ -30,6 +32,8 @@ GARMENT_SCHEMA = "smart-mirror.garment"
 ACK_SCHEMA = "smart-mirror.ack"
 UPLOAD_REQUEST_SCHEMA = "smart-mirror.upload-request"
 UPLOAD_URLS_SCHEMA = "smart-mirror.upload-urls"
+COMMAND_SCHEMA = "smart-mirror.command"  # added to contract 1 (backward compatible: new topics only)
+COMMAND_RESULT_SCHEMA = "smart-mirror.command-result"
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 ONLINE = "online"
 OFFLINE = "offline"
@@ -70,6 +74,14 @@ class Topics:
     @property
     def upload_urls(self) -> str:
         return self._t("uploads", "urls")
+
+    @property
+    def commands(self) -> str:
+        return self._t("commands")
+
+    @property
+    def command_results(self) -> str:
+        return self._t("commands", "result")
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,7 @@ def ack_message(record_id: str, version: int, status: str, reason: str = "") -> 
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema from ``sync/schemas`` (``garment``, ``ack``, ``upload-request``, ``upload-urls``)."""
+    """A JSON Schema from ``sync/schemas`` (``garment``, ``ack``, ``upload-request``, ``upload-urls``,
+    ``command``, ``command-result``)."""
     data: dict[str, Any] = json.loads((SCHEMA_DIR / f"{name}.v{SCHEMA_VERSION}.json").read_text(encoding="utf-8"))
     return data

@@ -8,8 +8,12 @@ on ``<prefix>/<device>/acks``. No ack within ``[sync] ack_timeout_s``, a dropped
 or a restart: it is published again (the cloud dedupes by id + version).
 
 One thread does everything (paho's ``loop()`` is driven here, not in paho's own thread), so
-acks, publishes and store writes never race. At most ``[sync] max_inflight`` record versions
-are unacknowledged at once; reconnects back off exponentially with jitter.
+acks, publishes and store writes never race. Given ``on_command``, it also listens on
+``<prefix>/<device>/commands`` and answers each message on ``.../commands/result``
+(``sync.commands`` checks them; the callback, the core's, decides). ``on_acked`` hears which
+record versions the cloud has just confirmed (the closet's sync badges follow it). At most
+``[sync] max_inflight`` record versions are unacknowledged at once; reconnects back off
+exponentially with jitter.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from mirror.store import ClosetStore, OutboxItem, Record, StoreError
 from sync import homeassistant
 from sync.backoff import Backoff
 from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
+from sync.commands import CommandHandler, CommandInbox, result_message
 from sync.contract import ACK_SCHEMA, OFFLINE, ONLINE, Topics, garment_message
 from sync.uploads import HttpUploader
 
@@ -61,6 +66,8 @@ class SyncWorker:
         *,
         broker: BrokerConfig | None = None,
         device_name: str = "Smart mirror",
+        on_command: CommandHandler | None = None,
+        on_acked: Callable[[list[tuple[str, int]]], None] | None = None,
     ) -> None:
         self.store = store
         self.sync = sync
@@ -80,6 +87,11 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
         self._uploader = HttpUploader(self.topics) if sync.images == "http" else None
+        self._inbox = CommandInbox(on_command) if on_command is not None else None
+        self.on_acked = on_acked
+        self.listening = threading.Event()
+        """Set once the broker has confirmed the commands subscription (commands sent from then on arrive)."""
+        self._commands_mid: int | None = None
 
     # ----------------------------------------------------------------------------- public
     @property
@@ -145,6 +157,7 @@ class SyncWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._dropped = False
         try:
             client.connect(**connect_kwargs(self.broker))  # type: ignore[arg-type]
@@ -165,6 +178,8 @@ class SyncWorker:
             log.info("connected to %s again", self.broker.describe())
         self.last_error = ""
         client.subscribe(self.topics.acks, qos=1)
+        if self._inbox is not None:
+            self._commands_mid = client.subscribe(self.topics.commands, qos=1)[1]
         if self._uploader is not None:
             client.subscribe(self.topics.upload_urls, qos=1)
         client.publish(self.topics.status, ONLINE, qos=1, retain=True)
@@ -173,7 +188,15 @@ class SyncWorker:
                 client.publish(topic, payload, qos=1, retain=True)
         self._state_due = 0.0
 
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, reasons: Any, _props: Any) -> None:
+        if mid == self._commands_mid:
+            if all(not getattr(r, "is_failure", False) for r in reasons):
+                self.listening.set()
+            else:
+                log.warning("the broker refused the commands subscription (%s)", reasons[0])
+
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        self.listening.clear()
         if not self._stop.is_set() and not self._closing and not self._dropped:
             if self._connected:
                 self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
@@ -296,7 +319,11 @@ class SyncWorker:
         client.publish(self.topics.garment(record.id), garment_message(record, via), qos=1)
         return True
 
-    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        if self._inbox is not None and message.topic == self.topics.commands:
+            command_id, verdict = self._inbox.handle(bytes(message.payload), retained=bool(message.retain))
+            client.publish(self.topics.command_results, result_message(command_id, verdict), qos=1)
+            return
         if self._uploader is not None and message.topic == self.topics.upload_urls:
             self._uploader.on_urls(message.payload)
             return
@@ -328,6 +355,11 @@ class SyncWorker:
             sent_at = self._inflight.pop(key, None)
             if sent_at is not None:
                 self.stats.latencies_s.append(now - sent_at)
+        if self.on_acked is not None:
+            try:
+                self.on_acked(acks)
+            except Exception:  # a listener's bug must not stop the sync
+                log.exception("the ack listener failed")
 
     def _waiting_count(self) -> int:
         stats = self.store.outbox_stats()

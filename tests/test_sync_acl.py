@@ -1,7 +1,8 @@
 """The example ACL (sync/mosquitto/acl.example) on a real mosquitto with a password file.
 
 Proves: a mirror syncs through its own topics; another device's topics are refused (publish
-and subscribe answered "not authorized"); a wrong password is refused and never logged.
+and subscribe answered "not authorized"); only the cloud may send a mirror commands (another
+mirror, or the mirror itself, is refused); a wrong password is refused and never logged.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from sync.broker import BrokerConfig
+from sync.commands import Command, command_message
 from sync.consumer.db import ConsumerDB
 from sync.consumer.handler import MessageHandler
 from sync.consumer.service import ConsumerService
+from sync.contract import Topics
+from sync.remote import RemoteControl
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, mosquitto_binary
 from tests.conftest import ROOT
@@ -133,3 +137,52 @@ def test_wrong_or_missing_password_is_refused_and_never_logged(
     assert "refused the connection" in worker.last_error and "1 record version(s) waiting" in worker.last_error
     assert wrong not in caplog.text and wrong not in worker.last_error and wrong not in repr(worker.broker)
     store.close()
+
+
+def test_only_the_cloud_may_command_a_mirror(tmp_path: Path, secured: Mosquitto) -> None:
+    """The cloud's command reaches mirror-a and its answer comes back; mirror-b (and mirror-a
+    itself) may not publish on mirror-a's commands topic, nor read its results."""
+    secret = tmp_path / "mirror-a.pass"
+    secret.write_text(USERS["mirror-a"])
+    secret.chmod(0o600)
+    store = fill_store(tmp_path / "mirror-a", 0, device="mirror-a")
+    settings = sync_settings(secured.port, topic_prefix=PREFIX, username="mirror-a", password_file=str(secret),
+                             client_id="mirror-a")  # fmt: skip
+    handed: list[Command] = []
+
+    def core(command: Command) -> str:
+        handed.append(command)
+        return ""
+
+    worker = SyncWorker(store, settings, "mirror-a", on_command=core)
+    worker.start()
+    topics = Topics(PREFIX, "mirror-a")
+    cloud = BrokerConfig(host="127.0.0.1", port=secured.port, client_id="cloud-remote", username="cloud")
+    cloud = BrokerConfig(**{**cloud.__dict__, "password": USERS["cloud"]})
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        with RemoteControl(cloud, topics) as remote:
+            assert remote.send("show", screen="closet")["status"] == "accepted"
+            assert [(c.name, c.screen) for c in handed] == [("show", "closet")]
+            for user in ("mirror-b", "mirror-a"):
+                intruder, events = connect(secured.port, user, USERS[user])
+                overheard: list[str] = []
+
+                def overhear(_c: Any, _u: Any, message: Any, seen: list[str] = overheard) -> None:
+                    seen.append(message.topic)
+
+                intruder.on_message = overhear
+                intruder.subscribe(topics.command_results, qos=1)
+                assert events["done"]["subscribe"].wait(5)
+                intruder.publish(topics.commands, command_message("capture", command_id=f"from-{user}"), qos=1)
+                assert events["done"]["publish"].wait(5)
+                assert events["publish"].value == NOT_AUTHORIZED, user
+                # The cloud still gets its answers; the intruder hears none of them.
+                assert remote.send("show", screen="home")["status"] == "accepted"
+                intruder.loop_stop()
+                intruder.disconnect()
+                assert overheard == [], user
+            assert [c.id for c in handed if c.id.startswith("from-")] == []
+    finally:
+        worker.stop()
+        store.close()

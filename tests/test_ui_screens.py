@@ -208,16 +208,6 @@ def test_a_turned_panel_gets_the_page_turned(qtbot) -> None:
     assert pressed.args == ["retake"]
 
 
-@pytest.mark.parametrize(
-    ("text", "count"),
-    [("sync: online", 0), ("sync: 3 waiting", 3), ("sync: offline (12 waiting)", 12), ("sync: off", None)],
-)
-def test_sync_badges_read_the_waiting_count_from_the_status_line(text: str, count: int | None) -> None:
-    from ui.window import waiting_count
-
-    assert waiting_count(text) == count
-
-
 def test_font_scale_makes_the_type_bigger() -> None:
     """``[ui] font_scale`` is for reading from further away: the same screen, larger type."""
     normal, large = HomeScreen(font_scale=1.0), HomeScreen(font_scale=1.4)

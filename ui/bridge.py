@@ -24,12 +24,14 @@ from mirror.events import (
     AnalysisFailed,
     AnalysisStarted,
     CaptureStateChanged,
+    CommandReceived,
     Error,
     Event,
     FrameReady,
     RecordChanged,
     RecordDeleted,
     RecordSaved,
+    RecordsSynced,
     StatusChanged,
 )
 
@@ -60,6 +62,8 @@ class ServiceBridge(QObject):
     record_deleted = Signal(object)  # RecordDeleted
     status = Signal(object)  # StatusChanged
     error = Signal(object)  # Error
+    command = Signal(object)  # CommandReceived
+    synced = Signal(object)  # RecordsSynced
 
     def __init__(self, source: EventSource, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +80,8 @@ class ServiceBridge(QObject):
             RecordDeleted: self.record_deleted,
             StatusChanged: self.status,
             Error: self.error,
+            CommandReceived: self.command,
+            RecordsSynced: self.synced,
         }
         self._timer = QTimer(self)
         self._timer.setInterval(DRAIN_INTERVAL_MS)

@@ -5,13 +5,13 @@ and the closet. This module is the glue: it turns presses into service calls (ea
 enqueues work and returns) and bridge signals into screen changes. It holds the little
 state the flow needs, e.g. the result being reviewed and the corrections the person made to
 it before pressing Keep (stored as an edit right after the record exists, so the closet can
-tell the models' values from a person's).
+tell the models' values from a person's). Remote commands (MQTT, accepted by the core) arrive
+as ``CommandReceived`` and take the same paths as the keys and buttons.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,12 +28,14 @@ from mirror.events import (
     AnalysisStarted,
     CaptureState,
     CaptureStateChanged,
+    CommandReceived,
     Error,
     FrameReady,
     Record,
     RecordChanged,
     RecordDeleted,
     RecordSaved,
+    RecordsSynced,
     Status,
     StatusChanged,
 )
@@ -67,20 +69,16 @@ _ACTIVE = (CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN, C
 SAVED_NOTE_MS = 5000
 #: Browsing screens (closet, detail, about) return home after this long without a key or a tap.
 IDLE_HOME_MS = 90_000
-
-
-def waiting_count(sync_text: str) -> int | None:
-    """Records waiting to sync, read from the status line (``sync: online``, ``sync: 3 waiting``)."""
-    found = re.search(r"(\d+) waiting", sync_text)
-    if found:
-        return int(found.group(1))
-    return 0 if sync_text.endswith("online") else None
+#: After a cancel the garment may still be in view: the home screen stays this long before a
+#: new presentation may pull the mirror back to the capture screen.
+CANCEL_QUIET_MS = 3000
 
 
 class Core(Protocol):
     """The calls the window makes on ``mirror.service.MirrorService`` (all return at once)."""
 
     def capture_now(self) -> None: ...
+    def cancel(self) -> None: ...
     def keep(self, result: AnalysisResult, index: int = 0) -> None: ...
     def retake(self) -> None: ...
     def correct(self, record_id: str, *, category: str | None = None, color: str | None = None) -> None: ...
@@ -88,6 +86,7 @@ class Core(Protocol):
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]: ...
     def counts(self) -> dict[str, dict[str, int]]: ...
     def image_path(self, record: Record, kind: str) -> Path: ...
+    def unsynced_ids(self) -> set[str]: ...
     def status(self) -> Status: ...
     def about(self) -> About: ...
 
@@ -171,6 +170,8 @@ class MirrorWindow(QWidget):
         b.record_deleted.connect(self._on_record_deleted)
         b.status.connect(self._on_status)
         b.error.connect(self._on_error)
+        b.command.connect(self._on_command)
+        b.synced.connect(self._on_synced)
 
     def current(self) -> Screen:
         widget = self._stack.currentWidget()
@@ -243,15 +244,23 @@ class MirrorWindow(QWidget):
 
     # --- presses ------------------------------------------------------------------------------
     def _on_home(self, key: str) -> None:
-        if key in (home_mod.CAPTURE, SPACE):
+        if key == SPACE:
+            self.capture_now()
+        elif key == home_mod.CAPTURE:
             self.show_screen(self.capture)
-            if key == SPACE:
-                self.core.capture_now()
         elif key == home_mod.CLOSET:
             self.open_closet()
         elif key == home_mod.ABOUT:
-            self.about.set_about(self.read(self.core.about, None), self.home.status)
-            self.show_screen(self.about)
+            self.open_about()
+
+    def capture_now(self) -> None:
+        """Space: the capture screen, and the shot at once."""
+        self.show_screen(self.capture)
+        self.core.capture_now()
+
+    def open_about(self) -> None:
+        self.about.set_about(self.read(self.core.about, None), self.home.status)
+        self.show_screen(self.about)
 
     def _on_capture(self, key: str) -> None:
         if key in (capture_mod.SHOOT, SPACE):
@@ -260,29 +269,53 @@ class MirrorWindow(QWidget):
             self.show_screen(self.home)
 
     def _on_result(self, key: str) -> None:
-        garment = self.result.garment
-        if key == result_mod.KEEP and self.review is not None and garment is not None:
-            self._pending_edit = {}
-            if self.result.category and self.result.category != garment.category:
-                self._pending_edit["category"] = self.result.category
-            if self.result.colour and self.result.colour != garment.color.basic:
-                self._pending_edit["color"] = self.result.colour
-            self.result.set_message("Saving…")
-            self.core.keep(self.review)
-            self._saving, self.review = self.review, None  # a second press must not store it twice
+        if key == result_mod.KEEP:
+            self.keep()
         elif key == result_mod.RETAKE:
-            self.review = None
-            self.core.retake()
-            self.capture.clear()
-            self.show_screen(self.capture)
+            self.retake()
         elif key in (result_mod.DISCARD, BACK):
-            self.review = None
-            self.core.retake()
-            self.show_screen(self.home)
+            self.cancel()
         elif key == result_mod.CATEGORY:
             self._ask(self.result, "category", self.result.shown_category)
         elif key == result_mod.COLOUR:
             self._ask(self.result, "colour", self.result.shown_colour)
+
+    def keep(self) -> None:
+        """Keep the result on review, with the corrections the person made on the result screen."""
+        garment = self.result.garment
+        if self.review is None or garment is None:
+            return
+        self._pending_edit = {}
+        if self.result.category and self.result.category != garment.category:
+            self._pending_edit["category"] = self.result.category
+        if self.result.colour and self.result.colour != garment.color.basic:
+            self._pending_edit["color"] = self.result.colour
+        self.result.set_message("Saving…")
+        self.core.keep(self.review)
+        self._saving, self.review = self.review, None  # a second press must not store it twice
+
+    def retake(self) -> None:
+        """Drop the result and capture again (the same garment may be shot again at once)."""
+        self.review = None
+        self.core.retake()
+        self.capture.clear()
+        self.show_screen(self.capture)
+
+    def cancel(self) -> None:
+        """Stop the capture or drop the result, and go home.
+
+        The core stops its countdown (no shot comes) and drops a shot in analysis; the
+        garment still held up must be lowered before the next auto-capture, and meanwhile
+        the home screen stays (it is not pulled back to the capture screen).
+        """
+        self.review = None
+        self.core.cancel()
+        self.capture.clear()
+        self._quiet_until = time.monotonic() + CANCEL_QUIET_MS / 1000
+        if self.current() in (self.capture, self.result) or (
+            self.current() is self.picker and self._picker_return is self.result
+        ):
+            self.show_screen(self.home)
 
     def _ask(self, back_to: Screen, purpose: str, current: str) -> None:
         self._picker_return = back_to
@@ -391,26 +424,26 @@ class MirrorWindow(QWidget):
             self.detail.update()
 
     def _sync_states(self, records: list[Record]) -> dict[str, str]:
-        """Per-record sync badge: none with sync off or when unknown, else waiting or synced.
-
-        Exact when the core can name the records still in its outbox (``unsynced_ids()``).
-        Otherwise from the status line's count: the outbox is drained oldest first, so the
-        newest ``N waiting`` versions are the ones still on their way.
-        """
+        """Per-record sync badge: none with sync off, else waiting (a version still in the
+        outbox, from the core's ``unsynced_ids()``) or synced."""
         if not self.sync_enabled:
             return {}
-        unsynced = getattr(self.core, "unsynced_ids", None)
-        if callable(unsynced):
-            no_ids: set[str] = set()
-            ids: set[str] = {str(i) for i in self.read(unsynced, no_ids)}
-            return {str(r.id): closet_mod.WAITING if str(r.id) in ids else closet_mod.SYNCED for r in records}
-        pending = waiting_count(self.home.status.sync.text)
-        if pending is None:
-            return {}
-        newest = sorted(records, key=lambda r: r.updated_at, reverse=True)
-        return {
-            str(r.id): closet_mod.WAITING if index < pending else closet_mod.SYNCED for index, r in enumerate(newest)
-        }
+        no_ids: set[str] = set()
+        ids = {str(i) for i in self.read(self.core.unsynced_ids, no_ids)}
+        return {str(r.id): closet_mod.WAITING if str(r.id) in ids else closet_mod.SYNCED for r in records}
+
+    def _on_synced(self, _event: RecordsSynced) -> None:
+        """The cloud acked something: repaint the badges shown (the closet is not read again)."""
+        items = list(self.closet.items)
+        if self.detail.item is not None and self.detail.item not in items:
+            items.append(self.detail.item)
+        if not items:
+            return
+        states = self._sync_states([item.record for item in items])
+        for item in items:
+            item.sync = states.get(str(item.record.id), closet_mod.LOCAL)
+        self.closet.update()
+        self.detail.update()
 
     # --- events ---------------------------------------------------------------------------------
     def _on_frame(self, frame: FrameReady) -> None:
@@ -443,6 +476,8 @@ class MirrorWindow(QWidget):
         self.result_shown_at = time.monotonic()
 
     def _on_analysis_failed(self, event: AnalysisFailed) -> None:
+        if event.cancelled:  # the person (or a remote cancel) already left this capture
+            return
         self.review = None
         self.result.show_garment(None, event.reason)
         self.show_screen(self.result)
@@ -480,6 +515,33 @@ class MirrorWindow(QWidget):
     def _on_status(self, event: StatusChanged) -> None:
         self.home.set_status(event.status)
         self.about.set_about(self.about.about, event.status)
+
+    def _on_command(self, event: CommandReceived) -> None:
+        """A remote command the core accepted: the same path as the matching key or button."""
+        name = event.command
+        if name == "show":
+            if event.screen == "closet":
+                self.open_closet()
+            elif event.screen == "about":
+                self.open_about()
+            else:
+                self.show_screen(self.home)
+        elif name == "capture":
+            self.capture_now()
+        elif name == "cancel":
+            self.cancel()
+        elif name == "keep":
+            self.keep()
+        elif name == "retake" and self.review is not None:
+            self.retake()
+        elif name == "delete":
+            item = self.detail.item
+            if item is not None and str(item.record.id) == event.record_id:
+                self.detail.message = "Deleting…"
+                self.detail.update()
+            self.core.delete(event.record_id)
+        else:
+            log.warning("remote command %s: not known to this window", name)
 
     def _on_error(self, event: Error) -> None:
         line = event.line()

@@ -1,0 +1,204 @@
+"""Remote commands, the mirror's side: check each one, answer each one, hand the good ones to the core.
+
+Why a gate here and not in the core: anything on ``<prefix>/<device>/commands`` comes from the
+network, so it may be broken JSON, another schema, a repeat (QoS 1 delivers at least once, and
+a persistent session replays what queued while the mirror was off) or days old. The core
+should only ever see a well-formed, fresh, first-time command, and answer one question: can I
+do this now? This module asks it through a plain callback (``sync`` knows records, not
+vision or Qt), and turns every outcome into one reply on ``.../commands/result``:
+
+``accepted`` (the core carries it out), ``rejected`` (with a reason: a code, a colon, one
+line), ``expired`` (after ``expires_at``, or :data:`DEFAULT_TTL_S` after ``sent_at``) or
+``duplicate`` (an id already answered). Nothing here raises on input, and nothing waits: a
+command the mirror cannot carry out now is rejected, never queued.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from mirror.store.codec import iso, parse_iso
+from sync.contract import COMMAND_RESULT_SCHEMA, COMMAND_SCHEMA, SCHEMA_VERSION, load_schema
+
+log = logging.getLogger("sync.commands")
+
+ACCEPTED, REJECTED, EXPIRED, DUPLICATE = "accepted", "rejected", "expired", "duplicate"
+COMMANDS = ("capture", "cancel", "show", "keep", "retake", "delete")
+SCREENS = ("home", "closet", "about")
+#: A command without ``expires_at`` is stale this long after ``sent_at`` (a "capture" that
+#: waited in the broker while the mirror was off must not fire when it comes back).
+DEFAULT_TTL_S = 60.0
+#: Larger payloads are rejected unread (a command is a few hundred bytes).
+MAX_BYTES = 4096
+#: Command ids remembered for the duplicate check (oldest forgotten first; the TTL covers the rest).
+REMEMBER = 1024
+
+
+@dataclass(frozen=True)
+class Command:
+    """A checked, fresh command; ``screen`` is set for ``show``, ``record_id`` for ``delete``."""
+
+    id: str
+    name: str
+    sent_at: datetime
+    expires_at: datetime
+    screen: str = ""
+    record_id: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to one message on the commands topic."""
+
+    status: str
+    reason: str = ""
+
+
+#: The core's answer to a checked command: ``""`` when it carries it out now, else why not,
+#: as ``code: one line`` (e.g. ``busy: a result is showing; send keep or retake first``).
+CommandHandler = Callable[[Command], str]
+
+
+class _RejectedError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("command"))
+
+
+def parse_command(body: Any) -> Command:
+    """A command from decoded JSON; raises ``_RejectedError`` (schema_version, schema_invalid)."""
+    if not isinstance(body, dict):
+        raise _RejectedError("schema_invalid", f"expected a JSON object, got {type(body).__name__}")
+    if body.get("schema") == COMMAND_SCHEMA and body.get("schema_version") != SCHEMA_VERSION:
+        raise _RejectedError(
+            "schema_version", f"schema_version {body.get('schema_version')!r}; this mirror speaks {SCHEMA_VERSION}"
+        )
+    error = next(iter(sorted(_validator().iter_errors(body), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.path)
+        raise _RejectedError("schema_invalid", f"{where + ': ' if where else ''}{error.message}"[:300])
+    try:
+        sent_at = parse_iso(body["sent_at"])
+        expires_at = parse_iso(body["expires_at"]) if "expires_at" in body else None
+    except ValueError as exc:
+        raise _RejectedError("schema_invalid", f"a time that is not a date ({exc})") from None
+    return Command(
+        id=body["id"],
+        name=body["command"],
+        sent_at=sent_at,
+        expires_at=expires_at or sent_at + timedelta(seconds=DEFAULT_TTL_S),
+        screen=body.get("screen", ""),
+        record_id=body.get("record_id", ""),
+    )
+
+
+class CommandInbox:
+    """Checks each payload from the commands topic, asks the core, and says what to answer."""
+
+    def __init__(
+        self,
+        handler: CommandHandler,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        remember: int = REMEMBER,
+    ) -> None:
+        self.handler = handler
+        self.now = now
+        self.remember = remember
+        self._answered: OrderedDict[str, str] = OrderedDict()  # id -> the status it got
+
+    def handle(self, payload: bytes, *, retained: bool = False) -> tuple[str | None, Verdict]:
+        """The command's id (``None`` when unreadable) and the verdict to publish; never raises."""
+        command_id: str | None = None
+        try:
+            if len(payload) > MAX_BYTES:
+                raise _RejectedError("oversized", f"{len(payload)} bytes; a command is at most {MAX_BYTES}")
+            try:
+                body = json.loads(payload)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _RejectedError("malformed_json", str(exc)[:200]) from None
+            raw_id = body.get("id") if isinstance(body, dict) else None
+            if isinstance(raw_id, str) and 0 < len(raw_id) <= 64:
+                command_id = raw_id
+            if retained:
+                raise _RejectedError("retained", "commands must be published without the retain flag")
+            command = parse_command(body)
+            verdict = self._decide(command)
+            self._remember(command.id, verdict.status)
+        except _RejectedError as exc:
+            verdict = Verdict(REJECTED, str(exc))
+        except Exception as exc:  # the core failed: say so, keep the mirror and the worker running
+            log.exception("remote command %s failed", command_id)
+            verdict = Verdict(REJECTED, f"internal_error: {exc}"[:300])
+        level = logging.INFO if verdict.status == ACCEPTED else logging.WARNING
+        log.log(level, "remote command %s: %s %s", command_id, verdict.status, verdict.reason)
+        return command_id, verdict
+
+    def _decide(self, command: Command) -> Verdict:
+        first = self._answered.get(command.id)
+        if first is not None:
+            return Verdict(DUPLICATE, f"duplicate: id {command.id} was answered {first} already")
+        if self.now() > command.expires_at:
+            return Verdict(EXPIRED, f"expired: {command.name} expired at {iso(command.expires_at)}")
+        reason = self.handler(command)
+        return Verdict(REJECTED, reason) if reason else Verdict(ACCEPTED)
+
+    def _remember(self, command_id: str, status: str) -> None:
+        if command_id in self._answered:
+            return  # a duplicate keeps the first answer (and its place)
+        self._answered[command_id] = status
+        while len(self._answered) > self.remember:
+            self._answered.popitem(last=False)
+
+
+def result_message(command_id: str | None, verdict: Verdict) -> bytes:
+    """The reply on ``<prefix>/<device>/commands/result`` (``sync/schemas/command-result.v1.json``)."""
+    body: dict[str, Any] = {
+        "schema": COMMAND_RESULT_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "id": command_id,
+        "status": verdict.status,
+    }
+    if verdict.reason:
+        body["reason"] = verdict.reason[:500]
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def command_message(
+    name: str,
+    *,
+    command_id: str,
+    screen: str | None = None,
+    record_id: str | None = None,
+    sent_at: datetime | None = None,
+    ttl_s: float | None = None,
+) -> bytes:
+    """A command as a sender publishes it (the tests and ``python -m sync.remote`` use this)."""
+    moment = sent_at or datetime.now(UTC)
+    body: dict[str, Any] = {
+        "schema": COMMAND_SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "id": command_id,
+        "command": name,
+        "sent_at": iso(moment),
+    }
+    if screen is not None:
+        body["screen"] = screen
+    if record_id is not None:
+        body["record_id"] = record_id
+    if ttl_s is not None:
+        body["expires_at"] = iso(moment + timedelta(seconds=ttl_s))
+    return json.dumps(body, separators=(",", ":")).encode()

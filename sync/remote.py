@@ -1,0 +1,178 @@
+"""The sender's side of remote commands: publish one to a mirror and wait for its answer.
+
+For a backend, a home automation or a person at a shell, and for the tests::
+
+    SMART_MIRROR_MQTT_PASSWORD=... python -m sync.remote --host broker.example --port 8883 --tls \\
+        --username cloud --device mirror-1a2b3c4d5e show --screen closet
+
+It prints the mirror's answer (``sync/schemas/command-result.v1.json``) and exits 0 when the
+command was accepted, 1 when it was not (or no answer came: the mirror is off or offline),
+2 on bad arguments. Whoever may publish on ``<prefix>/<device>/commands`` controls the
+mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the ``cloud`` user only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from sync.broker import BrokerConfig, make_client, reason_text
+from sync.commands import COMMANDS, SCREENS, command_message
+from sync.contract import Topics
+
+CONNECT_TIMEOUT_S = 10.0
+
+
+class RemoteError(Exception):
+    """The broker could not be reached, or the mirror did not answer in time (one line)."""
+
+
+class RemoteControl:
+    """A connection that sends commands to one mirror and collects its answers, in order."""
+
+    def __init__(self, broker: BrokerConfig, topics: Topics) -> None:
+        self.broker = broker
+        self.topics = topics
+        self._client = make_client(broker)
+        self._ready = threading.Event()
+        self._changed = threading.Condition()
+        self._answers: list[dict[str, Any]] = []
+        self._refused = ""
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = lambda *_args: self._ready.set()
+        self._client.on_message = self._on_message
+
+    def __enter__(self) -> RemoteControl:
+        try:
+            self._client.connect(self.broker.host, self.broker.port, self.broker.keepalive_s)
+        except (OSError, ValueError) as exc:
+            raise RemoteError(f"broker {self.broker.describe()} unreachable ({exc})") from None
+        self._client.loop_start()
+        if not self._ready.wait(CONNECT_TIMEOUT_S):
+            self.close()
+            why = f" ({self._refused})" if self._refused else ""
+            raise RemoteError(
+                f"broker {self.broker.describe()} did not accept the connection{why}; check the credentials"
+            )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if getattr(reason, "is_failure", False):
+            self._refused = reason_text(reason)
+            return
+        client.subscribe(self.topics.command_results, qos=1)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            answer = json.loads(message.payload)
+        except ValueError:
+            return
+        if isinstance(answer, dict):
+            with self._changed:
+                self._answers.append(answer)
+                self._changed.notify_all()
+
+    def send(
+        self,
+        name: str,
+        *,
+        screen: str | None = None,
+        record_id: str | None = None,
+        ttl_s: float | None = None,
+        command_id: str | None = None,
+        sent_at: datetime | None = None,
+        timeout_s: float = 10.0,
+    ) -> dict[str, Any]:
+        """Publish a command (a fresh UUID as its id unless given) and return the mirror's answer."""
+        command_id = command_id or str(uuid.uuid4())
+        payload = command_message(
+            name, command_id=command_id, screen=screen, record_id=record_id, sent_at=sent_at, ttl_s=ttl_s
+        )
+        return self.send_raw(payload, command_id=command_id, timeout_s=timeout_s)
+
+    def send_raw(
+        self, payload: bytes, *, command_id: str | None, timeout_s: float = 10.0, retain: bool = False
+    ) -> dict[str, Any]:
+        """Publish any payload on the commands topic; return the first new answer naming ``command_id``."""
+        with self._changed:
+            seen = len(self._answers)
+        self._client.publish(self.topics.commands, payload, qos=1, retain=retain)
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while True:
+                for answer in self._answers[seen:]:
+                    if answer.get("id") == command_id:
+                        return answer
+                seen = len(self._answers)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RemoteError(
+                        f"no answer from mirror {self.topics.device} within {timeout_s:g} s; "
+                        f"is it on and online? (see {self.topics.status})"
+                    )
+                self._changed.wait(left)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sync.remote", description="Send a command to a smart mirror.")
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("--screen", choices=SCREENS, help="for show: the screen to open")
+    parser.add_argument("--record-id", help="for delete: the garment record's id")
+    parser.add_argument("--device", required=True, help="the mirror's device id ([device] id)")
+    parser.add_argument("--host", default="localhost")
+    parser.add_argument("--port", type=int, default=1883)
+    parser.add_argument("--prefix", default="smart-mirror", help="[sync] topic_prefix")
+    parser.add_argument("--username", default="", help="password from $SMART_MIRROR_MQTT_PASSWORD")
+    parser.add_argument("--tls", action="store_true")
+    parser.add_argument("--ca-file", default="")
+    parser.add_argument("--ttl", type=float, default=None, help="seconds until it expires (default 60)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if (args.command == "show") != (args.screen is not None):
+        _parser().error("--screen goes with show, and only with show")
+    if (args.command == "delete") != (args.record_id is not None):
+        _parser().error("--record-id goes with delete, and only with delete")
+    broker = BrokerConfig(
+        host=args.host,
+        port=args.port,
+        client_id=f"remote-{uuid.uuid4().hex[:12]}",
+        username=args.username,
+        password=os.environ.get("SMART_MIRROR_MQTT_PASSWORD"),
+        tls=args.tls,
+        ca_file=args.ca_file,
+    )
+    try:
+        with RemoteControl(broker, Topics(args.prefix, args.device)) as remote:
+            answer = remote.send(
+                args.command, screen=args.screen, record_id=args.record_id, ttl_s=args.ttl, timeout_s=args.timeout
+            )
+    except RemoteError as exc:
+        print(f"sync.remote: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer))
+    return 0 if answer.get("status") == "accepted" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Remote commands, the mirror's gate (``sync.commands``): every message is answered, only good ones act.
+
+The inbox runs here without a broker (its input is the payload bytes, its output the reply);
+``tests/test_ui_commands.py`` runs the same path end to end on a real mosquitto and the real
+window, and ``tests/test_sync_acl.py`` shows who may publish commands at all.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from sync.commands import (
+    ACCEPTED,
+    DEFAULT_TTL_S,
+    DUPLICATE,
+    EXPIRED,
+    MAX_BYTES,
+    REJECTED,
+    Command,
+    CommandInbox,
+    Verdict,
+    command_message,
+    result_message,
+)
+from sync.contract import load_schema
+from sync.remote import main as remote_main
+from sync.worker import SyncWorker
+from tests.broker import Mosquitto
+from tests.conftest_broker import DEVICE, PREFIX, fill_store, sync_settings
+
+NOW = datetime(2026, 11, 24, 1, 32, 33, tzinfo=UTC)
+RECORD = "019ab3f2-5c1e-7a4b-9c3d-2e1f0a9b8c7d"
+COMMAND = Draft202012Validator(load_schema("command"))
+RESULT = Draft202012Validator(load_schema("command-result"))
+
+
+class Core:
+    """Stands in for ``MirrorService.command``: records what it was handed, refuses on request."""
+
+    def __init__(self) -> None:
+        self.seen: list[Command] = []
+        self.refuse = ""
+
+    def __call__(self, command: Command) -> str:
+        self.seen.append(command)
+        return self.refuse
+
+
+def inbox(core: Core, now: datetime = NOW, remember: int = 1024) -> CommandInbox:
+    return CommandInbox(core, now=lambda: now, remember=remember)
+
+
+def message(name: str, command_id: str = "c-1", **fields: object) -> bytes:
+    return command_message(name, command_id=command_id, sent_at=NOW, **fields)  # type: ignore[arg-type]
+
+
+def test_messages_the_helpers_make_validate_and_a_good_command_reaches_the_core() -> None:
+    core = Core()
+    for payload in (
+        message("show", screen="closet"),
+        message("delete", record_id=RECORD),
+        message("capture", ttl_s=5),
+    ):
+        assert list(COMMAND.iter_errors(json.loads(payload))) == []
+    command_id, verdict = inbox(core).handle(message("show", screen="closet"))
+    assert (command_id, verdict) == ("c-1", Verdict(ACCEPTED))
+    [command] = core.seen
+    assert (command.name, command.screen, command.record_id) == ("show", "closet", "")
+    assert command.expires_at == NOW + timedelta(seconds=DEFAULT_TTL_S)
+    reply = json.loads(result_message(command_id, verdict))
+    assert list(RESULT.iter_errors(reply)) == [] and reply["status"] == "accepted" and "reason" not in reply
+
+
+@pytest.mark.parametrize(
+    ("payload", "reply_id", "code"),
+    [
+        (b"{not json", None, "malformed_json"),
+        (b"\xff\xfe", None, "malformed_json"),
+        (b"[1, 2]", None, "schema_invalid"),
+        (b"x" * (MAX_BYTES + 1), None, "oversized"),
+        (json.dumps({"schema": "smart-mirror.ack", "id": "c-2"}).encode(), "c-2", "schema_invalid"),
+        (message("show"), "c-1", "schema_invalid"),  # show without a screen
+        (message("capture", screen="closet"), "c-1", "schema_invalid"),  # a screen for capture
+        (message("show", screen="kitchen"), "c-1", "schema_invalid"),
+        (message("delete", record_id="../../etc"), "c-1", "schema_invalid"),
+        (message("reboot"), "c-1", "schema_invalid"),
+        (
+            json.dumps({**json.loads(message("capture")), "schema_version": 2}).encode(),
+            "c-1",
+            "schema_version",
+        ),
+        (json.dumps({**json.loads(message("capture")), "sent_at": "yesterday"}).encode(), "c-1", "schema_invalid"),
+        (
+            json.dumps({**json.loads(message("capture")), "sent_at": "2026-13-45T99:00:00Z"}).encode(),
+            "c-1",
+            "schema_invalid",
+        ),
+    ],
+)
+def test_broken_messages_are_rejected_with_a_reason_and_never_reach_the_core(
+    payload: bytes, reply_id: str | None, code: str
+) -> None:
+    core = Core()
+    command_id, verdict = inbox(core).handle(payload)
+    assert command_id == reply_id
+    assert verdict.status == REJECTED and verdict.reason.startswith(f"{code}: "), verdict
+    assert "\n" not in verdict.reason
+    assert core.seen == []
+    assert list(RESULT.iter_errors(json.loads(result_message(command_id, verdict)))) == []
+
+
+def test_expired_retained_and_repeated_commands_are_answered_and_not_carried_out() -> None:
+    core = Core()
+    gate = inbox(core)
+    late = NOW + timedelta(seconds=DEFAULT_TTL_S + 1)
+    assert inbox(core, now=late).handle(message("capture"))[1].status == EXPIRED
+    assert inbox(core, now=late).handle(message("capture", ttl_s=3600))[1].status == ACCEPTED  # its own expiry
+    assert inbox(core, now=NOW + timedelta(seconds=10)).handle(message("capture", ttl_s=5))[1].status == EXPIRED
+    core.seen.clear()
+    _, retained = gate.handle(message("capture"), retained=True)
+    assert retained.status == REJECTED and retained.reason.startswith("retained: ")
+    assert gate.handle(message("capture", "c-7"))[1].status == ACCEPTED
+    again = gate.handle(message("capture", "c-7"))[1]
+    assert again.status == DUPLICATE and "accepted" in again.reason
+    assert len(core.seen) == 1
+
+
+def test_the_cores_refusal_is_the_reply_and_a_core_failure_does_not_escape() -> None:
+    core = Core()
+    core.refuse = "busy: a result is showing; send keep, retake or cancel first"
+    assert inbox(core).handle(message("capture")) == ("c-1", Verdict(REJECTED, core.refuse))
+
+    def broken(_command: Command) -> str:
+        raise RuntimeError("the closet is on fire")
+
+    command_id, verdict = CommandInbox(broken, now=lambda: NOW).handle(message("keep"))
+    assert command_id == "c-1" and verdict.status == REJECTED
+    assert verdict.reason == "internal_error: the closet is on fire"
+
+
+def test_the_duplicate_check_remembers_a_bounded_number_of_ids() -> None:
+    core = Core()
+    gate = inbox(core, remember=3)
+    for i in range(5):
+        assert gate.handle(message("capture", f"id-{i}"))[1].status == ACCEPTED
+    assert gate.handle(message("capture", "id-4"))[1].status == DUPLICATE
+    assert gate.handle(message("capture", "id-0"))[1].status == ACCEPTED  # forgotten (the TTL covers it)
+    assert len(gate._answered) == 3
+
+
+@pytest.mark.broker
+def test_the_command_line_sender_gets_the_mirrors_answer(
+    tmp_path: Path, mosquitto: Mosquitto, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m sync.remote`` against a real broker and a mirror's sync worker: exit 0 only when accepted."""
+    store = fill_store(tmp_path / "closet", 0)
+
+    def core(command: Command) -> str:
+        return "" if command.name == "show" else "nothing_to_do: no result is showing"
+
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+    worker.start()
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        base = ["--port", str(mosquitto.port), "--prefix", PREFIX, "--device", DEVICE]
+        assert remote_main([*base, "show", "--screen", "closet"]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert answer["status"] == "accepted" and list(RESULT.iter_errors(answer)) == []
+        assert remote_main([*base, "keep"]) == 1
+        assert json.loads(capsys.readouterr().out)["reason"] == "nothing_to_do: no result is showing"
+        assert remote_main([*base[:-1], "another-mirror", "capture", "--timeout", "0.5"]) == 1
+        assert "no answer from mirror another-mirror" in capsys.readouterr().err
+    finally:
+        worker.stop()
+        store.close()

@@ -266,7 +266,7 @@ class MirrorWindow(QWidget):
         if key in (capture_mod.SHOOT, SPACE):
             self.core.capture_now()
         elif key in (capture_mod.CANCEL, BACK):
-            self.show_screen(self.home)
+            self.cancel()  # the core stops its countdown too: no shot after the person said no
 
     def _on_result(self, key: str) -> None:
         if key == result_mod.KEEP:

@@ -1,0 +1,36 @@
+"""Cancel on the capture screen stops the core's countdown: the real window, service and demo camera.
+
+Before, Cancel only changed the screen while the core kept counting and still shot; now no shot
+comes, the mirror stays home while the garment is still held up, and a later capture works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mirror.config.settings import VisionSettings
+from mirror.events import CaptureState
+from tests.test_ui_flow import _models_or_skip, choose
+from tests.ui_harness import running_mirror, settings_for
+from ui.bench import wait_until
+
+pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.slow]
+COUNTDOWN_S = 3
+
+
+def test_cancel_during_the_countdown_means_no_shot(tmp_path: Path, qtbot) -> None:
+    vision = VisionSettings(auto_capture=True, hold_still_ms=300, countdown_s=COUNTDOWN_S)
+    with running_mirror(settings_for(tmp_path, vision=vision)) as m:
+        w = m.window
+        _models_or_skip(m)
+        m.wait(lambda: w.capture.state.state is CaptureState.COUNTDOWN, 60, "the countdown")
+        assert w.current() is w.capture
+        choose(qtbot, m, "cancel")
+        assert w.current() is w.home
+        # Longer than the countdown had left; the demo garment is still held up meanwhile.
+        wait_until(lambda: w.shutter_at is not None or w.current() is not w.home, COUNTDOWN_S + 1.5)
+        assert w.shutter_at is None, "the cancelled countdown still took the shot"
+        assert w.current() is w.home
+        assert m.service.status().camera.text == "camera: demo"

@@ -83,6 +83,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
         show_preview=settings.ui.preview,
         sync_enabled=settings.sync.enabled,
         screenshot_dir=Path(shots) if shots else None,
+        result_timeout_s=settings.ui.result_timeout_s,
     )
     if args.windowed or not settings.ui.fullscreen or offscreen:
         window.resize(*WINDOW_SIZE)

@@ -6,7 +6,10 @@ enqueues work and returns) and bridge signals into screen changes. It holds the 
 state the flow needs, e.g. the result being reviewed and the corrections the person made to
 it before pressing Keep (stored as an edit right after the record exists, so the closet can
 tell the models' values from a person's). Remote commands (MQTT, accepted by the core) arrive
-as ``CommandReceived`` and take the same paths as the keys and buttons.
+as ``CommandReceived`` and take the same paths as the keys and buttons. A result nobody acts
+on for ``[ui] result_timeout_s`` is settled the way a person walking away means it: a
+confident one is kept (they held it up to register it), an unsure one is dropped (it needs
+their answer), and the mirror goes home saying which.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from ui.picker import PICK_PREFIX, PickerScreen
 from ui.result import ResultScreen
 from ui.screen import BACK, SPACE, Screen
 from ui.thumbs import ThumbnailLoader
-from ui.vocab import category_label
+from ui.vocab import category_label, colour_label
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -104,6 +107,7 @@ class MirrorWindow(QWidget):
         show_preview: bool = True,
         sync_enabled: bool = True,
         screenshot_dir: Path | None = None,
+        result_timeout_s: float = 60.0,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Smart mirror")
@@ -153,6 +157,11 @@ class MirrorWindow(QWidget):
         self._idle.setSingleShot(True)
         self._idle.setInterval(IDLE_HOME_MS)
         self._idle.timeout.connect(self._idle_home)
+        self._unattended = QTimer(self)  # a result waiting for the person, who may have left
+        self._unattended.setSingleShot(True)
+        self._unattended.timeout.connect(self._result_unattended)
+        self.set_result_timeout(result_timeout_s)
+        self._kept_unattended = False
         self._connect_bridge()
         self.home.set_status(self.read(core.status, Status()))
         self.show_screen(self.home)
@@ -178,10 +187,16 @@ class MirrorWindow(QWidget):
         assert isinstance(widget, Screen)
         return widget
 
+    def set_result_timeout(self, seconds: float) -> None:
+        """``[ui] result_timeout_s``: how long a result waits for the person before it is settled."""
+        self._unattended.setInterval(max(1, round(seconds * 1000)))
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        """Any key or tap on a screen counts as someone there: restart the idle timer."""
+        """Any key or tap on a screen counts as someone there: restart the idle and result timers."""
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
             self._idle.start()
+            if self._unattended.isActive():
+                self._unattended.start()
         return super().eventFilter(watched, event)
 
     def _idle_home(self) -> None:
@@ -291,12 +306,14 @@ class MirrorWindow(QWidget):
         if self.result.colour and self.result.colour != garment.color.basic:
             self._pending_edit["color"] = self.result.colour
         self.result.set_message("Saving…")
+        self._unattended.stop()
         self.core.keep(self.review)
         self._saving, self.review = self.review, None  # a second press must not store it twice
 
     def retake(self) -> None:
         """Drop the result and capture again (the same garment may be shot again at once)."""
         self.review = None
+        self._unattended.stop()
         self.core.retake()
         self.capture.clear()
         self.show_screen(self.capture)
@@ -309,6 +326,7 @@ class MirrorWindow(QWidget):
         the home screen stays (it is not pulled back to the capture screen).
         """
         self.review = None
+        self._unattended.stop()
         self.core.cancel()
         self.capture.clear()
         self._quiet_until = time.monotonic() + CANCEL_QUIET_MS / 1000
@@ -316,6 +334,29 @@ class MirrorWindow(QWidget):
             self.current() is self.picker and self._picker_return is self.result
         ):
             self.show_screen(self.home)
+
+    def _result_unattended(self) -> None:
+        """Nobody acted on the result: keep it if the mirror was sure, else drop it; go home."""
+        on_result = self.current() is self.result or (
+            self.current() is self.picker and self._picker_return is self.result
+        )
+        if not on_result or self._saving is not None:
+            return
+        if self.review is None or self.result.garment is None:  # a failed shot's message
+            self.show_screen(self.home)
+            return
+        if self.result.asks:
+            label = category_label(self.result.shown_category).lower()
+            self.cancel()
+            self._home_note(f"Not kept: the mirror was unsure it is a {label}")
+            return
+        self._kept_unattended = True
+        self.keep()
+
+    def _home_note(self, text: str) -> None:
+        """Good news (or a plain fact) on the home screen for a few seconds."""
+        self.home.set_note(text)
+        self._saved_timer.start(SAVED_NOTE_MS)
 
     def _ask(self, back_to: Screen, purpose: str, current: str) -> None:
         self._picker_return = back_to
@@ -474,6 +515,7 @@ class MirrorWindow(QWidget):
         self.show_screen(self.result)
         self.result.repaint()  # on screen now, not at the next idle moment: the bench measures this
         self.result_shown_at = time.monotonic()
+        self._unattended.start()
 
     def _on_analysis_failed(self, event: AnalysisFailed) -> None:
         if event.cancelled:  # the person (or a remote cancel) already left this capture
@@ -481,6 +523,7 @@ class MirrorWindow(QWidget):
         self.review = None
         self.result.show_garment(None, event.reason)
         self.show_screen(self.result)
+        self._unattended.start()
 
     def _on_record_saved(self, event: RecordSaved) -> None:
         record = event.record
@@ -491,8 +534,12 @@ class MirrorWindow(QWidget):
             self._pending_edit = {}
         self.review = self._saving = None
         self.result.set_message("")
-        self.home.set_note(f"Added to your closet: {category_label(record.category)}")
-        self._saved_timer.start(SAVED_NOTE_MS)
+        if self._kept_unattended:  # nobody pressed Keep: say what was kept, so it can be found
+            label = category_label(record.category).lower()
+            self._home_note(f"Kept: {colour_label(record.color.basic).lower()} {label}")
+        else:
+            self._home_note(f"Added to your closet: {category_label(record.category)}")
+        self._kept_unattended = False
         self._quiet_until = time.monotonic() + SAVED_NOTE_MS / 1000
         # No retake here: the service waits for this garment to be lowered before it arms again.
         self.capture.clear()
@@ -551,6 +598,8 @@ class MirrorWindow(QWidget):
         if self.current() is self.result:
             if self._saving is not None:  # the keep failed (disk full…): the person may try again
                 self.review, self._saving = self._saving, None
+                self._kept_unattended = False
+                self._unattended.start()  # and unattended, it is tried again after the timeout
             self.result.set_message(line)
         elif self.current() is self.detail:
             self.detail.message = line

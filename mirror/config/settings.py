@@ -149,6 +149,12 @@ class UiSettings:
     fullscreen: bool = setting(True, "Fill the screen (false opens a window, for development).")
     font_scale: float = setting(1.0, "Multiply all type sizes (readability from a distance).", bounds=(0.5, 3.0))
     preview: bool = setting(True, "Show the dimmed live preview while capturing.")
+    result_timeout_s: float = setting(
+        60.0,
+        "Seconds a result may wait for the person; then the mirror goes home, keeping a confident "
+        "result and dropping an unsure one (it needs the person's answer).",
+        bounds=(1.0, 3600.0),
+    )
     screenshot_dir: str = setting(
         "", "When set, write a PNG of each screen shown here (used by the demo on machines with no display)."
     )

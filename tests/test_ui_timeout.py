@@ -1,0 +1,81 @@
+"""A result nobody acts on (``[ui] result_timeout_s``, shortened here) is settled and the mirror goes home.
+
+The real window, service, demo camera and shipped models. A confident result is kept (the
+person held it up to register it) and the home screen says what was kept; an unsure one is
+dropped (it needs the person's answer) and the home screen says so. ``[vision] unsure_below``
+makes the shipped classifier's answer confident (0) or unsure (1) on purpose.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from mirror.config.settings import VisionSettings
+from tests.test_ui_flow import _models_or_skip
+from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for
+from ui.bench import wait_until
+from ui.vocab import category_label
+
+pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.slow]
+TIMEOUT_S = 1.0
+
+
+def shoot(m: MirrorUnderTest) -> None:
+    """A manual shot of the demo garment, on the result screen afterwards."""
+    w = m.window
+    _models_or_skip(m)
+    m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
+    w.capture_now()
+    m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
+    if w.result.garment is None:
+        pytest.skip(f"the shot held no garment ({w.result.message}); the timeout of a result needs one")
+
+
+def test_a_confident_result_nobody_acts_on_is_kept(tmp_path: Path, qtbot) -> None:
+    settings = settings_for(tmp_path, vision=VisionSettings(auto_capture=False, unsure_below=0.0))
+    with running_mirror(settings) as m:
+        w = m.window
+        w.set_result_timeout(TIMEOUT_S)
+        shoot(m)
+        if w.result.asks:  # the classifier itself was unsure: the person's answer makes it confident
+            w.result.choose_category(w.result.shown_category)
+        # A key press is someone there: the wait starts again.
+        wait_until(lambda: False, TIMEOUT_S / 2)
+        qtbot.keyClick(w.result, Qt.Key.Key_Right)
+        assert w._unattended.remainingTime() > TIMEOUT_S * 1000 * 0.7
+        m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
+        m.wait(lambda: len(m.service.closet()) == 1, what="the kept record")
+        [record] = m.service.closet()
+        expected = f"Kept: {record.color.basic} {category_label(record.category).lower()}"
+        assert w.home.note == expected
+        assert record.category == w.result.shown_category
+
+
+def test_an_unsure_result_nobody_answers_is_not_kept(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, vision=VisionSettings(auto_capture=False, unsure_below=1.0))
+    with running_mirror(settings) as m:
+        w = m.window
+        w.set_result_timeout(TIMEOUT_S)
+        shoot(m)
+        assert w.result.asks
+        m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
+        assert w.home.note.startswith("Not kept: the mirror was unsure")
+        wait_until(lambda: m.service.closet() != [], 1.0)
+        assert m.service.closet() == []
+        assert m.service.command("keep").startswith("nothing_to_do")  # dropped in the core too
+
+
+def test_a_failed_shot_nobody_acts_on_goes_home(tmp_path: Path) -> None:
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    with running_mirror(settings_for(tmp_path, vision=VisionSettings(models_dir=str(empty)))) as m:
+        w = m.window
+        w.set_result_timeout(TIMEOUT_S)
+        m.wait(lambda: m.service.status().camera.text == "camera: demo", what="the demo camera")
+        w.capture_now()
+        m.wait(lambda: w.current() is w.result, timeout_s=20, what="the failure message")
+        assert w.result.garment is None and "models" in w.result.message
+        m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")

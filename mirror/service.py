@@ -581,7 +581,8 @@ class MirrorService:
             else:
                 parts["storage"] = StatusPart("storage: ok")
             if self._sync is not None:
-                waiting = store.outbox_stats().waiting
+                outbox = store.outbox_stats()
+                waiting = outbox.waiting + outbox.in_flight  # sent is not synced until the cloud acks
                 if self._sync.connected:
                     text = "sync: online" if waiting == 0 else f"sync: {waiting} waiting"
                     parts["sync"] = StatusPart(text)

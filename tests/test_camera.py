@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -182,3 +183,22 @@ def test_pacer_spaces_frames_without_bursts() -> None:
     pacer.wait()
     pacer.wait()
     assert slept == pytest.approx([0.1, 0.1])
+
+
+def test_demo_close_waits_for_its_pre_render_threads() -> None:
+    """The full-resolution sprite is pre-rendered on a thread as a garment rises; close joins it,
+    so no thread is left inside OpenCV when the process exits (that aborts it)."""
+
+    def warmers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("demo-warm-")]
+
+    assert warmers() == []
+    source = DemoSource(PREVIEW, (1920, 1440), 10, pacer=NO_PACING)  # big stills: the render takes a while
+    source.open()
+    read_until(source, "raise")
+    assert warmers(), "the garment rose but no pre-render started"
+    source.close()
+    assert warmers() == []
+    read_until(source, "empty")  # reading on after close: the next garment starts no pre-render
+    read_until(source, "raise")
+    assert warmers() == []

@@ -8,10 +8,15 @@ for people watching; tests pass ``fps=0`` style pacing to run flat out.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from mirror.camera.base import FrameSource, Image, Pacer
 from mirror.camera.demo_scene import Pose, Renderer, Timeline, garment_box, pose_at
+
+log = logging.getLogger(__name__)
+#: Longest wait in ``close`` for a pre-render in progress (one takes 1-2 s on a slow machine).
+JOIN_TIMEOUT_S = 30.0
 
 
 class DemoSource(FrameSource):
@@ -38,6 +43,8 @@ class DemoSource(FrameSource):
         self._frame = -1
         self._renderer = Renderer()
         self._warming: set[str] = set()
+        self._warmers: list[threading.Thread] = []
+        self._closed = False
         self._lock = threading.Lock()
 
     @property
@@ -56,6 +63,7 @@ class DemoSource(FrameSource):
 
     def open(self) -> None:
         self._frame = -1
+        self._closed = False
         self._renderer.render(pose_at(self.timeline.empty_s + self.timeline.raise_s, self.timeline), *self.preview)
 
     def read(self) -> Image | None:
@@ -75,12 +83,27 @@ class DemoSource(FrameSource):
         raising the garment keeps the shutter instant.
         """
         category = pose.garment.category
-        if category in self._warming:
-            return
-        self._warming.add(category)
-        threading.Thread(
-            target=self._renderer.render, args=(pose, *self.capture), name=f"demo-warm-{category}", daemon=True
-        ).start()
+        with self._lock:
+            if category in self._warming or self._closed:
+                return
+            self._warming.add(category)
+            thread = threading.Thread(
+                target=self._renderer.render, args=(pose, *self.capture), name=f"demo-warm-{category}", daemon=True
+            )
+            self._warmers = [t for t in self._warmers if t.is_alive()]
+            self._warmers.append(thread)
+            thread.start()
+
+    def close(self) -> None:
+        """Wait for the pre-renders in progress: a thread left inside OpenCV while the
+        interpreter exits aborts the process ("terminate called without an active exception")."""
+        with self._lock:
+            self._closed = True
+            warmers, self._warmers = self._warmers, []
+        for thread in warmers:
+            thread.join(JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                log.warning("demo camera: pre-render %s still running after %.0f s", thread.name, JOIN_TIMEOUT_S)
 
     def still(self) -> Image:
         return self.stills(1)[0]

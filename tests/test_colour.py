@@ -8,17 +8,23 @@ into the trap where that is the point, so the test shows the robustness is real.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from mirror.manifest import default_models_dir
+from mirror.manifest import ManifestError, ModelManifest, default_models_dir
 from mirror.vision.colour import (
     BASIC_TERMS,
+    FEATURE_NAMES,
     AchromaticRule,
     ColourTable,
+    FabricStage,
+    analyse_fabric,
+    describe_analysis,
     describe_colour,
+    garment_features,
     lab_to_srgb,
     srgb_to_lab,
     white_balance_gains,
@@ -142,3 +148,63 @@ def test_empty_mask_is_refused(table: ColourTable) -> None:
 def test_table_names_are_consistent(table: ColourTable) -> None:
     assert set(np.unique(table.basic)) <= set(range(len(BASIC_TERMS)))
     assert int(table.name.max()) < len(table.names)
+
+
+def test_shipped_fabric_stage_loads_and_verifies(table: ColourTable) -> None:
+    """The learned stage ships with the table, listed and checksummed in model.json."""
+    folder = default_models_dir() / "colour"
+    assert ModelManifest.load(folder).verify() == []
+    assert table.fabric is not None
+    assert table.fabric.mean.shape == (len(FEATURE_NAMES),)
+    assert 0.0 < table.fabric.min_confidence < 1.0
+    image, mask = _scene((40, 30, 170))
+    features = garment_features(analyse_fabric(image, mask), table)
+    assert features.shape == (len(FEATURE_NAMES),) and np.all(np.isfinite(features))
+    p = table.fabric.probabilities(features)
+    assert p.shape == (1, len(BASIC_TERMS)) and abs(float(p.sum()) - 1.0) < 1e-9
+
+
+def test_fabric_stage_for_other_features_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "stage.npz"
+    n = len(FEATURE_NAMES) - 1
+    np.savez(path, features=np.array(FEATURE_NAMES[:n]), mean=np.zeros(n), std=np.ones(n), hidden_w=np.zeros((0, 0)),
+             hidden_b=np.zeros(0), out_w=np.zeros((n, len(BASIC_TERMS))), out_b=np.zeros(len(BASIC_TERMS)),
+             min_confidence=np.float32(0.5))
+    with pytest.raises(ManifestError, match="refit it with colour_fit"):
+        FabricStage.load(path)
+
+
+def _stage_for(term: str, confidence: float, gate: float) -> FabricStage:
+    """A stage whose decision is ``term`` with probability ``confidence`` whatever the garment."""
+    k = len(BASIC_TERMS)
+    rest = (1 - confidence) / (k - 1)
+    bias = np.log(np.full(k, rest))
+    bias[BASIC_TERMS.index(term)] = np.log(confidence)
+    n = len(FEATURE_NAMES)
+    return FabricStage(np.zeros(n), np.ones(n), (), np.zeros((n, k)), bias, gate)
+
+
+def test_fabric_stage_decides_only_when_confident(table: ColourTable) -> None:
+    """A confident stage renames the dominant fabric; an unsure one leaves the table's answer."""
+    image, mask = _scene((95, 45, 20))  # navy: the table says blue
+    analysis = analyse_fabric(image, mask)
+    sure = describe_analysis(analysis, replace(table, fabric=_stage_for("black", 0.8, 0.5)))
+    assert sure.basic == "black" and sure.palette[0].basic == "black" and sure.name == "black"
+    unsure = describe_analysis(analysis, replace(table, fabric=_stage_for("black", 0.4, 0.5)))
+    assert unsure.basic == "blue"
+
+
+def test_fabric_stage_fit_is_deterministic() -> None:
+    """colour_fit gives byte-identical weights on the same data (shipped files can be rebuilt and checked)."""
+    from models.training.colour_fit import cross_validate, fit, grouped_folds
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, len(BASIC_TERMS), 120)
+    x = rng.normal(0, 1, (120, 6)) + np.eye(len(BASIC_TERMS))[y][:, :6] * 3
+    for hidden in (0, 4):
+        a, b = fit(x, y, hidden, 1e-3), fit(x, y, hidden, 1e-3)
+        assert np.array_equal(a.out_w, b.out_w) and np.array_equal(a.hidden_w, b.hidden_w)
+    folds = grouped_folds([f"s{i % 17}" for i in range(120)])
+    assert {int(f) for f in folds} == set(range(5))
+    assert all(len({int(f) for f, g in zip(folds, range(120), strict=True) if g % 17 == s}) == 1 for s in range(17))
+    assert cross_validate(x, y, folds, 0, 1e-3) > 0.5  # the signal planted in the first six terms is learned

@@ -18,9 +18,11 @@ from mirror.vision.colour import BASIC_TERMS, ColourTable, describe_colour, lab_
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 LABELS = ROOT / "tests" / "data" / "colour_labels.csv"
-#: Measured by-eye accuracy (0.777 end to end = 146/188) is in models/README.md; this floor guards the
-#: pipeline (segmenter masks) against regressions (two more misses fail it), below the issue's 0.90 target.
-BY_EYE_FLOOR = 0.77
+TRAIN_LABELS = ROOT / "tests" / "data" / "colour_labels_train.csv"
+#: Measured by-eye accuracy end to end on the mirror's path (0.782 = 147/188 with segmenter 1.1.0 and
+#: colour 1.1.0) is in models/README.md; this floor guards against regressions (four more misses fail
+#: it) whatever segmenter is shipped, and stays below the issue's 0.90 target.
+BY_EYE_FLOOR = 0.76
 
 
 @pytest.fixture(scope="module")
@@ -44,31 +46,53 @@ def test_xkcd_majority_agreement(table: ColourTable) -> None:
     assert set(np.unique(basic_idx)) == set(range(len(BASIC_TERMS)))
 
 
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_by_eye_labels_file() -> None:
-    with LABELS.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _rows(LABELS)
     assert len(rows) >= 150
     assert {r["basic"] for r in rows} <= set(BASIC_TERMS)
     assert len({r["image"] for r in rows}) == len(rows)
 
 
+def test_training_labels_file() -> None:
+    rows = _rows(TRAIN_LABELS)
+    assert len(rows) >= 400
+    assert {r["basic"] for r in rows} <= set(BASIC_TERMS)
+    assert len({r["image"] for r in rows}) == len(rows)
+    assert not {r["image"] for r in rows} & {r["image"] for r in _rows(LABELS)}
+
+
+@pytest.mark.shared
+def test_training_labels_share_no_sender_with_validation() -> None:
+    """The learned stage is fitted on other people's photos than the ones it is measured on."""
+    images = SHARED / "data" / "clothing" / "images.csv"
+    if not images.is_file():
+        pytest.skip(f"{images} absent: senders and splits live in ../shared")
+    info = {r["image"]: r for r in _rows(images)}
+    train, validation = _rows(TRAIN_LABELS), _rows(LABELS)
+    assert {info[r["image"]]["small_split"] for r in train} == {"train"}
+    assert {info[r["image"]]["small_split"] for r in validation} == {"validation"}
+    assert not {info[r["image"]]["sender_id"] for r in train} & {info[r["image"]]["sender_id"] for r in validation}
+
+
 @pytest.mark.shared
 @pytest.mark.slow
 def test_by_eye_accuracy_end_to_end(table: ColourTable) -> None:
-    """Photo -> shipped segmenter -> largest garment -> colour, against the by-eye labels."""
+    """Photo -> shipped segmenter -> the analyzer's colour region -> colour, against the by-eye labels."""
     clothing = SHARED / "data" / "clothing"
     if not clothing.is_dir():
         pytest.skip(f"{clothing} absent: the labelled photos live in ../shared")
     if not (default_models_dir() / "segmenter" / "model.json").is_file():
         pytest.skip("models/segmenter is not shipped yet: the end-to-end measure needs its masks")
-    from mirror.vision.segmenter import Segmenter
-    from models.training.cls_data import pipeline_mask
+    from models.training.colour_data import RegionSource
 
-    segmenter = Segmenter(backend="tflite")
-    with LABELS.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    regions = RegionSource("mirror", default_models_dir())
     hits = []
-    for row in rows:
+    for row in _rows(LABELS):
         image = np.asarray(cv2.imread(str(clothing / "images" / f"{row['image']}.jpg"), cv2.IMREAD_COLOR), np.uint8)
-        hits.append(describe_colour(image, pipeline_mask(segmenter, image), table).basic == row["basic"])
+        hits.append(describe_colour(*regions.region(image, row["image"]), table).basic == row["basic"])
     assert float(np.mean(hits)) >= BY_EYE_FLOOR

@@ -16,15 +16,23 @@ background, and an indoor camera tints everything orange. So the colour is taken
 4. **Achromatic decision** before naming: a cluster whose chroma is within the camera's
    neutral noise (see ``AchromaticRule``) is named as the grey of its lightness, so a
    slightly cool black jacket is not "blue" and a faintly tinted grey is not "blue" either.
+5. **Learned fabric stage** (``FabricStage``, when ``models/colour`` ships one): a small
+   softmax model over features of steps 1–4 (the table's basic-term shares of the fabric
+   clusters, the dominant clusters' CIELAB, the fabric's lightness against its surroundings)
+   makes the final basic-term decision. Why: the table names screen colours; whether a
+   photographed light grey is "white" or a dark navy "black" depends on the fabric against
+   its room, which hand-set thresholds could not capture without over-fitting. It is fitted
+   by ``models.training.colour_fit`` on by-eye labels of training photos.
 
 Stable API: ``ColourTable.load(folder)``, ``describe_colour(image_bgr, mask, table)`` ->
-``ColourResult(basic, name, hex, palette)``; ``srgb_to_lab``/``lab_to_srgb`` (also used by
+``ColourResult(basic, name, hex, palette)``; ``garment_features`` (the learned stage's input,
+also used by its fit); ``srgb_to_lab``/``lab_to_srgb`` (also used by
 the build code so that table and runtime share one colour space).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +181,75 @@ class AchromaticRule:
         return lab
 
 
+#: Names of the learned stage's inputs, in order (``garment_features``). A shipped stage whose
+#: list differs was fitted for other code and is refused at load.
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"pool_{t}" for t in BASIC_TERMS),  # share of the fabric clusters the table names t
+    *(f"rules_{t}" for t in BASIC_TERMS),  # one-hot: the table's largest pool (the answer without the stage)
+    *(f"winner_{f}" for f in ("l", "c", "hue_cos", "hue_sin", "a", "b")),  # largest cluster of that pool
+    *(f"largest_{f}" for f in ("l", "c", "hue_cos", "hue_sin", "a", "b")),  # largest cluster overall
+    "fabric_l10", "fabric_l50", "fabric_l90", "fabric_c50",  # fabric pixel lightness percentiles, chroma
+    "background_l", "fabric_minus_background_l", "background_c",  # the garment's surroundings
+    "log_exposure", "log_red_over_blue",  # the corrections applied
+)
+
+
+@dataclass(frozen=True)
+class FabricStage:
+    """The learned basic-term decision: a softmax layer (optionally after one tanh layer).
+
+    ``mean``/``std`` standardise ``garment_features``; ``hidden`` is ``(w, b)`` of the tanh
+    layer or empty for plain multinomial logistic regression; ``out`` is the softmax layer.
+    The stage overrides the table only when its best term has at least ``min_confidence``:
+    the by-eye labels skip doubtful colours (beige, cream, peach, teal…), so on those the
+    stage has seen nothing and is unsure, and the table, which the survey taught every
+    colour, is the better judge. Fitted by ``models.training.colour_fit``; a few KB.
+    """
+
+    mean: FloatArray
+    std: FloatArray
+    hidden: tuple[FloatArray, ...]
+    out_w: FloatArray
+    out_b: FloatArray
+    min_confidence: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path) -> FabricStage:
+        """Read a stage written by ``colour_fit``; ManifestError when it does not fit this code."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                features = tuple(str(f) for f in data["features"])
+                hidden = (data["hidden_w"].astype(np.float64), data["hidden_b"].astype(np.float64))
+                stage = cls(
+                    mean=data["mean"].astype(np.float64),
+                    std=data["std"].astype(np.float64),
+                    hidden=hidden if hidden[0].size else (),
+                    out_w=data["out_w"].astype(np.float64),
+                    out_b=data["out_b"].astype(np.float64),
+                    min_confidence=float(data["min_confidence"]),
+                )
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise ManifestError(f"{path}: unreadable fabric stage ({exc}); reinstall models/colour") from exc
+        if features != FEATURE_NAMES or stage.out_w.shape[1] != len(BASIC_TERMS):
+            raise ManifestError(f"{path}: fabric stage fitted for other features; refit it with colour_fit")
+        return stage
+
+    def probabilities(self, features: FloatArray) -> FloatArray:
+        """Basic-term probabilities (rows of ``features`` -> rows of 11)."""
+        x = (np.atleast_2d(features) - self.mean) / self.std
+        if self.hidden:
+            x = np.tanh(x @ self.hidden[0] + self.hidden[1])
+        z = x @ self.out_w + self.out_b
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return np.asarray(z / z.sum(axis=1, keepdims=True))
+
+    def decide(self, features: FloatArray) -> str | None:
+        """The stage's basic term for one garment, or None where it is not confident enough to override."""
+        probabilities = self.probabilities(features)[0]
+        best = int(probabilities.argmax())
+        return BASIC_TERMS[best] if probabilities[best] >= self.min_confidence else None
+
+
 @dataclass(frozen=True)
 class ColourTable:
     """The shipped lookup: for each 8×8×8 sRGB bin, its basic term and its finer name."""
@@ -183,10 +260,15 @@ class ColourTable:
     version: str = "dev"
     surface: SurfaceAdaptation = SurfaceAdaptation()
     achromatic: AchromaticRule = AchromaticRule()
+    fabric: FabricStage | None = None  # the learned stage; None: the table's largest pool decides
 
     @classmethod
-    def load(cls, folder: Path) -> ColourTable:
-        """Read ``folder/model.json`` and its ``table`` file; raise ManifestError on a bad install."""
+    def load(cls, folder: Path, with_fabric: bool = True) -> ColourTable:
+        """Read ``folder/model.json``, its ``table`` and (unless ``with_fabric`` is off) ``fabric`` files.
+
+        Raise ManifestError on a bad install. ``colour_fit`` reads the table alone, since it
+        is about to replace the stage.
+        """
         manifest = ModelManifest.load(folder)
         path = manifest.path("table")
         try:
@@ -202,6 +284,8 @@ class ColourTable:
             raise ManifestError(f"{path}: unreadable colour table ({exc}); reinstall models/colour") from exc
         if table.basic.shape != (BINS, BINS, BINS) or table.name.shape != table.basic.shape:
             raise ManifestError(f"{path}: colour table has shape {table.basic.shape}; rebuild it with colour_build")
+        if with_fabric and "fabric" in manifest.files:
+            table = replace(table, fabric=FabricStage.load(manifest.path("fabric")))
         return table
 
     def lookup(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -344,7 +428,7 @@ def _clusters(rgb: FloatArray) -> tuple[npt.NDArray[np.intp], int]:
 
 
 def describe_pixels(rgb: FloatArray, table: ColourTable) -> ColourResult:
-    """Basic term, name, hex and palette of a set of fabric pixels (sRGB 0–255, N×3)."""
+    """Basic term, name, hex and palette of a set of fabric pixels by the table alone (sRGB 0–255, N×3)."""
     if len(rgb) == 0:
         raise ValueError("no garment pixels to name a colour from; check the mask")
     centres, counts = cluster_pixels(rgb)
@@ -358,31 +442,126 @@ def cluster_pixels(rgb: FloatArray) -> tuple[FloatArray, FloatArray]:
     return centres, np.bincount(labels, minlength=k).astype(np.float64)
 
 
-def describe_clusters(centres: FloatArray, counts: FloatArray, table: ColourTable) -> ColourResult:
-    """Name clusters, pool those with the same basic term, and let the largest pool win."""
+def describe_clusters(
+    centres: FloatArray, counts: FloatArray, table: ColourTable, basic: str | None = None
+) -> ColourResult:
+    """Name clusters, pool those with the same basic term; the largest pool wins unless ``basic`` is given.
+
+    ``basic`` is the learned stage's decision. Its own pool leads the palette when it holds a
+    real part of the fabric (at least half the largest pool); otherwise the stage has renamed
+    the largest pool itself (a dark navy the table calls black, a light grey it calls white),
+    so that pool leads under the stage's term.
+    """
     k = len(centres)
     basic_idx, name_idx = table.name_fabric(centres)
     pools: dict[int, float] = {}
     for c in range(k):
         pools[int(basic_idx[c])] = pools.get(int(basic_idx[c]), 0.0) + counts[c]
-    total = counts.sum()
     order = sorted(pools, key=lambda b: -pools[b])
+    if basic is not None:
+        wanted = BASIC_TERMS.index(basic)
+        if pools.get(wanted, 0.0) >= 0.5 * pools[order[0]]:
+            order.remove(wanted)
+            order.insert(0, wanted)
+    total = counts.sum()
     palette = []
     for b in order[:3]:
         best = max((c for c in range(k) if basic_idx[c] == b), key=lambda c: counts[c])
         palette.append(PaletteEntry(to_hex(centres[best]), BASIC_TERMS[b], round(pools[b] / total, 3)))
-    # The largest cluster of the winning pool gives the hex and the finer name.
+    # The largest cluster of the leading pool gives the hex and the finer name.
     best = max((c for c in range(k) if basic_idx[c] == order[0]), key=lambda c: counts[c])
-    return ColourResult(BASIC_TERMS[order[0]], table.names[int(name_idx[best])], palette[0].hex, tuple(palette))
+    name = table.names[int(name_idx[best])]
+    if basic is not None and basic != palette[0].basic:  # the stage renamed the leading pool
+        name = basic
+        palette[0] = replace(palette[0], basic=basic)
+        palette = [palette[0], *(p for p in palette[1:] if p.basic != basic)]
+    return ColourResult(palette[0].basic, name, palette[0].hex, tuple(palette))
+
+
+@dataclass(frozen=True)
+class FabricAnalysis:
+    """What steps 1–4 found for one garment: the corrections, the fabric pixels and their clusters."""
+
+    gains: FloatArray  # B, G, R linear gains (white balance × exposure)
+    exposure: float
+    rgb: FloatArray  # fabric pixels, corrected sRGB 0–255
+    centres: FloatArray
+    counts: FloatArray
+    background_lab: FloatArray  # corrected CIELAB of a sample of the surroundings (may be empty)
+
+
+def analyse_fabric(
+    image_bgr: UInt8Array, mask: npt.NDArray[np.bool_] | UInt8Array, white_balance: bool = True
+) -> FabricAnalysis:
+    """Steps 1–3 for the garment under ``mask``: corrections, clean fabric pixels, k-means clusters."""
+    garment: npt.NDArray[np.bool_] = np.asarray(mask, dtype=np.uint8) > 0
+    if garment.shape != image_bgr.shape[:2]:
+        raise ValueError(f"mask shape {garment.shape} does not match image shape {image_bgr.shape[:2]}")
+    wb = white_balance_gains(image_bgr, garment) if white_balance else np.ones(3)
+    exposure = exposure_gain(image_bgr, wb)
+    gains = wb * exposure
+    rgb = fabric_pixels(image_bgr, garment, gains)
+    if len(rgb) == 0:
+        raise ValueError("no garment pixels to name a colour from; check the mask")
+    centres, counts = cluster_pixels(rgb)
+    return FabricAnalysis(gains, exposure, rgb, centres, counts, _background_lab(image_bgr, garment, gains))
+
+
+def _background_lab(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_], gains_bgr: FloatArray) -> FloatArray:
+    """Corrected CIELAB of up to ~1,000 pixels around the garment (a grid sample outside the mask)."""
+    stride = max(1, int(np.sqrt(garment.size / 2000)))
+    outside = ~garment[::stride, ::stride]
+    pixels = image_bgr[::stride, ::stride][outside][:, ::-1]
+    lin = _LINEAR_OF_BYTE[pixels].astype(np.float64) * gains_bgr[::-1]
+    return linear_to_lab(np.clip(lin, 0.0, 1.0))
+
+
+def _colour_features(lab: FloatArray) -> list[float]:
+    """Lightness, chroma, hue (faded out where chroma is within noise) and a, b of one CIELAB colour."""
+    chroma = float(np.hypot(lab[1], lab[2]))
+    weight = float(np.tanh(chroma / 8.0))
+    hue = float(np.arctan2(lab[2], lab[1]))
+    return [lab[0] / 100, chroma / 50, weight * np.cos(hue), weight * np.sin(hue), lab[1] / 50, lab[2] / 50]
+
+
+def garment_features(analysis: FabricAnalysis, table: ColourTable) -> FloatArray:
+    """The learned stage's input (``FEATURE_NAMES``) from a garment's fabric analysis and the table."""
+    centres, counts = analysis.centres, analysis.counts
+    basic_idx, _ = table.name_fabric(centres)
+    pool = np.bincount(basic_idx, weights=counts, minlength=len(BASIC_TERMS)) / counts.sum()
+    rules = np.zeros(len(BASIC_TERMS))
+    rules[int(pool.argmax())] = 1.0
+    winner = max((c for c in range(len(centres)) if basic_idx[c] == pool.argmax()), key=lambda c: counts[c])
+    centre_lab = srgb_to_lab(centres)
+    pixel_lab = srgb_to_lab(analysis.rgb)
+    l10, l50, l90 = np.percentile(pixel_lab[:, 0], (10, 50, 90))
+    c50 = float(np.median(np.hypot(pixel_lab[:, 1], pixel_lab[:, 2])))
+    bg = analysis.background_lab
+    bg_l = float(np.median(bg[:, 0])) if len(bg) else l50
+    bg_c = float(np.median(np.hypot(bg[:, 1], bg[:, 2]))) if len(bg) else 0.0
+    gains = analysis.gains
+    return np.array(
+        [
+            *pool,
+            *rules,
+            *_colour_features(centre_lab[winner]),
+            *_colour_features(centre_lab[int(counts.argmax())]),
+            l10 / 100, l50 / 100, l90 / 100, c50 / 50,
+            bg_l / 100, (l50 - bg_l) / 100, bg_c / 50,
+            np.log(analysis.exposure), np.log(gains[2] / gains[0]),
+        ]
+    )
 
 
 def describe_colour(
     image_bgr: UInt8Array, mask: npt.NDArray[np.bool_] | UInt8Array, table: ColourTable, white_balance: bool = True
 ) -> ColourResult:
     """Colour of the garment under ``mask`` (H×W, nonzero = garment) in an OpenCV BGR frame."""
-    garment: npt.NDArray[np.bool_] = np.asarray(mask, dtype=np.uint8) > 0
-    if garment.shape != image_bgr.shape[:2]:
-        raise ValueError(f"mask shape {garment.shape} does not match image shape {image_bgr.shape[:2]}")
-    gains = white_balance_gains(image_bgr, garment) if white_balance else np.ones(3)
-    gains = gains * exposure_gain(image_bgr, gains)
-    return describe_pixels(fabric_pixels(image_bgr, garment, gains), table)
+    analysis = analyse_fabric(image_bgr, mask, white_balance)
+    return describe_analysis(analysis, table)
+
+
+def describe_analysis(analysis: FabricAnalysis, table: ColourTable) -> ColourResult:
+    """Step 4 and, when the table ships one, the learned stage (step 5) on a fabric analysis."""
+    basic = table.fabric.decide(garment_features(analysis, table)) if table.fabric is not None else None
+    return describe_clusters(analysis.centres, analysis.counts, table, basic)

@@ -18,7 +18,9 @@ Model: for every 8×8×8 bin of the sRGB cube, a Gaussian kernel in CIELAB (sigm
 van de Weijer prior with weight ``PRIOR``); the bin stores its argmax, and as finer name the
 most-used survey name that maps to that basic term. The surface adaptation that the runtime
 applies to photographed fabric before the lookup (``--black-l`` etc.) is stored in the
-manifest; its defaults come from ``colour_eval --search`` (calibration half only). Agreement with the survey majority is
+manifest; its defaults come from ``colour_eval --search`` (calibration half only). The learned
+fabric stage on top of the table is fitted afterwards by ``colour_fit`` (kept by a rebuild that
+leaves the table byte-identical). Agreement with the survey majority is
 measured at every survey colour, both with the shipped table and 5-fold cross-validated
 (each fold's colours left out of the kernel), and written into ``model.json``.
 
@@ -250,8 +252,30 @@ def main(argv: list[str] | None = None) -> None:
             "built_by": "python -m models.training.colour_build --colors ../shared/data/colors --out models/colour",
         },
     }
+    _keep_fabric_stage(args.out / "model.json", manifest)
     (args.out / "model.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result["agreement"]))
+
+
+def _keep_fabric_stage(path: Path, manifest: dict[str, Any]) -> None:
+    """Carry the learned fabric stage (``colour_fit``) over when the rebuilt table is byte-identical.
+
+    The stage was fitted on this table's reading of the fabric; a changed table needs a refit,
+    so then the stage is left out of the manifest and the build says so.
+    """
+    if not path.is_file():
+        return
+    old = json.loads(path.read_text(encoding="utf-8"))
+    stage = old.get("files", {}).get("fabric")
+    if not stage:
+        return
+    if old.get("sha256", {}).get(TABLE_FILE) != manifest["sha256"][TABLE_FILE]:
+        print(f"the table changed: {stage} left out; refit it with python -m models.training.colour_fit")
+        return
+    manifest["version"] = old["version"]
+    manifest["files"]["fabric"] = stage
+    manifest["sha256"][stage] = old["sha256"][stage]
+    manifest["meta"]["fabric"] = old["meta"]["fabric"]
 
 
 if __name__ == "__main__":

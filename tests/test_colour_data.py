@@ -1,6 +1,9 @@
 """Colour naming against people: the XKCD survey's majority and our by-eye labels.
 
 Both need ``../shared`` (the survey; the photos) and skip with the reason when it is absent.
+The by-eye labels come from two labellers (``tests/data/README.md``): labeller 1's file is the
+measure; labeller 2's independent file and the photos both name alike (the consensus set) say
+how much of the measure is the labels' own disagreement.
 """
 
 from __future__ import annotations
@@ -19,10 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 LABELS = ROOT / "tests" / "data" / "colour_labels.csv"
 TRAIN_LABELS = ROOT / "tests" / "data" / "colour_labels_train.csv"
+SECOND_LABELS = ROOT / "tests" / "data" / "colour_labels_second.csv"
 #: Measured by-eye accuracy end to end on the mirror's path (0.782 = 147/188 with segmenter 1.1.0 and
 #: colour 1.1.0) is in models/README.md; this floor guards against regressions (four more misses fail
 #: it) whatever segmenter is shipped, and stays below the issue's 0.90 target.
 BY_EYE_FLOOR = 0.76
+#: Measured on the consensus set (181 photos both labellers name alike): 0.785 = 142/181 with segmenter 1.1.0
+#: (tflite; onnx 0.779) and colour 1.1.0, models/README.md. Four more misses fail this floor.
+CONSENSUS_FLOOR = 0.76
+#: Labeller 2 looked at the first 300 photos of ``colour_sheets``' shuffled validation order (seed 4), in that order.
+SECOND_LABELLED = 300
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +88,39 @@ def test_training_labels_share_no_sender_with_validation() -> None:
     assert not {info[r["image"]]["sender_id"] for r in train} & {info[r["image"]]["sender_id"] for r in validation}
 
 
+def test_second_labels_file() -> None:
+    """Labeller 2 answered every photo looked at: a basic term or ``skip``, and a 0/1 ``doubt`` flag."""
+    with SECOND_LABELS.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["image", "basic", "doubt"]
+        rows = list(reader)
+    assert len(rows) == SECOND_LABELLED
+    assert len({r["image"] for r in rows}) == len(rows)
+    assert {r["basic"] for r in rows} <= set(BASIC_TERMS) | {"skip"}
+    assert {r["doubt"] for r in rows} <= {"0", "1"}
+    assert sum(r["basic"] != "skip" for r in rows) >= 150
+    # Labeller 1 labelled a subset of the same 300 photos, so agreement is measured on photos both saw.
+    assert {r["image"] for r in _rows(LABELS)} <= {r["image"] for r in rows}
+
+
 @pytest.mark.shared
-@pytest.mark.slow
-def test_by_eye_accuracy_end_to_end(table: ColourTable) -> None:
-    """Photo -> shipped segmenter -> the analyzer's colour region -> colour, against the by-eye labels."""
+def test_second_labels_are_validation_photos() -> None:
+    """Labeller 2's photos are validation photos, like labeller 1's (the training labels share no sender)."""
+    images = SHARED / "data" / "clothing" / "images.csv"
+    if not images.is_file():
+        pytest.skip(f"{images} absent: splits live in ../shared")
+    split = {r["image"]: r["small_split"] for r in _rows(images)}
+    assert {split[r["image"]] for r in _rows(SECOND_LABELS)} == {"validation"}
+
+
+def _consensus() -> list[tuple[str, str]]:
+    """Labeller 1's rows whose photo labeller 2 names with the same term (``skip`` never matches a term)."""
+    second = {r["image"]: r["basic"] for r in _rows(SECOND_LABELS)}
+    return [(r["image"], r["basic"]) for r in _rows(LABELS) if second.get(r["image"]) == r["basic"]]
+
+
+def _accuracy_end_to_end(table: ColourTable, rows: list[tuple[str, str]]) -> float:
+    """Photo -> shipped segmenter -> the analyzer's colour region -> colour, against ``(image, basic)`` labels."""
     clothing = SHARED / "data" / "clothing"
     if not clothing.is_dir():
         pytest.skip(f"{clothing} absent: the labelled photos live in ../shared")
@@ -92,7 +130,25 @@ def test_by_eye_accuracy_end_to_end(table: ColourTable) -> None:
 
     regions = RegionSource("mirror", default_models_dir())
     hits = []
-    for row in _rows(LABELS):
-        image = np.asarray(cv2.imread(str(clothing / "images" / f"{row['image']}.jpg"), cv2.IMREAD_COLOR), np.uint8)
-        hits.append(describe_colour(*regions.region(image, row["image"]), table).basic == row["basic"])
-    assert float(np.mean(hits)) >= BY_EYE_FLOOR
+    for name, basic in rows:
+        image = np.asarray(cv2.imread(str(clothing / "images" / f"{name}.jpg"), cv2.IMREAD_COLOR), np.uint8)
+        hits.append(describe_colour(*regions.region(image, name), table).basic == basic)
+    return float(np.mean(hits))
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_by_eye_accuracy_end_to_end(table: ColourTable) -> None:
+    """The by-eye measure: labeller 1's labels."""
+    rows = [(r["image"], r["basic"]) for r in _rows(LABELS)]
+    assert _accuracy_end_to_end(table, rows) >= BY_EYE_FLOOR
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_consensus_accuracy_end_to_end(table: ColourTable) -> None:
+    """The same on the photos both labellers name with the same term (labels nobody disputes)."""
+    rows = _consensus()
+    assert len(rows) >= 150
+    accuracy = _accuracy_end_to_end(table, rows)
+    assert accuracy >= CONSENSUS_FLOOR, f"consensus accuracy {accuracy:.3f} on {len(rows)} photos"

@@ -2,12 +2,21 @@
 
 ``tests/data/colour_labels.csv`` holds basic terms given by eye to validation photos (see
 ``tests/data/README.md``). This tool runs the colour stage on each photo's garment region and
-reports accuracy overall, on the **calibration half** (the first half of the CSV) and on the
-**held-out half** (the second half), for the shipped model (the table plus the learned fabric
+reports accuracy overall, on the **calibration half** (the first half of labeller 1's CSV) and on
+the **held-out half** (every other photo), for the shipped model (the table plus the learned fabric
 stage when ``model.json`` lists one) and for the table alone, plus a confusion list and a
 failure gallery. Regions (``--regions``, see ``colour_data``): ``mirror`` (default) is exactly
 what the analyzer gives the colour stage with the shipped segmenter; ``frame`` is the earlier
 measure (whole photo, segmenter mask); ``teacher`` uses ``/work/data/teacher_masks``.
+
+``--labels`` picks the label file scored (default: labeller 1's ``colour_labels.csv``; a file with
+``skip`` rows and a ``doubt`` column, like labeller 2's ``colour_labels_second.csv``, works too:
+``skip`` rows are left out). ``--consensus`` scores only the photos that both ``--labels`` and
+``--second-labels`` name, with the same term; ``--agreement`` only reports how often the two
+label files agree (raw agreement and Cohen's kappa, see ``label_agreement``) and runs no colour
+code. The halves are the same photos whatever file is scored: the calibration half is the
+first half of ``--calibration-labels`` (labeller 1's file, the rows the searches below tune
+on); every other photo is held out.
 
 ``--search`` grid-searches the surface adaptation (``black_l``, ``white_l``,
 ``chroma_gain``; see ``SurfaceAdaptation``) on the calibration half only, and prints the
@@ -19,15 +28,20 @@ labels (``colour_fit`` reads the training labels only).
 
     python -m models.training.colour_eval [--regions mirror|frame|teacher] [--backend onnx] \
         [--gallery docs/img/colour_failures.png] [--speed] [--search | --search-achromatic]
+    python -m models.training.colour_eval --labels tests/data/colour_labels_second.csv
+    python -m models.training.colour_eval --consensus     # photos both labellers name alike
+    python -m models.training.colour_eval --agreement     # the labellers' agreement only
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import json
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,11 +53,86 @@ from mirror.vision import colour as C
 from models.training.colour_data import MASK_SOURCES, RegionSource, load_image, read_labels
 from models.training.gallery import save_grid
 
+FIRST_LABELS = Path("tests/data/colour_labels.csv")
+SECOND_LABELS = Path("tests/data/colour_labels_second.csv")
+#: What a labeller types for a photo with no single dominant colour (kept in labeller 2's file).
+SKIP = "skip"
+
+
+def named(path: Path) -> list[tuple[str, str]]:
+    """``(image, basic)`` rows of a label file that name a basic term (``skip`` rows left out), in file order."""
+    rows = read_labels(path)
+    unknown = {b for _, b in rows} - set(C.BASIC_TERMS) - {SKIP}
+    if unknown:
+        raise SystemExit(f"{path}: unknown colour term(s) {', '.join(sorted(unknown))}; use a basic term or {SKIP}")
+    return [(i, b) for i, b in rows if b != SKIP]
+
+
+def consensus(first: list[tuple[str, str]], second: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The rows of ``first`` whose photo ``second`` names with the same term (order of ``first``)."""
+    other = dict(second)
+    return [(i, b) for i, b in first if other.get(i) == b]
+
+
+def calibration_images(path: Path) -> frozenset[str]:
+    """Photos of the calibration half: the first half of labeller 1's file, the only rows the searches see."""
+    rows = read_labels(path)
+    return frozenset(i for i, _ in rows[: len(rows) // 2])
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Cohen's kappa of two raters' categorical answers: agreement beyond what their term frequencies give by chance."""
+    n = len(pairs)
+    observed = sum(a == b for a, b in pairs) / n
+    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    chance = sum(first[t] * second[t] for t in first) / n**2
+    return (observed - chance) / (1 - chance) if chance < 1 else 1.0
+
+
+def label_agreement(first_path: Path, second_path: Path) -> dict[str, object]:
+    """How often two labellers agree. On the photos both name (the measure for colour): raw agreement, Cohen's
+    kappa, the pairs they differ on, and (when ``second`` has a ``doubt`` column) agreement where the second
+    labeller did or did not hesitate. On every photo ``second`` lists (it keeps its ``skip`` rows; a photo
+    missing from ``first`` was skipped there): the same with ``skip`` as a twelfth answer."""
+    first = dict(named(first_path))
+    with second_path.open(newline="", encoding="utf-8") as handle:
+        second_rows = list(csv.DictReader(handle))
+    second = {r["image"]: r["basic"] for r in second_rows}
+    both = [i for i in first if second.get(i, SKIP) != SKIP]
+    pairs = [(first[i], second[i]) for i in both]
+    report: dict[str, object] = {
+        "first": str(first_path), "second": str(second_path), "first_named": len(first),
+        "second_named": sum(b != SKIP for b in second.values()), "both_named": len(both),
+        "same_term": sum(a == b for a, b in pairs),
+        "raw_agreement": round(sum(a == b for a, b in pairs) / len(pairs), 4),
+        "cohen_kappa": round(cohen_kappa(pairs), 4),
+        "differ": {f"{a}/{b}": n for (a, b), n in Counter((a, b) for a, b in pairs if a != b).most_common()},
+    }
+    if second_rows and "doubt" in second_rows[0]:
+        doubt = {r["image"]: r["doubt"] == "1" for r in second_rows}
+        for key, flag in (("second_sure", False), ("second_in_doubt", True)):
+            sub = [(first[i], second[i]) for i in both if doubt[i] is flag]
+            report[key] = {"photos": len(sub), "same_term": sum(a == b for a, b in sub)}
+    seen = [(first.get(i, SKIP), second[i]) for i in second]
+    report["with_skip"] = {
+        "photos": len(seen), "raw_agreement": round(sum(a == b for a, b in seen) / len(seen), 4),
+        "cohen_kappa": round(cohen_kappa(seen), 4),
+        "skipped_by_first_only": sum(a == SKIP != b for a, b in seen),
+        "skipped_by_second_only": sum(b == SKIP != a for a, b in seen),
+        "skipped_by_both": sum(a == b == SKIP for a, b in seen),
+    }
+    return report
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clothing", type=Path, default=Path("../shared/data/clothing"))
-    parser.add_argument("--labels", type=Path, default=Path("tests/data/colour_labels.csv"))
+    parser.add_argument("--labels", type=Path, default=FIRST_LABELS, help="label file scored (skip rows left out)")
+    parser.add_argument("--second-labels", type=Path, default=SECOND_LABELS, help="the other labeller's file")
+    parser.add_argument("--consensus", action="store_true", help="score only photos both label files name alike")
+    parser.add_argument("--agreement", action="store_true", help="only report the two label files' agreement")
+    parser.add_argument("--calibration-labels", type=Path, default=FIRST_LABELS,
+                        help="its first half is the calibration half (the searches' photos)")
     parser.add_argument("--models", type=Path, default=default_models_dir(), help="shipped segmenter and colour")
     parser.add_argument("--table", type=Path, help="colour model folder (default: MODELS/colour)")
     parser.add_argument("--regions", choices=MASK_SOURCES, default="mirror")
@@ -54,10 +143,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gallery", type=Path)
     parser.add_argument("--speed", action="store_true", help="also time describe_colour per photo, one thread")
     args = parser.parse_args(argv)
+    if args.agreement:
+        print(json.dumps(label_agreement(args.labels, args.second_labels)))
+        return
+    rows = named(args.labels)
+    if args.consensus:
+        rows = consensus(rows, named(args.second_labels))
+    calibration = calibration_images(args.calibration_labels)
+    cal = [k for k, (i, _) in enumerate(rows) if i in calibration]
+    held = [k for k, (i, _) in enumerate(rows) if i not in calibration]
     shipped = C.ColourTable.load(args.table or args.models / "colour")
     regions = RegionSource(args.regions, args.models, args.backend, args.teacher_masks)
-    rows = read_labels(args.labels)
-    half = len(rows) // 2
     # Clusters do not depend on the naming: analyse each photo once.
     analyses, crops = [], []
     stage_ms = []
@@ -72,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         analyses.append(C.analyse_fabric(image, mask))
         crops.append((image, mask))
 
-    def score(t: C.ColourTable, idx: range) -> tuple[float, list[tuple[int, str]]]:
+    def score(t: C.ColourTable, idx: Sequence[int]) -> tuple[float, list[tuple[int, str]]]:
         got = [(i, C.describe_analysis(analyses[i], t).basic) for i in idx]
         return float(np.mean([g == rows[i][1] for i, g in got])), [(i, g) for i, g in got if g != rows[i][1]]
 
@@ -80,24 +176,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.search:
         grid = itertools.product(range(0, 31, 3), range(60, 101, 4), (0.8, 1.0, 1.25, 1.5, 2.0), (0.8, 1.0, 1.2, 1.4))
         best = max(
-            grid, key=lambda p: score(replace(table, surface=C.SurfaceAdaptation(*map(float, p))), range(half))[0]
+            grid, key=lambda p: score(replace(table, surface=C.SurfaceAdaptation(*map(float, p))), cal)[0]
         )
         table = replace(table, surface=C.SurfaceAdaptation(*map(float, best)))
         print("best surface adaptation on the calibration half:", best)
     if args.search_achromatic:
         axes = ((6.0, 8.0, 10.0, 12.0, 14.0), (0.2, 0.3, 0.4, 0.5, 0.6), (30.0, 40.0, 50.0))
-        cal = {
-            p: score(replace(table, achromatic=C.AchromaticRule(*p)), range(half))[0] for p in itertools.product(*axes)
+        on_cal = {
+            p: score(replace(table, achromatic=C.AchromaticRule(*p)), cal)[0] for p in itertools.product(*axes)
         }
-        best = max(cal, key=lambda p: (cal[p], plateau(cal, axes, p)))
+        best = max(on_cal, key=lambda p: (on_cal[p], plateau(on_cal, axes, p)))
         table = replace(table, achromatic=C.AchromaticRule(*best))
         print("best neutral rule on the calibration half (chroma, dark_ratio, dark_l):", best)
-    report = {"labelled": len(rows), "regions": args.regions, "segmenter": regions.segmenter_version,
-              "colour": shipped.version}
+    report: dict[str, object] = {
+        "labels": str(args.labels), "consensus_with": str(args.second_labels) if args.consensus else None,
+        "labelled": len(rows), "calibration_photos": len(cal), "held_out_photos": len(held),
+        "regions": args.regions, "segmenter": regions.segmenter_version, "colour": shipped.version}
     for label, t in (("table_only", table), ("shipped", shipped)):  # table_only: as searched, if asked
         acc_all, wrong = score(t, range(len(rows)))
-        report[label] = {"accuracy": round(acc_all, 4), "calibration_half": round(score(t, range(half))[0], 4),
-                         "held_out_half": round(score(t, range(half, len(rows)))[0], 4),
+        report[label] = {"accuracy": round(acc_all, 4), "correct": len(rows) - len(wrong),
+                         "calibration_half": round(score(t, cal)[0], 4) if cal else None,
+                         "held_out_half": round(score(t, held)[0], 4) if held else None,
                          "confusions": {f"{a}->{b}": n for (a, b), n in
                                         Counter((rows[i][1], g) for i, g in wrong).most_common()}}
     if stage_ms:

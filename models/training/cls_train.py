@@ -59,34 +59,48 @@ def load_index(data: Path, splits: set[str], limit: int = 0) -> list[tuple[str, 
     return rows[:limit] if limit else rows
 
 
-class CutoutSet(Dataset[tuple[torch.Tensor, int]]):
-    """Stored cut-outs held in memory (JPEG bytes) and turned into model input per access."""
+class CutoutSet(Dataset[tuple[torch.Tensor, torch.Tensor, int]]):
+    """Stored cut-outs held in memory (JPEG bytes) and turned into model input per access.
 
-    def __init__(self, data: Path, rows: list[tuple[str, int]], train: bool, size: int) -> None:
+    Each item is the input at ``size`` and, for distillation, the same augmented cut-out at
+    ``teacher_size`` (an empty tensor when there is no teacher), so teacher and student see
+    one picture.
+    """
+
+    def __init__(self, data: Path, rows: list[tuple[str, int]], train: bool, size: int, teacher_size: int = 0) -> None:
         self.rows = rows
         self.train = train
         self.size = size
+        self.teacher_size = teacher_size
         self.jpeg = [(data / "img" / f"{i}.jpg").read_bytes() for i, _ in rows]
         self.alpha = [(data / "img" / f"{i}.png").read_bytes() for i, _ in rows]
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         bgr, alpha = load_cutout(self.jpeg[k], self.alpha[k])
         if self.train:
             rng = np.random.default_rng()
             bgr, alpha = augment(bgr, alpha, rng)
-        return torch.from_numpy(np.ascontiguousarray(model_input(bgr, alpha, self.size))), self.rows[k][1]
+        x = torch.from_numpy(np.ascontiguousarray(model_input(bgr, alpha, self.size)))
+        t = (
+            torch.from_numpy(np.ascontiguousarray(model_input(bgr, alpha, self.teacher_size)))
+            if self.teacher_size
+            else torch.empty(0)
+        )
+        return x, t, self.rows[k][1]
 
 
-def evaluate(model: nn.Module, loader: DataLoader[tuple[torch.Tensor, int]], device: str) -> tuple[float, list[int]]:
+def evaluate(
+    model: nn.Module, loader: DataLoader[tuple[torch.Tensor, torch.Tensor, int]], device: str
+) -> tuple[float, list[int]]:
     """Top-1 accuracy and the predictions, in loader order."""
     model.eval()
     preds: list[int] = []
     labels: list[int] = []
     with torch.no_grad():
-        for x, y in loader:
+        for x, _, y in loader:
             preds += model(x.to(device)).argmax(1).cpu().tolist()
             labels += y.tolist()
     return float(np.mean(np.array(preds) == np.array(labels))) if labels else 0.0, preds
@@ -97,18 +111,26 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     train_rows = load_index(args.data, {"train", "extra"}, args.limit)
     val_rows = load_index(args.data, {"validation"}, args.limit)
-    train_set = CutoutSet(args.data, train_rows, True, args.size)
+    teacher = load_teacher(args.teacher, device) if args.teacher else None
+    train_set = CutoutSet(args.data, train_rows, True, args.size, args.teacher_size if teacher else 0)
     val_set = CutoutSet(args.data, val_rows, False, args.size)
     workers = args.workers
     train_loader = DataLoader(
-        train_set, args.batch, shuffle=True, num_workers=workers, drop_last=len(train_set) > args.batch,
-        persistent_workers=workers > 0, pin_memory=device == "cuda",
+        train_set,
+        args.batch,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=len(train_set) > args.batch,
+        persistent_workers=workers > 0,
+        pin_memory=device == "cuda",
     )
     val_loader = DataLoader(val_set, 128, num_workers=workers)
 
     model = GarmentNet()
-    state = torch.load(args.init, map_location="cpu")
-    model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    state = {k: v.float() if v.is_floating_point() else v for k, v in torch.load(args.init, map_location="cpu").items()}
+    # Either the ImageNet backbone (``init``) or a whole trained classifier (a distillation
+    # student starts from its teacher's weights: same network, smaller input).
+    (model if "head.weight" in state else model.backbone).load_state_dict(state)
     model.to(device)
     head_params = list(model.head.parameters())
     optimiser = torch.optim.AdamW(
@@ -133,10 +155,16 @@ def train(args: argparse.Namespace) -> None:
                 if isinstance(module, nn.BatchNorm2d):
                     module.eval()
         seen, loss_sum = 0, 0.0
-        for x, y in train_loader:
+        for x, xt, y in train_loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             with autocast:
-                loss = F.cross_entropy(model(x).float(), y, label_smoothing=0.1)
+                logits = model(x).float()
+                loss = F.cross_entropy(logits, y, label_smoothing=0.1)
+                if teacher is not None:
+                    with torch.no_grad():
+                        target = teacher(xt.to(device, non_blocking=True)).float()
+                    soft = distillation_loss(logits, target, args.temperature)
+                    loss = (1 - args.distill) * loss + args.distill * soft
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -153,9 +181,34 @@ def train(args: argparse.Namespace) -> None:
     model.cpu().eval()
     torch.save(model.state_dict(), args.out / "cls_model.pt")
     acc = log[-1]["val_top1"] if log else 0.0
-    summary = {"train_images": len(train_rows), "class_counts": counts.tolist(), "val_images": len(val_rows),
-               "val_top1_teacher_cutouts": acc, "epochs_log": log, "args": {k: str(v) for k, v in vars(args).items()}}
+    summary = {
+        "train_images": len(train_rows),
+        "class_counts": counts.tolist(),
+        "val_images": len(val_rows),
+        "val_top1_teacher_cutouts": acc,
+        "epochs_log": log,
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
     (args.out / "cls_train.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+
+
+def load_teacher(path: Path, device: str) -> GarmentNet:
+    """A trained (larger-input) classifier whose soft outputs the student learns from."""
+    teacher = GarmentNet()
+    teacher.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in torch.load(path).items()})
+    return teacher.to(device).eval()
+
+
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Hinton's soft-target loss: KL(teacher ‖ student) at ``temperature``, scaled by T².
+
+    Why: a smaller input (faster on the Pi) loses detail the 224-px model uses; matching its
+    whole score distribution, not just the label, keeps the near-miss structure (shirt vs
+    outwear) and gives calmer margins, which int8 rounding flips less often.
+    """
+    t = temperature
+    kl = F.kl_div(F.log_softmax(student / t, 1), F.log_softmax(teacher / t, 1), log_target=True, reduction="batchmean")
+    return kl * t * t
 
 
 def init(args: argparse.Namespace) -> None:
@@ -188,6 +241,10 @@ def main(argv: list[str] | None = None) -> None:
     p_train.add_argument("--seed", type=int, default=0)
     p_train.add_argument("--freeze-bn", action=argparse.BooleanOptionalAction, default=True)
     p_train.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p_train.add_argument("--teacher", type=Path, help="distil from this cls_model.pt (trained at --teacher-size)")
+    p_train.add_argument("--teacher-size", type=int, default=224)
+    p_train.add_argument("--distill", type=float, default=0.7, help="weight of the soft-target loss")
+    p_train.add_argument("--temperature", type=float, default=2.0)
     args = parser.parse_args(argv)
     if args.command == "init":
         init(args)

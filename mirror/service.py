@@ -79,7 +79,6 @@ from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.store import ClosetStore, Color, StoreError
-from mirror.threads import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +153,9 @@ class MirrorService:
         self._shot_epoch = 0
         self._started = False
         self._stopped = False
+        #: Called (from the emitting thread) after any event but a preview frame is queued, so
+        #: a UI can drain at once instead of at its next poll; it must only schedule work.
+        self.wake: Callable[[], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -362,7 +364,10 @@ class MirrorService:
         self._jobs.put((shot, epoch))
 
     def _analysis_worker(self) -> None:
-        lower_this_thread_priority()  # the preview and the GUI come first
+        # Normal priority, unlike the preview detector: a shot is analysed while the person
+        # waits for its result, and at nice +8 any other busy process on the machine
+        # (measured on the shared 2-core box) stretched that wait by a third. The detector
+        # is paused meanwhile, so the analysis only shares the CPU with the preview and GUI.
         next_status = next_storage = 0.0
         while True:
             self._health.beat("analysis")
@@ -621,6 +626,14 @@ class MirrorService:
 
     def _emit(self, event: Event) -> None:
         """Queue an event for the UI; preview frames are dropped when the UI falls behind."""
-        if isinstance(event, FrameReady) and self.events.qsize() > MAX_FRAME_BACKLOG:
+        if isinstance(event, FrameReady):
+            if self.events.qsize() <= MAX_FRAME_BACKLOG:
+                self.events.put(event)
             return
         self.events.put(event)
+        wake = self.wake
+        if wake is not None:
+            try:
+                wake()
+            except Exception:  # a UI that went away must not break the thread that emitted
+                log.debug("the event listener's wake-up failed", exc_info=True)

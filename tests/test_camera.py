@@ -202,3 +202,36 @@ def test_demo_close_waits_for_its_pre_render_threads() -> None:
     read_until(source, "empty")  # reading on after close: the next garment starts no pre-render
     read_until(source, "raise")
     assert warmers() == []
+
+
+def test_demo_blends_only_the_sprites_extent_with_the_same_pixels_as_a_whole_frame_blend() -> None:
+    """The renderer blends the garment sprite only inside its extent (cheaper per frame); the
+    frames equal the whole-frame blend it replaced, held still and smeared while moving."""
+    from mirror.camera.demo_scene import _TRAVEL, Renderer, Timeline, _Canvas, pose_at
+
+    def whole_frame(renderer: Renderer, pose, width: int, height: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
+        img = renderer._room(width, height).copy()
+        c = _Canvas(width, height)
+        premult, alpha = renderer._sprite(pose.garment, width, height)
+        shift = round((1.0 - pose.lift) * _TRAVEL * c.s)
+        if shift < height:
+            p, a = premult[: height - shift], alpha[: height - shift]
+            blur = round(pose.speed * c.s / 30.0)
+            if blur >= 2:
+                kernel = np.full((blur, 1), 1.0 / blur, np.float32)
+                p = np.asarray(cv2.filter2D(p, -1, kernel), dtype=np.float32)
+                a = np.asarray(cv2.filter2D(a, -1, kernel), dtype=np.float32)
+            region = img[shift:].astype(np.float32)
+            img[shift:] = np.clip(region * (1.0 - a[..., None]) + p, 0, 255).astype(np.uint8)
+        return img
+
+    renderer, timeline = Renderer(), Timeline()
+    moments = [timeline.empty_s + k * 0.1 for k in range(12)] + [timeline.cycle_s - timeline.lower_s + 0.4]
+    for width, height in (PREVIEW, (640, 480), CAPTURE):
+        for t in moments:
+            pose = pose_at(t, timeline)
+            assert pose.phase != "empty"
+            expected = whole_frame(renderer, pose, width, height)
+            got = renderer._room(width, height).copy()
+            renderer._compose(got, pose, width, height)
+            assert np.array_equal(got, expected), (width, t, pose.phase)

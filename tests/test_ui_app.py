@@ -56,6 +56,40 @@ def test_bridge_emits_only_the_newest_frame_and_keeps_the_order() -> None:
 
 
 @pytest.mark.usefixtures("qapp")
+def test_a_result_wakes_the_bridge_at_once_frames_wait_for_the_poll(tmp_path: Path) -> None:
+    """The service's wake hook: an event other than a frame, queued on a worker thread, is
+    emitted on the GUI thread without waiting for the poll timer; frames do not wake it."""
+    import threading
+
+    from mirror.config import Settings
+    from mirror.events import Status
+    from mirror.service import MirrorService
+
+    service = MirrorService(Settings())  # never started: only its event queue and hook are used
+    bridge = ServiceBridge(service)
+    statuses: list[object] = []
+    bridge.status.connect(statuses.append)
+    bridge.start()
+    bridge._timer.stop()  # no polling: only the wake-up can deliver
+    assert service.wake is not None
+    woken: list[int] = []
+    real_wake = service.wake
+
+    def counting_wake() -> None:
+        woken.append(1)
+        real_wake()
+
+    service.wake = counting_wake
+    threading.Thread(target=service._emit, args=(frame(1),)).start()
+    assert not wait_until(lambda: bool(woken), 0.2)
+    threading.Thread(target=service._emit, args=(StatusChanged(Status()),)).start()
+    assert wait_until(lambda: len(statuses) == 1, 2.0)
+    assert woken == [1]
+    bridge.stop()
+    assert service.wake is None
+
+
+@pytest.mark.usefixtures("qapp")
 def test_stall_monitor_measures_a_blocked_gui_thread() -> None:
     from PySide6.QtCore import QTimer
 

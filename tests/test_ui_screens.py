@@ -75,6 +75,24 @@ def test_result_shows_the_cutout_in_its_own_colour() -> None:
     assert blueish.mean() > 0.2
 
 
+@pytest.mark.parametrize("size", [(1080, 1920), (540, 960), (1920, 1080)])
+def test_result_draws_the_cutout_resized_once_like_qt_would_scale_it(size: tuple[int, int]) -> None:
+    """The cut-out is premultiplied and resized once (cheap repaints); it looks as Qt's own scaling did."""
+    garment = load_screenshots().sample_garment()
+    once, by_qt = ResultScreen(), ResultScreen()
+    once.show_garment(garment)
+    by_qt.show_garment(garment)
+    by_qt._bgra = None  # the old path: drawImage scales the ARGB32 cut-out on every paint
+    a, b = pixels(once, *size).astype(int), pixels(by_qt, *size).astype(int)
+    assert once._scaled is not None and once._scaled.format() == QImage.Format.Format_ARGB32_Premultiplied
+    garment_pixels = b.max(axis=2) > 30
+    assert garment_pixels.mean() > 0.05
+    assert np.abs(a - b).mean() < 0.5 and np.abs(a - b)[garment_pixels].mean() < 3.0
+    cached = once._scaled
+    pixels(once, *size)
+    assert once._scaled is cached  # a repaint at the same size reuses it
+
+
 def test_unsure_result_asks_before_keeping() -> None:
     shots = load_screenshots()
     screen = ResultScreen()

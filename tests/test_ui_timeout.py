@@ -74,7 +74,7 @@ def test_a_failed_shot_nobody_acts_on_goes_home(tmp_path: Path) -> None:
     with running_mirror(settings_for(tmp_path, vision=VisionSettings(models_dir=str(empty)))) as m:
         w = m.window
         w.set_result_timeout(TIMEOUT_S)
-        m.wait(lambda: m.service.status().camera.text == "camera: demo", what="the demo camera")
+        m.wait(lambda: m.bridge.frames_seen > 0, what="the demo camera's first frame")  # its loop runs
         w.capture_now()
         m.wait(lambda: w.current() is w.result, timeout_s=20, what="the failure message")
         assert w.result.garment is None and "models" in w.result.message

@@ -7,7 +7,9 @@ go the other way as plain calls that only enqueue work in the service and return
 
 Preview frames are coalesced: when several ``FrameReady`` wait, only the newest is emitted,
 so a busy GUI shows fewer frames instead of falling further behind. A drain is also bounded
-in time, so a burst of events cannot hold the GUI thread past one frame.
+in time, so a burst of events cannot hold the GUI thread past one frame. Other events (a
+result, a state change) wake the bridge at once through the service's ``wake`` hook, a
+queued signal, instead of waiting up to a poll interval: the result is on screen sooner.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import logging
 import queue
 import time
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
-from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 
 from mirror.events import (
     AnalysisDone,
@@ -49,6 +52,13 @@ class EventSource(Protocol):
     events: queue.Queue[Event]
 
 
+@runtime_checkable
+class Wakeable(Protocol):
+    """A source that can say when an event other than a frame is queued (``MirrorService.wake``)."""
+
+    wake: Callable[[], None] | None
+
+
 class ServiceBridge(QObject):
     """Re-emits the service's events as Qt signals on the GUI thread."""
 
@@ -64,6 +74,7 @@ class ServiceBridge(QObject):
     error = Signal(object)  # Error
     command = Signal(object)  # CommandReceived
     synced = Signal(object)  # RecordsSynced
+    _woken = Signal()  # emitted on the service's threads; drains on the GUI thread
 
     def __init__(self, source: EventSource, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,12 +97,17 @@ class ServiceBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(DRAIN_INTERVAL_MS)
         self._timer.timeout.connect(self.drain)
+        self._woken.connect(self.drain, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> None:
         self._timer.start()
+        if isinstance(self.source, Wakeable):
+            self.source.wake = self._woken.emit
 
     def stop(self) -> None:
         self._timer.stop()
+        if isinstance(self.source, Wakeable):
+            self.source.wake = None
 
     def drain(self) -> int:
         """Emit what is waiting (newest frame only); return how many events were handled."""

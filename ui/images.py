@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
@@ -44,6 +45,23 @@ def bgra_image(array: npt.NDArray[np.uint8]) -> QImage:
             return ArrayImage(array, QImage.Format.Format_ARGB32)
         return ArrayImage(array[..., [2, 1, 0, 3]], QImage.Format.Format_RGBA8888)
     return bgr_image(array)
+
+
+def scaled_cutout(bgra: npt.NDArray[np.uint8], width: int, height: int) -> QImage | None:
+    """A BGRA cut-out premultiplied and resized to ``width``×``height``, ready to draw unscaled.
+
+    Why: drawing the cut-out scaled with smooth filtering and its alpha took ~5 ms of the GUI
+    thread at panel size, on every paint of the result screen; premultiplying and resizing it
+    once with OpenCV takes about 1 ms, and drawing it after that is a plain blend. It is
+    premultiplied before the resize (as Qt does), so transparent pixels' colour cannot bleed
+    into the edge. ``None`` where the bytes are not Qt's ARGB32 (big-endian): draw it scaled.
+    """
+    if sys.byteorder != "little" or bgra.ndim != 3 or bgra.shape[2] != 4 or width < 1 or height < 1:
+        return None
+    premultiplied = cv2.cvtColor(bgra, cv2.COLOR_RGBA2mRGBA)  # colour·alpha/255, rounded; order-agnostic
+    shrink = width < bgra.shape[1]
+    resized = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return ArrayImage(np.asarray(resized, dtype=np.uint8), QImage.Format.Format_ARGB32_Premultiplied)
 
 
 def decoded(data: bytes) -> QImage:

@@ -11,12 +11,14 @@ record is kept, so the closet knows which values came from a person.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter
 
 from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
-from ui.images import bgra_image, decoded, fit
+from ui.images import bgra_image, decoded, fit, scaled_cutout
 from ui.screen import Screen
 from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour
 from ui.vocab import category_label, colour_label, swatch
@@ -44,6 +46,8 @@ class ResultScreen(Screen):
         self.confirmed = False
         self.message = ""  # a failed analysis or keep, one line with the fix
         self._cutout = QImage()
+        self._bgra: npt.NDArray[np.uint8] | None = None
+        self._scaled: QImage | None = None  # the cut-out at the size it was last drawn
         self.main = ButtonRow([])
         self.edit = ButtonRow([])
         self._rebuild_buttons()
@@ -56,6 +60,8 @@ class ResultScreen(Screen):
         self.confirmed = False
         self.message = message
         self._cutout = cutout_of(garment) if garment is not None else QImage()
+        self._bgra = garment.cutout_bgra if garment is not None else None
+        self._scaled = None
         self._rebuild_buttons()
         self.focus_row = 0
         self.main.focus = 0
@@ -129,8 +135,21 @@ class ResultScreen(Screen):
             self._paint_nothing(painter, theme, area)
             return
         if not self._cutout.isNull():
-            painter.drawImage(fit(self._cutout.size(), image_area.adjusted(0, 0, 0, 0)), self._cutout)
+            target = fit(self._cutout.size(), image_area)
+            scaled = self._scaled_to(QSize(round(target.width()), round(target.height())))
+            if scaled is not None:
+                painter.drawImage(target.topLeft(), scaled)
+            else:
+                painter.drawImage(target, self._cutout)
         self._paint_info(painter, theme, info, self.garment)
+
+    def _scaled_to(self, size: QSize) -> QImage | None:
+        """The cut-out resized once for ``size`` (cached until the garment or the size changes)."""
+        if self._bgra is None:
+            return None
+        if self._scaled is None or self._scaled.size() != size:
+            self._scaled = scaled_cutout(self._bgra, size.width(), size.height())
+        return self._scaled
 
     def _paint_nothing(self, painter: QPainter, theme: Theme, area: QRect) -> None:
         centre = QRect(area.left(), area.top() + area.height() // 3, area.width(), theme.px(90))

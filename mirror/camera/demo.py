@@ -13,6 +13,7 @@ import threading
 
 from mirror.camera.base import FrameSource, Image, Pacer
 from mirror.camera.demo_scene import Pose, Renderer, Timeline, garment_box, pose_at
+from mirror.threads import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
 #: Longest wait in ``close`` for a pre-render in progress (one takes 1-2 s on a slow machine).
@@ -87,12 +88,16 @@ class DemoSource(FrameSource):
             if category in self._warming or self._closed:
                 return
             self._warming.add(category)
-            thread = threading.Thread(
-                target=self._renderer.render, args=(pose, *self.capture), name=f"demo-warm-{category}", daemon=True
-            )
+            thread = threading.Thread(target=self._prerender, args=(pose,), name=f"demo-warm-{category}", daemon=True)
             self._warmers = [t for t in self._warmers if t.is_alive()]
             self._warmers.append(thread)
             thread.start()
+
+    def _prerender(self, pose: Pose) -> None:
+        """The sprite at capture size, behind the preview, the GUI and a shot being analysed:
+        the demo's own chores must not slow down what the mirror is measured on."""
+        lower_this_thread_priority()
+        self._renderer.render(pose, *self.capture)
 
     def close(self) -> None:
         """Wait for the pre-renders in progress: a thread left inside OpenCV while the

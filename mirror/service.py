@@ -525,7 +525,10 @@ class MirrorService:
                 self._emit(Error(f"the closet operation failed ({exc})", "try again; see the log", at=self._clock()))
             self._refresh_status()
 
-        self._store_pool.submit(run)
+        try:
+            self._store_pool.submit(run)
+        except RuntimeError:  # stopped: the store is closed or closing
+            self._emit(Error("the mirror is stopping", "try again once it has restarted", at=self._clock()))
 
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]:
         """Live records, newest first, optionally filtered (empty while the closet is not open)."""

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mirror.config.settings import VisionSettings
+from mirror.events import Error
 from tests.test_ui_flow import _models_or_skip
 from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for
 from ui.bench import wait_until
@@ -79,3 +80,13 @@ def test_a_failed_shot_nobody_acts_on_goes_home(tmp_path: Path) -> None:
         m.wait(lambda: w.current() is w.result, timeout_s=20, what="the failure message")
         assert w.result.garment is None and "models" in w.result.message
         m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
+
+
+        # Closed with a result waiting: the timeout must not act on the stopped core later.
+        w.capture_now()
+        m.wait(lambda: w.current() is w.result, timeout_s=20, what="the failure message again")
+        w.set_result_timeout(60)
+        w._unattended.start()
+    assert not w._unattended.isActive()
+    m.service.delete("019ab3f2-5c1e-7a4b-9c3d-2e1f0a9b8c7d")  # after stop: said, not raised
+    assert any(isinstance(e, Error) and "stopping" in e.message for e in list(m.service.events.queue))

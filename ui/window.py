@@ -253,6 +253,8 @@ class MirrorWindow(QWidget):
             handler(key)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        for timer in (self._unattended, self._idle, self._saved_timer):
+            timer.stop()  # a closed window must not act on the core later (a result's timeout: keep)
         self.thumbs.close()
         self._writer.shutdown(wait=True)  # screenshots already grabbed are written
         super().closeEvent(event)

@@ -283,9 +283,11 @@ class MirrorService:
                 self._stop.wait(CAMERA_RETRY_S)
                 continue
             self._source, reported = source, ""
+            # The loop exists before the status says the camera is there: a capture asked for
+            # as soon as the status line shows it must find a loop to take it.
+            self._loop = self._make_loop(source)
             self._set_status(camera=StatusPart(f"camera: {source.name}"))
             self._health.register("camera", deadline_s=10)
-            self._loop = self._make_loop(source)
             if self._stop.is_set():  # stop() ran before the loop existed, so it could not stop it
                 return
             self._loop.run()  # returns when stopped, ended or failed

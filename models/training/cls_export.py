@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from mirror.manifest import sha256_of
 from mirror.vision.classifier import CATEGORIES, DEFAULT_UNSURE_BELOW
@@ -23,7 +24,7 @@ from models.training.cls_data import load_cutout, model_input
 from models.training.cls_train import GarmentNet, load_index
 from models.training.export import export_int8
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 NAME = "classifier"
 
 
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-json", type=Path)
     parser.add_argument("--size", type=int, default=0, help="input size (default: from --train-json, else 192)")
     parser.add_argument("--calibration", type=int, default=200)
+    parser.add_argument("--version", default=VERSION)
     parser.add_argument("--unsure-below", type=float, default=DEFAULT_UNSURE_BELOW)
     args = parser.parse_args(argv)
     summary = json.loads(args.train_json.read_text(encoding="utf-8")) if args.train_json else {}
@@ -56,11 +58,13 @@ def main(argv: list[str] | None = None) -> None:
     model.load_state_dict(torch.load(args.checkpoint, map_location="cpu"))
     model.eval()
     calibration = calibration_set(args.data, args.calibration, size)
-    result = export_int8(model, calibration, args.out, NAME, kind="classification", n_parity=len(calibration))
+    result = export_int8(
+        model, calibration, args.out, NAME, kind="classification", n_parity=len(calibration), float_outputs=(nn.Linear,)
+    )
     files = {"onnx": result.onnx.name, "tflite": result.tflite.name}
     manifest = {
         "name": NAME,
-        "version": VERSION,
+        "version": args.version,
         "files": files,
         "sha256": {f: sha256_of(args.out / f) for f in files.values()},
         "meta": {
@@ -70,8 +74,9 @@ def main(argv: list[str] | None = None) -> None:
             "layout": {"tflite": "nhwc", "onnx": "nchw"},
             "unsure_below": args.unsure_below,
             "calibration_parity_top1": round(result.parity, 4),
-            "training": {k: summary[k] for k in ("train_images", "val_images", "val_top1_teacher_cutouts")
-                         if k in summary},
+            "training": {
+                k: summary[k] for k in ("train_images", "val_images", "val_top1_teacher_cutouts") if k in summary
+            },
         },
     }
     (args.out / "model.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,14 @@ class _ChannelsFirst(nn.Module):
         return y.permute(0, 3, 1, 2) if y.dim() == 4 else y
 
 
-def _quantizer() -> Any:
+def _quantizer(float_outputs: Sequence[type[nn.Module]] = ()) -> Any:
     """PT2E quantiser for LiteRT: int8 activations, symmetric per-channel 7-bit weights.
+
+    ``float_outputs`` lists module types whose output stays float: ``nn.Linear`` for a
+    classifier, whose only linear layer is the last one. Its int8 output would be calibrated by a histogram
+    observer that clips the largest logits (two classes over the clip point tie, and the
+    ranking below the top collapses); a float output keeps the scores as computed and
+    costs nothing measurable (ten outputs).
 
     7-bit weights: x86 CPUs without VNNI run ONNX Runtime's int8 convs with VPMADDUBSW,
     whose int16 pair sums saturate with full-range weights (ORT's documented caveat), so
@@ -85,18 +92,26 @@ def _quantizer() -> Any:
     from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
 
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
-    weight = dataclasses.replace(config.weight, quant_min=-63, quant_max=63)
-    return PT2EQuantizer().set_global(dataclasses.replace(config, weight=weight))
+    config = dataclasses.replace(config, weight=dataclasses.replace(config.weight, quant_min=-63, quant_max=63))
+    quantizer = PT2EQuantizer().set_global(config)
+    for module_type in float_outputs:
+        # torch.export records a module's type as a class or (torch 2.11) as its dotted
+        # name, and the quantiser's filter compares with ``in``: register both spellings.
+        for key in (module_type, f"{module_type.__module__}.{module_type.__qualname__}"):
+            quantizer.set_module_type(key, dataclasses.replace(config, output_activation=None))
+    return quantizer
 
 
-def quantize_pt2e(model: nn.Module, calibration: np.ndarray) -> tuple[Any, tuple[torch.Tensor], Any]:
+def quantize_pt2e(
+    model: nn.Module, calibration: np.ndarray, float_outputs: Sequence[type[nn.Module]] = ()
+) -> tuple[Any, tuple[torch.Tensor], Any]:
     """Static int8 quantisation of ``ChannelsLast(model)``; returns (graph, NHWC sample, quantiser)."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     wrapped = ChannelsLast(model).eval()
     nhwc = np.ascontiguousarray(calibration.transpose(0, 2, 3, 1))
     sample = (torch.from_numpy(nhwc[:1]),)
-    quantizer = _quantizer()
+    quantizer = _quantizer(float_outputs)
     prepared = prepare_pt2e(torch.export.export(wrapped, sample).module(), quantizer)
     with torch.no_grad():
         for x in nhwc:
@@ -201,14 +216,20 @@ def compare(onnx_path: Path, tflite_path: Path, images_nchw: np.ndarray, kind: s
 
 
 def export_int8(
-    model: nn.Module, calibration: np.ndarray, out_dir: Path, name: str, kind: str = "segmentation", n_parity: int = 32
+    model: nn.Module,
+    calibration: np.ndarray,
+    out_dir: Path,
+    name: str,
+    kind: str = "segmentation",
+    n_parity: int = 32,
+    float_outputs: Sequence[type[nn.Module]] = (),
 ) -> ExportResult:
     """Both int8 files for ``model``, calibrated on ``calibration`` (NCHW float32); parity measured."""
     model = model.eval().cpu()
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"{name}.onnx"
     tflite_path = out_dir / f"{name}.tflite"
-    converted, sample, quantizer = quantize_pt2e(model, calibration)
+    converted, sample, quantizer = quantize_pt2e(model, calibration, float_outputs)
     onnx_from_pt2e(converted, sample, onnx_path)
     tflite_from_pt2e(converted, sample, quantizer, tflite_path)
     parity = compare(onnx_path, tflite_path, calibration[:n_parity], kind) if n_parity else float("nan")

@@ -21,7 +21,16 @@ SEGMENTER = default_models_dir() / "segmenter" / "model.json"
 
 def test_the_ten_categories() -> None:
     assert CATEGORIES == (
-        "t-shirt", "longsleeve", "shirt", "outwear", "dress", "skirt", "pants", "shorts", "shoes", "hat",
+        "t-shirt",
+        "longsleeve",
+        "shirt",
+        "outwear",
+        "dress",
+        "skirt",
+        "pants",
+        "shorts",
+        "shoes",
+        "hat",
     )
 
 
@@ -75,10 +84,26 @@ def test_both_backends_load_and_agree() -> None:
         assert np.abs(a - b).max() < 0.25, "the two int8 files come from one quantisation"
 
 
+def test_logits_leave_the_model_unquantised() -> None:
+    """The TFLite file's logits are float, not int8.
+
+    An int8 output is calibrated by a histogram observer that clips the largest logits
+    (this model exported with an int8 output: TFLite range -1.4 … 4.6): two classes above
+    the clip point tie, the ranking below the top collapses, and the backends break the tie
+    differently (top-1 agreement 0.982, TFLite top-3 0.965 on validation; float: 0.997, 0.988).
+    See ``models.training.export._quantizer``.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(FOLDER / "classifier.tflite"))
+    (output,) = interpreter.get_output_details()
+    assert output["dtype"] == np.float32, f"int8 logits with scale/zero {output['quantization']}"
+
+
 def _validation_sample(count: int) -> list[tuple[str, str]]:
     with (CLOTHING / "images.csv").open(newline="", encoding="utf-8") as handle:
         rows = [(r["image"], r["small_category"]) for r in csv.DictReader(handle) if r["small_split"] == "validation"]
-    return rows[::max(1, len(rows) // count)][:count]
+    return rows[:: max(1, len(rows) // count)][:count]
 
 
 @pytest.mark.shared
@@ -104,4 +129,4 @@ def test_accuracy_and_agreement_end_to_end() -> None:
         agree.append(got["tflite"].label == got["onnx"].label)
     # Full validation set (341 photos): see models/README.md; this sample guards against regressions.
     assert np.mean(hits) >= 0.85
-    assert np.mean(agree) >= 0.95
+    assert np.mean(agree) >= 0.98  # 0.997 on all 341 (models/README.md): at most 1 of 80 may differ

@@ -95,6 +95,29 @@ def test_manual_shot_in_an_empty_room() -> None:
     assert loop.machine.state is CaptureState.IDLE
 
 
+def test_a_space_press_cancelled_within_the_same_frame_never_shoots() -> None:
+    """Space then Cancel before the next frame: the pending manual shot is dropped with the countdown."""
+    loop, source, detector, events, shots = make_loop()
+    for _ in range(60):  # scene time 0.1 s a frame: raise, hold still, into the countdown
+        loop.step()
+        detector.step(ANY_FRAME)
+        if loop.machine.state is CaptureState.COUNTDOWN:
+            break
+    assert loop.machine.state is CaptureState.COUNTDOWN and not shots
+    loop.request_shot()  # Space ...
+    loop.resume(rearm=False)  # ... and Cancel, both between two frames
+    cancelled_at = len(events)
+    for _ in range(20):  # 2 s more of the hold: past the 1 s countdown, the garment still up
+        loop.step()
+        detector.step(ANY_FRAME)
+    assert source.pose().phase == "hold"
+    states = [e.state for e in events[cancelled_at:] if isinstance(e, CaptureStateChanged)]
+    assert not shots and CaptureState.CAPTURING not in states
+    loop.request_shot()  # a later press still shoots
+    loop.step()
+    assert len(shots) == 1 and shots[0].manual
+
+
 def test_a_garment_that_is_part_of_the_room_never_starts_a_capture() -> None:
     """A segmenter false positive that never moves (a coat on the door, a plain wall) is ignored."""
     loop, source, _detector, events, shots = make_loop()

@@ -107,8 +107,16 @@ class CaptureLoop:
         self._apply(self.machine.reviewed)
 
     def resume(self, *, rearm: bool) -> None:
-        """Back to watching (after keep: ``rearm=False``; after retake or a failure: ``True``)."""
-        self._apply(lambda: self.machine.resume(rearm=rearm))
+        """Back to watching (after keep or cancel: ``rearm=False``; after retake or a failure: ``True``).
+
+        A manual shot asked for before this and not yet taken is dropped with it: a Space
+        press and a Cancel within one frame must not still shoot at the next frame. Cleared
+        under the lock that ``step`` reads the request under, so the two cannot interleave.
+        """
+        with self._lock:
+            self._manual.clear()
+            tick = self.machine.resume(rearm=rearm)
+        self._announce(tick)
         self.detector.pause(False)
 
     def _apply(self, change: Callable[[], Tick]) -> None:

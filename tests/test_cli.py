@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -11,6 +12,12 @@ import pytest
 
 from mirror.cli import exitcodes, main
 from mirror.cli.commands import COMMANDS
+from mirror.cli.commands import sync as sync_command
+from sync.commands import COMMANDS as REMOTE_COMMANDS
+from sync.commands import SCREENS, Command
+from sync.worker import SyncWorker
+from tests.broker import Mosquitto
+from tests.conftest_broker import DEVICE, PREFIX, fill_store, sync_settings
 
 SUBCOMMANDS = [(c.NAME,) for c in COMMANDS] + [
     ("closet", "list"),
@@ -18,6 +25,7 @@ SUBCOMMANDS = [(c.NAME,) for c in COMMANDS] + [
     ("closet", "delete"),
     ("sync", "status"),
     ("sync", "drain"),
+    ("sync", "command"),
 ]
 
 
@@ -119,3 +127,62 @@ def test_doctor_free_disk_threshold(tmp_path: Path, capsys: pytest.CaptureFixtur
     config.write_text(f'[store]\ndata_dir = "{tmp_path}"\nmin_free_mb = 1000000\n[sync]\nenabled = false\n')
     _, lines = doctor(config, capsys)
     assert any(line.startswith("FAIL free disk:") for line in lines)
+
+
+def test_sync_command_offers_exactly_what_the_mirror_accepts() -> None:
+    """The CLI spells the names out (no sync import while parsing); they must not drift from ``sync.commands``."""
+    assert sync_command.REMOTE_COMMANDS == REMOTE_COMMANDS and sync_command.SCREENS == SCREENS
+
+
+def test_sync_command_refuses_options_that_do_not_go_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, "")
+    assert main(["--config", str(config), "sync", "command", "show"]) == exitcodes.USAGE
+    assert capsys.readouterr().err == "smart-mirror: --screen goes with show, and only with show\n"
+    assert main(["--config", str(config), "sync", "command", "keep", "--record-id", "x"]) == exitcodes.USAGE
+    assert "--record-id goes with delete" in capsys.readouterr().err
+
+
+def test_sync_command_with_the_broker_down_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as dead:  # bound but not listening: connections are refused
+        dead.bind(("127.0.0.1", 0))
+        config = write_config(tmp_path, f'[sync]\nhost = "127.0.0.1"\nport = {dead.getsockname()[1]}\n')
+        assert main(["--config", str(config), "sync", "command", "capture"]) == exitcodes.FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unreachable" in err and "Traceback" not in err
+
+
+@pytest.mark.broker
+def test_sync_command_reaches_this_mirror_through_the_configured_broker(
+    tmp_path: Path, mosquitto: Mosquitto, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Broker, topic prefix and device id come from the config; the mirror's real sync worker answers."""
+    store = fill_store(tmp_path / "mirror-closet", 0)
+    seen: list[str] = []
+
+    def core(command: Command) -> str:
+        seen.append(f"{command.name}:{command.screen}")
+        return "" if command.name == "show" else "nothing_to_do: no result is showing"
+
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+    worker.start()
+    config = write_config(
+        tmp_path,
+        f'[device]\nid = "{DEVICE}"\n[sync]\nhost = "127.0.0.1"\nport = {mosquitto.port}\ntopic_prefix = "{PREFIX}"\n',
+    )
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        assert main(["--config", str(config), "sync", "command", "show", "--screen", "closet"]) == exitcodes.OK
+        assert json.loads(capsys.readouterr().out)["status"] == "accepted"
+        assert main(["--config", str(config), "sync", "command", "keep"]) == exitcodes.FAILED
+        assert json.loads(capsys.readouterr().out)["reason"] == "nothing_to_do: no result is showing"
+        other = ["--device", "another-mirror", "--timeout", "0.5"]
+        assert main(["--config", str(config), "sync", "command", "capture", *other]) == exitcodes.FAILED
+        assert "no answer from mirror another-mirror" in capsys.readouterr().err
+        assert seen == ["show:closet", "keep:"]
+    finally:
+        worker.stop()
+        store.close()

@@ -1,4 +1,4 @@
-"""``smart-mirror sync``: outbox status and a one-shot drain."""
+"""``smart-mirror sync``: outbox status, a one-shot drain, and a remote command sent to a mirror."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from mirror.device import device_id
 from mirror.store import StoreError, open_closet
 
 NAME = "sync"
-HELP = "show the sync outbox or drain it to the broker now"
+HELP = "show the sync outbox, drain it to the broker now, or send a mirror a remote command"
+
+# The names ``sync.commands`` accepts, spelled out here so that building the parser (on every
+# ``smart-mirror`` call) does not import the sync package; tests/test_cli.py checks they match.
+REMOTE_COMMANDS = ("capture", "cancel", "show", "keep", "retake", "delete")
+SCREENS = ("home", "closet", "about")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,10 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="publish everything waiting and wait for the cloud's acks",
     )
     drain.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds")
+    about = (
+        "send a remote command (as the backend would) to this mirror, or to --device, through the broker "
+        "in [sync]; prints the mirror's answer, exit 0 when accepted"
+    )
+    command = sub.add_parser("command", help="send a mirror a remote command, as the backend would", description=about)
+    command.add_argument("name", choices=REMOTE_COMMANDS, metavar="COMMAND", help=", ".join(REMOTE_COMMANDS))
+    command.add_argument("--screen", choices=SCREENS, help="for show: the screen to open")
+    command.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
+    command.add_argument("--device", metavar="ID", help="the mirror to steer (default: this one's [device] id)")
+    command.add_argument(
+        "--username",
+        default="",
+        help="broker user allowed to write commands (the ACL gives it to the backend's user, not the "
+        "mirror's); password from $SMART_MIRROR_MQTT_PASSWORD; default anonymous",
+    )
+    command.add_argument("--ttl", type=float, metavar="S", help="seconds until the command expires (default 60)")
+    command.add_argument("--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    # Imported here: the sync package (paho) is only needed by these two actions.
+    if args.action == "command":
+        return send_command(args, settings)
+    # Imported here: the sync package (paho) is only needed by the sync actions.
     from sync.broker import BrokerConfig
     from sync.worker import SyncWorker
 
@@ -77,3 +101,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except StoreError as exc:
         print(f"smart-mirror: {exc}", file=sys.stderr)
         return exitcodes.FAILED
+
+
+def send_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``sync.remote.main`` with the broker and topics of this mirror's config (the sender's side)."""
+    if (args.name == "show") != (args.screen is not None):
+        print("smart-mirror: --screen goes with show, and only with show", file=sys.stderr)
+        return exitcodes.USAGE
+    if (args.name == "delete") != (args.record_id is not None):
+        print("smart-mirror: --record-id goes with delete, and only with delete", file=sys.stderr)
+        return exitcodes.USAGE
+    from sync.remote import main as remote_main  # imported here: paho and jsonschema only for this action
+
+    sync = settings.sync
+    argv = [args.name, "--device", args.device or device_id(settings), "--host", sync.host, "--port", str(sync.port)]
+    argv += ["--prefix", sync.topic_prefix, "--username", args.username, "--timeout", str(args.timeout)]
+    if sync.tls:
+        argv += ["--tls", "--ca-file", sync.ca_file]
+    for option, value in (("--screen", args.screen), ("--record-id", args.record_id), ("--ttl", args.ttl)):
+        if value is not None:
+            argv += [option, str(value)]
+    return remote_main(argv)

@@ -23,15 +23,28 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from mirror.vision.colour import BASIC_TERMS
+
 Image = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
 MASK_SOURCES = ("mirror", "frame", "teacher")
+#: What a labeller types for a photo with no single dominant colour (kept in files that list every photo looked at).
+SKIP = "skip"
 
 
 def read_labels(path: Path) -> list[tuple[str, str]]:
     """``(image, basic)`` rows of a by-eye label CSV, in file order."""
     with path.open(newline="", encoding="utf-8") as handle:
         return [(r["image"], r["basic"]) for r in csv.DictReader(handle)]
+
+
+def named(path: Path) -> list[tuple[str, str]]:
+    """``(image, basic)`` rows of a label file that name a basic term (``skip`` rows left out), in file order."""
+    rows = read_labels(path)
+    unknown = {b for _, b in rows} - set(BASIC_TERMS) - {SKIP}
+    if unknown:
+        raise SystemExit(f"{path}: unknown colour term(s) {', '.join(sorted(unknown))}; use a basic term or {SKIP}")
+    return [(i, b) for i, b in rows if b != SKIP]
 
 
 def senders(clothing: Path) -> dict[str, str]:

@@ -50,22 +50,11 @@ import numpy as np
 
 from mirror.manifest import default_models_dir
 from mirror.vision import colour as C
-from models.training.colour_data import MASK_SOURCES, RegionSource, load_image, read_labels
+from models.training.colour_data import MASK_SOURCES, SKIP, RegionSource, load_image, named, read_labels
 from models.training.gallery import save_grid
 
 FIRST_LABELS = Path("tests/data/colour_labels.csv")
 SECOND_LABELS = Path("tests/data/colour_labels_second.csv")
-#: What a labeller types for a photo with no single dominant colour (kept in labeller 2's file).
-SKIP = "skip"
-
-
-def named(path: Path) -> list[tuple[str, str]]:
-    """``(image, basic)`` rows of a label file that name a basic term (``skip`` rows left out), in file order."""
-    rows = read_labels(path)
-    unknown = {b for _, b in rows} - set(C.BASIC_TERMS) - {SKIP}
-    if unknown:
-        raise SystemExit(f"{path}: unknown colour term(s) {', '.join(sorted(unknown))}; use a basic term or {SKIP}")
-    return [(i, b) for i, b in rows if b != SKIP]
 
 
 def consensus(first: list[tuple[str, str]], second: list[tuple[str, str]]) -> list[tuple[str, str]]:

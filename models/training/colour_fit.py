@@ -39,7 +39,7 @@ from models.training.colour_data import RegionSource, load_image, read_labels, s
 
 Array = npt.NDArray[np.float64]
 STAGE_FILE = "fabric_stage.npz"
-STAGE_VERSION = "1.1.0"  # the colour model's version with this stage
+STAGE_VERSION = "1.2.0"  # the colour model's version with this stage
 FOLDS = 5
 STEPS = 1500
 #: The grid searched by grouped cross-validation: hidden tanh units (0 = logistic regression) × L2.

@@ -9,12 +9,16 @@ own reading of the fabric (``mirror.vision.colour.garment_features``: the basic-
 of the fabric clusters, the dominant clusters' CIELAB, lightness against the surroundings,
 the corrections applied); the table stays the base.
 
-Data: ``tests/data/colour_labels_train.csv`` (by eye, training photos, no sender shared with
-the validation labels; see ``tests/data/README.md``). Regions come from the shipped segmenter
+Data: ``tests/data/colour_labels_train.csv`` and ``colour_labels_train_boundary.csv`` (by eye,
+training photos, no sender shared with the validation labels; the second names the boundary colours
+the first skips; ``skip`` rows are left out; see ``tests/data/README.md``). Regions come from the shipped segmenter
 exactly as the mirror makes them (``colour_data.RegionSource("mirror")``). The model type and
 L2 strength are chosen by 5-fold cross-validation **grouped by sender** on these labels only;
-the validation labels (``colour_eval``) are never read here. The fit is deterministic (zero or
-seeded initialisation, full-batch Adam for a fixed number of steps, float64).
+the validation labels (``colour_eval``) are never read here. ``--baseline-labels`` also
+cross-validates a stage fitted only on the photos of those files, with the same folds, and scores both
+on the same held-out photos: how a new label file is judged (on training labels, never on
+validation). The fit is deterministic (zero or seeded initialisation, full-batch Adam for a fixed
+number of steps, float64).
 
     python -m models.training.colour_fit --out models/colour
 """
@@ -35,13 +39,15 @@ import numpy.typing as npt
 
 from mirror.manifest import default_models_dir, sha256_of
 from mirror.vision import colour as C
-from models.training.colour_data import RegionSource, load_image, read_labels, senders
+from models.training.colour_data import RegionSource, load_image, named, senders
 
 Array = npt.NDArray[np.float64]
 STAGE_FILE = "fabric_stage.npz"
-STAGE_VERSION = "1.2.0"  # the colour model's version with this stage
+STAGE_VERSION = "1.3.0"  # the colour model's version with this stage
 FOLDS = 5
 STEPS = 1500
+#: The training label files read by default, in this order (photos named in two files are refused).
+LABELS = (Path("tests/data/colour_labels_train.csv"), Path("tests/data/colour_labels_train_boundary.csv"))
 #: The grid searched by grouped cross-validation: hidden tanh units (0 = logistic regression) × L2.
 HIDDEN = (0, 8)
 #: The stage overrides the table only at this probability or more ("more likely than not").
@@ -151,16 +157,27 @@ def cross_validate(
 
     With ``gate``, a prediction below that probability falls back to the table's answer, as at runtime.
     """
-    hits = 0
+    return float(np.mean(held_out_hits(x, y, folds, hidden, l2, gate)))
+
+
+def held_out_hits(
+    x: Array, y: npt.NDArray[np.intp], folds: npt.NDArray[np.intp], hidden: int, l2: float, gate: float = 0.0,
+    fit_on: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Per photo: is its held-out prediction right? ``fit_on`` limits the photos each fold's model is
+    fitted on (a baseline trained on fewer labels), while every photo is still predicted."""
+    hits = np.zeros(len(y), np.bool_)
     for f in range(int(folds.max()) + 1):
         train, test = folds != f, folds == f
+        if fit_on is not None:
+            train = train & fit_on
         p = fit(x[train], y[train], hidden, l2).stage().probabilities(x[test])
         pred = p.argmax(1)
         if gate > 0:  # the table's answer: the one-hot "rules_*" features
             rules = x[test][:, len(C.BASIC_TERMS) : 2 * len(C.BASIC_TERMS)].argmax(1)
             pred = np.where(p.max(1) >= gate, pred, rules)
-        hits += int(np.sum(pred == y[test]))
-    return hits / len(y)
+        hits[test] = pred == y[test]
+    return hits
 
 
 def save(params: Params, out: Path, meta: dict[str, Any]) -> None:
@@ -186,19 +203,25 @@ def save(params: Params, out: Path, meta: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clothing", type=Path, default=Path("../shared/data/clothing"))
-    parser.add_argument("--labels", type=Path, default=Path("tests/data/colour_labels_train.csv"))
+    parser.add_argument("--labels", type=Path, nargs="+", default=list(LABELS), help="training label files")
+    parser.add_argument("--baseline-labels", type=Path, nargs="+",
+                        help="also cross-validate a stage fitted on these files' photos only, same folds")
     parser.add_argument("--models", type=Path, default=default_models_dir(), help="shipped segmenter and table")
     parser.add_argument("--out", type=Path, default=Path("models/colour"))
     parser.add_argument("--features", type=Path, help="cache the features here (.npz) and reuse them")
     args = parser.parse_args(argv)
     if not args.clothing.is_dir():
         raise SystemExit(f"{args.clothing}: missing; the labelled photos live in ../shared/data/clothing")
-    rows = read_labels(args.labels)
+    rows = [row for path in args.labels for row in named(path)]
+    if len({name for name, _ in rows}) < len(rows):
+        raise SystemExit("a photo is labelled in two of the --labels files; keep one label per photo")
     table = C.ColourTable.load(args.models / "colour", with_fabric=False)  # the features read the table alone
     regions = RegionSource("mirror", args.models)
     if args.features and args.features.is_file():
         cached = np.load(args.features)
         x, y = cached["x"], cached["y"]
+        if len(y) != len(rows):
+            raise SystemExit(f"{args.features}: cached for {len(y)} photos, the labels name {len(rows)}; delete it")
     else:
         x, y = collect(rows, args.clothing, regions, table)
         if args.features:
@@ -217,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         "hidden": hidden,
         "l2": l2,
         "train_labels": len(y),
+        "label_files": [str(p) for p in args.labels],
         "train_senders": len({sender[name] for name, _ in rows}),
         "cv_accuracy_ungated": round(scores[(hidden, l2)], 4),
         "min_confidence": MIN_CONFIDENCE,
@@ -224,10 +248,35 @@ def main(argv: list[str] | None = None) -> None:
         "train_accuracy_table_only": round(rules_acc, 4),
         "cv": f"{FOLDS}-fold grouped by sender, grid hidden {list(HIDDEN)} x l2 {list(L2)}",
         "regions": f"mirror path (analyzer crop), segmenter {regions.segmenter_version}",
-        "built_by": "python -m models.training.colour_fit --out models/colour",
+        "built_by": "python -m models.training.colour_fit --out models/colour"
+        + (f" --baseline-labels {' '.join(map(str, args.baseline_labels))}" if args.baseline_labels else ""),
     }
+    if args.baseline_labels:
+        meta["baseline"] = compare_with_baseline(x, y, folds, rows, args.baseline_labels, (hidden, l2))
     save(params, args.out, meta)
     print(json.dumps(meta))
+
+
+def compare_with_baseline(
+    x: Array, y: npt.NDArray[np.intp], folds: npt.NDArray[np.intp], rows: Sequence[tuple[str, str]],
+    baseline_files: Sequence[Path], chosen: tuple[int, float],
+) -> dict[str, Any]:
+    """Gated held-out accuracy of the chosen stage and of a baseline fitted only on ``baseline_files``' photos
+    (its own grid choice), with the same folds, on all photos and on the baseline's photos."""
+    base = {name for path in baseline_files for name, _ in named(path)}
+    fit_on = np.array([name in base for name, _ in rows], np.bool_)
+    grid = {(h, l2): float(np.mean(held_out_hits(x, y, folds, h, l2, fit_on=fit_on)[fit_on]))
+            for h, l2 in itertools.product(HIDDEN, L2)}
+    b_hidden, b_l2 = max(grid, key=lambda p: (round(grid[p], 4), -p[0], p[1]))
+    new = held_out_hits(x, y, folds, *chosen, MIN_CONFIDENCE)
+    old = held_out_hits(x, y, folds, b_hidden, b_l2, MIN_CONFIDENCE, fit_on)
+    report: dict[str, Any] = {"baseline_files": [str(p) for p in baseline_files], "baseline_hidden": b_hidden,
+                              "baseline_l2": b_l2}
+    for key, sel in (("all", np.ones(len(y), np.bool_)), ("baseline_photos", fit_on), ("other_photos", ~fit_on)):
+        report[key] = {"photos": int(sel.sum()), "baseline_cv": round(float(np.mean(old[sel])), 4),
+                       "new_cv": round(float(np.mean(new[sel])), 4)}
+    print(json.dumps(report))
+    return report
 
 
 if __name__ == "__main__":

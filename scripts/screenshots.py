@@ -300,7 +300,7 @@ def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
         About(
             device_id="mirror-3f9a1c2b7d",
             version="0.1.0",
-            model_versions={"segmenter": "2026.11.1-int8", "classifier": "2026.11.1-int8", "colour": "xkcd-1"},
+            model_versions=shipped_versions(),
             broker="mqtts://broker.example.net:8883 · connected",
             storage_used_mb=48.2,
             records=len(items),
@@ -352,6 +352,13 @@ def render(out: Path) -> list[Path]:
                 raise SystemExit(f"could not write {path}")
             written.append(path)
     return written
+
+
+def shipped_versions() -> dict[str, str]:
+    """Versions of the model folders shipped under models/ (what the About screen of a mirror shows)."""
+    from mirror.manifest import ModelManifest
+
+    return {name: ModelManifest.load(ROOT / "models" / name).version for name in ("segmenter", "classifier", "colour")}
 
 
 def main() -> int:

@@ -257,3 +257,19 @@ def test_closet_grid_scrolls_with_the_focus(qtbot) -> None:
         qtbot.keyClick(screen, Qt.Key.Key_Up)  # back up through the grid into the colour filters
     key = screen.current_key()
     assert key is not None and key.startswith(("col:", "cat:"))
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (960, 540)])
+def test_about_rows_stay_above_the_back_button(size: tuple[int, int]) -> None:
+    """Every fact row, with every status line showing, ends above the Back button."""
+    from ui.about import BUTTON_H
+    from ui.theme import Theme
+
+    about = load_screenshots().screens()["about"]
+    theme = Theme.for_size(*size)
+    rows = len(about.facts())
+    assert rows >= 10
+    top, pitch = about.fact_rows(theme, rows)
+    button_top = about.content_rect(theme).bottom() - theme.px(BUTTON_H)
+    assert top + rows * pitch <= button_top
+    assert pitch >= theme.px(40), "rows stay readable"

@@ -18,6 +18,9 @@ from ui.theme import FAINT, GREY, WARN, WHITE, Theme, draw_text
 BACK_HOME = "back_home"
 
 
+BUTTON_H = 96
+
+
 class AboutScreen(Screen):
     """Two columns of facts; Esc or Back returns home."""
 
@@ -52,6 +55,17 @@ class AboutScreen(Screen):
             lines.append((label.capitalize(), value or part.text, part.level != Level.OK))
         return lines
 
+    def fact_rows(self, theme: Theme, count: int) -> tuple[int, int]:
+        """Top and pitch of ``count`` fact rows.
+
+        Rows share the height above the Back button: a landscape panel with every status
+        line showing has room for about ten rows at full size, so they shrink to fit.
+        """
+        area = self.content_rect(theme)
+        top = area.top() + theme.px(150)
+        room = area.bottom() - theme.px(BUTTON_H) - theme.px(24) - top
+        return top, min(theme.px(70), room // max(1, count))
+
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         area = self.content_rect(theme)
         draw_text(
@@ -62,25 +76,25 @@ class AboutScreen(Screen):
             WHITE,
             Qt.AlignmentFlag.AlignLeft,
         )
-        y = area.top() + theme.px(150)
-        line = theme.px(64)
+        facts = self.facts()
+        y, pitch = self.fact_rows(theme, len(facts))
+        button_h = theme.px(BUTTON_H)
+        line = pitch - theme.px(6)
+        font = theme.font(32 * min(1.0, pitch / theme.px(70)))
         label_w = int(area.width() * (0.42 if theme.portrait else 0.32))
-        for label, value, problem in self.facts():
-            draw_text(
-                painter, QRect(area.left(), y, label_w, line), label, theme.font(32), GREY, Qt.AlignmentFlag.AlignLeft
-            )
+        for label, value, problem in facts:
+            draw_text(painter, QRect(area.left(), y, label_w, line), label, font, GREY, Qt.AlignmentFlag.AlignLeft)
             draw_text(
                 painter,
                 QRect(area.left() + label_w, y, area.width() - label_w, line),
                 value,
-                theme.font(32),
+                font,
                 WARN if problem else WHITE,
                 Qt.AlignmentFlag.AlignLeft,
             )
             painter.setPen(theme.pen(FAINT, 1))
             painter.drawLine(area.left(), y + line, area.right(), y + line)
-            y += line + theme.px(6)
-        button_h = theme.px(96)
+            y += pitch
         width = min(area.width(), theme.px(400))
         self.buttons.layout(
             QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h), button_h, 0

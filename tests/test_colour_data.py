@@ -78,13 +78,14 @@ def test_training_labels_file() -> None:
 
 
 @pytest.mark.shared
-def test_training_labels_share_no_sender_with_validation() -> None:
+@pytest.mark.parametrize("path", [TRAIN_LABELS, BOUNDARY_LABELS], ids=["train", "boundary"])
+def test_training_labels_share_no_sender_with_validation(path: Path) -> None:
     """The learned stage is fitted on other people's photos than the ones it is measured on."""
     images = SHARED / "data" / "clothing" / "images.csv"
     if not images.is_file():
         pytest.skip(f"{images} absent: senders and splits live in ../shared")
     info = {r["image"]: r for r in _rows(images)}
-    train, validation = _rows(TRAIN_LABELS), _rows(LABELS)
+    train, validation = _rows(path), _rows(LABELS)
     assert {info[r["image"]]["small_split"] for r in train} == {"train"}
     assert {info[r["image"]]["small_split"] for r in validation} == {"validation"}
     assert not {info[r["image"]]["sender_id"] for r in train} & {info[r["image"]]["sender_id"] for r in validation}
@@ -102,18 +103,6 @@ def test_boundary_training_labels_file() -> None:
     images = {r["image"] for r in rows}
     assert not images & {r["image"] for r in _rows(TRAIN_LABELS)}
     assert not images & {r["image"] for r in _rows(LABELS)}
-
-
-@pytest.mark.shared
-def test_boundary_training_labels_share_no_sender_with_validation() -> None:
-    images = SHARED / "data" / "clothing" / "images.csv"
-    if not images.is_file():
-        pytest.skip(f"{images} absent: senders and splits live in ../shared")
-    info = {r["image"]: r for r in _rows(images)}
-    rows = _rows(BOUNDARY_LABELS)
-    assert {info[r["image"]]["small_split"] for r in rows} == {"train"}
-    validation_senders = {info[r["image"]]["sender_id"] for r in _rows(LABELS)}
-    assert not {info[r["image"]]["sender_id"] for r in rows} & validation_senders
 
 
 def test_second_labels_file() -> None:

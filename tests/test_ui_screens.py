@@ -190,6 +190,21 @@ def test_capture_without_camera_says_so() -> None:
     assert near(pixels(screen), amber, 12) > 100
 
 
+def test_preview_counts_each_camera_frame_once() -> None:
+    """Repaints of one frame (the spinner turns at 20 Hz) are not preview frames for the fps figure."""
+    from mirror.events import FrameReady
+
+    screen = CaptureScreen()
+    image = np.full((480, 640, 3), 90, np.uint8)
+    screen.set_frame(FrameReady(image, CaptureState.PRESENT))
+    pixels(screen)
+    pixels(screen)
+    assert screen.frames_painted == 1
+    screen.set_frame(FrameReady(image.copy(), CaptureState.PRESENT))
+    pixels(screen)
+    assert screen.frames_painted == 2
+
+
 @pytest.mark.slow
 def test_screenshot_script_renders_every_screen_in_both_orientations(tmp_path) -> None:
     shots = load_screenshots()

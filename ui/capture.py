@@ -48,7 +48,10 @@ class CaptureScreen(Screen):
         self.frame: FrameReady | None = None
         self._image: QImage | None = None
         self.state = CaptureStateChanged(CaptureState.IDLE)
+        # Distinct camera frames that reached the screen (a repaint of the same frame, e.g. for
+        # the spinner, is not a preview frame): what the bench's preview fps counts.
         self.frames_painted = 0
+        self._last_painted = 0
         self.buttons = ButtonRow([Button(SHOOT, "Capture now", primary=True), Button(CANCEL, "Cancel")])
         # Turns the spinner while the worker analyses, even when no preview frames come.
         self._spinner = QTimer(self)
@@ -98,7 +101,9 @@ class CaptureScreen(Screen):
             painter.setOpacity(PREVIEW_OPACITY)
             painter.drawImage(target, self._image)
             painter.setOpacity(1.0)
-            self.frames_painted += 1
+            if self._image.cacheKey() != self._last_painted:
+                self._last_painted = self._image.cacheKey()
+                self.frames_painted += 1
         painter.setPen(theme.pen(DIM, 1.5))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(target)

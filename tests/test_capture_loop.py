@@ -15,7 +15,7 @@ from mirror.capture.background import Background
 from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import CaptureLoop, Shot, flip_box
 from mirror.capture.machine import AutoCapture
-from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady
+from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady, Image
 
 PREVIEW = (320, 240)
 CAPTURE = (640, 480)
@@ -145,3 +145,28 @@ def test_background_counts_only_what_changed() -> None:
     held[50:150, 100:200] = (30, 30, 200)
     assert background.foreground(held, (100, 50, 200, 150)) > 0.9
     assert background.foreground(held, (0, 0, 60, 60)) == 0.0
+
+
+def test_a_cancel_that_lands_after_the_decision_to_shoot_drops_the_shot() -> None:
+    """Cancel arriving while the burst is taken (after ``step`` decided to shoot): no shot, back to idle."""
+    loop, source, detector, events, shots = make_loop()
+    take_burst = source.stills
+
+    def stills_then_cancel(count: int) -> list[Image]:
+        burst = take_burst(count)
+        loop.resume(rearm=False)  # the person's Cancel, from the GUI thread, mid-burst
+        return burst
+
+    source.stills = stills_then_cancel  # type: ignore[method-assign]
+    loop.step()
+    loop.request_shot()
+    loop.step()
+    states = [e.state for e in events if isinstance(e, CaptureStateChanged)]
+    assert not shots
+    assert states[-1] is CaptureState.IDLE and loop.machine.state is CaptureState.IDLE
+    assert CaptureState.ANALYSING not in states
+    assert not detector._paused, "detection resumes for the next garment"
+    source.stills = take_burst  # type: ignore[method-assign]
+    loop.request_shot()  # the loop still works: the next press shoots
+    loop.step()
+    assert len(shots) == 1

@@ -92,6 +92,7 @@ class CaptureLoop:
         self.capture_id = 0
         self._lock = threading.Lock()  # guards the machine: the service calls resume/reviewed
         self._manual = threading.Event()
+        self._generation = 0  # resume() calls so far: a shot decided before the latest one is dropped
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ended = threading.Event()
@@ -115,6 +116,7 @@ class CaptureLoop:
         """
         with self._lock:
             self._manual.clear()
+            self._generation += 1
             tick = self.machine.resume(rearm=rearm)
         self._announce(tick)
         self.detector.pause(False)
@@ -163,6 +165,7 @@ class CaptureLoop:
         motion = self.meter.measure(frame, box)
         manual = False
         with self._lock:
+            generation = self._generation
             tick = self.machine.update(now, Sighting(box, motion) if box is not None else None)
             if self._manual.is_set() and not tick.shoot:
                 self._manual.clear()
@@ -173,7 +176,7 @@ class CaptureLoop:
             self.background.learn(frame)
         self._emit_frame(frame, tick.state, garment, now)
         if tick.shoot:
-            self._shoot(frame, box, manual=manual)
+            self._shoot(frame, box, manual=manual, generation=generation)
         elif tick.state not in (CaptureState.CAPTURING, CaptureState.ANALYSING, CaptureState.REVIEW):
             self.detector.offer(frame)
         return True
@@ -207,8 +210,13 @@ class CaptureLoop:
             outline = tuple(flip_polygon(p, width) for p in outline)
         self.emit(FrameReady(frame, state, box, outline, mirrored=self.hflip, seq=self.seq, at=now))
 
-    def _shoot(self, preview: Image, box: Box | None, *, manual: bool) -> None:
-        """Take the burst, keep the sharpest still, hand it to the analysis."""
+    def _shoot(self, preview: Image, box: Box | None, *, manual: bool, generation: int) -> None:
+        """Take the burst, keep the sharpest still, hand it to the analysis.
+
+        ``generation`` is the count of ``resume`` calls when this frame decided to shoot: a
+        cancel that lands after the decision (between the lock in ``step`` and here) bumps
+        it, and the shot is dropped instead of analysed.
+        """
         self.detector.pause(True)
         try:
             stills = self.source.stills(self.burst)
@@ -220,6 +228,14 @@ class CaptureLoop:
         pick = sharpest(stills, full_box)
         self.capture_id += 1
         with self._lock:
-            tick = self.machine.analysing()
+            if generation != self._generation:  # resumed (cancelled) after the decision
+                dropped = Tick(self.machine.state, changed=True)  # the state resume set, said again
+            else:
+                dropped = None
+                tick = self.machine.analysing()
+        if dropped is not None:
+            self._announce(dropped)  # step announced "capturing" after resume had spoken
+            self.detector.pause(False)
+            return
         self._announce(tick)
         self.on_shot(Shot(self.capture_id, stills[pick], full_box, manual, pick))

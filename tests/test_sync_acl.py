@@ -18,6 +18,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from mirror.config import SyncSettings
+from mirror.store import ClosetStore
 from sync.broker import BrokerConfig
 from sync.commands import Command, command_message
 from sync.consumer.db import ConsumerDB
@@ -78,6 +80,18 @@ def connect(port: int, user: str, password: str) -> tuple[mqtt.Client, dict[str,
     return client, events
 
 
+def mirror_a(tmp_path: Path, port: int, records: int) -> tuple[ClosetStore, SyncSettings]:
+    """mirror-a's closet (``records`` waiting) and sync settings, its password in a 600 file."""
+    secret = tmp_path / "mirror-a.pass"
+    secret.write_text(USERS["mirror-a"])
+    secret.chmod(0o600)
+    store = fill_store(tmp_path / "mirror-a", records, device="mirror-a")
+    settings = sync_settings(
+        port, topic_prefix=PREFIX, username="mirror-a", password_file=str(secret), client_id="mirror-a"
+    )
+    return store, settings
+
+
 def test_each_device_is_confined_to_its_own_topics(tmp_path: Path, secured: Mosquitto) -> None:
     # The cloud consumer and mirror-a, both authenticated, sync as usual.
     db = ConsumerDB.open(str(tmp_path / "cloud.db"))
@@ -87,12 +101,7 @@ def test_each_device_is_confined_to_its_own_topics(tmp_path: Path, secured: Mosq
     consumer = ConsumerService(handler, cloud, group="cloud")
     consumer.start()
     assert consumer.connected.wait(5)
-    secret = tmp_path / "mirror-a.pass"
-    secret.write_text(USERS["mirror-a"])
-    secret.chmod(0o600)
-    store = fill_store(tmp_path / "mirror-a", 5, device="mirror-a")
-    settings = sync_settings(secured.port, topic_prefix=PREFIX, username="mirror-a", password_file=str(secret),
-                             client_id="mirror-a")  # fmt: skip
+    store, settings = mirror_a(tmp_path, secured.port, records=5)
     try:
         assert SyncWorker(store, settings, "mirror-a").drain(timeout=20)
         assert assert_exactly_once(store, db) == 5
@@ -142,12 +151,7 @@ def test_wrong_or_missing_password_is_refused_and_never_logged(
 def test_only_the_cloud_may_command_a_mirror(tmp_path: Path, secured: Mosquitto) -> None:
     """The cloud's command reaches mirror-a and its answer comes back; mirror-b (and mirror-a
     itself) may not publish on mirror-a's commands topic, nor read its results."""
-    secret = tmp_path / "mirror-a.pass"
-    secret.write_text(USERS["mirror-a"])
-    secret.chmod(0o600)
-    store = fill_store(tmp_path / "mirror-a", 0, device="mirror-a")
-    settings = sync_settings(secured.port, topic_prefix=PREFIX, username="mirror-a", password_file=str(secret),
-                             client_id="mirror-a")  # fmt: skip
+    store, settings = mirror_a(tmp_path, secured.port, records=0)
     handed: list[Command] = []
 
     def core(command: Command) -> str:

@@ -47,6 +47,12 @@ def named(path: Path) -> list[tuple[str, str]]:
     return [(i, b) for i, b in rows if b != SKIP]
 
 
+def doubtful(path: Path) -> frozenset[str]:
+    """Photos a label file flags ``doubt = 1`` (the labeller hesitated between two terms); none without the column."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return frozenset(r["image"] for r in csv.DictReader(handle) if r.get("doubt") == "1")
+
+
 def senders(clothing: Path) -> dict[str, str]:
     """Image id -> ``sender_id`` from ``images.csv`` (cross-validation groups by sender)."""
     with (clothing / "images.csv").open(newline="", encoding="utf-8") as handle:

@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from mirror.manifest import default_models_dir, sha256_of
 from mirror.vision import colour as C
-from models.training.colour_data import RegionSource, load_image, named, senders
+from models.training.colour_data import RegionSource, doubtful, load_image, named, senders
 
 Array = npt.NDArray[np.float64]
 STAGE_FILE = "fabric_stage.npz"
@@ -209,10 +209,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", type=Path, default=default_models_dir(), help="shipped segmenter and table")
     parser.add_argument("--out", type=Path, default=Path("models/colour"))
     parser.add_argument("--features", type=Path, help="cache the features here (.npz) and reuse them")
+    parser.add_argument("--clear-only", action="store_true",
+                        help="leave out photos flagged doubt=1 (labeller 1's rule: doubtful colours skipped)")
     args = parser.parse_args(argv)
     if not args.clothing.is_dir():
         raise SystemExit(f"{args.clothing}: missing; the labelled photos live in ../shared/data/clothing")
     rows = [row for path in args.labels for row in named(path)]
+    if args.clear_only:
+        doubt = frozenset().union(*(doubtful(path) for path in args.labels))
+        rows = [row for row in rows if row[0] not in doubt]
     if len({name for name, _ in rows}) < len(rows):
         raise SystemExit("a photo is labelled in two of the --labels files; keep one label per photo")
     table = C.ColourTable.load(args.models / "colour", with_fabric=False)  # the features read the table alone
@@ -249,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
         "cv": f"{FOLDS}-fold grouped by sender, grid hidden {list(HIDDEN)} x l2 {list(L2)}",
         "regions": f"mirror path (analyzer crop), segmenter {regions.segmenter_version}",
         "built_by": "python -m models.training.colour_fit --out models/colour"
+        + (f" --labels {' '.join(map(str, args.labels))}" if list(args.labels) != list(LABELS) else "")
+        + (" --clear-only" if args.clear_only else "")
         + (f" --baseline-labels {' '.join(map(str, args.baseline_labels))}" if args.baseline_labels else ""),
     }
     if args.baseline_labels:

@@ -13,12 +13,17 @@ split, not the first rows of the CSV.
 "Not sure", "Skip" and "Other" left out). ``--exclude-senders-of`` drops every photo whose
 ``sender_id`` took a photo in the given label CSV, so the training labels share no sender
 with the validation labels they are measured on (photos by one sender look alike).
-``--start`` numbers and tiles from that position of the shuffled order, so more sheets can
-be made later without renumbering the ones already labelled.
+``--split unsplit`` takes only those photos outside the curated subset. ``--start`` numbers and
+tiles from that position of the shuffled order, so more sheets can be made later without
+renumbering the ones already labelled. ``--images`` tiles exactly the photos listed in a file (one
+id per line, in that order) instead: how photos skipped under one rule are shown again under another.
 
     python -m models.training.colour_sheets --out .scratch/colour_sheets --count 300
     python -m models.training.colour_sheets --split train --with-unsplit \
         --exclude-senders-of tests/data/colour_labels.csv --out .scratch/colour_sheets_train --count 700
+    python -m models.training.colour_sheets --split unsplit \
+        --exclude-senders-of tests/data/colour_labels.csv --out .scratch/colour_sheets_unsplit --count 900
+    python -m models.training.colour_sheets --images .scratch/train_skipped.txt --out .scratch/colour_sheets_again
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 TILE = 200
 GRID = 5
@@ -60,7 +66,7 @@ def candidate_images(
     """Image ids of ``split`` (plus unsplit garment photos if asked), minus excluded senders, in a fixed shuffle."""
 
     def wanted(r: dict[str, str]) -> bool:
-        unsplit = with_unsplit and r["small_split"] == "" and r["label"] not in NOT_A_GARMENT
+        unsplit = (with_unsplit or split == "unsplit") and r["small_split"] == "" and r["label"] not in NOT_A_GARMENT
         in_split = r["small_split"] == split or unsplit
         return in_split and r["sender_id"] not in exclude_senders
 
@@ -69,7 +75,7 @@ def candidate_images(
     return ids
 
 
-def tile(path: Path, number: int) -> np.ndarray:
+def tile(path: Path, number: int) -> npt.NDArray[np.uint8]:
     """One thumbnail, letterboxed on mid-grey, with its number drawn in the corner."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     canvas = np.full((TILE, TILE, 3), 128, np.uint8)
@@ -108,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clothing", type=Path, default=Path("../shared/data/clothing"))
     parser.add_argument("--out", type=Path, default=Path(".scratch/colour_sheets"))
-    parser.add_argument("--split", choices=("validation", "train"), default="validation")
+    parser.add_argument("--split", choices=("validation", "train", "unsplit"), default="validation")
+    parser.add_argument("--images", type=Path, help="tile exactly these photo ids (one per line), in order")
     parser.add_argument("--with-unsplit", action="store_true", help="also photos outside the curated subset")
     parser.add_argument("--exclude-senders-of", type=Path, help="a label CSV whose photos' senders are left out")
     parser.add_argument("--start", type=int, default=0, help="first position in the shuffled order (a sheet multiple)")
@@ -119,7 +126,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--start must be a multiple of {GRID * GRID} so sheet numbers stay aligned")
     rows = read_images_csv(args.clothing)
     exclude = frozenset(senders_of(rows, args.exclude_senders_of)) if args.exclude_senders_of else frozenset()
-    ids = candidate_images(rows, args.split, args.seed, args.with_unsplit, exclude)
+    if args.images:
+        ids = [line.strip() for line in args.images.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        ids = candidate_images(rows, args.split, args.seed, args.with_unsplit, exclude)
     write_sheets(args.clothing, args.out, ids[args.start : args.start + args.count], args.start)
 
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
-import math
 import queue
 import shutil
 import threading
@@ -548,8 +547,7 @@ class MirrorService:
         store = self._store
         if store is None or not self.settings.sync.enabled:
             return set()
-        # outbox_due with an infinite "now" lists every unacked version, in flight or not.
-        return {item.record_id for item in store.outbox_due(-1, 0.0, now=math.inf)}
+        return store.unacked_ids()
 
     def _on_acked(self, acks: list[tuple[str, int]]) -> None:
         """The sync worker's ack listener: the closet's badges follow the cloud."""

@@ -196,3 +196,13 @@ def test_consensus_accuracy_end_to_end(table: ColourTable) -> None:
     assert len(rows) >= 150
     accuracy = _accuracy_end_to_end(table, rows)
     assert accuracy >= CONSENSUS_FLOOR, f"consensus accuracy {accuracy:.3f} on {len(rows)} photos"
+
+
+def test_doubtful_lists_the_flagged_photos(tmp_path: Path) -> None:
+    """``colour_fit --clear-only`` leaves out the rows flagged ``doubt = 1``; files without the column flag none."""
+    from models.training.colour_data import doubtful
+
+    flagged = tmp_path / "flagged.csv"
+    flagged.write_text("image,basic,doubt\na,blue,1\nb,black,0\nc,skip,1\n", encoding="utf-8")
+    assert doubtful(flagged) == {"a", "c"}
+    assert doubtful(LABELS) == frozenset()

@@ -108,6 +108,17 @@ def test_outbox_publish_ack_and_requeue(store: ClosetStore) -> None:
     assert store.outbox_stats() == OutboxStats(waiting=4, in_flight=0, acked=1)
 
 
+def test_unacked_ids_follow_the_outbox(store: ClosetStore) -> None:
+    """The closet's sync badges: a record is unsynced while any of its versions waits or is in flight."""
+    records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(3)]
+    assert store.unacked_ids() == {r.id for r in records}
+    store.mark_published(store.outbox_due(1, ack_timeout_s=60))  # in flight is still unsynced
+    store.mark_acked([(records[1].id, 1)])
+    assert store.unacked_ids() == {records[0].id, records[2].id}
+    store.mark_acked([(records[0].id, 1), (records[2].id, 1)])
+    assert store.unacked_ids() == set()
+
+
 def test_reopen_keeps_everything_and_a_second_connection_reads(tmp_path: Path) -> None:
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as first:
         record = first.add(synthetic_draft(6, image_kb=1))

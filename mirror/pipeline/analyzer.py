@@ -115,7 +115,7 @@ class Analyzer:
         with timer.stage("classify"):
             category = self.models.classifier.classify_image(black)
         with timer.stage("colour"):
-            colour = describe_colour(*_colour_region(work, mask, found.box), self.models.colours)
+            colour = describe_colour(*colour_region(work, mask, found.box), self.models.colours)
         images: dict[str, bytes] = {}
         bgra = None
         if encode:
@@ -137,7 +137,7 @@ class Analyzer:
         )
 
 
-def _colour_region(
+def colour_region(
     work: Image, garment: npt.NDArray[np.bool_], box: tuple[int, int, int, int]
 ) -> tuple[Image, npt.NDArray[np.bool_]]:
     """The garment with some surroundings (for white balance), shrunk to ``COLOUR_MAX_SIDE``.

@@ -314,6 +314,11 @@ class ClosetStore:
         )
         return [OutboxItem(record_id=str(r[0]), version=int(r[1]), attempts=int(r[2])) for r in rows]
 
+    def unacked_ids(self) -> set[str]:
+        """Ids of records with a version the cloud has not acked yet (waiting or in flight): the sync badges."""
+        rows = self._read(lambda c: c.execute("SELECT DISTINCT id FROM outbox WHERE state != 'acked'").fetchall())
+        return {str(r[0]) for r in rows}
+
     def mark_published(self, items: Iterable[OutboxItem], now: float | None = None) -> None:
         moment = time.time() if now is None else now
         with self._write(durable=False) as conn:

@@ -3,7 +3,7 @@
 The colour stage on the mirror does not see the whole photo: ``Analyzer`` halves the frame
 to its working size, the ``GarmentFinder`` picks the most prominent garment, and
 ``describe_colour`` gets that garment's box grown by 30 % for context, shrunk to 160 px
-(``mirror.pipeline.analyzer._colour_region``). Fitting and measuring a learned colour stage
+(``mirror.pipeline.analyzer.colour_region``). Fitting and measuring a learned colour stage
 on anything else would measure something that never runs, so both tools take their
 ``(image, mask)`` pairs from here:
 
@@ -83,14 +83,14 @@ class RegionSource:
     def region(self, image: Image, name: str) -> tuple[Image, Mask]:
         """The colour stage's input for one photo (a photo without a garment: the frame, all of it)."""
         if self.source == "mirror":
-            from mirror.pipeline.analyzer import WORK_MIN_SIDE, _colour_region
+            from mirror.pipeline.analyzer import WORK_MIN_SIDE, colour_region
             from mirror.pipeline.encode import halve_to
 
             work = halve_to(image, WORK_MIN_SIDE)
             found = self._finder.find(work)
             if not found:
                 return work, np.ones(work.shape[:2], np.bool_)
-            crop, garment = _colour_region(work, found[0].mask(), found[0].box)
+            crop, garment = colour_region(work, found[0].mask(), found[0].box)
             return np.asarray(crop, np.uint8), np.asarray(garment, np.bool_)
         if self.source == "frame":
             from models.training.cls_data import pipeline_mask

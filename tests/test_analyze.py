@@ -121,6 +121,8 @@ def test_demo_frames_find_the_held_garment_where_it_is(tmp_path: Path, capsys: p
         assert truth is not None
         assert iou(first["box"], truth) > 0.6, (path, first["box"], truth)
         colours_right += first["color"]["basic"] == pose.garment.basic
+        # The demo is what a first-time user sees: each garment must be named as what it is.
+        assert first["category"] == pose.garment.category, (path, first["category"])
     assert colours_right >= len(stills) - 1
 
 

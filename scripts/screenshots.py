@@ -128,11 +128,16 @@ def demo_frame(width: int = 640, height: int = 480) -> tuple[npt.NDArray[np.uint
     return frame, outline
 
 
-def sample_garment(unsure: bool = False) -> GarmentResult:
-    """An analysed garment as the pipeline would hand it to the result screen."""
+def sample_garment(unsure: bool = False, colour_doubt: bool = False) -> GarmentResult:
+    """An analysed garment as the pipeline would hand it to the result screen.
+
+    ``colour_doubt``: a light grey T-shirt whose colour the mirror doubts (or white?).
+    """
     category, score = ("shirt", 0.46) if unsure else ("t-shirt", 0.93)
     top3 = (("shirt", 0.46), ("longsleeve", 0.31), ("t-shirt", 0.12)) if unsure else (("t-shirt", 0.93),)
     colour = GarmentColour("white", "off-white", "#ececec") if unsure else GarmentColour("blue", "cobalt", "#2f5fb0")
+    if colour_doubt:
+        colour = GarmentColour("grey", "light grey", "#c4c4c2", alternative="white")
     return GarmentResult(
         category=category,
         category_score=score,
@@ -143,7 +148,7 @@ def sample_garment(unsure: bool = False) -> GarmentResult:
         box=(100, 100, 400, 400),
         polygons=(),
         color=colour,
-        cutout_bgra=garment_bgra("shirt" if unsure else "t-shirt", "#ececec" if unsure else "#2f5fb0", seed=5),
+        cutout_bgra=garment_bgra("shirt" if unsure else "t-shirt", colour.hex, seed=5),
     )
 
 
@@ -275,6 +280,8 @@ def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
     unsure = ResultScreen()
     doubtful = [g for g in analysed if g.unsure]  # the question screen from a real doubt, else drawn
     unsure.show_garment(doubtful[0] if doubtful else sample_garment(unsure=True))
+    colour_doubt = ResultScreen()  # the demo's colours are clear, so this one is always drawn
+    colour_doubt.show_garment(sample_garment(colour_doubt=True))
 
     picker = PickerScreen()
     picker.ask_category("shirt")
@@ -324,6 +331,7 @@ def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
         "capture": capture,
         "result": result,
         "result_unsure": unsure,
+        "result_colour_doubt": colour_doubt,
         "pick_category": picker,
         "pick_colour": colours,
         "closet": closet,

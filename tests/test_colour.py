@@ -72,6 +72,7 @@ def test_plain_garments(table: ColourTable, bgr: tuple[int, int, int], basic: st
     image, mask = _scene(bgr)
     result = describe_colour(image, mask, table)
     assert result.basic == basic
+    assert result.alternative is None, "a plain colour is not in doubt"
     assert result.palette[0].basic == basic
     assert result.hex.startswith("#") and len(result.hex) == 7
     assert result.name
@@ -192,6 +193,22 @@ def test_fabric_stage_decides_only_when_confident(table: ColourTable) -> None:
     assert sure.basic == "black" and sure.palette[0].basic == "black" and sure.name == "black"
     unsure = describe_analysis(analysis, replace(table, fabric=_stage_for("black", 0.4, 0.5)))
     assert unsure.basic == "blue"
+
+
+def test_doubtful_colour_names_the_runner_up(table: ColourTable) -> None:
+    """Below ``DOUBT_BELOW`` the result offers the next most likely term, including the stage's own when the
+    table decided."""
+    analysis = analyse_fabric(*_scene((95, 45, 20)))  # navy: the table says blue
+    k, n = len(BASIC_TERMS), len(FEATURE_NAMES)
+    p = np.full(k, 0.1 / (k - 2))
+    p[BASIC_TERMS.index("black")], p[BASIC_TERMS.index("blue")] = 0.6, 0.3
+    stage = FabricStage(np.zeros(n), np.ones(n), (), np.zeros((n, k)), np.log(p), 0.5)
+    doubtful = describe_analysis(analysis, replace(table, fabric=stage))
+    assert (doubtful.basic, doubtful.alternative) == ("black", "blue")
+    assert describe_analysis(analysis, replace(table, fabric=_stage_for("black", 0.8, 0.5))).alternative is None
+    table_decided = describe_analysis(analysis, replace(table, fabric=_stage_for("black", 0.4, 0.5)))
+    assert (table_decided.basic, table_decided.alternative) == ("blue", "black")
+    assert describe_analysis(analysis, replace(table, fabric=None)).alternative is None  # no stage, no doubt
 
 
 def test_fabric_stage_fit_is_deterministic() -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mirror.manifest import default_models_dir
-from mirror.vision.colour import BASIC_TERMS, ColourTable, describe_colour, lab_to_srgb
+from mirror.vision.colour import BASIC_TERMS, ColourResult, ColourTable, describe_colour, lab_to_srgb
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -33,6 +33,13 @@ BY_EYE_FLOOR = 0.78
 #: (tflite; onnx 0.796) and colour 1.3.0 (1.2.0 and 1.1.0: 142), models/README.md. This floor needs 141:
 #: five more misses fail it.
 CONSENSUS_FLOOR = 0.775
+#: The doubt flag (``DOUBT_BELOW``, chosen on the training labels): measured on labeller 1's 188, 53 photos
+#: (0.28) in doubt; the 135 answers not in doubt right on 0.867 (117), the doubtful ones' two offered terms
+#: holding the label on 0.906 (48 of 53). Floors a few photos below each, and the flag must carry information:
+#: the answers it leaves alone must beat the overall accuracy.
+CLEAR_FLOOR = 0.84
+OFFERED_FLOOR = 0.85
+DOUBT_SHARE_MAX = 0.35
 #: Labeller 2 looked at the first 300 photos of ``colour_sheets``' shuffled validation order (seed 4), in that order.
 SECOND_LABELLED = 300
 
@@ -163,8 +170,12 @@ def _consensus() -> list[tuple[str, str]]:
     return [(r["image"], r["basic"]) for r in _rows(LABELS) if second.get(r["image"]) == r["basic"]]
 
 
-def _accuracy_end_to_end(table: ColourTable, rows: list[tuple[str, str]]) -> float:
-    """Photo -> shipped segmenter -> the analyzer's colour region -> colour, against ``(image, basic)`` labels."""
+@pytest.fixture(scope="module")
+def by_eye_results(table: ColourTable) -> dict[str, tuple[str, ColourResult]]:
+    """Labeller 1's photos -> shipped segmenter -> the analyzer's colour region -> colour, with each label.
+
+    One pass serves every end-to-end measure below (the consensus photos are a subset).
+    """
     clothing = SHARED / "data" / "clothing"
     if not clothing.is_dir():
         pytest.skip(f"{clothing} absent: the labelled photos live in ../shared")
@@ -173,29 +184,49 @@ def _accuracy_end_to_end(table: ColourTable, rows: list[tuple[str, str]]) -> flo
     from models.training.colour_data import RegionSource
 
     regions = RegionSource("mirror", default_models_dir())
-    hits = []
-    for name, basic in rows:
+    results = {}
+    for row in _rows(LABELS):
+        name = row["image"]
         image = np.asarray(cv2.imread(str(clothing / "images" / f"{name}.jpg"), cv2.IMREAD_COLOR), np.uint8)
-        hits.append(describe_colour(*regions.region(image, name), table).basic == basic)
-    return float(np.mean(hits))
+        results[name] = (row["basic"], describe_colour(*regions.region(image, name), table))
+    return results
+
+
+def _accuracy(results: dict[str, tuple[str, ColourResult]], names: list[str]) -> float:
+    return float(np.mean([results[n][1].basic == results[n][0] for n in names]))
 
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_by_eye_accuracy_end_to_end(table: ColourTable) -> None:
+def test_by_eye_accuracy_end_to_end(by_eye_results: dict[str, tuple[str, ColourResult]]) -> None:
     """The by-eye measure: labeller 1's labels."""
-    rows = [(r["image"], r["basic"]) for r in _rows(LABELS)]
-    assert _accuracy_end_to_end(table, rows) >= BY_EYE_FLOOR
+    assert _accuracy(by_eye_results, list(by_eye_results)) >= BY_EYE_FLOOR
 
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_consensus_accuracy_end_to_end(table: ColourTable) -> None:
+def test_consensus_accuracy_end_to_end(by_eye_results: dict[str, tuple[str, ColourResult]]) -> None:
     """The same on the photos both labellers name with the same term (labels nobody disputes)."""
-    rows = _consensus()
-    assert len(rows) >= 150
-    accuracy = _accuracy_end_to_end(table, rows)
-    assert accuracy >= CONSENSUS_FLOOR, f"consensus accuracy {accuracy:.3f} on {len(rows)} photos"
+    names = [name for name, _ in _consensus()]
+    assert len(names) >= 150
+    accuracy = _accuracy(by_eye_results, names)
+    assert accuracy >= CONSENSUS_FLOOR, f"consensus accuracy {accuracy:.3f} on {len(names)} photos"
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_doubt_flag_marks_the_answers_to_ask_about(by_eye_results: dict[str, tuple[str, ColourResult]]) -> None:
+    """Where the mirror is sure it is right more often; where it doubts, the label is one of the two it offers."""
+    clear = [n for n, (_, r) in by_eye_results.items() if r.alternative is None]
+    doubtful = [n for n, (_, r) in by_eye_results.items() if r.alternative is not None]
+    assert len(doubtful) / len(by_eye_results) <= DOUBT_SHARE_MAX, f"{len(doubtful)} of {len(by_eye_results)} in doubt"
+    clear_accuracy = _accuracy(by_eye_results, clear)
+    assert clear_accuracy >= CLEAR_FLOOR and clear_accuracy > _accuracy(by_eye_results, list(by_eye_results))
+    offered = np.mean(
+        [by_eye_results[n][0] in (by_eye_results[n][1].basic, by_eye_results[n][1].alternative) for n in doubtful]
+    )
+    assert offered >= OFFERED_FLOOR, f"the label among the two offered on {offered:.3f} of {len(doubtful)} photos"
+    assert all(by_eye_results[n][1].alternative != by_eye_results[n][1].basic for n in doubtful)
 
 
 def test_doubtful_lists_the_flagged_photos(tmp_path: Path) -> None:

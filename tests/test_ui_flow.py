@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -139,9 +140,15 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
         assert shot[0, 0].max() == 0 and (shot.max(axis=2) == 0).mean() > 0.3  # black glass
         upper = shot[: shot.shape[0] // 2]
         assert (upper.max(axis=2) > 60).mean() > 0.05  # the cut-out is visible
+        # As if the colour step had doubted its answer: one press takes its runner-up, and the kept
+        # record carries the person's colour (the demo's own colours are never in doubt).
+        other = next(c for c in ("purple", "orange") if c != garment.color.basic)
+        w.result.show_garment(dataclasses.replace(garment, color=dataclasses.replace(garment.color, alternative=other)))
+        choose(qtbot, m, "colour-alternative")
+        assert w.current() is w.result and w.result.shown_colour == other
         category, colour = w.result.shown_category, w.result.shown_colour
 
-        press(qtbot, w.result, Qt.Key.Key_Return)  # Keep (or "Yes, keep it" when unsure)
+        choose(qtbot, m, "keep")  # Keep (or "Yes, keep it" when unsure)
         m.wait(lambda: w.current() is w.home, timeout_s=20, what="the record saved")
         assert "Added to your closet" in w.home.note
 

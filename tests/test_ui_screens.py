@@ -105,6 +105,22 @@ def test_unsure_result_asks_before_keeping() -> None:
     assert screen.main.buttons[0].label == "Keep"
 
 
+def test_colour_in_doubt_offers_the_runner_up_with_one_press() -> None:
+    shots = load_screenshots()
+    screen = ResultScreen()
+    screen.show_garment(shots.sample_garment())
+    clear = near(pixels(screen), (WARN.red(), WARN.green(), WARN.blue()))
+    assert [b.key for b in screen.edit.buttons] == ["category", "colour", "discard"]
+    screen.show_garment(shots.sample_garment(colour_doubt=True))
+    assert not screen.asks, "a colour in doubt does not hold back Keep"
+    assert screen.colour_doubt == "white" and screen.shown_colour == "grey"
+    assert [(b.key, b.label) for b in screen.edit.buttons][1] == ("colour-alternative", "White?")
+    assert near(pixels(screen), (WARN.red(), WARN.green(), WARN.blue())) > clear + 50  # the "or white?" line
+    screen.choose_colour("white")  # what the window does on that press
+    assert screen.colour_doubt is None and screen.shown_colour == "white"
+    assert [b.key for b in screen.edit.buttons][1] == "colour"
+
+
 def test_keyboard_moves_focus_and_presses(qtbot) -> None:
     shots = load_screenshots()
     screen = ResultScreen()

@@ -5,6 +5,9 @@ what they hold. Category, colour (swatch + name) and confidence sit beside it; t
 are keep, retake, change category, change colour and discard. An ``unsure`` result asks a
 question ("Is this a shirt?") instead of offering a plain Keep, so a guess is never filed
 silently; answering it, or picking the category by hand, counts as the person's word.
+A colour in doubt (the colour step names a runner-up) is asked more lightly: "or white?"
+under the colour and a one-press "White?" button in place of "Colour"; left alone, the
+mirror's own term is kept.
 Corrections made here are remembered by the window and stored as an edit right after the
 record is kept, so the closet knows which values came from a person.
 """
@@ -24,6 +27,7 @@ from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, mes
 from ui.vocab import category_label, colour_label, swatch
 
 KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
+ALTERNATIVE = "colour-alternative"  # take the colour step's runner-up with one press
 
 
 def cutout_of(garment: GarmentResult) -> QImage:
@@ -92,6 +96,13 @@ class ResultScreen(Screen):
         return self.colour or (self.garment.color.basic if self.garment else "")
 
     @property
+    def colour_doubt(self) -> str | None:
+        """The colour step's runner-up while its answer is in doubt and the person has not picked one."""
+        if self.garment is None or self.colour is not None:
+            return None
+        return self.garment.color.alternative
+
+    @property
     def asks(self) -> bool:
         """True while an unsure result waits for the person's answer."""
         return self.garment is not None and self.garment.unsure and not self.confirmed
@@ -106,12 +117,14 @@ class ResultScreen(Screen):
             return
         keep = "Yes, keep it" if self.asks else "Keep"
         self.main.set_buttons([Button(KEEP, keep, primary=True), Button(RETAKE, "Retake")])
+        other = self.colour_doubt
+        colour = (
+            Button(ALTERNATIVE, f"{colour_label(other)}?", swatch=swatch(other))
+            if other
+            else Button(COLOUR, "Colour", swatch=swatch(self.shown_colour, self._hex()))
+        )
         self.edit.set_buttons(
-            [
-                Button(CATEGORY, "No, change" if self.asks else "Category"),
-                Button(COLOUR, "Colour", swatch=swatch(self.shown_colour, self._hex())),
-                Button(DISCARD, "Discard"),
-            ]
+            [Button(CATEGORY, "No, change" if self.asks else "Category"), colour, Button(DISCARD, "Discard")]
         )
 
     def _hex(self) -> str | None:
@@ -197,6 +210,18 @@ class ResultScreen(Screen):
             )
             y += theme.px(116)
         y = self._paint_colour(painter, theme, QRect(info.left(), y, info.width(), theme.px(60)), garment, align)
+        other = self.colour_doubt
+        if other:
+            y += theme.px(8)
+            draw_text(
+                painter,
+                QRect(info.left(), y, info.width(), theme.px(44)),
+                f"or {colour_label(other).lower()}?",
+                theme.font(30),
+                WARN,
+                align,
+            )
+            y += theme.px(44)
         y += theme.px(16)
         y = self._paint_confidence(painter, theme, QRect(info.left(), y, info.width(), theme.px(40)), garment, align)
         if self.message:
@@ -269,4 +294,4 @@ class ResultScreen(Screen):
         self.edit.paint(painter, theme, self.row_has_focus(self.edit))
 
 
-__all__ = ["CATEGORY", "COLOUR", "DISCARD", "KEEP", "RETAKE", "ResultScreen"]
+__all__ = ["ALTERNATIVE", "CATEGORY", "COLOUR", "DISCARD", "KEEP", "RETAKE", "ResultScreen"]

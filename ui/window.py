@@ -296,6 +296,8 @@ class MirrorWindow(QWidget):
             self._ask(self.result, "category", self.result.shown_category)
         elif key == result_mod.COLOUR:
             self._ask(self.result, "colour", self.result.shown_colour)
+        elif key == result_mod.ALTERNATIVE and self.result.colour_doubt:
+            self.result.choose_colour(self.result.colour_doubt)
 
     def keep(self) -> None:
         """Keep the result on review, with the corrections the person made on the result screen."""

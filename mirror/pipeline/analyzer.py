@@ -45,7 +45,7 @@ def garment_colour(result: ColourResult) -> GarmentColour:
     palette = tuple(
         PaletteColour(p.hex, p.basic, math.floor(float(p.share) / total * 10000) / 10000) for p in result.palette
     )
-    return GarmentColour(result.basic, result.name, result.hex, palette)
+    return GarmentColour(result.basic, result.name, result.hex, palette, result.alternative)
 
 
 def _grow(box: tuple[int, int, int, int], frac: float, width: int, height: int) -> tuple[int, int, int, int]:

@@ -33,12 +33,18 @@ class PaletteColour:
 
 @dataclass(frozen=True)
 class GarmentColour:
-    """A garment's colour named the way a person would."""
+    """A garment's colour named the way a person would.
+
+    ``alternative`` (the runner-up term when the mirror is in doubt) is a question for the
+    result screen, not part of the record: what is stored is the answer, the mirror's or the
+    person's, so ``as_dict`` leaves it out.
+    """
 
     basic: str  # one of the 11 basic terms
     name: str  # a finer name (navy, beige, ...)
     hex: str  # "#rrggbb" of the dominant colour
     palette: tuple[PaletteColour, ...] = ()
+    alternative: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The ``color`` object of the analyze contract and of the store."""

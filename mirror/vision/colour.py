@@ -23,9 +23,12 @@ background, and an indoor camera tints everything orange. So the colour is taken
    photographed light grey is "white" or a dark navy "black" depends on the fabric against
    its room, which hand-set thresholds could not capture without over-fitting. It is fitted
    by ``models.training.colour_fit`` on by-eye labels of training photos.
+6. **Doubt**: when the stage gives the final term less than ``DOUBT_BELOW``, the result also
+   names the runner-up (``alternative``), so the mirror can ask "grey, or white?" instead of
+   filing a guess silently, as the classifier's ``unsure`` does for the category.
 
 Stable API: ``ColourTable.load(folder)``, ``describe_colour(image_bgr, mask, table)`` ->
-``ColourResult(basic, name, hex, palette)``; ``garment_features`` (the learned stage's input,
+``ColourResult(basic, name, hex, palette, alternative)``; ``garment_features`` (the learned stage's input,
 also used by its fit); ``srgb_to_lab``/``lab_to_srgb`` (also used by
 the build code so that table and runtime share one colour space).
 """
@@ -76,6 +79,11 @@ _MIN_PIXELS = 30
 _NEUTRAL_CHROMA = 8.0
 _MAX_GAIN = 1.15
 _MAX_EXPOSURE = 3.0
+#: Below this probability of its final term (the learned stage's), a garment's colour is in doubt
+#: and the result names the runner-up. Chosen on the training labels' grouped cross-validation,
+#: never on validation: the smallest value at which the answers *not* in doubt were right at least
+#: 90 % of the time (0.909; 28 % of the photos in doubt; 0.6 gave 0.873). ``models/README.md``.
+DOUBT_BELOW = 0.7
 #: At most this many background pixels are converted to estimate the white balance.
 _WB_SAMPLES = 4000
 
@@ -245,9 +253,22 @@ class FabricStage:
 
     def decide(self, features: FloatArray) -> str | None:
         """The stage's basic term for one garment, or None where it is not confident enough to override."""
-        probabilities = self.probabilities(features)[0]
+        return self.decide_from(self.probabilities(features)[0])
+
+    def decide_from(self, probabilities: FloatArray) -> str | None:
+        """``decide`` on one garment's probabilities (already computed)."""
         best = int(probabilities.argmax())
         return BASIC_TERMS[best] if probabilities[best] >= self.min_confidence else None
+
+
+def runner_up(probabilities: FloatArray, basic: str, doubt_below: float = DOUBT_BELOW) -> str | None:
+    """The most likely other term when ``basic`` has less than ``doubt_below``; None when the answer is clear."""
+    final = BASIC_TERMS.index(basic)
+    if probabilities[final] >= doubt_below:
+        return None
+    others = probabilities.copy()
+    others[final] = -1.0
+    return BASIC_TERMS[int(others.argmax())]
 
 
 @dataclass(frozen=True)
@@ -315,12 +336,16 @@ class PaletteEntry:
 
 @dataclass(frozen=True)
 class ColourResult:
-    """A garment's colour: ``basic`` (one of BASIC_TERMS), finer ``name``, dominant ``hex``, palette."""
+    """A garment's colour: ``basic`` (one of BASIC_TERMS), finer ``name``, dominant ``hex``, palette.
+
+    ``alternative`` is the runner-up basic term when the answer is in doubt (see ``DOUBT_BELOW``).
+    """
 
     basic: str
     name: str
     hex: str
     palette: tuple[PaletteEntry, ...]
+    alternative: str | None = None
 
 
 def white_balance_gains(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_]) -> FloatArray:
@@ -562,6 +587,9 @@ def describe_colour(
 
 
 def describe_analysis(analysis: FabricAnalysis, table: ColourTable) -> ColourResult:
-    """Step 4 and, when the table ships one, the learned stage (step 5) on a fabric analysis."""
-    basic = table.fabric.decide(garment_features(analysis, table)) if table.fabric is not None else None
-    return describe_clusters(analysis.centres, analysis.counts, table, basic)
+    """Step 4 and, when the table ships one, the learned stage (steps 5 and 6) on a fabric analysis."""
+    if table.fabric is None:
+        return describe_clusters(analysis.centres, analysis.counts, table)
+    probabilities = table.fabric.probabilities(garment_features(analysis, table))[0]
+    result = describe_clusters(analysis.centres, analysis.counts, table, table.fabric.decide_from(probabilities))
+    return replace(result, alternative=runner_up(probabilities, result.basic))

@@ -251,12 +251,9 @@ class FabricStage:
         z = np.exp(z - z.max(axis=1, keepdims=True))
         return np.asarray(z / z.sum(axis=1, keepdims=True))
 
-    def decide(self, features: FloatArray) -> str | None:
-        """The stage's basic term for one garment, or None where it is not confident enough to override."""
-        return self.decide_from(self.probabilities(features)[0])
-
-    def decide_from(self, probabilities: FloatArray) -> str | None:
-        """``decide`` on one garment's probabilities (already computed)."""
+    def decide(self, probabilities: FloatArray) -> str | None:
+        """The stage's basic term from one garment's ``probabilities``, or None where it is not confident
+        enough to override (the probabilities are passed in: the doubt step reads them too)."""
         best = int(probabilities.argmax())
         return BASIC_TERMS[best] if probabilities[best] >= self.min_confidence else None
 
@@ -591,5 +588,5 @@ def describe_analysis(analysis: FabricAnalysis, table: ColourTable) -> ColourRes
     if table.fabric is None:
         return describe_clusters(analysis.centres, analysis.counts, table)
     probabilities = table.fabric.probabilities(garment_features(analysis, table))[0]
-    result = describe_clusters(analysis.centres, analysis.counts, table, table.fabric.decide_from(probabilities))
+    result = describe_clusters(analysis.centres, analysis.counts, table, table.fabric.decide(probabilities))
     return replace(result, alternative=runner_up(probabilities, result.basic))

@@ -44,7 +44,8 @@ def test_models_missing_is_said_and_a_capture_explains_itself(tmp_path, qtbot) -
     with running_mirror(settings) as m:
         home = m.window.home
         m.wait(lambda: home.status.models.level == Level.ERROR, what="models marked missing")
-        assert home.notice, "the reason is shown on the home screen"
+        # The status and the error line are two events that may arrive in either order.
+        m.wait(lambda: bool(home.notice), what="the reason shown on the home screen")
         m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
         qtbot.keyClick(m.window.current(), Qt.Key.Key_Space)
         m.wait(lambda: m.window.current() is m.window.result, what="the result screen")

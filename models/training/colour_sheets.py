@@ -1,8 +1,9 @@
 """Contact sheets for labelling garment colours by eye.
 
-The colour target is measured against labels a person gave by looking at the photos, not
-against our own output. This tool tiles photos of ``../shared/data/clothing`` into numbered
-5x5 sheets (PNG) that a person views one at a time; the labels typed from them go to
+The colour target is measured against labels given by looking at the photos, not against our
+own output. This tool tiles photos of ``../shared/data/clothing`` into numbered 5x5 sheets
+(PNG) that a labeller views one at a time (so far every labeller was an AI session viewing
+the sheets as images, not a person: ``tests/data/README.md``); the labels typed from them go to
 ``tests/data/colour_labels.csv`` (validation photos, the measure) or
 ``tests/data/colour_labels_train.csv`` (training photos, for the learned fabric-colour
 stage). The image order is a fixed shuffle so a labelled set is a random sample of its

@@ -1,9 +1,10 @@
-"""Colour naming against people: the XKCD survey's majority and our by-eye labels.
+"""Colour naming against its references: the XKCD survey's majority (people) and our by-eye labels.
 
 Both need ``../shared`` (the survey; the photos) and skip with the reason when it is absent.
-The by-eye labels come from two labellers (``tests/data/README.md``): labeller 1's file is the
-measure; labeller 2's independent file and the photos both name alike (the consensus set) say
-how much of the measure is the labels' own disagreement.
+The by-eye labels come from two labellers, both AI sessions viewing the photos, not people
+(``tests/data/README.md``): labeller 1's file is the measure; labeller 2's independent file and
+the photos both name alike (the consensus set) say how much of the measure is the labels' own
+disagreement.
 """
 
 from __future__ import annotations

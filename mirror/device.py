@@ -7,14 +7,12 @@ reinstalls: when the config names none, it is derived from ``/etc/machine-id``.
 from __future__ import annotations
 
 import hashlib
-import re
 import socket
 from pathlib import Path
 
 from mirror.config import Settings
 
 MACHINE_ID = Path("/etc/machine-id")
-_VALID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def device_id(settings: Settings, machine_id_file: Path = MACHINE_ID) -> str:
@@ -27,8 +25,3 @@ def device_id(settings: Settings, machine_id_file: Path = MACHINE_ID) -> str:
         seed = socket.gethostname()
     # Hash with an app-specific salt: the raw machine-id must not leave the device.
     return "mirror-" + hashlib.sha256(f"smart-mirror:{seed}".encode()).hexdigest()[:10]
-
-
-def is_valid_device_id(value: str) -> bool:
-    """Device ids become MQTT topic levels: no wildcards, slashes or spaces."""
-    return bool(_VALID.match(value))

@@ -31,7 +31,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from mirror.config import SyncSettings
-from mirror.store import ClosetStore, OutboxItem, Record, StoreError
+from mirror.store import ClosetStore, DamagedRecordError, OutboxItem, Record, StoreError
 from sync import homeassistant
 from sync.backoff import Backoff
 from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
@@ -82,6 +82,7 @@ class SyncWorker:
         self._dropped = False
         self._closing = False
         self._inflight: dict[tuple[str, int], float] = {}
+        self._unreadable: set[tuple[str, int]] = set()  # damaged versions, reported once, skipped
         self._acks: list[tuple[str, int]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -280,7 +281,8 @@ class SyncWorker:
         overdue = {k for k, t in self._inflight.items() if now - t > self.sync.ack_timeout_s}
         if len(self._inflight) - len(overdue) >= self.sync.max_inflight:
             return
-        items = self.store.outbox_due(self.sync.max_inflight, self.sync.ack_timeout_s)
+        # Damaged versions stay in the outbox (a restore may bring them back) but take no slot.
+        items = self.store.outbox_due(self.sync.max_inflight + len(self._unreadable), self.sync.ack_timeout_s)
         sent: list[OutboxItem] = []
         for item in items:
             key = (item.record_id, item.version)
@@ -288,7 +290,13 @@ class SyncWorker:
                 continue
             if key not in self._inflight and len(self._inflight) >= self.sync.max_inflight:
                 break
-            record = self.store.get_version(item.record_id, item.version)
+            try:
+                record = self.store.get_version(item.record_id, item.version)
+            except DamagedRecordError as exc:  # skip it: one bad row must not stall every later record
+                if key not in self._unreadable:
+                    self._unreadable.add(key)
+                    log.error("%s", exc)
+                continue
             if record is None:  # superseded meanwhile: its outbox row went with it
                 continue
             if not self._publish_record(client, record):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import re
 import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,10 @@ import pytest
 
 from mirror.camera.demo_scene import GARMENTS, Timeline, garment_box, pose_at, render
 from mirror.cli import exitcodes, main
-from mirror.cli.commands.analyze import UnreadableImageError, read_image
+from mirror.cli.commands.analyze import UnreadableImageError, declared_size, read_image
 from mirror.manifest import default_models_dir
 from mirror.vision.colour import BASIC_TERMS
-from tests.conftest import require_shared
+from tests.conftest import ROOT, require_shared
 
 CATEGORIES = ("t-shirt", "longsleeve", "shirt", "outwear", "dress", "skirt", "pants", "shorts", "shoes", "hat")
 HEX = re.compile(r"^#[0-9a-f]{6}$")
@@ -242,3 +245,63 @@ def test_read_image_applies_exif_orientation(tmp_path: Path) -> None:
     assert read_image(str(path)).shape == (200, 100, 3)
     with pytest.raises(UnreadableImageError, match="no such file"):
         read_image(str(tmp_path / "missing.jpg"))
+
+
+def test_images_over_the_pixel_limit_are_refused_before_decoding(tmp_path: Path) -> None:
+    """A 60000×60000 PNG is a few MB on disk and 10 GB decoded: refused from its header, one line."""
+    ok, encoded = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))
+    assert ok
+    png = bytearray(encoded.tobytes())
+    png[16:24] = struct.pack(">II", 60000, 60000)  # the IHDR width and height (the CRC no longer matches)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bytes(png))
+    with pytest.raises(UnreadableImageError, match=r"60000×60000 pixels, more than 100 megapixels; scale it down"):
+        read_image(str(path))
+    ok, encoded = cv2.imencode(".jpg", np.zeros((30, 40, 3), np.uint8))
+    assert ok and declared_size(encoded.tobytes()) == (40, 30)
+
+
+def test_save_cutouts_on_a_full_disk_is_one_line_and_leaves_no_partial_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_models()
+    path = str(tmp_path / "held.jpg")
+    cv2.imwrite(path, render(pose_at(4.0), *DEMO_SIZE))
+    out_dir = tmp_path / "cutouts"
+    real_write = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        real_write(self, data[: len(data) // 2])  # a half-written file, as a full disk leaves it
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    code, objs, err = analyze([path, path, "--save-cutouts", str(out_dir), "--threads", "1"], capsys)
+    assert code == exitcodes.FAILED and len(objs) == 1  # the first result still printed; then it stops
+    assert err.strip().splitlines()[-1] == (
+        f"smart-mirror analyze: cannot write cut-outs to {out_dir} (No space left on device); "
+        "free some space or pick another --save-cutouts DIR"
+    )
+    assert list(out_dir.iterdir()) == []
+
+
+def test_thread_counts_beyond_the_config_bound_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = analyze(["x.jpg", "--threads", "100000"], capsys)
+    assert code == exitcodes.USAGE and "--threads must be 0 (one per core) to 64" in err
+
+
+def test_a_closed_output_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
+    """`smart-mirror analyze … | head -1`: no BrokenPipeError traceback, exit 141 like other shell tools."""
+    paths = [str(tmp_path / f"missing{i}.jpg") for i in range(20000)]  # error lines, no models needed
+    script = "import sys; from mirror.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, "analyze", *paths],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # what `head -1` does after its line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == exitcodes.PIPE_CLOSED
+    assert "Traceback" not in err and "BrokenPipeError" not in err

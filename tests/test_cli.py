@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ import pytest
 from mirror.cli import exitcodes, main
 from mirror.cli.commands import COMMANDS
 from mirror.cli.commands import sync as sync_command
+from mirror.manifest import default_models_dir
+from mirror.store import ClosetStore
+from mirror.store.samples import synthetic_draft
 from sync.commands import COMMANDS as REMOTE_COMMANDS
 from sync.commands import SCREENS, Command
 from sync.worker import SyncWorker
@@ -127,6 +131,44 @@ def test_doctor_free_disk_threshold(tmp_path: Path, capsys: pytest.CaptureFixtur
     config.write_text(f'[store]\ndata_dir = "{tmp_path}"\nmin_free_mb = 1000000\n[sync]\nenabled = false\n')
     _, lines = doctor(config, capsys)
     assert any(line.startswith("FAIL free disk:") for line in lines)
+
+
+def test_doctor_reads_the_closet_and_names_a_damaged_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, '[camera]\nsource = "demo"\n[sync]\nenabled = false\n')
+    _, lines = doctor(config, capsys)
+    assert any(line.startswith("OK   closet:") and "not created yet" in line for line in lines)
+    with ClosetStore.open(tmp_path / "closet", "dev-a", min_free_mb=0) as store:
+        store.add(synthetic_draft(1, image_kb=1))
+        bad = store.add(synthetic_draft(2, image_kb=1))
+    _, lines = doctor(config, capsys)
+    assert any(line.startswith("OK   closet:") and "2 garment version(s), all readable" in line for line in lines)
+    conn = sqlite3.connect(tmp_path / "closet" / "closet.db")
+    conn.execute("UPDATE records SET body = '{' WHERE id = ?", (bad.id,))
+    conn.commit()
+    conn.close()
+    code, lines = doctor(config, capsys)
+    assert code == exitcodes.FAILED
+    [line] = [line for line in lines if "closet:" in line]
+    assert line.startswith(f"FAIL closet: 1 of 2 garment record(s) unreadable: {bad.id} v1")
+    assert "— fix: restore the closet from a backup" in line
+
+
+def test_doctor_expands_home_in_models_dir_as_analyze_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "models").symlink_to(default_models_dir())
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = write_config(tmp_path, '[vision]\nmodels_dir = "~/models"\n[sync]\nenabled = false\n')
+    _, lines = doctor(config, capsys)
+    assert any(line.startswith("OK   model segmenter:") for line in lines), lines
+
+
+def test_bench_refuses_zero_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--repeat", "0"])
+    assert info.value.code == exitcodes.USAGE
+    assert "--repeat: must be 1 or more, got 0" in capsys.readouterr().err
 
 
 def test_sync_command_offers_exactly_what_the_mirror_accepts() -> None:

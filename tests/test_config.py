@@ -103,6 +103,23 @@ def test_cross_field_rules() -> None:
     assert problems_of("[sync]\nbackoff_min_s = 10\nbackoff_max_s = 5\n") == [
         "config.toml: [sync] backoff_min_s: must not exceed backoff_max_s"
     ]
+    # Every cross-field problem at once, not only the first.
+    assert problems_of('[sync]\nbackoff_min_s = 100.0\nbackoff_max_s = 1.0\nkey_file = "k.pem"\n') == [
+        "config.toml: [sync] backoff_min_s: must not exceed backoff_max_s",
+        "config.toml: [sync] key_file: given without cert_file; set both for client certificates, or neither",
+    ]
+
+
+@pytest.mark.parametrize("bad", ["a/b", "mirror #1", "x+", "é", "a" * 65])
+def test_a_device_id_must_be_usable_as_an_mqtt_topic_level(bad: str) -> None:
+    assert problems_of(f'[device]\nid = "{bad}"\n') == [
+        f"config.toml: [device] id: {bad!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
+    ]
+
+
+def test_good_device_ids_and_the_empty_default_load() -> None:
+    assert parse_settings('[device]\nid = "hall-mirror_2"\n').device.id == "hall-mirror_2"
+    assert parse_settings('[device]\nid = ""\n').device.id == ""  # empty: derived from /etc/machine-id
 
 
 def test_invalid_toml_names_the_line() -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mirror.store import ClosetStore, Color, OutboxStats, StoreError
+from mirror.store import ClosetStore, Color, DamagedRecordError, OutboxStats, StoreError
 from mirror.store.errors import RecordNotFoundError
 from mirror.store.ids import uuid7, uuid7_time_ms
+from mirror.store.images import ImageFiles
 from mirror.store.samples import synthetic_draft
 from mirror.store.schema import SCHEMA_VERSION
 
@@ -128,20 +129,76 @@ def test_reopen_keeps_everything_and_a_second_connection_reads(tmp_path: Path) -
         assert again.get(record.id) == record and again.outbox_stats().waiting == 1
 
 
-def test_orphaned_temp_and_unreferenced_images_are_cleaned_on_open(tmp_path: Path) -> None:
+def test_stale_temp_files_go_on_open_but_unnamed_images_stay(tmp_path: Path) -> None:
+    """Temp files whose row never committed go; a final image no row names stays (it may be an old closet's)."""
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         record = store.add(synthetic_draft(7, image_kb=1))
         folder = store.images.folder
-    stale = [folder / ".tmp-deadbeef-1", folder / ("ab" * 32 + ".png")]
-    fresh = folder / ".tmp-cafe-2"  # another process may be mid-write: young files stay
-    for path in [*stale, fresh]:
+    stale = folder / (".tmp-" + "cd" * 32 + ".png.1")
+    fresh = folder / (".tmp-" + "ef" * 32 + ".png.2")  # another process may be mid-write: young files stay
+    unnamed = folder / ("ab" * 32 + ".png")
+    for path in (stale, fresh, unnamed):
         path.write_bytes(b"x")
     old = time.time() - 3600
-    for path in stale:
+    for path in (stale, unnamed):
         os.utime(path, (old, old))
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         assert store.image_path(record, "cutout_png").exists()
-    assert not any(p.exists() for p in stale) and fresh.exists()
+    assert not stale.exists() and fresh.exists() and unnamed.exists()
+
+
+def test_a_fresh_database_beside_old_images_deletes_none(tmp_path: Path) -> None:
+    """The damaged-database advice (move closet.db aside, restart) must not cost the person the images."""
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        record = store.add(synthetic_draft(9, image_kb=1))
+        paths = [store.image_path(record, kind) for kind in record.images]
+    old = time.time() - 3600
+    for path in paths:
+        os.utime(path, (old, old))
+    for name in ("closet.db", "closet.db-wal", "closet.db-shm"):
+        if (tmp_path / name).exists():
+            (tmp_path / name).rename(tmp_path / f"{name}.damaged")
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        assert store.list() == []
+    assert all(path.exists() for path in paths)
+
+
+def test_a_crash_between_commit_and_rename_is_finished_on_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Power lost after the row committed but before the images got their final names."""
+    store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    monkeypatch.setattr(ImageFiles, "publish", lambda self, staged: None)  # the process dies right here
+    draft = synthetic_draft(11, image_kb=2)
+    record = store.add(draft)
+    paths = {kind: store.image_path(record, kind) for kind in record.images}
+    assert not any(path.exists() for path in paths.values())
+    assert store.read_image(record.images["cutout_png"]) == draft.images["cutout_png"]  # readers fall back
+    store.close()
+    monkeypatch.undo()
+    old = time.time() - 3600
+    for tmp in tmp_path.glob("images/.tmp-*"):
+        os.utime(tmp, (old, old))  # old enough that clean() would remove it, were it not committed
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
+        for kind, path in paths.items():
+            assert path.read_bytes() == draft.images[kind]
+        assert again.get(record.id) == record
+    assert not list(tmp_path.glob("images/.tmp-*"))
+
+
+def test_a_damaged_record_row_is_named_and_hides_no_other_garment(tmp_path: Path) -> None:
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        good = store.add(synthetic_draft(12, image_kb=1))
+        bad = store.add(synthetic_draft(13, image_kb=1))
+    conn = sqlite3.connect(tmp_path / "closet.db")
+    conn.execute("UPDATE records SET body = substr(body, 1, 50) WHERE id = ?", (bad.id,))
+    conn.commit()
+    conn.close()
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        assert [r.id for r in store.list()] == [good.id]
+        with pytest.raises(DamagedRecordError, match=rf"garment {bad.id} \(version 1\) .* is unreadable .*backup"):
+            store.get(bad.id)
+        assert store.get(good.id) == good
 
 
 def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:

@@ -194,3 +194,23 @@ def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) 
             ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     finally:
         tmp_path.chmod(0o755)
+
+
+def test_a_disk_filled_to_the_last_byte_is_reported_full_not_as_an_io_error(tmp_path: Path) -> None:
+    """SQLite says "disk I/O error" when it cannot grow its -shm file; the person must read "full"."""
+    with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
+        with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
+            kept = store.add(synthetic_draft(1, image_kb=8))
+        # What a runaway log or a big download does: fill the disk to the last byte.
+        with open(fs / "filler", "wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        with (
+            pytest.raises(StoreFullError, match=r"closet storage .* is full.*free some space"),
+            ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store,
+        ):
+            store.list()
+        (fs / "filler").unlink()
+        with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
+            assert [r.id for r in store.list()] == [kept.id]

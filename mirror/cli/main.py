@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -60,6 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args, settings))
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED
+    except BrokenPipeError:
+        # `smart-mirror analyze … | head -1`: the reader has all it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again, and stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return exitcodes.PIPE_CLOSED
 
 
 def entry_point() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mirror.config.errors import ConfigError
 from mirror.config.fields import BOUNDS, CHOICES
-from mirror.config.settings import SECTIONS, Settings
+from mirror.config.settings import DEVICE_ID, SECTIONS, Settings
 
 SYSTEM_CONFIG = Path("/etc/smart-mirror/config.toml")
 ENV_VAR = "SMART_MIRROR_CONFIG"
@@ -70,7 +70,8 @@ def parse_settings(text: str, name: str = "config.toml") -> Settings:
         else:
             sections[key] = _build_section(name, key, SECTIONS[key], value, problems)
     settings = Settings(**sections, origin=name) if not problems else Settings()
-    problems.extend(f"{name}: {p}" for p in _cross_checks(settings) if not problems)
+    if not problems:  # with a bad key the settings are the defaults: nothing to cross-check yet
+        problems.extend(f"{name}: {p}" for p in _cross_checks(settings))
     if problems:
         raise ConfigError(problems)
     return settings
@@ -157,6 +158,10 @@ def _cross_checks(settings: Settings) -> list[str]:
         problems.append('[camera] replay_path: required when source = "replay"; name a folder of images or a video')
     if settings.sync.backoff_min_s > settings.sync.backoff_max_s:
         problems.append("[sync] backoff_min_s: must not exceed backoff_max_s")
+    if settings.device.id and not DEVICE_ID.fullmatch(settings.device.id):
+        problems.append(
+            f"[device] id: {settings.device.id!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
+        )
     if settings.sync.key_file and not settings.sync.cert_file:
         problems.append("[sync] key_file: given without cert_file; set both for client certificates, or neither")
     return problems

@@ -8,10 +8,16 @@ when one is there (records wait in the outbox when none is).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mirror.config.fields import setting
+
+#: A configured device id: it becomes an MQTT topic level, so no wildcards (+ #), slashes or spaces.
+DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Most CPU threads one model may use (a Pi has 4 cores; more is a typo, and thousands crash the runtime).
+MAX_THREADS = 64
 
 
 def _default_data_dir() -> str:
@@ -29,8 +35,8 @@ class DeviceSettings:
 
     id: str = setting(
         "",
-        "Device id used in record ids, MQTT topics and the client id; empty means derive a stable "
-        "id from /etc/machine-id.",
+        "Device id used in record ids, MQTT topics and the client id: 1–64 letters, digits, - or _; "
+        "empty means derive a stable id from /etc/machine-id.",
     )
     name: str = setting("Smart mirror", "Human-readable name shown on the About screen and in Home Assistant.")
 
@@ -65,7 +71,7 @@ class VisionSettings:
     backend: str = setting(
         "tflite", "Inference runtime: tflite (LiteRT) or onnx (ONNX Runtime).", choices=("tflite", "onnx")
     )
-    threads: int = setting(0, "CPU threads per model; 0 means one per core.", bounds=(0, 64))
+    threads: int = setting(0, "CPU threads per model; 0 means one per core.", bounds=(0, MAX_THREADS))
     models_dir: str = setting("", "Folder holding the model folders; empty means the models shipped with the software.")
     min_garment_area: float = setting(
         0.02, "Smallest garment to register, as a fraction of the frame area.", bounds=(0.0, 1.0)

@@ -1,10 +1,12 @@
-"""The checks an installer needs: data folder, disk, models, camera, broker."""
+"""The checks an installer needs: data folder, closet database, disk, models, camera, broker."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
+import sqlite3
 import ssl
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +18,8 @@ from mirror.doctor.report import Finding, Status
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, default_models_dir
+from mirror.store.closet import DB_NAME
+from mirror.store.codec import record_from_json
 
 REQUIRED_MODELS = ("segmenter", "classifier", "colour")
 NEURAL_BACKENDS = ("tflite", "onnx")
@@ -30,14 +34,64 @@ def check_data_dir(settings: Settings) -> Iterator[Finding]:
             probe.flush()
             os.fsync(probe.fileno())
     except OSError as exc:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         yield Finding(
             Status.FAIL,
             "data dir",
             f"{path} is not writable ({exc.strerror})",
-            f"set [store] data_dir to a writable folder or chown it to {_user()}",
+            "free space on that disk, or move [store] data_dir to a larger one"
+            if full
+            else f"set [store] data_dir to a writable folder or chown it to {_user()}",
         )
         return
     yield Finding(Status.OK, "data dir", f"{path} is writable")
+
+
+def check_closet(settings: Settings) -> Iterator[Finding]:
+    """Open the closet database read-only: integrity, and every garment's stored record readable."""
+    db = settings.store.path() / DB_NAME
+    if not db.exists():
+        yield Finding(Status.OK, "closet", f"{db} not created yet (the first run creates it)")
+        return
+    try:
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10.0)
+        try:
+            integrity = conn.execute("PRAGMA quick_check").fetchone()
+            rows = conn.execute(
+                "SELECT r.id, r.version, r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version"
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        corrupt = "malformed" in str(exc) or "not a database" in str(exc)
+        fix = _CLOSET_FIX if corrupt else "run doctor as the service user (sudo -u smart-mirror smart-mirror doctor)"
+        yield Finding(Status.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
+        return
+    if integrity is None or integrity[0] != "ok":
+        detail = integrity[0] if integrity else "no answer"
+        yield Finding(Status.FAIL, "closet", f"{db} is damaged ({detail})", _CLOSET_FIX)
+        return
+    damaged = [f"{record_id} v{version}" for record_id, version, body in rows if not _readable(body)]
+    if damaged:
+        yield Finding(
+            Status.FAIL,
+            "closet",
+            f"{len(damaged)} of {len(rows)} garment record(s) unreadable: {', '.join(damaged[:3])}",
+            "restore the closet from a backup (docs/deploy.md); the other garments are unaffected",
+        )
+        return
+    yield Finding(Status.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
+
+
+_CLOSET_FIX = "stop the mirror and restore the closet from a backup (docs/deploy.md)"
+
+
+def _readable(body: str) -> bool:
+    try:
+        record_from_json(body)
+    except ValueError:
+        return False
+    return True
 
 
 def check_free_disk(settings: Settings) -> Iterator[Finding]:
@@ -60,7 +114,7 @@ def check_free_disk(settings: Settings) -> Iterator[Finding]:
 
 
 def models_dir(settings: Settings) -> Path:
-    return Path(settings.vision.models_dir) if settings.vision.models_dir else default_models_dir()
+    return Path(settings.vision.models_dir).expanduser() if settings.vision.models_dir else default_models_dir()
 
 
 def check_models(settings: Settings) -> Iterator[Finding]:
@@ -70,7 +124,12 @@ def check_models(settings: Settings) -> Iterator[Finding]:
         try:
             manifest = ModelManifest.load(folder / name)
         except ManifestError as exc:
-            yield Finding(Status.FAIL, f"model {name}", str(exc), "reinstall the project (git pull; pip install -e .)")
+            fix = (
+                f"check [vision] models_dir ({settings.vision.models_dir})"
+                if settings.vision.models_dir
+                else "reinstall the project (git pull; pip install -e .)"
+            )
+            yield Finding(Status.FAIL, f"model {name}", str(exc), fix)
             continue
         problems = manifest.verify()
         if problems:
@@ -212,4 +271,4 @@ def _user() -> str:
         return "the service user"
 
 
-CHECKS = (check_data_dir, check_free_disk, check_models, check_camera, check_broker, *SYSTEM_CHECKS)
+CHECKS = (check_data_dir, check_closet, check_free_disk, check_models, check_camera, check_broker, *SYSTEM_CHECKS)

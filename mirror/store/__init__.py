@@ -6,7 +6,7 @@ Everything other packages need is re-exported here::
 """
 
 from mirror.store.closet import ClosetStore
-from mirror.store.errors import RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
+from mirror.store.errors import DamagedRecordError, RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
 from mirror.store.factory import open_closet
 from mirror.store.records import (
     IMAGE_KINDS,
@@ -23,6 +23,7 @@ __all__ = [
     "IMAGE_KINDS",
     "ClosetStore",
     "Color",
+    "DamagedRecordError",
     "GarmentDraft",
     "ImageRef",
     "OutboxItem",

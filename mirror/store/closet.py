@@ -9,10 +9,11 @@ saw as "kept" must still be there afterwards, so every commit that adds, correct
 garment fsyncs the WAL (``FULL``). The price is one fsync per commit — a few ms on an SD card,
 at most one capture every few seconds — which is nothing next to the analysis itself.
 
-Images are written (temp file, fsync, rename, fsync of the folder — see
-:mod:`mirror.store.images`) before the row naming them commits, and each record's outbox row
-is inserted in the same transaction as the record, so a committed record always has its
-images and is always queued for sync.
+Images are written durably under a temp name before the row naming them commits and renamed
+after it (a crash in between is finished on the next open — see :mod:`mirror.store.images`),
+and each record's outbox row is inserted in the same transaction as the record, so a committed
+record always has its images and is always queued for sync. Image files are only removed with
+the garment that names them: a fresh database beside an old ``images/`` folder leaves it alone.
 
 Failures a person can meet come out as one-line :class:`StoreError` s: a damaged file
 (:class:`StoreCorruptError`, the file is left untouched) or a full disk
@@ -30,6 +31,7 @@ import contextlib
 import errno
 import functools
 import json
+import logging
 import shutil
 import sqlite3
 import threading
@@ -40,10 +42,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from mirror.store.codec import iso, record_from_dict, record_to_dict
-from mirror.store.errors import RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
+from mirror.store.codec import iso, record_from_json, record_to_dict
+from mirror.store.errors import DamagedRecordError, RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
 from mirror.store.ids import uuid7
-from mirror.store.images import ImageFiles
+from mirror.store.images import ImageFiles, StagedImage
 from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
 from mirror.store.schema import SchemaTooNewError, migrate
 
@@ -51,6 +53,7 @@ DB_NAME = "closet.db"
 IMAGES_DIR = "images"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ClosetStore:
@@ -126,10 +129,16 @@ class ClosetStore:
             raise ValueError(f"unknown image kind(s) {sorted(unknown)}; expected some of {sorted(IMAGE_KINDS)}")
         self._require_free_space()
         refs: dict[str, ImageRef] = {}
-        for kind, data in draft.images.items():
-            ext, media_type = IMAGE_KINDS[kind]
-            digest, _name = self._guard(functools.partial(self.images.write, data, ext))
-            refs[kind] = ImageRef(kind=kind, sha256=digest, size=len(data), media_type=media_type)
+        staged: list[StagedImage] = []
+        try:
+            for kind, data in draft.images.items():
+                ext, media_type = IMAGE_KINDS[kind]
+                image = self._guard(functools.partial(self.images.stage, data, ext))
+                staged.append(image)
+                refs[kind] = ImageRef(kind=kind, sha256=image.sha256, size=len(data), media_type=media_type)
+        except StoreError:
+            self.images.unstage(staged)
+            raise
         now = _now()
         record = Record(
             id=uuid7(),
@@ -154,15 +163,13 @@ class ClosetStore:
             with self._write() as conn:
                 self._insert_version(conn, record)
         except StoreError:
-            self._discard(refs.values())
+            self.images.unstage(staged)
             raise
+        try:
+            self.images.publish(staged)
+        except OSError as exc:  # committed: the next open finishes the rename (reads fall back meanwhile)
+            log.warning("garment %s kept; its images keep their temp names until restart (%s)", record.id, exc)
         return record
-
-    def _discard(self, refs: Iterable[ImageRef]) -> None:
-        """Remove images written for a record that never committed (unless another row names them)."""
-        with contextlib.suppress(StoreError, OSError):
-            needed = self._read(self._needed_files)
-            self.images.remove(ref.filename for ref in refs if ref.filename not in needed)
 
     def edit(self, record_id: str, *, category: str | None = None, color: Color | None = None) -> Record:
         """Correct category and/or colour: a new version (the person's word replaces the models')."""
@@ -251,14 +258,17 @@ class ClosetStore:
         """Any stored version, tombstones included (the sync worker publishes these)."""
         row = self._read(
             lambda c: c.execute(
-                "SELECT body FROM records WHERE id = ? AND version = ?", (record_id, version)
+                "SELECT id, version, body FROM records WHERE id = ? AND version = ?", (record_id, version)
             ).fetchone()
         )
-        return None if row is None else record_from_dict(json.loads(row[0]))
+        return None if row is None else self._decode(row)
 
     def list(self, category: str | None = None, basic_color: str | None = None) -> builtins.list[Record]:
         """Live garments, newest first, optionally filtered by category and/or basic colour."""
-        sql = "SELECT r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version WHERE c.deleted = 0"
+        sql = (
+            "SELECT r.id, r.version, r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version"
+            " WHERE c.deleted = 0"
+        )
         params: builtins.list[str] = []
         if category is not None:
             sql += " AND c.category = ?"
@@ -268,7 +278,13 @@ class ClosetStore:
             params.append(basic_color)
         sql += " ORDER BY c.created_at DESC, c.id DESC"
         rows = self._read(lambda c: c.execute(sql, params).fetchall())
-        return [record_from_dict(json.loads(row[0])) for row in rows]
+        records = []
+        for row in rows:
+            try:
+                records.append(self._decode(row))
+            except DamagedRecordError as exc:  # one bad row must not hide the whole closet
+                log.warning("%s", exc)
+        return records
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Live garments per category and per basic colour: ``{"category": {...}, "basic_color": {...}}``."""
@@ -355,13 +371,21 @@ class ClosetStore:
                 self.data_dir, f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}"
             )
 
-    @staticmethod
-    def _current(conn: sqlite3.Connection, record_id: str) -> Record | None:
+    def _current(self, conn: sqlite3.Connection, record_id: str) -> Record | None:
         row = conn.execute(
-            "SELECT r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version WHERE c.id = ?",
+            "SELECT r.id, r.version, r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version"
+            " WHERE c.id = ?",
             (record_id,),
         ).fetchone()
-        return None if row is None else record_from_dict(json.loads(row[0]))
+        return None if row is None else self._decode(row)
+
+    def _decode(self, row: tuple[str, int, str]) -> Record:
+        """A ``(id, version, body)`` row as a Record; a body that no longer parses is a DamagedRecordError."""
+        record_id, version, body = row
+        try:
+            return record_from_json(body)
+        except ValueError as exc:
+            raise DamagedRecordError(str(record_id), int(version), self.db_path, str(exc)[:120]) from None
 
     @staticmethod
     def _needed_files(conn: sqlite3.Connection) -> set[str]:
@@ -375,8 +399,10 @@ class ClosetStore:
         return {str(r[0]) for r in rows}
 
     def _clean_images(self) -> None:
+        """Finish renames a crash interrupted after the commit, then drop temp files that never committed."""
         needed = self._read(self._needed_files)
-        self._guard(lambda: self.images.clean(needed))
+        self._guard(lambda: self.images.recover(needed))
+        self._guard(self.images.clean)
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
@@ -439,6 +465,9 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if code == sqlite3.SQLITE_FULL or "disk is full" in text:
         return StoreFullError(path.parent, "SQLite: database or disk is full")
+    if code == sqlite3.SQLITE_IOERR and _disk_nearly_full(path.parent):
+        # SQLite reports a full disk while growing its -shm or -wal file as an I/O error.
+        return StoreFullError(path.parent, f"SQLite: {text}, with the disk full")
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorruptError(path, text)
     if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or "unable to open" in text:
@@ -449,3 +478,11 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     if code == sqlite3.SQLITE_BUSY or "locked" in text:
         return StoreError(f"closet database {path} is busy ({text}); another smart-mirror process holds it — retry")
     return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")
+
+
+def _disk_nearly_full(folder: Path) -> bool:
+    """Under 1 MiB free where the closet lives (SQLite cannot grow its files there)."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False

@@ -6,6 +6,7 @@ JSON Schema in ``sync/schemas/`` describes both.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,14 @@ def record_to_dict(record: Record) -> dict[str, Any]:
         "model_versions": dict(record.model_versions),
         "images": [ref.to_dict() for ref in record.images.values()],
     }
+
+
+def record_from_json(body: str) -> Record:
+    """A stored record body back as a Record; any malformed body (bad JSON, missing or mistyped field) is ValueError."""
+    try:
+        return record_from_dict(json.loads(body))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{type(exc).__name__}: {exc}") from None
 
 
 def record_from_dict(data: Mapping[str, Any]) -> Record:

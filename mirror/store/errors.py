@@ -35,6 +35,18 @@ class StoreCorruptError(StoreError):
         self.path = path
 
 
+class DamagedRecordError(StoreError):
+    """One stored garment version cannot be read back; the database itself is sound."""
+
+    def __init__(self, record_id: str, version: int, path: Path, detail: str) -> None:
+        super().__init__(
+            f"garment {record_id} (version {version}) in {path} is unreadable ({detail}); restore the closet "
+            "from a backup (docs/deploy.md) — the other garments are unaffected"
+        )
+        self.record_id = record_id
+        self.version = version
+
+
 class RecordNotFoundError(StoreError):
     """No live garment has this id."""
 

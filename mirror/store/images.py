@@ -1,10 +1,18 @@
 """Image files of the closet, content-addressed and written crash-safely.
 
-Order of operations (the store relies on it): the bytes go to a temp file in the same folder,
-the temp file is fsynced, renamed to ``<sha256>.<ext>`` and the folder is fsynced — all BEFORE
-the database row naming the image is committed. After a power cut a committed row therefore
-always finds its image; the worst case is an image without a row (or a ``.tmp-`` file), which
-:meth:`ImageFiles.clean` removes on the next open.
+Order of operations (the store relies on it), a small write-ahead protocol:
+
+1. :meth:`ImageFiles.stage` writes the bytes to ``.tmp-<sha256>.<ext>.<pid>`` in the same
+   folder, fsyncs the file and the folder;
+2. the database row naming ``<sha256>.<ext>`` commits;
+3. :meth:`ImageFiles.publish` renames the temp file to its final name and fsyncs the folder.
+
+After a power cut between 2 and 3 the committed row's image is still a complete, durable temp
+file, and :meth:`ImageFiles.recover` finishes the rename on the next open. A temp file whose row
+never committed is removed by :meth:`ImageFiles.clean`. A final ``<sha256>.<ext>`` file is only
+ever removed when the garment naming it is deleted, never because no row names it: a closet
+database moved aside (after damage) and replaced by a fresh one must not cost the person the
+images of every garment in the old one.
 """
 
 from __future__ import annotations
@@ -14,9 +22,19 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class StagedImage:
+    """An image written durably under a temp name, waiting for its row to commit."""
+
+    sha256: str
+    filename: str  # the final name, ``<sha256>.<ext>``
+    tmp: Path | None  # None: the same content was already stored under the final name
 
 
 class ImageFiles:
@@ -29,14 +47,14 @@ class ImageFiles:
     def path(self, filename: str) -> Path:
         return self.folder / filename
 
-    def write(self, data: bytes, ext: str) -> tuple[str, str]:
-        """Store ``data`` durably; return (sha256 hex, file name). Raises OSError (ENOSPC included)."""
+    def stage(self, data: bytes, ext: str) -> StagedImage:
+        """Write ``data`` durably under a temp name (step 1). Raises OSError (ENOSPC included)."""
         digest = hashlib.sha256(data).hexdigest()
         name = f"{digest}.{ext}"
         final = self.folder / name
         if final.exists() and final.stat().st_size == len(data):
-            return digest, name  # same content already stored durably
-        tmp = self.folder / f"{TMP_PREFIX}{digest[:16]}-{os.getpid()}"
+            return StagedImage(digest, name, None)  # same content already stored durably
+        tmp = self.folder / f"{TMP_PREFIX}{name}.{os.getpid()}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
             view = memoryview(data)
@@ -51,9 +69,24 @@ class ImageFiles:
             tmp.unlink(missing_ok=True)
             raise
         os.close(fd)
-        tmp.replace(final)
         fsync_dir(self.folder)
-        return digest, name
+        return StagedImage(digest, name, tmp)
+
+    def publish(self, staged: Iterable[StagedImage]) -> None:
+        """Give staged images their final names once their row has committed (step 3)."""
+        moved = False
+        for image in staged:
+            if image.tmp is not None:
+                image.tmp.replace(self.folder / image.filename)
+                moved = True
+        if moved:
+            fsync_dir(self.folder)
+
+    def unstage(self, staged: Iterable[StagedImage]) -> None:
+        """Drop staged images whose row did not commit."""
+        for image in staged:
+            if image.tmp is not None:
+                image.tmp.unlink(missing_ok=True)
 
     def remove(self, filenames: Iterable[str]) -> None:
         """Delete these files (a deleted garment's images), durably."""
@@ -62,25 +95,49 @@ class ImageFiles:
         fsync_dir(self.folder)
 
     def read(self, filename: str) -> bytes:
-        return (self.folder / filename).read_bytes()
+        """An image's bytes; a committed image not yet renamed is read from its temp file."""
+        try:
+            return (self.folder / filename).read_bytes()
+        except FileNotFoundError:
+            for tmp in self._temps_of(filename):
+                return tmp.read_bytes()
+            raise
 
-    def clean(self, keep: Iterable[str], older_than_s: float = 600.0) -> int:
-        """Remove temp files and images no row names (left by a crash between rename and commit).
+    def recover(self, needed: Iterable[str]) -> int:
+        """Finish step 3 for committed rows whose image is still a temp file (a crash after the commit)."""
+        recovered = 0
+        for name in needed:
+            if (self.folder / name).exists():
+                continue
+            digest = name.split(".", 1)[0]
+            for tmp in self._temps_of(name):
+                if hashlib.sha256(tmp.read_bytes()).hexdigest() == digest:
+                    tmp.replace(self.folder / name)
+                    recovered += 1
+                    break
+        if recovered:
+            fsync_dir(self.folder)
+        return recovered
+
+    def clean(self, older_than_s: float = 600.0) -> int:
+        """Remove temp files whose row never committed (a crash before the commit).
 
         Only files older than ``older_than_s`` go: another process (the service beside
-        ``smart-mirror sync``) may be between writing an image and committing its row.
+        ``smart-mirror sync``) may be between staging an image and committing its row. Call
+        :meth:`recover` first, so that a committed row's temp file is renamed, not removed.
         """
-        wanted = set(keep)
         cutoff = time.time() - older_than_s
         removed = 0
-        for entry in self.folder.iterdir():
-            if entry.name in wanted or not entry.is_file() or entry.stat().st_mtime > cutoff:
-                continue
-            entry.unlink(missing_ok=True)
-            removed += 1
+        for entry in self.folder.glob(f"{TMP_PREFIX}*"):
+            if entry.is_file() and entry.stat().st_mtime <= cutoff:
+                entry.unlink(missing_ok=True)
+                removed += 1
         if removed:
             fsync_dir(self.folder)
         return removed
+
+    def _temps_of(self, filename: str) -> list[Path]:
+        return sorted(self.folder.glob(f"{TMP_PREFIX}{filename}.*"))
 
 
 def fsync_dir(folder: Path) -> None:

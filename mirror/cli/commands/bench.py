@@ -31,10 +31,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ui", action="store_true", help="benchmark the mirror UI instead (preview fps, shutter to result, GUI stalls)"
     )
     parser.add_argument("--output", metavar="FILE", help="also write the JSON report here")
-    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="passes over the images (default: 3)")
+    parser.add_argument("--repeat", type=_positive, default=3, metavar="N", help="passes over the images (default: 3)")
     parser.add_argument(
         "--backend", choices=BACKENDS, action="append", help="only this backend (repeatable; default: both)"
     )
+
+
+def _positive(text: str) -> int:
+    """``--repeat``: a whole number of passes, at least one (argparse turns the error into a usage line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _emit(report: dict[str, Any], output: str | None) -> int:

@@ -203,6 +203,7 @@ class Error(Event):
 
     message: str
     fix: str = ""
+    about: str = ""  # the status part it concerns (camera, models, sync, storage): the UI clears it when that recovers
 
     def line(self) -> str:
         """One line for the screen or the log."""

@@ -129,7 +129,8 @@ class MirrorService:
         self._analyzer: Analyzer | None = None
         self._clock = clock
         self._health = health
-        self._status = Status(sync=StatusPart("sync: off") if not settings.sync.enabled else Status().sync)
+        sync = StatusPart("sync: connecting", Level.WARN) if settings.sync.enabled else StatusPart("sync: off")
+        self._status = Status(sync=sync)
         self._status_lock = threading.Lock()
         self._model_lock = threading.Lock()  # one model run at a time (TFLite interpreters are not thread-safe)
         self._stop = threading.Event()
@@ -315,7 +316,7 @@ class MirrorService:
         self._camera_error = message
         self._set_status(camera=StatusPart("camera: missing", Level.ERROR))
         self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
-        self._emit(Error(message, at=self._clock()))
+        self._emit(Error(message, about="camera", at=self._clock()))
 
     def _detect(self, frame: Image) -> list[Candidate]:
         analyzer = self._analyzer
@@ -330,7 +331,8 @@ class MirrorService:
     def capture_now(self) -> None:
         """Take the shot now (manual capture), whatever the auto-capture state."""
         if self._loop is None or self._loop.ended.is_set():
-            self._emit(Error("no camera to capture with", "connect the camera or use --source demo", at=self._clock()))
+            fix = "connect the camera or use --source demo"
+            self._emit(Error("no camera to capture with", fix, "camera", at=self._clock()))
             return
         self._loop.request_shot()
 
@@ -515,15 +517,17 @@ class MirrorService:
         def run() -> None:
             store = self._store
             if store is None:
-                self._emit(Error("the closet is not open", "check [store] data_dir", at=self._clock()))
+                self._emit(Error("the closet is not open", "check [store] data_dir", "storage", at=self._clock()))
                 return
             try:
                 self._emit(job(store))
             except (StoreError, ValueError) as exc:
-                self._emit(Error(str(exc), at=self._clock()))
+                self._emit(Error(str(exc), about="storage", at=self._clock()))
             except Exception as exc:  # a failed save must be seen, not lost in a worker thread
                 log.exception("closet operation failed")
-                self._emit(Error(f"the closet operation failed ({exc})", "try again; see the log", at=self._clock()))
+                self._emit(
+                    Error(f"the closet operation failed ({exc})", "try again; see the log", "storage", at=self._clock())
+                )
             self._refresh_status()
 
         try:
@@ -576,7 +580,7 @@ class MirrorService:
 
     def _fail(self, part: str, message: str, fix: str) -> None:
         self._set_status(**{part: StatusPart(f"{part}: error", Level.ERROR)})
-        self._emit(Error(message, fix, at=self._clock()))
+        self._emit(Error(message, fix, part, at=self._clock()))
 
     def _refresh_status(self) -> None:
         """Storage and sync parts, which change without an event of their own."""
@@ -622,7 +626,7 @@ class MirrorService:
             if self.settings.sync.enabled
             else "off",
             storage_used_mb=round(used / 1e6, 1),
-            records=len(self.closet()),
+            records=sum(self.counts().get("category", {}).values()),  # counted in SQL, no record decoded
         )
 
     # --- events ---------------------------------------------------------------------------

@@ -122,12 +122,14 @@ preflight() {
     codename="$(sed -n 's/^VERSION_CODENAME=//p' "$(at /etc/os-release)" | tr -d '"')"
   fi
   [ "$codename" = bookworm ] || say "warning: made for Raspberry Pi OS bookworm; this is '${codename:-unknown}'"
-  arch="$(uname -m)"
-  case "$arch" in
-    aarch64|x86_64) ;;
-    *) die "this is a $arch system: install the 64-bit Raspberry Pi OS (the pinned Python wheels are 64-bit only)" ;;
-  esac
   command -v dpkg-query >/dev/null || die "not a Debian-based system (no dpkg-query): install Raspberry Pi OS bookworm"
+  # The userland's architecture, not the kernel's: 32-bit Pi OS runs a 64-bit kernel on a Pi 4/5
+  # (uname -m says aarch64) while its Python and packages are armhf, for which no pinned wheel exists.
+  arch="$(dpkg --print-architecture)"
+  case "$arch" in
+    arm64|amd64) ;;
+    *) die "this is a $arch (32-bit) system: install the 64-bit Raspberry Pi OS (the pinned Python wheels are 64-bit only)" ;;
+  esac
   if [ ! -f "$SRC/setup.cfg" ] || [ ! -d "$SRC/mirror" ]; then
     die "run this script from a smart-mirror checkout ($SRC has no setup.cfg)"
   fi

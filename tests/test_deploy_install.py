@@ -90,6 +90,17 @@ def test_a_fresh_install_plan(fake: Path) -> None:
     assert changed_nothing(fake), (fake / "called").read_text() if (fake / "called").exists() else "files created"
 
 
+def test_a_32_bit_userland_on_a_64_bit_kernel_is_refused(fake: Path) -> None:
+    """32-bit Pi OS on a Pi 4/5 boots a 64-bit kernel: uname says aarch64, but no pinned wheel is armhf."""
+    dpkg = fake / "shims" / "dpkg"
+    dpkg.write_text('#!/bin/sh\n[ "$1" = --print-architecture ] && echo armhf\n')
+    dpkg.chmod(0o755)
+    result = dry_run(fake, "--display", "eglfs")
+    assert result.returncode != 0
+    assert "this is a armhf (32-bit) system: install the 64-bit Raspberry Pi OS" in result.stderr + result.stdout
+    assert changed_nothing(fake)
+
+
 def test_an_existing_config_is_never_replaced(fake: Path) -> None:
     config = fake / "root/etc/smart-mirror/config.toml"
     config.parent.mkdir(parents=True)

@@ -25,6 +25,8 @@ from mirror.events import (
 )
 from mirror.health import Health
 from mirror.service import MirrorService
+from mirror.store import ClosetStore
+from mirror.store.samples import synthetic_draft
 
 
 def fast_settings(tmp_path: Path, *, models_dir: str = "", hold_ms: int = 300, countdown_s: int = 1) -> Settings:
@@ -101,12 +103,32 @@ def test_a_missing_camera_is_a_state_and_an_error_not_a_crash(tmp_path: Path) ->
         )
         assert state is not None
         error = wait_for(service.events, lambda e: isinstance(e, Error) and "/dev/video97" in e.message, 20, seen)
-        assert isinstance(error, Error) and "\n" not in error.line()
+        assert isinstance(error, Error) and "\n" not in error.line() and error.about == "camera"
         assert service.status().camera.level is Level.ERROR
         service.capture_now()
-        wait_for(service.events, lambda e: isinstance(e, Error) and "no camera" in e.message, 20, seen)
+        refused = wait_for(service.events, lambda e: isinstance(e, Error) and "no camera" in e.message, 20, seen)
+        assert isinstance(refused, Error) and refused.about == "camera"  # the UI drops it once frames flow
         assert service.closet() == []
     assert not any(isinstance(e, FrameReady) for e in seen)
     service.stop()  # a second stop is harmless
     with pytest.raises(RuntimeError, match="create a new one"):
         service.start()
+
+
+def test_the_status_says_connecting_until_sync_has_tried_and_about_counts_in_sql(tmp_path: Path) -> None:
+    settings = fast_settings(tmp_path)
+    settings = dataclasses.replace(settings, sync=dataclasses.replace(settings.sync, enabled=True, port=1))
+    service = MirrorService(settings, health=Health())  # not started: the status it begins with
+    assert service.status().sync.text == "sync: connecting" and service.status().sync.level is Level.WARN
+    off = MirrorService(fast_settings(tmp_path / "off"), health=Health())
+    assert off.status().sync.text == "sync: off"
+    kept = fast_settings(tmp_path / "about")
+    with ClosetStore.open(kept.store.path(), "test-mirror", min_free_mb=0) as store:
+        for i in range(3):
+            store.add(synthetic_draft(i, image_kb=1))
+        store.delete(store.list()[0].id)
+    with MirrorService(kept, health=Health()) as running:
+        deadline = time.monotonic() + 20
+        while not running.closet() and time.monotonic() < deadline:  # the closet opens on a start-up thread
+            time.sleep(0.05)
+        assert running.about().records == len(running.closet()) == 2

@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from mirror.store import Color
+from mirror.store import ClosetStore, Color
 from sync.backoff import Backoff
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, free_port
@@ -157,10 +157,12 @@ def test_a_damaged_record_is_skipped_and_does_not_stall_the_rest(
     consumer = start_consumer(mosquitto.port)
     store = fill_store(tmp_path / "mirror", 5)
     oldest = sorted(store.list(), key=lambda r: r.created_at)[:2]
-    conn = sqlite3.connect(store.db_path)
+    store.close()
+    conn = sqlite3.connect(tmp_path / "mirror" / "closet.db")  # damaged on disk, as a bad SD card would
     conn.executemany("UPDATE records SET body = '{' WHERE id = ?", [(r.id,) for r in oldest])
     conn.commit()
     conn.close()
+    store = ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0)
     worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=2), DEVICE)
     assert not worker.drain(timeout=6)  # the damaged two stay waiting: drain says so
     assert worker.stats.acked == 3

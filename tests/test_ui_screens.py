@@ -23,7 +23,7 @@ from ui.home import HomeScreen
 from ui.picker import PickerScreen
 from ui.result import ResultScreen
 from ui.screen import BACK, Screen
-from ui.theme import WARN
+from ui.theme import WARN, message_colour
 
 # pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -304,3 +304,36 @@ def test_about_rows_stay_above_the_back_button(size: tuple[int, int]) -> None:
     button_top = about.content_rect(theme).bottom() - theme.px(BUTTON_H)
     assert top + rows * pitch <= button_top
     assert pitch >= theme.px(40), "rows stay readable"
+
+
+@pytest.mark.parametrize("size", [(540, 960), (960, 540)], ids=["portrait", "landscape"])
+def test_a_long_error_on_the_result_wraps_instead_of_being_cut_off(size: tuple[int, int]) -> None:
+    """A failed keep says what and how to fix it; at one line it was shrunk and clipped at both ends."""
+    shots = load_screenshots()
+    screen = ResultScreen()
+    screen.show_garment(shots.sample_garment())
+    message = (
+        "Closet storage /var/lib/smart-mirror is full (57374 MB free, [store] min_free_mb is 1000000); free some "
+        "space on that disk (or lower [store] min_free_mb) and try again — nothing was lost"
+    )
+    screen.set_message(message)
+    colour = message_colour(message)
+    array = pixels(screen, *size)
+    text = (np.abs(array.astype(int) - np.array([colour.red(), colour.green(), colour.blue()])).max(axis=2) <= 30)
+    rows = np.flatnonzero(text.any(axis=1))
+    bands = 1 + int((np.diff(rows) > 3).sum())  # runs of rows with text, split by blank rows
+    assert bands >= 2, f"the message is drawn on {bands} line(s)"
+    columns = np.flatnonzero(text.any(axis=0))
+    assert columns.min() > 0 and columns.max() < size[0] - 1, "the message runs off the screen"
+
+
+def test_a_notice_goes_when_its_part_recovers_and_only_then() -> None:
+    screen = HomeScreen()
+    screen.set_notice("No camera to capture with; connect the camera", "camera")
+    screen.clear_notice("storage")
+    assert screen.notice
+    screen.clear_notice("camera")
+    assert screen.notice == ""
+    screen.set_notice("Closet storage is full; free some space", "storage")
+    screen.clear_notice("camera")
+    assert screen.notice.startswith("Closet storage")

@@ -14,7 +14,7 @@ from ui.buttons import Button, ButtonRow
 from ui.closet import LOCAL, SYNCED, ClosetItem
 from ui.images import fit
 from ui.screen import Screen
-from ui.theme import GREY, WARN, WHITE, Theme, draw_text, message_colour
+from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour
 from ui.vocab import category_label, colour_label, swatch
 
 EDIT_CATEGORY, EDIT_COLOUR, DELETE, CONFIRM_DELETE, BACK_TO_CLOSET = (
@@ -142,10 +142,11 @@ class DetailScreen(Screen):
                 WARN,
                 align,
             )
-        elif self.message:
-            draw_text(
+        elif self.message:  # wrapped, up to three lines above the buttons: an error and its fix
+            height = max(theme.px(44), min(theme.px(44) * 3, area.bottom() - button_h - theme.px(12) - y))
+            draw_wrapped(
                 painter,
-                QRect(info.left(), y, info.width(), theme.px(44)),
+                QRect(info.left(), y, info.width(), height),
                 self.message,
                 theme.font(28),
                 message_colour(self.message),

@@ -32,6 +32,7 @@ class HomeScreen(Screen):
         super().__init__(font_scale)
         self.status = Status()
         self.notice = ""  # one line about the last thing that went wrong, with its fix (amber)
+        self.notice_about = ""  # the status part it concerns; cleared when that part recovers
         self.note = ""  # one line of good news, e.g. what was just added (white)
         self.now: datetime | None = None  # fixed time for screenshots; None: the real clock
         self.buttons = ButtonRow(
@@ -54,9 +55,15 @@ class HomeScreen(Screen):
         self.status = status
         self.update()
 
-    def set_notice(self, text: str) -> None:
+    def set_notice(self, text: str, about: str = "") -> None:
         self.notice = text
+        self.notice_about = about
         self.update()
+
+    def clear_notice(self, about: str) -> None:
+        """Drop the notice if it was about ``about`` (that part works again); another part's notice stays."""
+        if self.notice and about and self.notice_about == about:
+            self.set_notice("")
 
     def set_note(self, text: str) -> None:
         self.note = text

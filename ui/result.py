@@ -224,18 +224,19 @@ class ResultScreen(Screen):
             y += theme.px(44)
         y += theme.px(16)
         y = self._paint_confidence(painter, theme, QRect(info.left(), y, info.width(), theme.px(40)), garment, align)
-        if self.message:
-            draw_text(
+        buttons_top = info.bottom() - theme.px(96) * 2 - theme.lx(24)
+        if self.message:  # wrapped: a failed keep says what and how to fix it, never cut off
+            top = y + theme.px(12)
+            height = max(theme.px(44), min(theme.px(44) * 3, buttons_top - theme.px(12) - top))
+            draw_wrapped(
                 painter,
-                QRect(info.left(), y + theme.px(12), info.width(), theme.px(44)),
+                QRect(info.left(), top, info.width(), height),
                 self.message,
                 theme.font(28),
                 message_colour(self.message),
                 align,
             )
-        self._paint_buttons(
-            painter, theme, QRect(info.left(), info.bottom() - theme.px(96) * 2 - theme.lx(24), info.width(), 0)
-        )
+        self._paint_buttons(painter, theme, QRect(info.left(), buttons_top, info.width(), 0))
 
     def _paint_colour(
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag

@@ -92,11 +92,22 @@ def message_colour(text: str) -> QColor:
     return GREY if text.endswith("…") else WARN
 
 
-def draw_wrapped(painter: QPainter, rect: QRect | QRectF, text: str, font: QFont, color: QColor = WHITE) -> None:
-    """Draw ``text`` centred in ``rect``, wrapped over as many lines as fit (messages with their fix)."""
+def draw_wrapped(
+    painter: QPainter,
+    rect: QRect | QRectF,
+    text: str,
+    font: QFont,
+    color: QColor = WHITE,
+    align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter,
+) -> None:
+    """Draw ``text`` in ``rect``, wrapped over as many lines as fit (messages with their fix).
+
+    With a horizontal ``align`` only, the text starts at the top of ``rect``.
+    """
+    flags = align if align & _VERTICAL else align | Qt.AlignmentFlag.AlignTop
     painter.setFont(font)
     painter.setPen(color)
-    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    painter.drawText(rect, flags | Qt.TextFlag.TextWordWrap, text)
 
 
 def fit_font(font: QFont, text: str, width: int) -> QFont:

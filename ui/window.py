@@ -34,6 +34,7 @@ from mirror.events import (
     CommandReceived,
     Error,
     FrameReady,
+    Level,
     Record,
     RecordChanged,
     RecordDeleted,
@@ -243,7 +244,7 @@ class MirrorWindow(QWidget):
             return call()
         except Exception as exc:
             log.warning("reading from the core failed: %s", exc)
-            self.home.set_notice(f"The closet cannot be read: {exc}")
+            self.home.set_notice(f"The closet cannot be read: {exc}", "storage")
             return default
 
     def _dispatch(self, key: str) -> None:
@@ -501,8 +502,10 @@ class MirrorWindow(QWidget):
         self.capture.set_state(event)
         if self.current() is self.home and event.state in _ACTIVE and time.monotonic() >= self._quiet_until:
             self.show_screen(self.capture)
-        elif event.state == CaptureState.NO_CAMERA:
-            self.home.set_notice("No camera: check its cable, then restart the mirror")
+        if event.state == CaptureState.NO_CAMERA:
+            self.home.set_notice("No camera: check its cable, then restart the mirror", "camera")
+        else:  # frames flow again: a notice about the camera is out of date
+            self.home.clear_notice("camera")
 
     def _on_analysis_started(self, event: AnalysisStarted) -> None:
         self.shutter_at = event.at
@@ -530,6 +533,7 @@ class MirrorWindow(QWidget):
         self._unattended.start()
 
     def _on_record_saved(self, event: RecordSaved) -> None:
+        self.home.clear_notice("storage")  # the closet took a write: an earlier storage error is over
         record = event.record
         if self._pending_edit:
             self.core.correct(
@@ -550,6 +554,7 @@ class MirrorWindow(QWidget):
         self.show_screen(self.home)
 
     def _on_record_changed(self, event: RecordChanged) -> None:
+        self.home.clear_notice("storage")  # the closet took a write: an earlier storage error is over
         if self.detail.item is not None and str(self.detail.item.record.id) == str(event.record.id):
             self.detail.item.record = event.record
             self.detail.message = ""
@@ -557,6 +562,7 @@ class MirrorWindow(QWidget):
         self.refresh_closet(self.closet.category, self.closet.colour, keep_focus=True)
 
     def _on_record_deleted(self, event: RecordDeleted) -> None:
+        self.home.clear_notice("storage")
         if self.detail.item is not None and str(self.detail.item.record.id) == event.record_id:
             self.detail.item = None
         self.refresh_closet(self.closet.category, self.closet.colour, keep_focus=True)
@@ -565,6 +571,9 @@ class MirrorWindow(QWidget):
 
     def _on_status(self, event: StatusChanged) -> None:
         self.home.set_status(event.status)
+        for name in ("camera", "models", "sync", "storage"):
+            if getattr(event.status, name).level is Level.OK:
+                self.home.clear_notice(name)
         self.about.set_about(self.about.about, event.status)
 
     def _on_command(self, event: CommandReceived) -> None:
@@ -598,7 +607,7 @@ class MirrorWindow(QWidget):
         line = event.line()
         line = line[:1].upper() + line[1:]
         log.warning("%s", line)
-        self.home.set_notice(line)
+        self.home.set_notice(line, event.about)
         if self.current() is self.result:
             if self._saving is not None:  # the keep failed (disk full…): the person may try again
                 self.review, self._saving = self._saving, None

@@ -22,6 +22,10 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps an offline client's session (its subscriptions and queued acks)."""
 
 
+class BrokerSetupError(ValueError):
+    """The client cannot even be set up (a TLS file missing or unreadable); the message names the fix."""
+
+
 @dataclass(frozen=True)
 class BrokerConfig:
     host: str = "localhost"
@@ -73,13 +77,20 @@ def make_client(config: BrokerConfig) -> mqtt.Client:
     if config.username:
         client.username_pw_set(config.username, config.password)
     if config.tls:
-        client.tls_set(
-            ca_certs=config.ca_file or None,
-            certfile=config.cert_file or None,
-            keyfile=config.key_file or None,
-            cert_reqs=ssl.CERT_REQUIRED,
-            tls_version=ssl.PROTOCOL_TLS_CLIENT,
-        )
+        try:
+            client.tls_set(
+                ca_certs=config.ca_file or None,
+                certfile=config.cert_file or None,
+                keyfile=config.key_file or None,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            files = ", ".join(f for f in (config.ca_file, config.cert_file, config.key_file) if f) or "none named"
+            raise BrokerSetupError(
+                f"cannot set up TLS for {config.describe()} ({exc}); check the CA, certificate and key files "
+                f"({files}) exist and are readable"
+            ) from None
     return client
 
 

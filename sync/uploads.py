@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as mqtt
 import requests
 
-from mirror.store import ClosetStore, Record
+from mirror.store import ClosetStore, Record, StoreError
 from sync.contract import SCHEMA_VERSION, UPLOAD_REQUEST_SCHEMA, UPLOAD_URLS_SCHEMA, Topics
 
 log = logging.getLogger("sync.uploads")
@@ -68,8 +68,14 @@ class HttpUploader:
             if url is None or ref.sha256 in state.done:
                 continue  # the cloud already has it
             try:
+                data = store.read_image(ref)
+            except StoreError as exc:  # the file is gone: as over MQTT, the record still goes without it
+                log.warning("garment %s v%d: image %s unreadable (%s)", record.id, record.version, ref.kind, exc)
+                state.done.add(ref.sha256)
+                continue
+            try:
                 response = self._session.put(
-                    url, data=store.read_image(ref), headers={"Content-Type": ref.media_type}, timeout=PUT_TIMEOUT_S
+                    url, data=data, headers={"Content-Type": ref.media_type}, timeout=PUT_TIMEOUT_S
                 )
                 response.raise_for_status()
             except (requests.RequestException, OSError) as exc:

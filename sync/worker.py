@@ -34,13 +34,16 @@ from mirror.config import SyncSettings
 from mirror.store import ClosetStore, DamagedRecordError, OutboxItem, Record, StoreError
 from sync import homeassistant
 from sync.backoff import Backoff
-from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
+from sync.broker import BrokerConfig, BrokerSetupError, connect_kwargs, make_client, reason_text
 from sync.commands import CommandHandler, CommandInbox, result_message
 from sync.contract import ACK_SCHEMA, OFFLINE, ONLINE, Topics, garment_message
 from sync.uploads import HttpUploader
 
 log = logging.getLogger("sync.worker")
 STATE_EVERY_S = 10.0
+#: A version the cloud rejected is offered again after this long (a fixed consumer then takes it);
+#: meanwhile it holds no in-flight slot, so the versions behind it still go.
+REJECTED_RETRY_S = 3600.0
 
 
 @dataclass
@@ -68,7 +71,11 @@ class SyncWorker:
         device_name: str = "Smart mirror",
         on_command: CommandHandler | None = None,
         on_acked: Callable[[list[tuple[str, int]]], None] | None = None,
+        presence: bool = True,
     ) -> None:
+        """``presence=False`` for a helper beside the running mirror (``sync drain``): it delivers the
+        outbox but leaves the mirror's status, last will, discovery and state topics alone, so its
+        exit does not mark a running mirror offline."""
         self.store = store
         self.sync = sync
         self.device_id = device_id
@@ -84,12 +91,14 @@ class SyncWorker:
         self._inflight: dict[tuple[str, int], float] = {}
         self._unreadable: set[tuple[str, int]] = set()  # damaged versions, reported once, skipped
         self._acks: list[tuple[str, int]] = []
+        self._rejected: list[tuple[str, int]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
         self._uploader = HttpUploader(self.topics) if sync.images == "http" else None
         self._inbox = CommandInbox(on_command) if on_command is not None else None
         self.on_acked = on_acked
+        self.presence = presence
         self.listening = threading.Event()
         """Set once the broker has confirmed the commands subscription (commands sent from then on arrive)."""
         self._commands_mid: int | None = None
@@ -151,8 +160,13 @@ class SyncWorker:
 
     # ----------------------------------------------------------------------------- connection
     def _connect(self) -> bool:
-        client = make_client(self.broker)
-        client.will_set(self.topics.status, OFFLINE, qos=1, retain=True)
+        try:
+            client = make_client(self.broker)
+        except BrokerSetupError as exc:  # e.g. [sync] ca_file missing: say so, retry with backoff
+            self._fail(str(exc))
+            return False
+        if self.presence:
+            client.will_set(self.topics.status, OFFLINE, qos=1, retain=True)
         client.max_inflight_messages_set(max(20, self.sync.max_inflight * 5))
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
@@ -183,8 +197,9 @@ class SyncWorker:
             self._commands_mid = client.subscribe(self.topics.commands, qos=1)[1]
         if self._uploader is not None:
             client.subscribe(self.topics.upload_urls, qos=1)
-        client.publish(self.topics.status, ONLINE, qos=1, retain=True)
-        if self.sync.ha_discovery:
+        if self.presence:
+            client.publish(self.topics.status, ONLINE, qos=1, retain=True)
+        if self.presence and self.sync.ha_discovery:
             for topic, payload in homeassistant.discovery_messages(self.topics, self.device_id, self.device_name):
                 client.publish(topic, payload, qos=1, retain=True)
         self._state_due = 0.0
@@ -240,10 +255,13 @@ class SyncWorker:
         if client is not None and self._connected:
             with contextlib.suppress(StoreError):
                 self._flush_acks()
-            info = client.publish(self.topics.status, OFFLINE, qos=1, retain=True)
-            end = time.monotonic() + 2.0
-            while not info.is_published() and time.monotonic() < end and client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS:
-                pass
+            if self.presence:
+                info = client.publish(self.topics.status, OFFLINE, qos=1, retain=True)
+                end = time.monotonic() + 2.0
+                while (
+                    not info.is_published() and time.monotonic() < end and client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS
+                ):
+                    pass
             client.disconnect()
             client.loop(0.05)
         self._client = None
@@ -270,7 +288,7 @@ class SyncWorker:
         self._flush_acks()
         self._publish_due(client)
         now = time.monotonic()
-        if now >= self._state_due:
+        if self.presence and now >= self._state_due:
             self._state_due = now + STATE_EVERY_S
             counts = self.store.counts()
             state = {"garments": sum(counts["category"].values()), "waiting": self._waiting_count()}
@@ -347,9 +365,24 @@ class SyncWorker:
         if status in ("stored", "duplicate"):
             self._acks.append(key)
         else:
-            log.warning("the cloud rejected garment %s v%d (%s); it stays queued", *key, ack.get("reason", status))
+            self._rejected.append(key)
+            log.warning(
+                "the cloud rejected garment %s v%d (%s); it stays queued and is offered again in %.0f min",
+                *key,
+                ack.get("reason", status),
+                REJECTED_RETRY_S / 60,
+            )
 
     def _flush_acks(self) -> None:
+        if self._rejected:
+            rejected, self._rejected = self._rejected, []
+            try:
+                self.store.mark_rejected(rejected, REJECTED_RETRY_S)
+            except StoreError:
+                self._rejected = rejected + self._rejected
+                raise
+            for key in rejected:
+                self._inflight.pop(key, None)  # its slot goes to the next version
         if not self._acks:
             return
         acks, self._acks = self._acks, []

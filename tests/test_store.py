@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sqlite3
@@ -248,3 +249,24 @@ def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path: Path, monk
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     assert "note" in [row[1] for row in conn.execute("PRAGMA table_info(records)")]
     conn.close()
+
+
+def test_a_category_the_cloud_would_reject_is_refused_here(store: ClosetStore) -> None:
+    record = store.add(synthetic_draft(20, image_kb=1))
+    with pytest.raises(ValueError, match="category must be 1–64 characters, got 65"):
+        store.edit(record.id, category="x" * 65)
+    with pytest.raises(ValueError, match="got 0"):
+        store.add(dataclasses.replace(synthetic_draft(21, image_kb=1), category=""))
+    assert store.get(record.id) == record and len(store.list()) == 1
+
+
+def test_a_rejected_version_waits_behind_the_others_and_comes_back(store: ClosetStore) -> None:
+    first, second = store.add(synthetic_draft(22, image_kb=1)), store.add(synthetic_draft(23, image_kb=1))
+    store.mark_published(store.outbox_due(10, ack_timeout_s=60))
+    assert store.mark_rejected([(first.id, 1)], retry_after_s=3600) == 1
+    due = store.outbox_due(10, ack_timeout_s=60, now=time.time() + 120)  # second's ack is overdue by then
+    assert [item.record_id for item in due] == [second.id]
+    later = store.outbox_due(10, ack_timeout_s=60, now=time.time() + 3700)
+    assert {item.record_id for item in later} == {first.id, second.id}
+    assert next(i for i in later if i.record_id == first.id).attempts == 2
+    assert store.unacked_ids() == {first.id, second.id}  # still unsynced: the badge stays

@@ -107,6 +107,30 @@ def test_status_is_retained_online_then_offline_and_ha_discovery(tmp_path: Path,
         store.close()
 
 
+def test_a_drain_beside_the_running_mirror_leaves_its_status_online(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    """`smart-mirror sync drain` while the service runs: the mirror must not read as offline afterwards."""
+    store = fill_store(tmp_path / "mirror", 1)  # no consumer yet: the record is still unacked when drain starts
+    service = SyncWorker(store, sync_settings(mosquitto.port, ack_timeout_s=60), DEVICE)
+    service.start()
+    client, seen = watch(mosquitto.port, f"{PREFIX}/{DEVICE}/#")
+    try:
+        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
+        start_consumer(mosquitto.port)
+        other = ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0)
+        drain_settings = sync_settings(mosquitto.port, client_id=f"mirror-{DEVICE}-drain")
+        assert SyncWorker(other, drain_settings, DEVICE, presence=False).drain(timeout=20)
+        other.close()
+        time.sleep(0.5)  # what a stray "offline" would need to arrive
+        assert seen[f"{PREFIX}/{DEVICE}/status"] == b"online"
+    finally:
+        service.stop()
+        client.loop_stop()
+        client.disconnect()
+        store.close()
+
+
 def test_last_will_says_offline_when_the_mirror_dies(tmp_path: Path, mosquitto: Mosquitto) -> None:
     store = fill_store(tmp_path / "mirror", 1)
     worker = SyncWorker(store, sync_settings(mosquitto.port, keepalive_s=5, ack_timeout_s=60), DEVICE)
@@ -168,6 +192,30 @@ def test_a_damaged_record_is_skipped_and_does_not_stall_the_rest(
     assert worker.stats.acked == 3
     assert {i for _d, i, _v, _b in consumer.db.versions()} == {r.id for r in store.list()}
     assert store.outbox_stats().waiting == 2
+    store.close()
+
+
+def test_versions_the_cloud_rejects_wait_behind_the_rest_instead_of_blocking_it(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    """Three versions the consumer dead-letters at the head of the outbox, two in-flight slots, a short ack timeout."""
+    consumer = start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 6)
+    oldest = sorted(store.list(), key=lambda r: r.created_at)[:3]
+    store.close()
+    conn = sqlite3.connect(tmp_path / "mirror" / "closet.db")  # a score over 1: the schema says no
+    conn.executemany(
+        "UPDATE records SET body = json_set(body, '$.category_score', 5.0) WHERE id = ?", [(r.id,) for r in oldest]
+    )
+    conn.commit()
+    conn.close()
+    store = ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0)
+    worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=2, ack_timeout_s=1), DEVICE)
+    assert not worker.drain(timeout=8)  # the rejected three stay queued: drain says so
+    at_cloud = {i for _d, i, _v, _b in consumer.db.versions()}
+    assert at_cloud == {r.id for r in store.list()} - {r.id for r in oldest}
+    assert len(consumer.db.dead_letters()) == 3, "each rejected version was offered once, not again and again"
+    assert store.outbox_stats().waiting == 3 and store.unacked_ids() == {r.id for r in oldest}
     store.close()
 
 

@@ -65,3 +65,18 @@ def test_upload_urls_are_signed_expiring_and_hash_checked(http_consumer: tuple[C
     assert db.dead_letters()[-1][1] == "hash_mismatch"
     assert requests.put(url, data=data, timeout=5).status_code == 201
     assert db.blob(sha) == data
+
+
+def test_a_lost_image_file_does_not_stop_the_records_behind_it(
+    tmp_path: Path, mosquitto: Mosquitto, http_consumer: tuple[ConsumerDB, UploadServer]
+) -> None:
+    db, _uploads = http_consumer
+    store = fill_store(tmp_path / "mirror", 5)
+    oldest = min(store.list(), key=lambda r: r.created_at)
+    for ref in oldest.images.values():
+        store.images.path(ref.filename).unlink()  # a bad SD card sector, a stray rm
+    worker = SyncWorker(store, sync_settings(mosquitto.port, images="http"), DEVICE)
+    worker.drain(timeout=8)
+    others = {r.id for r in store.list()} - {oldest.id}
+    assert others <= {i for _d, i, _v, _b in db.versions()}, worker.last_error
+    store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,39 @@ def test_mutual_tls_sync_and_refusal_without_a_client_certificate(tmp_path: Path
         consumer.stop()
         store.close()
         broker.stop()
+
+
+def test_a_missing_ca_file_is_one_line_and_the_worker_keeps_trying(tmp_path: Path) -> None:
+    """`[sync] ca_file` pointing nowhere: no traceback, no dead sync thread; it works once the file is there."""
+    store = fill_store(tmp_path / "mirror", 1)
+    ca = tmp_path / "pki" / "ca.pem"
+    settings = sync_settings(1, tls=True, ca_file=str(ca), backoff_min_s=0.1, backoff_max_s=0.2)
+    worker = SyncWorker(store, settings, DEVICE)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "cannot set up TLS" not in worker.last_error and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.last_error.startswith("cannot set up TLS for mqtts://127.0.0.1:1 ([Errno 2] No such file")
+        assert f"({ca})" in worker.last_error and "\n" not in worker.last_error
+        assert worker._thread is not None and worker._thread.is_alive()
+        make_pki(tmp_path / "pki")  # the file appears: the next try gets past TLS set-up (to the dead port)
+        deadline = time.monotonic() + 10
+        while "cannot set up TLS" in worker.last_error and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "unreachable" in worker.last_error
+    finally:
+        worker.stop()
+        store.close()
+
+
+def test_the_consumer_with_a_missing_ca_file_says_so_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sync.consumer.cli import main as consumer_main
+
+    missing = str(tmp_path / "no.pem")
+    code = consumer_main(["--db", str(tmp_path / "c.db"), "--port", "1", "--any-device", "--tls", "--ca-file", missing])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("smart-mirror-consumer: cannot set up TLS") and "\n" not in err

@@ -53,6 +53,7 @@ from mirror.store.schema import SchemaTooNewError, migrate
 DB_NAME = "closet.db"
 IMAGES_DIR = "images"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+MAX_CATEGORY = 64  # characters, as the sync contract allows
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 #: Decoded record versions kept in memory (a few KB each): more than any closet lists at once.
@@ -133,6 +134,7 @@ class ClosetStore:
         unknown = set(draft.images) - set(IMAGE_KINDS)
         if unknown:
             raise ValueError(f"unknown image kind(s) {sorted(unknown)}; expected some of {sorted(IMAGE_KINDS)}")
+        _check_category(draft.category)
         self._require_free_space()
         refs: dict[str, ImageRef] = {}
         staged: list[StagedImage] = []
@@ -179,6 +181,8 @@ class ClosetStore:
 
     def edit(self, record_id: str, *, category: str | None = None, color: Color | None = None) -> Record:
         """Correct category and/or colour: a new version (the person's word replaces the models')."""
+        if category is not None:
+            _check_category(category)
         with self._write() as conn:
             current = self._live_in(conn, record_id)
             record = replace(
@@ -325,13 +329,17 @@ class ClosetStore:
         )
 
     def outbox_due(self, limit: int, ack_timeout_s: float, now: float | None = None) -> builtins.list[OutboxItem]:
-        """Versions to publish now: waiting ones, oldest first, then in-flight ones whose ack is overdue."""
+        """Versions to publish now: waiting ones, oldest first, then in-flight ones whose ack is overdue.
+
+        A version the cloud rejected is not due before its ``not_before`` (:meth:`mark_rejected`).
+        """
         moment = time.time() if now is None else now
         rows = self._read(
             lambda c: c.execute(
-                "SELECT id, version, attempts FROM outbox WHERE state = 'waiting'"
+                "SELECT id, version, attempts FROM outbox WHERE"
+                " (state = 'waiting' AND (not_before IS NULL OR not_before <= ?))"
                 " OR (state = 'in_flight' AND published_at < ?) ORDER BY queued_at LIMIT ?",
-                (moment - ack_timeout_s, limit),
+                (moment, moment - ack_timeout_s, limit),
             ).fetchall()
         )
         return [OutboxItem(record_id=str(r[0]), version=int(r[1]), attempts=int(r[2])) for r in rows]
@@ -358,6 +366,22 @@ class ClosetStore:
             conn.executemany(
                 "UPDATE outbox SET state = 'acked', acked_at = ? WHERE id = ? AND version = ? AND state != 'acked'",
                 [(moment, record_id, version) for record_id, version in acks],
+            )
+            return conn.total_changes - before
+
+    def mark_rejected(self, keys: Iterable[tuple[str, int]], retry_after_s: float) -> int:
+        """The cloud rejected these versions: keep them queued, but not due again for ``retry_after_s``.
+
+        Why not resend at once: the same bytes get the same answer, and being the oldest they would
+        take every in-flight slot, so nothing newer would ever go. A fixed consumer takes them later.
+        """
+        moment = time.time()
+        with self._write(durable=False) as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE outbox SET state = 'waiting', not_before = ?, attempts = attempts + 1"
+                " WHERE id = ? AND version = ? AND state != 'acked'",
+                [(moment + retry_after_s, record_id, version) for record_id, version in keys],
             )
             return conn.total_changes - before
 
@@ -466,6 +490,12 @@ class ClosetStore:
             raise StoreError(
                 f"closet images folder {self.images.folder}: {exc.strerror or exc}; check the disk and its owner"
             ) from None
+
+
+def _check_category(category: str) -> None:
+    """The sync contract's bound (``garment.v1.json``): a record the cloud would reject is refused here."""
+    if not 1 <= len(category) <= MAX_CATEGORY:
+        raise ValueError(f"a garment category must be 1–{MAX_CATEGORY} characters, got {len(category)}")
 
 
 def _now() -> datetime:

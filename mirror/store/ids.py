@@ -1,7 +1,8 @@
 """UUIDv7 record ids (RFC 9562), without a dependency.
 
 Why v7: ids are made on many mirrors with no coordination, so they need enough randomness to
-never collide (74 random bits), and they sort by creation time, which keeps SQLite's index
+never collide (62 random bits, plus a 12-bit counter that starts at a random 10-bit value in
+each millisecond), and they sort by creation time, which keeps SQLite's index
 appends cheap and makes "newest first" a plain ordering. Within one process, ids made in the
 same millisecond stay increasing (the 12-bit ``rand_a`` field is used as a counter, as RFC 9562
 section 6.2 method 1 allows).

@@ -55,6 +55,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX outbox_state ON outbox (state, queued_at)",
     ),
+    # 2: a version the cloud rejected waits until ``not_before`` (it stays queued, behind the others).
+    ("ALTER TABLE outbox ADD COLUMN not_before REAL",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,7 +21,7 @@ from types import FrameType
 
 from mirror.config.secrets import PASSWORD_ENV
 from mirror.logsetup import configure_logging
-from sync.broker import BrokerConfig
+from sync.broker import BrokerConfig, BrokerSetupError
 from sync.consumer.db import ConsumerDB, ConsumerDBError
 from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
@@ -118,7 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             db.close()
             return 2
-    service = ConsumerService(handler, broker, group=args.group, uploads=uploads)
+    try:
+        service = ConsumerService(handler, broker, group=args.group, uploads=uploads)
+    except BrokerSetupError as exc:
+        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
+        db.close()
+        return 2
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         service.stop_forever()

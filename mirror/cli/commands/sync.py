@@ -83,8 +83,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 return exitcodes.FAILED
             if not args.verbose:  # the summary line below says it once; the worker's log would repeat it
                 logging.getLogger("sync").setLevel(logging.ERROR)
+            # Beside a running mirror: deliver, but leave its online status alone.
+            name = settings.device.name
             worker = SyncWorker(
-                store, settings.sync, device_id(settings), broker=broker, device_name=settings.device.name
+                store, settings.sync, device_id(settings), broker=broker, device_name=name, presence=False
             )
             done = worker.drain(args.timeout)
             if done:

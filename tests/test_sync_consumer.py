@@ -45,7 +45,15 @@ def bad_inputs(
     wrong_version = json.dumps({**body, "schema_version": 99}).encode()
     invalid = json.dumps({**body, "record": {**body["record"], "category_score": 7}}).encode()
     other_device = Topics(PREFIX, "intruder")
+    record = body["record"]
+    not_a_number = json.dumps({**body, "record": {**record, "category_score": float("nan")}}).encode()
+    no_such_day = json.dumps({**body, "record": {**record, "created_at": "2026-13-01T99:00:00.000Z"}}).encode()
+    huge_version = json.dumps({**body, "record": {**record, "version": 2**70}}).encode()
     return [
+        (TOPICS.garment(record_id), not_a_number, "malformed_json"),
+        (TOPICS.garment(record_id), no_such_day, "schema_invalid"),
+        (TOPICS.garment(record_id), huge_version, "schema_invalid"),
+        (TOPICS.garment(record_id), b"[" * 5000, "malformed_json"),  # deeper than the JSON parser recurses
         (TOPICS.garment(record_id), b"{not json", "malformed_json"),
         (TOPICS.garment(record_id), b"[1, 2]", "malformed_json"),
         (TOPICS.garment(record_id), b"\xff\xfe", "malformed_json"),
@@ -85,6 +93,25 @@ def test_rejected_record_gets_a_rejected_ack_with_the_reason(
     body = json.loads(message)
     (ack,) = handler.handle(TOPICS.garment(record_id), json.dumps({**body, "schema_version": 2}).encode())
     assert ack.status == "rejected" and ack.reason.startswith("schema_version:")
+
+
+def test_one_mirror_cannot_overwrite_or_delete_another_mirrors_garment(
+    tmp_path: Path, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    message, image, sha, record_id = record_and_image
+    handler = MessageHandler(ConsumerDB.open(str(tmp_path / "two.db")), PREFIX, frozenset({DEVICE, "mirror-b"}))
+    handler.handle(TOPICS.image(sha), image)
+    assert [a.status for a in handler.handle(TOPICS.garment(record_id), message)] == ["stored"]
+    body = json.loads(message)
+    for version in (1, 9):  # the same version (not a "duplicate" of someone else's) and a newer tombstone
+        forged = {**body, "record": {**body["record"], "device_id": "mirror-b", "version": version, "deleted": True}}
+        (ack,) = handler.handle(Topics(PREFIX, "mirror-b").garment(record_id), json.dumps(forged).encode())
+        assert ack.status == "rejected" and ack.reason.startswith("device_mismatch: id ")
+    assert [(d, i, v) for d, i, v, _b in handler.db.versions()] == [(DEVICE, record_id, 1)]
+    with handler.db.transaction() as tx:  # the garment's current row: still the first mirror's, live
+        current = tx.q("SELECT device_id, version, deleted FROM garments").fetchall()
+    assert [tuple(row) for row in current] == [(DEVICE, 1, 0)]
+    assert [reason for _t, reason, _d in handler.db.dead_letters()] == ["device_mismatch", "device_mismatch"]
 
 
 def test_database_failure_is_an_internal_error_dead_letter_not_a_crash(

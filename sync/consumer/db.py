@@ -31,6 +31,7 @@ from typing import Any, Protocol
 STORED = "stored"
 DUPLICATE = "duplicate"
 PENDING = "pending"
+FOREIGN = "foreign"  # the id belongs to another mirror's garment
 
 
 class ConsumerDBError(Exception):
@@ -122,6 +123,12 @@ class Tx:
     ) -> str:
         """Store a version if all its images are here (``stored``), else park it (``pending``); or ``duplicate``."""
         now = time.time()
+        owner = self.q(
+            "SELECT device_id FROM garments WHERE id = ? UNION SELECT device_id FROM pending WHERE id = ?",
+            (record_id, record_id),
+        ).fetchone()
+        if owner is not None and owner[0] != device_id:  # ids are only unique per mirror's own making
+            return FOREIGN
         if self.q("SELECT 1 FROM garment_versions WHERE id = ? AND version = ?", (record_id, version)).fetchone():
             return DUPLICATE
         missing = [h for h in set(hashes) if not self.q("SELECT 1 FROM blobs WHERE sha256 = ?", (h,)).fetchone()]

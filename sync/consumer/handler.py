@@ -2,7 +2,8 @@
 
 The consumer never crashes on input: anything it cannot use lands in the ``dead_letters`` table
 with a reason (``malformed_json``, ``schema_version``, ``schema_invalid``, ``oversized``,
-``unknown_device``, ``device_mismatch``, ``hash_mismatch``, ``unknown_topic``,
+``unknown_device``, ``device_mismatch`` (also: an id another mirror's garment already has),
+``hash_mismatch``, ``unknown_topic``,
 ``internal_error``) and the next message is handled as usual.
 """
 
@@ -14,16 +15,18 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from sync.consumer.db import DUPLICATE, STORED, ConsumerDB, Tx
+from sync.consumer.db import DUPLICATE, FOREIGN, STORED, ConsumerDB, Tx
 from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, load_schema, parse_topic
 
 log = logging.getLogger("sync.consumer")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+MAX_VERSION = 2**63 - 1  # SQLite's INTEGER (and PostgreSQL's BIGINT)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,11 @@ class MessageHandler:
             log.exception("failed to store a message from %s", topic)
             tx.dead_letter(topic, "internal_error", f"{type(exc).__name__}: {exc}", payload)
             return []
+        if status == FOREIGN:  # one mirror must not overwrite or delete another's garment
+            detail = f"id {op.record_id} belongs to another mirror's garment"
+            log.warning("dead letter from %s: device_mismatch (%s)", topic, detail)
+            tx.dead_letter(topic, "device_mismatch", detail, payload)
+            return [Ack(op.device_id, op.record_id, op.version, "rejected", f"device_mismatch: {detail}")]
         if status in (STORED, DUPLICATE):
             return [Ack(op.device_id, op.record_id, op.version, status)]
         return []  # pending: acked when its last image arrives
@@ -184,9 +192,11 @@ class MessageHandler:
         if len(payload) > self.limits.max_record_bytes:
             raise DeadLetterError("oversized", f"record of {len(payload)} bytes, limit {self.limits.max_record_bytes}")
         try:
-            message = json.loads(payload)
+            message = json.loads(payload, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise DeadLetterError("malformed_json", str(exc)) from None
+        except RecursionError:
+            raise DeadLetterError("malformed_json", "nested too deeply") from None
         if not isinstance(message, dict):
             raise DeadLetterError("malformed_json", f"top level is {type(message).__name__}, not an object")
         ack = _rejection_ack(parsed.device, message)
@@ -202,6 +212,9 @@ class MessageHandler:
             where = "/".join(str(p) for p in errors[0].absolute_path) or "(top)"
             raise DeadLetterError("schema_invalid", f"{where}: {errors[0].message[:300]}", ack)
         record: dict[str, Any] = message["record"]
+        problem = _beyond_the_schema(message)
+        if problem:
+            raise DeadLetterError("schema_invalid", problem, ack)
         if record["device_id"] != parsed.device:
             raise DeadLetterError(
                 "device_mismatch", f"record says {record['device_id']!r}, topic {parsed.device!r}", ack
@@ -216,6 +229,25 @@ class MessageHandler:
             hashes=tuple(str(img["sha256"]) for img in record["images"]),
             deleted=bool(record["deleted"]),
         )
+
+
+def _no_constant(name: str) -> float:
+    """``json.loads`` hook: NaN and Infinity are not JSON, and would not survive being stored as JSON."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _beyond_the_schema(message: dict[str, Any]) -> str:
+    """What the v1 schema's patterns cannot say: real calendar times, a version SQLite can hold."""
+    record = message["record"]
+    for where, value in (("sent_at", message["sent_at"]), ("record/created_at", record["created_at"]),
+                         ("record/updated_at", record["updated_at"])):  # fmt: skip
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return f"{where}: {value!r} is not a real time"
+    if record["version"] > MAX_VERSION:
+        return f"record/version: {record['version']} is over {MAX_VERSION}"
+    return ""
 
 
 def _rejection_ack(device: str, message: dict[str, Any]) -> Ack | None:

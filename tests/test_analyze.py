@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import os
 import re
 import struct
 import subprocess
@@ -20,6 +21,7 @@ from mirror.camera.demo_scene import GARMENTS, Timeline, garment_box, pose_at, r
 from mirror.cli import exitcodes, main
 from mirror.cli.commands.analyze import UnreadableImageError, declared_size, read_image
 from mirror.manifest import default_models_dir
+from mirror.pipeline.contract import error_object, to_line
 from mirror.vision.colour import BASIC_TERMS
 from tests.conftest import ROOT, require_shared
 
@@ -305,3 +307,11 @@ def test_a_closed_output_pipe_ends_the_run_quietly(tmp_path: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == exitcodes.PIPE_CLOSED
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_a_file_name_that_is_not_utf8_still_gives_a_valid_utf8_json_line() -> None:
+    name = os.fsdecode(b"caf\xe9.jpg")  # as Python sees a Latin-1 file name on a UTF-8 system
+    line = to_line(error_object(name, "no such file"))
+    line.encode("utf-8")  # would raise on a lone surrogate
+    assert os.fsencode(json.loads(line)["image"]) == b"caf\xe9.jpg"
+    assert to_line(error_object("café.jpg", "no such file")) == '{"image": "café.jpg", "error": "no such file"}'

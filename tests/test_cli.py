@@ -116,6 +116,15 @@ def test_doctor_reports_a_bad_config_instead_of_stopping(tmp_path: Path, capsys:
     assert any(line.startswith("OK   data dir:") for line in lines)
 
 
+def test_doctor_with_a_missing_config_file_gives_one_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = doctor(tmp_path / "missing.toml", capsys)
+    assert code == exitcodes.FAILED
+    assert lines[0] == (
+        f"FAIL config: {tmp_path / 'missing.toml'}: file not found; fix the path given by --config or "
+        "$SMART_MIRROR_CONFIG"
+    )
+
+
 def test_doctor_data_dir_not_writable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")

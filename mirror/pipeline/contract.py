@@ -33,5 +33,15 @@ def error_object(image: str, reason: str) -> dict[str, Any]:
 
 
 def to_line(obj: dict[str, Any]) -> str:
-    """One compact JSON line (no newline inside, non-ASCII kept readable)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    """One compact JSON line (no newline inside, non-ASCII kept readable).
+
+    A file name that is not valid UTF-8 reaches Python with lone surrogates (``caf\udce9.jpg``),
+    which cannot be written as UTF-8: such a line is written with ASCII escapes instead, still
+    valid JSON, and ``os.fsencode(json.loads(line)["image"])`` gives back the file's real name.
+    """
+    line = json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj, ensure_ascii=True, separators=(", ", ": "))
+    return line

@@ -23,7 +23,9 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     if settings is None:
         error: ConfigError = args.config_error
         findings += [
-            Finding(Status.FAIL, "config", problem, "edit the file; see docs/config.md") for problem in error.problems
+            # A problem that already says its fix (a missing file) is not given a second one.
+            Finding(Status.FAIL, "config", problem, "" if "; " in problem else "edit the file; see docs/config.md")
+            for problem in error.problems
         ]
         findings.append(Finding(Status.WARN, "config", "the checks below use built-in defaults"))
         settings = Settings()

@@ -68,17 +68,11 @@ class HttpUploader:
             if url is None or ref.sha256 in state.done:
                 continue  # the cloud already has it
             try:
-                data = store.read_image(ref)
-            except StoreError as exc:  # the file is gone: as over MQTT, the record still goes without it
-                log.warning("garment %s v%d: image %s unreadable (%s)", record.id, record.version, ref.kind, exc)
-                state.done.add(ref.sha256)
-                continue
-            try:
                 response = self._session.put(
-                    url, data=data, headers={"Content-Type": ref.media_type}, timeout=PUT_TIMEOUT_S
+                    url, data=store.read_image(ref), headers={"Content-Type": ref.media_type}, timeout=PUT_TIMEOUT_S
                 )
                 response.raise_for_status()
-            except (requests.RequestException, OSError) as exc:
+            except (requests.RequestException, OSError, StoreError) as exc:  # the worker postpones a lost image
                 log.warning("upload of garment %s image %s failed (%s); will ask again", record.id, ref.kind, exc)
                 del self._pending[key]
                 return False

@@ -41,9 +41,9 @@ from sync.uploads import HttpUploader
 
 log = logging.getLogger("sync.worker")
 STATE_EVERY_S = 10.0
-#: A version the cloud rejected is offered again after this long (a fixed consumer then takes it);
-#: meanwhile it holds no in-flight slot, so the versions behind it still go.
-REJECTED_RETRY_S = 3600.0
+#: A version that cannot go now (the cloud rejected it, its row or an image of it is unreadable) is
+#: offered again after this long; meanwhile it holds no in-flight slot, so the versions behind it go.
+POSTPONE_S = 3600.0
 
 
 @dataclass
@@ -89,7 +89,7 @@ class SyncWorker:
         self._dropped = False
         self._closing = False
         self._inflight: dict[tuple[str, int], float] = {}
-        self._unreadable: set[tuple[str, int]] = set()  # damaged versions, reported once, skipped
+        self._unreadable: set[tuple[str, int]] = set()  # versions or their images unreadable: logged once
         self._acks: list[tuple[str, int]] = []
         self._rejected: list[tuple[str, int]] = []
         self._stop = threading.Event()
@@ -299,8 +299,7 @@ class SyncWorker:
         overdue = {k for k, t in self._inflight.items() if now - t > self.sync.ack_timeout_s}
         if len(self._inflight) - len(overdue) >= self.sync.max_inflight:
             return
-        # Damaged versions stay in the outbox (a restore may bring them back) but take no slot.
-        items = self.store.outbox_due(self.sync.max_inflight + len(self._unreadable), self.sync.ack_timeout_s)
+        items = self.store.outbox_due(self.sync.max_inflight, self.sync.ack_timeout_s)
         sent: list[OutboxItem] = []
         for item in items:
             key = (item.record_id, item.version)
@@ -310,10 +309,11 @@ class SyncWorker:
                 break
             try:
                 record = self.store.get_version(item.record_id, item.version)
-            except DamagedRecordError as exc:  # skip it: one bad row must not stall every later record
+            except DamagedRecordError as exc:  # one bad row must not stall every later record
                 if key not in self._unreadable:
                     self._unreadable.add(key)
-                    log.error("%s", exc)
+                    log.error("%s; it waits, and is tried again in %.0f min", exc, POSTPONE_S / 60)
+                self.store.postpone([key], POSTPONE_S)  # stays queued: a restore may bring it back
                 continue
             if record is None:  # superseded meanwhile: its outbox row went with it
                 continue
@@ -328,19 +328,38 @@ class SyncWorker:
             self.store.mark_published(sent)
 
     def _publish_record(self, client: mqtt.Client, record: Record) -> bool:
-        """Images (or their upload), then the record; ``False`` while an HTTP upload is still pending."""
+        """Images (or their upload), then the record; ``False`` when it cannot go now.
+
+        That is while an HTTP upload is pending, or when an image file cannot be read: then the
+        cloud could never complete the record (it waits for every image it names), so the version
+        is postponed like a rejected one, named in the log once, and tried again later (after a
+        restore from backup it goes).
+        """
+        images: list[tuple[str, bytes]] = []
+        for ref in record.images.values():
+            try:
+                images.append((ref.sha256, self.store.read_image(ref)))
+            except StoreError as exc:
+                key = (record.id, record.version)
+                if key not in self._unreadable:
+                    self._unreadable.add(key)
+                    log.error(
+                        "garment %s v%d: image %s unreadable (%s); it waits, and is tried again in %.0f min "
+                        "(restore the closet's images from a backup, docs/deploy.md)",
+                        *key,
+                        ref.kind,
+                        exc,
+                        POSTPONE_S / 60,
+                    )
+                self.store.postpone([key], POSTPONE_S)
+                return False
         if self._uploader is not None:
             if not self._uploader.ready(client, self.store, record):
                 return False
             via = "http"
         else:
-            for ref in record.images.values():
-                try:
-                    data = self.store.read_image(ref)
-                except Exception as exc:  # the image is gone; the record still goes, the cloud will say
-                    log.warning("garment %s v%d: image %s unreadable (%s)", record.id, record.version, ref.kind, exc)
-                    continue
-                client.publish(self.topics.image(ref.sha256), data, qos=1)
+            for sha256, data in images:
+                client.publish(self.topics.image(sha256), data, qos=1)
             via = "mqtt"
         client.publish(self.topics.garment(record.id), garment_message(record, via), qos=1)
         return True
@@ -370,14 +389,14 @@ class SyncWorker:
                 "the cloud rejected garment %s v%d (%s); it stays queued and is offered again in %.0f min",
                 *key,
                 ack.get("reason", status),
-                REJECTED_RETRY_S / 60,
+                POSTPONE_S / 60,
             )
 
     def _flush_acks(self) -> None:
         if self._rejected:
             rejected, self._rejected = self._rejected, []
             try:
-                self.store.mark_rejected(rejected, REJECTED_RETRY_S)
+                self.store.postpone(rejected, POSTPONE_S)
             except StoreError:
                 self._rejected = rejected + self._rejected
                 raise

@@ -263,7 +263,7 @@ def test_a_category_the_cloud_would_reject_is_refused_here(store: ClosetStore) -
 def test_a_rejected_version_waits_behind_the_others_and_comes_back(store: ClosetStore) -> None:
     first, second = store.add(synthetic_draft(22, image_kb=1)), store.add(synthetic_draft(23, image_kb=1))
     store.mark_published(store.outbox_due(10, ack_timeout_s=60))
-    assert store.mark_rejected([(first.id, 1)], retry_after_s=3600) == 1
+    assert store.postpone([(first.id, 1)], retry_after_s=3600) == 1
     due = store.outbox_due(10, ack_timeout_s=60, now=time.time() + 120)  # second's ack is overdue by then
     assert [item.record_id for item in due] == [second.id]
     later = store.outbox_due(10, ack_timeout_s=60, now=time.time() + 3700)

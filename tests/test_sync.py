@@ -219,6 +219,23 @@ def test_versions_the_cloud_rejects_wait_behind_the_rest_instead_of_blocking_it(
     store.close()
 
 
+def test_a_version_with_a_lost_image_waits_instead_of_going_half(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    """The cloud would park a record whose image never comes; the mirror postpones it and sends the rest."""
+    consumer = start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 4)
+    oldest = min(store.list(), key=lambda r: r.created_at)
+    store.images.path(oldest.images["cutout_png"].filename).unlink()  # a bad SD card sector, a stray rm
+    worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=1), DEVICE)
+    assert not worker.drain(timeout=6)
+    assert {i for _d, i, _v, _b in consumer.db.versions()} == {r.id for r in store.list()} - {oldest.id}
+    assert consumer.db.counts()["pending"] == 0, "nothing half-sent for the cloud to wait on"
+    assert store.outbox_due(10, ack_timeout_s=60) == []  # postponed, still queued:
+    assert store.unacked_ids() == {oldest.id}
+    store.close()
+
+
 def test_in_flight_is_bounded_while_no_ack_comes(tmp_path: Path, mosquitto: Mosquitto) -> None:
     """No consumer: the worker publishes max_inflight versions, then waits for acks instead of flooding."""
     store = fill_store(tmp_path / "mirror", 20)

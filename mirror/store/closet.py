@@ -331,7 +331,8 @@ class ClosetStore:
     def outbox_due(self, limit: int, ack_timeout_s: float, now: float | None = None) -> builtins.list[OutboxItem]:
         """Versions to publish now: waiting ones, oldest first, then in-flight ones whose ack is overdue.
 
-        A version the cloud rejected is not due before its ``not_before`` (:meth:`mark_rejected`).
+        A postponed version (the cloud rejected it, or an image of it is unreadable) is not due
+        before its ``not_before`` (:meth:`postpone`).
         """
         moment = time.time() if now is None else now
         rows = self._read(
@@ -369,11 +370,13 @@ class ClosetStore:
             )
             return conn.total_changes - before
 
-    def mark_rejected(self, keys: Iterable[tuple[str, int]], retry_after_s: float) -> int:
-        """The cloud rejected these versions: keep them queued, but not due again for ``retry_after_s``.
+    def postpone(self, keys: Iterable[tuple[str, int]], retry_after_s: float) -> int:
+        """Keep these versions queued, but not due again for ``retry_after_s`` (the cloud rejected them,
+        or one of their images cannot be read).
 
         Why not resend at once: the same bytes get the same answer, and being the oldest they would
-        take every in-flight slot, so nothing newer would ever go. A fixed consumer takes them later.
+        take every in-flight slot, so nothing newer would ever go. A fixed consumer (or a restored
+        image) lets them through later.
         """
         moment = time.time()
         with self._write(durable=False) as conn:

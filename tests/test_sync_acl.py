@@ -11,6 +11,7 @@ import logging
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,26 @@ def test_wrong_or_missing_password_is_refused_and_never_logged(
     assert "refused the connection" in worker.last_error and "1 record version(s) waiting" in worker.last_error
     assert wrong not in caplog.text and wrong not in worker.last_error and wrong not in repr(worker.broker)
     store.close()
+
+
+def test_a_consumer_with_a_wrong_password_says_so_once_while_it_retries(
+    tmp_path: Path, secured: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = ConsumerDB.open(str(tmp_path / "cloud.db"))
+    broker = BrokerConfig(host="127.0.0.1", port=secured.port, client_id="cloud", username="cloud", password="wrong")
+    service = ConsumerService(MessageHandler(db, PREFIX, None), broker, group="cloud")
+    caplog.set_level(logging.INFO, logger="sync.consumer")
+    service.start()
+    try:
+        deadline = time.monotonic() + 6  # paho retries after 1 s, then 2 s: at least three refusals
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        service.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("sync.consumer")]
+    assert sum("refused the consumer" in line for line in lines) == 1, lines
+    assert not any("lost the broker" in line for line in lines), lines
+    assert not service.connected.is_set()
 
 
 def test_only_the_cloud_may_command_a_mirror(tmp_path: Path, secured: Mosquitto) -> None:

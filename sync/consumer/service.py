@@ -56,6 +56,7 @@ class ConsumerService:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_connect_fail = self._on_connect_fail
         self._unreachable_logged = False
+        self._refused = ""  # the last reason the broker refused us for, logged once
         self._client.on_message = lambda _c, _u, message: self._queue.put(message)
         if uploads is not None:
             uploads.bind(lambda topic, payload: self._client.publish(topic, payload, qos=1), self.publish_acks)
@@ -106,10 +107,14 @@ class ConsumerService:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if getattr(reason, "is_failure", False):
-            log.error("broker %s refused the consumer (%s)", self.broker.describe(), reason_text(reason))
+            text = reason_text(reason)
+            if text != self._refused:  # paho retries every few seconds: say each new reason once
+                log.error("broker %s refused the consumer (%s); it keeps retrying", self.broker.describe(), text)
+                self._refused = text
             return
         log.info("consumer connected to %s", self.broker.describe())
         self._unreachable_logged = False
+        self._refused = ""
         client.subscribe([(f, 1) for f in self.filters()])
         self.connected.set()
 
@@ -120,7 +125,7 @@ class ConsumerService:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.connected.clear()
-        if not self._stopping.is_set():
+        if not self._stopping.is_set() and not self._refused:  # after a refusal paho's disconnect says nothing new
             log.warning("consumer lost the broker %s (%s); reconnecting", self.broker.describe(), reason_text(reason))
 
     def _work(self) -> None:

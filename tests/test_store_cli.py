@@ -76,3 +76,10 @@ def test_sync_drain_against_a_real_broker(
     assert main(["--config", str(config), "sync", "status"]) == exitcodes.OK
     assert "0 waiting, 0 in flight, 3 acknowledged" in capsys.readouterr().out
     assert consumer.db.counts()["garments"] == 3
+
+
+def test_closet_list_refuses_a_colour_that_is_not_a_basic_term(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["closet", "list", "--color", "Grey"])
+    assert info.value.code == 2
+    assert "invalid choice: 'Grey' (choose from 'black', 'white', 'grey'" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from mirror.cli import exitcodes
 from mirror.config import Settings
 from mirror.store import ClosetStore, Record, StoreError, open_closet
 from mirror.store.codec import record_to_dict
+from mirror.vision.colour import BASIC_TERMS
 
 NAME = "closet"
 HELP = "list, show or delete the garments stored on this mirror"
@@ -19,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="one line per garment", description="one line per garment")
     listing.add_argument("--category", help="only this category")
-    listing.add_argument("--color", help="only this basic colour")
+    listing.add_argument(
+        "--color", choices=BASIC_TERMS, metavar="COLOUR", help=f"only this basic colour: {', '.join(BASIC_TERMS)}"
+    )
     show = sub.add_parser("show", help="one garment as JSON", description="one garment as JSON")
     show.add_argument("id", help="record id")
     delete = sub.add_parser(

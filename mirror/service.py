@@ -231,6 +231,10 @@ class MirrorService:
             except StoreError as exc:
                 self._fail("storage", str(exc), "")
                 return
+            # Decode every garment once here, off the GUI thread: the closet screen then lists from
+            # the store's cache (a Pi takes several hundred ms for a large closet's first read).
+            with contextlib.suppress(StoreError):
+                self._store.list()
         self._refresh_status()
 
     def _load_models(self) -> None:

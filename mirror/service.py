@@ -143,6 +143,7 @@ class MirrorService:
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
         self._loop: CaptureLoop | None = None
         self._camera_error = ""
+        self._camera_reported = ""  # the last camera failure said as an Error (said once per spell)
         self._storage_used = 0
         # The capture flow as remote commands and cancel see it (guarded by _flow_lock): the
         # result on screen, and an epoch that cancel() bumps so a shot taken or analysed across
@@ -280,24 +281,30 @@ class MirrorService:
             try:
                 source = self._source or make_source(self.settings.camera)
                 source.open()
-            except CameraError as exc:
-                if str(exc) != reported:
-                    reported = str(exc)
+            except Exception as exc:  # CameraError, or a driver's own (PermissionError on /dev/video0…)
+                message = str(exc) if isinstance(exc, CameraError) else f"camera failed to open ({exc})"
+                if message != reported:
+                    reported = message
                     self._camera_failed(reported)
                 self._stop.wait(CAMERA_RETRY_S)
                 continue
             self._source, reported = source, ""
+            recovering = bool(self._camera_error)
             # The loop exists before the status says the camera is there: a capture asked for
             # as soon as the status line shows it must find a loop to take it.
             self._loop = self._make_loop(source)
+            if recovering:
+                self._after_camera_gap()
             self._set_status(camera=StatusPart(f"camera: {source.name}"))
             self._health.register("camera", deadline_s=10)
             if self._stop.is_set():  # stop() ran before the loop existed, so it could not stop it
                 return
             self._loop.run()  # returns when stopped, ended or failed
-            if self._stop.is_set() or not self._camera_error:
+            if self._stop.is_set():
                 return
-            with contextlib.suppress(CameraError):
+            if not self._camera_error:  # no frame and no error: a dead stream, not a finished job
+                self._camera_failed(f"camera {source.name} stopped delivering frames")
+            with contextlib.suppress(Exception):  # closing a failed camera may fail too
                 source.close()
             self._health.unregister("camera")
             self._stop.wait(CAMERA_RETRY_S)
@@ -316,11 +323,28 @@ class MirrorService:
             on_camera_error=self._camera_failed,
         )
 
+    def _after_camera_gap(self) -> None:
+        """Frames flow again after a failure: forget a hold or countdown from before it, and say so.
+
+        Without this a countdown begun before the gap would fire on the first frame after it,
+        shooting whatever the camera now sees, and the UI would keep showing "no camera"
+        (the machine had not changed state, so it announced nothing).
+        """
+        machine = self._machine
+        if machine.state not in (CaptureState.ANALYSING, CaptureState.REVIEW):  # a result in hand stays
+            machine.resume(rearm=True)
+        self._emit(CaptureStateChanged(machine.state, at=self._clock()))
+
     def _camera_failed(self, message: str) -> None:
         self._camera_error = message
         self._set_status(camera=StatusPart("camera: missing", Level.ERROR))
         self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
-        self._emit(Error(message, about="camera", at=self._clock()))
+        # A camera that opens but fails at once would say the same every retry: say it once,
+        # and again only after frames have flowed in between.
+        flowed = self._loop is not None and self._loop.seq > 0
+        if message != self._camera_reported or flowed:
+            self._camera_reported = message
+            self._emit(Error(message, about="camera", at=self._clock()))
 
     def _detect(self, frame: Image) -> list[Candidate]:
         analyzer = self._analyzer

@@ -237,3 +237,26 @@ def test_sync_command_reaches_this_mirror_through_the_configured_broker(
     finally:
         worker.stop()
         store.close()
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf", "1e9"])
+def test_run_refuses_a_duration_that_is_not_a_real_stretch_of_time(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--source", "demo", f"--duration={value}"])
+    assert info.value.code == exitcodes.USAGE
+    assert "--duration: must be more than 0 and at most 86400 s" in capsys.readouterr().err
+
+
+def test_run_with_an_unusable_screenshots_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = write_config(tmp_path, "[sync]\nenabled = false\n")
+    code = main(["--config", str(config), "run", "--source", "demo", "--screenshots", str(blocker / "shots")])
+    assert code == exitcodes.USAGE
+    err = capsys.readouterr().err.strip()
+    shots = blocker / "shots"
+    assert err == f"smart-mirror run: cannot create {shots} (Not a directory); pick another --screenshots DIR"

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mirror.camera.demo import DemoSource
 from mirror.camera.v4l2 import V4L2Source
+from mirror.capture.machine import Sighting
 from mirror.config import Settings
 from mirror.events import (
     AnalysisFailed,
@@ -20,6 +22,7 @@ from mirror.events import (
     Error,
     Event,
     FrameReady,
+    Image,
     Level,
     StatusChanged,
 )
@@ -132,3 +135,72 @@ def test_the_status_says_connecting_until_sync_has_tried_and_about_counts_in_sql
         while not running.closet() and time.monotonic() < deadline:  # the closet opens on a start-up thread
             time.sleep(0.05)
         assert running.about().records == len(running.closet()) == 2
+
+
+class FlakyCamera(DemoSource):
+    """The demo camera, whose driver raises its own error once after a few frames (libcamera's timeout)."""
+
+    failed = False
+
+    def read(self) -> Image | None:
+        if not FlakyCamera.failed and self._frames_read >= 5:
+            FlakyCamera.failed = True
+            raise RuntimeError("Camera frontend has timed out!")
+        self._frames_read += 1
+        return super().read()
+
+    def open(self) -> None:
+        self._frames_read = 0
+        super().open()
+
+
+class DeadStream(DemoSource):
+    """Opens fine, then never delivers a frame (a video with no decodable frame, a wedged driver)."""
+
+    def read(self) -> Image | None:
+        return None
+
+
+def test_a_driver_error_is_a_lost_camera_that_comes_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mirror.service.CAMERA_RETRY_S", 0.2)
+    FlakyCamera.failed = False
+    seen: list[Event] = []
+    source = FlakyCamera((320, 240), (800, 600), 15)
+    with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and "timed out" in e.message, 20, seen)
+        assert isinstance(error, Error) and error.about == "camera"
+        assert error.message == "camera demo failed (RuntimeError: Camera frontend has timed out!)"
+        idle = lambda e: isinstance(e, CaptureStateChanged) and e.state is CaptureState.IDLE  # noqa: E731
+        wait_for(service.events, idle, 20, seen)  # said again, so the UI drops "no camera"
+        wait_for(service.events, lambda e: isinstance(e, FrameReady), 20, seen)  # frames flow again
+        assert service.status().camera.level is Level.OK
+
+
+def test_a_stream_that_delivers_nothing_is_said_once_not_every_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mirror.service.CAMERA_RETRY_S", 0.1)
+    seen: list[Event] = []
+    source = DeadStream((320, 240), (800, 600), 15)
+    with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
+        wait_for(service.events, lambda e: isinstance(e, Error) and "stopped delivering" in e.message, 20, seen)
+        time.sleep(1.5)  # many retries
+        while not service.events.empty():
+            seen.append(service.events.get())
+    errors = [e.message for e in seen if isinstance(e, Error) and e.about == "camera"]
+    assert errors == ["camera demo stopped delivering frames"]
+
+
+def test_a_countdown_from_before_a_camera_gap_does_not_fire_after_it(tmp_path: Path) -> None:
+    """Otherwise the first frame after the camera comes back would shoot an empty room."""
+    service = MirrorService(fast_settings(tmp_path), health=Health())  # not started: the machine alone
+    machine = service._machine
+    held = Sighting((10, 10, 100, 100), 0.0)
+    machine.update(0.0, held)
+    machine.update(0.5, held)
+    assert machine.state is CaptureState.COUNTDOWN
+    service._after_camera_gap()
+    assert str(machine.state) == str(CaptureState.IDLE)  # (str: mypy narrowed it to COUNTDOWN above)
+    said = service.events.get_nowait()
+    assert isinstance(said, CaptureStateChanged) and said.state is CaptureState.IDLE
+    assert not machine.update(5.0, None).shoot

@@ -224,7 +224,12 @@ class MirrorWindow(QWidget):
         """
         if self.screenshot_dir is None:
             return None
-        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # the folder went away or filled up: say it once, then stop trying
+            log.warning("screenshots off: cannot write to %s (%s)", self.screenshot_dir, exc.strerror or exc)
+            self.screenshot_dir = None
+            return None
         path = self.screenshot_dir / f"{name}.png"
         image = self.grab().toImage()
 

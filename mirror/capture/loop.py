@@ -149,6 +149,10 @@ class CaptureLoop:
             log.error("%s", exc)
             if self.on_camera_error is not None:
                 self.on_camera_error(str(exc))
+        except Exception as exc:  # a driver's own error (libcamera "frontend timed out"): same as a lost camera
+            log.exception("camera %s failed", self.source.name)
+            if self.on_camera_error is not None:
+                self.on_camera_error(f"camera {self.source.name} failed ({type(exc).__name__}: {exc})")
         finally:
             self.ended.set()
 
@@ -220,8 +224,9 @@ class CaptureLoop:
         self.detector.pause(True)
         try:
             stills = self.source.stills(self.burst)
-        except CameraError:
+        except Exception:
             self.resume(rearm=True)  # the shot is lost; do not stay "capturing" forever
+            self.detector.pause(False)
             raise
         h, w = preview.shape[:2]
         full_box = scale_box(box, (w, h), (stills[0].shape[1], stills[0].shape[0])) if box is not None else None

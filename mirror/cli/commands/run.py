@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+from pathlib import Path
 
+from mirror.cli import exitcodes
 from mirror.config import Settings
 
 NAME = "run"
 HELP = "start the mirror (fullscreen UI, camera, capture, sync)"
+MAX_DURATION_S = 86_400.0  # a demo or a test run, not the service (which has no --duration)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,10 +28,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--windowed", action="store_true", help="open a window instead of fullscreen")
     parser.add_argument("--screenshots", metavar="DIR", help="write a PNG of each screen shown to DIR")
     parser.add_argument(
-        "--duration", type=float, metavar="S", help="quit after S seconds (for demos on machines with no display)"
+        "--duration", type=_seconds, metavar="S", help="quit after S seconds (for demos on machines with no display)"
     )
 
 
+def _seconds(text: str) -> float:
+    """``--duration``: a finite number of seconds above 0 and at most a day (argparse says the rest)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= MAX_DURATION_S:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_DURATION_S:g} s, got {text}")
+    return value
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.screenshots:
+        folder = Path(args.screenshots).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"smart-mirror run: cannot create {folder} ({exc.strerror}); pick another --screenshots DIR",
+                  file=sys.stderr)  # fmt: skip
+            return exitcodes.USAGE
     app = importlib.import_module("ui.app")
     return int(app.run_app(settings, args))

@@ -338,7 +338,10 @@ class SyncWorker:
         images: list[tuple[str, bytes]] = []
         for ref in record.images.values():
             try:
-                images.append((ref.sha256, self.store.read_image(ref)))
+                if self._uploader is None:
+                    images.append((ref.sha256, self.store.read_image(ref)))
+                elif not self.store.has_image(ref):  # over HTTP the uploader reads it, once, when URLs come
+                    raise StoreError(f"{ref.filename}: no such file")
             except StoreError as exc:
                 key = (record.id, record.version)
                 if key not in self._unreadable:

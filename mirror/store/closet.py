@@ -317,6 +317,10 @@ class ClosetStore:
             raise StoreError(f"garment {record.id} has no {kind} image (it has: {', '.join(record.images) or 'none'})")
         return self.images.path(ref.filename)
 
+    def has_image(self, ref: ImageRef) -> bool:
+        """Whether the image file is there (a cheap check; reading it can still fail on a bad disk)."""
+        return self._guard(lambda: self.images.exists(ref.filename))
+
     def read_image(self, ref: ImageRef) -> bytes:
         return self._guard(lambda: self.images.read(ref.filename))
 

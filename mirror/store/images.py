@@ -103,6 +103,10 @@ class ImageFiles:
                 return tmp.read_bytes()
             raise
 
+    def exists(self, filename: str) -> bool:
+        """Whether :meth:`read` can find the image (under its final name or a committed temp one)."""
+        return (self.folder / filename).is_file() or bool(self._temps_of(filename))
+
     def recover(self, needed: Iterable[str]) -> int:
         """Finish step 3 for committed rows whose image is still a temp file (a crash after the commit)."""
         recovered = 0

@@ -138,6 +138,19 @@ def test_replay_errors_are_one_line(tmp_path: Path, name: str) -> None:
     assert "\n" not in str(info.value) and str(path) in str(info.value)
 
 
+def test_replay_refuses_a_file_that_is_no_video_or_has_no_frame(tmp_path: Path) -> None:
+    """ffmpeg "plays" a text file as rendered text, and a container may open with no frame in it."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video\n" * 50)
+    with pytest.raises(CameraError, match=r"notes.txt is not a video \(.avi, .h264"), ReplaySource(notes, PREVIEW, 10):
+        pass
+    stub = tmp_path / "empty.avi"
+    writer = cv2.VideoWriter(str(stub), cv2.VideoWriter.fourcc(*"MJPG"), 10, CAPTURE)
+    writer.release()  # a header and no frame
+    with pytest.raises(CameraError, match=r"empty\.avi is not a readable video"), ReplaySource(stub, PREVIEW, 10):
+        pass
+
+
 def test_missing_v4l2_device_is_a_one_line_error_naming_the_fix() -> None:
     with pytest.raises(CameraError) as info, V4L2Source("/dev/video97", PREVIEW, CAPTURE, 15):
         pass

@@ -24,6 +24,10 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
+#: Video files a replay source accepts (what OpenCV's ffmpeg backend reads on Pi OS and Debian).
+VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".m4v", ".mkv", ".mov", ".webm", ".mjpeg", ".mjpg", ".h264"})
+
+
 class ReplaySource(FrameSource):
     """Frames from ``path`` (folder of images or video file), looping when ``loop``."""
 
@@ -58,10 +62,17 @@ class ReplaySource(FrameSource):
             if not self._files:
                 raise CameraError(f"replay folder {self.path} holds no images (.jpg, .png, ...); add some")
             return
+        if self.path.suffix.lower() not in VIDEO_SUFFIXES:  # ffmpeg would "play" a text file as rendered text
+            raise CameraError(
+                f"replay file {self.path} is not a video ({', '.join(sorted(VIDEO_SUFFIXES))}); "
+                "set [camera] replay_path to one, or to a folder of images"
+            )
         video = cv2.VideoCapture(str(self.path))
-        if not video.isOpened():
+        ok = video.isOpened() and video.read()[0]  # a container can open with no decodable frame in it
+        if not ok:
             video.release()
             raise CameraError(f"replay file {self.path} is not a readable video; use a folder of images or an .mp4")
+        video.set(cv2.CAP_PROP_POS_FRAMES, 0)
         self._video = video
 
     def _next_full(self) -> Image | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mirror.cli import exitcodes
+from mirror.cli.argtypes import bounded
 from mirror.cli.commands.analyze import UnreadableImageError, read_image
 from mirror.config import Settings
 from mirror.inference import BACKENDS
@@ -31,21 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ui", action="store_true", help="benchmark the mirror UI instead (preview fps, shutter to result, GUI stalls)"
     )
     parser.add_argument("--output", metavar="FILE", help="also write the JSON report here")
-    parser.add_argument("--repeat", type=_positive, default=3, metavar="N", help="passes over the images (default: 3)")
+    parser.add_argument(
+        "--repeat",
+        type=bounded(int, "a whole number", 1),
+        default=3,
+        metavar="N",
+        help="passes over the images (default: 3)",
+    )
     parser.add_argument(
         "--backend", choices=BACKENDS, action="append", help="only this backend (repeatable; default: both)"
     )
-
-
-def _positive(text: str) -> int:
-    """``--repeat``: a whole number of passes, at least one (argparse turns the error into a usage line)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
 
 
 def _emit(report: dict[str, Any], output: str | None) -> int:

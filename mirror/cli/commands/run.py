@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from mirror.cli import exitcodes
+from mirror.cli.argtypes import bounded
 from mirror.config import Settings
 
 NAME = "run"
@@ -28,19 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--windowed", action="store_true", help="open a window instead of fullscreen")
     parser.add_argument("--screenshots", metavar="DIR", help="write a PNG of each screen shown to DIR")
     parser.add_argument(
-        "--duration", type=_seconds, metavar="S", help="quit after S seconds (for demos on machines with no display)"
+        "--duration",
+        type=bounded(float, "a number of seconds", 0.0, MAX_DURATION_S, unit=" s"),
+        metavar="S", help="quit after S seconds (for demos on machines with no display)"
     )
-
-
-def _seconds(text: str) -> float:
-    """``--duration``: a finite number of seconds above 0 and at most a day (argparse says the rest)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value <= MAX_DURATION_S:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_DURATION_S:g} s, got {text}")
-    return value
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

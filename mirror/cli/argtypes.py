@@ -1,0 +1,33 @@
+"""Argument types for numeric options: a bad value becomes argparse's own one-line usage error (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
+
+
+def bounded(
+    parse: Callable[[str], N], noun: str, lowest: N, highest: N | None = None, *, unit: str = ""
+) -> Callable[[str], N]:
+    """An argparse ``type``: ``parse`` the text, then require ``lowest <= value`` (or ``lowest < value``
+    when ``highest`` is given: a stretch of time must be more than nothing) and ``value <= highest``.
+
+    NaN fails every comparison, so ``nan`` is refused too; ``inf`` fails a finite ``highest``.
+    """
+
+    def check(text: str) -> N:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if highest is None:
+            if not value >= lowest:
+                raise argparse.ArgumentTypeError(f"must be {lowest:g} or more, got {value}")
+        elif not lowest < value <= highest:
+            raise argparse.ArgumentTypeError(f"must be more than {lowest:g} and at most {highest:g}{unit}, got {text}")
+        return value
+
+    return check

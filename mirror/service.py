@@ -218,6 +218,7 @@ class MirrorService:
     def _startup(self) -> None:
         self._open_store()
         self._load_models()
+        self._warm_closet()
         self._start_sync()
         self._supervise_camera()
 
@@ -232,11 +233,15 @@ class MirrorService:
             except StoreError as exc:
                 self._fail("storage", str(exc), "")
                 return
-            # Decode every garment once here, off the GUI thread: the closet screen then lists from
-            # the store's cache (a Pi takes several hundred ms for a large closet's first read).
+        self._refresh_status()
+
+    def _warm_closet(self) -> None:
+        """Decode every garment once, off the GUI thread and after the models (the first capture matters
+        more): the closet screen then lists from the store's cache (a Pi takes several hundred ms for a
+        large closet's first read)."""
+        if self._store is not None:
             with contextlib.suppress(StoreError):
                 self._store.list()
-        self._refresh_status()
 
     def _load_models(self) -> None:
         if self._models is None:

@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from mirror.store import ClosetStore, Color
+from mirror.store import ClosetStore, Color, Record
 from sync.backoff import Backoff
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, free_port
@@ -174,19 +174,28 @@ def test_a_store_error_does_not_kill_the_worker(
     store.close()
 
 
+def rewrite_oldest(folder: Path, count: int, oldest: int, body_sql: str) -> tuple[list[Record], ClosetStore]:
+    """A closet of ``count`` garments whose ``oldest`` first stored bodies are rewritten on disk by ``body_sql``.
+
+    Rewritten behind a closed store, then reopened, as damage or a bug from outside would reach it
+    (an open store would answer from its cache of decoded versions).
+    """
+    store = fill_store(folder, count)
+    first = sorted(store.list(), key=lambda r: r.created_at)[:oldest]
+    store.close()
+    conn = sqlite3.connect(folder / "closet.db")
+    conn.executemany(f"UPDATE records SET body = {body_sql} WHERE id = ?", [(r.id,) for r in first])
+    conn.commit()
+    conn.close()
+    return first, ClosetStore.open(folder, DEVICE, min_free_mb=0)
+
+
 def test_a_damaged_record_is_skipped_and_does_not_stall_the_rest(
     tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
 ) -> None:
     """Two unreadable rows at the head of the outbox, two in-flight slots: the later records still go."""
     consumer = start_consumer(mosquitto.port)
-    store = fill_store(tmp_path / "mirror", 5)
-    oldest = sorted(store.list(), key=lambda r: r.created_at)[:2]
-    store.close()
-    conn = sqlite3.connect(tmp_path / "mirror" / "closet.db")  # damaged on disk, as a bad SD card would
-    conn.executemany("UPDATE records SET body = '{' WHERE id = ?", [(r.id,) for r in oldest])
-    conn.commit()
-    conn.close()
-    store = ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0)
+    _damaged, store = rewrite_oldest(tmp_path / "mirror", 5, 2, "'{'")  # damaged on disk, as a bad SD card would
     worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=2), DEVICE)
     assert not worker.drain(timeout=6)  # the damaged two stay waiting: drain says so
     assert worker.stats.acked == 3
@@ -200,16 +209,8 @@ def test_versions_the_cloud_rejects_wait_behind_the_rest_instead_of_blocking_it(
 ) -> None:
     """Three versions the consumer dead-letters at the head of the outbox, two in-flight slots, a short ack timeout."""
     consumer = start_consumer(mosquitto.port)
-    store = fill_store(tmp_path / "mirror", 6)
-    oldest = sorted(store.list(), key=lambda r: r.created_at)[:3]
-    store.close()
-    conn = sqlite3.connect(tmp_path / "mirror" / "closet.db")  # a score over 1: the schema says no
-    conn.executemany(
-        "UPDATE records SET body = json_set(body, '$.category_score', 5.0) WHERE id = ?", [(r.id,) for r in oldest]
-    )
-    conn.commit()
-    conn.close()
-    store = ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0)
+    # A score over 1: the schema says no.
+    oldest, store = rewrite_oldest(tmp_path / "mirror", 6, 3, "json_set(body, '$.category_score', 5.0)")
     worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=2, ack_timeout_s=1), DEVICE)
     assert not worker.drain(timeout=8)  # the rejected three stay queued: drain says so
     at_cloud = {i for _d, i, _v, _b in consumer.db.versions()}

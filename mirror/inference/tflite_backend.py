@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirror.inference.base import FloatArray, InferenceError, Model
+from mirror.inference.native_stderr import relay_native_stderr
 
 
 def _interpreter_class() -> Any:
@@ -38,8 +39,9 @@ class TFLiteModel(Model):
     def __init__(self, path: Path, threads: int) -> None:
         self.path = path
         try:
-            self._interp = _interpreter_class()(model_path=str(path), num_threads=threads)
-            self._interp.allocate_tensors()
+            with relay_native_stderr():
+                self._interp = _interpreter_class()(model_path=str(path), num_threads=threads)
+                self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise InferenceError(f"{path}: not a loadable TFLite model ({exc}); reinstall the model files") from exc
         self._input = self._interp.get_input_details()[0]

@@ -19,7 +19,7 @@ import pytest
 
 from mirror.camera.demo_scene import GARMENTS, Timeline, garment_box, pose_at, render
 from mirror.cli import exitcodes, main
-from mirror.cli.commands.analyze import UnreadableImageError, declared_size, read_image
+from mirror.imagefile import UnreadableImageError, declared_size, read_image
 from mirror.manifest import default_models_dir
 from mirror.pipeline.contract import error_object, to_line
 from mirror.vision.colour import BASIC_TERMS
@@ -315,3 +315,18 @@ def test_a_file_name_that_is_not_utf8_still_gives_a_valid_utf8_json_line() -> No
     line.encode("utf-8")  # would raise on a lone surrogate
     assert os.fsencode(json.loads(line)["image"]) == b"caf\xe9.jpg"
     assert to_line(error_object("café.jpg", "no such file")) == '{"image": "café.jpg", "error": "no such file"}'
+
+
+def test_truncated_photos_are_named_not_half_decoded(tmp_path: Path) -> None:
+    """libjpeg would fill a cut-short JPEG with grey and print noise with no file name."""
+    image = np.full((40, 60, 3), 90, np.uint8)
+    for suffix, kind in ((".jpg", "JPEG"), (".png", "PNG")):
+        ok, encoded = cv2.imencode(suffix, image)
+        assert ok
+        whole = encoded.tobytes()
+        intact, cut = tmp_path / f"whole{suffix}", tmp_path / f"cut{suffix}"
+        intact.write_bytes(whole + b"\x00" * 16)  # padding after the end marker is harmless
+        cut.write_bytes(whole[: len(whole) * 2 // 3])
+        assert read_image(str(intact)).shape == (40, 60, 3)
+        with pytest.raises(UnreadableImageError, match=f"truncated {kind} .*; copy it again"):
+            read_image(str(cut))

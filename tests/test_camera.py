@@ -105,6 +105,30 @@ def test_replay_folder_loops_downscales_and_skips_unreadable_files(tmp_path: Pat
     assert still.shape == (CAPTURE[1], CAPTURE[0], 3)
 
 
+def test_replay_names_a_truncated_photo_once_and_leaves_it_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A photo cut short is named in the log once, with no decoder noise on stderr, then skipped."""
+    ok, encoded = cv2.imencode(".jpg", np.full((60, 80, 3), 128, np.uint8))
+    assert ok
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((60, 80, 3), np.uint8))
+    (tmp_path / "b.jpg").write_bytes(encoded.tobytes()[:-200])
+    source = ReplaySource(tmp_path, PREVIEW, 10, pacer=NO_PACING)
+    with caplog.at_level("WARNING", logger="mirror.camera.replay"), source:
+        frames = [source.read() for _ in range(6)]
+    assert all(f is not None for f in frames)
+    named = [r.getMessage() for r in caplog.records if "b.jpg" in r.getMessage()]
+    assert len(named) == 1 and "truncated JPEG" in named[0]
+    assert "Premature end" not in capfd.readouterr().err
+
+
+def test_replay_folder_with_only_broken_photos_says_so(tmp_path: Path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"\xff\xd8\xff\xdb cut short")
+    source = ReplaySource(tmp_path, PREVIEW, 10, pacer=NO_PACING)
+    with source, pytest.raises(CameraError, match=r"no image in .* is readable; check the files"):
+        source.read()
+
+
 def test_replay_without_loop_ends_with_none(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((60, 80, 3), np.uint8))
     source = ReplaySource(tmp_path, PREVIEW, 10, loop=False, pacer=NO_PACING)

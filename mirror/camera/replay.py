@@ -8,6 +8,7 @@ downscaled to the preview size.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ from typing import Any
 import cv2
 
 from mirror.camera.base import CameraError, FrameSource, Image, Pacer, as_bgr, to_preview
+from mirror.imagefile import UnreadableImageError, read_image
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -39,7 +43,7 @@ class ReplaySource(FrameSource):
         *,
         loop: bool = True,
         pacer: Pacer | None = None,
-        read_image: Callable[[str], Any] = cv2.imread,
+        read_image: Callable[[str], Any] = read_image,
     ) -> None:
         self.path = path
         self.preview = preview
@@ -48,6 +52,7 @@ class ReplaySource(FrameSource):
         self.name = f"replay {path.name}"
         self._read_image = read_image
         self._files: list[Path] = []
+        self._opened_folder = False
         self._index = 0
         self._video: Any = None
         self._current: Image | None = None
@@ -61,6 +66,7 @@ class ReplaySource(FrameSource):
             self._files = image_files(self.path)
             if not self._files:
                 raise CameraError(f"replay folder {self.path} holds no images (.jpg, .png, ...); add some")
+            self._opened_folder = True
             return
         if self.path.suffix.lower() not in VIDEO_SUFFIXES:  # ffmpeg would "play" a text file as rendered text
             raise CameraError(
@@ -76,27 +82,35 @@ class ReplaySource(FrameSource):
         self._video = video
 
     def _next_full(self) -> Image | None:
-        """The next full-resolution frame, skipping unreadable files, or None at the end."""
+        """The next full-resolution frame, or None at the end.
+
+        An unreadable file is named once in the log and left out of the loop from then on, so
+        a truncated photo neither stalls the replay nor repeats its decoder noise every loop.
+        """
         if self._video is not None:
             ok, frame = self._video.read()
             if not ok and self.loop:
                 self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 ok, frame = self._video.read()
             return as_bgr(frame) if ok and frame is not None else None
-        for _ in range(len(self._files)):
+        while self._files:
             if self._index >= len(self._files):
                 if not self.loop:
                     return None
                 self._index = 0
             path = self._files[self._index]
+            try:
+                image = self._read_image(str(path))
+            except UnreadableImageError as exc:
+                log.warning("replay: leaving out %s: %s", path, exc)
+                del self._files[self._index]
+                continue
             self._index += 1
-            image = self._read_image(str(path))
-            if image is not None:
-                return as_bgr(image)
-        raise CameraError(f"no image in {self.path} is readable; check the files")
+            return as_bgr(image)
+        raise CameraError(f"no image in {self.path} is readable; check the files (the log names each one)")
 
     def read(self) -> Image | None:
-        if self._video is None and not self._files:
+        if self._video is None and not self._opened_folder:
             raise CameraError(f"replay source {self.path} is not open; start the source first")
         self.pacer.wait()
         frame = self._next_full()
@@ -112,6 +126,7 @@ class ReplaySource(FrameSource):
         return self._current
 
     def close(self) -> None:
+        self._opened_folder = False
         if self._video is not None:
             self._video.release()
             self._video = None

@@ -13,6 +13,7 @@ from the runtime (or a log line from another thread during those milliseconds) s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -57,10 +58,8 @@ def relay_native_stderr() -> Iterator[None]:
 
 
 def _flush_quietly() -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def _replay(captured: bytes) -> None:
@@ -72,7 +71,5 @@ def _replay(captured: bytes) -> None:
         else:
             keep += line
     if keep:
-        try:
+        with contextlib.suppress(OSError):
             os.write(2, bytes(keep))
-        except OSError:
-            pass

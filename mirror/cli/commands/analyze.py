@@ -14,31 +14,20 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from mirror.cli import exitcodes
 from mirror.config import Settings
 from mirror.config.settings import MAX_THREADS
+from mirror.imagefile import UnreadableImageError, read_image
 from mirror.pipeline.analyzer import Analyzer
 from mirror.pipeline.contract import error_object, result_object, to_line
-from mirror.pipeline.finder import Image
 from mirror.pipeline.models import ModelsError, load_models, models_dir
 from mirror.pipeline.result import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE, AnalysisResult
 
 NAME = "analyze"
 HELP = "find and name the garments in image files; print one JSON line per image"
 
-#: Larger images are refused before decoding: 100 megapixels is 300 MB as BGR before any
-#: processing (a Pi 4 may have 2 GB), several times a phone or Pi HQ camera photo (12–50 MP).
-MAX_PIXELS = 100_000_000
-
 #: Saved cut-out file name suffixes per image kind.
 CUTOUT_FILES = {CUTOUT_PNG: "cutout.png", CUTOUT_BLACK: "black.jpg", CUTOUT_WHITE: "white.jpg"}
-
-
-class UnreadableImageError(ValueError):
-    """A path that is not a readable image; the message is the ``error`` of its JSON line."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,46 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, metavar="N", help="CPU threads per model (default: config)")
     parser.add_argument("--backend", choices=("tflite", "onnx"), help="inference runtime (default: config)")
     parser.add_argument("--save-cutouts", metavar="DIR", help="also write each garment's cut-outs here")
-
-
-def read_image(path: str) -> Image:
-    """The image at ``path`` as BGR (EXIF orientation applied), or :class:`UnreadableImageError`."""
-    p = Path(path)
-    if not p.exists():
-        raise UnreadableImageError("no such file")
-    if p.is_dir():
-        raise UnreadableImageError("is a folder, not an image")
-    try:
-        data = np.fromfile(p, dtype=np.uint8)
-    except OSError as exc:
-        raise UnreadableImageError(f"cannot read the file ({exc.strerror or exc})") from None
-    size = declared_size(data.tobytes()[:65536])
-    if size is not None and size[0] * size[1] > MAX_PIXELS:
-        raise UnreadableImageError(
-            f"image is {size[0]}×{size[1]} pixels, more than {MAX_PIXELS // 1_000_000} megapixels; scale it down first"
-        )
-    try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    except cv2.error:  # OpenCV's own limits (CV_IO_MAX_IMAGE_PIXELS) and decoder failures
-        image = None
-    if image is None:
-        raise UnreadableImageError("not a readable image (unsupported format or damaged file)")
-    return np.asarray(image, dtype=np.uint8)
-
-
-def declared_size(head: bytes) -> tuple[int, int] | None:
-    """Width and height a PNG or JPEG header declares (read before decoding), else None."""
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    if head[:2] != b"\xff\xd8":
-        return None
-    i = 2
-    while i + 9 < len(head) and head[i] == 0xFF:
-        marker, length = head[i + 1], int.from_bytes(head[i + 2 : i + 4], "big")
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):  # SOFn
-            return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(head[i + 5 : i + 7], "big")
-        i += 2 + length
-    return None
 
 
 def save_cutouts(folder: Path, stem: str, result: AnalysisResult) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import bounded
-from mirror.cli.commands.analyze import UnreadableImageError, read_image
 from mirror.config import Settings
+from mirror.imagefile import UnreadableImageError, read_image
 from mirror.inference import BACKENDS
 
 NAME = "bench"

@@ -192,6 +192,71 @@ def test_missing_picamera2_says_how_to_install_it() -> None:
     assert resolve_kind("auto") == "v4l2"
 
 
+class _FailingPicamera2:
+    """Stands in for picamera2 (Raspberry Pi OS only) with libcamera's real failure texts."""
+
+    def __init__(self, fail_at: str) -> None:
+        self.fail_at = fail_at
+        self.closed = False
+        self.camera_config: dict[str, Any] = {}
+
+    def _maybe_fail(self, step: str) -> None:
+        if step == self.fail_at:
+            raise RuntimeError("Failed to acquire camera: Device or resource busy\n  (more libcamera detail)")
+
+    def create_preview_configuration(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def create_still_configuration(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def configure(self, _: Any) -> None:
+        self._maybe_fail("configure")
+
+    def start(self) -> None:
+        pass
+
+    def capture_array(self, _: str) -> Any:
+        self._maybe_fail("capture")
+        return np.zeros((PREVIEW[1], PREVIEW[0], 3), np.uint8)
+
+    def switch_mode(self, _: Any) -> None:
+        self._maybe_fail("switch")
+
+    def stop(self) -> None:
+        raise RuntimeError("camera already stopped")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(("fail_at", "says"), [("configure", "did not start"), ("capture", "stopped delivering")])
+def test_picamera_driver_errors_become_one_line_camera_errors(
+    monkeypatch: pytest.MonkeyPatch, fail_at: str, says: str
+) -> None:
+    """libcamera raises bare RuntimeErrors with multi-line texts; the mirror names the camera and the fix."""
+    import types
+
+    made: list[_FailingPicamera2] = []
+
+    def make() -> _FailingPicamera2:
+        made.append(_FailingPicamera2(fail_at))
+        return made[-1]
+
+    module = types.ModuleType("picamera2")
+    module.Picamera2 = make  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "picamera2", module)
+    source = PiCameraSource(PREVIEW, CAPTURE, 15)
+    with pytest.raises(CameraError) as info:
+        source.open()
+        source.read()
+    message = str(info.value)
+    assert says in message and "Device or resource busy" in message and "\n" not in message
+    assert "rpicam-hello --list-cameras" in message
+    source.close()
+    assert made[0].closed  # released even though stop() complained, so a retry can acquire it
+
+
 def test_factory_builds_each_kind_and_rotates() -> None:
     camera = dataclasses.replace(Settings().camera, preview_width=320, preview_height=240, rotation=90)
     source = make_source(camera, "demo")

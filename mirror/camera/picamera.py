@@ -7,6 +7,7 @@ run, test and demo without it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from typing import Any
 
@@ -16,6 +17,11 @@ MISSING = (
     "picamera2 is not installed: sudo apt install python3-picamera2 (Raspberry Pi OS), "
     'or set [camera] source = "v4l2" or "demo"'
 )
+
+#: What libcamera raises for a missing, busy or stalled camera (it has no exception type of its own).
+DRIVER_ERRORS = (RuntimeError, IndexError, OSError, TimeoutError)
+
+CHECK = "check the ribbon cable, that no other program uses the camera, and run 'rpicam-hello --list-cameras'"
 
 
 def picamera2_available() -> bool:
@@ -47,6 +53,7 @@ class PiCameraSource(FrameSource):
             module = importlib.import_module("picamera2")
         except ImportError as exc:
             raise CameraError(MISSING) from exc
+        cam: Any = None
         try:
             cam = module.Picamera2()
             config = cam.create_preview_configuration(
@@ -55,16 +62,18 @@ class PiCameraSource(FrameSource):
             self._still_config = cam.create_still_configuration(main={"size": self.capture, "format": "RGB888"})
             cam.configure(config)
             cam.start()
-        except (RuntimeError, IndexError, OSError) as exc:  # libcamera reports "no camera" as these
-            raise CameraError(
-                f"the Pi camera did not start ({exc}); check the ribbon cable and run 'libcamera-hello --list-cameras'"
-            ) from exc
+        except DRIVER_ERRORS as exc:
+            _release(cam)  # a half-opened camera stays acquired, and the next retry would find it busy
+            raise CameraError(f"the Pi camera did not start ({_first_line(exc)}); {CHECK}") from exc
         self._cam = cam
 
     def read(self) -> Image | None:
         if self._cam is None:
             raise CameraError("the Pi camera is not open; start the source first")
-        frame: Image = self._cam.capture_array("main")
+        try:
+            frame: Image = self._cam.capture_array("main")
+        except DRIVER_ERRORS as exc:
+            raise CameraError(f"the Pi camera stopped delivering frames ({_first_line(exc)}); {CHECK}") from exc
         return frame
 
     def still(self) -> Image:
@@ -75,14 +84,30 @@ class PiCameraSource(FrameSource):
         if self._cam is None:
             raise CameraError("the Pi camera is not open; start the source first")
         preview_config = self._cam.camera_config
-        self._cam.switch_mode(self._still_config)
         try:
-            return [self._cam.capture_array("main") for _ in range(max(1, count))]
-        finally:
-            self._cam.switch_mode(preview_config)
+            self._cam.switch_mode(self._still_config)
+            try:
+                return [self._cam.capture_array("main") for _ in range(max(1, count))]
+            finally:
+                self._cam.switch_mode(preview_config)
+        except DRIVER_ERRORS as exc:
+            raise CameraError(f"the Pi camera failed to take a photo ({_first_line(exc)}); {CHECK}") from exc
 
     def close(self) -> None:
-        if self._cam is not None:
-            self._cam.stop()
-            self._cam.close()
-            self._cam = None
+        cam, self._cam = self._cam, None
+        _release(cam)
+
+
+def _release(cam: Any) -> None:
+    """Stop and close a camera object, ignoring the driver's complaints about a dead one."""
+    if cam is None:
+        return
+    for step in (cam.stop, cam.close):
+        with contextlib.suppress(*DRIVER_ERRORS):
+            step()
+
+
+def _first_line(exc: BaseException) -> str:
+    """libcamera's messages can span lines; the mirror's errors are one line."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

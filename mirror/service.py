@@ -383,6 +383,18 @@ class MirrorService:
             if self._loop is not None:
                 self._loop.resume(rearm=False)
 
+    def hold_auto_capture(self, on: bool) -> None:
+        """While the person browses the closet (``on``), a garment in view is not shot by itself.
+
+        Why: the mirror sees whatever the person holds, including the garment they are looking
+        up; a countdown they cannot see would replace the screen they are reading with a result.
+        """
+        loop = self._loop
+        if loop is not None:
+            loop.hold_off(on)
+        else:
+            self._machine.hold_off(on)  # no camera thread yet: nothing else touches the machine
+
     def _from_loop(self, event: Event) -> None:
         """The capture loop's events; the start of a shot notes the cancel epoch it belongs to."""
         if isinstance(event, CaptureStateChanged) and event.state is CaptureState.CAPTURING:

@@ -105,6 +105,20 @@ def test_manual_capture_shoots_at_once_and_auto_off_never_does() -> None:
     assert not m.manual().shoot  # one shot at a time
 
 
+def test_held_off_while_browsing_a_garment_in_view_is_not_shot() -> None:
+    m = AutoCapture(hold_still_ms=300, countdown_s=2)
+    run(m, 0.0, 0.5, STILL)
+    assert m.state is S.COUNTDOWN
+    tick = m.hold_off(True)
+    assert tick.state is S.PRESENT and tick.changed  # the countdown on screen stops at once
+    assert not any(t.shoot for t in run(m, 0.55, 6.0, STILL))
+    assert m.state is S.PRESENT
+    assert m.manual().shoot  # a deliberate capture still works
+    m.resume(rearm=True)
+    m.hold_off(False)
+    assert any(t.shoot for t in run(m, 6.1, 9.0, STILL))  # back home: auto-capture again
+
+
 def test_unknown_motion_counts_as_moving() -> None:
     m = AutoCapture(hold_still_ms=0, countdown_s=0)
     assert m.update(0.0, Sighting(BOX, None)).state is S.PRESENT

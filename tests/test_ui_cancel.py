@@ -34,3 +34,17 @@ def test_cancel_during_the_countdown_means_no_shot(tmp_path: Path, qtbot) -> Non
         assert w.shutter_at is None, "the cancelled countdown still took the shot"
         assert w.current() is w.home
         assert m.service.status().camera.text == "camera: demo"
+
+
+def test_no_shot_while_the_person_browses_the_closet(tmp_path: Path, qtbot) -> None:
+    """The garment they hold while looking through the closet must not replace the screen with a result."""
+    vision = VisionSettings(auto_capture=True, hold_still_ms=300, countdown_s=COUNTDOWN_S)
+    with running_mirror(settings_for(tmp_path, vision=vision)) as m:
+        w = m.window
+        _models_or_skip(m)
+        w.open_closet()
+        m.wait(lambda: w.capture.state.state is CaptureState.PRESENT, 60, "a garment in view")
+        wait_until(lambda: w.shutter_at is not None or w.current() is not w.closet, COUNTDOWN_S + 4)
+        assert w.shutter_at is None and w.current() is w.closet
+        w.show_screen(w.home)  # back home: the held garment counts down again
+        m.wait(lambda: w.capture.state.state is CaptureState.COUNTDOWN, 30, "the countdown after browsing")

@@ -83,6 +83,7 @@ class Core(Protocol):
 
     def capture_now(self) -> None: ...
     def cancel(self) -> None: ...
+    def hold_auto_capture(self, on: bool) -> None: ...
     def keep(self, result: AnalysisResult, index: int = 0) -> None: ...
     def retake(self) -> None: ...
     def correct(self, record_id: str, *, category: str | None = None, color: str | None = None) -> None: ...
@@ -163,6 +164,7 @@ class MirrorWindow(QWidget):
         self._unattended.timeout.connect(self._result_unattended)
         self.set_result_timeout(result_timeout_s)
         self._kept_unattended = False
+        self._browsing = False  # auto-capture held off while the closet, detail or about is up
         self._connect_bridge()
         self.home.set_status(self.read(core.status, Status()))
         self.show_screen(self.home)
@@ -200,15 +202,25 @@ class MirrorWindow(QWidget):
                 self._unattended.start()
         return super().eventFilter(watched, event)
 
+    def is_browsing(self, screen: Screen | None = None) -> bool:
+        """Closet, detail, about, or a picker opened from the detail: the person is reading, not showing."""
+        screen = screen or self.current()
+        return screen in (self.closet, self.detail, self.about) or (
+            screen is self.picker and self._picker_return is self.detail
+        )
+
     def _idle_home(self) -> None:
-        browsing = (self.closet, self.detail, self.about)
-        if self.current() in browsing or (self.current() is self.picker and self._picker_return is self.detail):
+        if self.is_browsing():
             self.show_screen(self.home)
 
     def show_screen(self, screen: Screen) -> None:
         if screen is self.capture and self.capture.frame is not None:
             self.capture.set_frame(self.capture.frame)  # the newest frame that came while hidden
         self._stack.setCurrentWidget(screen)
+        browsing = self.is_browsing(screen)
+        if browsing != self._browsing:
+            self._browsing = browsing
+            self.core.hold_auto_capture(browsing)
         self._idle.start()
         screen.setFocus()
         screen.update()

@@ -121,6 +121,10 @@ class CaptureLoop:
         self._announce(tick)
         self.detector.pause(False)
 
+    def hold_off(self, on: bool) -> None:
+        """Auto-capture off (``on``) while the person browses, or on again."""
+        self._apply(lambda: self.machine.hold_off(on))
+
     def _apply(self, change: Callable[[], Tick]) -> None:
         with self._lock:
             tick = change()

@@ -10,7 +10,9 @@ climbs over ``hold_still_ms``) → COUNTDOWN (``countdown_s``; movement cancels 
 PRESENT) → CAPTURING (``shoot``) → ANALYSING → REVIEW → (keep / retake) → IDLE. A
 garment lost for longer than ``lost_after_ms`` returns to IDLE. After ``keep`` the machine
 waits for the garment to leave before it captures again, so one held shirt is one record;
-after ``retake`` it may capture the same garment again at once.
+after ``retake`` it may capture the same garment again at once. While the person browses
+the closet (``hold_off``) a garment in view stays PRESENT: no hold, no countdown, no shot
+over the screen they are reading; a manual shot still works.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class AutoCapture:
         self.lost_after_s = lost_after_ms / 1000.0
         self.state = CaptureState.IDLE
         self._armed = True
+        self._held_off = False
         self._last_seen: float | None = None
         self._absent_since: float | None = None
         self._still_since: float | None = None
@@ -97,7 +100,7 @@ class AutoCapture:
             return self._absent(now)
         self._last_seen = now
         self._absent_since = None
-        if not (self.auto and self._armed):
+        if not (self.auto and self._armed) or self._held_off:
             self._rest(CaptureState.PRESENT)
             return self._tick()
         if self._moved(sighting):
@@ -155,6 +158,13 @@ class AutoCapture:
         if self.state in (CaptureState.CAPTURING, CaptureState.ANALYSING):
             return self._tick()
         return self._shoot()
+
+    def hold_off(self, on: bool) -> Tick:
+        """Stop (``on``) or allow again auto-capture; a hold or countdown in progress is dropped."""
+        self._held_off = on
+        if on and self.state in (CaptureState.HOLDING, CaptureState.COUNTDOWN):
+            self._rest(CaptureState.PRESENT)
+        return self._tick()
 
     def analysing(self) -> Tick:
         """The still is taken; the analysis worker has it."""

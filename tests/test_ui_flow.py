@@ -24,6 +24,7 @@ from mirror.events import Level
 from mirror.store import ClosetStore, Color, GarmentDraft
 from tests.ui_harness import MirrorUnderTest, grab, running_mirror, settings_for
 from ui.screen import Screen
+from ui.vocab import category_label
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -97,6 +98,10 @@ def test_closet_filters_correct_and_delete(tmp_path: Path, qtbot) -> None:
         m.wait(lambda: w.detail.item is not None and w.detail.item.record.color.basic == "brown", what="the edit")
         assert w.detail.item is not None and w.detail.item.record.version == 2
         assert m.service.counts()["basic_color"].get("brown") == 1
+        choose(qtbot, m, "edit_category")
+        choose(qtbot, m, "pick:pants")  # the value it already has: no new version
+        assert w.current() is w.detail and w.detail.message == ""
+        assert [r.version for r in m.service.closet() if r.id == pants.id] == [2]
 
         # Delete asks first; Esc means no.
         choose(qtbot, m, "delete")
@@ -105,8 +110,11 @@ def test_closet_filters_correct_and_delete(tmp_path: Path, qtbot) -> None:
         assert not w.detail.confirming and len(m.service.closet()) == 3
         choose(qtbot, m, "delete")
         choose(qtbot, m, "confirm_delete")
+        assert w.detail.deleting and w.detail.message == "Deleting…"
+        press(qtbot, w.detail, Qt.Key.Key_Return)  # a second press on the same spot: not a second delete
         m.wait(lambda: w.current() is w.closet and len(w.closet.items) == 2, what="the delete")
         assert pants.id not in {i.record.id for i in w.closet.items}
+        assert w.home.notice == "", w.home.notice
         assert next(b.badge for b in w.closet.categories.buttons if b.key == "cat:*") == "2"
         press(qtbot, w.closet, Qt.Key.Key_Escape)
         assert w.current() is w.home
@@ -146,11 +154,16 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
         w.result.show_garment(dataclasses.replace(garment, color=dataclasses.replace(garment.color, alternative=other)))
         choose(qtbot, m, "colour-alternative")
         assert w.current() is w.result and w.result.shown_colour == other
+        corrected = next(c for c in ("hat", "shoes") if c != garment.category)
+        choose(qtbot, m, "category")
+        choose(qtbot, m, f"pick:{corrected}")
+        assert w.current() is w.result and w.result.shown_category == corrected
         category, colour = w.result.shown_category, w.result.shown_colour
 
         choose(qtbot, m, "keep")  # Keep (or "Yes, keep it" when unsure)
         m.wait(lambda: w.current() is w.home, timeout_s=20, what="the record saved")
-        assert "Added to your closet" in w.home.note
+        assert w.home.note == f"Added to your closet: {category_label(corrected)}"  # as the person named it
+        m.wait(lambda: [r.category for r in m.service.closet()] == [corrected], what="the correction stored")
 
         press(qtbot, w.home, Qt.Key.Key_Right, Qt.Key.Key_Return)  # Closet
         assert w.current() is w.closet and len(w.closet.items) == 1
@@ -187,4 +200,11 @@ def test_keep_on_a_full_disk_says_so_and_can_be_retried(tmp_path: Path, qtbot) -
         press(qtbot, w.result, Qt.Key.Key_Return)  # Keep
         m.wait(lambda: "full" in w.result.message.lower(), what="the disk-full message")
         assert w.current() is w.result and w.review is not None  # nothing lost: it can be kept later
+        assert m.service.closet() == []
+        # The person walks away: the timeout tries once more, then the mirror goes home with
+        # the notice instead of holding the result (and the camera) for good.
+        w.set_result_timeout(0.5)
+        w._unattended.start()
+        m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the unattended retry")
+        assert "full" in w.home.notice.lower()
         assert m.service.closet() == []

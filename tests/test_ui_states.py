@@ -37,6 +37,10 @@ def test_no_camera_is_said_and_capture_does_not_crash(tmp_path, qtbot) -> None:
         m.wait(lambda: "no camera" in home.notice.lower(), what="capture refused in words")
         m.window.show_screen(m.window.home)
         assert amber_pixels(grab(m.window)) > 50
+        # Capture pressed, then nobody there: the capture screen does not stay up for good.
+        m.window._idle.setInterval(300)
+        m.window.show_screen(m.window.capture)
+        m.wait(lambda: m.window.current() is m.window.home, 5, "home after the idle time")
 
 
 def test_models_missing_is_said_and_a_capture_explains_itself(tmp_path, qtbot) -> None:

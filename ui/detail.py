@@ -36,6 +36,7 @@ class DetailScreen(Screen):
         super().__init__(font_scale)
         self.item: ClosetItem | None = None
         self.confirming = False
+        self.deleting = False  # asked of the core; only Back is offered until it answers
         self.message = ""
         self.buttons = ButtonRow([])
 
@@ -44,7 +45,7 @@ class DetailScreen(Screen):
 
     def show_item(self, item: ClosetItem) -> None:
         self.item = item
-        self.confirming = False
+        self.confirming = self.deleting = False
         self.message = ""
         self._rebuild()
         self.buttons.focus = 0
@@ -56,9 +57,27 @@ class DetailScreen(Screen):
         self.buttons.focus_key(BACK_TO_CLOSET)
         self.update()
 
+    def begin_delete(self) -> None:
+        """The delete is on its way: say so, and take the buttons away so it cannot be asked twice."""
+        self.confirming, self.deleting = False, True
+        self.message = "Deleting…"
+        self._rebuild()
+        self.buttons.focus = 0
+        self.update()
+
+    def show_error(self, line: str) -> None:
+        """A change or delete failed: the error under the garment, and its actions back."""
+        self.confirming = self.deleting = False
+        self.message = line
+        self._rebuild()
+        self.update()
+
     def _rebuild(self) -> None:
         if self.confirming:
             self.buttons.set_buttons([Button(CONFIRM_DELETE, "Yes, delete"), Button(BACK_TO_CLOSET, "Keep it")])
+            return
+        if self.deleting:
+            self.buttons.set_buttons([Button(BACK_TO_CLOSET, "Back", primary=True)])
             return
         self.buttons.set_buttons(
             [

@@ -170,6 +170,9 @@ class ResultScreen(Screen):
         title = "No garment found" if found_none else "That did not work"
         draw_text(painter, centre, title, theme.font(72, QFont.Weight.Light), WHITE)
         text = self.message or "Hold it flat in front of you, inside the outline"
+        if found_none and ": " in text:  # the title already says it: keep only the advice
+            advice = text.split(": ", 1)[1]
+            text = advice[:1].upper() + advice[1:]
         draw_wrapped(
             painter, centre.translated(0, theme.px(100)).adjusted(0, 0, 0, theme.px(40)), text, theme.font(32), GREY
         )

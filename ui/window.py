@@ -210,7 +210,13 @@ class MirrorWindow(QWidget):
         )
 
     def _idle_home(self) -> None:
-        if self.is_browsing():
+        """Nobody touched the mirror for a while: browsing screens, and a capture screen with
+        nothing in view (Capture pressed, then the person walked away), go home."""
+        waiting = self.current() is self.capture and self.capture.state.state in (
+            CaptureState.IDLE,
+            CaptureState.NO_CAMERA,
+        )
+        if self.is_browsing() or waiting:
             self.show_screen(self.home)
 
     def show_screen(self, screen: Screen) -> None:
@@ -400,8 +406,12 @@ class MirrorWindow(QWidget):
                 if colour:
                     self.result.choose_colour(colour)
             elif back_to is self.detail and self.detail.item is not None:
-                self.detail.message = "Saving…"
-                self.core.correct(str(self.detail.item.record.id), category=category, color=colour)
+                record = self.detail.item.record
+                if category == record.category or colour == record.color.basic:
+                    category = colour = None  # the value it already has: not a correction
+                if category or colour:
+                    self.detail.message = "Saving…"
+                    self.core.correct(str(record.id), category=category, color=colour)
         self.show_screen(back_to)
 
     def _on_closet(self, key: str) -> None:
@@ -432,8 +442,8 @@ class MirrorWindow(QWidget):
             self._ask(self.detail, "colour", item.record.color.basic)
         elif key == detail_mod.DELETE:
             self.detail.ask_delete()
-        elif key == detail_mod.CONFIRM_DELETE:
-            self.detail.message = "Deleting…"
+        elif key == detail_mod.CONFIRM_DELETE and not self.detail.deleting:
+            self.detail.begin_delete()
             self.core.delete(str(item.record.id))
 
     def _on_about(self, key: str) -> None:
@@ -552,6 +562,9 @@ class MirrorWindow(QWidget):
     def _on_record_saved(self, event: RecordSaved) -> None:
         self.home.clear_notice("storage")  # the closet took a write: an earlier storage error is over
         record = event.record
+        # Named as the person will find it: with the corrections they made before Keep.
+        category = self._pending_edit.get("category", record.category)
+        colour = self._pending_edit.get("color", record.color.basic)
         if self._pending_edit:
             self.core.correct(
                 str(record.id), category=self._pending_edit.get("category"), color=self._pending_edit.get("color")
@@ -560,10 +573,9 @@ class MirrorWindow(QWidget):
         self.review = self._saving = None
         self.result.set_message("")
         if self._kept_unattended:  # nobody pressed Keep: say what was kept, so it can be found
-            label = category_label(record.category).lower()
-            self._home_note(f"Kept: {colour_label(record.color.basic).lower()} {label}")
+            self._home_note(f"Kept: {colour_label(colour).lower()} {category_label(category).lower()}")
         else:
-            self._home_note(f"Added to your closet: {category_label(record.category)}")
+            self._home_note(f"Added to your closet: {category_label(category)}")
         self._kept_unattended = False
         self._quiet_until = time.monotonic() + SAVED_NOTE_MS / 1000
         # No retake here: the service waits for this garment to be lowered before it arms again.
@@ -614,8 +626,7 @@ class MirrorWindow(QWidget):
         elif name == "delete":
             item = self.detail.item
             if item is not None and str(item.record.id) == event.record_id:
-                self.detail.message = "Deleting…"
-                self.detail.update()
+                self.detail.begin_delete()
             self.core.delete(event.record_id)
         else:
             log.warning("remote command %s: not known to this window", name)
@@ -626,11 +637,15 @@ class MirrorWindow(QWidget):
         log.warning("%s", line)
         self.home.set_notice(line, event.about)
         if self.current() is self.result:
+            if self._saving is not None and self._kept_unattended:
+                # Nobody is there to try again: go home, where the notice stays until the
+                # closet takes a write (a retry every timeout would hold the screen for good).
+                self._saving, self._kept_unattended = None, False
+                self.cancel()
+                return
             if self._saving is not None:  # the keep failed (disk full…): the person may try again
                 self.review, self._saving = self._saving, None
-                self._kept_unattended = False
-                self._unattended.start()  # and unattended, it is tried again after the timeout
+                self._unattended.start()  # and if they leave, the timeout tries once more
             self.result.set_message(line)
         elif self.current() is self.detail:
-            self.detail.message = line
-            self.detail.update()
+            self.detail.show_error(line)

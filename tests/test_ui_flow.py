@@ -23,6 +23,7 @@ from mirror.config.settings import StoreSettings
 from mirror.events import Level
 from mirror.store import ClosetStore, Color, GarmentDraft
 from tests.ui_harness import MirrorUnderTest, grab, running_mirror, settings_for
+from ui.buttons import ButtonRow
 from ui.screen import Screen
 from ui.vocab import category_label
 
@@ -32,6 +33,12 @@ pytestmark = pytest.mark.usefixtures("qapp")
 def press(qtbot, screen: Screen, *keys: Qt.Key) -> None:
     for key in keys:
         qtbot.keyClick(screen, key)
+
+
+def tap(qtbot, screen: Screen, row: ButtonRow) -> None:
+    """A finger on the touch frame, on the first button of ``row`` (the window is not rotated here)."""
+    screen.repaint()  # buttons are placed when painted
+    qtbot.mouseClick(screen, Qt.MouseButton.LeftButton, pos=row.rects[0].center())
 
 
 def choose(qtbot, m: MirrorUnderTest, key: str) -> None:
@@ -116,7 +123,13 @@ def test_closet_filters_correct_and_delete(tmp_path: Path, qtbot) -> None:
         assert pants.id not in {i.record.id for i in w.closet.items}
         assert w.home.notice == "", w.home.notice
         assert next(b.badge for b in w.closet.categories.buttons if b.key == "cat:*") == "2"
-        press(qtbot, w.closet, Qt.Key.Key_Escape)
+        # By touch alone: the picker and the closet each have a Back to tap.
+        choose(qtbot, m, f"item:{w.closet.items[0].record.id}")
+        choose(qtbot, m, "edit_category")
+        tap(qtbot, w.picker, w.picker.back)
+        assert w.current() is w.detail
+        press(qtbot, w.detail, Qt.Key.Key_Escape)
+        tap(qtbot, w.closet, w.closet.back)
         assert w.current() is w.home
 
 

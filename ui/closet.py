@@ -17,12 +17,14 @@ from PySide6.QtGui import QFont, QImage, QPainter
 from mirror.events import Record
 from ui.buttons import Button, ButtonRow
 from ui.images import fit
-from ui.screen import Screen
+from ui.screen import BACK, Screen
 from ui.theme import DIM, FAINT, GREY, WHITE, Theme, draw_text
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
 CAT_PREFIX, COL_PREFIX, ITEM_PREFIX = "cat:", "col:", "item:"
 ALL = "*"
+#: Rows, top to bottom: Back (for touch; Esc does the same), the two filter rows, the grid.
+BACK_ROW, FILTER_ROW, GRID_ROW = 0, 1, 3
 SYNCED, WAITING, LOCAL = "synced", "waiting", "local"
 
 
@@ -50,11 +52,12 @@ class ClosetScreen(Screen):
         self.categories = ButtonRow([])
         self.colours = ButtonRow([])
         self.grid = ButtonRow([])
+        self.back = ButtonRow([Button(BACK, "Back")])
         self.first_line = 0  # the grid line shown at the top (scrolls with the focus)
-        self.focus_row = 2
+        self.focus_row = GRID_ROW
 
     def rows(self) -> list[ButtonRow]:
-        return [self.categories, self.colours, self.grid]
+        return [self.back, self.categories, self.colours, self.grid]
 
     def set_content(
         self, items: list[ClosetItem], counts: dict[str, dict[str, int]], category: str | None, colour: str | None
@@ -85,8 +88,8 @@ class ClosetScreen(Screen):
             ]
         )
         self.grid.set_buttons([Button(ITEM_PREFIX + str(item.record.id), "") for item in items])
-        if not items and self.focus_row == 2:
-            self.focus_row = 0
+        if not items and self.focus_row == GRID_ROW:
+            self.focus_row = FILTER_ROW
         self.update()
 
     def set_thumbnail(self, record_id: str, image: QImage) -> None:
@@ -111,17 +114,22 @@ class ClosetScreen(Screen):
             WHITE,
             Qt.AlignmentFlag.AlignLeft,
         )
+        chip_h, gap = theme.px(68), theme.lx(14)
+        back_w = theme.px(180)
+        self.back.layout(
+            QRect(area.right() - back_w, area.top() + (header_h - chip_h) // 2, back_w, 0), chip_h, gap
+        )
+        self.back.paint(painter, theme, self.row_has_focus(self.back))
         shown = f"{len(self.items)} of {self.total}" if (self.category or self.colour) else f"{self.total} garments"
         draw_text(
             painter,
-            QRect(area.left(), area.top(), area.width(), header_h),
-            shown + "  ·  Esc: back",
+            QRect(area.left(), area.top(), area.width() - back_w - theme.px(24), header_h),
+            shown,
             theme.font(28),
             GREY,
             Qt.AlignmentFlag.AlignRight,
         )
         y = area.top() + header_h + theme.px(16)
-        chip_h, gap = theme.px(68), theme.lx(14)
         self.categories.columns = max(3, area.width() // theme.px(250))
         y += self.categories.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(20)
         self.colours.columns = max(3, area.width() // theme.px(210))

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QFont, QPainter
 
 from ui.buttons import Button, ButtonRow
-from ui.screen import Screen
+from ui.screen import BACK, Screen
 from ui.theme import GREY, WHITE, Theme, draw_text
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
@@ -28,9 +28,10 @@ class PickerScreen(Screen):
         self.title = ""
         self.purpose = ""  # "category" or "colour": what the window will do with the pick
         self.grid = ButtonRow([], columns=2)
+        self.back = ButtonRow([Button(BACK, "Back")])  # for touch; Esc does the same
 
     def rows(self) -> list[ButtonRow]:
-        return [self.grid]
+        return [self.grid, self.back]
 
     def ask_category(self, current: str) -> None:
         self.purpose, self.title = "category", "What is it?"
@@ -62,7 +63,7 @@ class PickerScreen(Screen):
         draw_text(
             painter,
             QRect(area.left(), area.top() + theme.px(120), area.width(), theme.px(48)),
-            "Arrows to move · Enter to choose · Esc to go back",
+            "Arrows to move · Enter to choose · Esc or Back to leave it as it is",
             theme.font(28),
             GREY,
         )
@@ -70,5 +71,9 @@ class PickerScreen(Screen):
         height = theme.px(104)
         width = min(area.width(), theme.px(900 if theme.portrait else 1500))
         grid = QRect(area.center().x() - width // 2, area.top() + theme.px(220), width, 0)
-        self.grid.layout(grid, height, theme.lx(24))
+        used = self.grid.layout(grid, height, theme.lx(24))
         self.grid.paint(painter, theme, self.row_has_focus(self.grid))
+        back_w = theme.px(300)
+        back = QRect(area.center().x() - back_w // 2, grid.top() + used + theme.px(48), back_w, 0)
+        self.back.layout(back, height, 0)
+        self.back.paint(painter, theme, self.row_has_focus(self.back))

@@ -471,7 +471,7 @@ class MirrorWindow(QWidget):
         focus_row = self.closet.focus_row
         self.closet.set_content(items, counts, category, colour)
         if not keep_focus:
-            self.closet.focus_row = 2 if items else 0
+            self.closet.focus_row = closet_mod.GRID_ROW if items else closet_mod.FILTER_ROW
             self.closet.grid.focus = 0
             self.closet.first_line = 0
         else:

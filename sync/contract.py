@@ -24,6 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from mirror.store.codec import iso, record_to_dict
 from mirror.store.records import Record
 
@@ -133,6 +135,48 @@ def ack_message(record_id: str, version: int, status: str, reason: str = "") -> 
     if reason:
         body["reason"] = reason[:500]
     return json.dumps(body, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The cloud's answer for one record version, checked against ``ack.v1.json``."""
+
+    id: str
+    version: int
+    status: str  # stored, duplicate or rejected
+    reason: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.id, self.version
+
+
+def parse_ack(payload: bytes) -> Ack:
+    """An ack from the acks topic, or ValueError saying what is wrong with it.
+
+    Checked in full, not only its ``schema``: an ack removes a version from the outbox for
+    good, so one from a newer contract (``schema_version`` 2), with a version that is not an
+    integer or with a status this mirror does not know must not be taken as "stored".
+    """
+    body = json.loads(payload)
+    if not isinstance(body, dict):
+        raise ValueError(f"expected a JSON object, got {type(body).__name__}")
+    if body.get("schema") != ACK_SCHEMA:
+        raise ValueError(f"schema {body.get('schema')!r}")
+    if body.get("schema_version") != SCHEMA_VERSION or isinstance(body.get("schema_version"), bool):
+        raise ValueError(f"schema_version {body.get('schema_version')!r}; this mirror speaks {SCHEMA_VERSION}")
+    error = next(iter(sorted(_ack_validator().iter_errors(body), key=lambda e: list(e.path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.path)
+        raise ValueError(f"{where + ': ' if where else ''}{error.message}"[:300])
+    if type(body["version"]) is not int:  # JSON Schema counts 2.0 as an integer; the outbox key is not
+        raise ValueError(f"version: {body['version']!r} is not an integer")
+    return Ack(body["id"], body["version"], body["status"], body.get("reason", ""))
+
+
+@cache
+def _ack_validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("ack"))
 
 
 @cache

@@ -36,7 +36,7 @@ from sync import homeassistant
 from sync.backoff import Backoff
 from sync.broker import BrokerConfig, BrokerSetupError, connect_kwargs, make_client, reason_text
 from sync.commands import CommandHandler, CommandInbox, result_message
-from sync.contract import ACK_SCHEMA, OFFLINE, ONLINE, Topics, garment_message
+from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack
 from sync.uploads import HttpUploader
 
 log = logging.getLogger("sync.worker")
@@ -52,6 +52,7 @@ class WorkerStats:
 
     published: int = 0
     acked: int = 0
+    rejected: int = 0
     republished: int = 0
     connects: int = 0
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
@@ -84,6 +85,7 @@ class SyncWorker:
         self.broker = broker or BrokerConfig.from_sync(sync, sync.client_id or f"smart-mirror-{device_id}")
         self.stats = WorkerStats()
         self.last_error = ""
+        self.last_rejection = ""  # the latest version the cloud rejected, and why (for sync drain)
         self._client: mqtt.Client | None = None
         self._connected = False
         self._dropped = False
@@ -121,7 +123,11 @@ class SyncWorker:
             self._thread = None
 
     def drain(self, timeout: float) -> bool:
-        """Publish until nothing waits or is in flight; ``False`` when ``timeout`` ran out first."""
+        """Publish until nothing waits or is in flight; ``False`` when ``timeout`` ran out first.
+
+        Versions held back (rejected by the cloud, or with an unreadable image) are not waited
+        for: they are due again only in an hour. ``store.outbox_stats().held`` counts them.
+        """
         return self.run(until=self._outbox_empty, timeout=timeout)
 
     def run(self, until: Callable[[], bool] | None = None, timeout: float | None = None) -> bool:
@@ -376,22 +382,20 @@ class SyncWorker:
             self._uploader.on_urls(message.payload)
             return
         try:
-            ack = json.loads(message.payload)
-            if ack.get("schema") != ACK_SCHEMA:
-                raise ValueError(f"schema {ack.get('schema')!r}")
-            key = (str(ack["id"]), int(ack["version"]))
-            status = str(ack["status"])
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            ack = parse_ack(bytes(message.payload))
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             log.warning("ignoring a malformed ack on %s (%s)", message.topic, exc)
             return
-        if status in ("stored", "duplicate"):
-            self._acks.append(key)
+        if ack.status in ("stored", "duplicate"):
+            self._acks.append(ack.key)
         else:
-            self._rejected.append(key)
+            self._rejected.append(ack.key)
+            self.stats.rejected += 1
+            self.last_rejection = f"garment {ack.id} v{ack.version}: {ack.reason or ack.status}"
             log.warning(
                 "the cloud rejected garment %s v%d (%s); it stays queued and is offered again in %.0f min",
-                *key,
-                ack.get("reason", status),
+                *ack.key,
+                ack.reason or ack.status,
                 POSTPONE_S / 60,
             )
 
@@ -429,5 +433,7 @@ class SyncWorker:
         return stats.waiting + stats.in_flight
 
     def _outbox_empty(self) -> bool:
+        """Nothing left to send now: versions held back after a rejection do not count (they wait an hour)."""
         self._flush_acks()
-        return self._waiting_count() == 0
+        stats = self.store.outbox_stats()
+        return stats.waiting + stats.in_flight - stats.held == 0

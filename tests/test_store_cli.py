@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,26 @@ def test_sync_drain_against_a_real_broker(
     assert main(["--config", str(config), "sync", "status"]) == exitcodes.OK
     assert "0 waiting, 0 in flight, 3 acknowledged" in capsys.readouterr().out
     assert consumer.db.counts()["garments"] == 3
+
+
+@pytest.mark.broker
+def test_sync_drain_names_what_the_cloud_rejected_and_ends(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rejected version waits an hour: drain must not wait for it for ever, nor call it a lost ack."""
+    start_consumer(mosquitto.port, devices=frozenset({"cli-dev"}))
+    config, ids = setup(tmp_path, port=mosquitto.port)
+    conn = sqlite3.connect(tmp_path / "closet" / "closet.db")
+    conn.execute("UPDATE records SET body = json_set(body, '$.category_score', 5.0) WHERE id = ?", (ids[0],))
+    conn.commit()
+    conn.close()
+    assert main(["--config", str(config), "sync", "drain", "--timeout", "30"]) == exitcodes.FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "2 acknowledged this run, but 1 record version(s) were rejected by the cloud" in err
+    assert f"garment {ids[0]} v1: " in err and "category_score" in err
+    assert main(["--config", str(config), "sync", "status"]) == exitcodes.OK
+    assert "1 waiting (1 held back after a rejection), 0 in flight, 2 acknowledged" in capsys.readouterr().out
 
 
 def test_closet_list_refuses_a_colour_that_is_not_a_basic_term(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -18,7 +19,7 @@ from jsonschema import Draft202012Validator
 from mirror.store import ClosetStore, Color, GarmentDraft, PaletteEntry
 from mirror.store.codec import record_from_dict
 from mirror.store.samples import noise_png
-from sync.contract import SCHEMA_DIR, ack_message, garment_message, load_schema
+from sync.contract import SCHEMA_DIR, Ack, ack_message, garment_message, load_schema, parse_ack
 
 score = st.floats(min_value=0, max_value=1, allow_nan=False)
 coord = st.integers(min_value=0, max_value=4096)
@@ -66,3 +67,27 @@ def test_acks_validate_and_every_schema_is_a_valid_schema() -> None:
         Draft202012Validator.check_schema(json.loads(path.read_text()))
     ack = json.loads(ack_message("019ab3f2-5c1e-7a4b-9c3d-2e1f0a9b8c7d", 3, "rejected", "schema_version: x"))
     assert list(Draft202012Validator(load_schema("ack")).iter_errors(ack)) == []
+
+
+def test_an_ack_is_checked_in_full_before_it_removes_a_version() -> None:
+    """An ack ends a version's life in the outbox: one the mirror cannot fully read must not."""
+    good = {"schema": "smart-mirror.ack", "schema_version": 1, "id": "r1", "version": 2, "status": "stored"}
+    assert parse_ack(json.dumps(good).encode()) == Ack("r1", 2, "stored")
+    assert parse_ack(json.dumps({**good, "status": "rejected", "reason": "bad"}).encode()).reason == "bad"
+    broken = [
+        {**good, "schema_version": 2},
+        {**good, "schema_version": True},
+        {**good, "version": "2"},
+        {**good, "version": 2.0},
+        {**good, "version": True},
+        {**good, "status": "STORED"},
+        {**good, "extra": 1},
+        {k: v for k, v in good.items() if k != "id"},
+        [good],
+    ]
+    for body in broken:
+        with pytest.raises(ValueError):
+            parse_ack(json.dumps(body).encode())
+    for payload in (b"{", b"\xff\xfe", b""):
+        with pytest.raises(ValueError):
+            parse_ack(payload)

@@ -325,11 +325,21 @@ class ClosetStore:
         return self._guard(lambda: self.images.read(ref.filename))
 
     # ----------------------------------------------------------------------------- outbox
-    def outbox_stats(self) -> OutboxStats:
-        rows = self._read(lambda c: c.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
-        counts = {str(state): int(n) for state, n in rows}
+    def outbox_stats(self, now: float | None = None) -> OutboxStats:
+        moment = time.time() if now is None else now
+        rows = self._read(
+            lambda c: c.execute(
+                "SELECT state, COUNT(*), SUM(not_before IS NOT NULL AND not_before > ?) FROM outbox GROUP BY state",
+                (moment,),
+            ).fetchall()
+        )
+        counts = {str(state): int(n) for state, n, _ in rows}
+        held = sum(int(h or 0) for state, _, h in rows if state == "waiting")
         return OutboxStats(
-            waiting=counts.get("waiting", 0), in_flight=counts.get("in_flight", 0), acked=counts.get("acked", 0)
+            waiting=counts.get("waiting", 0),
+            in_flight=counts.get("in_flight", 0),
+            acked=counts.get("acked", 0),
+            held=held,
         )
 
     def outbox_due(self, limit: int, ack_timeout_s: float, now: float | None = None) -> builtins.list[OutboxItem]:

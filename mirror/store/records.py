@@ -127,6 +127,8 @@ class OutboxStats:
     waiting: int
     in_flight: int
     acked: int
+    held: int = 0
+    """Of ``waiting``: postponed (rejected by the cloud, or an unreadable image) and not yet due again."""
 
 
 @dataclass(frozen=True)

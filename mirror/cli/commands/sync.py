@@ -73,8 +73,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "status":
                 stats = store.outbox_stats()
                 state = "" if settings.sync.enabled else " (sync is disabled: [sync] enabled = false)"
+                held = f" ({stats.held} held back after a rejection)" if stats.held else ""
                 print(
-                    f"{broker.describe()}: {stats.waiting} waiting, {stats.in_flight} in flight, "
+                    f"{broker.describe()}: {stats.waiting} waiting{held}, {stats.in_flight} in flight, "
                     f"{stats.acked} acknowledged{state}"
                 )
                 return exitcodes.OK
@@ -89,10 +90,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 store, settings.sync, device_id(settings), broker=broker, device_name=name, presence=False
             )
             done = worker.drain(args.timeout)
+            left = store.outbox_stats()
+            if done and left.held:
+                print(
+                    f"smart-mirror: {worker.stats.acked} acknowledged this run, but {left.held} record version(s) "
+                    f"were rejected by the cloud (last: {worker.last_rejection or 'in an earlier run'}); "
+                    "they stay queued and are offered again within the hour — see the consumer's dead letters",
+                    file=sys.stderr,
+                )
+                return exitcodes.FAILED
             if done:
                 print(f"all record versions acknowledged by the cloud ({worker.stats.acked} this run)")
                 return exitcodes.OK
-            left = store.outbox_stats()
             reason = worker.last_error or f"no ack from the cloud within {args.timeout:g} s"
             print(
                 f"smart-mirror: {reason.split('; ')[0]}; {left.waiting + left.in_flight} record version(s) waiting "

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from mirror.config import SyncSettings
 from mirror.store import ClosetStore, DamagedRecordError, OutboxItem, Record, StoreError
@@ -200,7 +201,14 @@ class SyncWorker:
         self.last_error = ""
         client.subscribe(self.topics.acks, qos=1)
         if self._inbox is not None:
-            self._commands_mid = client.subscribe(self.topics.commands, qos=1)[1]
+            # MQTT 5 "retain as published": a retained command published while the mirror is
+            # subscribed keeps its flag, so it is refused like one replayed on connect (with
+            # 3.1.1 the broker clears the flag on live delivery: docs/sync.md, Commands).
+            options = SubscribeOptions(qos=1, retainAsPublished=True) if self.broker.v5 else None
+            if options is not None:
+                self._commands_mid = client.subscribe(self.topics.commands, options=options)[1]
+            else:
+                self._commands_mid = client.subscribe(self.topics.commands, qos=1)[1]
         if self._uploader is not None:
             client.subscribe(self.topics.upload_urls, qos=1)
         if self.presence:

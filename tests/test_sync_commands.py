@@ -178,3 +178,46 @@ def test_the_command_line_sender_gets_the_mirrors_answer(
     finally:
         worker.stop()
         store.close()
+
+
+@pytest.mark.broker
+def test_a_retained_command_published_while_the_mirror_listens_is_refused(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """The broker clears the retain flag on live delivery unless the mirror subscribed "retain as published"."""
+    import threading
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from sync.contract import Topics
+
+    store = fill_store(tmp_path / "closet", 0)
+    core = Core()
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+    topics = Topics(PREFIX, DEVICE)
+    answers: list[dict[str, object]] = []
+    answered, subscribed = threading.Event(), threading.Event()
+    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    cloud.on_subscribe = lambda *_a: subscribed.set()
+
+    def on_message(_c: object, _u: object, m: mqtt.MQTTMessage) -> None:
+        answers.append(json.loads(m.payload))
+        answered.set()
+
+    cloud.on_message = on_message
+    cloud.connect("127.0.0.1", mosquitto.port)
+    cloud.subscribe(topics.command_results, qos=1)
+    cloud.loop_start()
+    worker.start()
+    try:
+        assert subscribed.wait(5) and worker.listening.wait(10), worker.last_error
+        body = command_message("capture", command_id="kept-1", sent_at=datetime.now(UTC))
+        cloud.publish(topics.commands, body, qos=1, retain=True).wait_for_publish(5)
+        assert answered.wait(10), "no answer to the retained command"
+        assert answers[0]["status"] == "rejected" and str(answers[0]["reason"]).startswith("retained")
+        assert core.seen == []
+    finally:
+        cloud.publish(topics.commands, b"", qos=1, retain=True).wait_for_publish(5)  # clear it
+        worker.stop()
+        cloud.loop_stop()
+        cloud.disconnect()
+        store.close()

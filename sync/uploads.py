@@ -5,16 +5,24 @@ on ``<prefix>/<device>/uploads/request``; the cloud answers on ``.../uploads/url
 URL per image it does not have yet; each image is PUT there with ``requests``; then the
 record message goes over MQTT as usual. The cloud acks the record only once it holds every
 image, so a lost upload just means the version is sent again after the ack timeout.
+
+The PUTs run on their own thread: the sync worker's thread also drives paho's network loop,
+and a slow upload host there (15 s per PUT) starved the keepalive until the broker dropped
+the mirror and published its last will. A failed upload is asked for again after a backoff
+(5 s doubling to 5 min), not at the worker's next step (it was ~10 requests a second against
+a failing endpoint), and the log names the host and path, never the URL's signature.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
 
-import paho.mqtt.client as mqtt
 import requests
 
 from mirror.store import ClosetStore, Record, StoreError
@@ -23,13 +31,30 @@ from sync.contract import SCHEMA_VERSION, UPLOAD_REQUEST_SCHEMA, UPLOAD_URLS_SCH
 log = logging.getLogger("sync.uploads")
 REQUEST_AGAIN_S = 10.0
 PUT_TIMEOUT_S = 15.0
+#: After a failed upload, ask again after this long, doubling per failure up to RETRY_MAX_S.
+RETRY_MIN_S = 5.0
+RETRY_MAX_S = 300.0
+
+_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s]*")
+
+
+def redact(text: str) -> str:
+    """``text`` with every URL's query string (a presigned URL's signature) replaced by ``?…``."""
+    return _QUERY.sub(r"\1?…", text)
+
+
+class Publisher(Protocol):
+    """What the uploader needs of the MQTT client: one publish."""
+
+    def publish(self, topic: str, payload: str | bytes, qos: int = ...) -> object: ...
 
 
 @dataclass
 class _Pending:
-    asked_at: float
+    ask_at: float  # when to publish the upload request (again), while no URLs are in hand
     urls: dict[str, str] | None = None
-    done: set[str] = field(default_factory=set)
+    upload: Future[str] | None = None  # the PUTs in progress; their result is "" or what failed
+    failures: int = 0
 
 
 class HttpUploader:
@@ -39,46 +64,82 @@ class HttpUploader:
         self.topics = topics
         self._session = session or requests.Session()
         self._pending: dict[tuple[str, int], _Pending] = {}
+        self._puts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-upload")
 
     def reset(self) -> None:
+        """Forget every request (after a reconnect the cloud's answers may be lost); uploads in
+        progress finish on their own and are not waited for."""
         self._pending.clear()
 
-    def ready(self, client: mqtt.Client, store: ClosetStore, record: Record) -> bool:
-        """True when the record's images are uploaded (or it has none) and the record may be published."""
+    def ready(self, client: Publisher, store: ClosetStore, record: Record) -> bool:
+        """True when the record's images are uploaded (or it has none) and the record may be published.
+
+        Never blocks on the network: it asks for URLs, starts the PUTs on the upload thread,
+        and answers True on a later call, once they have all succeeded.
+        """
         if not record.images:
             return True
         key = (record.id, record.version)
         now = time.monotonic()
         state = self._pending.get(key)
-        if state is None or (state.urls is None and now - state.asked_at > REQUEST_AGAIN_S):
-            request = {
-                "schema": UPLOAD_REQUEST_SCHEMA,
-                "schema_version": SCHEMA_VERSION,
-                "id": record.id,
-                "version": record.version,
-                "images": [{"sha256": r.sha256, "size": r.size} for r in record.images.values()],
-            }
-            client.publish(self.topics.upload_request, json.dumps(request), qos=1)
-            self._pending[key] = _Pending(asked_at=now)
+        if state is None or (state.urls is None and now >= state.ask_at):
+            self._request(client, record)
+            failures = state.failures if state is not None else 0
+            self._pending[key] = _Pending(ask_at=now + REQUEST_AGAIN_S, failures=failures)
             return False
         if state.urls is None:
             return False
-        for ref in record.images.values():
-            url = state.urls.get(ref.sha256)
-            if url is None or ref.sha256 in state.done:
-                continue  # the cloud already has it
+        if state.upload is None:
+            todo: list[tuple[str, bytes, str]] = []
             try:
-                response = self._session.put(
-                    url, data=store.read_image(ref), headers={"Content-Type": ref.media_type}, timeout=PUT_TIMEOUT_S
-                )
-                response.raise_for_status()
-            except (requests.RequestException, OSError, StoreError) as exc:  # the worker postpones a lost image
-                log.warning("upload of garment %s image %s failed (%s); will ask again", record.id, ref.kind, exc)
-                del self._pending[key]
+                for ref in record.images.values():
+                    url = state.urls.get(ref.sha256)
+                    if url is not None:  # no URL: the cloud has it already
+                        todo.append((url, store.read_image(ref), ref.media_type))
+            except (OSError, StoreError) as exc:  # the worker postpones a lost image
+                self._failed(key, state, f"image unreadable ({exc})", now)
                 return False
-            state.done.add(ref.sha256)
+            if not todo:
+                del self._pending[key]
+                return True
+            state.upload = self._puts.submit(self._put_all, todo)
+            return False
+        if not state.upload.done():
+            return False
+        error = state.upload.result()
+        if error:
+            self._failed(key, state, error, now)
+            return False
         del self._pending[key]
         return True
+
+    def _request(self, client: Publisher, record: Record) -> None:
+        request = {
+            "schema": UPLOAD_REQUEST_SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "id": record.id,
+            "version": record.version,
+            "images": [{"sha256": r.sha256, "size": r.size} for r in record.images.values()],
+        }
+        client.publish(self.topics.upload_request, json.dumps(request), qos=1)
+
+    def _put_all(self, todo: list[tuple[str, bytes, str]]) -> str:
+        """On the upload thread: PUT each image; ``""`` when all went, else what failed (redacted)."""
+        for url, data, media_type in todo:
+            try:
+                response = self._session.put(
+                    url, data=data, headers={"Content-Type": media_type}, timeout=PUT_TIMEOUT_S
+                )
+                response.raise_for_status()
+            except requests.RequestException as exc:
+                return redact(str(exc))
+        return ""
+
+    def _failed(self, key: tuple[str, int], state: _Pending, error: str, now: float) -> None:
+        state.failures += 1
+        wait = min(RETRY_MAX_S, RETRY_MIN_S * 2 ** (state.failures - 1))
+        log.warning("upload of garment %s v%d failed (%s); asking again in %.0f s", *key, error, wait)
+        state.urls, state.upload, state.ask_at = None, None, now + wait
 
     def on_urls(self, payload: bytes | bytearray) -> None:
         try:

@@ -1,13 +1,17 @@
 """The mirror's stable identity.
 
-Record ids, MQTT topics and the client id all carry the device id, so it must survive
-reinstalls: when the config names none, it is derived from ``/etc/machine-id``.
+Records, MQTT topics, the broker user name and the client id all carry the device id, and
+the cloud refuses a record that arrives under another device's topic. So it must survive
+reinstalls: when the config names none, it is the id the closet's garments were made with,
+and only for a new closet is it derived from ``/etc/machine-id`` (a new SD card with the
+closet restored from a backup, or a changed host name, keeps the mirror's identity).
 """
 
 from __future__ import annotations
 
 import hashlib
 import socket
+import sqlite3
 from pathlib import Path
 
 from mirror.config import Settings
@@ -16,12 +20,35 @@ MACHINE_ID = Path("/etc/machine-id")
 
 
 def device_id(settings: Settings, machine_id_file: Path = MACHINE_ID) -> str:
-    """The configured id, else ``mirror-`` and 10 hex digits derived from the machine id."""
+    """The configured id, else the closet's, else ``mirror-`` and 10 hex digits of the machine id."""
     if settings.device.id:
         return settings.device.id
+    kept = closet_device_ids(settings.store.path())
+    if kept:
+        return kept[0]
     try:
         seed = machine_id_file.read_text(encoding="utf-8").strip()
     except OSError:
         seed = socket.gethostname()
     # Hash with an app-specific salt: the raw machine-id must not leave the device.
     return "mirror-" + hashlib.sha256(f"smart-mirror:{seed}".encode()).hexdigest()[:10]
+
+
+def closet_device_ids(data_dir: Path) -> list[str]:
+    """The device ids the closet's records were made with, the oldest record's first.
+
+    Read-only and forgiving: a closet that does not exist or cannot be read has none (opening
+    it later reports the problem properly).
+    """
+    db = data_dir / "closet.db"  # mirror.store.closet.DB_NAME (not imported: the store imports this module)
+    if not db.is_file():
+        return []
+    try:
+        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            rows = conn.execute("SELECT device_id FROM records GROUP BY device_id ORDER BY MIN(created_at)").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []
+    return [str(row[0]) for row in rows]

@@ -331,6 +331,19 @@ class SyncWorker:
                 continue
             if record is None:  # superseded meanwhile: its outbox row went with it
                 continue
+            if record.device_id != self.device_id:  # the cloud would refuse it (device_mismatch)
+                if key not in self._unreadable:
+                    self._unreadable.add(key)
+                    log.error(
+                        "garment %s v%d was made by device %s, but this mirror is %s; it waits — "
+                        'set [device] id = "%s" in the config to sync it',
+                        *key,
+                        record.device_id,
+                        self.device_id,
+                        record.device_id,
+                    )
+                self.store.postpone([key], POSTPONE_S)
+                continue
             if not self._publish_record(client, record):
                 continue
             if key in self._inflight:

@@ -162,6 +162,41 @@ def test_doctor_reads_the_closet_and_names_a_damaged_record(tmp_path: Path, caps
     assert "— fix: restore the closet from a backup" in line
 
 
+def test_the_device_id_is_the_closets_so_a_new_machine_id_keeps_the_mirror(tmp_path: Path) -> None:
+    """A restored closet on a new SD card (new /etc/machine-id) is still the same mirror to the cloud."""
+    from mirror.config.settings import Settings, StoreSettings
+    from mirror.device import device_id
+
+    settings = Settings(store=StoreSettings(data_dir=str(tmp_path / "closet")))
+    first, second = tmp_path / "machine-id-1", tmp_path / "machine-id-2"
+    first.write_text("1" * 32 + "\n")
+    second.write_text("2" * 32 + "\n")
+    original = device_id(settings, first)
+    assert original.startswith("mirror-") and device_id(settings, second) != original  # no closet yet
+    with ClosetStore.open(tmp_path / "closet", original, min_free_mb=0) as store:
+        store.add(synthetic_draft(1, image_kb=1))
+    assert device_id(settings, second) == original
+
+
+@pytest.mark.broker
+def test_garments_of_another_device_id_wait_and_doctor_names_the_fix(
+    tmp_path: Path, mosquitto: Mosquitto, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[device] id changed: the cloud would refuse the old garments for ever; the mirror says why instead."""
+    with ClosetStore.open(tmp_path / "closet", "old-id", min_free_mb=0) as store:
+        store.add(synthetic_draft(1, image_kb=1))
+    config = write_config(tmp_path, '[device]\nid = "new-id"\n[camera]\nsource = "demo"\n[sync]\nenabled = false\n')
+    code, lines = doctor(config, capsys)
+    assert code == exitcodes.FAILED
+    [line] = [line for line in lines if "device old-id" in line]
+    assert line.startswith("FAIL closet: garments made by device old-id wait unsynced: this mirror is new-id")
+    assert '— fix: set [device] id = "old-id" in the config' in line
+    with ClosetStore.open(tmp_path / "closet", "new-id", min_free_mb=0) as store:
+        worker = SyncWorker(store, sync_settings(mosquitto.port), "new-id")
+        assert worker.drain(timeout=5)  # nothing it can send: held, not published for the cloud to refuse
+        assert worker.stats.published == 0 and store.outbox_stats().held == 1
+
+
 def test_doctor_expands_home_in_models_dir_as_analyze_does(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mirror.config import Settings
 from mirror.config.secrets import password_file_problem
+from mirror.device import closet_device_ids, device_id
 from mirror.doctor.report import Finding, Status
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
@@ -80,7 +81,22 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             "restore the closet from a backup (docs/deploy.md); the other garments are unaffected",
         )
         return
+    yield from _check_owner(settings)
     yield Finding(Status.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
+
+
+def _check_owner(settings: Settings) -> Iterator[Finding]:
+    """Garments made under another device id cannot sync: the cloud refuses them as device_mismatch."""
+    mine = device_id(settings)
+    others = [d for d in closet_device_ids(settings.store.path()) if d != mine]
+    if others:
+        yield Finding(
+            Status.FAIL,
+            "closet",
+            f"garments made by device {others[0]} wait unsynced: this mirror is {mine}, and the cloud "
+            "refuses another device's garments",
+            f'set [device] id = "{others[0]}" in the config (the id the closet was made with)',
+        )
 
 
 _CLOSET_FIX = "stop the mirror and restore the closet from a backup (docs/deploy.md)"

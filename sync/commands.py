@@ -37,6 +37,11 @@ SCREENS = ("home", "closet", "about")
 #: A command without ``expires_at`` is stale this long after ``sent_at`` (a "capture" that
 #: waited in the broker while the mirror was off must not fire when it comes back).
 DEFAULT_TTL_S = 60.0
+#: ``expires_at`` is honoured up to this long after ``sent_at``: a command may not outlive a
+#: power cut by hours because its sender asked for it.
+MAX_TTL_S = 600.0
+#: A ``sent_at`` further in the future than this is the sender's clock, not a command to trust.
+MAX_CLOCK_SKEW_S = 60.0
 #: Larger payloads are rejected unread (a command is a few hundred bytes).
 MAX_BYTES = 4096
 #: Command ids remembered for the duplicate check (oldest forgotten first; the TTL covers the rest).
@@ -99,7 +104,9 @@ def parse_command(body: Any) -> Command:
         id=body["id"],
         name=body["command"],
         sent_at=sent_at,
-        expires_at=expires_at or sent_at + timedelta(seconds=DEFAULT_TTL_S),
+        expires_at=min(
+            expires_at or sent_at + timedelta(seconds=DEFAULT_TTL_S), sent_at + timedelta(seconds=MAX_TTL_S)
+        ),
         screen=body.get("screen", ""),
         record_id=body.get("record_id", ""),
     )
@@ -127,7 +134,7 @@ class CommandInbox:
             if len(payload) > MAX_BYTES:
                 raise _RejectedError("oversized", f"{len(payload)} bytes; a command is at most {MAX_BYTES}")
             try:
-                body = json.loads(payload)
+                body = json.loads(payload.decode("utf-8"))  # bytes would also be guessed as UTF-16/32
             except (ValueError, UnicodeDecodeError) as exc:
                 raise _RejectedError("malformed_json", str(exc)[:200]) from None
             raw_id = body.get("id") if isinstance(body, dict) else None
@@ -151,7 +158,13 @@ class CommandInbox:
         first = self._answered.get(command.id)
         if first is not None:
             return Verdict(DUPLICATE, f"duplicate: id {command.id} was answered {first} already")
-        if self.now() > command.expires_at:
+        now = self.now()
+        ahead = (command.sent_at - now).total_seconds()
+        if ahead > MAX_CLOCK_SKEW_S:
+            return Verdict(
+                REJECTED, f"clock_skew: sent_at is {ahead:.0f} s ahead of the mirror's clock; set both clocks by NTP"
+            )
+        if now > command.expires_at:
             return Verdict(EXPIRED, f"expired: {command.name} expired at {iso(command.expires_at)}")
         reason = self.handler(command)
         return Verdict(REJECTED, reason) if reason else Verdict(ACCEPTED)

@@ -20,6 +20,8 @@ from sync.commands import (
     DUPLICATE,
     EXPIRED,
     MAX_BYTES,
+    MAX_CLOCK_SKEW_S,
+    MAX_TTL_S,
     REJECTED,
     Command,
     CommandInbox,
@@ -120,6 +122,13 @@ def test_expired_retained_and_repeated_commands_are_answered_and_not_carried_out
     late = NOW + timedelta(seconds=DEFAULT_TTL_S + 1)
     assert inbox(core, now=late).handle(message("capture"))[1].status == EXPIRED
     assert inbox(core, now=late).handle(message("capture", ttl_s=3600))[1].status == ACCEPTED  # its own expiry
+    much_later = NOW + timedelta(seconds=MAX_TTL_S + 1)  # ... honoured up to MAX_TTL_S, not for a day
+    assert inbox(core, now=much_later).handle(message("capture", ttl_s=86400))[1].status == EXPIRED
+    early = NOW - timedelta(seconds=MAX_CLOCK_SKEW_S + 30)  # the sender's clock is ahead
+    skewed = inbox(core, now=early).handle(message("capture", "c-skew"))[1]
+    assert skewed.status == REJECTED and skewed.reason.startswith("clock_skew: sent_at is 90 s ahead")
+    utf16 = json.dumps(json.loads(message("capture", "c-16"))).encode("utf-16")
+    assert inbox(core).handle(utf16)[1].reason.startswith("malformed_json: ")  # not guessed as UTF-16
     assert inbox(core, now=NOW + timedelta(seconds=10)).handle(message("capture", ttl_s=5))[1].status == EXPIRED
     core.seen.clear()
     _, retained = gate.handle(message("capture"), retained=True)

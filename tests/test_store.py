@@ -95,6 +95,47 @@ def test_delete_is_a_tombstone_version_and_removes_images(store: ClosetStore) ->
         store.edit("no-such-id", category="bag")
 
 
+def test_a_clock_that_steps_back_does_not_strand_sent_or_held_versions(store: ClosetStore) -> None:
+    """A Pi with no RTC, set late by NTP: times stamped before the step lie in the future."""
+    records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(3)]
+    ahead = time.time()
+    store.mark_published(store.outbox_due(2, ack_timeout_s=60, now=ahead), now=ahead)
+    store.postpone([(records[2].id, 1)], 3600)  # held back for an hour by the clock of the time
+    year_ago = ahead - 365 * 86400
+    due = store.outbox_due(10, ack_timeout_s=60, now=year_ago)
+    assert {i.record_id for i in due} == {r.id for r in records}  # the sent ones and the held one
+    assert store.outbox_stats(now=year_ago).held == 0
+    assert store.outbox_stats(now=ahead).held == 1  # with the clock unchanged it is still held
+    assert len(store.outbox_due(10, ack_timeout_s=60, now=ahead + 30)) == 0
+
+
+def test_a_damaged_image_file_is_not_read_as_the_garments_image(store: ClosetStore) -> None:
+    record = store.add(synthetic_draft(1, image_kb=4))
+    ref = record.images["cutout_png"]
+    path = store.images.path(ref.filename)
+    path.write_bytes(path.read_bytes()[:1000])  # cut short by a bad card
+    with pytest.raises(StoreError, match=r"damaged \(1000 bytes, the record says .*restore the closet's images"):
+        store.read_image(ref)
+
+
+def test_an_image_renamed_while_it_is_being_looked_up_is_still_found(tmp_path: Path) -> None:
+    """The writer renames a committed temp file without the reader's lock; the rename can land mid-lookup."""
+
+    class RenamedMidLookup(ImageFiles):
+        def _temps_of(self, filename: str) -> list[Path]:
+            temps = super()._temps_of(filename)
+            for tmp in temps:
+                tmp.replace(self.folder / filename)  # the writer's step 3, at the worst moment
+            return temps
+
+    files = RenamedMidLookup(tmp_path)
+    (tmp_path / ".tmp-abc.png.123").write_bytes(b"png bytes")
+    assert files.read("abc.png") == b"png bytes"
+    (tmp_path / "abc.png").unlink()
+    (tmp_path / ".tmp-abc.png.124").write_bytes(b"png bytes")
+    assert files.exists("abc.png")
+
+
 def test_outbox_publish_ack_and_requeue(store: ClosetStore) -> None:
     records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(5)]
     due = store.outbox_due(3, ack_timeout_s=60)

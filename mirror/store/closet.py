@@ -31,6 +31,7 @@ import collections
 import contextlib
 import errno
 import functools
+import hashlib
 import json
 import logging
 import shutil
@@ -51,6 +52,11 @@ from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, Out
 from mirror.store.schema import SchemaTooNewError, migrate
 
 DB_NAME = "closet.db"
+#: :meth:`ClosetStore.postpone` holds a version back at most this long; a ``not_before`` further
+#: ahead was written before the clock stepped back, and counts as due.
+MAX_HOLD_S = 2 * 3600.0
+#: A ``published_at`` more than this in the future was stamped before the clock stepped back.
+CLOCK_SLACK_S = 60.0
 IMAGES_DIR = "images"
 _FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 MAX_CATEGORY = 64  # characters, as the sync contract allows
@@ -322,15 +328,27 @@ class ClosetStore:
         return self._guard(lambda: self.images.exists(ref.filename))
 
     def read_image(self, ref: ImageRef) -> bytes:
-        return self._guard(lambda: self.images.read(ref.filename))
+        """The image's bytes, checked against the size and sha256 its record names.
+
+        A file cut short or altered on a bad card would otherwise go to the cloud, be refused
+        (hash mismatch) after every ack timeout, and be reported nowhere on the mirror.
+        """
+        data = self._guard(lambda: self.images.read(ref.filename))
+        if len(data) != ref.size or hashlib.sha256(data).hexdigest() != ref.sha256:
+            raise StoreError(
+                f"{self.images.folder / ref.filename}: damaged ({len(data)} bytes, the record says {ref.size} "
+                "and another sha256); restore the closet's images from a backup (docs/deploy.md)"
+            )
+        return data
 
     # ----------------------------------------------------------------------------- outbox
     def outbox_stats(self, now: float | None = None) -> OutboxStats:
         moment = time.time() if now is None else now
         rows = self._read(
             lambda c: c.execute(
-                "SELECT state, COUNT(*), SUM(not_before IS NOT NULL AND not_before > ?) FROM outbox GROUP BY state",
-                (moment,),
+                "SELECT state, COUNT(*), SUM(not_before IS NOT NULL AND not_before > ? AND not_before <= ?)"
+                " FROM outbox GROUP BY state",
+                (moment, moment + MAX_HOLD_S),
             ).fetchall()
         )
         counts = {str(state): int(n) for state, n, _ in rows}
@@ -349,12 +367,14 @@ class ClosetStore:
         before its ``not_before`` (:meth:`postpone`).
         """
         moment = time.time() if now is None else now
+        # A time stamped by a clock that has since stepped back (a Pi without RTC, set by NTP
+        # late) lies in the future: such a row is due now, not in a year.
         rows = self._read(
             lambda c: c.execute(
                 "SELECT id, version, attempts FROM outbox WHERE"
-                " (state = 'waiting' AND (not_before IS NULL OR not_before <= ?))"
-                " OR (state = 'in_flight' AND published_at < ?) ORDER BY queued_at LIMIT ?",
-                (moment, moment - ack_timeout_s, limit),
+                " (state = 'waiting' AND (not_before IS NULL OR not_before <= ? OR not_before > ?))"
+                " OR (state = 'in_flight' AND (published_at < ? OR published_at > ?)) ORDER BY queued_at LIMIT ?",
+                (moment, moment + MAX_HOLD_S, moment - ack_timeout_s, moment + CLOCK_SLACK_S, limit),
             ).fetchall()
         )
         return [OutboxItem(record_id=str(r[0]), version=int(r[1]), attempts=int(r[2])) for r in rows]
@@ -393,12 +413,13 @@ class ClosetStore:
         image) lets them through later.
         """
         moment = time.time()
+        until = moment + min(retry_after_s, MAX_HOLD_S)
         with self._write(durable=False) as conn:
             before = conn.total_changes
             conn.executemany(
                 "UPDATE outbox SET state = 'waiting', not_before = ?, attempts = attempts + 1"
                 " WHERE id = ? AND version = ? AND state != 'acked'",
-                [(moment + retry_after_s, record_id, version) for record_id, version in keys],
+                [(until, record_id, version) for record_id, version in keys],
             )
             return conn.total_changes - before
 

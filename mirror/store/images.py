@@ -95,17 +95,26 @@ class ImageFiles:
         fsync_dir(self.folder)
 
     def read(self, filename: str) -> bytes:
-        """An image's bytes; a committed image not yet renamed is read from its temp file."""
+        """An image's bytes; a committed image not yet renamed is read from its temp file.
+
+        The final name is tried again last: the writer renames right after its commit, without
+        the reader's lock, so the rename can land between the first try and the temp lookup.
+        """
+        final = self.folder / filename
         try:
-            return (self.folder / filename).read_bytes()
+            return final.read_bytes()
         except FileNotFoundError:
             for tmp in self._temps_of(filename):
-                return tmp.read_bytes()
-            raise
+                try:
+                    return tmp.read_bytes()
+                except FileNotFoundError:
+                    break  # renamed meanwhile
+            return final.read_bytes()
 
     def exists(self, filename: str) -> bool:
         """Whether :meth:`read` can find the image (under its final name or a committed temp one)."""
-        return (self.folder / filename).is_file() or bool(self._temps_of(filename))
+        final = self.folder / filename
+        return final.is_file() or bool(self._temps_of(filename)) or final.is_file()
 
     def recover(self, needed: Iterable[str]) -> int:
         """Finish step 3 for committed rows whose image is still a temp file (a crash after the commit)."""

@@ -125,6 +125,8 @@ class MirrorService:
         self._source = source
         self._store = store
         self._owns_store = store is None
+        self._store_lock = threading.Lock()  # the start-up thread and the retry on the worker
+        self._store_error = ""  # why the closet could not be opened (retried while set)
         self._models = models
         self._analyzer: Analyzer | None = None
         self._clock = clock
@@ -225,15 +227,31 @@ class MirrorService:
     # --- the closet -----------------------------------------------------------------------
 
     def _open_store(self) -> None:
-        if self._store is None:
-            try:
-                self._store = ClosetStore.open(
-                    self.settings.store.path(), self.device_id, min_free_mb=self.settings.store.min_free_mb
-                )
-            except StoreError as exc:
-                self._fail("storage", str(exc), "")
-                return
+        with self._store_lock:
+            if self._store is None:
+                try:
+                    self._store = ClosetStore.open(
+                        self.settings.store.path(), self.device_id, min_free_mb=self.settings.store.min_free_mb
+                    )
+                except StoreError as exc:
+                    if str(exc) != self._store_error:  # said once, not at every retry
+                        self._store_error = str(exc)
+                        self._fail("storage", str(exc), "")
+                    return
+                self._store_error = ""
         self._refresh_status()
+
+    def _retry_store(self) -> None:
+        """Open the closet again if it could not be opened at start (a card mounted late, or
+        remounted writable after a check): before, every capture said "the closet is not open"
+        until someone restarted the service, while its watchdog stayed happy."""
+        if self._store is not None or not self._store_error:
+            return
+        self._open_store()
+        if self._store is not None:
+            log.info("the closet at %s is open now", self.settings.store.path())
+            self._warm_closet()
+            self._start_sync()
 
     def _warm_closet(self) -> None:
         """Decode every garment once, off the GUI thread and after the models (the first capture matters
@@ -423,6 +441,7 @@ class MirrorService:
                 self._refresh_status()
                 next_status = self._clock() + STATUS_EVERY_S
             if self._clock() >= next_storage:
+                self._retry_store()
                 self._measure_storage()
                 next_storage = self._clock() + STORAGE_EVERY_S
             try:

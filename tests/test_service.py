@@ -204,3 +204,28 @@ def test_a_countdown_from_before_a_camera_gap_does_not_fire_after_it(tmp_path: P
     said = service.events.get_nowait()
     assert isinstance(said, CaptureStateChanged) and said.state is CaptureState.IDLE
     assert not machine.update(5.0, None).shoot
+
+
+def test_a_closet_that_cannot_be_opened_at_start_is_opened_when_it_can(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card mounted late or remounted writable: the running mirror picks the closet up, no restart."""
+    import mirror.service
+
+    monkeypatch.setattr(mirror.service, "STORAGE_EVERY_S", 0.3)
+    settings = fast_settings(tmp_path)
+    blocker = tmp_path / "closet"
+    blocker.write_text("a file where the closet folder should be")
+    seen: list[Event] = []
+    with MirrorService(settings, health=Health()) as service:
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
+        assert isinstance(error, Error) and "\n" not in error.line()
+        blocker.unlink()
+        deadline = time.monotonic() + 10
+        while service.status().storage.level is not Level.OK:
+            assert time.monotonic() < deadline, service.status().storage
+            time.sleep(0.1)
+        assert service.closet() == []
+        while not service.events.empty():
+            seen.append(service.events.get_nowait())
+        assert sum(isinstance(e, Error) and e.about == "storage" for e in seen) == 1  # said once, not per retry

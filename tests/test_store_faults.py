@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullError
+from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullError, StoreReadOnlyError
 from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
 
@@ -156,7 +156,7 @@ def test_garbage_file_is_reported_corrupt_and_left_untouched(tmp_path: Path) -> 
     db = tmp_path / "closet.db"
     garbage = os.urandom(8192)
     db.write_bytes(garbage)
-    with pytest.raises(StoreCorruptError, match=rf"closet database {db} is damaged.*mv {db} {db}.damaged"):
+    with pytest.raises(StoreCorruptError, match=rf"closet database {db} is damaged.*or move {db}\* aside"):
         ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     assert db.read_bytes() == garbage
     assert sorted(p.name for p in tmp_path.iterdir()) == ["closet.db", "images"]
@@ -214,3 +214,26 @@ def test_a_disk_filled_to_the_last_byte_is_reported_full_not_as_an_io_error(tmp_
         (fs / "filler").unlink()
         with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
             assert [r.id for r in store.list()] == [kept.id]
+
+
+def test_a_read_only_card_is_named_as_such_not_as_a_permission_problem(tmp_path: Path) -> None:
+    """An SD card remounted read-only after errors: chown cannot help, and the data is intact."""
+    with tiny_tmpfs(tmp_path / "fs", "4m") as fs:
+        with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
+            kept = store.add(synthetic_draft(1, image_kb=4))
+        subprocess.run(["mount", "-o", "remount,ro", str(fs)], check=True)
+        try:
+            with pytest.raises(StoreReadOnlyError, match=r"read-only file system .*fsck.*the data on it is unchanged"):
+                ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(fs)], check=True)
+        with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
+            assert store.get(kept.id) == kept
+
+
+def test_store_messages_are_one_line_and_only_offer_fixes_that_apply(tmp_path: Path) -> None:
+    damaged = StoreCorruptError(tmp_path / "closet.db", "quick_check: *** in database main ***\nPage 7: never used")
+    assert "\n" not in str(damaged) and "left untouched" not in str(damaged)
+    assert "restore the closet from a backup" in str(damaged)
+    assert "min_free_mb" not in str(StoreFullError(tmp_path, "no space left on device"))
+    assert "(or lower [store] min_free_mb)" in str(StoreFullError(tmp_path, "10 MB free", floor_mb=200))

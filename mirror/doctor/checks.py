@@ -35,15 +35,13 @@ def check_data_dir(settings: Settings) -> Iterator[Finding]:
             probe.flush()
             os.fsync(probe.fileno())
     except OSError as exc:
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        yield Finding(
-            Status.FAIL,
-            "data dir",
-            f"{path} is not writable ({exc.strerror})",
-            "free space on that disk, or move [store] data_dir to a larger one"
-            if full
-            else f"set [store] data_dir to a writable folder or chown it to {_user()}",
-        )
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = "free space on that disk, or move [store] data_dir to a larger one"
+        elif exc.errno == errno.EROFS:  # an SD card remounted read-only after errors: chown cannot help
+            fix = "the file system is read-only (see `dmesg`): check the card (fsck) and reboot; the data is unchanged"
+        else:
+            fix = f"set [store] data_dir to a writable folder or chown it to {_user()}"
+        yield Finding(Status.FAIL, "data dir", f"{path} is not writable ({exc.strerror})", fix)
         return
     yield Finding(Status.OK, "data dir", f"{path} is writable")
 

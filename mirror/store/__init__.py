@@ -6,7 +6,14 @@ Everything other packages need is re-exported here::
 """
 
 from mirror.store.closet import ClosetStore
-from mirror.store.errors import DamagedRecordError, RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
+from mirror.store.errors import (
+    DamagedRecordError,
+    RecordNotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+)
 from mirror.store.factory import open_closet
 from mirror.store.records import (
     IMAGE_KINDS,
@@ -34,5 +41,6 @@ __all__ = [
     "StoreCorruptError",
     "StoreError",
     "StoreFullError",
+    "StoreReadOnlyError",
     "open_closet",
 ]

@@ -16,7 +16,7 @@ record always has its images and is always queued for sync. Image files are only
 the garment that names them: a fresh database beside an old ``images/`` folder leaves it alone.
 
 Failures a person can meet come out as one-line :class:`StoreError` s: a damaged file
-(:class:`StoreCorruptError`, the file is left untouched) or a full disk
+(:class:`StoreCorruptError`, nothing more is written to it) or a full disk
 (:class:`StoreFullError`, nothing half-written stays behind).
 
 One ``ClosetStore`` may be shared by threads (calls are serialised by a lock); other
@@ -34,6 +34,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -45,7 +46,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from mirror.store.codec import iso, record_from_json, record_to_dict
-from mirror.store.errors import DamagedRecordError, RecordNotFoundError, StoreCorruptError, StoreError, StoreFullError
+from mirror.store.errors import (
+    DamagedRecordError,
+    RecordNotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+)
 from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage
 from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
@@ -93,6 +101,8 @@ class ClosetStore:
         except OSError as exc:
             if exc.errno in _FULL_ERRNOS:
                 raise StoreFullError(data_dir, exc.strerror or "no space") from None
+            if exc.errno == errno.EROFS or _read_only_fs(data_dir):
+                raise StoreReadOnlyError(data_dir) from None
             raise StoreError(
                 f"cannot create closet folder {data_dir} ({exc.strerror}); check [store] data_dir and its owner"
             ) from None
@@ -436,7 +446,9 @@ class ClosetStore:
             return
         if free < self.min_free_mb * 1024 * 1024:
             raise StoreFullError(
-                self.data_dir, f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}"
+                self.data_dir,
+                f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}",
+                floor_mb=self.min_free_mb,
             )
 
     def _current(self, conn: sqlite3.Connection, record_id: str) -> Record | None:
@@ -525,6 +537,8 @@ class ClosetStore:
         except OSError as exc:
             if exc.errno in _FULL_ERRNOS:
                 raise StoreFullError(self.data_dir, exc.strerror or "no space left on device") from None
+            if exc.errno == errno.EROFS:
+                raise StoreReadOnlyError(self.data_dir) from None
             raise StoreError(
                 f"closet images folder {self.images.folder}: {exc.strerror or exc}; check the disk and its owner"
             ) from None
@@ -555,6 +569,8 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorruptError(path, text)
     if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or "unable to open" in text:
+        if _read_only_fs(path.parent):
+            return StoreReadOnlyError(path.parent)
         return StoreError(
             f"cannot open or write closet database {path} ({text}); "
             f"make {path.parent} writable by this user (the service user owns it)"
@@ -562,6 +578,16 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     if code == sqlite3.SQLITE_BUSY or "locked" in text:
         return StoreError(f"closet database {path} is busy ({text}); another smart-mirror process holds it — retry")
     return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")
+
+
+def _read_only_fs(folder: Path) -> bool:
+    """Whether the nearest existing folder at or above ``folder`` is on a read-only mount."""
+    for candidate in (folder, *folder.parents):
+        try:
+            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+        except OSError:
+            continue
+    return False
 
 
 def _disk_nearly_full(folder: Path) -> bool:

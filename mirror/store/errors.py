@@ -16,21 +16,34 @@ class StoreError(Exception):
 class StoreFullError(StoreError):
     """The disk holding the closet is (nearly) full; nothing was written."""
 
-    def __init__(self, path: Path, detail: str) -> None:
+    def __init__(self, path: Path, detail: str, *, floor_mb: int = 0) -> None:
+        lower = " (or lower [store] min_free_mb)" if floor_mb > 0 else ""
         super().__init__(
-            f"closet storage {path} is full ({detail}); free some space on that disk "
-            "(or lower [store] min_free_mb) and try again — nothing was lost"
+            f"closet storage {path} is full ({detail}); free some space on that disk{lower} "
+            "and try again — nothing stored was lost"
         )
         self.path = path
 
 
 class StoreCorruptError(StoreError):
-    """The database file is damaged; it has been left exactly as found."""
+    """The database file is damaged; nothing more is written to it."""
 
     def __init__(self, path: Path, detail: str) -> None:
+        first = " ".join(detail.split())[:160]  # SQLite's integrity report can span many lines
         super().__init__(
-            f"closet database {path} is damaged ({detail}); stop the mirror, move it aside "
-            f"(mv {path} {path}.damaged) and restart — the file was left untouched"
+            f"closet database {path} is damaged ({first}); stop the mirror and restore the closet from a "
+            f"backup, or move {path}* aside (docs/deploy.md), then restart — the garment images are kept"
+        )
+        self.path = path
+
+
+class StoreReadOnlyError(StoreError):
+    """The closet's file system is mounted read-only (often after errors on an SD card)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"closet folder {path} is on a read-only file system (an SD card is remounted read-only after "
+            "errors: see `dmesg`); check the card (fsck) and reboot — the data on it is unchanged"
         )
         self.path = path
 

@@ -6,6 +6,8 @@ import dataclasses
 import hashlib
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -176,17 +178,25 @@ def test_stale_temp_files_go_on_open_but_unnamed_images_stay(tmp_path: Path) -> 
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         record = store.add(synthetic_draft(7, image_kb=1))
         folder = store.images.folder
-    stale = folder / (".tmp-" + "cd" * 32 + ".png.1")
-    fresh = folder / (".tmp-" + "ef" * 32 + ".png.2")  # another process may be mid-write: young files stay
+    gone_pid = 4194305  # above Linux's largest pid: its writer is certainly gone
+    stale = folder / (".tmp-" + "cd" * 32 + f".png.{gone_pid}")
+    fresh = folder / (".tmp-" + "ef" * 32 + f".png.{gone_pid}")  # young files stay (belt and braces)
     unnamed = folder / ("ab" * 32 + ".png")
-    for path in (stale, fresh, unnamed):
-        path.write_bytes(b"x")
-    old = time.time() - 3600
-    for path in (stale, unnamed):
-        os.utime(path, (old, old))
-    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
-        assert store.image_path(record, "cutout_png").exists()
-    assert not stale.exists() and fresh.exists() and unnamed.exists()
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    live = folder / (".tmp-" + "12" * 32 + f".png.{writer.pid}")  # a writer mid-commit, clock jumped ahead
+    try:
+        for path in (stale, fresh, unnamed, live):
+            path.write_bytes(b"x")
+        old = time.time() - 3600
+        for path in (stale, unnamed, live):
+            os.utime(path, (old, old))
+        with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+            assert store.image_path(record, "cutout_png").exists()
+        assert not stale.exists() and fresh.exists() and unnamed.exists()
+        assert live.exists(), "a temp file of a running writer was removed because the clock said it was old"
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 def test_a_fresh_database_beside_old_images_deletes_none(tmp_path: Path) -> None:

@@ -237,3 +237,18 @@ def test_store_messages_are_one_line_and_only_offer_fixes_that_apply(tmp_path: P
     assert "restore the closet from a backup" in str(damaged)
     assert "min_free_mb" not in str(StoreFullError(tmp_path, "no space left on device"))
     assert "(or lower [store] min_free_mb)" in str(StoreFullError(tmp_path, "10 MB free", floor_mb=200))
+
+
+def test_doctor_calls_a_full_disk_full_even_with_no_floor_configured(tmp_path: Path) -> None:
+    from mirror.config.settings import Settings, StoreSettings
+    from mirror.doctor.checks import check_free_disk
+    from mirror.doctor.report import Status
+
+    with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
+        with open(fs / "filler", "wb") as filler, contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        settings = Settings(store=StoreSettings(data_dir=str(fs / "closet"), min_free_mb=0))
+        [finding] = list(check_free_disk(settings))
+        assert finding.status is Status.FAIL and "0 MB free" in finding.message

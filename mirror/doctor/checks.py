@@ -113,7 +113,7 @@ def check_free_disk(settings: Settings) -> Iterator[Finding]:
     while not path.exists() and path != path.parent:
         path = path.parent
     free_mb = shutil.disk_usage(path).free // (1 << 20)
-    need = settings.store.min_free_mb
+    need = max(settings.store.min_free_mb, 1)  # under 1 MB nothing can be kept, whatever the floor says
     if free_mb < need:
         yield Finding(
             Status.FAIL,

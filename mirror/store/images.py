@@ -142,6 +142,8 @@ class ImageFiles:
         cutoff = time.time() - older_than_s
         removed = 0
         for entry in self.folder.glob(f"{TMP_PREFIX}*"):
+            if _writer_alive(entry):  # its writer may be between staging and commit, whatever the clock says
+                continue
             if entry.is_file() and entry.stat().st_mtime <= cutoff:
                 entry.unlink(missing_ok=True)
                 removed += 1
@@ -160,3 +162,25 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _writer_alive(tmp: Path) -> bool:
+    """Whether the process that staged ``tmp`` (its name ends in ``.<pid>``) still runs here.
+
+    Why: the age test alone reads the wall clock, and an NTP step of an hour made a capture
+    staged a moment ago look old enough to delete. A live writer's file is never removed (a
+    reused pid only delays the clean-up to a later open).
+    """
+    pid_text = tmp.name.rsplit(".", 1)[-1]
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True

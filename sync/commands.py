@@ -165,7 +165,10 @@ class CommandInbox:
                 REJECTED, f"clock_skew: sent_at is {ahead:.0f} s ahead of the mirror's clock; set both clocks by NTP"
             )
         if now > command.expires_at:
-            return Verdict(EXPIRED, f"expired: {command.name} expired at {iso(command.expires_at)}")
+            return Verdict(
+                EXPIRED,
+                f"expired: {command.name} expired at {iso(command.expires_at)}; the mirror's clock reads {iso(now)}",
+            )
         reason = self.handler(command)
         return Verdict(REJECTED, reason) if reason else Verdict(ACCEPTED)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from mirror.store.codec import iso
 from sync.commands import (
     ACCEPTED,
     DEFAULT_TTL_S,
@@ -120,7 +121,8 @@ def test_expired_retained_and_repeated_commands_are_answered_and_not_carried_out
     core = Core()
     gate = inbox(core)
     late = NOW + timedelta(seconds=DEFAULT_TTL_S + 1)
-    assert inbox(core, now=late).handle(message("capture"))[1].status == EXPIRED
+    expired = inbox(core, now=late).handle(message("capture"))[1]
+    assert expired.status == EXPIRED and expired.reason.endswith(f"the mirror's clock reads {iso(late)}")
     assert inbox(core, now=late).handle(message("capture", ttl_s=3600))[1].status == ACCEPTED  # its own expiry
     much_later = NOW + timedelta(seconds=MAX_TTL_S + 1)  # ... honoured up to MAX_TTL_S, not for a day
     assert inbox(core, now=much_later).handle(message("capture", ttl_s=86400))[1].status == EXPIRED

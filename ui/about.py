@@ -7,7 +7,7 @@ what a support call or ``smart-mirror doctor`` would ask first, readable on the 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from mirror.events import Level, Status
 from mirror.service import About
@@ -66,6 +66,11 @@ class AboutScreen(Screen):
         room = area.bottom() - theme.px(BUTTON_H) - theme.px(24) - top
         return top, min(theme.px(70), room // max(1, count))
 
+    def columns(self, theme: Theme, count: int) -> int:
+        """Two columns of facts on a landscape panel where one would make the rows small."""
+        _, pitch = self.fact_rows(theme, count)
+        return 2 if not theme.portrait and pitch < theme.px(70) * 0.85 else 1
+
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         area = self.content_rect(theme)
         draw_text(
@@ -77,24 +82,31 @@ class AboutScreen(Screen):
             Qt.AlignmentFlag.AlignLeft,
         )
         facts = self.facts()
-        y, pitch = self.fact_rows(theme, len(facts))
+        columns = self.columns(theme, len(facts))
+        per_column = -(-len(facts) // columns)
+        top, pitch = self.fact_rows(theme, per_column)
         button_h = theme.px(BUTTON_H)
         line = pitch - theme.px(6)
         font = theme.font(32 * min(1.0, pitch / theme.px(70)))
-        label_w = int(area.width() * (0.42 if theme.portrait else 0.32))
-        for label, value, problem in facts:
-            draw_text(painter, QRect(area.left(), y, label_w, line), label, font, GREY, Qt.AlignmentFlag.AlignLeft)
+        gutter = theme.px(48)
+        column_w = (area.width() - gutter * (columns - 1)) // columns
+        labels_w = max((QFontMetrics(font).horizontalAdvance(label) for label, _, _ in facts), default=0)
+        label_w = min(int(column_w * 0.45), labels_w + theme.px(32))
+        for index, (label, value, problem) in enumerate(facts):
+            column, row = divmod(index, per_column)
+            left = area.left() + column * (column_w + gutter)
+            y = top + row * pitch
+            draw_text(painter, QRect(left, y, label_w, line), label, font, GREY, Qt.AlignmentFlag.AlignLeft)
             draw_text(
                 painter,
-                QRect(area.left() + label_w, y, area.width() - label_w, line),
+                QRect(left + label_w, y, column_w - label_w, line),
                 value,
                 font,
                 WARN if problem else WHITE,
                 Qt.AlignmentFlag.AlignLeft,
             )
             painter.setPen(theme.pen(FAINT, 1))
-            painter.drawLine(area.left(), y + line, area.right(), y + line)
-            y += pitch
+            painter.drawLine(left, y + line, left + column_w, y + line)
         width = min(area.width(), theme.px(400))
         self.buttons.layout(
             QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h), button_h, 0

@@ -19,7 +19,7 @@ from mirror.events import CaptureState, CaptureStateChanged, FrameReady
 from ui.buttons import Button, ButtonRow
 from ui.images import bgr_image, fit
 from ui.screen import Screen
-from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text
+from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 
 SHOOT, CANCEL = "shoot", "cancel"
 #: Preview opacity: enough to find yourself in frame, dim enough not to outshine the glass.
@@ -82,21 +82,32 @@ class CaptureScreen(Screen):
         self.set_state(CaptureStateChanged(CaptureState.IDLE))
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        """Portrait: preview, ring, hint, buttons down the page. Landscape: preview and ring side
+        by side, the hint across the full width under them, the buttons at the bottom; the
+        preview gets what the others leave, so the hint is never cut off."""
         area = self.content_rect(theme)
         button_h = theme.px(96)
-        hint_h = theme.px(84)
         radius = theme.px(96)
+        gap = theme.px(32)
         frame_size = self._image.size() if self._image is not None else QSize(640, 480)
+        hint = _HINTS.get(self.state.state, "")
+        hint_font = theme.font(52)
+        hint_w = area.width()
+        hint_h = max(theme.px(84), wrapped_height(hint_font, hint, hint_w) + theme.px(8))
+        buttons_top = area.bottom() + 1 - button_h
         if theme.portrait:  # preview on top, the ring and the hint under it
-            preview_area = QRect(area.left(), area.top() + theme.px(40), area.width(), int(area.width() * 0.9))
+            below = theme.px(60) + 2 * radius + gap + hint_h + gap + button_h
+            preview_h = max(theme.px(120), min(int(area.width() * 0.9), area.height() - theme.px(40) - below))
+            preview_area = QRect(area.left(), area.top() + theme.px(40), area.width(), preview_h)
             target = fit(frame_size, preview_area)
             centre = QPointF(area.center().x(), target.bottom() + theme.px(60) + radius)
-            hint_top = int(centre.y() + radius + theme.px(32))
-        else:  # preview on the left two thirds, the ring beside it
-            preview_area = QRect(area.left(), area.top(), int(area.width() * 0.7), area.height() - button_h - hint_h)
+            hint_top = int(centre.y() + radius + gap)
+        else:  # preview on the left two thirds, the ring beside it, the hint under both
+            preview_h = buttons_top - gap - hint_h - gap - area.top()
+            preview_area = QRect(area.left(), area.top(), int(area.width() * 0.7), preview_h)
             target = fit(frame_size, preview_area)
-            centre = QPointF((target.right() + area.right()) / 2, target.center().y() - theme.px(40))
-            hint_top = int(centre.y() + radius + theme.px(32))
+            centre = QPointF((target.right() + area.right()) / 2, target.center().y())
+            hint_top = int(max(target.bottom(), centre.y() + radius)) + gap
         if self._image is not None and self.show_preview:
             painter.setOpacity(PREVIEW_OPACITY)
             painter.drawImage(target, self._image)
@@ -112,15 +123,11 @@ class CaptureScreen(Screen):
             self._paint_garment(painter, theme, target, self.frame, self._image.width(), self._image.height())
         self._paint_ring(painter, theme, centre, radius)
 
-        hint = _HINTS.get(self.state.state, "")
         colour = WARN if self.state.state == CaptureState.NO_CAMERA else WHITE
-        if theme.portrait:
-            hint_rect = QRect(area.left(), hint_top, area.width(), hint_h)
-        else:
-            hint_rect = QRect(int(target.right()) + theme.px(24), hint_top, area.right() - int(target.right()), hint_h)
-        draw_text(painter, hint_rect, hint, theme.font(52), colour)
+        hint_rect = QRect(area.left(), hint_top, hint_w, min(hint_h, buttons_top - gap // 2 - hint_top))
+        draw_wrapped(painter, hint_rect, hint, hint_font, colour, Qt.AlignmentFlag.AlignCenter)
         width = min(area.width(), theme.px(700))
-        row = QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h)
+        row = QRect(area.center().x() - width // 2, buttons_top, width, button_h)
         self.buttons.layout(row, button_h, theme.lx(24))
         self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
 

@@ -1,23 +1,30 @@
 """Closet: every kept garment as a cut-out on black, filtered by category and by colour.
 
 Two rows of filter chips (each with its count, so the person sees what is there before
-choosing) above a grid of cut-outs; arrows move between the rows and within them, Enter
-applies a filter or opens a garment. Each cut-out carries a small sync badge: a filled dot
-once the cloud has it, a ring while it waits in the outbox, nothing when sync is off.
-Thumbnails arrive later from a worker thread; until then the tile shows its category.
+choosing; a colour's count is within the category chosen and the other way round) above a
+grid of cut-outs; arrows move between the rows and within them, Enter applies a filter or
+opens a garment, PageUp/PageDown move a page of the grid and Home/End go to the first and
+the last garment. Where the chips would leave no room for the garments (a large
+``font_scale``, a landscape panel) each filter row becomes one line that scrolls with the
+focus, with a chevron where more chips wait. The header says which garments show of how
+many, and a thin bar beside the grid shows where they are in the list. Each cut-out carries
+a small sync badge: a filled dot once the cloud has it, a ring while it waits in the outbox,
+nothing when sync is off. Thumbnails arrive later from a worker thread; until then the tile
+shows its category.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QFont, QImage, QPainter
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
 
 from mirror.events import Record
-from ui.buttons import Button, ButtonRow
+from ui.buttons import Button, ButtonRow, button_width
 from ui.images import fit
-from ui.screen import BACK, Screen
+from ui.screen import BACK, FIRST, LAST, PAGE_DOWN, PAGE_UP, Screen
 from ui.theme import DIM, FAINT, GREY, WHITE, Theme, draw_text
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
@@ -26,6 +33,44 @@ ALL = "*"
 #: Rows, top to bottom: Back (for touch; Esc does the same), the two filter rows, the grid.
 BACK_ROW, FILTER_ROW, GRID_ROW = 0, 1, 3
 SYNCED, WAITING, LOCAL = "synced", "waiting", "local"
+
+
+Counts = dict[str, dict[str, int]]
+
+
+def tally(records: Iterable[Record]) -> Counts:
+    """Records per category and per basic colour, as ``core.counts()`` gives them."""
+    out: Counts = {"category": {}, "basic_color": {}}
+    for record in records:
+        out["category"][record.category] = out["category"].get(record.category, 0) + 1
+        out["basic_color"][record.color.basic] = out["basic_color"].get(record.color.basic, 0) + 1
+    return out
+
+
+def filtered_closet(
+    closet: Callable[..., list[Record]], counts: Callable[[], Counts], category: str | None, colour: str | None
+) -> tuple[list[Record], Counts, int]:
+    """The records to show, the counts for the chips, and the closet's total, in two or three reads.
+
+    A category chip counts the garments of that category in the colour chosen (all colours
+    when none is), a colour chip those of that colour in the category chosen, so with
+    Dress on, Red says how many red dresses there are. ``closet`` and ``counts`` are the
+    core's reads (``closet(category=..., basic_color=...)``, ``counts()``).
+    """
+    overall = counts()
+    total = sum(overall.get("category", {}).values())
+    if category is None and colour is None:
+        return closet(category=None, basic_color=None), overall, total
+    if colour is None:
+        records = closet(category=category, basic_color=None)
+        return records, {"category": overall.get("category", {}), "basic_color": tally(records)["basic_color"]}, total
+    if category is None:
+        records = closet(category=None, basic_color=colour)
+        return records, {"category": tally(records)["category"], "basic_color": overall.get("basic_color", {})}, total
+    in_category = closet(category=category, basic_color=None)
+    in_colour = closet(category=None, basic_color=colour)
+    records = [r for r in in_category if r.color.basic == colour]
+    return records, {"category": tally(in_colour)["category"], "basic_color": tally(in_category)["basic_color"]}, total
 
 
 @dataclass
@@ -47,35 +92,47 @@ class ClosetScreen(Screen):
         self.category: str | None = None
         self.colour: str | None = None
         self.items: list[ClosetItem] = []
-        self.counts: dict[str, dict[str, int]] = {}
+        self.counts: Counts = {}
         self.total = 0
         self.categories = ButtonRow([])
         self.colours = ButtonRow([])
         self.grid = ButtonRow([])
         self.back = ButtonRow([Button(BACK, "Back")])
         self.first_line = 0  # the grid line shown at the top (scrolls with the focus)
+        self.visible_lines = 1  # grid lines that fit (a PageUp/PageDown moves this many)
+        self.chips_first = {id(self.categories): 0, id(self.colours): 0}  # one-line filter rows: first chip shown
+        self.one_line_filters = False  # the filter rows each on one scrolling line (set at paint)
+        self._chevrons: list[tuple[QRect, ButtonRow, int]] = []  # tap targets: (where, row, chips to scroll)
         self.focus_row = GRID_ROW
 
     def rows(self) -> list[ButtonRow]:
         return [self.back, self.categories, self.colours, self.grid]
 
     def set_content(
-        self, items: list[ClosetItem], counts: dict[str, dict[str, int]], category: str | None, colour: str | None
+        self,
+        items: list[ClosetItem],
+        counts: Counts,
+        category: str | None,
+        colour: str | None,
+        total: int | None = None,
     ) -> None:
-        """Show ``items`` (already filtered by ``category``/``colour``) and the counts for the chips."""
+        """Show ``items`` (already filtered by ``category``/``colour``) and the counts for the chips.
+
+        ``total``: garments in the closet (default: the sum of the category counts).
+        """
         self.items, self.counts, self.category, self.colour = items, counts, category, colour
         by_category = counts.get("category", {})
-        self.total = sum(by_category.values())
+        by_colour = counts.get("basic_color", {})
+        self.total = sum(by_category.values()) if total is None else total
         self.categories.set_buttons(
-            [Button(CAT_PREFIX + ALL, "All", badge=str(self.total), selected=category is None)]
+            [Button(CAT_PREFIX + ALL, "All", badge=str(sum(by_category.values())), selected=category is None)]
             + [
                 Button(CAT_PREFIX + c, category_label(c), badge=str(by_category.get(c, 0)), selected=c == category)
                 for c in CATEGORIES
             ]
         )
-        by_colour = counts.get("basic_color", {})
         self.colours.set_buttons(
-            [Button(COL_PREFIX + ALL, "All", badge=str(self.total), selected=colour is None)]
+            [Button(COL_PREFIX + ALL, "All", badge=str(sum(by_colour.values())), selected=colour is None)]
             + [
                 Button(
                     COL_PREFIX + c,
@@ -92,6 +149,42 @@ class ClosetScreen(Screen):
             self.focus_row = FILTER_ROW
         self.update()
 
+    def jump(self, where: str) -> bool:
+        """PageUp/PageDown: a page of grid lines; Home/End: the first and the last garment."""
+        if not self.items:
+            return False
+        cols = max(1, self.grid.columns)
+        last_line = (len(self.items) - 1) // cols
+        in_grid = self.focus_row == GRID_ROW
+        self.focus_row = GRID_ROW
+        if where == FIRST:
+            self.grid.focus = 0
+        elif where == LAST:
+            self.grid.focus = len(self.items) - 1
+        elif where == PAGE_DOWN and in_grid:
+            page = max(1, self.visible_lines)
+            self.grid.focus = min(len(self.items) - 1, self.grid.focus + page * cols)
+            self.first_line = min(max(0, last_line - page + 1), self.first_line + page)
+        elif where == PAGE_UP:
+            if not in_grid:
+                return False
+            page = max(1, self.visible_lines)
+            self.grid.focus = max(0, self.grid.focus - page * cols)
+            self.first_line = max(0, self.first_line - page)
+        return True
+
+    def tapped(self, x: int, y: int) -> None:
+        """A tap on a chevron scrolls its filter row by the chips in view (the focus goes along)."""
+        for rect, row, step in self._chevrons:
+            if rect.contains(x, y):
+                count = len(row.buttons)
+                first = max(0, min(self.chips_first[id(row)] + step, count - 1))
+                self.chips_first[id(row)] = first
+                row.focus = first if step > 0 else min(count - 1, first - step - 1)
+                self.focus_row = self.rows().index(row)
+                self.update()
+                return
+
     def set_thumbnail(self, record_id: str, image: QImage) -> None:
         for item in self.items:
             if item.record.id == record_id:
@@ -105,69 +198,181 @@ class ClosetScreen(Screen):
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         area = self.content_rect(theme)
         header_h = theme.px(100)
-        title = "Closet"
-        draw_text(
+        chip_h, gap = theme.px(68), theme.lx(14)
+        back_w = max(theme.px(180), self.back.natural_width(theme, chip_h))
+        title_rect = draw_text(
             painter,
-            QRect(area.left(), area.top(), area.width(), header_h),
-            title,
+            QRect(area.left(), area.top(), area.width() - back_w - theme.px(24), header_h),
+            "Closet",
             theme.font(64, QFont.Weight.Light),
             WHITE,
             Qt.AlignmentFlag.AlignLeft,
         )
-        chip_h, gap = theme.px(68), theme.lx(14)
-        back_w = theme.px(180)
         self.back.layout(
-            QRect(area.right() - back_w, area.top() + (header_h - chip_h) // 2, back_w, 0), chip_h, gap
+            QRect(area.right() + 1 - back_w, area.top() + (header_h - chip_h) // 2, back_w, 0), chip_h, gap
         )
         self.back.paint(painter, theme, self.row_has_focus(self.back))
-        shown = f"{len(self.items)} of {self.total}" if (self.category or self.colour) else f"{self.total} garments"
-        draw_text(
-            painter,
-            QRect(area.left(), area.top(), area.width() - back_w - theme.px(24), header_h),
-            shown,
-            theme.font(28),
-            GREY,
-            Qt.AlignmentFlag.AlignRight,
-        )
         y = area.top() + header_h + theme.px(16)
-        self.categories.columns = max(3, area.width() // theme.px(250))
-        y += self.categories.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(20)
-        self.colours.columns = max(3, area.width() // theme.px(210))
-        y += self.colours.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(28)
-        self.categories.paint(painter, theme, self.row_has_focus(self.categories))
-        self.colours.paint(painter, theme, self.row_has_focus(self.colours))
+        y = self._layout_filters(theme, QRect(area.left(), y, area.width(), area.bottom() - y), chip_h, gap)
+        self._chevrons = []
+        for row in (self.categories, self.colours):
+            row.paint(painter, theme, self.row_has_focus(row))
+            if self.one_line_filters:
+                self._paint_chevrons(painter, theme, row, area, chip_h)
         painter.setPen(theme.pen(FAINT, 2))
         painter.drawLine(area.left(), y - theme.px(14), area.right(), y - theme.px(14))
-        self._paint_grid(painter, theme, QRect(area.left(), y, area.width(), area.bottom() - y))
+        shown = self._paint_grid(painter, theme, QRect(area.left(), y, area.width(), area.bottom() + 1 - y))
+        info_left = title_rect.right() + theme.px(24)
+        info = QRect(info_left, area.top(), area.right() + 1 - back_w - theme.px(24) - info_left, header_h)
+        font = theme.font(28)
+        if "–" in shown and QFontMetrics(font).horizontalAdvance(shown) > info.width():
+            shown = shown.removesuffix(" garments")  # "7–12 of 300" still says it, at full size
+        draw_text(painter, info, shown, font, GREY, Qt.AlignmentFlag.AlignRight)
 
-    def _paint_grid(self, painter: QPainter, theme: Theme, area: QRect) -> None:
+    def _min_grid_height(self, theme: Theme, width: int) -> int:
+        """One line of garments at a size where they still read as garments."""
+        cols = max(2, width // theme.px(300))
+        cell = (width - theme.lx(20) * (cols - 1)) // cols
+        return min(theme.px(300), int(cell * 0.9))
+
+    def _layout_filters(self, theme: Theme, area: QRect, chip_h: int, gap: int) -> int:
+        """Lay out both filter rows from the top of ``area``; return the grid's top.
+
+        Wrapped over as many lines as their labels need when that leaves a line of garments,
+        else each on one line that scrolls with its focus.
+        """
+        rows = (self.categories, self.colours)
+        for row in rows:
+            row.fit_columns(theme, area.width(), chip_h, gap)
+        wrapped = sum(row.height_for(chip_h, gap) for row in rows) + theme.px(20) + theme.px(28)
+        self.one_line_filters = wrapped + self._min_grid_height(theme, area.width()) > area.height()
+        y = area.top()
+        if not self.one_line_filters:
+            y += self.categories.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(20)
+            y += self.colours.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(28)
+            return y
+        for row, after in ((self.categories, theme.px(20)), (self.colours, theme.px(28))):
+            self._layout_one_line(theme, row, QRect(area.left(), y, area.width(), chip_h), gap)
+            y += chip_h + after
+        return y
+
+    def _layout_one_line(self, theme: Theme, row: ButtonRow, line: QRect, gap: int) -> None:
+        """As many chips as fit on ``line`` at their own widths, the focused one among them; a
+        chevron's room at an end where more chips wait."""
+        row.columns = 0  # one line: Left/Right go through every chip
+        count = len(row.buttons)
+        widths = [min(line.width(), button_width(theme, b, line.height())) for b in row.buttons]
+        if sum(widths) + gap * (count - 1) <= line.width():
+            first, last = 0, count - 1
+        else:
+            chevron = theme.px(44)
+            room = line.width() - 2 * chevron
+
+            def last_shown(first: int) -> int:
+                used, last = widths[first], first
+                while last + 1 < count and used + gap + widths[last + 1] <= room:
+                    last += 1
+                    used += gap + widths[last]
+                return last
+
+            first = min(self.chips_first[id(row)], row.focus)
+            while last_shown(first) < row.focus:
+                first += 1
+            while first > 0 and last_shown(first - 1) == count - 1:  # no room left empty at the end
+                first -= 1
+            last = last_shown(first)
+            line = line.adjusted(chevron if first > 0 else 0, 0, 0, 0)
+        self.chips_first[id(row)] = first
+        row.rects = [QRect() for _ in range(count)]
+        x = line.left()
+        for index in range(first, last + 1):
+            row.rects[index] = QRect(x, line.top(), widths[index], line.height())
+            x += widths[index] + gap
+
+    def _paint_chevrons(self, painter: QPainter, theme: Theme, row: ButtonRow, area: QRect, chip_h: int) -> None:
+        """‹ and › beside a one-line filter row where chips are out of view (a tap scrolls to them)."""
+        shown = [i for i, r in enumerate(row.rects) if not r.isEmpty()]
+        if not shown or len(shown) == len(row.buttons):
+            return
+        top = row.rects[shown[0]].top()
+        size = theme.px(44)
+        painter.setPen(theme.pen(GREY, 3))
+        for more, left, step in (
+            (shown[0] > 0, area.left(), -len(shown)),
+            (shown[-1] < len(row.buttons) - 1, area.right() + 1 - size, len(shown)),
+        ):
+            if not more:
+                continue
+            rect = QRect(left, top, size, chip_h)
+            self._chevrons.append((rect, row, step))
+            cx, cy, arm = rect.center().x(), rect.center().y(), chip_h * 0.18
+            tip = cx - arm / 2 if step < 0 else cx + arm / 2
+            back = cx + arm / 2 if step < 0 else cx - arm / 2
+            painter.drawLine(QPointF(back, cy - arm), QPointF(tip, cy))
+            painter.drawLine(QPointF(tip, cy), QPointF(back, cy + arm))
+
+    def _paint_grid(self, painter: QPainter, theme: Theme, area: QRect) -> str:
+        """The garments that fit, as tall as the room allows; returns the header's count line."""
+        filtered = bool(self.category or self.colour)
+        everything = f"{len(self.items)} of {self.total}" if filtered else f"{self.total} garments"
         if not self.items:
             text = "Nothing here yet: hold up a garment" if not self.total else "No garment matches these filters"
             draw_text(painter, QRect(area.left(), area.top(), area.width(), theme.px(160)), text, theme.font(40), GREY)
             self.grid.rects = []
-            return
+            return everything
         gap = theme.lx(20)
-        cols = max(2, area.width() // theme.px(300))
-        cell = (area.width() - gap * (cols - 1)) // cols
-        cell_h = int(cell * 1.15)
-        visible_lines = max(1, (area.height() + gap) // (cell_h + gap))
+        bar_w = theme.lx(24)
+        cols, cell, cell_h, lines = self._grid_shape(theme, area.width(), area.height(), gap)
+        total_lines = -(-len(self.items) // cols)
+        scrolls = total_lines > lines
+        if scrolls:  # room for the position bar at the right
+            cols, cell, cell_h, lines = self._grid_shape(theme, area.width() - bar_w, area.height(), gap)
+            total_lines = -(-len(self.items) // cols)
         self.grid.columns = cols
+        self.visible_lines = lines
         focus_line = self.grid.focus // cols
+        self.first_line = max(0, min(self.first_line, total_lines - lines))
         if focus_line < self.first_line:
             self.first_line = focus_line
-        elif focus_line >= self.first_line + visible_lines:
-            self.first_line = focus_line - visible_lines + 1
+        elif focus_line >= self.first_line + lines:
+            self.first_line = focus_line - lines + 1
         self.grid.rects = []
         for index, item in enumerate(self.items):
             line, col = divmod(index, cols)
             rect = QRect(
                 area.left() + col * (cell + gap), area.top() + (line - self.first_line) * (cell_h + gap), cell, cell_h
             )
-            visible = self.first_line <= line < self.first_line + visible_lines
+            visible = self.first_line <= line < self.first_line + lines
             self.grid.rects.append(rect if visible else QRect())
             if visible:
                 focused = self.row_has_focus(self.grid) and index == self.grid.focus
                 self._paint_tile(painter, theme, rect, item, focused)
+        if not scrolls:
+            return everything
+        first = self.first_line * cols + 1
+        last = min(len(self.items), (self.first_line + lines) * cols)
+        self._paint_position(painter, theme, area, lines, total_lines)
+        return f"{first}–{last} of {len(self.items)}" if filtered else f"{first}–{last} of {self.total} garments"
+
+    def _grid_shape(self, theme: Theme, width: int, height: int, gap: int) -> tuple[int, int, int, int]:
+        """(columns, cell width, cell height, lines) filling ``height`` with whole lines of tiles."""
+        cols = max(2, width // theme.px(300))
+        cell = (width - gap * (cols - 1)) // cols
+        ideal = int(cell * 1.15)
+        lines = max(1, (height + gap) // (int(ideal * 0.8) + gap))
+        cell_h = max(1, min(int(ideal * 1.3), (height - gap * (lines - 1)) // lines))
+        return cols, cell, cell_h, lines
+
+    def _paint_position(self, painter: QPainter, theme: Theme, area: QRect, lines: int, total_lines: int) -> None:
+        """A thin bar at the right of the grid: how much of the list shows, and where."""
+        x = area.right() - theme.lx(6)
+        top, height = area.top(), area.height()
+        painter.setPen(theme.pen(FAINT, 4))
+        painter.drawLine(x, top, x, top + height)
+        start = top + height * self.first_line // total_lines
+        end = top + height * min(total_lines, self.first_line + lines) // total_lines
+        painter.setPen(theme.pen(GREY, 4))
+        painter.drawLine(x, start, x, max(start + theme.lx(8), end))
 
     def _paint_tile(self, painter: QPainter, theme: Theme, rect: QRect, item: ClosetItem, focused: bool) -> None:
         label_h = theme.px(44)
@@ -189,6 +394,7 @@ class ClosetScreen(Screen):
             theme.font(28),
             WHITE if focused else GREY,
             Qt.AlignmentFlag.AlignLeft,
+            in_button=True,
         )
         self._paint_badge(
             painter,

@@ -14,7 +14,7 @@ from ui.buttons import Button, ButtonRow
 from ui.closet import LOCAL, SYNCED, ClosetItem
 from ui.images import fit
 from ui.screen import Screen
-from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour
+from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour, wrapped_height
 from ui.vocab import category_label, colour_label, swatch
 
 EDIT_CATEGORY, EDIT_COLOUR, DELETE, CONFIRM_DELETE, BACK_TO_CLOSET = (
@@ -88,27 +88,61 @@ class DetailScreen(Screen):
             ]
         )
 
+    def _text_height(self, theme: Theme, width: int) -> int:
+        """The category, colour and added lines, and the question or message under them."""
+        height = theme.px(120) + theme.px(64) + theme.px(12) + theme.px(56)
+        if self.confirming:
+            return height + theme.px(56)
+        if self.message:
+            return height + wrapped_height(theme.font(28), self.message, width) + theme.px(12)
+        return height
+
+    def _buttons_height(self, theme: Theme, width: int) -> tuple[int, int]:
+        """Fit the buttons to ``width`` (four on a line when their labels fit); (button height, total)."""
+        button_h, gap = theme.px(96), theme.lx(20)
+        self.buttons.fit_columns(theme, width, button_h, gap)
+        return button_h, self.buttons.height_for(button_h, gap)
+
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        """The cut-out gets what the text and the buttons leave; nothing sits at a fixed height."""
         if self.item is None:
             return
         area = self.content_rect(theme)
-        button_h = theme.px(96)
+        gap = theme.px(40)
         if theme.portrait:
-            image_area = QRect(area.left(), area.top(), area.width(), int(area.height() * 0.55))
-            info = QRect(area.left(), image_area.bottom() + theme.px(40), area.width(), theme.px(400))
+            width = min(area.width(), theme.px(1000))
+            button_h, buttons_h = self._buttons_height(theme, width)
+            text_h = self._text_height(theme, area.width())
+            image_h = min(int(area.height() * 0.55), area.height() - gap - text_h - buttons_h - theme.px(24))
+            image_area = QRect(area.left(), area.top(), area.width(), max(theme.px(120), image_h))
+            info = QRect(area.left(), image_area.bottom() + gap, area.width(), 0)
             align = Qt.AlignmentFlag.AlignHCenter
+            left = area.center().x() - width // 2
         else:
-            image_area = QRect(area.left(), area.top(), int(area.width() * 0.5), area.height())
-            info = QRect(
-                image_area.right() + theme.margin,
-                area.top() + int(area.height() * 0.15),
-                area.right() - image_area.right() - theme.margin,
-                theme.px(400),
-            )
+            for share in (0.5, 0.42, 0.36):  # the cut-out gives up width when the text needs it
+                image_area = QRect(area.left(), area.top(), int(area.width() * share), area.height())
+                info = QRect(image_area.right() + theme.margin, area.top(), 0, 0)
+                info.setRight(area.right())
+                width = min(info.width(), theme.px(1000))
+                button_h, buttons_h = self._buttons_height(theme, width)
+                slack = area.height() - self._text_height(theme, info.width()) - buttons_h - theme.px(24)
+                if slack >= 0:
+                    break
+            info.moveTop(area.top() + max(0, min(int(area.height() * 0.15), slack)))
             align = Qt.AlignmentFlag.AlignLeft
+            left = info.left()
+        buttons_top = area.bottom() + 1 - buttons_h
+        info.setBottom(buttons_top - theme.px(12))
         thumb = self.item.thumbnail
         if thumb is not None and not thumb.isNull():
             painter.drawImage(fit(thumb.size(), image_area), thumb)
+        self._paint_text(painter, theme, info, align)
+        row = QRect(left, buttons_top, width, button_h)
+        self.buttons.layout(row, button_h, theme.lx(20))
+        self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
+
+    def _paint_text(self, painter: QPainter, theme: Theme, info: QRect, align: Qt.AlignmentFlag) -> None:
+        assert self.item is not None
         record = self.item.record
         line = theme.px(64)
         y = info.top()
@@ -127,7 +161,7 @@ class DetailScreen(Screen):
         text = f"{name} · {colour.basic}" if colour.name and colour.name != colour.basic else name
         dot = theme.px(40)
         painter.setFont(theme.font(40))
-        text_w = painter.fontMetrics().horizontalAdvance(text + edited)
+        text_w = min(info.width() - dot - theme.px(16), painter.fontMetrics().horizontalAdvance(text + edited))
         x = (
             info.left()
             if align == Qt.AlignmentFlag.AlignLeft
@@ -139,7 +173,7 @@ class DetailScreen(Screen):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         draw_text(
             painter,
-            QRect(x + dot + theme.px(16), y, info.right() - x, line),
+            QRect(x + dot + theme.px(16), y, info.right() - x - dot - theme.px(16), line),
             text + edited,
             theme.font(40),
             WHITE,
@@ -161,8 +195,8 @@ class DetailScreen(Screen):
                 WARN,
                 align,
             )
-        elif self.message:  # wrapped, up to three lines above the buttons: an error and its fix
-            height = max(theme.px(44), min(theme.px(44) * 3, area.bottom() - button_h - theme.px(12) - y))
+        elif self.message:  # wrapped above the buttons: an error and its fix
+            height = max(theme.px(44), info.bottom() - y)
             draw_wrapped(
                 painter,
                 QRect(info.left(), y, info.width(), height),
@@ -171,8 +205,3 @@ class DetailScreen(Screen):
                 message_colour(self.message),
                 align,
             )
-        width = min(info.width() if not theme.portrait else area.width(), theme.px(1000))
-        left = info.left() if not theme.portrait else area.center().x() - width // 2
-        row = QRect(left, area.bottom() - button_h, width, button_h)
-        self.buttons.layout(row, button_h, theme.lx(20))
-        self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))

@@ -13,10 +13,10 @@ from datetime import datetime
 from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
-from mirror.events import Level, Status
+from mirror.events import Level, Status, StatusPart
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
-from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, fit_font
+from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
 
@@ -75,96 +75,190 @@ class HomeScreen(Screen):
     def tapped(self, x: int, y: int) -> None:  # noqa: ARG002 (anywhere off the buttons)
         self.action.emit(CAPTURE)
 
+    @property
+    def camera_missing(self) -> bool:
+        return self.status.camera.level == Level.ERROR
+
+    def hint(self) -> tuple[str, str]:
+        """The two lines in the middle of the glass: the invitation, or why there is none."""
+        if self.camera_missing:
+            fix = (
+                "The closet still works; the note below says what to do"
+                if self.notice and self.notice_about == "camera"
+                else "Check its cable, then restart the mirror · the closet still works"
+            )
+            return "No camera to capture with", fix
+        return "Hold up a garment", "Hold it still to add it to your closet · Space to capture now"
+
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        """Top down the clock and date; bottom up the status, a notice, the buttons; the hint between.
+
+        Nothing is placed at a fixed height: each part takes the room its text needs at this
+        panel and font scale. Where the room runs out (a large ``font_scale`` on a landscape
+        panel, a long notice) the hanger goes first, then the clock gets smaller (to 60 %),
+        then the hint's second line and its first: what is wrong and the buttons always show.
+        """
         now = self.now or datetime.now()
         self._shown_minute = now.strftime("%H:%M")
         area = self.content_rect(theme)
-        top = area.top() + int(area.height() * (0.12 if theme.portrait else 0.06))
-        clock_h = theme.px(230)
+        gap = theme.px(24)
+
+        # Bottom up: status line(s), the notice (wrapped, as many lines as it needs), the buttons.
+        status_font = theme.font(28)
+        status_line_h = theme.px(44)
+        status_lines = self._status_lines(theme, status_font, area.width())
+        status_top = area.bottom() + 1 - status_line_h * len(status_lines)
+        notice = self.notice or self.note
+        notice_font = theme.font(30)
+        notice_w = min(area.width(), theme.px(1400))
+        notice_h = wrapped_height(notice_font, notice, notice_w) if notice else 0
+        if theme.portrait:  # room for two lines is kept, so the buttons do not jump when one comes
+            notice_h = max(notice_h, status_line_h * 2)
+        notice_top = status_top - (notice_h + theme.px(8) if notice_h else 0)
+        button_h = theme.px(96)
+        buttons_top = notice_top - theme.px(40) - button_h
+
+        # Top down: the clock and the date; between them and the buttons, the hanger and the hint.
+        title, fix = self.hint()
+        hint_font, fix_font = theme.font(60), theme.font(30)
+        hint_w = min(area.width(), theme.px(1400))
+        title_h = theme.px(76)
+        if QFontMetrics(fix_font).horizontalAdvance(fix) > hint_w:  # two lines: break where the sense breaks
+            fix = fix.replace(" · ", "\n")
+        fix_h = wrapped_height(fix_font, fix, hint_w) + theme.px(4)
+        hanger = theme.px(120 if theme.portrait else 90)
+        clock_h, date_h = theme.px(230), theme.px(64)
+        offset = int(area.height() * (0.12 if theme.portrait else 0.06))
+
+        def room() -> int:
+            return buttons_top - gap - (area.top() + offset + clock_h + date_h + gap)
+
+        def needed() -> int:
+            return (hanger + gap if hanger else 0) + (title_h if title else 0) + (fix_h if fix else 0)
+
+        if needed() > room():
+            hanger = 0
+        if needed() > room():
+            offset = max(0, offset - (needed() - room()))
+        if needed() > room():
+            clock_h = max(int(clock_h * 0.6), clock_h - (needed() - room()))
+        if needed() > room():
+            fix = ""
+        if needed() > room():
+            title = ""
+        clock_size = 210 * clock_h / theme.px(230)
+        top = area.top() + offset
         draw_text(
             painter,
             QRect(area.left(), top, area.width(), clock_h),
             now.strftime("%H:%M"),
-            theme.font(210, QFont.Weight.ExtraLight),
+            theme.font(clock_size, QFont.Weight.ExtraLight),
             WHITE,
         )
-        date_rect = QRect(area.left(), top + clock_h, area.width(), theme.px(64))
+        date_rect = QRect(area.left(), top + clock_h, area.width(), date_h)
         draw_text(painter, date_rect, now.strftime("%A %-d %B"), theme.font(46, QFont.Weight.Light), GREY)
 
-        self._paint_hint(painter, theme, area)
+        middle_top = date_rect.bottom() + gap
+        block_top = middle_top + max(0, (buttons_top - gap - middle_top - needed()) // 2)
+        if theme.portrait:  # as high as it was designed (56 % down the glass) when there is room
+            block_top = min(block_top, max(middle_top, area.top() + int(area.height() * 0.56) - hanger))
+        self._paint_hint(painter, theme, area, block_top, hanger, title, fix, hint_font, fix_font, hint_w)
 
-        bottom = area.bottom()
-        status_h = theme.px(44)
-        self._paint_status(painter, theme, QRect(area.left(), bottom - status_h, area.width(), status_h))
-        notice_h = status_h * 2  # two lines: a message and its fix may wrap, never shrink to unreadable
-        if self.notice or self.note:
-            width = min(area.width(), theme.px(1400))
-            notice_rect = QRect(
-                area.center().x() - width // 2, bottom - status_h - notice_h - theme.px(8), width, notice_h
-            )
-            draw_wrapped(painter, notice_rect, self.notice or self.note, theme.font(30), WARN if self.notice else WHITE)
-        button_h = theme.px(96)
+        self._paint_status(painter, theme, status_lines, status_font, status_top, status_line_h, area)
+        if notice:
+            notice_rect = QRect(area.center().x() - notice_w // 2, notice_top, notice_w, notice_h)
+            colour = WARN if self.notice else WHITE
+            draw_wrapped(painter, notice_rect, notice, notice_font, colour, Qt.AlignmentFlag.AlignHCenter)
         width = min(area.width(), theme.px(900))
-        row = QRect(
-            area.center().x() - width // 2, bottom - status_h - notice_h - theme.px(40) - button_h, width, button_h
-        )
+        row = QRect(area.center().x() - width // 2, buttons_top, width, button_h)
         self.buttons.layout(row, button_h, theme.lx(24))
         self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
 
-    def _paint_hint(self, painter: QPainter, theme: Theme, area: QRect) -> None:
-        """A hanger glyph and two lines of hint in the middle of the glass."""
-        centre_y = area.top() + int(area.height() * (0.56 if theme.portrait else 0.5))
-        size = theme.px(120 if theme.portrait else 90)
+    def _paint_hint(
+        self,
+        painter: QPainter,
+        theme: Theme,
+        area: QRect,
+        top: int,
+        hanger: int,
+        title: str,
+        fix: str,
+        title_font: QFont,
+        fix_font: QFont,
+        width: int,
+    ) -> None:
+        """A hanger glyph (when there is room) and the hint's two lines, from ``top`` down."""
         cx = area.center().x()
-        painter.setPen(theme.pen(WHITE, 3))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        hook_top = centre_y - size
-        painter.drawArc(QRect(cx - size // 8, hook_top, size // 4, size // 4), 180 * 16, -270 * 16)
-        neck = QPointF(cx, hook_top + size * 0.25 + size * 0.08)
-        painter.drawLine(QPointF(cx, hook_top + size * 0.25), neck)
-        painter.drawLine(neck, QPointF(cx - size * 0.9, centre_y - size * 0.1))
-        painter.drawLine(neck, QPointF(cx + size * 0.9, centre_y - size * 0.1))
-        bar_y = centre_y - size * 0.1
-        painter.drawLine(QPointF(cx - size * 0.9, bar_y), QPointF(cx + size * 0.9, bar_y))
-        text_top = centre_y + theme.px(24)
-        draw_text(
-            painter,
-            QRect(area.left(), text_top, area.width(), theme.px(76)),
-            "Hold up a garment",
-            theme.font(60),
-            WHITE,
-        )
-        draw_text(
-            painter,
-            QRect(area.left(), text_top + theme.px(80), area.width(), theme.px(48)),
-            "Hold it still to add it to your closet · Space to capture now",
-            theme.font(30),
-            GREY,
-        )
-
-    def _paint_status(self, painter: QPainter, theme: Theme, rect: QRect) -> None:
-        """The status parts centred on one line, each after a dot in its level's colour."""
-        parts = self.status.parts()
-        font = theme.font(28)
-        gap, dot = theme.px(40), theme.px(12)
-        metrics = QFontMetrics(font)
-        widths = [metrics.horizontalAdvance(p.text) + dot + theme.px(12) for p in parts]
-        total = sum(widths) + gap * (len(parts) - 1)
-        if total > rect.width():
-            font = fit_font(font, self.status.line() + "    " * len(parts), rect.width())
-            metrics = QFontMetrics(font)
-            gap = int(gap * font.pixelSize() / max(1, theme.px(28)))
-            widths = [metrics.horizontalAdvance(p.text) + dot + theme.px(12) for p in parts]
-            total = sum(widths) + gap * (len(parts) - 1)
-        x = rect.center().x() - total // 2
-        painter.setFont(font)
-        for part, width in zip(parts, widths, strict=True):
-            colour = _LEVEL_COLOURS[part.level]
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
-            painter.drawEllipse(QRect(x, rect.center().y() - dot // 2, dot, dot))
+        if hanger:
+            size = hanger
+            centre_y = top + size
+            painter.setPen(theme.pen(WARN if self.camera_missing else WHITE, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(GREY if part.level == Level.OK else colour)
-            text_rect = QRect(x + dot + theme.px(12), rect.top(), width, rect.height())
-            painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, part.text)
-            x += width + gap
+            hook_top = centre_y - size
+            painter.drawArc(QRect(cx - size // 8, hook_top, size // 4, size // 4), 180 * 16, -270 * 16)
+            neck = QPointF(cx, hook_top + size * 0.25 + size * 0.08)
+            painter.drawLine(QPointF(cx, hook_top + size * 0.25), neck)
+            painter.drawLine(neck, QPointF(cx - size * 0.9, centre_y - size * 0.1))
+            painter.drawLine(neck, QPointF(cx + size * 0.9, centre_y - size * 0.1))
+            bar_y = centre_y - size * 0.1
+            painter.drawLine(QPointF(cx - size * 0.9, bar_y), QPointF(cx + size * 0.9, bar_y))
+            top = centre_y + theme.px(24)
+        if title:
+            colour = WARN if self.camera_missing else WHITE
+            draw_text(painter, QRect(area.left(), top, area.width(), theme.px(76)), title, title_font, colour)
+            top += theme.px(76)
+        if fix:
+            height = wrapped_height(fix_font, fix, width) + theme.px(4)
+            rect = QRect(cx - width // 2, top, width, height)
+            draw_wrapped(painter, rect, fix, fix_font, GREY, Qt.AlignmentFlag.AlignHCenter)
+
+    def _status_lines(self, theme: Theme, font: QFont, width: int) -> list[list[tuple[StatusPart, int]]]:
+        """The status parts, each with its width, flowed onto as many centred lines as they need.
+
+        They wrap rather than shrink, so a larger ``font_scale`` never makes them smaller.
+        """
+        metrics = QFontMetrics(font)
+        gap, dot = theme.px(40), theme.px(12)
+        lines: list[list[tuple[StatusPart, int]]] = [[]]
+        used = 0
+        for part in self.status.parts():
+            part_w = min(width, metrics.horizontalAdvance(part.text) + dot + theme.px(12))
+            if lines[-1] and used + gap + part_w > width:
+                lines.append([])
+                used = 0
+            used += (gap if lines[-1] else 0) + part_w
+            lines[-1].append((part, part_w))
+        return lines
+
+    def _paint_status(
+        self,
+        painter: QPainter,
+        theme: Theme,
+        lines: list[list[tuple[StatusPart, int]]],
+        font: QFont,
+        top: int,
+        line_h: int,
+        area: QRect,
+    ) -> None:
+        """The status parts centred line by line, each after a dot in its level's colour."""
+        gap, dot = theme.px(40), theme.px(12)
+        for index, line in enumerate(lines):
+            rect = QRect(area.left(), top + index * line_h, area.width(), line_h)
+            total = sum(w for _, w in line) + gap * (len(line) - 1)
+            x = rect.center().x() - total // 2
+            for part, width in line:
+                colour = _LEVEL_COLOURS[part.level]
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(colour)
+                painter.drawEllipse(QRect(x, rect.center().y() - dot // 2, dot, dot))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                text_rect = QRect(x + dot + theme.px(12), rect.top(), width - dot - theme.px(12), rect.height())
+                draw_text(
+                    painter,
+                    text_rect,
+                    part.text,
+                    font,
+                    GREY if part.level == Level.OK else colour,
+                    Qt.AlignmentFlag.AlignLeft,
+                )
+                x += width + gap

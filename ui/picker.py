@@ -7,12 +7,12 @@ The same screen serves both; the window knows what the pick is for.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from ui.buttons import Button, ButtonRow
 from ui.screen import BACK, Screen
-from ui.theme import GREY, WHITE, Theme, draw_text
+from ui.theme import GREY, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
 PICK_PREFIX = "pick:"
@@ -52,6 +52,7 @@ class PickerScreen(Screen):
         self.update()
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        """Title, how to use it, the choices and Back; the choices get lower when the page is short."""
         area = self.content_rect(theme)
         draw_text(
             painter,
@@ -60,20 +61,25 @@ class PickerScreen(Screen):
             theme.font(72, QFont.Weight.Light),
             WHITE,
         )
-        draw_text(
-            painter,
-            QRect(area.left(), area.top() + theme.px(120), area.width(), theme.px(48)),
-            "Arrows to move · Enter to choose · Esc or Back to leave it as it is",
-            theme.font(28),
-            GREY,
-        )
-        self.grid.columns = 2 if theme.portrait else 4
-        height = theme.px(104)
+        help_text = "Arrows to move · Enter to choose · Esc or Back to leave it as it is"
+        help_font = theme.font(28)
+        if QFontMetrics(help_font).horizontalAdvance(help_text) > area.width():
+            help_text = help_text.replace(" · Esc", "\nEsc")
+        help_h = wrapped_height(help_font, help_text, area.width()) + theme.px(8)
+        help_rect = QRect(area.left(), area.top() + theme.px(120), area.width(), help_h)
+        draw_wrapped(painter, help_rect, help_text, help_font, GREY, Qt.AlignmentFlag.AlignHCenter)
+        gap = theme.lx(24)
         width = min(area.width(), theme.px(900 if theme.portrait else 1500))
-        grid = QRect(area.center().x() - width // 2, area.top() + theme.px(220), width, 0)
-        used = self.grid.layout(grid, height, theme.lx(24))
+        top = help_rect.bottom() + theme.px(40)
+        height = theme.px(104)
+        self.grid.fit_columns(theme, width, height, gap, 2 if theme.portrait else 4)
+        lines = self.grid.lines()
+        room = area.bottom() + 1 - top - theme.px(48) - gap * (lines - 1)
+        height = max(theme.px(56), min(height, room // (lines + 1)))
+        grid = QRect(area.center().x() - width // 2, top, width, 0)
+        used = self.grid.layout(grid, height, gap)
         self.grid.paint(painter, theme, self.row_has_focus(self.grid))
-        back_w = theme.px(300)
+        back_w = min(width, max(theme.px(300), self.back.natural_width(theme, height)))
         back = QRect(area.center().x() - back_w // 2, grid.top() + used + theme.px(48), back_w, 0)
         self.back.layout(back, height, 0)
         self.back.paint(painter, theme, self.row_has_focus(self.back))

@@ -23,11 +23,13 @@ from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
 from ui.images import bgra_image, decoded, fit, scaled_cutout
 from ui.screen import Screen
-from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour
+from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour, wrapped_height
 from ui.vocab import category_label, colour_label, swatch
 
 KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
 ALTERNATIVE = "colour-alternative"  # take the colour step's runner-up with one press
+#: Design height of the confidence bar and its line under the category.
+CONFIDENCE_H = 84
 
 
 def cutout_of(garment: GarmentResult) -> QImage:
@@ -133,20 +135,48 @@ class ResultScreen(Screen):
         return self.garment.color.hex
 
     # --- painting -------------------------------------------------------------------------
+    def _button_rows(self, theme: Theme, width: int) -> tuple[int, int, int, int]:
+        """Fit the two button rows to ``width``; returns (main height, edit height, gap, total height)."""
+        height, gap = theme.px(96), theme.lx(24)
+        edit_h = int(height * 0.8)
+        self.main.fit_columns(theme, width, height, gap, 2)
+        self.edit.fit_columns(theme, width, edit_h, gap, 3)
+        edit = self.edit.height_for(edit_h, gap)
+        return height, edit_h, gap, self.main.height_for(height, gap) + (gap + edit if edit else 0)
+
+    def _info_height(self, theme: Theme) -> int:
+        """The height of the text under (or beside) the cut-out, without the message."""
+        title = theme.px(100) + theme.px(64) if self.asks else theme.px(116)
+        doubt = theme.px(52) if self.colour_doubt else 0
+        return title + theme.px(CONFIDENCE_H) + theme.px(60) + doubt + theme.px(16)
+
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        """The cut-out gets what the text and the buttons leave (at most half the page)."""
         area = self.content_rect(theme)
-        if theme.portrait:
-            image_area = QRect(area.left(), area.top(), area.width(), int(area.height() * 0.5))
-            info = QRect(area.left(), image_area.bottom() + theme.px(40), area.width(), 0)
-            info.setBottom(area.bottom())
-        else:
-            image_area = QRect(area.left(), area.top(), int(area.width() * 0.5), area.height())
-            info = QRect(image_area.right() + theme.margin, area.top() + int(area.height() * 0.12), 0, 0)
-            info.setRight(area.right())
-            info.setBottom(area.bottom())
         if self.garment is None:
             self._paint_nothing(painter, theme, area)
             return
+        gap = theme.px(40)
+        if theme.portrait:
+            width = min(area.width(), theme.px(860))
+            *_, buttons_h = self._button_rows(theme, width)
+            text_h = self._info_height(theme) + self._message_height(theme, area.width())
+            image_h = min(int(area.height() * 0.5), area.height() - gap - text_h - buttons_h)
+            image_area = QRect(area.left(), area.top(), area.width(), max(theme.px(120), image_h))
+            info = QRect(area.left(), image_area.bottom() + gap, area.width(), 0)
+            info.setBottom(area.bottom())
+        else:
+            for share in (0.5, 0.42, 0.36, 0.3):  # the cut-out gives up width when the text needs it
+                image_area = QRect(area.left(), area.top(), int(area.width() * share), area.height())
+                info = QRect(image_area.right() + theme.margin, area.top(), 0, 0)
+                info.setRight(area.right())
+                info.setBottom(area.bottom())
+                *_, buttons_h = self._button_rows(theme, info.width())
+                text_h = self._info_height(theme) + self._message_height(theme, info.width())
+                slack = area.height() - text_h - buttons_h - theme.px(12)
+                if slack >= 0:
+                    break
+            info.setTop(area.top() + max(0, min(int(area.height() * 0.12), slack)))
         if not self._cutout.isNull():
             target = fit(self._cutout.size(), image_area)
             scaled = self._scaled_to(QSize(round(target.width()), round(target.height())))
@@ -155,6 +185,9 @@ class ResultScreen(Screen):
             else:
                 painter.drawImage(target, self._cutout)
         self._paint_info(painter, theme, info, self.garment)
+
+    def _message_height(self, theme: Theme, width: int) -> int:
+        return wrapped_height(theme.font(28), self.message, width) + theme.px(12) if self.message else 0
 
     def _scaled_to(self, size: QSize) -> QImage | None:
         """The cut-out resized once for ``size`` (cached until the garment or the size changes)."""
@@ -173,13 +206,20 @@ class ResultScreen(Screen):
         if found_none and ": " in text:  # the title already says it: keep only the advice
             advice = text.split(": ", 1)[1]
             text = advice[:1].upper() + advice[1:]
-        draw_wrapped(
-            painter, centre.translated(0, theme.px(100)).adjusted(0, 0, 0, theme.px(40)), text, theme.font(32), GREY
-        )
-        self._paint_buttons(painter, theme, QRect(area.left(), area.bottom() - theme.px(240), area.width(), 0))
+        width = min(area.width(), theme.px(860))
+        *_, buttons_h = self._button_rows(theme, width)
+        buttons_top = area.bottom() + 1 - buttons_h
+        text_top = centre.bottom() + theme.px(10)
+        box = QRect(area.left(), text_top, area.width(), max(theme.px(44), buttons_top - theme.px(24) - text_top))
+        draw_wrapped(painter, box, text, theme.font(32), GREY, Qt.AlignmentFlag.AlignHCenter)
+        self._paint_buttons(painter, theme, QRect(area.center().x() - width // 2, buttons_top, width, 0))
 
     def _paint_info(self, painter: QPainter, theme: Theme, info: QRect, garment: GarmentResult) -> None:
+        """Top down: the category (or the question) with how sure the mirror is of it, then the colour."""
         align = Qt.AlignmentFlag.AlignHCenter if theme.portrait else Qt.AlignmentFlag.AlignLeft
+        width = min(info.width(), theme.px(860)) if theme.portrait else info.width()
+        *_, buttons_h = self._button_rows(theme, width)
+        buttons_top = info.bottom() + 1 - buttons_h
         y = info.top()
         if self.asks:
             question = f"Is this a {category_label(self.shown_category).lower()}?"
@@ -212,6 +252,9 @@ class ResultScreen(Screen):
                 align,
             )
             y += theme.px(116)
+        y = self._paint_confidence(
+            painter, theme, QRect(info.left(), y, info.width(), theme.px(CONFIDENCE_H)), garment, align
+        )
         y = self._paint_colour(painter, theme, QRect(info.left(), y, info.width(), theme.px(60)), garment, align)
         other = self.colour_doubt
         if other:
@@ -226,11 +269,9 @@ class ResultScreen(Screen):
             )
             y += theme.px(44)
         y += theme.px(16)
-        y = self._paint_confidence(painter, theme, QRect(info.left(), y, info.width(), theme.px(40)), garment, align)
-        buttons_top = info.bottom() - theme.px(96) * 2 - theme.lx(24)
         if self.message:  # wrapped: a failed keep says what and how to fix it, never cut off
-            top = y + theme.px(12)
-            height = max(theme.px(44), min(theme.px(44) * 3, buttons_top - theme.px(12) - top))
+            top = y
+            height = max(theme.px(44), buttons_top - theme.px(12) - top)
             draw_wrapped(
                 painter,
                 QRect(info.left(), top, info.width(), height),
@@ -239,7 +280,8 @@ class ResultScreen(Screen):
                 message_colour(self.message),
                 align,
             )
-        self._paint_buttons(painter, theme, QRect(info.left(), buttons_top, info.width(), 0))
+        left = info.left() if not theme.portrait else info.center().x() - width // 2
+        self._paint_buttons(painter, theme, QRect(left, buttons_top, width, 0))
 
     def _paint_colour(
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
@@ -275,25 +317,28 @@ class ResultScreen(Screen):
     def _paint_confidence(
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
     ) -> int:
-        """``87 % sure`` over a thin bar (or ``your choice`` once the person picked)."""
-        text = "your choice" if self.category else f"{round(garment.category_score * 100)} % sure"
-        draw_text(painter, rect, text, theme.font(30), GREY, align)
+        """Right under the category: a thin bar and ``93 % sure it is a t-shirt`` (``your choice``
+        once the person picked), so the figure reads as the category's, not the colour's."""
+        if self.category:
+            text = "your choice"
+        else:
+            text = f"{round(garment.category_score * 100)} % sure it is a {category_label(garment.category).lower()}"
         bar_w = min(rect.width(), theme.px(420))
         left = rect.center().x() - bar_w // 2 if align == Qt.AlignmentFlag.AlignHCenter else rect.left()
-        y = rect.bottom() + theme.px(14)
+        y = rect.top() + theme.px(6)
         painter.setPen(theme.pen(DIM, 3))
         painter.drawLine(left, y, left + bar_w, y)
         share = 1.0 if self.category else max(0.0, min(1.0, garment.category_score))
         painter.setPen(theme.pen(WARN if self.asks else WHITE, 3))
         painter.drawLine(left, y, left + int(bar_w * share), y)
-        return y + theme.px(24)
+        text_rect = QRect(rect.left(), y + theme.px(10), rect.width(), theme.px(40))
+        draw_text(painter, text_rect, text, theme.font(30), GREY, align)
+        return rect.bottom() + 1
 
     def _paint_buttons(self, painter: QPainter, theme: Theme, top: QRect) -> None:
-        height, gap = theme.px(96), theme.lx(24)
-        width = min(top.width(), theme.px(860))
-        left = top.left() if not theme.portrait else top.center().x() - width // 2
-        used = self.main.layout(QRect(left, top.top(), width, height), height, gap)
-        self.edit.layout(QRect(left, top.top() + used + gap, width, height), int(height * 0.8), gap)
+        main_h, edit_h, gap, _ = self._button_rows(theme, top.width())
+        used = self.main.layout(QRect(top.left(), top.top(), top.width(), main_h), main_h, gap)
+        self.edit.layout(QRect(top.left(), top.top() + used + gap, top.width(), edit_h), edit_h, gap)
         self.main.paint(painter, theme, self.row_has_focus(self.main))
         self.edit.paint(painter, theme, self.row_has_focus(self.edit))
 

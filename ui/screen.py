@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from ui.buttons import ButtonRow
-from ui.theme import BLACK, Theme
+from ui.theme import BLACK, TextBlock, Theme, text_log
 
 #: Keys every screen understands, mapped to (dx, dy) focus moves.
 _MOVES = {
@@ -22,6 +22,15 @@ _MOVES = {
     Qt.Key.Key_Right: (1, 0),
     Qt.Key.Key_Up: (0, -1),
     Qt.Key.Key_Down: (0, 1),
+}
+
+#: Keys that jump rather than step (a screen with a long list may use them, see :meth:`Screen.jump`).
+PAGE_UP, PAGE_DOWN, FIRST, LAST = "page_up", "page_down", "first", "last"
+_JUMPS = {
+    Qt.Key.Key_PageUp: PAGE_UP,
+    Qt.Key.Key_PageDown: PAGE_DOWN,
+    Qt.Key.Key_Home: FIRST,
+    Qt.Key.Key_End: LAST,
 }
 
 BACK = "back"
@@ -42,6 +51,8 @@ class Screen(QWidget):
         #: ``landscape`` on a window of the other shape (a panel mounted turned) turns the page.
         self.orientation = "auto"
         self.focus_row = 0
+        #: The text painted last time, with its room and bounds (what the layout tests check).
+        self.text_blocks: list[TextBlock] = []
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAutoFillBackground(False)
@@ -53,6 +64,15 @@ class Screen(QWidget):
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         """Draw the page (the background is already black) and lay out the rows' rects."""
+
+    def jump(self, where: str) -> bool:  # noqa: ARG002 (a screen without a long list ignores it)
+        """PageUp/PageDown/Home/End (``page_up``, ``page_down``, ``first``, ``last``); False: not used here."""
+        return False
+
+    def _paint(self, painter: QPainter, theme: Theme) -> None:
+        with text_log() as blocks:
+            self.paint_page(painter, theme)
+        self.text_blocks = blocks
 
     # --- shared behaviour ----------------------------------------------------------------
     def rotated(self) -> bool:
@@ -74,7 +94,7 @@ class Screen(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        self.paint_page(painter, self.theme())
+        self._paint(painter, self.theme())
         painter.end()
 
     def relayout(self) -> None:
@@ -82,7 +102,7 @@ class Screen(QWidget):
         theme = self.theme()
         image = QImage(max(1, theme.width), max(1, theme.height), QImage.Format.Format_RGB32)
         painter = QPainter(image)
-        self.paint_page(painter, theme)
+        self._paint(painter, theme)
         painter.end()
 
     def current_key(self) -> str | None:
@@ -142,6 +162,8 @@ class Screen(QWidget):
             self.action.emit(BACK)
         elif key == Qt.Key.Key_Space:
             self.action.emit(SPACE)
+        elif key in _JUMPS and self.jump(_JUMPS[key]):
+            self.update()
         else:
             super().keyPressEvent(event)
 

@@ -5,10 +5,14 @@ what matters, grey for what explains, thin lines, and colour only where it carri
 (the garment itself and its colour swatch). Every size is derived from the shorter side of
 the screen (1080 px on both the portrait and the landscape panel) times ``[ui] font_scale``,
 so one layout reads the same from 1.5 m on either panel and in a half-size dev window.
+Screens stack their parts by the room each one's text needs rather than at fixed heights, so
+they hold over the whole allowed ``font_scale`` range (0.5–1.5, see mirror.config.settings).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRect, QRectF, Qt
@@ -26,6 +30,8 @@ FAMILY = "DejaVu Sans"
 _VERTICAL = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignVCenter
 #: The panel the sizes below are designed for (shorter side, in pixels).
 REFERENCE_SHORT_SIDE = 1080
+#: Type is never shrunk below this share of its size to fit (beyond it, it wraps or is elided).
+MIN_SHRINK = 0.6
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,37 @@ class Theme:
         return pen
 
 
+@dataclass(frozen=True)
+class TextBlock:
+    """One piece of text as it was painted: the room it had and where its glyphs went."""
+
+    text: str
+    box: QRect  # the room it was given
+    drawn: QRect  # its glyphs' bounds (outside ``box`` when it did not fit and was clipped)
+    size: int  # the font's pixel size
+    in_button: bool = False  # a button's label (it lies inside the button by design)
+    elided: bool = False  # cut with an ellipsis to fit
+
+
+_log: list[TextBlock] | None = None
+
+
+@contextmanager
+def text_log() -> Iterator[list[TextBlock]]:
+    """Collect the text blocks painted inside the ``with`` (layout tests check them against the buttons)."""
+    global _log
+    outer, _log = _log, []
+    try:
+        yield _log
+    finally:
+        _log = outer
+
+
+def _note(block: TextBlock) -> None:
+    if _log is not None:
+        _log.append(block)
+
+
 def draw_text(
     painter: QPainter,
     rect: QRect | QRectF,
@@ -79,17 +116,49 @@ def draw_text(
     font: QFont,
     color: QColor = WHITE,
     align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter,
-) -> None:
-    """Draw ``text`` in ``rect``, shrinking it to one line's width instead of clipping it."""
+    *,
+    in_button: bool = False,
+) -> QRect:
+    """Draw ``text`` on one line in ``rect``: made smaller (to 60 %) to fit, then elided, never clipped.
+
+    Returns the bounds of the glyphs drawn.
+    """
     flags = align if align & _VERTICAL else align | Qt.AlignmentFlag.AlignVCenter
-    painter.setFont(fit_font(font, text, int(rect.width())))
+    box = rect.toRect() if isinstance(rect, QRectF) else QRect(rect)
+    fitted = fit_font(font, text, box.width())
+    shown = text
+    if QFontMetrics(fitted).horizontalAdvance(text) > box.width():
+        shown = elide(fitted, text, box.width())
+    painter.setFont(fitted)
     painter.setPen(color)
-    painter.drawText(rect, flags, text)
+    drawn = QRectF(painter.drawText(box, int(flags), shown)).toRect()
+    if text:
+        _note(TextBlock(text, box, drawn, fitted.pixelSize(), in_button, shown != text))
+    return drawn
 
 
 def message_colour(text: str) -> QColor:
     """Progress lines ("Saving…") in grey, anything else (a problem and its fix) in amber."""
     return GREY if text.endswith("…") else WARN
+
+
+def wrapped_height(font: QFont, text: str, width: int) -> int:
+    """The height ``text`` takes wrapped to ``width`` pixels in ``font``."""
+    if not text:
+        return 0
+    flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
+    return QFontMetrics(font).boundingRect(QRect(0, 0, max(1, width), 1 << 20), flags, text).height()
+
+
+def fit_wrapped(font: QFont, text: str, width: int, height: int) -> QFont:
+    """``font``, made smaller (never below 60 %) until ``text`` wrapped to ``width`` fits ``height``."""
+    size = font.pixelSize()
+    smallest = max(1, int(size * MIN_SHRINK))
+    fitted = QFont(font)
+    while size > smallest and wrapped_height(fitted, text, width) > height:
+        size = max(smallest, int(size * 0.93))
+        fitted.setPixelSize(size)
+    return fitted
 
 
 def draw_wrapped(
@@ -99,15 +168,22 @@ def draw_wrapped(
     font: QFont,
     color: QColor = WHITE,
     align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter,
-) -> None:
-    """Draw ``text`` in ``rect``, wrapped over as many lines as fit (messages with their fix).
+) -> QRect:
+    """Draw ``text`` in ``rect``, wrapped over as many lines as it needs (messages with their fix).
 
-    With a horizontal ``align`` only, the text starts at the top of ``rect``.
+    When those lines are taller than ``rect`` the type is made smaller (to 60 %) to fit.
+    With a horizontal ``align`` only, the text starts at the top of ``rect``. Returns the
+    bounds of the glyphs drawn.
     """
     flags = align if align & _VERTICAL else align | Qt.AlignmentFlag.AlignTop
-    painter.setFont(font)
+    box = rect.toRect() if isinstance(rect, QRectF) else QRect(rect)
+    fitted = fit_wrapped(font, text, box.width(), box.height())
+    painter.setFont(fitted)
     painter.setPen(color)
-    painter.drawText(rect, flags | Qt.TextFlag.TextWordWrap, text)
+    drawn = QRectF(painter.drawText(box, int(flags | Qt.TextFlag.TextWordWrap), text)).toRect()
+    if text:
+        _note(TextBlock(text, box, drawn, fitted.pixelSize()))
+    return drawn
 
 
 def fit_font(font: QFont, text: str, width: int) -> QFont:
@@ -116,7 +192,12 @@ def fit_font(font: QFont, text: str, width: int) -> QFont:
     if wanted <= width or wanted == 0:
         return font
     fitted = QFont(font)
-    fitted.setPixelSize(max(1, int(font.pixelSize() * max(0.6, width / wanted))))
+    smallest = max(1, int(font.pixelSize() * MIN_SHRINK))
+    size = max(smallest, int(font.pixelSize() * width / wanted))
+    fitted.setPixelSize(size)
+    while size > smallest and QFontMetrics(fitted).horizontalAdvance(text) > width:  # hinting is not linear
+        size -= 1
+        fitted.setPixelSize(size)
     return fitted
 
 

@@ -459,17 +459,17 @@ class MirrorWindow(QWidget):
 
     def refresh_closet(self, category: str | None, colour: str | None, keep_focus: bool) -> None:
         """Read the closet (filtered) and the counts into the closet screen; start loading thumbnails."""
-        no_records: list[Record] = []
-        no_counts: dict[str, dict[str, int]] = {}
-        records = self.read(lambda: self.core.closet(category=category, basic_color=colour), no_records)
-        counts = self.read(self.core.counts, no_counts)
+        nothing: tuple[list[Record], dict[str, dict[str, int]], int] = ([], {}, 0)
+        records, counts, total = self.read(
+            lambda: closet_mod.filtered_closet(self.core.closet, self.core.counts, category, colour), nothing
+        )
         states = self._sync_states(records)
         items = [
             ClosetItem(r, states.get(str(r.id), closet_mod.LOCAL), self.thumbs.cached(self._thumb_key(r)))
             for r in records
         ]
         focus_row = self.closet.focus_row
-        self.closet.set_content(items, counts, category, colour)
+        self.closet.set_content(items, counts, category, colour, total)
         if not keep_focus:
             self.closet.focus_row = closet_mod.GRID_ROW if items else closet_mod.FILTER_ROW
             self.closet.grid.focus = 0

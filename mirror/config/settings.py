@@ -153,7 +153,13 @@ class UiSettings:
         choices=("auto", "portrait", "landscape"),
     )
     fullscreen: bool = setting(True, "Fill the screen (false opens a window, for development).")
-    font_scale: float = setting(1.0, "Multiply all type sizes (readability from a distance).", bounds=(0.5, 3.0))
+    font_scale: float = setting(
+        1.0,
+        "Multiply all type sizes (readability from a distance). At most 1.5: larger type no longer fits a "
+        "landscape panel's 1080 px height (the home screen's clock, hint, buttons and status, or the closet's "
+        "filters and a line of garments).",
+        bounds=(0.5, 1.5),
+    )
     preview: bool = setting(True, "Show the dimmed live preview while capturing.")
     result_timeout_s: float = setting(
         60.0,

@@ -34,7 +34,7 @@ from mirror.service import About  # noqa: E402
 from mirror.store.records import Color, ImageRef, Record  # noqa: E402
 from ui.about import AboutScreen  # noqa: E402
 from ui.capture import CaptureScreen  # noqa: E402
-from ui.closet import SYNCED, WAITING, ClosetItem, ClosetScreen  # noqa: E402
+from ui.closet import COLOUR_ROW, GRID_ROW, SYNCED, WAITING, ClosetItem, ClosetScreen, tally  # noqa: E402
 from ui.detail import DetailScreen  # noqa: E402
 from ui.home import HomeScreen  # noqa: E402
 from ui.images import bgra_image  # noqa: E402
@@ -291,12 +291,14 @@ def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
     items = closet_from(analysed) if analysed else sample_closet()
     closet = ClosetScreen()
     closet.set_content(items, counts(items), None, None)
-    closet.focus_row, closet.grid.focus = 2, 0
+    closet.focus_row, closet.grid.focus = GRID_ROW, 0
     filtered = ClosetScreen()
     shown = items[1].record.color.basic
     same = [i for i in items if i.record.color.basic == shown]
-    filtered.set_content(same, counts(items), None, shown)
-    filtered.focus_row = 1
+    # As the window counts them: categories within the colour shown, colours over the whole closet.
+    within = {"category": tally([i.record for i in same])["category"], "basic_color": counts(items)["basic_color"]}
+    filtered.set_content(same, within, None, shown, total=len(items))
+    filtered.focus_row = COLOUR_ROW
     filtered.colours.focus_key(f"col:{shown}")
 
     detail = DetailScreen()

@@ -31,7 +31,7 @@ from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swat
 CAT_PREFIX, COL_PREFIX, ITEM_PREFIX = "cat:", "col:", "item:"
 ALL = "*"
 #: Rows, top to bottom: Back (for touch; Esc does the same), the two filter rows, the grid.
-BACK_ROW, FILTER_ROW, GRID_ROW = 0, 1, 3
+BACK_ROW, FILTER_ROW, COLOUR_ROW, GRID_ROW = 0, 1, 2, 3
 SYNCED, WAITING, LOCAL = "synced", "waiting", "local"
 
 

@@ -35,8 +35,9 @@ class DeviceSettings:
 
     id: str = setting(
         "",
-        "Device id used in record ids, MQTT topics and the client id: 1–64 letters, digits, - or _; "
-        "empty means derive a stable id from /etc/machine-id.",
+        "Device id used in records, MQTT topics and the client id: 1–64 letters, digits, - or _; "
+        "empty means the id the closet's garments were made with, or for a new closet one derived "
+        "from /etc/machine-id.",
     )
     name: str = setting("Smart mirror", "Human-readable name shown on the About screen and in Home Assistant.")
 

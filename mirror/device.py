@@ -44,7 +44,7 @@ def closet_device_ids(data_dir: Path) -> list[str]:
     if not db.is_file():
         return []
     try:
-        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5.0)
+        conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=5.0)
         try:
             rows = conn.execute("SELECT device_id FROM records GROUP BY device_id ORDER BY MIN(created_at)").fetchall()
         finally:

@@ -162,7 +162,9 @@ def test_doctor_reads_the_closet_and_names_a_damaged_record(tmp_path: Path, caps
     assert "— fix: restore the closet from a backup" in line
 
 
-def test_the_device_id_is_the_closets_so_a_new_machine_id_keeps_the_mirror(tmp_path: Path) -> None:
+def test_the_device_id_is_the_closets_so_a_new_machine_id_keeps_the_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A restored closet on a new SD card (new /etc/machine-id) is still the same mirror to the cloud."""
     from mirror.config.settings import Settings, StoreSettings
     from mirror.device import device_id
@@ -176,6 +178,10 @@ def test_the_device_id_is_the_closets_so_a_new_machine_id_keeps_the_mirror(tmp_p
     with ClosetStore.open(tmp_path / "closet", original, min_free_mb=0) as store:
         store.add(synthetic_draft(1, image_kb=1))
     assert device_id(settings, second) == original
+    # A relative [store] data_dir (the demo's config has one) reads the same closet.
+    monkeypatch.chdir(tmp_path)
+    relative = Settings(store=StoreSettings(data_dir="closet"))
+    assert device_id(relative, second) == original
 
 
 @pytest.mark.broker

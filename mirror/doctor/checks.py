@@ -53,7 +53,7 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         yield Finding(Status.OK, "closet", f"{db} not created yet (the first run creates it)")
         return
     try:
-        conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10.0)
+        conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=10.0)
         try:
             integrity = conn.execute("PRAGMA quick_check").fetchone()
             rows = conn.execute(

@@ -110,3 +110,25 @@ def test_clean_clone_installs_from_nothing(tmp_path: Path) -> None:
         check=False,
     )
     assert imports.returncode == 0, imports.stderr
+
+
+def test_the_demo_config_runs_with_its_relative_closet_folder(tmp_path: Path) -> None:
+    """What scripts/demo.sh starts, with the same config (its closet folder is relative to where it runs).
+
+    A relative ``[store] data_dir`` once crashed the demo at start (a file URI of a relative path)
+    while every other test, with absolute folders, passed.
+    """
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    config = ROOT / "scripts" / "demo-config.toml"
+    for _ in range(2):  # the second start finds the closet the first one made
+        done = subprocess.run(
+            [sys.executable, "-m", "mirror", "--config", str(config), "run", "--duration", "3"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Traceback" not in done.stderr
+    assert (tmp_path / ".demo" / "closet" / "closet.db").exists()

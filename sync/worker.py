@@ -324,25 +324,16 @@ class SyncWorker:
             try:
                 record = self.store.get_version(item.record_id, item.version)
             except DamagedRecordError as exc:  # one bad row must not stall every later record
-                if key not in self._unreadable:
-                    self._unreadable.add(key)
-                    log.error("%s; it waits, and is tried again in %.0f min", exc, POSTPONE_S / 60)
-                self.store.postpone([key], POSTPONE_S)  # stays queued: a restore may bring it back
+                self._hold_back(key, str(exc))  # stays queued: a restore may bring it back
                 continue
             if record is None:  # superseded meanwhile: its outbox row went with it
                 continue
             if record.device_id != self.device_id:  # the cloud would refuse it (device_mismatch)
-                if key not in self._unreadable:
-                    self._unreadable.add(key)
-                    log.error(
-                        "garment %s v%d was made by device %s, but this mirror is %s; it waits — "
-                        'set [device] id = "%s" in the config to sync it',
-                        *key,
-                        record.device_id,
-                        self.device_id,
-                        record.device_id,
-                    )
-                self.store.postpone([key], POSTPONE_S)
+                self._hold_back(
+                    key,
+                    f"garment {record.id} v{record.version} was made by device {record.device_id}, but this "
+                    f'mirror is {self.device_id} (set [device] id = "{record.device_id}" in the config to sync it)',
+                )
                 continue
             if not self._publish_record(client, record):
                 continue
@@ -353,6 +344,13 @@ class SyncWorker:
             sent.append(item)
         if sent:
             self.store.mark_published(sent)
+
+    def _hold_back(self, key: tuple[str, int], why: str) -> None:
+        """Keep a version queued but not due for an hour, saying why once (not at every retry)."""
+        if key not in self._unreadable:
+            self._unreadable.add(key)
+            log.error("%s; it waits, and is tried again in %.0f min", why, POSTPONE_S / 60)
+        self.store.postpone([key], POSTPONE_S)
 
     def _publish_record(self, client: mqtt.Client, record: Record) -> bool:
         """Images (or their upload), then the record; ``False`` when it cannot go now.
@@ -370,18 +368,11 @@ class SyncWorker:
                 elif not self.store.has_image(ref):  # over HTTP the uploader reads it, once, when URLs come
                     raise StoreError(f"{ref.filename}: no such file")
             except StoreError as exc:
-                key = (record.id, record.version)
-                if key not in self._unreadable:
-                    self._unreadable.add(key)
-                    log.error(
-                        "garment %s v%d: image %s unreadable (%s); it waits, and is tried again in %.0f min "
-                        "(restore the closet's images from a backup, docs/deploy.md)",
-                        *key,
-                        ref.kind,
-                        exc,
-                        POSTPONE_S / 60,
-                    )
-                self.store.postpone([key], POSTPONE_S)
+                self._hold_back(
+                    (record.id, record.version),
+                    f"garment {record.id} v{record.version}: image {ref.kind} unreadable ({exc}; restore the "
+                    "closet's images from a backup, docs/deploy.md)",
+                )
                 return False
         if self._uploader is not None:
             if not self._uploader.ready(client, self.store, record):

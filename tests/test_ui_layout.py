@@ -10,7 +10,6 @@ of text, everything stays on the glass, and no text is cut off (it may be made s
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -25,7 +24,7 @@ from mirror.config.fields import BOUNDS
 from mirror.config.settings import UiSettings
 from mirror.events import CaptureState, CaptureStateChanged, Level, Record, Status, StatusPart
 from mirror.store.records import Color
-from tests.conftest import ROOT
+from tests.test_ui_screens import load_screenshots
 from ui.capture import CaptureScreen
 from ui.closet import ClosetItem, ClosetScreen, filtered_closet, tally
 from ui.detail import DetailScreen
@@ -43,14 +42,6 @@ DISK_FULL = (
     "The closet disk is full (57374 MB free, [store] min_free_mb is 1000000); free space on that disk "
     "(or lower [store] min_free_mb) and try again; nothing was lost"
 )
-
-
-def load_screenshots() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts" / "screenshots.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def many(shots: ModuleType, count: int) -> list[ClosetItem]:

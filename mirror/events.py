@@ -77,10 +77,14 @@ class Status:
     models: StatusPart = StatusPart("models: loading", Level.WARN)
     sync: StatusPart = StatusPart("sync: off")
     storage: StatusPart = StatusPart("storage: ok")
+    clock: StatusPart = StatusPart("clock: ok")
+    """WARN when the wall clock is certainly wrong (before the newest garment, or before 2025):
+    a Pi without an RTC battery, after a power cut, before NTP has set it."""
 
     def parts(self) -> tuple[StatusPart, ...]:
-        """The parts in display order."""
-        return (self.camera, self.models, self.sync, self.storage)
+        """The parts in display order; the clock only when it is wrong (the mirror shows the time anyway)."""
+        clock = (self.clock,) if self.clock.level is not Level.OK else ()
+        return (self.camera, self.models, self.sync, self.storage, *clock)
 
     def line(self) -> str:
         """The parts joined for a one-line display (``camera: demo · models: ready · ...``)."""

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import socket
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 from mirror.config import Settings
+from mirror.store.codec import parse_iso
 
 MACHINE_ID = Path("/etc/machine-id")
 
@@ -35,10 +37,22 @@ def device_id(settings: Settings, machine_id_file: Path = MACHINE_ID) -> str:
 
 
 def closet_device_ids(data_dir: Path) -> list[str]:
-    """The device ids the closet's records were made with, the oldest record's first.
+    """The device ids the closet's records were made with, the oldest record's first."""
+    rows = peek_closet(data_dir, "SELECT device_id FROM records GROUP BY device_id ORDER BY MIN(created_at)")
+    return [str(row[0]) for row in rows]
 
-    Read-only and forgiving: a closet that does not exist or cannot be read has none (opening
-    it later reports the problem properly).
+
+def closet_newest_time(data_dir: Path) -> datetime | None:
+    """When the closet's newest garment was added (what the wall clock must not precede), if any."""
+    rows = peek_closet(data_dir, "SELECT MAX(created_at) FROM current")
+    return parse_iso(str(rows[0][0])) if rows and rows[0][0] is not None else None
+
+
+def peek_closet(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
+    """One query on the closet, read-only and forgiving, without opening the store.
+
+    A closet that does not exist or cannot be read answers nothing (opening it later reports the
+    problem properly); used before the store is opened (the device id) and by doctor.
     """
     db = data_dir / "closet.db"  # mirror.store.closet.DB_NAME (not imported: the store imports this module)
     if not db.is_file():
@@ -46,9 +60,8 @@ def closet_device_ids(data_dir: Path) -> list[str]:
     try:
         conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=5.0)
         try:
-            rows = conn.execute("SELECT device_id FROM records GROUP BY device_id ORDER BY MIN(created_at)").fetchall()
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
         finally:
             conn.close()
     except sqlite3.Error:
         return []
-    return [str(row[0]) for row in rows]

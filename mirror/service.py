@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.store import ClosetStore, Color, StoreError
+from mirror.wallclock import clock_problem
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,8 @@ class MirrorService:
         self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
         self._loop: CaptureLoop | None = None
+        self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), "storage_full"
+        self._hold_lock = threading.Lock()
         self._camera_error = ""
         self._camera_reported = ""  # the last camera failure said as an Error (said once per spell)
         self._storage_used = 0
@@ -407,11 +411,25 @@ class MirrorService:
         Why: the mirror sees whatever the person holds, including the garment they are looking
         up; a countdown they cannot see would replace the screen they are reading with a result.
         """
-        loop = self._loop
-        if loop is not None:
-            loop.hold_off(on)
-        else:
-            self._machine.hold_off(on)  # no camera thread yet: nothing else touches the machine
+        self._hold("browsing", on)
+
+    def _hold(self, reason: str, on: bool) -> None:
+        """Auto-capture is off while any reason holds it: the person browsing, or a full closet disk
+        (a countdown and an analysis whose garment cannot be kept would only end in an error)."""
+        with self._hold_lock:
+            before = bool(self._holds)
+            if on:
+                self._holds.add(reason)
+            else:
+                self._holds.discard(reason)
+            held = bool(self._holds)
+            if held == before:
+                return  # e.g. the status tick saying "still full" every few seconds
+            loop = self._loop
+            if loop is not None:
+                loop.hold_off(held)
+            else:
+                self._machine.hold_off(held)  # no camera thread yet: nothing else touches the machine
 
     def _from_loop(self, event: Event) -> None:
         """The capture loop's events; the start of a shot notes the cancel epoch it belongs to."""
@@ -652,10 +670,13 @@ class MirrorService:
         store = self._store
         if store is not None:
             free_mb = shutil.disk_usage(self.settings.store.path()).free / 1e6
-            if free_mb < self.settings.store.min_free_mb:
+            full = free_mb < self.settings.store.min_free_mb
+            if full:
                 parts["storage"] = StatusPart(f"storage: full ({free_mb:.0f} MB free)", Level.ERROR)
             else:
                 parts["storage"] = StatusPart("storage: ok")
+            self._hold("storage_full", full)
+            parts["clock"] = self._clock_status(store)
             if self._sync is not None:
                 outbox = store.outbox_stats()
                 waiting = outbox.waiting + outbox.in_flight  # sent is not synced until the cloud acks
@@ -666,6 +687,13 @@ class MirrorService:
                     parts["sync"] = StatusPart(f"sync: offline ({waiting} waiting)", Level.WARN)
         if parts:
             self._set_status(**parts)
+
+    def _clock_status(self, store: ClosetStore) -> StatusPart:
+        """``clock: not set`` while the wall clock is certainly wrong (``mirror.wallclock``), said once in the log."""
+        wrong = clock_problem(datetime.now(UTC), store.newest_time())
+        if wrong and self.status().clock.level is Level.OK:
+            log.warning("the clock is wrong (%s); connect the mirror to the network (NTP) to set it", wrong)
+        return StatusPart("clock: not set", Level.WARN) if wrong else StatusPart("clock: ok")
 
     def _measure_storage(self) -> None:
         """Bytes used by the closet folder, measured on the worker (a walk is too slow for the GUI thread)."""

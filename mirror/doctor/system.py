@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.config import Settings
+from mirror.device import closet_newest_time
 from mirror.doctor.report import Finding, Status
+from mirror.wallclock import clock_problem
 
 SERVICE = "smart-mirror.service"
-EARLIEST_PLAUSIBLE_YEAR = 2025
-"""A clock before this is certainly wrong (a Pi without RTC battery boots at its last save)."""
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
@@ -174,7 +174,7 @@ def clock_synchronised(machine: Machine, kernel: Callable[[], bool | None] = _ke
 
 
 def check_clock(
-    _settings: Settings,
+    settings: Settings,
     machine: Machine | None = None,
     now: dt.datetime | None = None,
     kernel: Callable[[], bool | None] = _kernel_synchronised,
@@ -182,11 +182,12 @@ def check_clock(
     """Record timestamps and TLS certificate checks need the right time; a Pi 4 has no RTC."""
     m = machine or Machine()
     moment = now or dt.datetime.now(dt.UTC)
-    if moment.year < EARLIEST_PLAUSIBLE_YEAR:
+    wrong = clock_problem(moment, closet_newest_time(settings.store.path()))
+    if wrong:
         yield Finding(
             Status.FAIL,
             "clock",
-            f"the clock says {moment:%Y-%m-%d}: TLS to the broker will fail and records get wrong dates",
+            f"the clock is wrong ({wrong}): TLS to the broker will fail and garments get wrong dates",
             "connect to the network once (NTP) or fit an RTC battery (Pi 5)",
         )
         return

@@ -41,11 +41,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from mirror.store.codec import iso, record_from_json, record_to_dict
+from mirror.store.codec import iso, parse_iso, record_from_json, record_to_dict
 from mirror.store.errors import (
     DamagedRecordError,
     RecordNotFoundError,
@@ -58,6 +58,7 @@ from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage
 from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
 from mirror.store.schema import SchemaTooNewError, migrate
+from mirror.wallclock import not_before, now_ms
 
 DB_NAME = "closet.db"
 #: :meth:`ClosetStore.postpone` holds a version back at most this long; a ``not_before`` further
@@ -88,6 +89,7 @@ class ClosetStore:
         # Decoded versions by (id, version): a version never changes once written, and the UI lists
         # the whole closet on the GUI thread after every change (1,500 garments: ~100 ms to decode).
         self._decoded: collections.OrderedDict[tuple[str, int], Record] = collections.OrderedDict()
+        self._clock_warned = False
 
     # ----------------------------------------------------------------------------- opening
     @classmethod
@@ -163,28 +165,28 @@ class ClosetStore:
         except StoreError:
             self.images.unstage(staged)
             raise
-        now = _now()
-        record = Record(
-            id=uuid7(),
-            version=1,
-            device_id=self.device_id,
-            created_at=now,
-            updated_at=now,
-            deleted=False,
-            category=draft.category,
-            category_score=float(draft.category_score),
-            color=draft.color,
-            images=refs,
-            top3=tuple((str(n), float(s)) for n, s in draft.top3),
-            unsure=bool(draft.unsure),
-            group=draft.group,
-            score=float(draft.score),
-            box=tuple(float(v) for v in draft.box),
-            polygons=tuple(tuple(tuple(float(v) for v in pt) for pt in poly) for poly in draft.polygons),
-            model_versions=dict(draft.model_versions),
-        )
         try:
             with self._write() as conn:
+                now = self._stamp(conn)
+                record = Record(
+                    id=uuid7(),
+                    version=1,
+                    device_id=self.device_id,
+                    created_at=now,
+                    updated_at=now,
+                    deleted=False,
+                    category=draft.category,
+                    category_score=float(draft.category_score),
+                    color=draft.color,
+                    images=refs,
+                    top3=tuple((str(n), float(s)) for n, s in draft.top3),
+                    unsure=bool(draft.unsure),
+                    group=draft.group,
+                    score=float(draft.score),
+                    box=tuple(float(v) for v in draft.box),
+                    polygons=tuple(tuple(tuple(float(v) for v in pt) for pt in poly) for poly in draft.polygons),
+                    model_versions=dict(draft.model_versions),
+                )
                 self._insert_version(conn, record)
         except StoreError:
             self.images.unstage(staged)
@@ -204,7 +206,7 @@ class ClosetStore:
             record = replace(
                 current,
                 version=current.version + 1,
-                updated_at=_now(),
+                updated_at=self._stamp(conn, current),
                 edited=True,
                 category=current.category if category is None else category,
                 unsure=current.unsure and category is None,
@@ -217,7 +219,9 @@ class ClosetStore:
         """Delete a garment: a tombstone version (synced like any other) and its image files go."""
         with self._write() as conn:
             current = self._live_in(conn, record_id)
-            record = replace(current, version=current.version + 1, updated_at=_now(), deleted=True, images={})
+            record = replace(
+                current, version=current.version + 1, updated_at=self._stamp(conn, current), deleted=True, images={}
+            )
             self._insert_version(conn, record)
             needed = self._needed_files(conn)
         self._guard(
@@ -451,6 +455,33 @@ class ClosetStore:
                 floor_mb=self.min_free_mb,
             )
 
+    def _stamp(self, conn: sqlite3.Connection, current: Record | None = None) -> datetime:
+        """Now, but never before the closet's newest garment (or ``current``'s last change).
+
+        Inside the write transaction, so no other process slips a later time in between. A clock
+        that reads earlier is certainly wrong (a Pi without RTC after a power cut, before NTP:
+        ``mirror.wallclock``); the newest time is then the better estimate, and the closet's
+        order and ``updated_at >= created_at`` hold. Logged once per process.
+        """
+        now = now_ms()
+        newest = _newest_created(conn)
+        if current is not None:
+            newest = max(newest or current.updated_at, current.updated_at)
+        stamp = not_before(now, newest)
+        if stamp != now and not self._clock_warned:
+            self._clock_warned = True
+            log.warning(
+                "the clock reads %s, before the closet's newest change (%s): new versions are stamped just after "
+                "it until the clock is set (NTP)",
+                iso(now),
+                iso(stamp),
+            )
+        return stamp
+
+    def newest_time(self) -> datetime | None:
+        """When the newest garment was added (``None`` for an empty closet): what the clock must not precede."""
+        return self._read(_newest_created)
+
     def _current(self, conn: sqlite3.Connection, record_id: str) -> Record | None:
         row = conn.execute(
             "SELECT r.id, r.version, r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version"
@@ -550,10 +581,9 @@ def _check_category(category: str) -> None:
         raise ValueError(f"a garment category must be 1–{MAX_CATEGORY} characters, got {len(category)}")
 
 
-def _now() -> datetime:
-    """Now, at the millisecond precision the record JSON keeps (so a re-read record compares equal)."""
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+def _newest_created(conn: sqlite3.Connection) -> datetime | None:
+    row = conn.execute("SELECT MAX(created_at) FROM current").fetchone()
+    return None if row is None or row[0] is None else parse_iso(str(row[0]))
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import logging
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullError, StoreReadOnlyError
+from mirror.store.reserve import RESERVE_BYTES, RESERVE_NAME
 from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
 
@@ -196,24 +199,61 @@ def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) 
         tmp_path.chmod(0o755)
 
 
+def fill_to_the_last_byte(folder: Path) -> Path:
+    """What a runaway log or a big download does to the closet's disk."""
+    with open(folder / "filler", "wb") as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+    return folder / "filler"
+
+
 def test_a_disk_filled_to_the_last_byte_is_reported_full_not_as_an_io_error(tmp_path: Path) -> None:
     """SQLite says "disk I/O error" when it cannot grow its -shm file; the person must read "full"."""
     with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
         with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
             kept = store.add(synthetic_draft(1, image_kb=8))
-        # What a runaway log or a big download does: fill the disk to the last byte.
-        with open(fs / "filler", "wb") as filler, contextlib.suppress(OSError):
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
+        (fs / "closet" / RESERVE_NAME).unlink()  # no reserve to give up (see the next test)
+        filler = fill_to_the_last_byte(fs)
         with (
             pytest.raises(StoreFullError, match=r"closet storage .* is full.*free some space"),
             ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store,
         ):
             store.list()
-        (fs / "filler").unlink()
+        filler.unlink()
         with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
             assert [r.id for r in store.list()] == [kept.id]
+
+
+def test_on_a_full_disk_the_reserve_lets_the_closet_open_and_a_delete_make_room(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deleting garments is how a person frees the closet's disk, so it must work when the disk is full."""
+    with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
+        closet = fs / "closet"
+        with ClosetStore.open(closet, "dev-a", min_free_mb=0) as store:
+            assert (closet / RESERVE_NAME).stat().st_size == RESERVE_BYTES
+            garments = [store.add(synthetic_draft(i, image_kb=150)) for i in range(3)]
+        fill_to_the_last_byte(fs)
+        assert shutil.disk_usage(fs).free < 64 * 1024
+        with (
+            caplog.at_level(logging.WARNING, logger="mirror.store.reserve"),
+            ClosetStore.open(closet, "dev-a", min_free_mb=0) as store,  # gives up the reserve to open
+        ):
+            assert not (closet / RESERVE_NAME).exists()
+            with pytest.raises(StoreFullError, match="is full"):
+                store.add(synthetic_draft(9, image_kb=60))  # a new garment still cannot be kept
+            before = shutil.disk_usage(fs).free
+            deleted = store.delete(garments[0].id)
+            assert deleted.deleted
+            assert [r.id for r in store.list()] == [garments[2].id, garments[1].id]
+            assert shutil.disk_usage(fs).free > before + 100 * 1024  # its images are gone
+        assert any("gave up the closet's 512 KB reserve" in r.getMessage() for r in caplog.records)
+        with ClosetStore.open(closet, "dev-a", min_free_mb=0) as store:
+            assert len(store.list()) == 2
+        (fs / "filler").unlink()
+        with ClosetStore.open(closet, "dev-a", min_free_mb=0):
+            assert (closet / RESERVE_NAME).stat().st_size == RESERVE_BYTES  # room again: kept back again
 
 
 def test_a_read_only_card_is_named_as_such_not_as_a_permission_problem(tmp_path: Path) -> None:
@@ -252,3 +292,63 @@ def test_doctor_calls_a_full_disk_full_even_with_no_floor_configured(tmp_path: P
         settings = Settings(store=StoreSettings(data_dir=str(fs / "closet"), min_free_mb=0))
         [finding] = list(check_free_disk(settings))
         assert finding.status is Status.FAIL and "0 MB free" in finding.message
+
+
+def test_a_delete_on_a_closet_open_while_the_disk_fills_goes_through(tmp_path: Path) -> None:
+    """The mirror runs for months: the disk fills under an open closet, and the person deletes from the UI."""
+    with tiny_tmpfs(tmp_path / "fs", "2m") as fs, ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0) as store:
+        garments = [store.add(synthetic_draft(i, image_kb=150)) for i in range(3)]
+        fill_to_the_last_byte(fs)
+        for garment in garments[:2]:
+            assert store.delete(garment.id).deleted
+        assert [r.id for r in store.list()] == [garments[2].id]
+
+
+def lose_the_wal(folder: Path) -> str:
+    """A closet whose first garment lives only in its -wal file, which is then lost (deleted by hand,
+    or left out of a copy): the database file alone has no tables."""
+    script = (
+        "import os, sys\n"
+        "from mirror.store import ClosetStore\n"
+        "from mirror.store.samples import synthetic_draft\n"
+        "store = ClosetStore.open(sys.argv[1], 'dev-a', min_free_mb=0)\n"
+        "print(store.add(synthetic_draft(1, image_kb=1)).id)\n"
+        "os._exit(0)  # no close: nothing is checkpointed into closet.db\n"
+    )
+    made = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, cwd=ROOT)
+    assert made.returncode == 0, made.stderr
+    (folder / "closet.db-wal").unlink()
+    (folder / "closet.db-shm").unlink(missing_ok=True)
+    return made.stdout.strip()
+
+
+def test_a_lost_wal_file_is_named_by_doctor_and_at_open_and_the_images_are_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mirror.config.settings import Settings, StoreSettings
+    from mirror.doctor.checks import check_closet
+    from mirror.doctor.report import Status
+
+    settings = Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))
+    [empty] = list(check_closet(settings))
+    assert empty.status is Status.OK and "not created yet" in empty.message
+    lose_the_wal(tmp_path)
+    [finding] = list(check_closet(settings))
+    assert finding.status is Status.WARN, finding.line()  # not "cannot be read … run doctor as the service user"
+    assert "holds no garments, but" in finding.message and "1 garment image(s) of an earlier closet" in finding.message
+    assert "-wal file was lost" in finding.fix and "docs/deploy.md" in finding.fix
+    images = sorted(p.name for p in (tmp_path / "images").iterdir())
+    with caplog.at_level(logging.WARNING, logger="mirror.store.closet"):
+        ClosetStore.open(tmp_path, "dev-a", min_free_mb=0).close()
+    assert any("its -wal file was lost" in r.getMessage() for r in caplog.records)
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == images  # kept for a restore
+
+
+def test_a_new_database_is_empty_for_doctor(tmp_path: Path) -> None:
+    from mirror.config.settings import Settings, StoreSettings
+    from mirror.doctor.checks import check_closet
+    from mirror.doctor.report import Status
+
+    sqlite3.connect(tmp_path / "closet.db").close()  # an empty file, e.g. made by `sqlite3 closet.db`
+    [finding] = list(check_closet(Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))))
+    assert finding.status is Status.OK and "is empty" in finding.message

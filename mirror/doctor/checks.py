@@ -19,8 +19,9 @@ from mirror.doctor.report import Finding, Status
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, default_models_dir
-from mirror.store.closet import DB_NAME
+from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
+from mirror.store.images import committed_count
 
 REQUIRED_MODELS = ("segmenter", "classifier", "colour")
 NEURAL_BACKENDS = ("tflite", "onnx")
@@ -62,6 +63,9 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if "no such table" in str(exc):
+            yield _no_tables(settings, db)
+            return
         corrupt = "malformed" in str(exc) or "not a database" in str(exc)
         fix = _CLOSET_FIX if corrupt else "run doctor as the service user (sudo -u smart-mirror smart-mirror doctor)"
         yield Finding(Status.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
@@ -81,6 +85,21 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         return
     yield from _check_owner(settings)
     yield Finding(Status.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
+
+
+def _no_tables(settings: Settings, db: Path) -> Finding:
+    """A database without the closet's tables: new, moved aside on purpose, or its ``-wal`` file lost."""
+    images = settings.store.path() / IMAGES_DIR
+    earlier = committed_count(images)
+    if not earlier:
+        return Finding(Status.OK, "closet", f"{db} is empty (the mirror makes its tables when it starts)")
+    return Finding(
+        Status.WARN,
+        "closet",
+        f"{db} holds no garments, but {images} holds {earlier} garment image(s) of an earlier closet",
+        f"if {db.name} was not moved aside on purpose, its -wal file was lost: stop the mirror and restore "
+        "both from a backup (docs/deploy.md)",
+    )
 
 
 def _check_owner(settings: Settings) -> Iterator[Finding]:

@@ -45,6 +45,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+from mirror.store import reserve
 from mirror.store.codec import iso, parse_iso, record_from_json, record_to_dict
 from mirror.store.errors import (
     DamagedRecordError,
@@ -55,7 +56,7 @@ from mirror.store.errors import (
     StoreReadOnlyError,
 )
 from mirror.store.ids import uuid7
-from mirror.store.images import ImageFiles, StagedImage
+from mirror.store.images import ImageFiles, StagedImage, committed_count
 from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
 from mirror.store.schema import SchemaTooNewError, migrate
 from mirror.wallclock import not_before, now_ms
@@ -94,8 +95,23 @@ class ClosetStore:
     # ----------------------------------------------------------------------------- opening
     @classmethod
     def open(cls, data_dir: Path, device_id: str, *, min_free_mb: int = 200) -> ClosetStore:
-        """Open (or create) the closet in ``data_dir``: check integrity, migrate, clean crash leftovers."""
+        """Open (or create) the closet in ``data_dir``: check integrity, migrate, clean crash leftovers.
+
+        On a disk full to the last byte the closet gives up its reserve (:mod:`mirror.store.reserve`)
+        and tries once more, so the person can still browse and delete garments to make room.
+        """
         data_dir = Path(data_dir)
+        try:
+            store = cls._open(data_dir, device_id, min_free_mb)
+        except StoreFullError:
+            if not reserve.release(data_dir):
+                raise
+            store = cls._open(data_dir, device_id, min_free_mb)
+        reserve.keep(data_dir)
+        return store
+
+    @classmethod
+    def _open(cls, data_dir: Path, device_id: str, min_free_mb: int) -> ClosetStore:
         db_path = data_dir / DB_NAME
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -122,7 +138,7 @@ class ClosetStore:
                 raise StoreError(f"closet database {db_path} cannot use WAL mode ({mode}); put it on a local disk")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA busy_timeout = 10000")
-            migrate(conn)
+            found = migrate(conn)
         except StoreError:
             conn.close()
             raise
@@ -133,8 +149,25 @@ class ClosetStore:
             conn.close()
             raise _translate(exc, db_path) from None
         store = cls(data_dir, device_id, conn, min_free_mb)
+        if found == 0:
+            store._note_earlier_images()
         store._clean_images()
         return store
+
+    def _note_earlier_images(self) -> None:
+        """A new database beside garment images: on purpose (a damaged one moved aside), or its
+        ``-wal`` file was lost with every garment since the last checkpoint. Say so once; the
+        images are kept either way (nothing ever removes a committed image a database does not name)."""
+        earlier = committed_count(self.images.folder)
+        if earlier:
+            log.warning(
+                "closet database %s is new, but %s holds %d garment image(s) of an earlier closet: if %s was not "
+                "moved aside on purpose, its -wal file was lost; restore both from a backup (docs/deploy.md)",
+                self.db_path,
+                self.images.folder,
+                earlier,
+                DB_NAME,
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -153,7 +186,7 @@ class ClosetStore:
         if unknown:
             raise ValueError(f"unknown image kind(s) {sorted(unknown)}; expected some of {sorted(IMAGE_KINDS)}")
         _check_category(draft.category)
-        self._require_free_space()
+        self._require_free_space(sum(len(data) for data in draft.images.values()))
         refs: dict[str, ImageRef] = {}
         staged: list[StagedImage] = []
         try:
@@ -216,7 +249,21 @@ class ClosetStore:
         return record
 
     def delete(self, record_id: str) -> Record:
-        """Delete a garment: a tombstone version (synced like any other) and its image files go."""
+        """Delete a garment: a tombstone version (synced like any other) and its image files go.
+
+        The one change that frees space, so it must work on a full disk: when the tombstone cannot
+        be written, the closet's reserve is given up and it is tried once more.
+        """
+        try:
+            record = self._delete(record_id)
+        except StoreFullError:
+            if not reserve.release(self.data_dir):
+                raise
+            record = self._delete(record_id)
+        reserve.keep(self.data_dir)
+        return record
+
+    def _delete(self, record_id: str) -> Record:
         with self._write() as conn:
             current = self._live_in(conn, record_id)
             record = replace(
@@ -443,7 +490,7 @@ class ClosetStore:
             return conn.execute("UPDATE outbox SET state = 'waiting' WHERE state = 'in_flight'").rowcount
 
     # ----------------------------------------------------------------------------- internals
-    def _require_free_space(self) -> None:
+    def _require_free_space(self, incoming: int) -> None:
         try:
             free = shutil.disk_usage(self.data_dir).free
         except OSError:
@@ -454,6 +501,9 @@ class ClosetStore:
                 f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}",
                 floor_mb=self.min_free_mb,
             )
+        if free - incoming < reserve.RESERVE_BYTES and not reserve.held(self.data_dir):
+            # The reserve was given up to a full disk: new garments must not eat the room deletes need.
+            raise StoreFullError(self.data_dir, f"{free // 1024} KB free, kept for deleting garments")
 
     def _stamp(self, conn: sqlite3.Connection, current: Record | None = None) -> datetime:
         """Now, but never before the closet's newest garment (or ``current``'s last change).

@@ -37,6 +37,14 @@ class StagedImage:
     tmp: Path | None  # None: the same content was already stored under the final name
 
 
+def committed_count(folder: Path) -> int:
+    """Image files under their final names in ``folder`` (temp files not counted; 0 when it is missing)."""
+    try:
+        return sum(1 for entry in folder.iterdir() if not entry.name.startswith(TMP_PREFIX))
+    except OSError:
+        return 0
+
+
 class ImageFiles:
     """The ``images/`` folder of a closet."""
 

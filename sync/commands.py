@@ -22,10 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from jsonschema import Draft202012Validator
 
+from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
 from sync.contract import COMMAND_RESULT_SCHEMA, COMMAND_SCHEMA, SCHEMA_VERSION, load_schema
 
@@ -46,6 +47,63 @@ MAX_CLOCK_SKEW_S = 60.0
 MAX_BYTES = 4096
 #: Command ids remembered for the duplicate check (oldest forgotten first; the TTL covers the rest).
 REMEMBER = 1024
+
+
+class AnsweredCommands(Protocol):
+    """Where the duplicate check keeps the ids it has answered (and the first answer of each)."""
+
+    def first_answer(self, command_id: str) -> str | None: ...
+
+    def remember(self, command_id: str, status: str) -> None: ...
+
+
+class MemoryAnswers:
+    """The newest ``keep`` answered ids, in memory (forgotten on restart)."""
+
+    def __init__(self, keep: int = REMEMBER) -> None:
+        self.keep = keep
+        self._answered: OrderedDict[str, str] = OrderedDict()  # id -> the status it got
+
+    def first_answer(self, command_id: str) -> str | None:
+        return self._answered.get(command_id)
+
+    def remember(self, command_id: str, status: str) -> None:
+        if command_id in self._answered:
+            return  # a duplicate keeps the first answer (and its place)
+        self._answered[command_id] = status
+        while len(self._answered) > self.keep:
+            self._answered.popitem(last=False)
+
+
+class StoreAnswers(MemoryAnswers):
+    """Answered ids in the closet database too, so they survive a restart.
+
+    Why: with QoS 1 and a persistent session the broker redelivers a command whose PUBACK never
+    left (the mirror crashed, or lost power, right after carrying it out); without this the
+    restarted mirror would capture or delete twice. The store failing (a full disk) must not turn
+    a command already carried out into an error reply: the id is then remembered in memory only.
+    """
+
+    def __init__(self, store: ClosetStore, keep: int = REMEMBER) -> None:
+        super().__init__(keep)
+        self.store = store
+
+    def first_answer(self, command_id: str) -> str | None:
+        known = super().first_answer(command_id)
+        if known is not None:
+            return known
+        try:
+            return self.store.command_answer(command_id)
+        except StoreError as exc:
+            log.warning("cannot look up command %s in the closet (%s); checked in memory only", command_id, exc)
+            return None
+
+    def remember(self, command_id: str, status: str) -> None:
+        super().remember(command_id, status)
+        try:
+            self.store.remember_command(command_id, status, self.keep)
+        except StoreError as exc:
+            log.warning("command %s is remembered until restart only (%s)", command_id, exc)
 
 
 @dataclass(frozen=True)
@@ -120,12 +178,11 @@ class CommandInbox:
         handler: CommandHandler,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        remember: int = REMEMBER,
+        answers: AnsweredCommands | None = None,
     ) -> None:
         self.handler = handler
         self.now = now
-        self.remember = remember
-        self._answered: OrderedDict[str, str] = OrderedDict()  # id -> the status it got
+        self.answers = answers if answers is not None else MemoryAnswers()
 
     def handle(self, payload: bytes, *, retained: bool = False) -> tuple[str | None, Verdict]:
         """The command's id (``None`` when unreadable) and the verdict to publish; never raises."""
@@ -144,7 +201,7 @@ class CommandInbox:
                 raise _RejectedError("retained", "commands must be published without the retain flag")
             command = parse_command(body)
             verdict = self._decide(command)
-            self._remember(command.id, verdict.status)
+            self.answers.remember(command.id, verdict.status)
         except _RejectedError as exc:
             verdict = Verdict(REJECTED, str(exc))
         except Exception as exc:  # the core failed: say so, keep the mirror and the worker running
@@ -155,7 +212,7 @@ class CommandInbox:
         return command_id, verdict
 
     def _decide(self, command: Command) -> Verdict:
-        first = self._answered.get(command.id)
+        first = self.answers.first_answer(command.id)
         if first is not None:
             return Verdict(DUPLICATE, f"duplicate: id {command.id} was answered {first} already")
         now = self.now()
@@ -171,13 +228,6 @@ class CommandInbox:
             )
         reason = self.handler(command)
         return Verdict(REJECTED, reason) if reason else Verdict(ACCEPTED)
-
-    def _remember(self, command_id: str, status: str) -> None:
-        if command_id in self._answered:
-            return  # a duplicate keeps the first answer (and its place)
-        self._answered[command_id] = status
-        while len(self._answered) > self.remember:
-            self._answered.popitem(last=False)
 
 
 def result_message(command_id: str | None, verdict: Verdict) -> bytes:

@@ -36,7 +36,7 @@ from mirror.store import ClosetStore, DamagedRecordError, OutboxItem, Record, St
 from sync import homeassistant
 from sync.backoff import Backoff
 from sync.broker import BrokerConfig, BrokerSetupError, connect_kwargs, make_client, reason_text
-from sync.commands import CommandHandler, CommandInbox, result_message
+from sync.commands import CommandHandler, CommandInbox, StoreAnswers, result_message
 from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack
 from sync.uploads import HttpUploader
 
@@ -99,7 +99,7 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
         self._uploader = HttpUploader(self.topics) if sync.images == "http" else None
-        self._inbox = CommandInbox(on_command) if on_command is not None else None
+        self._inbox = CommandInbox(on_command, answers=StoreAnswers(store)) if on_command is not None else None
         self.on_acked = on_acked
         self.presence = presence
         self.listening = threading.Event()
@@ -272,9 +272,7 @@ class SyncWorker:
             if self.presence:
                 info = client.publish(self.topics.status, OFFLINE, qos=1, retain=True)
                 end = time.monotonic() + 2.0
-                while (
-                    not info.is_published() and time.monotonic() < end and client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS
-                ):
+                while not info.is_published() and time.monotonic() < end and client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS:
                     pass
             client.disconnect()
             client.loop(0.05)

@@ -8,12 +8,14 @@ window, and ``tests/test_sync_acl.py`` shows who may publish commands at all.
 from __future__ import annotations
 
 import json
+import queue
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from mirror.store import ClosetStore, StoreFullError
 from mirror.store.codec import iso
 from sync.commands import (
     ACCEPTED,
@@ -26,6 +28,8 @@ from sync.commands import (
     REJECTED,
     Command,
     CommandInbox,
+    MemoryAnswers,
+    StoreAnswers,
     Verdict,
     command_message,
     result_message,
@@ -55,7 +59,7 @@ class Core:
 
 
 def inbox(core: Core, now: datetime = NOW, remember: int = 1024) -> CommandInbox:
-    return CommandInbox(core, now=lambda: now, remember=remember)
+    return CommandInbox(core, now=lambda: now, answers=MemoryAnswers(remember))
 
 
 def message(name: str, command_id: str = "c-1", **fields: object) -> bytes:
@@ -156,12 +160,48 @@ def test_the_cores_refusal_is_the_reply_and_a_core_failure_does_not_escape() -> 
 
 def test_the_duplicate_check_remembers_a_bounded_number_of_ids() -> None:
     core = Core()
-    gate = inbox(core, remember=3)
+    answers = MemoryAnswers(keep=3)
+    gate = CommandInbox(core, now=lambda: NOW, answers=answers)
     for i in range(5):
         assert gate.handle(message("capture", f"id-{i}"))[1].status == ACCEPTED
     assert gate.handle(message("capture", "id-4"))[1].status == DUPLICATE
     assert gate.handle(message("capture", "id-0"))[1].status == ACCEPTED  # forgotten (the TTL covers it)
-    assert len(gate._answered) == 3
+    assert len(answers._answered) == 3
+
+
+def test_answered_ids_survive_a_restart_in_the_closet_and_stay_bounded(tmp_path: Path) -> None:
+    """QoS 1 redelivers a command whose PUBACK a crash swallowed: the restarted mirror must not do it twice."""
+    core = Core()
+    with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:
+        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3))
+        assert gate.handle(message("capture", "before-restart"))[1].status == ACCEPTED
+    with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:  # the mirror restarted
+        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3))
+        again = gate.handle(message("capture", "before-restart"))[1]
+        assert again.status == DUPLICATE and "answered accepted already" in again.reason
+        assert len(core.seen) == 1
+        for i in range(4):
+            gate.handle(message("capture", f"later-{i}"))
+        assert store.command_answer("later-3") == "accepted"
+        assert store.command_answer("before-restart") is None  # only the newest `keep` are kept
+        assert store._read(lambda c: c.execute("SELECT COUNT(*) FROM command_answers").fetchone()[0]) == 3
+
+
+def test_a_closet_that_cannot_remember_does_not_turn_a_done_command_into_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = Core()
+    with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:
+
+        def full(*_args: object) -> None:
+            raise StoreFullError(tmp_path, "no space left on device")
+
+        monkeypatch.setattr(store, "remember_command", full)
+        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store))
+        assert gate.handle(message("capture", "c-full"))[1].status == ACCEPTED
+        assert gate.handle(message("capture", "c-full"))[1].status == DUPLICATE  # remembered in memory
+        assert len(core.seen) == 1
+    assert any("remembered until restart only" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.broker
@@ -189,6 +229,40 @@ def test_the_command_line_sender_gets_the_mirrors_answer(
     finally:
         worker.stop()
         store.close()
+
+
+@pytest.mark.broker
+def test_a_command_redelivered_to_a_restarted_mirror_is_a_duplicate(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """Real broker, two sync workers on one closet one after the other (the mirror restarted)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from sync.contract import Topics
+
+    core = Core()
+    topics = Topics(PREFIX, DEVICE)
+    answers: queue.Queue[dict[str, object]] = queue.Queue()
+    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    cloud.on_message = lambda _c, _u, m: answers.put(json.loads(m.payload))
+    cloud.connect("127.0.0.1", mosquitto.port)
+    cloud.subscribe(topics.command_results, qos=1)
+    cloud.loop_start()
+    body = command_message("capture", command_id="once-1", sent_at=datetime.now(UTC))
+    try:
+        for expected in ("accepted", "duplicate"):
+            with ClosetStore.open(tmp_path / "closet", DEVICE, min_free_mb=0) as store:
+                worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+                worker.start()
+                try:
+                    assert worker.listening.wait(10), worker.last_error
+                    cloud.publish(topics.commands, body, qos=1).wait_for_publish(5)
+                    assert answers.get(timeout=10)["status"] == expected
+                finally:
+                    worker.stop()
+        assert len(core.seen) == 1
+    finally:
+        cloud.loop_stop()
+        cloud.disconnect()
 
 
 @pytest.mark.broker

@@ -489,6 +489,29 @@ class ClosetStore:
         with self._write(durable=False) as conn:
             return conn.execute("UPDATE outbox SET state = 'waiting' WHERE state = 'in_flight'").rowcount
 
+    # ----------------------------------------------------------------------------- remote commands
+    def command_answer(self, command_id: str) -> str | None:
+        """The status a remote command with this id was first answered with, if it was."""
+        row = self._read(
+            lambda c: c.execute("SELECT status FROM command_answers WHERE id = ?", (command_id,)).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def remember_command(self, command_id: str, status: str, keep: int) -> None:
+        """Note a command's first answer; only the newest ``keep`` are kept (the duplicate check's window).
+
+        Durable: QoS 1 redelivers a command whose PUBACK a crash or power cut swallowed, and the
+        restarted mirror must answer it "duplicate" instead of carrying it out twice.
+        """
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO command_answers (id, status, answered_at) VALUES (?, ?, ?)",
+                (command_id, status, time.time()),
+            )
+            conn.execute(
+                "DELETE FROM command_answers WHERE rowid <= (SELECT MAX(rowid) FROM command_answers) - ?", (keep,)
+            )
+
     # ----------------------------------------------------------------------------- internals
     def _require_free_space(self, incoming: int) -> None:
         try:

@@ -57,6 +57,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 2: a version the cloud rejected waits until ``not_before`` (it stays queued, behind the others).
     ("ALTER TABLE outbox ADD COLUMN not_before REAL",),
+    # 3: remote command ids already answered, so a command redelivered after a restart is a duplicate.
+    (
+        """CREATE TABLE command_answers (
+            id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            answered_at REAL NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -45,6 +45,9 @@ STATE_EVERY_S = 10.0
 #: A version that cannot go now (the cloud rejected it, its row or an image of it is unreadable) is
 #: offered again after this long; meanwhile it holds no in-flight slot, so the versions behind it go.
 POSTPONE_S = 3600.0
+#: After resuming a session the broker kept, versions sent before wait this long before going
+#: again: the acks the cloud sent while the mirror was away arrive first (new versions go at once).
+RESUME_GRACE_S = 2.0
 
 
 @dataclass
@@ -98,6 +101,7 @@ class SyncWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
+        self._resend_after = 0.0  # monotonic; until then only never-sent versions go (RESUME_GRACE_S)
         self._uploader = HttpUploader(self.topics) if sync.images == "http" else None
         self._inbox = CommandInbox(on_command, answers=StoreAnswers(store)) if on_command is not None else None
         self.on_acked = on_acked
@@ -189,7 +193,7 @@ class SyncWorker:
         self._client = client
         return True
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _props: Any) -> None:
         if getattr(reason, "is_failure", False):
             self._fail(f"broker {self.broker.describe()} refused the connection ({reason_text(reason)})")
             self._dropped = True
@@ -199,6 +203,10 @@ class SyncWorker:
         if self.last_error:
             log.info("connected to %s again", self.broker.describe())
         self.last_error = ""
+        if getattr(flags, "session_present", False):
+            # The broker queued whatever the cloud acked while the mirror was away; it sends that
+            # right after CONNACK. Sending those versions again first only earns "duplicate" acks.
+            self._resend_after = time.monotonic() + RESUME_GRACE_S
         client.subscribe(self.topics.acks, qos=1)
         if self._inbox is not None:
             # MQTT 5 "retain as published": a retained command published while the mirror is
@@ -312,9 +320,12 @@ class SyncWorker:
         if len(self._inflight) - len(overdue) >= self.sync.max_inflight:
             return
         items = self.store.outbox_due(self.sync.max_inflight, self.sync.ack_timeout_s)
+        resending = now >= self._resend_after
         sent: list[OutboxItem] = []
         for item in items:
             key = (item.record_id, item.version)
+            if item.attempts > 0 and not resending:
+                continue  # sent before the session resumed: its ack may be queued at the broker
             if key in self._inflight and key not in overdue:
                 continue
             if key not in self._inflight and len(self._inflight) >= self.sync.max_inflight:

@@ -14,8 +14,10 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore, Color, Record
+from mirror.store.samples import synthetic_draft
 from sync.backoff import Backoff
-from sync.worker import SyncWorker
+from sync.contract import ack_message
+from sync.worker import RESUME_GRACE_S, SyncWorker
 from tests.broker import Mosquitto, free_port
 from tests.conftest_broker import (
     DEVICE,
@@ -251,6 +253,40 @@ def test_in_flight_is_bounded_while_no_ack_comes(tmp_path: Path, mosquitto: Mosq
         assert worker.stats.published == 4
     finally:
         worker.stop()
+        store.close()
+
+
+def test_acks_queued_while_the_mirror_was_away_come_before_anything_is_sent_again(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """The cloud acked while the mirror was off: the broker kept those acks in the mirror's session,
+    and the mirror reads them before it sends what was in flight again (only new versions go at once)."""
+    store = fill_store(tmp_path / "mirror", 3)
+    settings = sync_settings(mosquitto.port, ack_timeout_s=60)
+    first = SyncWorker(store, settings, DEVICE)
+    first.start()
+    try:
+        wait_until(lambda: store.outbox_stats().in_flight == 3, 10, "three versions in flight")
+    finally:
+        first.stop()  # the mirror goes away before any ack came; its session stays at the broker
+    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    cloud.connect("127.0.0.1", mosquitto.port)
+    cloud.loop_start()
+    for record in store.list():
+        cloud.publish(first.topics.acks, ack_message(record.id, record.version, "stored"), qos=1).wait_for_publish(5)
+    cloud.loop_stop()
+    cloud.disconnect()
+    new = store.add(synthetic_draft(99, image_kb=1))
+    second = SyncWorker(store, settings, DEVICE)
+    second.start()
+    try:
+        wait_until(lambda: store.outbox_stats().acked == 3, 10, "the queued acks")
+        wait_until(lambda: second.stats.published >= 1, 10, "the new version")
+        time.sleep(RESUME_GRACE_S + 0.5)
+        assert second.stats.published == 1, "a version the cloud had acked was sent again"
+        assert store.unacked_ids() == {new.id}
+    finally:
+        second.stop()
         store.close()
 
 

@@ -1,15 +1,18 @@
-"""Every screen holds its layout over the whole ``[ui] font_scale`` range, on both panels.
+"""Every screen holds its layout over the whole ``[ui] font_scale`` range, on every panel shape.
 
-Rendered with real widgets offscreen at the smallest and the largest allowed scale, in
-portrait (1080×1920) and landscape (1920×1080): no button overlaps another button or a piece
-of text, everything stays on the glass, and no text is cut off (it may be made smaller, to
-60 %, or wrapped; never clipped). The text blocks come from the screens' own painting
+Rendered with real widgets offscreen at the smallest and the largest allowed scale, on 16:9
+panels (portrait 1080×1920, landscape 1920×1080) and 16:10 ones (landscape 1920×1200 and
+1280×800, portrait 1200×1920; in the theme's units they are narrower in landscape and
+shorter in portrait): no button overlaps another button or a piece of text, everything stays
+on the glass, and no text is cut off (it may be made smaller, to 60 %, or wrapped; never
+clipped). The text blocks come from the screens' own painting
 (``Screen.text_blocks``: the room each text had and where its glyphs went).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable
 from types import ModuleType
@@ -36,12 +39,27 @@ from ui.theme import TextBlock
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 pytestmark = pytest.mark.usefixtures("qapp")
 
-SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+SIZES = {
+    "portrait": (1080, 1920),
+    "landscape": (1920, 1080),
+    "landscape_16x10": (1920, 1200),
+    "landscape_16x10_small": (1280, 800),
+    "portrait_16x10": (1200, 1920),
+}
 FONT_SCALES = next(f.metadata[BOUNDS] for f in dataclasses.fields(UiSettings) if f.name == "font_scale")
 DISK_FULL = (
     "The closet disk is full (57374 MB free, [store] min_free_mb is 1000000); free space on that disk "
     "(or lower [store] min_free_mb) and try again; nothing was lost"
 )
+
+
+@functools.cache
+def screenshots() -> ModuleType:
+    """The screenshot script, loaded once, each synthetic cut-out drawn once (most of the time
+    every_screen() took, five panels times two scales)."""
+    shots = load_screenshots()
+    vars(shots)["garment_bgra"] = functools.cache(shots.garment_bgra)
+    return shots
 
 
 def many(shots: ModuleType, count: int) -> list[ClosetItem]:
@@ -56,7 +74,7 @@ def many(shots: ModuleType, count: int) -> list[ClosetItem]:
 
 def every_screen() -> dict[str, Screen]:
     """The screenshot script's screens and the states the layouts find hardest."""
-    shots = load_screenshots()
+    shots = screenshots()
     screens: dict[str, Screen] = dict(shots.screens())
     long_notice = HomeScreen()
     long_notice.set_status(shots.STATUS)
@@ -69,7 +87,11 @@ def every_screen() -> dict[str, Screen]:
     capture = CaptureScreen()
     capture.set_state(CaptureStateChanged(CaptureState.NO_CAMERA))
     screens["capture_no_camera"] = capture
-    for name, garment in (("result_message", shots.sample_garment()), ("unsure_message", shots.sample_garment(True))):
+    for name, garment in (
+        ("result_message", shots.sample_garment()),
+        ("unsure_message", shots.sample_garment(True)),
+        ("unsure_doubt_message", shots.sample_garment(True, True)),  # every line the result can have
+    ):
         result = ResultScreen()
         result.show_garment(garment)
         result.set_message(DISK_FULL)
@@ -199,7 +221,7 @@ def test_a_larger_font_scale_never_makes_the_status_or_the_hint_smaller(orientat
 def test_a_long_notice_on_home_is_wrapped_whole(font_scale: float, orientation: str) -> None:
     """The disk-full error with its fix: every word on the glass, above the status, under the buttons."""
     home = HomeScreen()
-    home.set_status(load_screenshots().STATUS)
+    home.set_status(screenshots().STATUS)
     home.set_notice(DISK_FULL, "storage")
     render(home, *SIZES[orientation], font_scale)
     (block,) = [b for b in home.text_blocks if b.text == DISK_FULL]
@@ -242,7 +264,7 @@ def focus_grid(screen: ClosetScreen) -> None:
 def test_closet_pages_and_jumps_and_says_where_it_is(qtbot) -> None:
     """PageDown/PageUp move a page of grid lines, End/Home the last and first garment; the header
     says which garments show of how many, a bar beside the grid shows where."""
-    shots = load_screenshots()
+    shots = screenshots()
     items = many(shots, 300)
     screen = ClosetScreen()
     screen.set_content(items, tally(i.record for i in items), None, None)
@@ -294,7 +316,7 @@ def test_closet_pages_and_jumps_and_says_where_it_is(qtbot) -> None:
 @pytest.mark.parametrize("orientation", SIZES)
 def test_closet_tiles_fill_the_height_they_have(orientation: str) -> None:
     """No band of empty glass under the last line of garments when more are waiting below."""
-    items = many(load_screenshots(), 60)
+    items = many(screenshots(), 60)
     screen = ClosetScreen()
     screen.set_content(items, tally(i.record for i in items), None, None)
     focus_grid(screen)
@@ -305,7 +327,7 @@ def test_closet_tiles_fill_the_height_they_have(orientation: str) -> None:
 
 
 def record(index: int, category: str, colour: str) -> Record:
-    made: Record = load_screenshots().sample_record(index, category, 0.9, Color(colour, colour, "#808080"), {})
+    made: Record = screenshots().sample_record(index, category, 0.9, Color(colour, colour, "#808080"), {})
     return made
 
 
@@ -375,7 +397,7 @@ def brightness(screen: Screen, rect: QRect) -> float:
 def test_the_focused_button_is_brighter_than_the_expected_next_step() -> None:
     """Keep (primary) without the focus must not look more chosen than Retake with it."""
     screen = ResultScreen()
-    screen.show_garment(load_screenshots().sample_garment())
+    screen.show_garment(screenshots().sample_garment())
     screen.resize(*SIZES["portrait"])
     screen.main.focus = 1  # Retake
     screen.relayout()
@@ -390,7 +412,7 @@ def test_the_confidence_belongs_to_the_category_not_the_colour() -> None:
     """'93 % sure' sat under the colour and read as the colour's; it names the category, right under it."""
     for orientation in SIZES:
         screen = ResultScreen()
-        screen.show_garment(load_screenshots().sample_garment())
+        screen.show_garment(screenshots().sample_garment())
         render(screen, *SIZES[orientation], 1.0)
         blocks = {b.text: b.drawn for b in screen.text_blocks}
         sure = next(text for text in blocks if "% sure" in text)

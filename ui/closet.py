@@ -355,13 +355,22 @@ class ClosetScreen(Screen):
         return f"{first}–{last} of {len(self.items)}" if filtered else f"{first}–{last} of {self.total} garments"
 
     def _grid_shape(self, theme: Theme, width: int, height: int, gap: int) -> tuple[int, int, int, int]:
-        """(columns, cell width, cell height, lines) filling ``height`` with whole lines of tiles."""
-        cols = max(2, width // theme.px(300))
-        cell = (width - gap * (cols - 1)) // cols
-        ideal = int(cell * 1.15)
-        lines = max(1, (height + gap) // (int(ideal * 0.8) + gap))
-        cell_h = max(1, min(int(ideal * 1.3), (height - gap * (lines - 1)) // lines))
-        return cols, cell, cell_h, lines
+        """(columns, cell width, cell height, lines) filling ``height`` with whole lines of tiles.
+
+        As many columns as tiles about 300 wide fit, or fewer where one line of those could not
+        grow tall enough to fill the height (a 16:10 landscape panel): wider tiles, no band of
+        empty glass under them.
+        """
+        shapes = []
+        for cols in range(max(2, width // theme.px(300)), 1, -1):
+            cell = (width - gap * (cols - 1)) // cols
+            ideal = int(cell * 1.15)
+            lines = max(1, (height + gap) // (int(ideal * 0.8) + gap))
+            room = (height - gap * (lines - 1)) // lines
+            shapes.append((cols, cell, max(1, min(int(ideal * 1.3), room)), lines))
+            if room <= int(ideal * 1.3):  # the tiles fill the height
+                return shapes[-1]
+        return shapes[0]
 
     def _paint_position(self, painter: QPainter, theme: Theme, area: QRect, lines: int, total_lines: int) -> None:
         """A thin bar at the right of the grid: how much of the list shows, and where."""

@@ -166,7 +166,9 @@ class ResultScreen(Screen):
             info = QRect(area.left(), image_area.bottom() + gap, area.width(), 0)
             info.setBottom(area.bottom())
         else:
-            for share in (0.5, 0.42, 0.36, 0.3):  # the cut-out gives up width when the text needs it
+            # The cut-out gives up width when the text needs it (on a 16:10 panel at a large
+            # font_scale a quarter: there the edit buttons need it to stay on one line).
+            for share in (0.5, 0.42, 0.36, 0.3, 0.25):
                 image_area = QRect(area.left(), area.top(), int(area.width() * share), area.height())
                 info = QRect(image_area.right() + theme.margin, area.top(), 0, 0)
                 info.setRight(area.right())

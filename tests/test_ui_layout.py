@@ -84,6 +84,14 @@ def every_screen() -> dict[str, Screen]:
     no_camera.set_status(dataclasses.replace(shots.STATUS, camera=StatusPart("camera: missing", Level.ERROR)))
     no_camera.set_notice("No camera: check its cable, then restart the mirror", "camera")
     screens["home_no_camera"] = no_camera
+    storage_full = dataclasses.replace(shots.STATUS, storage=StatusPart("storage: full (57374 MB free)", Level.ERROR))
+    full = HomeScreen()
+    full.set_status(storage_full)
+    screens["home_storage_full"] = full
+    full_noted = HomeScreen()
+    full_noted.set_status(storage_full)
+    full_noted.set_notice(DISK_FULL, "storage")
+    screens["home_storage_full_notice"] = full_noted
     capture = CaptureScreen()
     capture.set_state(CaptureStateChanged(CaptureState.NO_CAMERA))
     screens["capture_no_camera"] = capture

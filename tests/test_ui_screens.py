@@ -322,7 +322,7 @@ def test_a_long_error_on_the_result_wraps_instead_of_being_cut_off(size: tuple[i
     screen.set_message(message)
     colour = message_colour(message)
     array = pixels(screen, *size)
-    text = (np.abs(array.astype(int) - np.array([colour.red(), colour.green(), colour.blue()])).max(axis=2) <= 30)
+    text = np.abs(array.astype(int) - np.array([colour.red(), colour.green(), colour.blue()])).max(axis=2) <= 30
     rows = np.flatnonzero(text.any(axis=1))
     bands = 1 + int((np.diff(rows) > 3).sum())  # runs of rows with text, split by blank rows
     assert bands >= 2, f"the message is drawn on {bands} line(s)"
@@ -340,3 +340,55 @@ def test_a_notice_goes_when_its_part_recovers_and_only_then() -> None:
     screen.set_notice("Closet storage is full; free some space", "storage")
     screen.clear_notice("camera")
     assert screen.notice.startswith("Closet storage")
+
+
+def hint_blocks(home: HomeScreen) -> dict[str, tuple[int, int, int]]:
+    """The text painted on home at 1080×1920, each with its colour (its brightest pixel)."""
+    array = pixels(home, 1080, 1920)
+    out = {}
+    for block in home.text_blocks:
+        rect = block.drawn
+        band = array[rect.top() : rect.bottom() + 1, rect.left() : rect.right() + 1].reshape(-1, 3)
+        red, green, blue = (int(v) for v in band[band.max(axis=1).argmax()])
+        out[block.text] = (red, green, blue)
+    return out
+
+
+def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> None:
+    """The core stops capturing while the closet's disk is full: home must not ask for a garment."""
+    full = Status(
+        camera=StatusPart("camera: ready"),
+        models=StatusPart("models: ready"),
+        storage=StatusPart("storage: full (3 MB free)", Level.ERROR),
+    )
+    home = HomeScreen()
+    home.set_status(full)
+    title, fix = home.hint()
+    assert title == "The closet's storage is full"
+    assert "Free space" in fix and "still works" in fix
+    texts = hint_blocks(home)
+    assert not any("Hold up a garment" in t or "capture now" in t for t in texts), texts
+    assert texts[title] == (WARN.red(), WARN.green(), WARN.blue()), "said in amber"
+    assert any(t.startswith("Free space on its disk") for t in texts), texts
+
+    # A notice about the storage says the fix itself: the hint points to it instead of repeating it.
+    home.set_notice("The closet disk is full (3 MB free); free space on that disk and try again", "storage")
+    assert home.hint() == (title, "The closet still works; the note below says what to do")
+    home.set_notice("Sync: the broker refused the login", "sync")
+    assert home.hint()[1].startswith("Free space")
+
+    # No camera is said first (nothing can be captured either way); the status line still shows the disk.
+    home.set_status(dataclasses.replace(full, camera=StatusPart("camera: missing", Level.ERROR)))
+    assert home.hint()[0] == "No camera to capture with"
+    assert "storage: full (3 MB free)" in hint_blocks(home)
+
+    # A closet that did not open is not called full.
+    home.set_notice("")
+    home.set_status(dataclasses.replace(full, storage=StatusPart("storage: error", Level.ERROR)))
+    assert home.hint()[0] == "The closet cannot be opened"
+    assert "full" not in " ".join(home.hint())
+
+    # Space again: the invitation is back.
+    home.set_status(dataclasses.replace(full, storage=StatusPart("storage: ok")))
+    assert home.hint()[0] == "Hold up a garment"
+    assert "Hold up a garment" in hint_blocks(home)

@@ -79,15 +79,37 @@ class HomeScreen(Screen):
     def camera_missing(self) -> bool:
         return self.status.camera.level == Level.ERROR
 
+    @property
+    def storage_failed(self) -> bool:
+        """The closet cannot take a garment: its disk is full (the core stops capturing) or it did not open."""
+        return self.status.storage.level == Level.ERROR
+
+    def _noted(self, about: str) -> bool:
+        return bool(self.notice) and self.notice_about == about
+
     def hint(self) -> tuple[str, str]:
         """The two lines in the middle of the glass: the invitation, or why there is none."""
         if self.camera_missing:
             fix = (
                 "The closet still works; the note below says what to do"
-                if self.notice and self.notice_about == "camera"
+                if self._noted("camera")
                 else "Check its cable, then restart the mirror · the closet still works"
             )
             return "No camera to capture with", fix
+        if self.storage_failed:
+            if "full" in self.status.storage.text:  # "storage: full (3 MB free)"
+                fix = (
+                    "The closet still works; the note below says what to do"
+                    if self._noted("storage")
+                    else "Free space on its disk to add garments · the closet still works"
+                )
+                return "The closet's storage is full", fix
+            fix = (
+                "The note below says what to do"
+                if self._noted("storage")
+                else "Check the disk it is on · the mirror keeps trying"
+            )
+            return "The closet cannot be opened", fix
         return "Hold up a garment", "Hold it still to add it to your closet · Space to capture now"
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
@@ -192,7 +214,7 @@ class HomeScreen(Screen):
         if hanger:
             size = hanger
             centre_y = top + size
-            painter.setPen(theme.pen(WARN if self.camera_missing else WHITE, 3))
+            painter.setPen(theme.pen(WARN if self.camera_missing or self.storage_failed else WHITE, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             hook_top = centre_y - size
             painter.drawArc(QRect(cx - size // 8, hook_top, size // 4, size // 4), 180 * 16, -270 * 16)
@@ -204,7 +226,7 @@ class HomeScreen(Screen):
             painter.drawLine(QPointF(cx - size * 0.9, bar_y), QPointF(cx + size * 0.9, bar_y))
             top = centre_y + theme.px(24)
         if title:
-            colour = WARN if self.camera_missing else WHITE
+            colour = WARN if self.camera_missing or self.storage_failed else WHITE
             draw_text(painter, QRect(area.left(), top, area.width(), theme.px(76)), title, title_font, colour)
             top += theme.px(76)
         if fix:

@@ -28,6 +28,7 @@ from mirror.config.settings import UiSettings
 from mirror.events import CaptureState, CaptureStateChanged, Level, Record, Status, StatusPart
 from mirror.store.records import Color
 from tests.test_ui_screens import load_screenshots
+from ui.about import AboutScreen
 from ui.capture import CaptureScreen
 from ui.closet import ClosetItem, ClosetScreen, filtered_closet, tally
 from ui.detail import DetailScreen
@@ -92,6 +93,21 @@ def every_screen() -> dict[str, Screen]:
     full_noted.set_status(storage_full)
     full_noted.set_notice(DISK_FULL, "storage")
     screens["home_storage_full_notice"] = full_noted
+    clock = StatusPart("clock: not set", Level.WARN)
+    unset = HomeScreen()
+    unset.set_status(dataclasses.replace(shots.STATUS, clock=clock))
+    screens["home_clock_not_set"] = unset
+    everything = HomeScreen()  # the clock, the disk and the camera wrong at once, with the long notice
+    everything.set_status(
+        dataclasses.replace(storage_full, clock=clock, camera=StatusPart("camera: missing", Level.ERROR))
+    )
+    everything.set_notice(DISK_FULL, "storage")
+    screens["home_clock_storage_camera"] = everything
+    shown = screens["about"]
+    assert isinstance(shown, AboutScreen)
+    about = AboutScreen()  # a status line more than the screenshot's: the clock's
+    about.set_about(shown.about, dataclasses.replace(storage_full, clock=clock))
+    screens["about_clock_not_set"] = about
     capture = CaptureScreen()
     capture.set_state(CaptureStateChanged(CaptureState.NO_CAMERA))
     screens["capture_no_camera"] = capture

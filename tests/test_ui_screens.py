@@ -6,6 +6,7 @@ import dataclasses
 import importlib.util
 import os
 import re
+from datetime import datetime
 from types import ModuleType
 
 import numpy as np
@@ -16,14 +17,15 @@ from PySide6.QtGui import QImage
 
 from mirror.events import CaptureState, CaptureStateChanged, Level, Status, StatusPart
 from tests.conftest import ROOT
+from ui.about import AboutScreen
 from ui.buttons import Button, ButtonRow
 from ui.capture import CaptureScreen
 from ui.closet import ClosetScreen
-from ui.home import HomeScreen
+from ui.home import CLOCK_NOT_SET, HomeScreen
 from ui.picker import PickerScreen
 from ui.result import ResultScreen
 from ui.screen import BACK, Screen
-from ui.theme import WARN, message_colour
+from ui.theme import GREY, WARN, message_colour
 
 # pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -392,3 +394,35 @@ def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> N
     home.set_status(dataclasses.replace(full, storage=StatusPart("storage: ok")))
     assert home.hint()[0] == "Hold up a garment"
     assert "Hold up a garment" in hint_blocks(home)
+
+
+def test_a_wrong_clock_is_said_in_place_of_the_date_in_amber() -> None:
+    """After a power cut a Pi without a clock battery shows a wrong time until the network sets it:
+    the date under the clock says so in amber (and how to fix it); About lists the clock as a problem."""
+    wrong = Status(
+        camera=StatusPart("camera: ready"),
+        models=StatusPart("models: ready"),
+        clock=StatusPart("clock: not set", Level.WARN),
+    )
+    home = HomeScreen()
+    home.now = datetime(2026, 11, 24, 8, 42)
+    home.set_status(wrong)
+    texts = hint_blocks(home)
+    warn = (WARN.red(), WARN.green(), WARN.blue())
+    (date,) = [t for t in texts if t.startswith("Clock not set")]
+    assert date.replace("\n", " · ") == CLOCK_NOT_SET and texts[date] == warn
+    assert "Tuesday 24 November" not in texts
+    assert texts["clock: not set"] == warn, "and in the status line"
+    assert "Hold up a garment" in texts, "capturing still works"
+
+    home.set_status(dataclasses.replace(wrong, clock=StatusPart("clock: ok")))
+    texts = hint_blocks(home)
+    assert texts["Tuesday 24 November"] == (GREY.red(), GREY.green(), GREY.blue())
+    assert not any("lock" in t for t in texts), "a right clock is not mentioned"
+
+    about = AboutScreen()
+    about.set_about(None, wrong)
+    assert ("Clock", "not set", True) in about.facts()
+    about.resize(1080, 1920)
+    about.relayout()
+    assert "not set" in [b.text for b in about.text_blocks]

@@ -1,9 +1,10 @@
 """Home: the clock, the date, one status line and the hint to hold up a garment.
 
 This is what the mirror shows most of the day, so it is mostly empty glass: a large thin
-clock, a grey date, and at the bottom one line saying whether the camera, the models and
-sync are fine. Anything broken (no camera, models missing, broker down, disk full) is said
-there in words with the fix, in amber, instead of a dialog nobody can dismiss.
+clock, a grey date (in amber, "Clock not set" and its fix, while the wall clock is certainly
+wrong), and at the bottom one line saying whether the camera, the models and sync are fine.
+Anything broken (no camera, models missing, broker down, disk full) is said there in words
+with the fix, in amber, instead of a dialog nobody can dismiss.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ui.screen import Screen
 from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
+#: In place of the date while the wall clock is wrong (a Pi without a clock battery sets it from the network).
+CLOCK_NOT_SET = "Clock not set · connect the mirror to the network"
 
 _LEVEL_COLOURS = {Level.OK: WHITE, Level.WARN: WARN, Level.ERROR: WARN}
 
@@ -83,6 +86,15 @@ class HomeScreen(Screen):
     def storage_failed(self) -> bool:
         """The closet cannot take a garment: its disk is full (the core stops capturing) or it did not open."""
         return self.status.storage.level == Level.ERROR
+
+    @property
+    def clock_wrong(self) -> bool:
+        """The core found the wall clock certainly wrong (not set since a power cut): so are the time and date."""
+        return self.status.clock.level is not Level.OK
+
+    def date_line(self, now: datetime) -> str:
+        """The date under the clock, or (the clock being wrong) that it is not set and how it gets set."""
+        return CLOCK_NOT_SET if self.clock_wrong else now.strftime("%A %-d %B")
 
     def _noted(self, about: str) -> bool:
         return bool(self.notice) and self.notice_about == about
@@ -150,6 +162,10 @@ class HomeScreen(Screen):
         fix_h = wrapped_height(fix_font, fix, hint_w) + theme.px(4)
         hanger = theme.px(120 if theme.portrait else 90)
         clock_h, date_h = theme.px(230), theme.px(64)
+        date, date_font = self.date_line(now), theme.font(46, QFont.Weight.Light)
+        if self.clock_wrong and QFontMetrics(date_font).horizontalAdvance(date) > area.width():  # on two lines
+            date = date.replace(" · ", "\n")
+            date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
         offset = int(area.height() * (0.12 if theme.portrait else 0.06))
 
         def room() -> int:
@@ -178,7 +194,11 @@ class HomeScreen(Screen):
             WHITE,
         )
         date_rect = QRect(area.left(), top + clock_h, area.width(), date_h)
-        draw_text(painter, date_rect, now.strftime("%A %-d %B"), theme.font(46, QFont.Weight.Light), GREY)
+        date_colour = WARN if self.clock_wrong else GREY
+        if "\n" in date:
+            draw_wrapped(painter, date_rect, date, date_font, date_colour)
+        else:
+            draw_text(painter, date_rect, date, date_font, date_colour)
 
         middle_top = date_rect.bottom() + gap
         block_top = middle_top + max(0, (buttons_top - gap - middle_top - needed()) // 2)

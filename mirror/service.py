@@ -389,6 +389,11 @@ class MirrorService:
             fix = "connect the camera or use --source demo"
             self._emit(Error("no camera to capture with", fix, "camera", at=self._clock()))
             return
+        if "storage_full" in self._holds:  # the garment could not be kept: say so before the shot, not after
+            where = self.settings.store.path()
+            fix = "free some space on that disk, or delete garments you no longer have"
+            self._emit(Error(f"the closet's disk ({where}) is full", fix, "storage", at=self._clock()))
+            return
         self._loop.request_shot()
 
     def cancel(self) -> None:
@@ -540,6 +545,8 @@ class MirrorService:
         if name == "capture":
             if self._loop is None or self._loop.ended.is_set():
                 return "no_camera: no camera to capture with; connect the camera"
+            if "storage_full" in self._holds:
+                return "storage_full: the closet's disk is full; free space or delete garments first"
             return BUSY_SHOT if shooting else BUSY_RESULT if showing else ""
         if name == "show":
             return BUSY_COUNTDOWN if shooting or state is CaptureState.COUNTDOWN else BUSY_RESULT if showing else ""

@@ -17,7 +17,7 @@ import pytest
 from mirror.config import Settings
 from mirror.doctor.report import Status
 from mirror.doctor.system import Machine, check_clock
-from mirror.events import Level, StatusChanged
+from mirror.events import AnalysisStarted, Error, Event, FrameReady, Level, StatusChanged
 from mirror.health import Health
 from mirror.service import MirrorService
 from mirror.store import ClosetStore, Color
@@ -114,7 +114,7 @@ def test_the_service_says_the_clock_is_not_set(tmp_path: Path, clock: FakeClock)
     clock.at = dt.datetime.now(UTC) + dt.timedelta(days=2)  # the closet was filled "two days from now"
     with ClosetStore.open(settings.store.path(), "test-mirror", min_free_mb=0) as store:
         store.add(synthetic_draft(1, image_kb=1))
-    seen: list = []
+    seen: list[Event] = []
     with MirrorService(settings, health=Health()) as service:
         wrong = wait_for(
             service.events, lambda e: isinstance(e, StatusChanged) and e.status.clock.level is Level.WARN, 20, seen
@@ -141,14 +141,22 @@ def test_a_full_closet_disk_holds_auto_capture_and_the_browse_hold_survives_it(t
 def test_the_status_tick_holds_auto_capture_while_storage_is_full(tmp_path: Path) -> None:
     base = fast_settings(tmp_path)
     settings = dataclasses.replace(base, store=dataclasses.replace(base.store, min_free_mb=10**9))
-    seen: list = []
+    seen: list[Event] = []
     with MirrorService(settings, health=Health()) as service:
         wait_for(
             service.events, lambda e: isinstance(e, StatusChanged) and e.status.storage.level is Level.ERROR, 20, seen
         )
         assert service._machine._held_off
+        wait_for(service.events, lambda e: isinstance(e, FrameReady), 20, seen)  # the camera is up
+        assert service.command("capture").startswith("storage_full: the closet's disk is full")
+        service.capture_now()  # a manual capture is refused before the shot, with the fix
+        refused = wait_for(service.events, lambda e: isinstance(e, Error), 10, seen)
+        assert isinstance(refused, Error) and refused.about == "storage" and "is full" in refused.message
+        assert "delete garments" in refused.fix
+        assert not any(isinstance(e, AnalysisStarted) for e in seen)
         service.settings = dataclasses.replace(settings, store=dataclasses.replace(settings.store, min_free_mb=0))
         wait_for(
             service.events, lambda e: isinstance(e, StatusChanged) and e.status.storage.level is Level.OK, 20, seen
         )
         assert not service._machine._held_off
+        assert service.command("capture") == ""

@@ -200,7 +200,7 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
 
 
 def test_keep_on_a_full_disk_says_so_and_can_be_retried(tmp_path: Path, qtbot) -> None:
-    settings = settings_for(tmp_path, store=StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=10**6))
+    settings = settings_for(tmp_path, store=StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=0))
     with running_mirror(settings) as m:
         w = m.window
         _models_or_skip(m)
@@ -210,6 +210,8 @@ def test_keep_on_a_full_disk_says_so_and_can_be_retried(tmp_path: Path, qtbot) -
         m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
         if w.result.garment is None:
             pytest.skip(f"the shot held no garment ({w.result.message}); the keep path needs one")
+        assert m.service._store is not None
+        m.service._store.min_free_mb = 10**6  # the disk fills while the result is on screen
         press(qtbot, w.result, Qt.Key.Key_Return)  # Keep
         m.wait(lambda: "full" in w.result.message.lower(), what="the disk-full message")
         assert w.current() is w.result and w.review is not None  # nothing lost: it can be kept later

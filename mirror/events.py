@@ -67,6 +67,15 @@ class StatusPart:
 
     text: str
     level: Level = Level.OK
+    reason: str = ""
+    """Why the part is not OK, as a stable key for code that acts on it (``STORAGE_FULL``); ``text`` is
+    for people and may be reworded, so nothing should branch on it."""
+
+
+STORAGE_FULL = "storage_full"
+"""The storage part's reason while the closet's disk is below ``[store] min_free_mb``: the core holds
+auto-capture, refuses a capture (a remote one with this same code) and the UI says the disk is full
+rather than that the closet cannot be opened."""
 
 
 @dataclass(frozen=True)

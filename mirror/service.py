@@ -53,6 +53,7 @@ from mirror.capture.sharpness import Image
 from mirror.config import Settings
 from mirror.device import device_id
 from mirror.events import (
+    STORAGE_FULL,
     AnalysisDone,
     AnalysisFailed,
     AnalysisStarted,
@@ -146,7 +147,7 @@ class MirrorService:
         self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
         self._loop: CaptureLoop | None = None
-        self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), "storage_full"
+        self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), STORAGE_FULL
         self._hold_lock = threading.Lock()
         self._camera_error = ""
         self._camera_reported = ""  # the last camera failure said as an Error (said once per spell)
@@ -389,7 +390,7 @@ class MirrorService:
             fix = "connect the camera or use --source demo"
             self._emit(Error("no camera to capture with", fix, "camera", at=self._clock()))
             return
-        if "storage_full" in self._holds:  # the garment could not be kept: say so before the shot, not after
+        if STORAGE_FULL in self._holds:  # the garment could not be kept: say so before the shot, not after
             where = self.settings.store.path()
             fix = "free some space on that disk, or delete garments you no longer have"
             self._emit(Error(f"the closet's disk ({where}) is full", fix, "storage", at=self._clock()))
@@ -545,8 +546,8 @@ class MirrorService:
         if name == "capture":
             if self._loop is None or self._loop.ended.is_set():
                 return "no_camera: no camera to capture with; connect the camera"
-            if "storage_full" in self._holds:
-                return "storage_full: the closet's disk is full; free space or delete garments first"
+            if STORAGE_FULL in self._holds:
+                return f"{STORAGE_FULL}: the closet's disk is full; free space or delete garments first"
             return BUSY_SHOT if shooting else BUSY_RESULT if showing else ""
         if name == "show":
             return BUSY_COUNTDOWN if shooting or state is CaptureState.COUNTDOWN else BUSY_RESULT if showing else ""
@@ -679,10 +680,10 @@ class MirrorService:
             free_mb = shutil.disk_usage(self.settings.store.path()).free / 1e6
             full = free_mb < self.settings.store.min_free_mb
             if full:
-                parts["storage"] = StatusPart(f"storage: full ({free_mb:.0f} MB free)", Level.ERROR)
+                parts["storage"] = StatusPart(f"storage: full ({free_mb:.0f} MB free)", Level.ERROR, STORAGE_FULL)
             else:
                 parts["storage"] = StatusPart("storage: ok")
-            self._hold("storage_full", full)
+            self._hold(STORAGE_FULL, full)
             parts["clock"] = self._clock_status(store)
             if self._sync is not None:
                 outbox = store.outbox_stats()

@@ -25,7 +25,7 @@ from PySide6.QtGui import QImage
 
 from mirror.config.fields import BOUNDS
 from mirror.config.settings import UiSettings
-from mirror.events import CaptureState, CaptureStateChanged, Level, Record, Status, StatusPart
+from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, Level, Record, Status, StatusPart
 from mirror.store.records import Color
 from tests.test_ui_screens import load_screenshots
 from ui.about import AboutScreen
@@ -85,7 +85,8 @@ def every_screen() -> dict[str, Screen]:
     no_camera.set_status(dataclasses.replace(shots.STATUS, camera=StatusPart("camera: missing", Level.ERROR)))
     no_camera.set_notice("No camera: check its cable, then restart the mirror", "camera")
     screens["home_no_camera"] = no_camera
-    storage_full = dataclasses.replace(shots.STATUS, storage=StatusPart("storage: full (57374 MB free)", Level.ERROR))
+    full_part = StatusPart("storage: full (57374 MB free)", Level.ERROR, STORAGE_FULL)
+    storage_full = dataclasses.replace(shots.STATUS, storage=full_part)
     full = HomeScreen()
     full.set_status(storage_full)
     screens["home_storage_full"] = full

@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
-from mirror.events import CaptureState, CaptureStateChanged, Level, Status, StatusPart
+from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, Level, Status, StatusPart
 from tests.conftest import ROOT
 from ui.about import AboutScreen
 from ui.buttons import Button, ButtonRow
@@ -361,7 +361,7 @@ def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> N
     full = Status(
         camera=StatusPart("camera: ready"),
         models=StatusPart("models: ready"),
-        storage=StatusPart("storage: full (3 MB free)", Level.ERROR),
+        storage=StatusPart("storage: full (3 MB free)", Level.ERROR, STORAGE_FULL),
     )
     home = HomeScreen()
     home.set_status(full)
@@ -389,6 +389,9 @@ def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> N
     home.set_status(dataclasses.replace(full, storage=StatusPart("storage: error", Level.ERROR)))
     assert home.hint()[0] == "The closet cannot be opened"
     assert "full" not in " ".join(home.hint())
+    # The core's reason decides, not the wording of the status text.
+    home.set_status(dataclasses.replace(full, storage=StatusPart("storage: 0 MB left", Level.ERROR, STORAGE_FULL)))
+    assert home.hint()[0] == "The closet's storage is full"
 
     # Space again: the invitation is back.
     home.set_status(dataclasses.replace(full, storage=StatusPart("storage: ok")))

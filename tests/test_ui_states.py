@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
-from mirror.events import CaptureState, Level
+from mirror.events import STORAGE_FULL, CaptureState, Level
 from tests.ui_harness import free_port, grab, running_mirror, settings_for
 from ui.theme import WARN
 
@@ -78,6 +78,6 @@ def test_disk_full_is_said(tmp_path) -> None:
     with running_mirror(settings) as m:
         home = m.window.home
         m.wait(lambda: home.status.storage.level == Level.ERROR, what="storage marked full")
-        assert "full" in home.status.storage.text
+        assert "full" in home.status.storage.text and home.status.storage.reason == STORAGE_FULL
         m.window.show_screen(m.window.home)
         assert amber_pixels(grab(m.window)) > 30

@@ -14,7 +14,7 @@ from datetime import datetime
 from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
-from mirror.events import Level, Status, StatusPart
+from mirror.events import STORAGE_FULL, Level, Status, StatusPart
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
 from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
@@ -109,7 +109,7 @@ class HomeScreen(Screen):
             )
             return "No camera to capture with", fix
         if self.storage_failed:
-            if "full" in self.status.storage.text:  # "storage: full (3 MB free)"
+            if self.status.storage.reason == STORAGE_FULL:
                 fix = (
                     "The closet still works; the note below says what to do"
                     if self._noted("storage")

@@ -35,7 +35,6 @@ import concurrent.futures
 import contextlib
 import logging
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -677,10 +676,10 @@ class MirrorService:
         parts: dict[str, StatusPart] = {}
         store = self._store
         if store is not None:
-            free_mb = shutil.disk_usage(self.settings.store.path()).free / 1e6
-            full = free_mb < self.settings.store.min_free_mb
+            room = store.free_space()  # measured as the store measures it when it refuses a garment
+            full = room.refuses()
             if full:
-                parts["storage"] = StatusPart(f"storage: full ({free_mb:.0f} MB free)", Level.ERROR, STORAGE_FULL)
+                parts["storage"] = StatusPart(f"storage: full ({room.free_mb} MB free)", Level.ERROR, STORAGE_FULL)
             else:
                 parts["storage"] = StatusPart("storage: ok")
             self._hold(STORAGE_FULL, full)

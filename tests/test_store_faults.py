@@ -352,3 +352,49 @@ def test_a_new_database_is_empty_for_doctor(tmp_path: Path) -> None:
     sqlite3.connect(tmp_path / "closet.db").close()  # an empty file, e.g. made by `sqlite3 closet.db`
     [finding] = list(check_closet(Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))))
     assert finding.status is Status.OK and "is empty" in finding.message
+
+
+def test_the_status_line_calls_the_disk_full_exactly_where_the_closet_refuses_a_garment(tmp_path: Path) -> None:
+    """One measure of "full" for the store, the service and doctor (``mirror.store.space``).
+
+    A real tmpfs left with between 3,000,000 and 3 MiB free under a 3 MB floor: in that band the
+    service used to measure decimal MB and say "storage: ok" (and invite a capture) while the store,
+    measuring MiB, refused the garment at Keep.
+    """
+    import dataclasses
+
+    from mirror.doctor.checks import check_free_disk
+    from mirror.doctor.report import Status as Outcome
+    from mirror.events import STORAGE_FULL, Level
+    from mirror.health import Health
+    from mirror.service import MirrorService
+    from mirror.store.space import MB
+    from tests.test_service import fast_settings
+
+    floor_mb = 3
+    with tiny_tmpfs(tmp_path / "fs", "8m") as fs:
+        base = fast_settings(fs)
+        settings = dataclasses.replace(base, store=dataclasses.replace(base.store, min_free_mb=floor_mb))
+        with ClosetStore.open(fs / "closet", "dev-a", min_free_mb=0):
+            pass  # the closet and its reserve exist, as on a running mirror
+        target = floor_mb * 1_000_000 + (floor_mb * MB - floor_mb * 1_000_000) // 2  # mid-band
+        with open(fs / "filler", "wb") as filler:
+            filler.write(b"\0" * (shutil.disk_usage(fs).free - target))
+        free = shutil.disk_usage(fs).free
+        assert floor_mb * 1_000_000 <= free < floor_mb * MB, free
+
+        with (
+            ClosetStore.open(fs / "closet", "dev-a", min_free_mb=floor_mb) as store,
+            pytest.raises(StoreFullError, match="min_free_mb is 3"),
+        ):
+            store.add(synthetic_draft(1, image_kb=1))
+        service = MirrorService(settings, health=Health())  # not started: the closet alone is opened
+        try:
+            service._open_store()
+            part = service.status().storage
+            assert part.level is Level.ERROR and part.reason == STORAGE_FULL, part
+            assert service._machine._held_off, "auto-capture held: no garment the closet would refuse"
+        finally:
+            service.stop()
+        [finding] = list(check_free_disk(settings))
+        assert finding.status is Outcome.FAIL, finding

@@ -99,7 +99,7 @@ class StoreSettings:
         "else ~/.local/share/smart-mirror.",
     )
     min_free_mb: int = setting(
-        200, "Refuse new captures when less than this much disk is free (MB).", bounds=(0, 1_000_000)
+        200, "Refuse new captures when less than this much disk is free (MB of 1,048,576 bytes).", bounds=(0, 1_000_000)
     )
 
     def path(self) -> Path:

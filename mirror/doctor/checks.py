@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import socket
 import sqlite3
 import ssl
@@ -19,6 +18,7 @@ from mirror.doctor.report import Finding, Status
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, default_models_dir
+from mirror.store import space
 from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
 from mirror.store.images import committed_count
@@ -131,9 +131,9 @@ def check_free_disk(settings: Settings) -> Iterator[Finding]:
     path = settings.store.path()
     while not path.exists() and path != path.parent:
         path = path.parent
-    free_mb = shutil.disk_usage(path).free // (1 << 20)
-    need = max(settings.store.min_free_mb, 1)  # under 1 MB nothing can be kept, whatever the floor says
-    if free_mb < need:
+    room = space.measure(path, max(settings.store.min_free_mb, 1))  # under 1 MB nothing can be kept
+    free_mb, need = room.free_mb, room.floor_mb
+    if room.below_floor:
         yield Finding(
             Status.FAIL,
             "free disk",

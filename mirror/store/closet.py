@@ -45,7 +45,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from mirror.store import reserve
+from mirror.store import reserve, space
 from mirror.store.codec import iso, parse_iso, record_from_json, record_to_dict
 from mirror.store.errors import (
     DamagedRecordError,
@@ -513,20 +513,24 @@ class ClosetStore:
             )
 
     # ----------------------------------------------------------------------------- internals
+    def free_space(self) -> space.FreeSpace:
+        """Free space on the closet's disk against ``min_free_mb`` (``OSError`` when it cannot be measured)."""
+        return space.measure(self.data_dir, self.min_free_mb)
+
     def _require_free_space(self, incoming: int) -> None:
         try:
-            free = shutil.disk_usage(self.data_dir).free
+            room = self.free_space()
         except OSError:
             return
-        if free < self.min_free_mb * 1024 * 1024:
+        if room.below_floor:
             raise StoreFullError(
                 self.data_dir,
-                f"{free // (1024 * 1024)} MB free, [store] min_free_mb is {self.min_free_mb}",
+                f"{room.free_mb} MB free, [store] min_free_mb is {self.min_free_mb}",
                 floor_mb=self.min_free_mb,
             )
-        if free - incoming < reserve.RESERVE_BYTES and not reserve.held(self.data_dir):
+        if room.refuses(incoming):
             # The reserve was given up to a full disk: new garments must not eat the room deletes need.
-            raise StoreFullError(self.data_dir, f"{free // 1024} KB free, kept for deleting garments")
+            raise StoreFullError(self.data_dir, f"{room.free_bytes // 1024} KB free, kept for deleting garments")
 
     def _stamp(self, conn: sqlite3.Connection, current: Record | None = None) -> datetime:
         """Now, but never before the closet's newest garment (or ``current``'s last change).
@@ -696,6 +700,6 @@ def _read_only_fs(folder: Path) -> bool:
 def _disk_nearly_full(folder: Path) -> bool:
     """Under 1 MiB free where the closet lives (SQLite cannot grow its files there)."""
     try:
-        return shutil.disk_usage(folder).free < 1 << 20
+        return shutil.disk_usage(folder).free < space.MB
     except OSError:
         return False

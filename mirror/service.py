@@ -151,6 +151,7 @@ class MirrorService:
         self._camera_error = ""
         self._camera_reported = ""  # the last camera failure said as an Error (said once per spell)
         self._storage_used = 0
+        self._housekeeping_error = ""  # the last failed status or storage check, logged once
         # The capture flow as remote commands and cancel see it (guarded by _flow_lock): the
         # result on screen, and an epoch that cancel() bumps so a shot taken or analysed across
         # a cancel is dropped instead of shown.
@@ -461,11 +462,11 @@ class MirrorService:
         while True:
             self._health.beat("analysis")
             if self._clock() >= next_status:
-                self._refresh_status()
+                self._housekeeping(self._refresh_status)
                 next_status = self._clock() + STATUS_EVERY_S
             if self._clock() >= next_storage:
-                self._retry_store()
-                self._measure_storage()
+                self._housekeeping(self._retry_store)
+                self._housekeeping(self._measure_storage)
                 next_storage = self._clock() + STORAGE_EVERY_S
             try:
                 job = self._jobs.get(timeout=STATUS_EVERY_S)
@@ -617,7 +618,7 @@ class MirrorService:
                 self._emit(
                     Error(f"the closet operation failed ({exc})", "try again; see the log", "storage", at=self._clock())
                 )
-            self._refresh_status()
+            self._housekeeping(self._refresh_status)
 
         try:
             self._store_pool.submit(run)
@@ -672,28 +673,58 @@ class MirrorService:
         self._emit(Error(message, fix, part, at=self._clock()))
 
     def _refresh_status(self) -> None:
-        """Storage and sync parts, which change without an event of their own."""
-        parts: dict[str, StatusPart] = {}
+        """Storage and sync parts, which change without an event of their own.
+
+        A closet that cannot be read right now (its disk gone, its database busy past the timeout)
+        shows as ``storage: unreadable`` until a later tick reads it again, instead of raising into
+        the worker thread that called this."""
         store = self._store
-        if store is not None:
+        if store is None:
+            return
+        try:
             room = store.free_space()  # measured as the store measures it when it refuses a garment
-            full = room.refuses()
-            if full:
-                parts["storage"] = StatusPart(f"storage: full ({room.free_mb} MB free)", Level.ERROR, STORAGE_FULL)
+            clock = self._clock_status(store)
+            outbox = store.outbox_stats() if self._sync is not None else None
+        except (StoreError, OSError) as exc:
+            self._housekeeping_failed(exc)
+            self._set_status(storage=StatusPart("storage: unreadable", Level.ERROR))
+            return
+        self._housekeeping_error = ""
+        full = room.refuses()
+        self._hold(STORAGE_FULL, full)
+        parts = {
+            "storage": (
+                StatusPart(f"storage: full ({room.free_mb} MB free)", Level.ERROR, STORAGE_FULL)
+                if full
+                else StatusPart("storage: ok")
+            ),
+            "clock": clock,
+        }
+        if outbox is not None:
+            waiting = outbox.waiting + outbox.in_flight  # sent is not synced until the cloud acks
+            if self._sync.connected:
+                parts["sync"] = StatusPart("sync: online" if waiting == 0 else f"sync: {waiting} waiting")
             else:
-                parts["storage"] = StatusPart("storage: ok")
-            self._hold(STORAGE_FULL, full)
-            parts["clock"] = self._clock_status(store)
-            if self._sync is not None:
-                outbox = store.outbox_stats()
-                waiting = outbox.waiting + outbox.in_flight  # sent is not synced until the cloud acks
-                if self._sync.connected:
-                    text = "sync: online" if waiting == 0 else f"sync: {waiting} waiting"
-                    parts["sync"] = StatusPart(text)
-                else:
-                    parts["sync"] = StatusPart(f"sync: offline ({waiting} waiting)", Level.WARN)
-        if parts:
-            self._set_status(**parts)
+                parts["sync"] = StatusPart(f"sync: offline ({waiting} waiting)", Level.WARN)
+        self._set_status(**parts)
+
+    def _housekeeping(self, job: Callable[[], None]) -> None:
+        """Run a periodic status or storage job on a worker thread; a failure is logged, never fatal.
+
+        These run on the analysis thread between shots: an error escaping here would end that
+        thread, and with it every result, while the preview still counted down, until the
+        watchdog restarted the whole service."""
+        try:
+            job()
+        except Exception as exc:  # see above: the thread must outlive any one check
+            self._housekeeping_failed(exc, unexpected=not isinstance(exc, (StoreError, OSError)))
+
+    def _housekeeping_failed(self, exc: BaseException, *, unexpected: bool = False) -> None:
+        """Log a failed status or storage check once per distinct message (they repeat every few seconds)."""
+        message = f"{type(exc).__name__}: {exc}"
+        if message != self._housekeeping_error:
+            self._housekeeping_error = message
+            log.warning("checking the closet failed (%s); trying again", message, exc_info=unexpected)
 
     def _clock_status(self, store: ClosetStore) -> StatusPart:
         """``clock: not set`` while the wall clock is certainly wrong (``mirror.wallclock``), said once in the log."""

@@ -229,3 +229,34 @@ def test_a_closet_that_cannot_be_opened_at_start_is_opened_when_it_can(
         while not service.events.empty():
             seen.append(service.events.get_nowait())
         assert sum(isinstance(e, Error) and e.about == "storage" for e in seen) == 1  # said once, not per retry
+
+
+def test_a_closet_folder_that_vanishes_is_shown_and_the_analysis_thread_lives_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A USB disk pulled, or a card remounted: the status checks on the analysis thread fail.
+
+    They used to raise there and end the thread, so every later shot counted down and never got
+    a result, until the watchdog restarted the service. Now the status says the closet is
+    unreadable, the thread lives on, and the status comes back with the folder."""
+    import mirror.service
+
+    monkeypatch.setattr(mirror.service, "STORAGE_EVERY_S", 0.3)  # _measure_storage walks the folder too
+    settings = fast_settings(tmp_path)
+    folder = tmp_path / "closet"
+    seen: list[Event] = []
+
+    def storage(text: str) -> Callable[[Event], bool]:
+        return lambda e: isinstance(e, StatusChanged) and e.status.storage.text == text
+
+    with MirrorService(settings, health=Health()) as service:
+        wait_for(service.events, lambda e: isinstance(e, FrameReady), 20, seen)  # the closet opened before
+        folder.rename(tmp_path / "away")
+        part = wait_for(service.events, storage("storage: unreadable"), 20, seen)
+        assert isinstance(part, StatusChanged) and part.status.storage.level is Level.ERROR
+        time.sleep(1.0)  # several status and storage ticks with the folder gone
+        [analysis] = [t for t in service._threads if t.name == "analysis"]
+        assert analysis.is_alive()
+        (tmp_path / "away").rename(folder)
+        wait_for(service.events, storage("storage: ok"), 20, seen)
+        assert analysis.is_alive()

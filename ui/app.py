@@ -47,7 +47,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from mirror.events import Status, StatusChanged
+    from mirror.events import Level, StatusChanged
     from mirror.health import HEALTH, Watchdog
     from mirror.lifecycle import Lifecycle
     from mirror.notify import SystemdNotifier
@@ -94,11 +94,11 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     if shots:
         print(f"smart-mirror: writing screenshots to {Path(shots).resolve()}", flush=True)
 
-    loading = Status().models.text
     told_ready: list[bool] = []
 
     def ready_once_models_settle(event: StatusChanged) -> None:
-        if not told_ready and event.status.models.text != loading:
+        # Loaded (OK) or failed (ERROR): either way the mirror is up; WARN is "models: loading".
+        if not told_ready and event.status.models.level is not Level.WARN:
             told_ready.append(True)
             notifier.ready("showing the mirror")
 

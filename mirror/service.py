@@ -234,6 +234,11 @@ class MirrorService:
     def _open_store(self) -> None:
         with self._store_lock:
             if self._store is None:
+                # Again now, not only at construction: a closet on a disk mounted after boot holds
+                # the id its garments were made with (a restored closet keeps the mirror's identity).
+                was, self.device_id = self.device_id, device_id(self.settings)
+                if self.device_id != was:
+                    log.info("device id %s, the id the closet's garments were made with", self.device_id)
                 try:
                     self._store = ClosetStore.open(
                         self.settings.store.path(), self.device_id, min_free_mb=self.settings.store.min_free_mb

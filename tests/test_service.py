@@ -260,3 +260,33 @@ def test_a_closet_folder_that_vanishes_is_shown_and_the_analysis_thread_lives_on
         (tmp_path / "away").rename(folder)
         wait_for(service.events, storage("storage: ok"), 20, seen)
         assert analysis.is_alive()
+
+
+def test_a_closet_mounted_after_start_lends_the_mirror_its_device_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restored closet on a disk mounted late: its garments' device id is the mirror's, not one
+    derived from this card's machine id (the cloud would refuse every version as another device's)."""
+    import mirror.service
+
+    monkeypatch.setattr(mirror.service, "STORAGE_EVERY_S", 0.3)
+    restored = tmp_path / "restored"
+    with ClosetStore.open(restored, "mirror-hall") as old:
+        kept = old.add(synthetic_draft(1))
+    base = fast_settings(tmp_path)
+    settings = dataclasses.replace(base, device=dataclasses.replace(base.device, id=""))
+    blocker = tmp_path / "closet"
+    blocker.write_text("not mounted yet")
+    seen: list[Event] = []
+    with MirrorService(settings, health=Health()) as service:
+        assert service.device_id != "mirror-hall"
+        wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
+        blocker.unlink()
+        restored.rename(blocker)  # the disk is mounted
+        deadline = time.monotonic() + 10
+        while service.status().storage.level is not Level.OK:
+            assert time.monotonic() < deadline, service.status().storage
+            time.sleep(0.1)
+        assert service.device_id == "mirror-hall"
+        assert [r.id for r in service.closet()] == [kept.id]
+        assert service.about().device_id == "mirror-hall"

@@ -706,7 +706,7 @@ class MirrorService:
             "clock": clock,
         }
         if outbox is not None:
-            waiting = outbox.waiting + outbox.in_flight  # sent is not synced until the cloud acks
+            waiting = outbox.unacked
             if self._sync.connected:
                 parts["sync"] = StatusPart("sync: online" if waiting == 0 else f"sync: {waiting} waiting")
             else:

@@ -450,11 +450,9 @@ class SyncWorker:
                 log.exception("the ack listener failed")
 
     def _waiting_count(self) -> int:
-        stats = self.store.outbox_stats()
-        return stats.waiting + stats.in_flight
+        return self.store.outbox_stats().unacked
 
     def _outbox_empty(self) -> bool:
         """Nothing left to send now: versions held back after a rejection do not count (they wait an hour)."""
         self._flush_acks()
-        stats = self.store.outbox_stats()
-        return stats.waiting + stats.in_flight - stats.held == 0
+        return self.store.outbox_stats().due == 0

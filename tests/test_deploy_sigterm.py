@@ -116,4 +116,4 @@ def test_sigterm_during_sync_drain_closes_the_closet_and_exits_130(tmp_path: Pat
     assert not (data / "closet.db-wal").exists()  # closed on the way out, not killed
     with ClosetStore.open(data, "dev-drain", min_free_mb=0) as store:
         assert {record.id for record in store.list()} == set(ids)
-        assert store.outbox_stats().waiting + store.outbox_stats().in_flight == 3
+        assert store.outbox_stats().unacked == 3

@@ -40,7 +40,7 @@ RECOVER_S = 90.0
 
 def outbox_empty(store: ClosetStore) -> bool:
     stats = store.outbox_stats()
-    return stats.waiting + stats.in_flight == 0
+    return stats.unacked == 0
 
 
 @pytest.fixture

@@ -130,6 +130,16 @@ class OutboxStats:
     held: int = 0
     """Of ``waiting``: postponed (rejected by the cloud, or an unreadable image) and not yet due again."""
 
+    @property
+    def unacked(self) -> int:
+        """Versions the cloud has not acknowledged yet: a version sent is not synced until it is acked."""
+        return self.waiting + self.in_flight
+
+    @property
+    def due(self) -> int:
+        """Of ``unacked``: those the worker would send or wait on now (the held ones are not due yet)."""
+        return self.unacked - self.held
+
 
 @dataclass(frozen=True)
 class OutboxItem:

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 return exitcodes.OK
             reason = worker.last_error or f"no ack from the cloud within {args.timeout:g} s"
             print(
-                f"smart-mirror: {reason.split('; ')[0]}; {left.waiting + left.in_flight} record version(s) waiting "
+                f"smart-mirror: {reason.split('; ')[0]}; {left.unacked} record version(s) waiting "
                 "— they stay queued and go when it is back",
                 file=sys.stderr,
             )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from mirror.pipeline.encode import on_white, transparent_png
 from mirror.vision.cutout import (
     FEATHER_PX,
     MARGIN,
@@ -62,16 +63,20 @@ def test_cutout_pixels_and_alpha() -> None:
 
 
 def test_backgrounds_and_rgba() -> None:
+    """The cut-out on black and, through the pipeline's encoders (the only ones), on white and as PNG."""
     image, mask = _scene()
     cut = make_cutout(image, mask)
-    black, white = cut.on_black(), cut.on_white()
+    black = cut.on_black()
+    white = on_white(black, cut.alpha)
     assert (black[cut.alpha == 0] == 0).all()
     assert (white[cut.alpha == 0] == 255).all()
     assert np.array_equal(black[cut.alpha == 255], cut.bgr[cut.alpha == 255])
-    decoded = cv2.imdecode(np.frombuffer(cut.png_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
+    decoded = cv2.imdecode(np.frombuffer(transparent_png(cut.bgra()), np.uint8), cv2.IMREAD_UNCHANGED)
     assert decoded.shape == (*cut.alpha.shape, 4)
     assert np.array_equal(decoded[..., 3], cut.alpha)
-    assert np.array_equal(decoded[..., :3], cut.bgr)
+    visible = cut.alpha > 0  # fully transparent pixels are written as zero (see transparent_png)
+    assert np.array_equal(decoded[..., :3][visible], cut.bgr[visible])
+    assert (decoded[..., :3][~visible] == 0).all()
 
 
 def _float_composite(
@@ -97,7 +102,7 @@ def test_on_black_is_the_training_blend_on_a_real_cutout() -> None:
     _, mask = _scene()
     cut = make_cutout(image, mask)
     assert np.array_equal(cut.on_black(), _float_composite(cut.bgr, cut.alpha, (0, 0, 0)))
-    assert np.array_equal(cut.on_white(), _float_composite(cut.bgr, cut.alpha, (255, 255, 255)))
+    assert np.array_equal(cut.on((255, 255, 255)), _float_composite(cut.bgr, cut.alpha, (255, 255, 255)))
 
 
 def test_empty_and_mismatched_masks_are_refused() -> None:

@@ -94,7 +94,6 @@ class CaptureLoop:
         self._manual = threading.Event()
         self._generation = 0  # resume() calls so far: a shot decided before the latest one is dropped
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.ended = threading.Event()
 
     # --- called from other threads --------------------------------------------------------
@@ -132,16 +131,9 @@ class CaptureLoop:
 
     # --- the thread ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="camera", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
+        """Ask ``run`` to return after the frame it is on (the caller owns the thread and joins it)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def run(self) -> None:
         """Read frames until stopped, the source ends, or the camera fails."""

@@ -312,10 +312,6 @@ class ColourTable:
         r, g, b = idx[..., 0], idx[..., 1], idx[..., 2]
         return self.basic[r, g, b].astype(np.intp), self.name[r, g, b].astype(np.intp)
 
-    def basic_of(self, rgb: npt.ArrayLike) -> str:
-        """Basic term of one sRGB triple, named as a screen colour (no surface adaptation)."""
-        return BASIC_TERMS[int(self.lookup(np.asarray(rgb, dtype=np.float64).reshape(1, 3))[0][0])]
-
     def name_fabric(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         """Basic-term and name indices of photographed fabric colours (neutral rule, surface adaptation)."""
         neutral = lab_to_srgb(self.achromatic.neutralise(srgb_to_lab(rgb)))
@@ -447,14 +443,6 @@ def _clusters(rgb: FloatArray) -> tuple[npt.NDArray[np.intp], int]:
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     _, labels, _ = cv2.kmeans(lab, k, np.zeros((len(lab), 1), np.int32), criteria, 2, cv2.KMEANS_PP_CENTERS)
     return labels.ravel().astype(np.intp), k
-
-
-def describe_pixels(rgb: FloatArray, table: ColourTable) -> ColourResult:
-    """Basic term, name, hex and palette of a set of fabric pixels by the table alone (sRGB 0–255, N×3)."""
-    if len(rgb) == 0:
-        raise ValueError("no garment pixels to name a colour from; check the mask")
-    centres, counts = cluster_pixels(rgb)
-    return describe_clusters(centres, counts, table)
 
 
 def cluster_pixels(rgb: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -10,8 +10,9 @@ side, clipped to the frame), the original pixels inside it, and an alpha channel
 mask feathered over about 2 pixels (``FEATHER_PX`` sigma) so the edge is not jagged on the black UI.
 
 Stable API: ``make_cutout(image_bgr, mask) -> Cutout`` with ``.box``, ``.bgr``, ``.alpha``,
-``.on_black()``, ``.on_white()``, ``.on(colour)``, ``.bgra()``, ``.png_bytes()``; and
-``composite(bgr, alpha, colour)`` for code that changes the alpha first (training jitter).
+``.on_black()``, ``.on(colour)``, ``.bgra()``; and ``composite(bgr, alpha, colour)`` for
+code that changes the alpha first (training jitter). The files a record keeps (PNG, on
+white) are encoded by ``mirror.pipeline.encode``, the one encoder.
 """
 
 from __future__ import annotations
@@ -92,20 +93,9 @@ class Cutout:
         """The garment on black: what the UI shows and what the classifier reads."""
         return self.on((0, 0, 0))
 
-    def on_white(self) -> UInt8Array:
-        """The garment on white, for light themes and exports."""
-        return self.on((255, 255, 255))
-
     def bgra(self) -> UInt8Array:
         """Transparent BGRA image (OpenCV channel order) with the feathered alpha."""
         return np.asarray(cv2.merge([*cv2.split(self.bgr), self.alpha]), dtype=np.uint8)
-
-    def png_bytes(self) -> bytes:
-        """The transparent cut-out encoded as PNG."""
-        ok, data = cv2.imencode(".png", self.bgra())
-        if not ok:
-            raise ValueError("could not encode the cut-out as PNG")
-        return bytes(data.tobytes())
 
 
 def make_cutout(

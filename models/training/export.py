@@ -56,14 +56,6 @@ class ChannelsLast(nn.Module):
         return y.permute(0, 2, 3, 1) if y.dim() == 4 else y
 
 
-def export_onnx_float(model: nn.Module, sample: torch.Tensor, path: Path) -> Path:
-    """Float ONNX (opset 17, static shape) of ``model`` for ``sample``'s shape (for inspection)."""
-    torch.onnx.export(
-        model, (sample,), str(path), input_names=["input"], output_names=["output"], opset_version=17, dynamo=False
-    )
-    return path
-
-
 class _ChannelsFirst(nn.Module):
     """NCHW in -> an NHWC module -> 4-D outputs back to NCHW (the ONNX file's layout)."""
 

@@ -2,8 +2,7 @@
 
 The measuring lives in ``mirror.pipeline.bench``; this module reads the images, prints the
 report and writes ``--output``. ``--sync`` hands over to the sync package's own bench
-(``sync.bench.run_sync_bench``) where it is installed; ``--ui`` to the UI's
-(``ui.bench.run_ui_bench``).
+(``sync.bench.run_sync_bench``); ``--ui`` to the UI's (``ui.bench.run_ui_bench``).
 """
 
 from __future__ import annotations
@@ -57,18 +56,12 @@ def _emit(report: dict[str, Any], output: str | None) -> int:
 
 
 def _sync_bench(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        module = importlib.import_module("sync.bench")
-    except ImportError:
-        module = None
-    run_sync_bench = getattr(module, "run_sync_bench", None)
-    if run_sync_bench is None:
-        print("smart-mirror: bench --sync is not available yet in this version", file=sys.stderr)
-        return exitcodes.NOT_AVAILABLE
-    unavailable: type[Exception] = getattr(module, "BenchUnavailableError", LookupError)
+    """The sync package's figures (imported here: paho and the broker code only for ``--sync``)."""
+    from sync.bench import BenchUnavailableError, run_sync_bench
+
     try:
         report = dict(run_sync_bench(settings))
-    except unavailable as exc:
+    except BenchUnavailableError as exc:
         print(f"smart-mirror bench: {exc}", file=sys.stderr)
         return exitcodes.NOT_AVAILABLE
     return _emit(report, args.output)

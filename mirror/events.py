@@ -101,6 +101,18 @@ class Status:
 
 
 @dataclass(frozen=True)
+class About:
+    """What the About screen shows: the mirror's identity, its software and models, its closet."""
+
+    device_id: str
+    version: str
+    model_versions: dict[str, str] = field(default_factory=dict)
+    broker: str = "off"
+    storage_used_mb: float = 0.0
+    records: int = 0
+
+
+@dataclass(frozen=True)
 class Event:
     """Base of every event; ``at`` is the service clock (monotonic seconds) when it was emitted."""
 

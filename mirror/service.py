@@ -38,7 +38,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from mirror.config import Settings
 from mirror.device import device_id
 from mirror.events import (
     STORAGE_FULL,
+    About,
     AnalysisDone,
     AnalysisFailed,
     AnalysisStarted,
@@ -78,6 +79,7 @@ from mirror.pipeline.choose import held_first
 from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
+from mirror.refusals import FlowNow, refusal
 from mirror.store import ClosetStore, Color, StoreError
 from mirror.wallclock import clock_problem
 
@@ -90,22 +92,6 @@ CAMERA_RETRY_S = 5.0
 STATUS_EVERY_S = 2.0
 STORAGE_EVERY_S = 30.0
 NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
-#: Refusals of remote commands (``code: one line``, as ``sync.commands`` replies them).
-BUSY_SHOT = "busy: a shot is being taken or analysed; wait for its result"
-BUSY_RESULT = "busy: a result is showing; send keep, retake or cancel first"
-BUSY_COUNTDOWN = "busy: a capture is in progress; send cancel first"
-
-
-@dataclass(frozen=True)
-class About:
-    """What the About screen shows."""
-
-    device_id: str
-    version: str
-    model_versions: dict[str, str] = field(default_factory=dict)
-    broker: str = "off"
-    storage_used_mb: float = 0.0
-    records: int = 0
 
 
 class MirrorService:
@@ -544,31 +530,16 @@ class MirrorService:
         return reason
 
     def _refusal(self, name: str, record_id: str) -> str:
-        state = self._machine.state
         with self._flow_lock:
             showing = self._review is not None
-        shooting = state in (CaptureState.CAPTURING, CaptureState.ANALYSING)
-        if name == "capture":
-            if self._loop is None or self._loop.ended.is_set():
-                return "no_camera: no camera to capture with; connect the camera"
-            if STORAGE_FULL in self._holds:
-                return f"{STORAGE_FULL}: the closet's disk is full; free space or delete garments first"
-            return BUSY_SHOT if shooting else BUSY_RESULT if showing else ""
-        if name == "show":
-            return BUSY_COUNTDOWN if shooting or state is CaptureState.COUNTDOWN else BUSY_RESULT if showing else ""
-        if name == "cancel":
-            idle = state in (CaptureState.IDLE, CaptureState.NO_CAMERA)
-            return "nothing_to_do: no capture in progress and no result showing" if idle and not showing else ""
-        if name in ("keep", "retake"):
-            if showing:
-                return ""
-            return BUSY_SHOT if shooting else "nothing_to_do: no result is showing"
-        if name == "delete":
-            store = self._store
-            if store is None:
-                return "unavailable: the closet is not open"
-            return "" if store.get(record_id) is not None else f"unknown_record: no garment {record_id} in the closet"
-        return f"unknown_command: {name}"
+        now = FlowNow(
+            self._machine.state,
+            showing=showing,
+            camera=self._loop is not None and not self._loop.ended.is_set(),
+            storage_full=STORAGE_FULL in self._holds,
+        )
+        store = self._store
+        return refusal(name, now, record_id, None if store is None else lambda rid: store.get(rid) is not None)
 
     # --- closet operations ----------------------------------------------------------------
 

@@ -28,9 +28,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mirror.events import CaptureState, CaptureStateChanged, FrameReady, Level, Status, StatusPart  # noqa: E402
+from mirror.events import (  # noqa: E402
+    About,
+    CaptureState,
+    CaptureStateChanged,
+    FrameReady,
+    Level,
+    Status,
+    StatusPart,
+)
 from mirror.pipeline.result import GarmentColour, GarmentResult  # noqa: E402
-from mirror.service import About  # noqa: E402
 from mirror.store.records import Color, ImageRef, Record  # noqa: E402
 from ui.about import AboutScreen  # noqa: E402
 from ui.capture import CaptureScreen  # noqa: E402

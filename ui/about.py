@@ -9,8 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
-from mirror.events import Level, Status
-from mirror.service import About
+from mirror.events import About, Level, Status
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
 from ui.theme import FAINT, GREY, WARN, WHITE, Theme, draw_text

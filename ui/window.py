@@ -26,6 +26,7 @@ from PySide6.QtGui import QCloseEvent, QImage
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from mirror.events import (
+    About,
     AnalysisDone,
     AnalysisFailed,
     AnalysisStarted,
@@ -44,7 +45,6 @@ from mirror.events import (
     StatusChanged,
 )
 from mirror.pipeline.result import CUTOUT_PNG, AnalysisResult
-from mirror.service import About
 from ui import about as about_mod
 from ui import capture as capture_mod
 from ui import closet as closet_mod

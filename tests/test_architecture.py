@@ -31,3 +31,16 @@ def test_core_never_imports_qt() -> None:
 def test_sync_knows_records_not_vision() -> None:
     assert loaded_by("sync", {"PySide6", "ui", "cv2"}) == ""
     assert "mirror.vision" not in loaded_by("sync", {"mirror"})
+
+
+def modules_after(statement: str) -> set[str]:
+    """Top-level packages loaded by ``statement`` in a fresh interpreter."""
+    code = f"{statement}\nimport sys\nprint(','.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return set(result.stdout.strip().split(","))
+
+
+def test_the_vocabulary_loads_no_vision() -> None:
+    """The words for categories and colours cost no OpenCV (the UI's pickers, ``smart-mirror --help``)."""
+    assert not {"cv2", "numpy"} & modules_after("import mirror.vocab")
+    assert "cv2" not in modules_after("import ui.vocab")

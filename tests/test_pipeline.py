@@ -11,7 +11,7 @@ import pytest
 from mirror.pipeline.analyzer import garment_colour
 from mirror.pipeline.choose import held_first
 from mirror.pipeline.contract import error_object, result_object, to_line
-from mirror.pipeline.drafts import BASIC_HEX, basic_color, to_draft
+from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.encode import cutout_images, downscale, halve_to, on_white, photo_jpeg
 from mirror.pipeline.prominence import prominence
 from mirror.pipeline.result import (
@@ -29,6 +29,7 @@ from mirror.store.records import IMAGE_KINDS
 from mirror.vision.colour import BASIC_TERMS, ColourResult
 from mirror.vision.colour import PaletteEntry as ColourEntry
 from mirror.vision.cutout import make_cutout
+from mirror.vocab import BASIC_HEX
 
 
 def garment(**kw) -> GarmentResult:
@@ -87,6 +88,7 @@ def test_draft_carries_the_garment_the_photo_and_the_model_versions() -> None:
 def test_basic_colours_the_person_can_pick_are_the_eleven_terms() -> None:
     assert tuple(BASIC_HEX) == BASIC_TERMS
     assert basic_color("blue").basic == "blue"
+    assert basic_color("red").hex == basic_color("red").palette[0].hex == BASIC_HEX["red"]
     with pytest.raises(ValueError, match="pick one of"):
         basic_color("navy")
 

@@ -1,16 +1,17 @@
 """The words and swatches the mirror shows for categories and colours.
 
 The names themselves belong to the models (``CATEGORIES`` of the classifier, the eleven
-``BASIC_TERMS`` of the colour table), so the pickers offer exactly what the pipeline can say
-and the store can filter on; only how they read on the glass is decided here.
+``BASIC_TERMS`` of the colour table, both in ``mirror.vocab``), so the pickers offer exactly
+what the pipeline can say and the store can filter on; only how they read on the glass is
+decided here. A swatch without a measured hex is ``mirror.vocab.BASIC_HEX``, the same value a
+hand-corrected garment stores, so its chip and its detail show one red.
 """
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from mirror.vision.classifier import CATEGORIES
-from mirror.vision.colour import BASIC_TERMS
+from mirror.vocab import BASIC_HEX, BASIC_TERMS, CATEGORIES
 
 __all__ = ["BASIC_TERMS", "CATEGORIES", "category_label", "colour_label", "swatch"]
 
@@ -25,23 +26,6 @@ _CATEGORY_LABELS = {
     "shorts": "Shorts",
     "shoes": "Shoes",
     "hat": "Hat",
-}
-
-#: A representative sRGB value per basic term, for swatches where no measured hex exists
-#: (a filter chip, a colour the person picked by hand). Black is lifted a little so its dot
-#: still shows as a disc inside its grey ring.
-_BASIC_SWATCH = {
-    "black": "#161616",
-    "white": "#f4f4f4",
-    "grey": "#8c8c8c",
-    "red": "#d8312b",
-    "orange": "#f08a24",
-    "yellow": "#f5d33c",
-    "green": "#3ea352",
-    "blue": "#2f6fd6",
-    "purple": "#8a4fc6",
-    "pink": "#f08cb8",
-    "brown": "#8b5a32",
 }
 
 
@@ -59,4 +43,4 @@ def swatch(basic: str, measured_hex: str | None = None) -> QColor:
     """The garment's measured colour when known, else the basic term's representative."""
     if measured_hex and QColor.isValidColorName(measured_hex):
         return QColor(measured_hex)
-    return QColor(_BASIC_SWATCH.get(basic, "#808080"))
+    return QColor(BASIC_HEX.get(basic, "#808080"))

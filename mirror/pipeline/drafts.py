@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from mirror.pipeline.result import PHOTO, AnalysisResult, GarmentColour
 from mirror.store.records import Color, GarmentDraft, PaletteEntry
-
-#: A representative sRGB value per basic term, for a colour the person picked from the list.
-BASIC_HEX: dict[str, str] = {
-    "black": "#1a1a1a",
-    "white": "#f5f5f5",
-    "grey": "#8c8c8c",
-    "red": "#c62828",
-    "orange": "#ef6c00",
-    "yellow": "#fdd835",
-    "green": "#2e7d32",
-    "blue": "#1565c0",
-    "purple": "#6a1b9a",
-    "pink": "#ec407a",
-    "brown": "#6d4c41",
-}
+from mirror.vocab import BASIC_HEX
 
 
 def basic_color(term: str) -> Color:

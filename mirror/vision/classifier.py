@@ -7,7 +7,7 @@ the model's ``unsure_below`` (``model.json`` meta), so the UI asks the person in
 filing a guess.
 
 Stable API: ``CATEGORIES`` (the 10 names of the ``analyze`` contract, in model output
-order), ``Classifier.load(folder, backend, threads)``, ``Classifier.classify(cutout)`` ->
+order; defined in ``mirror.vocab``), ``Classifier.load(folder, backend, threads)``, ``Classifier.classify(cutout)`` ->
 ``CategoryResult(label, score, top3, unsure)``.
 """
 
@@ -24,20 +24,8 @@ from mirror.inference import Model, load_model
 from mirror.manifest import ManifestError, ModelManifest
 from mirror.vision.cutout import Cutout
 from mirror.vision.preprocess import MOBILENET_MEAN, MOBILENET_STD, letterbox, normalise, to_batch
+from mirror.vocab import CATEGORIES as CATEGORIES  # re-exported: the names are the model's output order
 
-#: The ten garment categories, in the model's output order (part of the ``analyze`` contract).
-CATEGORIES: tuple[str, ...] = (
-    "t-shirt",
-    "longsleeve",
-    "shirt",
-    "outwear",
-    "dress",
-    "skirt",
-    "pants",
-    "shorts",
-    "shoes",
-    "hat",
-)
 #: Default threshold on the best softmax score below which a result is flagged ``unsure``.
 DEFAULT_UNSURE_BELOW = 0.5
 _LAYOUTS = {"tflite": "nhwc", "onnx": "nchw"}

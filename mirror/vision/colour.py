@@ -44,24 +44,11 @@ import numpy as np
 import numpy.typing as npt
 
 from mirror.manifest import ManifestError, ModelManifest
+from mirror.vocab import BASIC_TERMS as BASIC_TERMS  # re-exported: the table stores term indices in this order
 
 FloatArray = npt.NDArray[np.float64]
 UInt8Array = npt.NDArray[np.uint8]
 
-#: The eleven basic colour terms (Berlin & Kay), in the order the table stores them.
-BASIC_TERMS: tuple[str, ...] = (
-    "black",
-    "white",
-    "grey",
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "purple",
-    "pink",
-    "brown",
-)
 #: Bins per sRGB channel in the lookup table (index with ``value >> BIN_SHIFT``).
 BINS = 32
 BIN_SHIFT = 3

@@ -10,7 +10,7 @@ from mirror.cli import exitcodes
 from mirror.config import Settings
 from mirror.store import ClosetStore, Record, StoreError, open_closet
 from mirror.store.codec import record_to_dict
-from mirror.vision.colour import BASIC_TERMS
+from mirror.vocab import BASIC_TERMS
 
 NAME = "closet"
 HELP = "list, show or delete the garments stored on this mirror"

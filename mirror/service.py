@@ -6,23 +6,27 @@ stay Qt-free. ``MirrorService`` runs its own threads and reports everything thro
 from the GUI thread: slow work (a model run, a store write with fsync) is queued to a
 worker and answered with an event.
 
-Threads: *startup* (opens the closet, loads the models, starts sync; then supervises the
-camera, reopening it every few seconds while it is missing), *camera* (``CaptureLoop``:
-preview, motion, auto-capture, the shot), *garment-detector* (segmenter on the preview a
-few times a second), *analysis* (the shot → ``AnalysisResult``; refreshes the status line
-when idle), *store* (keep/correct/delete), and the optional *sync-worker*.
+Threads: *startup*, renamed *camera* once started (opens the closet, loads the models, starts
+sync; then runs ``mirror.capture.supervisor``: the ``CaptureLoop`` — preview, motion,
+auto-capture, the shot — reopening the camera every few seconds while it is missing),
+*garment-detector* (segmenter on the preview a few times a second), *analysis* (the shot →
+``AnalysisResult``; refreshes the status line when idle), *store* (keep/correct/delete), and
+the optional *sync-worker*.
 
 API (stable; the UI codes against it):
 
-- ``MirrorService(settings, *, source=None, store=None, models=None, clock=time.monotonic)``
-- ``events: queue.Queue[Event]``; ``start()``; ``stop()``
+- ``MirrorService(settings, *, source=None, store=None, models=None, clock=time.monotonic, health=HEALTH)``
+- ``events: queue.Queue[Event]``; ``start()``; ``stop()``; ``wake``: an optional callable run after
+  each event but a preview frame is queued (a UI drains at once instead of at its next poll)
 - ``capture_now()``: shoot now (manual capture) -> ``AnalysisStarted`` ... ``AnalysisDone``
 - ``keep(result, index=0)`` -> ``RecordSaved``; ``retake()`` -> back to capture
 - ``cancel()``: stop the capture in progress (a countdown never shoots, a shot being analysed
   is dropped with ``AnalysisFailed(cancelled=True)``); the garment must be lowered before the
   next auto-capture
-- ``command(name, screen=, record_id=)`` -> ``""`` and ``CommandReceived`` when a remote
-  command can be carried out now, else the reason it is refused (the sync worker calls it)
+- ``hold_auto_capture(on)``: while the person browses, a garment in view is not shot by itself
+- ``command(name, screen=, record_id=, command_id=)`` -> ``""`` and ``CommandReceived`` when a
+  remote command can be carried out now, else the reason it is refused (``mirror.refusals``;
+  the sync worker calls it)
 - ``unsynced_ids()``: records with a version the cloud has not acked (``RecordsSynced`` on acks)
 - ``correct(id, category=..., color=...)`` -> ``RecordChanged``; ``delete(id)`` -> ``RecordDeleted``
 - ``closet(category=None, basic_color=None) -> list[Record]``; ``counts()``; ``image_path(record, kind)``
@@ -44,11 +48,12 @@ from pathlib import Path
 from typing import Any
 
 import mirror
-from mirror.camera import CameraError, FrameSource, make_source
+from mirror.camera import FrameSource
 from mirror.capture.detector import Candidate, Detector
-from mirror.capture.loop import CaptureLoop, Shot
+from mirror.capture.loop import Shot
 from mirror.capture.machine import AutoCapture
 from mirror.capture.sharpness import Image
+from mirror.capture.supervisor import CameraSupervisor
 from mirror.config import Settings
 from mirror.device import device_id
 from mirror.events import (
@@ -87,8 +92,7 @@ log = logging.getLogger(__name__)
 
 #: Preview frames allowed to wait in ``events`` before new ones are dropped (the UI is behind).
 MAX_FRAME_BACKLOG = 4
-#: Seconds between attempts to open a missing camera, and between status refreshes.
-CAMERA_RETRY_S = 5.0
+#: Seconds between status refreshes, and between storage measurements (a walk of the closet folder).
 STATUS_EVERY_S = 2.0
 STORAGE_EVERY_S = 30.0
 NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
@@ -110,7 +114,6 @@ class MirrorService:
         self.settings = settings
         self.events: queue.Queue[Event] = queue.Queue()
         self.device_id = device_id(settings)
-        self._source = source
         self._store = store
         self._owns_store = store is None
         self._store_lock = threading.Lock()  # the start-up thread and the retry on the worker
@@ -131,11 +134,21 @@ class MirrorService:
         vision = settings.vision
         self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
-        self._loop: CaptureLoop | None = None
+        self._camera = CameraSupervisor(
+            settings.camera,
+            self._machine,
+            self._detector,
+            emit=self._emit,
+            on_loop_event=self._from_loop,
+            on_shot=self._on_shot,
+            set_status=lambda part: self._set_status(camera=part),
+            stop=self._stop,
+            clock=self._clock,
+            health=self._health,
+            source=source,
+        )
         self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), STORAGE_FULL
         self._hold_lock = threading.Lock()
-        self._camera_error = ""
-        self._camera_reported = ""  # the last camera failure said as an Error (said once per spell)
         self._storage_used = 0
         self._housekeeping_error = ""  # the last failed status or storage check, logged once
         # The capture flow as remote commands and cancel see it (guarded by _flow_lock): the
@@ -179,8 +192,7 @@ class MirrorService:
         self._stopped = True
         self._stop.set()
         self._jobs.put(None)
-        if self._loop is not None:
-            self._loop.stop()
+        self._camera.stop_loop()
         self._detector.stop()
         for thread in self._threads:
             thread.join(timeout=10)
@@ -188,9 +200,7 @@ class MirrorService:
         self._store_pool.shutdown(wait=True)
         if self._sync is not None:
             self._sync.stop()
-        if self._source is not None:
-            with contextlib.suppress(CameraError):
-                self._source.close()
+        self._camera.close_camera()
         if self._store is not None and self._owns_store:
             self._store.close()
         for name in ("camera", "analysis", "detector"):
@@ -213,7 +223,8 @@ class MirrorService:
         self._load_models()
         self._warm_closet()
         self._start_sync()
-        self._supervise_camera()
+        threading.current_thread().name = "camera"  # from here on this thread runs the camera
+        self._camera.run()
 
     # --- the closet -----------------------------------------------------------------------
 
@@ -291,79 +302,13 @@ class MirrorService:
         )
         self._sync.start()
 
-    # --- camera ---------------------------------------------------------------------------
+    # --- camera (``mirror.capture.supervisor`` keeps it open) -------------------------------
 
-    def _supervise_camera(self) -> None:
-        """Open the camera and run the capture loop; reopen it while it is missing or after it fails."""
-        reported = ""
-        while not self._stop.is_set():
-            try:
-                source = self._source or make_source(self.settings.camera)
-                source.open()
-            except Exception as exc:  # CameraError, or a driver's own (PermissionError on /dev/video0…)
-                message = str(exc) if isinstance(exc, CameraError) else f"camera failed to open ({exc})"
-                if message != reported:
-                    reported = message
-                    self._camera_failed(reported)
-                self._stop.wait(CAMERA_RETRY_S)
-                continue
-            self._source, reported = source, ""
-            recovering = bool(self._camera_error)
-            # The loop exists before the status says the camera is there: a capture asked for
-            # as soon as the status line shows it must find a loop to take it.
-            self._loop = self._make_loop(source)
-            if recovering:
-                self._after_camera_gap()
-            self._set_status(camera=StatusPart(f"camera: {source.name}"))
-            self._health.register("camera", deadline_s=10)
-            if self._stop.is_set():  # stop() ran before the loop existed, so it could not stop it
-                return
-            self._loop.run()  # returns when stopped, ended or failed
-            if self._stop.is_set():
-                return
-            if not self._camera_error:  # no frame and no error: a dead stream, not a finished job
-                self._camera_failed(f"camera {source.name} stopped delivering frames")
-            with contextlib.suppress(Exception):  # closing a failed camera may fail too
-                source.close()
-            self._health.unregister("camera")
-            self._stop.wait(CAMERA_RETRY_S)
-
-    def _make_loop(self, source: FrameSource) -> CaptureLoop:
-        self._camera_error = ""
-        return CaptureLoop(
-            source,
-            self._machine,
-            self._detector,
-            self._from_loop,
-            self._on_shot,
-            clock=self._clock,
-            hflip=self.settings.camera.hflip,
-            on_beat=lambda: self._health.beat("camera"),
-            on_camera_error=self._camera_failed,
-        )
-
-    def _after_camera_gap(self) -> None:
-        """Frames flow again after a failure: forget a hold or countdown from before it, and say so.
-
-        Without this a countdown begun before the gap would fire on the first frame after it,
-        shooting whatever the camera now sees, and the UI would keep showing "no camera"
-        (the machine had not changed state, so it announced nothing).
-        """
-        machine = self._machine
-        if machine.state not in (CaptureState.ANALYSING, CaptureState.REVIEW):  # a result in hand stays
-            machine.resume(rearm=True)
-        self._emit(CaptureStateChanged(machine.state, at=self._clock()))
-
-    def _camera_failed(self, message: str) -> None:
-        self._camera_error = message
-        self._set_status(camera=StatusPart("camera: missing", Level.ERROR))
-        self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
-        # A camera that opens but fails at once would say the same every retry: say it once,
-        # and again only after frames have flowed in between.
-        flowed = self._loop is not None and self._loop.seq > 0
-        if message != self._camera_reported or flowed:
-            self._camera_reported = message
-            self._emit(Error(message, about="camera", at=self._clock()))
+    def _resume(self, *, rearm: bool) -> None:
+        """Back to watching for a garment (``rearm``: at once; else once the garment is lowered)."""
+        loop = self._camera.loop
+        if loop is not None:
+            loop.resume(rearm=rearm)
 
     def _detect(self, frame: Image) -> list[Candidate]:
         analyzer = self._analyzer
@@ -377,7 +322,8 @@ class MirrorService:
 
     def capture_now(self) -> None:
         """Take the shot now (manual capture), whatever the auto-capture state."""
-        if self._loop is None or self._loop.ended.is_set():
+        loop = self._camera.loop
+        if loop is None or not self._camera.running:
             fix = "connect the camera or use --source demo"
             self._emit(Error("no camera to capture with", fix, "camera", at=self._clock()))
             return
@@ -386,7 +332,7 @@ class MirrorService:
             fix = "free some space on that disk, or delete garments you no longer have"
             self._emit(Error(f"the closet's disk ({where}) is full", fix, "storage", at=self._clock()))
             return
-        self._loop.request_shot()
+        loop.request_shot()
 
     def cancel(self) -> None:
         """Stop the capture in progress and any result waiting; wait for the garment to be lowered.
@@ -399,8 +345,7 @@ class MirrorService:
         with self._flow_lock:
             self._cancel_epoch += 1
             self._review = None
-            if self._loop is not None:
-                self._loop.resume(rearm=False)
+            self._resume(rearm=False)
 
     def hold_auto_capture(self, on: bool) -> None:
         """While the person browses the closet (``on``), a garment in view is not shot by itself.
@@ -422,7 +367,7 @@ class MirrorService:
             held = bool(self._holds)
             if held == before:
                 return  # e.g. the status tick saying "still full" every few seconds
-            loop = self._loop
+            loop = self._camera.loop
             if loop is not None:
                 loop.hold_off(held)
             else:
@@ -438,8 +383,7 @@ class MirrorService:
         with self._flow_lock:
             epoch = self._shot_epoch
             if epoch != self._cancel_epoch:  # cancelled while the burst was taken
-                if self._loop is not None:
-                    self._loop.resume(rearm=False)
+                self._resume(rearm=False)
                 return
             self._emit(AnalysisStarted(shot.capture_id, shot.still, shot.manual, at=self._clock()))
         self._jobs.put((shot, epoch))
@@ -475,7 +419,7 @@ class MirrorService:
         return True
 
     def _analyse(self, shot: Shot, epoch: int) -> None:
-        loop = self._loop
+        loop = self._camera.loop
         analyzer = self._analyzer
         reason = ""
         result: AnalysisResult | None = None
@@ -511,8 +455,7 @@ class MirrorService:
         """Discard the shown result and go back to capturing."""
         with self._flow_lock:
             self._review = None
-        if self._loop is not None:
-            self._loop.resume(rearm=True)
+        self._resume(rearm=True)
 
     # --- remote commands --------------------------------------------------------------------
 
@@ -535,7 +478,7 @@ class MirrorService:
         now = FlowNow(
             self._machine.state,
             showing=showing,
-            camera=self._loop is not None and not self._loop.ended.is_set(),
+            camera=self._camera.running,
             storage_full=STORAGE_FULL in self._holds,
         )
         store = self._store
@@ -552,8 +495,7 @@ class MirrorService:
 
         def add(store: ClosetStore) -> Event:
             record = store.add(to_draft(result, index))
-            if self._loop is not None:
-                self._loop.resume(rearm=False)
+            self._resume(rearm=False)
             return RecordSaved(record, at=self._clock())
 
         self._store_job(add)
@@ -721,7 +663,7 @@ class MirrorService:
         self._storage_used = used
 
     def about(self) -> About:
-        """Device id, version, model versions, broker and storage figures (storage measured every few seconds)."""
+        """Device id, version, model versions, broker and storage (the closet folder measured every 30 s)."""
         used = self._storage_used
         sync = self.status().sync.text.removeprefix("sync: ")
         return About(

@@ -162,7 +162,7 @@ class DeadStream(DemoSource):
 
 
 def test_a_driver_error_is_a_lost_camera_that_comes_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mirror.service.CAMERA_RETRY_S", 0.2)
+    monkeypatch.setattr("mirror.capture.supervisor.CAMERA_RETRY_S", 0.2)
     FlakyCamera.failed = False
     seen: list[Event] = []
     source = FlakyCamera((320, 240), (800, 600), 15)
@@ -179,7 +179,7 @@ def test_a_driver_error_is_a_lost_camera_that_comes_back(tmp_path: Path, monkeyp
 def test_a_stream_that_delivers_nothing_is_said_once_not_every_retry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("mirror.service.CAMERA_RETRY_S", 0.1)
+    monkeypatch.setattr("mirror.capture.supervisor.CAMERA_RETRY_S", 0.1)
     seen: list[Event] = []
     source = DeadStream((320, 240), (800, 600), 15)
     with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
@@ -199,7 +199,7 @@ def test_a_countdown_from_before_a_camera_gap_does_not_fire_after_it(tmp_path: P
     machine.update(0.0, held)
     machine.update(0.5, held)
     assert machine.state is CaptureState.COUNTDOWN
-    service._after_camera_gap()
+    service._camera.after_gap()
     assert str(machine.state) == str(CaptureState.IDLE)  # (str: mypy narrowed it to COUNTDOWN above)
     said = service.events.get_nowait()
     assert isinstance(said, CaptureStateChanged) and said.state is CaptureState.IDLE

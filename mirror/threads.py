@@ -1,11 +1,11 @@
 """Scheduling hints for the core's worker threads.
 
 On a Pi the GUI thread shares four small cores with model inference. Linux schedules
-threads individually, so the model threads (analysis, garment detection) ask for a lower
-priority for themselves: the preview and the GUI loop then get the CPU first and stay
-smooth while a capture is analysed, and the analysis loses only the time the GUI uses.
-Measured on the 2-core dev box under load: GUI stalls over 50 ms fell from 11 to 1 when
-the workers ran at nice +8.
+threads individually, so the background model threads (the preview's garment detection, the
+demo camera's scene renderer) ask for a lower priority for themselves: the preview and the GUI
+loop then get the CPU first and stay smooth. Measured on the 2-core dev box under load: GUI
+stalls over 50 ms fell from 11 to 1 when the workers ran at nice +8. The analysis of a shot
+keeps normal priority (``MirrorService._analysis_worker`` says why: the person waits for it).
 """
 
 from __future__ import annotations

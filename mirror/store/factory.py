@@ -1,4 +1,7 @@
-"""Open the closet the settings describe (the CLI, the service and sync all start here)."""
+"""Open the closet the settings describe, as the CLI's commands do.
+
+(The service opens it with ``ClosetStore.open`` itself: it retries a closet that cannot be
+opened yet and keeps the device id it read for sync.)"""
 
 from __future__ import annotations
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from mirror.cli import exitcodes, main
+from mirror.cli.argtypes import BACKENDS
 from mirror.cli.commands import COMMANDS
 from mirror.cli.commands import sync as sync_command
+from mirror.inference import BACKENDS as INFERENCE_BACKENDS
 from mirror.manifest import default_models_dir
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
@@ -47,6 +49,18 @@ def test_console_script_runs_without_traceback() -> None:
     assert result.returncode == 0, result.stderr
     for command in COMMANDS:
         assert command.NAME in result.stdout
+
+
+def test_the_command_line_loads_no_vision_to_parse() -> None:
+    """``smart-mirror --help``, ``sync status``…: OpenCV and numpy load only in the commands that analyse."""
+    code = "import sys, mirror.cli.main; print(sorted(m for m in ('cv2', 'numpy') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_backend_choices_are_the_runtimes_the_core_loads() -> None:
+    """The parser spells the backends out (no numpy while parsing); they must not drift from ``mirror.inference``."""
+    assert BACKENDS == INFERENCE_BACKENDS
 
 
 def test_bad_config_exits_2_with_one_line_per_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

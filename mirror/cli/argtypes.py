@@ -8,6 +8,10 @@ from typing import TypeVar
 
 N = TypeVar("N", int, float)
 
+#: ``mirror.inference.BACKENDS``, spelled out so that building the parser (on every ``smart-mirror``
+#: call) does not import the inference package and numpy; tests/test_cli.py checks they match.
+BACKENDS = ("tflite", "onnx")
+
 
 def bounded(
     parse: Callable[[str], N], noun: str, lowest: N, highest: N | None = None, *, unit: str = ""

@@ -5,6 +5,9 @@ tens of milliseconds per image. Each line is flushed as soon as its image is don
 pipe consumer sees results while the run goes on. An image that cannot be read or analysed
 gets an ``{"image", "error"}`` line and the run continues; the exit code is 1 at the end
 if any image failed.
+
+The pipeline (numpy, OpenCV, the runtimes) is imported in ``run``, not here: every
+``smart-mirror`` call builds this command's parser, and ``--help`` must not load it.
 """
 
 from __future__ import annotations
@@ -13,27 +16,24 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mirror.cli import exitcodes
+from mirror.cli.argtypes import BACKENDS
 from mirror.config import Settings
 from mirror.config.settings import MAX_THREADS
-from mirror.imagefile import UnreadableImageError, read_image
-from mirror.pipeline.analyzer import Analyzer
-from mirror.pipeline.contract import error_object, result_object, to_line
-from mirror.pipeline.models import ModelsError, load_models, models_dir
-from mirror.pipeline.result import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE, AnalysisResult
+
+if TYPE_CHECKING:
+    from mirror.pipeline.result import AnalysisResult
 
 NAME = "analyze"
 HELP = "find and name the garments in image files; print one JSON line per image"
-
-#: Saved cut-out file name suffixes per image kind.
-CUTOUT_FILES = {CUTOUT_PNG: "cutout.png", CUTOUT_BLACK: "black.jpg", CUTOUT_WHITE: "white.jpg"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files to analyse")
     parser.add_argument("--threads", type=int, metavar="N", help="CPU threads per model (default: config)")
-    parser.add_argument("--backend", choices=("tflite", "onnx"), help="inference runtime (default: config)")
+    parser.add_argument("--backend", choices=BACKENDS, help="inference runtime (default: config)")
     parser.add_argument("--save-cutouts", metavar="DIR", help="also write each garment's cut-outs here")
 
 
@@ -43,8 +43,11 @@ def save_cutouts(folder: Path, stem: str, result: AnalysisResult) -> None:
     Each file is written under a temp name and renamed, so a full disk leaves no truncated
     cut-out behind; the OSError goes to the caller.
     """
+    from mirror.pipeline.result import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE
+
+    suffixes = {CUTOUT_PNG: "cutout.png", CUTOUT_BLACK: "black.jpg", CUTOUT_WHITE: "white.jpg"}
     for n, garment in enumerate(result.garments):
-        for kind, suffix in CUTOUT_FILES.items():
+        for kind, suffix in suffixes.items():
             if kind in garment.images:
                 final = folder / f"{stem}.{n}.{suffix}"
                 tmp = final.with_name(f".{final.name}.tmp")
@@ -65,6 +68,11 @@ def _unique_stem(path: str, used: set[str]) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from mirror.imagefile import UnreadableImageError, read_image
+    from mirror.pipeline.analyzer import Analyzer
+    from mirror.pipeline.contract import error_object, result_object, to_line
+    from mirror.pipeline.models import ModelsError, load_models, models_dir
+
     vision = settings.vision
     backend = args.backend or vision.backend
     threads = vision.threads if args.threads is None else args.threads

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from mirror.cli import exitcodes
-from mirror.cli.argtypes import bounded
+from mirror.cli.argtypes import BACKENDS, bounded
 from mirror.config import Settings
-from mirror.imagefile import UnreadableImageError, read_image
-from mirror.inference import BACKENDS
 
 NAME = "bench"
 HELP = "measure per-stage latency, model load time and peak memory; print a JSON report"
@@ -78,6 +76,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _sync_bench(args, settings)
     if getattr(args, "ui", False):
         return _ui_bench(args, settings)
+    # Imported here: the pipeline (numpy, OpenCV, the runtimes) only for the bench itself, not for --help.
+    from mirror.imagefile import UnreadableImageError, read_image
     from mirror.pipeline.bench import Bench, demo_frames
     from mirror.pipeline.models import ModelsError
 

@@ -7,7 +7,6 @@ import argparse
 from mirror.cli import exitcodes
 from mirror.config import ConfigError, Settings
 from mirror.doctor import Finding, Status, run_checks
-from mirror.doctor.checks import CHECKS
 
 NAME = "doctor"
 HELP = "check config, storage, models, camera, broker, display, clock and service; print OK / WARN / FAIL with fixes"
@@ -19,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    from mirror.doctor.checks import CHECKS  # the model and camera checks load numpy: not for --help
+
     findings: list[Finding] = []
     if settings is None:
         error: ConfigError = args.config_error

@@ -29,13 +29,10 @@ from __future__ import annotations
 import builtins
 import collections
 import contextlib
-import errno
 import functools
 import hashlib
 import json
 import logging
-import os
-import shutil
 import sqlite3
 import threading
 import time
@@ -45,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from mirror.store import reserve, space
+from mirror.store import reserve, space, translate
 from mirror.store.codec import iso, parse_iso, record_from_json, record_to_dict
 from mirror.store.errors import (
     DamagedRecordError,
@@ -53,7 +50,6 @@ from mirror.store.errors import (
     StoreCorruptError,
     StoreError,
     StoreFullError,
-    StoreReadOnlyError,
 )
 from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage, committed_count
@@ -68,7 +64,6 @@ MAX_HOLD_S = 2 * 3600.0
 #: A ``published_at`` more than this in the future was stamped before the clock stepped back.
 CLOCK_SLACK_S = 60.0
 IMAGES_DIR = "images"
-_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 MAX_CATEGORY = 64  # characters, as the sync contract allows
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -101,14 +96,7 @@ class ClosetStore:
         and tries once more, so the person can still browse and delete garments to make room.
         """
         data_dir = Path(data_dir)
-        try:
-            store = cls._open(data_dir, device_id, min_free_mb)
-        except StoreFullError:
-            if not reserve.release(data_dir):
-                raise
-            store = cls._open(data_dir, device_id, min_free_mb)
-        reserve.keep(data_dir)
-        return store
+        return reserve.spending_if_full(data_dir, lambda: cls._open(data_dir, device_id, min_free_mb))
 
     @classmethod
     def _open(cls, data_dir: Path, device_id: str, min_free_mb: int) -> ClosetStore:
@@ -117,13 +105,7 @@ class ClosetStore:
             data_dir.mkdir(parents=True, exist_ok=True)
             (data_dir / IMAGES_DIR).mkdir(exist_ok=True)
         except OSError as exc:
-            if exc.errno in _FULL_ERRNOS:
-                raise StoreFullError(data_dir, exc.strerror or "no space") from None
-            if exc.errno == errno.EROFS or _read_only_fs(data_dir):
-                raise StoreReadOnlyError(data_dir) from None
-            raise StoreError(
-                f"cannot create closet folder {data_dir} ({exc.strerror}); check [store] data_dir and its owner"
-            ) from None
+            raise translate.from_os(exc, data_dir, f"cannot create closet folder {data_dir}") from None
         try:
             conn = sqlite3.connect(db_path, timeout=10.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -147,7 +129,7 @@ class ClosetStore:
             raise StoreError(f"closet database {db_path} is newer than this software ({exc}); update it") from None
         except sqlite3.Error as exc:
             conn.close()
-            raise _translate(exc, db_path) from None
+            raise translate.from_sqlite(exc, db_path) from None
         store = cls(data_dir, device_id, conn, min_free_mb)
         if found == 0:
             store._note_earlier_images()
@@ -254,14 +236,7 @@ class ClosetStore:
         The one change that frees space, so it must work on a full disk: when the tombstone cannot
         be written, the closet's reserve is given up and it is tried once more.
         """
-        try:
-            record = self._delete(record_id)
-        except StoreFullError:
-            if not reserve.release(self.data_dir):
-                raise
-            record = self._delete(record_id)
-        reserve.keep(self.data_dir)
-        return record
+        return reserve.spending_if_full(self.data_dir, lambda: self._delete(record_id))
 
     def _delete(self, record_id: str) -> Record:
         with self._write() as conn:
@@ -607,7 +582,7 @@ class ClosetStore:
             try:
                 return query(self._conn)
             except sqlite3.Error as exc:
-                raise _translate(exc, self.db_path) from None
+                raise translate.from_sqlite(exc, self.db_path) from None
 
     @contextlib.contextmanager
     def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
@@ -636,20 +611,14 @@ class ClosetStore:
                     if not durable:
                         conn.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
-                raise _translate(exc, self.db_path) from None
+                raise translate.from_sqlite(exc, self.db_path) from None
 
     def _guard(self, action: Callable[[], T]) -> T:
         """Run a file operation, turning a full disk into :class:`StoreFullError`."""
         try:
             return action()
         except OSError as exc:
-            if exc.errno in _FULL_ERRNOS:
-                raise StoreFullError(self.data_dir, exc.strerror or "no space left on device") from None
-            if exc.errno == errno.EROFS:
-                raise StoreReadOnlyError(self.data_dir) from None
-            raise StoreError(
-                f"closet images folder {self.images.folder}: {exc.strerror or exc}; check the disk and its owner"
-            ) from None
+            raise translate.from_os(exc, self.data_dir, f"closet images folder {self.images.folder} failed") from None
 
 
 def _check_category(category: str) -> None:
@@ -661,45 +630,3 @@ def _check_category(category: str) -> None:
 def _newest_created(conn: sqlite3.Connection) -> datetime | None:
     row = conn.execute("SELECT MAX(created_at) FROM current").fetchone()
     return None if row is None or row[0] is None else parse_iso(str(row[0]))
-
-
-def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
-    """SQLite's errors as the one-line store errors a person can act on."""
-    extended = getattr(exc, "sqlite_errorcode", None)
-    code = None if extended is None else extended & 0xFF  # the primary result code
-    text = str(exc)
-    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
-        return StoreFullError(path.parent, "SQLite: database or disk is full")
-    if code == sqlite3.SQLITE_IOERR and _disk_nearly_full(path.parent):
-        # SQLite reports a full disk while growing its -shm or -wal file as an I/O error.
-        return StoreFullError(path.parent, f"SQLite: {text}, with the disk full")
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
-        return StoreCorruptError(path, text)
-    if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or "unable to open" in text:
-        if _read_only_fs(path.parent):
-            return StoreReadOnlyError(path.parent)
-        return StoreError(
-            f"cannot open or write closet database {path} ({text}); "
-            f"make {path.parent} writable by this user (the service user owns it)"
-        )
-    if code == sqlite3.SQLITE_BUSY or "locked" in text:
-        return StoreError(f"closet database {path} is busy ({text}); another smart-mirror process holds it — retry")
-    return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")
-
-
-def _read_only_fs(folder: Path) -> bool:
-    """Whether the nearest existing folder at or above ``folder`` is on a read-only mount."""
-    for candidate in (folder, *folder.parents):
-        try:
-            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
-        except OSError:
-            continue
-    return False
-
-
-def _disk_nearly_full(folder: Path) -> bool:
-    """Under 1 MiB free where the closet lives (SQLite cannot grow its files there)."""
-    try:
-        return shutil.disk_usage(folder).free < space.MB
-    except OSError:
-        return False

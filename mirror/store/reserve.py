@@ -14,9 +14,15 @@ import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+from mirror.store.errors import StoreFullError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RESERVE_NAME = "closet.reserve"
 RESERVE_BYTES = 512 * 1024
@@ -66,3 +72,17 @@ def release(folder: Path) -> bool:
         RESERVE_BYTES // 1024,
     )
     return True
+
+
+def spending_if_full(folder: Path, action: Callable[[], T]) -> T:
+    """Run ``action``; when the disk is full, give up the reserve and run it once more; then make
+    the reserve again if there is room. For the operations that must work on a full disk: opening
+    the closet, and deleting a garment (the one change that frees space)."""
+    try:
+        result = action()
+    except StoreFullError:
+        if not release(folder):
+            raise
+        result = action()
+    keep(folder)
+    return result

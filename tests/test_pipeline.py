@@ -22,12 +22,10 @@ from mirror.pipeline.result import (
     AnalysisResult,
     GarmentColour,
     GarmentResult,
-    PaletteColour,
 )
 from mirror.pipeline.timing import StageTimer
-from mirror.store.records import IMAGE_KINDS
+from mirror.store.records import IMAGE_KINDS, PaletteEntry
 from mirror.vision.colour import BASIC_TERMS, ColourResult
-from mirror.vision.colour import PaletteEntry as ColourEntry
 from mirror.vision.cutout import make_cutout
 from mirror.vocab import BASIC_HEX
 
@@ -42,7 +40,7 @@ def garment(**kw) -> GarmentResult:
         "score": 0.87654,
         "box": (10, 20, 110, 220),
         "polygons": (((10, 20), (110, 20), (110, 220)),),
-        "color": GarmentColour("red", "crimson", "#b3202a", (PaletteColour("#b3202a", "red", 0.8),)),
+        "color": GarmentColour("red", "crimson", "#b3202a", (PaletteEntry("#b3202a", "red", 0.8),)),
     }
     base.update(kw)
     return GarmentResult(**base)  # type: ignore[arg-type]
@@ -80,7 +78,9 @@ def test_draft_carries_the_garment_the_photo_and_the_model_versions() -> None:
     draft = to_draft(result)
     assert draft.category == "t-shirt" and draft.color.basic == "red" and draft.color.palette[0].share == 0.8
     assert dict(draft.images) == {**images, PHOTO: b"jpg"}
-    assert set(draft.images) <= set(IMAGE_KINDS)
+    assert {CUTOUT_PNG, CUTOUT_BLACK, CUTOUT_WHITE, PHOTO} == set(IMAGE_KINDS)
+    assert draft.color.palette == result.garments[0].color.palette  # one palette type: stored as analysed
+    assert draft.color.to_dict() == result.garments[0].color.as_dict()
     assert dict(draft.model_versions) == {"segmenter": "7"}
     assert to_draft(result, 1).category == "pants"
 
@@ -154,7 +154,7 @@ def test_the_held_garment_comes_first_in_a_mirror_shot() -> None:
 
 def test_palette_shares_never_sum_above_one_after_rounding() -> None:
     rounded_up = ColourResult(
-        "red", "red", "#aa0000", (ColourEntry("#aa0000", "red", 0.667), ColourEntry("#fff", "white", 0.334))
+        "red", "red", "#aa0000", (PaletteEntry("#aa0000", "red", 0.667), PaletteEntry("#fff", "white", 0.334))
     )
     palette = garment_colour(rounded_up).palette
     assert sum(p.share for p in palette) <= 1.0 and palette[0].share == pytest.approx(0.6663, abs=1e-4)

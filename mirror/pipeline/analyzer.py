@@ -14,6 +14,7 @@ still about as large as the mirror shows it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -22,7 +23,7 @@ import numpy.typing as npt
 from mirror.pipeline.encode import cutout_images, halve_to, photo_jpeg
 from mirror.pipeline.finder import Found, Image, Polygon
 from mirror.pipeline.models import Models
-from mirror.pipeline.result import AnalysisResult, GarmentColour, GarmentResult, PaletteColour
+from mirror.pipeline.result import AnalysisResult, GarmentColour, GarmentResult
 from mirror.pipeline.timing import StageTimer
 from mirror.vision.colour import ColourResult, describe_colour
 from mirror.vision.cutout import make_cutout
@@ -41,10 +42,8 @@ COLOUR_MAX_SIDE = 160
 
 def garment_colour(result: ColourResult) -> GarmentColour:
     """The colour step's answer as the result type, with shares that never sum above 1 after rounding."""
-    total = max(1.0, sum(float(p.share) for p in result.palette))
-    palette = tuple(
-        PaletteColour(p.hex, p.basic, math.floor(float(p.share) / total * 10000) / 10000) for p in result.palette
-    )
+    total = max(1.0, sum(p.share for p in result.palette))
+    palette = tuple(replace(p, share=math.floor(p.share / total * 10000) / 10000) for p in result.palette)
     return GarmentColour(result.basic, result.name, result.hex, palette, result.alternative)
 
 

@@ -15,13 +15,8 @@ def basic_color(term: str) -> Color:
 
 
 def store_color(colour: GarmentColour) -> Color:
-    """The pipeline's colour as the store's ``Color``."""
-    return Color(
-        basic=colour.basic,
-        name=colour.name,
-        hex=colour.hex,
-        palette=tuple(PaletteEntry(p.hex, p.basic, p.share) for p in colour.palette),
-    )
+    """The pipeline's colour as the store's ``Color`` (the palette is already the store's; the doubt is not kept)."""
+    return Color(basic=colour.basic, name=colour.name, hex=colour.hex, palette=colour.palette)
 
 
 def to_draft(result: AnalysisResult, index: int = 0) -> GarmentDraft:

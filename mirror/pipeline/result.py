@@ -14,21 +14,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-#: Cut-out image kinds, named as the store names them (``GarmentDraft.images`` keys).
+from mirror.store.records import PaletteEntry
+
+#: Image kinds, named as the store names them (``GarmentDraft.images`` keys, the keys of
+#: ``mirror.store.records.IMAGE_KINDS``, which also gives each kind's extension and media type).
 CUTOUT_PNG = "cutout_png"  # RGBA, alpha from the mask, edge feathered
 CUTOUT_BLACK = "cutout_black_jpg"  # on black: what the mirror shows
 CUTOUT_WHITE = "cutout_white_jpg"  # on white: what the web shows
 PHOTO = "photo_jpg"  # the captured frame, downscaled
-IMAGE_KINDS = (CUTOUT_PNG, CUTOUT_BLACK, CUTOUT_WHITE, PHOTO)
-
-
-@dataclass(frozen=True)
-class PaletteColour:
-    """One colour of a garment's palette and its share of the garment's fabric."""
-
-    hex: str
-    basic: str
-    share: float
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,7 @@ class GarmentColour:
     basic: str  # one of the 11 basic terms
     name: str  # a finer name (navy, beige, ...)
     hex: str  # "#rrggbb" of the dominant colour
-    palette: tuple[PaletteColour, ...] = ()
+    palette: tuple[PaletteEntry, ...] = ()  # the store's type: a kept result's palette is stored as it is
     alternative: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,7 +45,7 @@ class GarmentColour:
             "basic": self.basic,
             "name": self.name,
             "hex": self.hex,
-            "palette": [{"hex": p.hex, "basic": p.basic, "share": p.share} for p in self.palette],
+            "palette": [p.to_dict() for p in self.palette],
         }
 
 
@@ -63,7 +56,7 @@ class GarmentResult:
     Coordinates are in the analysed image's pixels. ``cutout_bgra`` is the tightly
     cropped cut-out as a BGRA array (byte order of Qt's ARGB32 on little-endian machines), so
     the UI can show it without decoding a PNG;
-    ``images`` holds the encoded files the store keeps (keys from ``IMAGE_KINDS``).
+    ``images`` holds the encoded files the store keeps (keys: the kinds above).
     """
 
     category: str

@@ -28,7 +28,8 @@ background, and an indoor camera tints everything orange. So the colour is taken
    filing a guess silently, as the classifier's ``unsure`` does for the category.
 
 Stable API: ``ColourTable.load(folder)``, ``describe_colour(image_bgr, mask, table)`` ->
-``ColourResult(basic, name, hex, palette, alternative)``; ``garment_features`` (the learned stage's input,
+``ColourResult(basic, name, hex, palette, alternative)`` (the palette in the store's
+``PaletteEntry``, the one palette type); ``garment_features`` (the learned stage's input,
 also used by its fit); ``srgb_to_lab``/``lab_to_srgb`` (also used by
 the build code so that table and runtime share one colour space).
 """
@@ -44,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mirror.manifest import ManifestError, ModelManifest
+from mirror.store.records import PaletteEntry
 from mirror.vocab import BASIC_TERMS as BASIC_TERMS  # re-exported: the table stores term indices in this order
 
 FloatArray = npt.NDArray[np.float64]
@@ -306,15 +308,6 @@ class ColourTable:
 
 
 @dataclass(frozen=True)
-class PaletteEntry:
-    """One colour of a garment's palette: hex, basic term and share of the fabric pixels."""
-
-    hex: str
-    basic: str
-    share: float
-
-
-@dataclass(frozen=True)
 class ColourResult:
     """A garment's colour: ``basic`` (one of BASIC_TERMS), finer ``name``, dominant ``hex``, palette.
 
@@ -464,7 +457,7 @@ def describe_clusters(
     palette = []
     for b in order[:3]:
         best = max((c for c in range(k) if basic_idx[c] == b), key=lambda c: counts[c])
-        palette.append(PaletteEntry(to_hex(centres[best]), BASIC_TERMS[b], round(pools[b] / total, 3)))
+        palette.append(PaletteEntry(to_hex(centres[best]), BASIC_TERMS[b], float(round(pools[b] / total, 3))))
     # The largest cluster of the leading pool gives the hex and the finer name.
     best = max((c for c in range(k) if basic_idx[c] == order[0]), key=lambda c: counts[c])
     name = table.names[int(name_idx[best])]

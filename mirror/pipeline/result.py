@@ -88,7 +88,7 @@ class GarmentResult:
 class AnalysisResult:
     """Everything one capture produced; ``garments`` is ordered most prominent first.
 
-    ``timings_ms`` names each pipeline stage (``decode``, ``segment``, ``instances``,
+    ``timings_ms`` names each pipeline stage (``resize``, ``segment``, ``instances``,
     ``cutout``, ``classify``, ``colour``, ``encode``) with its wall time, summed over
     garments, and ``ms`` is the whole analysis. ``photo`` is the analysed (full-resolution)
     frame in BGR when asked for; the UI may show it behind the cut-out.

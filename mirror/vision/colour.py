@@ -302,7 +302,8 @@ class ColourTable:
         return self.basic[r, g, b].astype(np.intp), self.name[r, g, b].astype(np.intp)
 
     def name_fabric(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Basic-term and name indices of photographed fabric colours (neutral rule, surface adaptation)."""
+        """Basic-term and name indices of photographed fabric colours: step 4 (the achromatic rule), then the
+        surface adaptation, then the table."""
         neutral = lab_to_srgb(self.achromatic.neutralise(srgb_to_lab(rgb)))
         return self.lookup(self.surface.apply(neutral))
 
@@ -470,7 +471,11 @@ def describe_clusters(
 
 @dataclass(frozen=True)
 class FabricAnalysis:
-    """What steps 1–4 found for one garment: the corrections, the fabric pixels and their clusters."""
+    """What steps 1–3 measured for one garment: the corrections, the fabric pixels and their k-means clusters.
+
+    The clusters are not named yet: naming and pooling them (the rest of step 3, with step 4's
+    achromatic rule in ``ColourTable.name_fabric``) is ``describe_analysis``'s.
+    """
 
     gains: FloatArray  # B, G, R linear gains (white balance × exposure)
     exposure: float
@@ -483,7 +488,7 @@ class FabricAnalysis:
 def analyse_fabric(
     image_bgr: UInt8Array, mask: npt.NDArray[np.bool_] | UInt8Array, white_balance: bool = True
 ) -> FabricAnalysis:
-    """Steps 1–3 for the garment under ``mask``: corrections, clean fabric pixels, k-means clusters."""
+    """Steps 1–3 up to the k-means for the garment under ``mask``: corrections, clean fabric pixels, clusters."""
     garment: npt.NDArray[np.bool_] = np.asarray(mask, dtype=np.uint8) > 0
     if garment.shape != image_bgr.shape[:2]:
         raise ValueError(f"mask shape {garment.shape} does not match image shape {image_bgr.shape[:2]}")
@@ -552,7 +557,8 @@ def describe_colour(
 
 
 def describe_analysis(analysis: FabricAnalysis, table: ColourTable) -> ColourResult:
-    """Step 4 and, when the table ships one, the learned stage (steps 5 and 6) on a fabric analysis."""
+    """The clusters named and pooled (step 3, with step 4 in ``ColourTable.name_fabric``) and, when the table
+    ships one, the learned stage (steps 5 and 6), on a fabric analysis."""
     if table.fabric is None:
         return describe_clusters(analysis.centres, analysis.counts, table)
     probabilities = table.fabric.probabilities(garment_features(analysis, table))[0]

@@ -151,9 +151,10 @@ class MirrorService:
         self._hold_lock = threading.Lock()
         self._storage_used = 0
         self._housekeeping_error = ""  # the last failed status or storage check, logged once
-        # The capture flow as remote commands and cancel see it (guarded by _flow_lock): the
-        # result on screen, and an epoch that cancel() bumps so a shot taken or analysed across
-        # a cancel is dropped instead of shown.
+        # The capture flow as remote commands and cancel see it: the result on screen and an
+        # epoch that cancel() bumps, so a shot taken or analysed across a cancel is dropped
+        # instead of shown (both guarded by _flow_lock); and the epoch the shot being taken
+        # began in (only the camera thread touches it: _from_loop and _on_shot run there).
         self._flow_lock = threading.Lock()
         self._review: AnalysisResult | None = None
         self._cancel_epoch = 0
@@ -265,8 +266,10 @@ class MirrorService:
         more): the closet screen then lists from the store's cache (a Pi takes several hundred ms for a
         large closet's first read)."""
         if self._store is not None:
-            with contextlib.suppress(StoreError):
+            try:
                 self._store.list()
+            except StoreError:  # only a warm-up: the closet screen's own read reports the problem
+                log.debug("warming the closet cache failed", exc_info=True)
 
     def _load_models(self) -> None:
         if self._models is None:

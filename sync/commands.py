@@ -30,7 +30,7 @@ from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
 from sync.contract import COMMAND_RESULT_SCHEMA, COMMAND_SCHEMA, SCHEMA_VERSION, load_schema
 
-log = logging.getLogger("sync.commands")
+log = logging.getLogger(__name__)
 
 ACCEPTED, REJECTED, EXPIRED, DUPLICATE = "accepted", "rejected", "expired", "duplicate"
 COMMANDS = ("capture", "cancel", "show", "keep", "retake", "delete")

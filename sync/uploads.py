@@ -28,7 +28,7 @@ import requests
 from mirror.store import ClosetStore, Record, StoreError
 from sync.contract import SCHEMA_VERSION, UPLOAD_REQUEST_SCHEMA, UPLOAD_URLS_SCHEMA, Topics
 
-log = logging.getLogger("sync.uploads")
+log = logging.getLogger(__name__)
 REQUEST_AGAIN_S = 10.0
 PUT_TIMEOUT_S = 15.0
 #: After a failed upload, ask again after this long, doubling per failure up to RETRY_MAX_S.

@@ -40,7 +40,7 @@ from sync.commands import CommandHandler, CommandInbox, StoreAnswers, result_mes
 from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack
 from sync.uploads import HttpUploader
 
-log = logging.getLogger("sync.worker")
+log = logging.getLogger(__name__)
 STATE_EVERY_S = 10.0
 #: A version that cannot go now (the cloud rejected it, its row or an image of it is unreadable) is
 #: offered again after this long; meanwhile it holds no in-flight slot, so the versions behind it go.

@@ -265,8 +265,8 @@ class MirrorWindow(QWidget):
         """A read from the core (closet, counts, about); on failure say so on the mirror, never crash."""
         try:
             return call()
-        except Exception as exc:
-            log.warning("reading from the core failed: %s", exc)
+        except Exception as exc:  # any failure: the GUI thread must not die of a closet it cannot read
+            log.warning("reading from the core failed: %s", exc, exc_info=True)
             self.home.set_notice(f"The closet cannot be read: {exc}", "storage")
             return default
 

@@ -27,7 +27,7 @@ from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
 from sync.consumer.uploads import UploadServer
 
-log = logging.getLogger("sync.consumer")
+log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:

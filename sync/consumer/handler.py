@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator
 from sync.consumer.db import DUPLICATE, FOREIGN, STORED, ConsumerDB, Tx
 from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, load_schema, parse_topic
 
-log = logging.getLogger("sync.consumer")
+log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 MAX_VERSION = 2**63 - 1  # SQLite's INTEGER (and PostgreSQL's BIGINT)
 

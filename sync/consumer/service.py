@@ -21,7 +21,7 @@ from sync.consumer.handler import Ack, MessageHandler
 from sync.consumer.uploads import UploadServer
 from sync.contract import Topics, ack_message
 
-log = logging.getLogger("sync.consumer")
+log = logging.getLogger(__name__)
 BATCH = 64
 
 

@@ -28,7 +28,7 @@ from jsonschema import Draft202012Validator
 from sync.consumer.handler import Ack, DeadLetterError, MessageHandler
 from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema
 
-log = logging.getLogger("sync.consumer.uploads")
+log = logging.getLogger(__name__)
 URL_LIFETIME_S = 600
 
 

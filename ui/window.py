@@ -68,9 +68,9 @@ T = TypeVar("T")
 
 #: States in which a garment is in front of the mirror: the home screen gives way to capture.
 _ACTIVE = (CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN, CaptureState.CAPTURING)
-#: How long "Added to your closet" stays on the home screen (the garment still in view does
-#: not pull the mirror back to the capture screen meanwhile).
-SAVED_NOTE_MS = 5000
+#: How long a note on the home screen ("Added to your closet", "Not kept: …") stays, and the
+#: quiet spell after it (the garment still in view does not pull the mirror back to capture).
+HOME_NOTE_MS = 5000
 #: Browsing screens (closet, detail, about) return home after this long without a key or a tap.
 IDLE_HOME_MS = 90_000
 #: After a cancel the garment may still be in view: the home screen stays this long before a
@@ -149,9 +149,9 @@ class MirrorWindow(QWidget):
         self.analysis_done_at: float | None = None  # service clock when the result was ready
         self.analysis_ms = 0.0  # the pipeline's own time for the last result
         self.thumbs = ThumbnailLoader(self._thumbnail_ready, self)
-        self._saved_timer = QTimer(self)
-        self._saved_timer.setSingleShot(True)
-        self._saved_timer.timeout.connect(lambda: self.home.set_note(""))
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.timeout.connect(lambda: self.home.set_note(""))
         self._shot_names: set[str] = set()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshots")
         self._quiet_until = 0.0
@@ -277,7 +277,7 @@ class MirrorWindow(QWidget):
             handler(key)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        for timer in (self._unattended, self._idle, self._saved_timer):
+        for timer in (self._unattended, self._idle, self._note_timer):
             timer.stop()  # a closed window must not act on the core later (a result's timeout: keep)
         self.thumbs.close()
         self._writer.shutdown(wait=True)  # screenshots already grabbed are written
@@ -384,7 +384,7 @@ class MirrorWindow(QWidget):
     def _home_note(self, text: str) -> None:
         """Good news (or a plain fact) on the home screen for a few seconds."""
         self.home.set_note(text)
-        self._saved_timer.start(SAVED_NOTE_MS)
+        self._note_timer.start(HOME_NOTE_MS)
 
     def _ask(self, back_to: Screen, purpose: str, current: str) -> None:
         self._picker_return = back_to
@@ -577,7 +577,7 @@ class MirrorWindow(QWidget):
         else:
             self._home_note(f"Added to your closet: {category_label(category)}")
         self._kept_unattended = False
-        self._quiet_until = time.monotonic() + SAVED_NOTE_MS / 1000
+        self._quiet_until = time.monotonic() + HOME_NOTE_MS / 1000
         # No retake here: the service waits for this garment to be lowered before it arms again.
         self.capture.clear()
         self.show_screen(self.home)

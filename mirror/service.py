@@ -569,7 +569,7 @@ class MirrorService:
         self._emit(RecordsSynced(tuple(sorted({record_id for record_id, _version in acks})), at=self._clock()))
 
     def image_path(self, record: Record, kind: str) -> Path:
-        """The file of one of a record's images (kinds as in ``mirror.pipeline.result.IMAGE_KINDS``)."""
+        """The file of one of a record's images (kinds as in ``mirror.store.records.IMAGE_KINDS``)."""
         if self._store is None:
             raise StoreError("the closet is not open; check [store] data_dir")
         return self._store.image_path(record, kind)

@@ -44,3 +44,33 @@ def test_the_vocabulary_loads_no_vision() -> None:
     """The words for categories and colours cost no OpenCV (the UI's pickers, ``smart-mirror --help``)."""
     assert not {"cv2", "numpy"} & modules_after("import mirror.vocab")
     assert "cv2" not in modules_after("import ui.vocab")
+
+
+FIRST_IMPORT_PROBE = """
+import importlib, pkgutil, sys
+names = []
+for package in ("mirror", "sync"):
+    root = importlib.import_module(package)
+    names += [i.name for i in pkgutil.walk_packages(root.__path__, package + ".") if not i.name.endswith("__main__")]
+failed = []
+for name in names:
+    for loaded in [m for m in sys.modules if m.split(".")[0] in ("mirror", "sync")]:
+        del sys.modules[loaded]
+    try:
+        importlib.import_module(name)
+    except ImportError as exc:
+        failed.append(f"{name}: {exc}")
+print("\\n".join(failed))
+"""
+
+
+def test_every_module_imports_first() -> None:
+    """Each core and sync module imports in a process that has loaded none of the project yet.
+
+    An import cycle hides while every entry point happens to import the packages in a working
+    order (``import mirror.device`` before ``mirror.store`` failed: device reads the closet
+    through the store package, whose factory imported device back)."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_IMPORT_PROBE], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "", result.stdout

@@ -6,10 +6,13 @@ opened yet and keeps the device id it read for sync.)"""
 from __future__ import annotations
 
 from mirror.config import Settings
-from mirror.device import device_id
 from mirror.store.closet import ClosetStore
 
 
 def open_closet(settings: Settings) -> ClosetStore:
     """The closet under ``[store] data_dir`` for this device, with ``[store] min_free_mb`` enforced."""
+    # Imported here: mirror.device reads the closet through this package (mirror.store.codec), so a
+    # module-level import made ``import mirror.device`` fail when it came before ``mirror.store``.
+    from mirror.device import device_id
+
     return ClosetStore.open(settings.store.path(), device_id(settings), min_free_mb=settings.store.min_free_mb)

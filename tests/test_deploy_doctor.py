@@ -12,7 +12,7 @@ import pytest
 
 from mirror.cli import main
 from mirror.config import Settings
-from mirror.doctor import Finding, Status
+from mirror.doctor import Finding, Outcome
 from mirror.doctor.system import Machine, check_clock, check_display, check_service
 
 SETTINGS = Settings()
@@ -22,7 +22,7 @@ def only(findings: Iterable[Finding]) -> Finding:
     found = list(findings)
     assert len(found) == 1, found
     finding = found[0]
-    assert finding.status is Status.OK or finding.fix, finding  # every non-OK line says how to fix it
+    assert finding.status is Outcome.OK or finding.fix, finding  # every non-OK line says how to fix it
     return finding
 
 
@@ -38,21 +38,21 @@ def drm(root: Path, *connectors: tuple[str, str]) -> None:
 # ----------------------------------------------------------------------------- display
 def test_offscreen_is_a_warning_that_nothing_shows(tmp_path: Path) -> None:
     finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "offscreen"})))
-    assert finding.status is Status.WARN
+    assert finding.status is Outcome.WARN
     assert "shows nothing" in finding.message
 
 
 def test_eglfs_finds_the_card_with_a_connected_screen(tmp_path: Path) -> None:
     drm(tmp_path, ("card1-HDMI-A-1", "connected"), ("card1-HDMI-A-2", "disconnected"))
     finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"})))
-    assert finding.status is Status.OK
+    assert finding.status is Outcome.OK
     assert finding.message == "eglfs can drive /dev/dri/card1 (HDMI-A-1 connected)"
 
 
 def test_eglfs_with_no_screen_plugged_in_fails_with_the_fix(tmp_path: Path) -> None:
     drm(tmp_path, ("card1-HDMI-A-1", "disconnected"))
     finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"})))
-    assert finding.status is Status.FAIL
+    assert finding.status is Outcome.FAIL
     assert "no screen connected to /dev/dri/card1" in finding.message
 
 
@@ -60,30 +60,30 @@ def test_eglfs_with_a_missing_kms_config_fails(tmp_path: Path) -> None:
     drm(tmp_path, ("card1-HDMI-A-1", "connected"))
     env = {"QT_QPA_PLATFORM": "eglfs", "QT_QPA_EGLFS_KMS_CONFIG": "/etc/smart-mirror/eglfs-kms.json"}
     finding = only(check_display(SETTINGS, Machine(tmp_path, env)))
-    assert finding.status is Status.FAIL
+    assert finding.status is Outcome.FAIL
     assert "install-pi.sh --display eglfs" in finding.fix
 
 
 def test_an_ssh_shell_without_a_display_reports_what_eglfs_could_do(tmp_path: Path) -> None:
     drm(tmp_path, ("card2-HDMI-A-1", "connected"))
     finding = only(check_display(SETTINGS, Machine(tmp_path, {})))
-    assert finding.status is Status.OK
+    assert finding.status is Outcome.OK
     assert "no display session in this shell" in finding.message
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert only(check_display(SETTINGS, Machine(empty, {}))).status is Status.WARN
+    assert only(check_display(SETTINGS, Machine(empty, {}))).status is Outcome.WARN
 
 
 def test_wayland_needs_the_compositor_socket(tmp_path: Path) -> None:
     env = {"QT_QPA_PLATFORM": "wayland", "XDG_RUNTIME_DIR": "/run/user/1000", "WAYLAND_DISPLAY": "wayland-0"}
     missing = only(check_display(SETTINGS, Machine(tmp_path, env)))
-    assert missing.status is Status.FAIL
+    assert missing.status is Outcome.FAIL
     assert "Desktop Autologin" in missing.fix
     (tmp_path / "run/user/1000").mkdir(parents=True)
     with socket.socket(socket.AF_UNIX) as compositor:
         compositor.bind(str(tmp_path / "run/user/1000/wayland-0"))
         found = only(check_display(SETTINGS, Machine(tmp_path, env)))
-    assert found.status is Status.OK
+    assert found.status is Outcome.OK
     assert found.message == "Wayland compositor at /run/user/1000/wayland-0"
 
 
@@ -103,9 +103,9 @@ NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 @pytest.mark.parametrize(
     ("answer", "status", "words"),
-    [((0, "yes\n"), Status.OK, "synchronised"), ((0, "no\n"), Status.WARN, "not synchronised")],
+    [((0, "yes\n"), Outcome.OK, "synchronised"), ((0, "no\n"), Outcome.WARN, "not synchronised")],
 )
-def test_clock_from_timedatectl(tmp_path: Path, answer: tuple[int, str], status: Status, words: str) -> None:
+def test_clock_from_timedatectl(tmp_path: Path, answer: tuple[int, str], status: Outcome, words: str) -> None:
     machine = Machine(tmp_path, {}, runner({"timedatectl": answer}))
     finding = only(check_clock(SETTINGS, machine, NOW, kernel=lambda: None))
     assert finding.status is status
@@ -114,19 +114,19 @@ def test_clock_from_timedatectl(tmp_path: Path, answer: tuple[int, str], status:
 
 def test_clock_without_systemd_falls_back_to_timesyncd_flag_then_kernel(tmp_path: Path) -> None:
     no_bus = runner({"timedatectl": (1, "")})
-    assert only(check_clock(SETTINGS, Machine(tmp_path, {}, no_bus), NOW, kernel=lambda: False)).status is Status.WARN
+    assert only(check_clock(SETTINGS, Machine(tmp_path, {}, no_bus), NOW, kernel=lambda: False)).status is Outcome.WARN
     unknown = only(check_clock(SETTINGS, Machine(tmp_path, {}, no_bus), NOW, kernel=lambda: None))
-    assert unknown.status is Status.WARN
+    assert unknown.status is Outcome.WARN
     assert unknown.message.startswith("cannot tell")
     (tmp_path / "run/systemd/timesync").mkdir(parents=True)
     (tmp_path / "run/systemd/timesync/synchronized").touch()
-    assert only(check_clock(SETTINGS, Machine(tmp_path, {}, no_bus), NOW, kernel=lambda: False)).status is Status.OK
+    assert only(check_clock(SETTINGS, Machine(tmp_path, {}, no_bus), NOW, kernel=lambda: False)).status is Outcome.OK
 
 
 def test_a_clock_in_the_past_fails(tmp_path: Path) -> None:
     machine = Machine(tmp_path, {}, runner({"timedatectl": (0, "yes\n")}))
     finding = only(check_clock(SETTINGS, machine, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)))
-    assert finding.status is Status.FAIL
+    assert finding.status is Outcome.FAIL
     assert "TLS" in finding.message
 
 
@@ -138,38 +138,38 @@ def systemd_machine(tmp_path: Path, props: str) -> Machine:
 
 def test_without_systemd_the_service_check_says_not_installed(tmp_path: Path) -> None:
     finding = only(check_service(SETTINGS, Machine(tmp_path, {}, runner({}))))
-    assert finding.status is Status.OK
+    assert finding.status is Outcome.OK
     assert "not installed as a service" in finding.message
 
 
 @pytest.mark.parametrize(
     ("props", "status", "words"),
     [
-        ("LoadState=not-found\nActiveState=inactive\n", Status.OK, "not installed as a service"),
+        ("LoadState=not-found\nActiveState=inactive\n", Outcome.OK, "not installed as a service"),
         (
             "LoadState=loaded\nUnitFileState=enabled\nActiveState=active\nSubState=running\nNRestarts=0\n",
-            Status.OK,
+            Outcome.OK,
             "enabled, active (running)",
         ),
         (
             "LoadState=loaded\nUnitFileState=enabled\nActiveState=failed\nResult=watchdog\nNRestarts=5\n",
-            Status.FAIL,
+            Outcome.FAIL,
             "result watchdog",
         ),
         (
             "LoadState=loaded\nUnitFileState=disabled\nActiveState=active\nNRestarts=0\n",
-            Status.WARN,
+            Outcome.WARN,
             "will not start at boot",
         ),
-        ("LoadState=loaded\nUnitFileState=enabled\nActiveState=inactive\nNRestarts=0\n", Status.WARN, "not running"),
+        ("LoadState=loaded\nUnitFileState=enabled\nActiveState=inactive\nNRestarts=0\n", Outcome.WARN, "not running"),
         (
             "LoadState=loaded\nUnitFileState=enabled\nActiveState=active\nNRestarts=3\n",
-            Status.WARN,
+            Outcome.WARN,
             "restarted 3 time(s)",
         ),
     ],
 )
-def test_service_states(tmp_path: Path, props: str, status: Status, words: str) -> None:
+def test_service_states(tmp_path: Path, props: str, status: Outcome, words: str) -> None:
     finding = only(check_service(SETTINGS, systemd_machine(tmp_path, props)))
     assert finding.status is status
     assert words in finding.message

@@ -282,7 +282,7 @@ def test_store_messages_are_one_line_and_only_offer_fixes_that_apply(tmp_path: P
 def test_doctor_calls_a_full_disk_full_even_with_no_floor_configured(tmp_path: Path) -> None:
     from mirror.config.settings import Settings, StoreSettings
     from mirror.doctor.checks import check_free_disk
-    from mirror.doctor.report import Status
+    from mirror.doctor.report import Outcome
 
     with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
         with open(fs / "filler", "wb") as filler, contextlib.suppress(OSError):
@@ -291,7 +291,7 @@ def test_doctor_calls_a_full_disk_full_even_with_no_floor_configured(tmp_path: P
                 filler.flush()
         settings = Settings(store=StoreSettings(data_dir=str(fs / "closet"), min_free_mb=0))
         [finding] = list(check_free_disk(settings))
-        assert finding.status is Status.FAIL and "0 MB free" in finding.message
+        assert finding.status is Outcome.FAIL and "0 MB free" in finding.message
 
 
 def test_a_delete_on_a_closet_open_while_the_disk_fills_goes_through(tmp_path: Path) -> None:
@@ -327,14 +327,14 @@ def test_a_lost_wal_file_is_named_by_doctor_and_at_open_and_the_images_are_kept(
 ) -> None:
     from mirror.config.settings import Settings, StoreSettings
     from mirror.doctor.checks import check_closet
-    from mirror.doctor.report import Status
+    from mirror.doctor.report import Outcome
 
     settings = Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))
     [empty] = list(check_closet(settings))
-    assert empty.status is Status.OK and "not created yet" in empty.message
+    assert empty.status is Outcome.OK and "not created yet" in empty.message
     lose_the_wal(tmp_path)
     [finding] = list(check_closet(settings))
-    assert finding.status is Status.WARN, finding.line()  # not "cannot be read … run doctor as the service user"
+    assert finding.status is Outcome.WARN, finding.line()  # not "cannot be read … run doctor as the service user"
     assert "holds no garments, but" in finding.message and "1 garment image(s) of an earlier closet" in finding.message
     assert "-wal file was lost" in finding.fix and "docs/deploy.md" in finding.fix
     images = sorted(p.name for p in (tmp_path / "images").iterdir())
@@ -347,11 +347,11 @@ def test_a_lost_wal_file_is_named_by_doctor_and_at_open_and_the_images_are_kept(
 def test_a_new_database_is_empty_for_doctor(tmp_path: Path) -> None:
     from mirror.config.settings import Settings, StoreSettings
     from mirror.doctor.checks import check_closet
-    from mirror.doctor.report import Status
+    from mirror.doctor.report import Outcome
 
     sqlite3.connect(tmp_path / "closet.db").close()  # an empty file, e.g. made by `sqlite3 closet.db`
     [finding] = list(check_closet(Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))))
-    assert finding.status is Status.OK and "is empty" in finding.message
+    assert finding.status is Outcome.OK and "is empty" in finding.message
 
 
 def test_the_status_line_calls_the_disk_full_exactly_where_the_closet_refuses_a_garment(tmp_path: Path) -> None:
@@ -364,7 +364,7 @@ def test_the_status_line_calls_the_disk_full_exactly_where_the_closet_refuses_a_
     import dataclasses
 
     from mirror.doctor.checks import check_free_disk
-    from mirror.doctor.report import Status as Outcome
+    from mirror.doctor.report import Outcome
     from mirror.events import STORAGE_FULL, Level
     from mirror.health import Health
     from mirror.service import MirrorService

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mirror.config import Settings
-from mirror.doctor.report import Status
+from mirror.doctor.report import Outcome
 from mirror.doctor.system import Machine, check_clock
 from mirror.events import AnalysisStarted, Error, Event, FrameReady, Level, StatusChanged
 from mirror.health import Health
@@ -99,14 +99,14 @@ def test_doctor_fails_a_clock_behind_the_newest_garment(tmp_path: Path, clock: F
     settings = Settings()
     settings = dataclasses.replace(settings, store=dataclasses.replace(settings.store, data_dir=str(tmp_path)))
     machine = Machine(tmp_path, {}, runner({"timedatectl": (0, "yes\n")}))
-    assert only(check_clock(settings, machine, BEHIND)).status is Status.OK  # no closet yet: nothing says so
+    assert only(check_clock(settings, machine, BEHIND)).status is Outcome.OK  # no closet yet: nothing says so
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         store.add(synthetic_draft(1, image_kb=1))
     finding = only(check_clock(settings, machine, BEHIND))
-    assert finding.status is Status.FAIL
+    assert finding.status is Outcome.FAIL
     assert "before the newest garment (2026-11-20 18:30 UTC)" in finding.message
     assert "NTP" in (finding.fix or "")
-    assert only(check_clock(settings, machine, RIGHT + dt.timedelta(minutes=5))).status is Status.OK
+    assert only(check_clock(settings, machine, RIGHT + dt.timedelta(minutes=5))).status is Outcome.OK
 
 
 def test_the_service_says_the_clock_is_not_set(tmp_path: Path, clock: FakeClock) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from mirror.config import Settings
 from mirror.config.secrets import password_file_problem
 from mirror.device import closet_device_ids, device_id
-from mirror.doctor.report import Finding, Status
+from mirror.doctor.report import Finding, Outcome
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, default_models_dir
@@ -42,16 +42,16 @@ def check_data_dir(settings: Settings) -> Iterator[Finding]:
             fix = "the file system is read-only (see `dmesg`): check the card (fsck) and reboot; the data is unchanged"
         else:
             fix = f"set [store] data_dir to a writable folder or chown it to {_user()}"
-        yield Finding(Status.FAIL, "data dir", f"{path} is not writable ({exc.strerror})", fix)
+        yield Finding(Outcome.FAIL, "data dir", f"{path} is not writable ({exc.strerror})", fix)
         return
-    yield Finding(Status.OK, "data dir", f"{path} is writable")
+    yield Finding(Outcome.OK, "data dir", f"{path} is writable")
 
 
 def check_closet(settings: Settings) -> Iterator[Finding]:
     """Open the closet database read-only: integrity, and every garment's stored record readable."""
     db = settings.store.path() / DB_NAME
     if not db.exists():
-        yield Finding(Status.OK, "closet", f"{db} not created yet (the first run creates it)")
+        yield Finding(Outcome.OK, "closet", f"{db} not created yet (the first run creates it)")
         return
     try:
         conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=10.0)
@@ -68,23 +68,23 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             return
         corrupt = "malformed" in str(exc) or "not a database" in str(exc)
         fix = _CLOSET_FIX if corrupt else "run doctor as the service user (sudo -u smart-mirror smart-mirror doctor)"
-        yield Finding(Status.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
+        yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
         return
     if integrity is None or integrity[0] != "ok":
         detail = integrity[0] if integrity else "no answer"
-        yield Finding(Status.FAIL, "closet", f"{db} is damaged ({detail})", _CLOSET_FIX)
+        yield Finding(Outcome.FAIL, "closet", f"{db} is damaged ({detail})", _CLOSET_FIX)
         return
     damaged = [f"{record_id} v{version}" for record_id, version, body in rows if not _readable(body)]
     if damaged:
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "closet",
             f"{len(damaged)} of {len(rows)} garment record(s) unreadable: {', '.join(damaged[:3])}",
             "restore the closet from a backup (docs/deploy.md); the other garments are unaffected",
         )
         return
     yield from _check_owner(settings)
-    yield Finding(Status.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
+    yield Finding(Outcome.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
 
 
 def _no_tables(settings: Settings, db: Path) -> Finding:
@@ -92,9 +92,9 @@ def _no_tables(settings: Settings, db: Path) -> Finding:
     images = settings.store.path() / IMAGES_DIR
     earlier = committed_count(images)
     if not earlier:
-        return Finding(Status.OK, "closet", f"{db} is empty (the mirror makes its tables when it starts)")
+        return Finding(Outcome.OK, "closet", f"{db} is empty (the mirror makes its tables when it starts)")
     return Finding(
-        Status.WARN,
+        Outcome.WARN,
         "closet",
         f"{db} holds no garments, but {images} holds {earlier} garment image(s) of an earlier closet",
         f"if {db.name} was not moved aside on purpose, its -wal file was lost: stop the mirror and restore "
@@ -108,7 +108,7 @@ def _check_owner(settings: Settings) -> Iterator[Finding]:
     others = [d for d in closet_device_ids(settings.store.path()) if d != mine]
     if others:
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "closet",
             f"garments made by device {others[0]} wait unsynced: this mirror is {mine}, and the cloud "
             "refuses another device's garments",
@@ -135,15 +135,15 @@ def check_free_disk(settings: Settings) -> Iterator[Finding]:
     free_mb, need = room.free_mb, room.floor_mb
     if room.below_floor:
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "free disk",
             f"{free_mb} MB free at {path}, under the {need} MB minimum",
             "free space, or move [store] data_dir to a larger disk",
         )
     elif free_mb < 4 * need:
-        yield Finding(Status.WARN, "free disk", f"{free_mb} MB free at {path}", "free space soon")
+        yield Finding(Outcome.WARN, "free disk", f"{free_mb} MB free at {path}", "free space soon")
     else:
-        yield Finding(Status.OK, "free disk", f"{free_mb} MB free at {path}")
+        yield Finding(Outcome.OK, "free disk", f"{free_mb} MB free at {path}")
 
 
 def models_dir(settings: Settings) -> Path:
@@ -162,19 +162,19 @@ def check_models(settings: Settings) -> Iterator[Finding]:
                 if settings.vision.models_dir
                 else "reinstall the project (git pull; pip install -e .)"
             )
-            yield Finding(Status.FAIL, f"model {name}", str(exc), fix)
+            yield Finding(Outcome.FAIL, f"model {name}", str(exc), fix)
             continue
         problems = manifest.verify()
         if problems:
-            yield Finding(Status.FAIL, f"model {name}", "; ".join(problems), "reinstall the model files")
+            yield Finding(Outcome.FAIL, f"model {name}", "; ".join(problems), "reinstall the model files")
             continue
         if backend in manifest.files:
             try:
                 load_model(manifest.path(backend), backend, threads=1)
             except InferenceError as exc:
-                yield Finding(Status.FAIL, f"model {name}", str(exc), f'try [vision] backend = "{_other(backend)}"')
+                yield Finding(Outcome.FAIL, f"model {name}", str(exc), f'try [vision] backend = "{_other(backend)}"')
                 continue
-        yield Finding(Status.OK, f"model {name}", f"v{manifest.version} loads ({_kind(manifest, backend)})")
+        yield Finding(Outcome.OK, f"model {name}", f"v{manifest.version} loads ({_kind(manifest, backend)})")
 
 
 def _kind(manifest: ModelManifest, backend: str) -> str:
@@ -189,23 +189,23 @@ def check_camera(settings: Settings) -> Iterator[Finding]:
     cam = settings.camera
     source = cam.source
     if source == "demo":
-        yield Finding(Status.OK, "camera", "demo source: no camera needed")
+        yield Finding(Outcome.OK, "camera", "demo source: no camera needed")
         return
     if source == "replay":
         path = Path(cam.replay_path)
         if path.exists():
-            yield Finding(Status.OK, "camera", f"replay source {path} exists")
+            yield Finding(Outcome.OK, "camera", f"replay source {path} exists")
         else:
-            yield Finding(Status.FAIL, "camera", f"replay source {path} does not exist", "fix [camera] replay_path")
+            yield Finding(Outcome.FAIL, "camera", f"replay source {path} does not exist", "fix [camera] replay_path")
         return
     if source in ("auto", "picamera2"):
         found = _picamera2_cameras()
         if found is not None:
             if found:
-                yield Finding(Status.OK, "camera", f"picamera2 sees {found} camera(s)")
+                yield Finding(Outcome.OK, "camera", f"picamera2 sees {found} camera(s)")
             else:
                 yield Finding(
-                    Status.FAIL,
+                    Outcome.FAIL,
                     "camera",
                     "picamera2 is installed but sees no camera",
                     "check the ribbon cable and run: rpicam-hello --list-cameras",
@@ -213,7 +213,7 @@ def check_camera(settings: Settings) -> Iterator[Finding]:
             return
         if source == "picamera2":
             yield Finding(
-                Status.FAIL,
+                Outcome.FAIL,
                 "camera",
                 "picamera2 is not installed",
                 "sudo apt install python3-picamera2 and make the venv with --system-site-packages",
@@ -234,7 +234,7 @@ def _picamera2_cameras() -> int | None:
 def _check_v4l2(device: str) -> Iterator[Finding]:
     if not device.isdigit() and not Path(device).exists():
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "camera",
             f"no camera at {device}",
             'plug in a camera, set [camera] device, or use source = "demo"',
@@ -248,10 +248,10 @@ def _check_v4l2(device: str) -> Iterator[Finding]:
     finally:
         cap.release()
     if ok:
-        yield Finding(Status.OK, "camera", f"{device} delivers frames")
+        yield Finding(Outcome.OK, "camera", f"{device} delivers frames")
     else:
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "camera",
             f"{device} exists but gives no frames",
             f"check that no other program holds it and that {_user()} is in the video group",
@@ -261,7 +261,7 @@ def _check_v4l2(device: str) -> Iterator[Finding]:
 def check_broker(settings: Settings) -> Iterator[Finding]:
     sync = settings.sync
     if not sync.enabled:
-        yield Finding(Status.OK, "broker", "sync disabled: records stay on this mirror")
+        yield Finding(Outcome.OK, "broker", "sync disabled: records stay on this mirror")
         return
     where = f"{sync.host}:{sync.port}"
     try:
@@ -274,7 +274,7 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
                     pass
     except ssl.SSLError as exc:
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "broker",
             f"TLS handshake with {where} failed ({exc.reason})",
             "check [sync] ca_file, cert_file and the broker's certificate name",
@@ -283,16 +283,16 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
     except OSError as exc:
         # Offline-first: records wait in the outbox, so an absent broker is a warning.
         yield Finding(
-            Status.WARN,
+            Outcome.WARN,
             "broker",
             f"{where} unreachable ({exc.strerror or exc}); records will wait in the outbox",
             "start the broker or fix [sync] host/port",
         )
         return
-    yield Finding(Status.OK, "broker", f"{where} reachable" + (" with TLS" if sync.tls else ""))
+    yield Finding(Outcome.OK, "broker", f"{where} reachable" + (" with TLS" if sync.tls else ""))
     warning = password_file_problem(sync)
     if warning:
-        yield Finding(Status.WARN, "broker", "password file permissions", warning)
+        yield Finding(Outcome.WARN, "broker", "password file permissions", warning)
 
 
 def _user() -> str:

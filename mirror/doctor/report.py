@@ -12,7 +12,9 @@ from mirror.config import Settings
 log = logging.getLogger(__name__)
 
 
-class Status(enum.Enum):
+class Outcome(enum.Enum):
+    """How one check came out (the word printed at the start of its line)."""
+
     OK = "OK"
     WARN = "WARN"
     FAIL = "FAIL"
@@ -22,14 +24,14 @@ class Status(enum.Enum):
 class Finding:
     """One line of the report: what was checked, what was found, and the fix when not OK."""
 
-    status: Status
+    status: Outcome
     check: str
     message: str
     fix: str = ""
 
     def line(self) -> str:
         text = f"{self.status.value:<4} {self.check}: {self.message}"
-        return f"{text} — fix: {self.fix}" if self.fix and self.status is not Status.OK else text
+        return f"{text} — fix: {self.fix}" if self.fix and self.status is not Outcome.OK else text
 
 
 Check = Callable[[Settings], Iterable[Finding]]
@@ -45,6 +47,6 @@ def run_checks(settings: Settings, checks: Iterable[Check]) -> list[Finding]:
         except Exception as exc:  # a doctor must finish its report whatever it meets
             log.debug("check %s crashed", name, exc_info=True)
             findings.append(
-                Finding(Status.FAIL, name, f"the check itself failed ({exc})", "run with --verbose and report it")
+                Finding(Outcome.FAIL, name, f"the check itself failed ({exc})", "run with --verbose and report it")
             )
     return findings

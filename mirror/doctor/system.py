@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mirror.config import Settings
 from mirror.device import closet_newest_time
-from mirror.doctor.report import Finding, Status
+from mirror.doctor.report import Finding, Outcome
 from mirror.wallclock import clock_problem
 
 SERVICE = "smart-mirror.service"
@@ -72,7 +72,7 @@ def check_display(_settings: Settings, machine: Machine | None = None) -> Iterat
     platform = m.env("QT_QPA_PLATFORM")
     if platform == "offscreen":
         yield Finding(
-            Status.WARN,
+            Outcome.WARN,
             "display",
             "QT_QPA_PLATFORM=offscreen: the mirror runs but shows nothing",
             "unset it (the service's display drop-in sets eglfs or wayland)",
@@ -82,7 +82,7 @@ def check_display(_settings: Settings, machine: Machine | None = None) -> Iterat
         yield _wayland(m)
         return
     if platform == "xcb" or (not platform and m.env("DISPLAY")):
-        yield Finding(Status.OK, "display", f"X11 display {m.env('DISPLAY') or '(default)'}")
+        yield Finding(Outcome.OK, "display", f"X11 display {m.env('DISPLAY') or '(default)'}")
         return
     yield from _kms(m, explicit=platform.startswith("eglfs"))
 
@@ -92,9 +92,9 @@ def _wayland(m: Machine) -> Finding:
     runtime = m.env("XDG_RUNTIME_DIR")
     sock = Path(name) if name.startswith("/") else Path(runtime or "/nonexistent") / name
     if m.path(str(sock)).is_socket():
-        return Finding(Status.OK, "display", f"Wayland compositor at {sock}")
+        return Finding(Outcome.OK, "display", f"Wayland compositor at {sock}")
     return Finding(
-        Status.FAIL,
+        Outcome.FAIL,
         "display",
         f"no Wayland compositor socket at {sock}",
         "log in to the desktop (raspi-config: Desktop Autologin) or install with --display eglfs",
@@ -105,7 +105,7 @@ def _kms(m: Machine, explicit: bool) -> Iterator[Finding]:
     kms_config = m.env("QT_QPA_EGLFS_KMS_CONFIG")
     if kms_config and not m.path(kms_config).is_file():
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "display",
             f"QT_QPA_EGLFS_KMS_CONFIG names {kms_config}, which does not exist",
             "re-run scripts/install-pi.sh --display eglfs",
@@ -118,23 +118,23 @@ def _kms(m: Machine, explicit: bool) -> Iterator[Finding]:
         card, outputs = next(iter(with_screen.items()))
         if not os.access(m.path(card), os.R_OK | os.W_OK) and m.path(card).exists():
             yield Finding(
-                Status.FAIL,
+                Outcome.FAIL,
                 "display",
                 f"{card} has a screen ({', '.join(outputs)}) but this user cannot open it",
                 "add the user to the video and render groups (the service gets them from its unit)",
             )
             return
-        yield Finding(Status.OK, "display", f"{how} can drive {card} ({', '.join(outputs)} connected)")
+        yield Finding(Outcome.OK, "display", f"{how} can drive {card} ({', '.join(outputs)} connected)")
     elif cards:
         yield Finding(
-            Status.WARN if not explicit else Status.FAIL,
+            Outcome.WARN if not explicit else Outcome.FAIL,
             "display",
             f"no screen connected to {', '.join(cards)}",
             "plug the display in before boot (HDMI0 on a Pi 4/5) and check its power",
         )
     else:
         yield Finding(
-            Status.WARN if not explicit else Status.FAIL,
+            Outcome.WARN if not explicit else Outcome.FAIL,
             "display",
             "no KMS display device (/sys/class/drm/card*-*)",
             "enable dtoverlay=vc4-kms-v3d in /boot/firmware/config.txt, or run with DISPLAY/WAYLAND_DISPLAY set",
@@ -185,7 +185,7 @@ def check_clock(
     wrong = clock_problem(moment, closet_newest_time(settings.store.path()))
     if wrong:
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "clock",
             f"the clock is wrong ({wrong}): TLS to the broker will fail and garments get wrong dates",
             "connect to the network once (NTP) or fit an RTC battery (Pi 5)",
@@ -193,17 +193,17 @@ def check_clock(
         return
     synced = clock_synchronised(m, kernel)
     if synced:
-        yield Finding(Status.OK, "clock", f"synchronised ({moment:%Y-%m-%d %H:%M} UTC)")
+        yield Finding(Outcome.OK, "clock", f"synchronised ({moment:%Y-%m-%d %H:%M} UTC)")
     elif synced is None:
         yield Finding(
-            Status.WARN,
+            Outcome.WARN,
             "clock",
             "cannot tell whether the clock is synchronised",
             "use systemd-timesyncd or chrony (timedatectl set-ntp true)",
         )
     else:
         yield Finding(
-            Status.WARN,
+            Outcome.WARN,
             "clock",
             "not synchronised: record times may be off and TLS certificates may look invalid",
             "check the network and NTP: timedatectl timesync-status; sudo timedatectl set-ntp true",
@@ -215,11 +215,11 @@ def check_service(_settings: Settings, machine: Machine | None = None) -> Iterat
     """Is the mirror installed as a service, enabled for boot and running (not crash-looping)?"""
     m = machine or Machine()
     if not m.path("/run/systemd/system").is_dir():
-        yield Finding(Status.OK, "service", "systemd is not running here: not installed as a service")
+        yield Finding(Outcome.OK, "service", "systemd is not running here: not installed as a service")
         return
     props = _unit_properties(m)
     if props.get("LoadState") != "loaded":
-        yield Finding(Status.OK, "service", "not installed as a service (sudo scripts/install-pi.sh installs it)")
+        yield Finding(Outcome.OK, "service", "not installed as a service (sudo scripts/install-pi.sh installs it)")
         return
     enabled = props.get("UnitFileState", "")
     active = props.get("ActiveState", "")
@@ -228,19 +228,19 @@ def check_service(_settings: Settings, machine: Machine | None = None) -> Iterat
     logs = "journalctl -u smart-mirror -b --no-pager | tail -50"
     if active == "failed":
         yield Finding(
-            Status.FAIL,
+            Outcome.FAIL,
             "service",
             f"{state}, result {props.get('Result', '?')}",
             f"see {logs}; then sudo systemctl reset-failed smart-mirror && sudo systemctl restart smart-mirror",
         )
     elif enabled != "enabled":
-        yield Finding(Status.WARN, "service", f"{state}: will not start at boot", "sudo systemctl enable smart-mirror")
+        yield Finding(Outcome.WARN, "service", f"{state}: will not start at boot", "sudo systemctl enable smart-mirror")
     elif active not in ("active", "activating", "reloading"):
-        yield Finding(Status.WARN, "service", f"{state}: not running", "sudo systemctl start smart-mirror")
+        yield Finding(Outcome.WARN, "service", f"{state}: not running", "sudo systemctl start smart-mirror")
     elif restarts:
-        yield Finding(Status.WARN, "service", f"{state}, restarted {restarts} time(s) since boot", f"see {logs}")
+        yield Finding(Outcome.WARN, "service", f"{state}, restarted {restarts} time(s) since boot", f"see {logs}")
     else:
-        yield Finding(Status.OK, "service", state)
+        yield Finding(Outcome.OK, "service", state)
 
 
 def _unit_properties(m: Machine) -> dict[str, str]:

@@ -6,7 +6,7 @@ import argparse
 
 from mirror.cli import exitcodes
 from mirror.config import ConfigError, Settings
-from mirror.doctor import Finding, Status, run_checks
+from mirror.doctor import Finding, Outcome, run_checks
 
 NAME = "doctor"
 HELP = "check config, storage, models, camera, broker, display, clock and service; print OK / WARN / FAIL with fixes"
@@ -25,17 +25,17 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
         error: ConfigError = args.config_error
         findings += [
             # A problem that already says its fix (a missing file) is not given a second one.
-            Finding(Status.FAIL, "config", problem, "" if "; " in problem else "edit the file; see docs/config.md")
+            Finding(Outcome.FAIL, "config", problem, "" if "; " in problem else "edit the file; see docs/config.md")
             for problem in error.problems
         ]
-        findings.append(Finding(Status.WARN, "config", "the checks below use built-in defaults"))
+        findings.append(Finding(Outcome.WARN, "config", "the checks below use built-in defaults"))
         settings = Settings()
     else:
-        findings.append(Finding(Status.OK, "config", f"{settings.origin}: valid"))
+        findings.append(Finding(Outcome.OK, "config", f"{settings.origin}: valid"))
     findings += run_checks(settings, CHECKS)
     for finding in findings:
         print(finding.line(), flush=True)
-    failed = sum(f.status is Status.FAIL for f in findings)
-    warned = sum(f.status is Status.WARN for f in findings)
+    failed = sum(f.status is Outcome.FAIL for f in findings)
+    warned = sum(f.status is Outcome.WARN for f in findings)
     print(f"{len(findings)} checks: {failed} failed, {warned} warnings")
     return exitcodes.FAILED if failed else exitcodes.OK

@@ -26,6 +26,11 @@ def default_models_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models"
 
 
+def models_dir(configured: str) -> Path:
+    """``[vision] models_dir`` or, when it is empty, the models shipped with the software."""
+    return Path(configured).expanduser() if configured else default_models_dir()
+
+
 @dataclass(frozen=True)
 class ModelManifest:
     """What ``model.json`` says about one shipped model."""

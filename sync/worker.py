@@ -95,7 +95,7 @@ class SyncWorker:
         self._dropped = False
         self._closing = False
         self._inflight: dict[tuple[str, int], float] = {}
-        self._unreadable: set[tuple[str, int]] = set()  # versions or their images unreadable: logged once
+        self._held_said: set[tuple[str, int]] = set()  # versions held back (unreadable, or another device's): said once
         self._acks: list[tuple[str, int]] = []
         self._rejected: list[tuple[str, int]] = []
         self._stop = threading.Event()
@@ -356,8 +356,8 @@ class SyncWorker:
 
     def _hold_back(self, key: tuple[str, int], why: str) -> None:
         """Keep a version queued but not due for an hour, saying why once (not at every retry)."""
-        if key not in self._unreadable:
-            self._unreadable.add(key)
+        if key not in self._held_said:
+            self._held_said.add(key)
             log.error("%s; it waits, and is tried again in %.0f min", why, POSTPONE_S / 60)
         self.store.postpone([key], POSTPONE_S)
 

@@ -17,7 +17,7 @@ from mirror.device import closet_device_ids, device_id
 from mirror.doctor.report import Finding, Outcome
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.inference import InferenceError, load_model
-from mirror.manifest import ManifestError, ModelManifest, default_models_dir
+from mirror.manifest import ManifestError, ModelManifest, models_dir
 from mirror.store import space
 from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
@@ -146,12 +146,8 @@ def check_free_disk(settings: Settings) -> Iterator[Finding]:
         yield Finding(Outcome.OK, "free disk", f"{free_mb} MB free at {path}")
 
 
-def models_dir(settings: Settings) -> Path:
-    return Path(settings.vision.models_dir).expanduser() if settings.vision.models_dir else default_models_dir()
-
-
 def check_models(settings: Settings) -> Iterator[Finding]:
-    folder = models_dir(settings)
+    folder = models_dir(settings.vision.models_dir)
     backend = settings.vision.backend
     for name in REQUIRED_MODELS:
         try:

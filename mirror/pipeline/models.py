@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.inference import InferenceError
-from mirror.manifest import ManifestError, default_models_dir
+from mirror.manifest import ManifestError
+from mirror.manifest import models_dir as models_dir  # re-exported: callers load models from the folder it names
 from mirror.pipeline.finder import GarmentFinder
 from mirror.vision.classifier import Classifier
 from mirror.vision.colour import ColourTable
@@ -47,11 +48,6 @@ class Models:
 def resolve_threads(threads: int) -> int:
     """``0`` (the config default) means one thread per core."""
     return threads if threads > 0 else max(1, os.cpu_count() or 1)
-
-
-def models_dir(configured: str) -> Path:
-    """``[vision] models_dir`` or the models shipped with the software."""
-    return Path(configured).expanduser() if configured else default_models_dir()
 
 
 def load_models(folder: Path, backend: str, threads: int, min_area: float = 0.0) -> Models:

@@ -16,19 +16,15 @@ from numpy.typing import NDArray
 
 from mirror.manifest import ManifestError, ModelManifest, default_models_dir
 from mirror.vision.colour import (
-    BASIC_TERMS,
-    FEATURE_NAMES,
-    AchromaticRule,
-    ColourTable,
-    FabricStage,
     analyse_fabric,
     describe_analysis,
     describe_colour,
     garment_features,
-    lab_to_srgb,
-    srgb_to_lab,
     white_balance_gains,
 )
+from mirror.vision.colour_model import FEATURE_NAMES, AchromaticRule, ColourTable, FabricStage
+from mirror.vision.colourspace import lab_to_srgb, srgb_to_lab
+from mirror.vocab import BASIC_TERMS
 
 H, W = 240, 240
 

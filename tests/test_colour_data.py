@@ -17,7 +17,10 @@ import numpy as np
 import pytest
 
 from mirror.manifest import default_models_dir
-from mirror.vision.colour import BASIC_TERMS, ColourResult, ColourTable, describe_colour, lab_to_srgb
+from mirror.vision.colour import ColourResult, describe_colour
+from mirror.vision.colour_model import ColourTable
+from mirror.vision.colourspace import lab_to_srgb
+from mirror.vocab import BASIC_TERMS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -13,10 +13,11 @@ background, and an indoor camera tints everything orange. So the colour is taken
    table (``models/colour``, built from the XKCD survey by ``models.training.colour_build``),
    clusters with the same basic term are pooled (light and shadowed red are both red), and
    the largest pool wins, so a logo or print covering less than the fabric never does.
+   (Loading and applying the table is ``mirror.vision.colour_model``'s.)
 4. **Achromatic decision** before naming: a cluster whose chroma is within the camera's
-   neutral noise (see ``AchromaticRule``) is named as the grey of its lightness, so a
+   neutral noise (see ``colour_model.AchromaticRule``) is named as the grey of its lightness, so a
    slightly cool black jacket is not "blue" and a faintly tinted grey is not "blue" either.
-5. **Learned fabric stage** (``FabricStage``, when ``models/colour`` ships one): a small
+5. **Learned fabric stage** (``colour_model.FabricStage``, when ``models/colour`` ships one): a small
    softmax model over features of steps 1–4 (the table's basic-term shares of the fabric
    clusters, the dominant clusters' CIELAB, the fabric's lightness against its surroundings)
    makes the final basic-term decision. Why: the table names screen colours; whether a
@@ -27,39 +28,38 @@ background, and an indoor camera tints everything orange. So the colour is taken
    names the runner-up (``alternative``), so the mirror can ask "grey, or white?" instead of
    filing a guess silently, as the classifier's ``unsure`` does for the category.
 
-Stable API: ``ColourTable.load(folder)``, ``describe_colour(image_bgr, mask, table)`` ->
-``ColourResult(basic, name, hex, palette, alternative)`` (the palette in the store's
-``PaletteEntry``, the one palette type); ``garment_features`` (the learned stage's input,
-also used by its fit); ``srgb_to_lab``/``lab_to_srgb`` (also used by
-the build code so that table and runtime share one colour space).
+This module is that per-garment pipeline; the model it names colours with is
+``mirror.vision.colour_model`` and the colour-space maths both use is ``mirror.vision.colourspace``.
+
+Stable API: ``ColourTable.load(folder)`` (defined in ``colour_model``, re-exported here),
+``describe_colour(image_bgr, mask, table)`` -> ``ColourResult(basic, name, hex, palette,
+alternative)`` (the palette in the store's ``PaletteEntry``, the one palette type);
+``garment_features`` (the learned stage's input, also used by its fit).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirror.manifest import ManifestError, ModelManifest
 from mirror.store.records import PaletteEntry
-from mirror.vocab import BASIC_TERMS as BASIC_TERMS  # re-exported: the table stores term indices in this order
-
-FloatArray = npt.NDArray[np.float64]
-UInt8Array = npt.NDArray[np.uint8]
-
-#: Bins per sRGB channel in the lookup table (index with ``value >> BIN_SHIFT``).
-BINS = 32
-BIN_SHIFT = 3
-
-_D65 = np.array([0.95047, 1.0, 1.08883])
-_RGB_TO_XYZ = np.array(
-    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+from mirror.vision.colour_model import ColourTable, runner_up
+from mirror.vision.colourspace import (
+    LINEAR_OF_BYTE,
+    RGB_TO_XYZ,
+    FloatArray,
+    linear_to_lab,
+    linear_to_srgb,
+    srgb_to_lab,
+    srgb_to_linear,
+    to_hex,
 )
-_XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
+from mirror.vocab import BASIC_TERMS
+
+UInt8Array = npt.NDArray[np.uint8]
 
 # Tuning constants; each is explained where it is used.
 _KMEANS_K = 4
@@ -75,237 +75,6 @@ _MAX_EXPOSURE = 3.0
 DOUBT_BELOW = 0.7
 #: At most this many background pixels are converted to estimate the white balance.
 _WB_SAMPLES = 4000
-
-
-def _srgb_lut() -> npt.NDArray[np.float32]:
-    """Linear light of each 8-bit sRGB value: a lookup replaces the power function on uint8 pixels."""
-    v = np.arange(256) / 255.0
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-_LINEAR_OF_BYTE = _srgb_lut()
-
-
-def srgb_to_linear(rgb01: FloatArray) -> FloatArray:
-    """sRGB in [0, 1] -> linear light."""
-    return np.where(rgb01 <= 0.04045, rgb01 / 12.92, ((rgb01 + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(lin: FloatArray) -> FloatArray:
-    """Linear light -> sRGB in [0, 1] (clipped)."""
-    lin = np.clip(lin, 0.0, 1.0)
-    return np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
-
-
-def srgb_to_lab(rgb: npt.ArrayLike) -> FloatArray:
-    """sRGB (0–255, shape ``(..., 3)``) -> CIELAB (D65)."""
-    return linear_to_lab(srgb_to_linear(np.asarray(rgb, dtype=np.float64) / 255.0))
-
-
-def linear_to_lab(lin: npt.NDArray[np.floating[Any]]) -> FloatArray:
-    """Linear-light RGB (shape ``(..., 3)``) -> CIELAB (D65); keeps the input's float precision."""
-    xyz = lin @ _RGB_TO_XYZ.T.astype(lin.dtype) / _D65.astype(lin.dtype)
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
-
-
-def lab_to_srgb(lab: npt.ArrayLike) -> FloatArray:
-    """CIELAB (D65, shape ``(..., 3)``) -> sRGB 0–255 (float, clipped to the gamut)."""
-    lab = np.asarray(lab, dtype=np.float64)
-    fy = (lab[..., 0] + 16) / 116
-    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
-    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _D65
-    return linear_to_srgb(xyz @ _XYZ_TO_RGB.T) * 255.0
-
-
-def to_hex(rgb: npt.ArrayLike) -> str:
-    """``#rrggbb`` of an sRGB triple."""
-    r, g, b = (round(float(v)) for v in np.clip(np.asarray(rgb, dtype=np.float64), 0, 255))
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-@dataclass(frozen=True)
-class SurfaceAdaptation:
-    """Map a photographed fabric's colour to the screen colour the survey would name the same.
-
-    The survey named self-luminous screen patches: only near-black pixels were "black" and
-    only near-white ones "white". A black T-shirt in a photo is dark grey on screen and a
-    white one light grey, yet people name the fabric, not the pixel. This stretches CIELAB
-    lightness so that ``black_l`` maps to 0 and ``white_l`` to 100 (mid-tones bent by
-    ``gamma``: above 1 keeps a crimson red from turning pink) and scales chroma by
-    ``chroma_gain``. The values ship in ``models/colour/model.json``.
-    """
-
-    black_l: float = 0.0
-    white_l: float = 100.0
-    gamma: float = 1.0
-    chroma_gain: float = 1.0
-
-    def apply(self, rgb: npt.ArrayLike) -> FloatArray:
-        """Adapted sRGB (0–255) of photographed sRGB pixels."""
-        lab = srgb_to_lab(rgb)
-        stretched = np.clip((lab[..., 0] - self.black_l) / (self.white_l - self.black_l), 0, 1)
-        lab[..., 0] = 100.0 * stretched**self.gamma
-        lab[..., 1:] *= self.chroma_gain
-        return lab_to_srgb(lab)
-
-
-@dataclass(frozen=True)
-class AchromaticRule:
-    """Which clusters are neutral (black/grey/white) whatever tint the table would read in them.
-
-    The survey named screen patches, where a chroma of 8 at mid lightness is a visible blue;
-    on a photographed garment the same chroma is sensor noise, a residual cast or a cool
-    sheen on black cloth. A cluster is neutral when its chroma (CIELAB, after white balance)
-    is below ``chroma`` at lightness >= ``dark_l``; in the dark, where noise and casts scale
-    with the signal, when chroma / lightness is below ``dark_ratio`` (navy keeps a ratio well
-    above it). Neutral clusters are then named as the grey of their lightness. Chosen on the
-    calibration half of the by-eye labels only (``colour_eval --search-achromatic``).
-    """
-
-    chroma: float = 10.0
-    dark_ratio: float = 0.4
-    dark_l: float = 30.0
-
-    def neutralise(self, lab: FloatArray) -> FloatArray:
-        """``lab`` with the chroma of neutral colours set to zero (a copy)."""
-        lab = np.array(lab, dtype=np.float64)
-        chroma = np.hypot(lab[..., 1], lab[..., 2])
-        light = lab[..., 0]
-        dark_limit = self.dark_ratio * np.maximum(light, 1.0)
-        neutral = np.where(light >= self.dark_l, chroma < self.chroma, chroma < dark_limit)
-        lab[neutral, 1:] = 0.0
-        return lab
-
-
-#: Names of the learned stage's inputs, in order (``garment_features``). A shipped stage whose
-#: list differs was fitted for other code and is refused at load.
-FEATURE_NAMES: tuple[str, ...] = (
-    *(f"pool_{t}" for t in BASIC_TERMS),  # share of the fabric clusters the table names t
-    *(f"rules_{t}" for t in BASIC_TERMS),  # one-hot: the table's largest pool (the answer without the stage)
-    *(f"winner_{f}" for f in ("l", "c", "hue_cos", "hue_sin", "a", "b")),  # largest cluster of that pool
-    *(f"largest_{f}" for f in ("l", "c", "hue_cos", "hue_sin", "a", "b")),  # largest cluster overall
-    "fabric_l10", "fabric_l50", "fabric_l90", "fabric_c50",  # fabric pixel lightness percentiles, chroma
-    "background_l", "fabric_minus_background_l", "background_c",  # the garment's surroundings
-    "log_exposure", "log_red_over_blue",  # the corrections applied
-)
-
-
-@dataclass(frozen=True)
-class FabricStage:
-    """The learned basic-term decision: a softmax layer (optionally after one tanh layer).
-
-    ``mean``/``std`` standardise ``garment_features``; ``hidden`` is ``(w, b)`` of the tanh
-    layer or empty for plain multinomial logistic regression; ``out`` is the softmax layer.
-    The stage overrides the table only when its best term has at least ``min_confidence``:
-    the by-eye labels skip doubtful colours (beige, cream, peach, teal…), so on those the
-    stage has seen nothing and is unsure, and the table, which the survey taught every
-    colour, is the better judge. Fitted by ``models.training.colour_fit``; a few KB.
-    """
-
-    mean: FloatArray
-    std: FloatArray
-    hidden: tuple[FloatArray, ...]
-    out_w: FloatArray
-    out_b: FloatArray
-    min_confidence: float = 0.0
-
-    @classmethod
-    def load(cls, path: Path) -> FabricStage:
-        """Read a stage written by ``colour_fit``; ManifestError when it does not fit this code."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                features = tuple(str(f) for f in data["features"])
-                hidden = (data["hidden_w"].astype(np.float64), data["hidden_b"].astype(np.float64))
-                stage = cls(
-                    mean=data["mean"].astype(np.float64),
-                    std=data["std"].astype(np.float64),
-                    hidden=hidden if hidden[0].size else (),
-                    out_w=data["out_w"].astype(np.float64),
-                    out_b=data["out_b"].astype(np.float64),
-                    min_confidence=float(data["min_confidence"]),
-                )
-        except (OSError, KeyError, ValueError, TypeError) as exc:
-            raise ManifestError(f"{path}: unreadable fabric stage ({exc}); reinstall models/colour") from exc
-        if features != FEATURE_NAMES or stage.out_w.shape[1] != len(BASIC_TERMS):
-            raise ManifestError(f"{path}: fabric stage fitted for other features; refit it with colour_fit")
-        return stage
-
-    def probabilities(self, features: FloatArray) -> FloatArray:
-        """Basic-term probabilities (rows of ``features`` -> rows of 11)."""
-        x = (np.atleast_2d(features) - self.mean) / self.std
-        if self.hidden:
-            x = np.tanh(x @ self.hidden[0] + self.hidden[1])
-        z = x @ self.out_w + self.out_b
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return np.asarray(z / z.sum(axis=1, keepdims=True))
-
-    def decide(self, probabilities: FloatArray) -> str | None:
-        """The stage's basic term from one garment's ``probabilities``, or None where it is not confident
-        enough to override (the probabilities are passed in: the doubt step reads them too)."""
-        best = int(probabilities.argmax())
-        return BASIC_TERMS[best] if probabilities[best] >= self.min_confidence else None
-
-
-def runner_up(probabilities: FloatArray, basic: str, doubt_below: float = DOUBT_BELOW) -> str | None:
-    """The most likely other term when ``basic`` has less than ``doubt_below``; None when the answer is clear."""
-    final = BASIC_TERMS.index(basic)
-    if probabilities[final] >= doubt_below:
-        return None
-    others = probabilities.copy()
-    others[final] = -1.0
-    return BASIC_TERMS[int(others.argmax())]
-
-
-@dataclass(frozen=True)
-class ColourTable:
-    """The shipped lookup: for each 8×8×8 sRGB bin, its basic term and its finer name."""
-
-    basic: UInt8Array  # (BINS, BINS, BINS) index into BASIC_TERMS
-    name: npt.NDArray[np.uint16]  # (BINS, BINS, BINS) index into names
-    names: tuple[str, ...]
-    version: str = "dev"
-    surface: SurfaceAdaptation = SurfaceAdaptation()
-    achromatic: AchromaticRule = AchromaticRule()
-    fabric: FabricStage | None = None  # the learned stage; None: the table's largest pool decides
-
-    @classmethod
-    def load(cls, folder: Path, with_fabric: bool = True) -> ColourTable:
-        """Read ``folder/model.json``, its ``table`` and (unless ``with_fabric`` is off) ``fabric`` files.
-
-        Raise ManifestError on a bad install. ``colour_fit`` reads the table alone, since it
-        is about to replace the stage.
-        """
-        manifest = ModelManifest.load(folder)
-        path = manifest.path("table")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                table = cls(
-                    basic=np.asarray(data["basic"], dtype=np.uint8),
-                    name=np.asarray(data["name"], dtype=np.uint16),
-                    names=tuple(str(n) for n in data["names"]),
-                    version=manifest.version,
-                    surface=SurfaceAdaptation(**{k: float(v) for k, v in manifest.meta.get("surface", {}).items()}),
-                )
-        except (OSError, KeyError, ValueError, TypeError) as exc:
-            raise ManifestError(f"{path}: unreadable colour table ({exc}); reinstall models/colour") from exc
-        if table.basic.shape != (BINS, BINS, BINS) or table.name.shape != table.basic.shape:
-            raise ManifestError(f"{path}: colour table has shape {table.basic.shape}; rebuild it with colour_build")
-        if with_fabric and "fabric" in manifest.files:
-            table = replace(table, fabric=FabricStage.load(manifest.path("fabric")))
-        return table
-
-    def lookup(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Basic-term index and name index of sRGB triples (0–255, shape ``(..., 3)``)."""
-        idx = np.clip(np.rint(np.asarray(rgb, dtype=np.float64)), 0, 255).astype(np.intp) >> BIN_SHIFT
-        r, g, b = idx[..., 0], idx[..., 1], idx[..., 2]
-        return self.basic[r, g, b].astype(np.intp), self.name[r, g, b].astype(np.intp)
-
-    def name_fabric(self, rgb: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-        """Basic-term and name indices of photographed fabric colours: step 4 (the achromatic rule), then the
-        surface adaptation, then the table."""
-        neutral = lab_to_srgb(self.achromatic.neutralise(srgb_to_lab(rgb)))
-        return self.lookup(self.surface.apply(neutral))
 
 
 @dataclass(frozen=True)
@@ -341,7 +110,7 @@ def white_balance_gains(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_]) -
         return ones
     if len(pixels) > _WB_SAMPLES:
         pixels = pixels[:: -(-len(pixels) // _WB_SAMPLES)]
-    lin = _LINEAR_OF_BYTE[pixels[:, ::-1]]  # float32 linear RGB, converted once
+    lin = LINEAR_OF_BYTE[pixels[:, ::-1]]  # float32 linear RGB, converted once
     lab = linear_to_lab(lin)
     chroma = np.hypot(lab[:, 1], lab[:, 2])
     neutral = (chroma < _NEUTRAL_CHROMA * 2) & (lab[:, 0] > 25) & (lab[:, 0] < 97)
@@ -362,7 +131,7 @@ def exposure_gain(image_bgr: UInt8Array, gains_bgr: FloatArray) -> float:
     a frame with clipped highlights already has its white.
     """
     small = image_bgr[::4, ::4].reshape(-1, 3)
-    luminance = _LINEAR_OF_BYTE[small] @ (gains_bgr * _RGB_TO_XYZ[1][::-1]).astype(np.float32)
+    luminance = LINEAR_OF_BYTE[small] @ (gains_bgr * RGB_TO_XYZ[1][::-1]).astype(np.float32)
     reference = float(np.percentile(luminance, 98)) if len(luminance) else 1.0
     return float(np.clip(1.0 / max(reference, 1e-3), 1.0, _MAX_EXPOSURE))
 
@@ -370,7 +139,7 @@ def exposure_gain(image_bgr: UInt8Array, gains_bgr: FloatArray) -> float:
 def apply_gains(pixels_rgb: UInt8Array | FloatArray, gains_bgr: FloatArray) -> FloatArray:
     """Apply linear-light gains (B, G, R order) to sRGB pixels (0–255, RGB order)."""
     if isinstance(pixels_rgb, np.ndarray) and pixels_rgb.dtype == np.uint8:
-        lin = _LINEAR_OF_BYTE[pixels_rgb].astype(np.float64) * gains_bgr[::-1]
+        lin = LINEAR_OF_BYTE[pixels_rgb].astype(np.float64) * gains_bgr[::-1]
     else:
         lin = srgb_to_linear(np.asarray(pixels_rgb, dtype=np.float64) / 255.0) * gains_bgr[::-1]
     return linear_to_srgb(lin) * 255.0
@@ -507,7 +276,7 @@ def _background_lab(image_bgr: UInt8Array, garment: npt.NDArray[np.bool_], gains
     stride = max(1, int(np.sqrt(garment.size / 2000)))
     outside = ~garment[::stride, ::stride]
     pixels = image_bgr[::stride, ::stride][outside][:, ::-1]
-    lin = _LINEAR_OF_BYTE[pixels].astype(np.float64) * gains_bgr[::-1]
+    lin = LINEAR_OF_BYTE[pixels].astype(np.float64) * gains_bgr[::-1]
     return linear_to_lab(np.clip(lin, 0.0, 1.0))
 
 
@@ -563,4 +332,26 @@ def describe_analysis(analysis: FabricAnalysis, table: ColourTable) -> ColourRes
         return describe_clusters(analysis.centres, analysis.counts, table)
     probabilities = table.fabric.probabilities(garment_features(analysis, table))[0]
     result = describe_clusters(analysis.centres, analysis.counts, table, table.fabric.decide(probabilities))
-    return replace(result, alternative=runner_up(probabilities, result.basic))
+    return replace(result, alternative=runner_up(probabilities, result.basic, DOUBT_BELOW))
+
+
+__all__ = [
+    # Re-exported for importers outside this module's owners: mirror/pipeline/models.py (ColourTable) and
+    # tests/test_vocab.py, test_analyze.py, test_pipeline.py, test_ui_screens.py (BASIC_TERMS).
+    "BASIC_TERMS",
+    "DOUBT_BELOW",
+    "ColourResult",
+    "ColourTable",
+    "FabricAnalysis",
+    "analyse_fabric",
+    "apply_gains",
+    "cluster_pixels",
+    "describe_analysis",
+    "describe_clusters",
+    "describe_colour",
+    "exposure_gain",
+    "fabric_pixels",
+    "garment_features",
+    "is_skin",
+    "white_balance_gains",
+]

@@ -40,7 +40,9 @@ import numpy as np
 import numpy.typing as npt
 
 from mirror.manifest import sha256_of
-from mirror.vision.colour import BASIC_TERMS, BINS, lab_to_srgb, srgb_to_lab
+from mirror.vision.colour_model import BINS
+from mirror.vision.colourspace import lab_to_srgb, srgb_to_lab
+from mirror.vocab import BASIC_TERMS
 
 VERSION = "1.0.0"
 SIGMA = 5.0  # the survey colours lie on a 5-unit CIELAB grid: one grid step
@@ -223,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--colors", type=Path, default=Path("../shared/data/colors"))
     parser.add_argument("--out", type=Path, default=Path("models/colour"))
-    # Surface adaptation (mirror.vision.colour.SurfaceAdaptation): chosen by
+    # Surface adaptation (mirror.vision.colour_model.SurfaceAdaptation): chosen by
     # ``python -m models.training.colour_eval --search`` on the calibration half of the by-eye labels.
     parser.add_argument("--black-l", type=float, default=3.0)
     parser.add_argument("--white-l", type=float, default=84.0)

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirror.vision.colour import BASIC_TERMS
+from mirror.vocab import BASIC_TERMS
 
 Image = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]

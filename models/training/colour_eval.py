@@ -22,7 +22,7 @@ on); every other photo is held out.
 ``chroma_gain``; see ``SurfaceAdaptation``) on the calibration half only, and prints the
 values to pass to ``colour_build``. ``--search-achromatic`` grid-searches the neutral rule
 (``AchromaticRule``: chroma limit, dark chroma/lightness ratio, dark lightness) the same
-way; its values are the defaults in ``mirror/vision/colour.py``. Both tune the table alone.
+way; its values are the defaults in ``mirror/vision/colour_model.py``. Both tune the table alone.
 The held-out half is never used to choose anything, and the learned stage never sees these
 labels (``colour_fit`` reads the training labels only).
 
@@ -49,7 +49,8 @@ import cv2
 import numpy as np
 
 from mirror.manifest import default_models_dir
-from mirror.vision import colour as C
+from mirror.vision.colour import analyse_fabric, describe_analysis, describe_colour
+from mirror.vision.colour_model import AchromaticRule, ColourTable, SurfaceAdaptation
 from models.training.colour_data import MASK_SOURCES, SKIP, RegionSource, load_image, named, read_labels
 from models.training.gallery import save_grid
 
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     calibration = calibration_images(args.calibration_labels)
     cal = [k for k, (i, _) in enumerate(rows) if i in calibration]
     held = [k for k, (i, _) in enumerate(rows) if i not in calibration]
-    shipped = C.ColourTable.load(args.table or args.models / "colour")
+    shipped = ColourTable.load(args.table or args.models / "colour")
     regions = RegionSource(args.regions, args.models, args.backend, args.teacher_masks)
     # Clusters do not depend on the naming: analyse each photo once.
     analyses, crops = [], []
@@ -152,30 +153,30 @@ def main(argv: list[str] | None = None) -> None:
         image, mask = regions.region(load_image(args.clothing, name), name)
         if args.speed:  # the whole colour stage as the pipeline runs it (the region is given)
             start = time.perf_counter()
-            C.describe_colour(image, mask, shipped)
+            describe_colour(image, mask, shipped)
             stage_ms.append(1000 * (time.perf_counter() - start))
-        analyses.append(C.analyse_fabric(image, mask))
+        analyses.append(analyse_fabric(image, mask))
         crops.append((image, mask))
 
-    def score(t: C.ColourTable, idx: Sequence[int]) -> tuple[float, list[tuple[int, str]]]:
-        got = [(i, C.describe_analysis(analyses[i], t).basic) for i in idx]
+    def score(t: ColourTable, idx: Sequence[int]) -> tuple[float, list[tuple[int, str]]]:
+        got = [(i, describe_analysis(analyses[i], t).basic) for i in idx]
         return float(np.mean([g == rows[i][1] for i, g in got])), [(i, g) for i, g in got if g != rows[i][1]]
 
     table = replace(shipped, fabric=None)  # the table alone: what the searches tune
     if args.search:
         grid = itertools.product(range(0, 31, 3), range(60, 101, 4), (0.8, 1.0, 1.25, 1.5, 2.0), (0.8, 1.0, 1.2, 1.4))
         best = max(
-            grid, key=lambda p: score(replace(table, surface=C.SurfaceAdaptation(*map(float, p))), cal)[0]
+            grid, key=lambda p: score(replace(table, surface=SurfaceAdaptation(*map(float, p))), cal)[0]
         )
-        table = replace(table, surface=C.SurfaceAdaptation(*map(float, best)))
+        table = replace(table, surface=SurfaceAdaptation(*map(float, best)))
         print("best surface adaptation on the calibration half:", best)
     if args.search_achromatic:
         axes = ((6.0, 8.0, 10.0, 12.0, 14.0), (0.2, 0.3, 0.4, 0.5, 0.6), (30.0, 40.0, 50.0))
         on_cal = {
-            p: score(replace(table, achromatic=C.AchromaticRule(*p)), cal)[0] for p in itertools.product(*axes)
+            p: score(replace(table, achromatic=AchromaticRule(*p)), cal)[0] for p in itertools.product(*axes)
         }
         best = max(on_cal, key=lambda p: (on_cal[p], plateau(on_cal, axes, p)))
-        table = replace(table, achromatic=C.AchromaticRule(*best))
+        table = replace(table, achromatic=AchromaticRule(*best))
         print("best neutral rule on the calibration half (chroma, dark_ratio, dark_l):", best)
     report: dict[str, object] = {
         "labels": str(args.labels), "consensus_with": str(args.second_labels) if args.consensus else None,

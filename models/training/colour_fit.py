@@ -38,7 +38,9 @@ import numpy as np
 import numpy.typing as npt
 
 from mirror.manifest import default_models_dir, sha256_of
-from mirror.vision import colour as C
+from mirror.vision.colour import analyse_fabric, garment_features
+from mirror.vision.colour_model import FEATURE_NAMES, ColourTable, FabricStage
+from mirror.vocab import BASIC_TERMS
 from models.training.colour_data import RegionSource, doubtful, load_image, named, senders
 
 Array = npt.NDArray[np.float64]
@@ -69,20 +71,20 @@ class Params:
     out_w: Array
     out_b: Array
 
-    def stage(self, min_confidence: float = MIN_CONFIDENCE) -> C.FabricStage:
+    def stage(self, min_confidence: float = MIN_CONFIDENCE) -> FabricStage:
         hidden = (self.hidden_w, self.hidden_b) if self.hidden_w.size else ()
-        return C.FabricStage(self.mean, self.std, hidden, self.out_w, self.out_b, min_confidence)
+        return FabricStage(self.mean, self.std, hidden, self.out_w, self.out_b, min_confidence)
 
 
 def collect(
-    rows: Sequence[tuple[str, str]], clothing: Path, regions: RegionSource, table: C.ColourTable
+    rows: Sequence[tuple[str, str]], clothing: Path, regions: RegionSource, table: ColourTable
 ) -> tuple[Array, npt.NDArray[np.intp]]:
     """Features and label indices of labelled photos, through the regions the mirror makes."""
     features, labels = [], []
     for name, basic in rows:
         image, mask = regions.region(load_image(clothing, name), name)
-        features.append(C.garment_features(C.analyse_fabric(image, mask), table))
-        labels.append(C.BASIC_TERMS.index(basic))
+        features.append(garment_features(analyse_fabric(image, mask), table))
+        labels.append(BASIC_TERMS.index(basic))
     return np.array(features), np.array(labels, dtype=np.intp)
 
 
@@ -92,7 +94,7 @@ def fit(x: Array, y: npt.NDArray[np.intp], hidden: int, l2: float, seed: int = 0
     std = np.where(x.std(0) > 1e-6, x.std(0), 1.0)
     z = (x - mean) / std
     n, f = z.shape
-    k = len(C.BASIC_TERMS)
+    k = len(BASIC_TERMS)
     onehot = np.eye(k)[y]
     rng = np.random.default_rng(seed)
     weights: list[Array] = []
@@ -174,7 +176,7 @@ def held_out_hits(
         p = fit(x[train], y[train], hidden, l2).stage().probabilities(x[test])
         pred = p.argmax(1)
         if gate > 0:  # the table's answer: the one-hot "rules_*" features
-            rules = x[test][:, len(C.BASIC_TERMS) : 2 * len(C.BASIC_TERMS)].argmax(1)
+            rules = x[test][:, len(BASIC_TERMS) : 2 * len(BASIC_TERMS)].argmax(1)
             pred = np.where(p.max(1) >= gate, pred, rules)
         hits[test] = pred == y[test]
     return hits
@@ -186,7 +188,7 @@ def save(params: Params, out: Path, meta: dict[str, Any]) -> None:
     with path.open("wb") as handle:
         np.savez_compressed(
             handle,
-            features=np.array(C.FEATURE_NAMES),
+            features=np.array(FEATURE_NAMES),
             min_confidence=np.float32(MIN_CONFIDENCE),
             **{k: np.asarray(getattr(params, k), np.float32) for k in ("mean", "std", "hidden_w", "hidden_b",
                                                                        "out_w", "out_b")},
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = [row for row in rows if row[0] not in doubt]
     if len({name for name, _ in rows}) < len(rows):
         raise SystemExit("a photo is labelled in two of the --labels files; keep one label per photo")
-    table = C.ColourTable.load(args.models / "colour", with_fabric=False)  # the features read the table alone
+    table = ColourTable.load(args.models / "colour", with_fabric=False)  # the features read the table alone
     regions = RegionSource("mirror", args.models)
     if args.features and args.features.is_file():
         cached = np.load(args.features)
@@ -233,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
             np.savez(args.features, x=x, y=y)
     sender = senders(args.clothing)
     folds = grouped_folds([sender[name] for name, _ in rows])
-    rules_acc = float(np.mean(x[:, len(C.BASIC_TERMS) : 2 * len(C.BASIC_TERMS)].argmax(1) == y))
+    rules_acc = float(np.mean(x[:, len(BASIC_TERMS) : 2 * len(BASIC_TERMS)].argmax(1) == y))
     scores = {(h, l2): cross_validate(x, y, folds, h, l2) for h, l2 in itertools.product(HIDDEN, L2)}
     for (h, l2), acc in scores.items():
         print(f"hidden {h:2d}  l2 {l2:g}  cv accuracy {acc:.4f}")

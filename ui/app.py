@@ -115,7 +115,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
             notifier.ready("up, core failed to start")
     if duration is not None:
         QTimer.singleShot(int(duration * 1000), lambda: life.request_stop(f"--duration {duration:g} s over"))
-    app.aboutToQuit.connect(lambda: window.save_screenshot("last"))
+    app.aboutToQuit.connect(lambda: window.screenshots.save("last"))
     code = app.exec()
     monitor.stop()
     bridge.stop()

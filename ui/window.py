@@ -9,7 +9,9 @@ tell the models' values from a person's). Remote commands (MQTT, accepted by the
 as ``CommandReceived`` and take the same paths as the keys and buttons. A result nobody acts
 on for ``[ui] result_timeout_s`` is settled the way a person walking away means it: a
 confident one is kept (they held it up to register it), an unsure one is dropped (it needs
-their answer), and the mirror goes home saying which.
+their answer), and the mirror goes home saying which. What the closet screen shows (records,
+thumbnails, sync badges) is kept by ``ui.closet_browser``, and the screenshots are written by
+``ui.screenshots``.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QCloseEvent, QImage
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from mirror.events import (
@@ -36,15 +37,13 @@ from mirror.events import (
     Error,
     FrameReady,
     Level,
-    Record,
     RecordChanged,
     RecordDeleted,
     RecordSaved,
-    RecordsSynced,
     Status,
     StatusChanged,
 )
-from mirror.pipeline.result import CUTOUT_PNG, AnalysisResult
+from mirror.pipeline.result import AnalysisResult
 from ui import about as about_mod
 from ui import capture as capture_mod
 from ui import closet as closet_mod
@@ -54,13 +53,14 @@ from ui import result as result_mod
 from ui.about import AboutScreen
 from ui.bridge import ServiceBridge
 from ui.capture import CaptureScreen
-from ui.closet import ClosetItem, ClosetScreen
+from ui.closet import ClosetScreen
+from ui.closet_browser import ClosetBrowser, ClosetCore
 from ui.detail import DetailScreen
 from ui.home import HomeScreen
 from ui.picker import PICK_PREFIX, PickerScreen
 from ui.result import ResultScreen
 from ui.screen import BACK, SPACE, Screen
-from ui.thumbs import ThumbnailLoader
+from ui.screenshots import ScreenshotWriter
 from ui.vocab import category_label, colour_label
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ IDLE_HOME_MS = 90_000
 CANCEL_QUIET_MS = 3000
 
 
-class Core(Protocol):
+class Core(ClosetCore, Protocol):
     """The calls the window makes on ``mirror.service.MirrorService`` (all return at once)."""
 
     def capture_now(self) -> None: ...
@@ -88,10 +88,6 @@ class Core(Protocol):
     def retake(self) -> None: ...
     def correct(self, record_id: str, *, category: str | None = None, color: str | None = None) -> None: ...
     def delete(self, record_id: str) -> None: ...
-    def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]: ...
-    def counts(self) -> dict[str, dict[str, int]]: ...
-    def image_path(self, record: Record, kind: str) -> Path: ...
-    def unsynced_ids(self) -> set[str]: ...
     def status(self) -> Status: ...
     def about(self) -> About: ...
 
@@ -116,8 +112,7 @@ class MirrorWindow(QWidget):
         self.setStyleSheet("background: black;")
         self.core = core
         self.bridge = bridge
-        self.sync_enabled = sync_enabled
-        self.screenshot_dir = screenshot_dir
+        self.screenshots = ScreenshotWriter(self, screenshot_dir)
         self.home = HomeScreen(font_scale)
         self.capture = CaptureScreen(font_scale, show_preview)
         self.result = ResultScreen(font_scale)
@@ -148,12 +143,12 @@ class MirrorWindow(QWidget):
         self.result_shown_at: float | None = None
         self.analysis_done_at: float | None = None  # service clock when the result was ready
         self.analysis_ms = 0.0  # the pipeline's own time for the last result
-        self.thumbs = ThumbnailLoader(self._thumbnail_ready, self)
+        self.closet_browser = ClosetBrowser(
+            core=core, closet=self.closet, detail=self.detail, read=self.read, sync_enabled=sync_enabled, parent=self
+        )
         self._note_timer = QTimer(self)
         self._note_timer.setSingleShot(True)
         self._note_timer.timeout.connect(lambda: self.home.set_note(""))
-        self._shot_names: set[str] = set()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshots")
         self._quiet_until = 0.0
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
@@ -183,7 +178,7 @@ class MirrorWindow(QWidget):
         b.status.connect(self._on_status)
         b.error.connect(self._on_error)
         b.command.connect(self._on_command)
-        b.synced.connect(self._on_synced)
+        b.synced.connect(self.closet_browser.on_synced)
 
     def current(self) -> Screen:
         widget = self._stack.currentWidget()
@@ -230,36 +225,7 @@ class MirrorWindow(QWidget):
         self._idle.start()
         screen.setFocus()
         screen.update()
-        if self.screenshot_dir is not None and screen.name not in self._shot_names:
-            self._shot_names.add(screen.name)
-            QTimer.singleShot(400, lambda: self.save_screenshot(screen.name))
-
-    def save_screenshot(self, name: str) -> Path | None:
-        """Grab the window into ``<screenshot_dir>/<name>.png`` when screenshots are on.
-
-        The grab is on the GUI thread (it must be); the PNG encoding, tens of milliseconds
-        at panel size, runs on a writer thread so the preview does not stutter.
-        """
-        if self.screenshot_dir is None:
-            return None
-        try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # the folder went away or filled up: say it once, then stop trying
-            log.warning("screenshots off: cannot write to %s (%s)", self.screenshot_dir, exc.strerror or exc)
-            self.screenshot_dir = None
-            return None
-        path = self.screenshot_dir / f"{name}.png"
-        image = self.grab().toImage()
-
-        def write() -> None:
-            if not image.save(str(path)):
-                log.warning("could not write screenshot %s", path)
-
-        try:
-            self._writer.submit(write)
-        except RuntimeError:  # the window is closing: write it here
-            write()
-        return path
+        self.screenshots.shown(screen.name)
 
     def read(self, call: Callable[[], T], default: T) -> T:
         """A read from the core (closet, counts, about); on failure say so on the mirror, never crash."""
@@ -279,8 +245,8 @@ class MirrorWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         for timer in (self._unattended, self._idle, self._note_timer):
             timer.stop()  # a closed window must not act on the core later (a result's timeout: keep)
-        self.thumbs.close()
-        self._writer.shutdown(wait=True)  # screenshots already grabbed are written
+        self.closet_browser.close()
+        self.screenshots.close()  # screenshots already grabbed are written
         super().closeEvent(event)
 
     # --- presses ------------------------------------------------------------------------------
@@ -453,70 +419,9 @@ class MirrorWindow(QWidget):
     # --- closet -----------------------------------------------------------------------------------
     def open_closet(self, category: str | None = None, colour: str | None = None, keep_focus: bool = False) -> None:
         """Show the closet, read afresh with these filters."""
-        self.refresh_closet(category, colour, keep_focus)
+        self.closet_browser.refresh(category, colour, keep_focus)
         if self.current() is not self.closet:
             self.show_screen(self.closet)
-
-    def refresh_closet(self, category: str | None, colour: str | None, keep_focus: bool) -> None:
-        """Read the closet (filtered) and the counts into the closet screen; start loading thumbnails."""
-        nothing: tuple[list[Record], dict[str, dict[str, int]], int] = ([], {}, 0)
-        records, counts, total = self.read(
-            lambda: closet_mod.filtered_closet(self.core.closet, self.core.counts, category, colour), nothing
-        )
-        states = self._sync_states(records)
-        items = [
-            ClosetItem(r, states.get(str(r.id), closet_mod.LOCAL), self.thumbs.cached(self._thumb_key(r)))
-            for r in records
-        ]
-        focus_row = self.closet.focus_row
-        self.closet.set_content(items, counts, category, colour, total)
-        if not keep_focus:
-            self.closet.focus_row = closet_mod.GRID_ROW if items else closet_mod.FILTER_ROW
-            self.closet.grid.focus = 0
-            self.closet.first_line = 0
-        else:
-            self.closet.focus_row = focus_row
-        for record in records:
-            if self.thumbs.cached(self._thumb_key(record)) is None:
-                try:
-                    path = self.core.image_path(record, CUTOUT_PNG)
-                except Exception as exc:  # a record without its cut-out still lists, without a picture
-                    log.warning("no cut-out for %s: %s", record.id, exc)
-                    continue
-                self.thumbs.request(self._thumb_key(record), path)
-
-    @staticmethod
-    def _thumb_key(record: Record) -> str:
-        return f"{record.id}@{record.version}"
-
-    def _thumbnail_ready(self, key: str, image: QImage) -> None:
-        record_id = key.split("@", 1)[0]
-        self.closet.set_thumbnail(record_id, image)
-        if self.detail.item is not None and str(self.detail.item.record.id) == record_id:
-            self.detail.item.thumbnail = image
-            self.detail.update()
-
-    def _sync_states(self, records: list[Record]) -> dict[str, str]:
-        """Per-record sync badge: none with sync off, else waiting (a version still in the
-        outbox, from the core's ``unsynced_ids()``) or synced."""
-        if not self.sync_enabled:
-            return {}
-        no_ids: set[str] = set()
-        ids = {str(i) for i in self.read(self.core.unsynced_ids, no_ids)}
-        return {str(r.id): closet_mod.WAITING if str(r.id) in ids else closet_mod.SYNCED for r in records}
-
-    def _on_synced(self, _event: RecordsSynced) -> None:
-        """The cloud acked something: repaint the badges shown (the closet is not read again)."""
-        items = list(self.closet.items)
-        if self.detail.item is not None and self.detail.item not in items:
-            items.append(self.detail.item)
-        if not items:
-            return
-        states = self._sync_states([item.record for item in items])
-        for item in items:
-            item.sync = states.get(str(item.record.id), closet_mod.LOCAL)
-        self.closet.update()
-        self.detail.update()
 
     # --- events ---------------------------------------------------------------------------------
     def _on_frame(self, frame: FrameReady) -> None:
@@ -588,13 +493,13 @@ class MirrorWindow(QWidget):
             self.detail.item.record = event.record
             self.detail.message = ""
             self.detail.update()
-        self.refresh_closet(self.closet.category, self.closet.colour, keep_focus=True)
+        self.closet_browser.reread()
 
     def _on_record_deleted(self, event: RecordDeleted) -> None:
         self.home.clear_notice("storage")
         if self.detail.item is not None and str(self.detail.item.record.id) == event.record_id:
             self.detail.item = None
-        self.refresh_closet(self.closet.category, self.closet.colour, keep_focus=True)
+        self.closet_browser.reread()
         if self.current() is self.detail:
             self.show_screen(self.closet)
 

@@ -1,8 +1,9 @@
 """Home Assistant MQTT discovery (``[sync] ha_discovery = true``): the mirror as a device.
 
-Two entities: a connectivity binary sensor fed by the retained ``status`` topic (its
-``offline`` is the MQTT last will, Home Assistant's availability convention) and a sensor with
-the number of garments, fed by the retained ``state`` JSON.
+Three entities: a connectivity binary sensor fed by the retained ``status`` topic (its
+``offline`` is the MQTT last will, Home Assistant's availability convention), and two sensors
+fed by the retained ``state`` JSON: the number of garments, and the record versions waiting to
+sync.
 """
 
 from __future__ import annotations

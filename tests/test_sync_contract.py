@@ -8,6 +8,7 @@ back to the same record. Acks and upload requests are checked against their sche
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -91,3 +92,12 @@ def test_an_ack_is_checked_in_full_before_it_removes_a_version() -> None:
     for payload in (b"{", b"\xff\xfe", b""):
         with pytest.raises(ValueError):
             parse_ack(payload)
+
+
+def test_the_command_result_schema_lists_the_rejection_codes_the_docs_list() -> None:
+    """A backend may read either; tests/test_refusals.py ties the docs' codes to the mirror's."""
+    schema = re.search(r"reason says why: ([a-z_, ]+)\)", load_schema("command-result")["description"])
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "sync.md").read_text()
+    sentence = docs.split("A rejection's `reason` is a code, a colon and one line:", 1)[1].split(". ", 1)[0]
+    assert schema is not None
+    assert set(schema.group(1).split(", ")) == set(re.findall(r"`(\w+)`", sentence))

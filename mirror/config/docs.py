@@ -45,11 +45,14 @@ def render_markdown() -> str:
         "The mirror reads one TOML file, the first it finds of: the `--config PATH` option,",
         "`$SMART_MIRROR_CONFIG`, `/etc/smart-mirror/config.toml`. With none, the defaults below apply.",
         "Every key is optional. Unknown keys and bad values are errors: the mirror lists every problem,",
-        "one line each, and exits with code 2. `config.example.toml` is a complete commented example.",
+        "one line each, and exits with code 2. `smart-mirror doctor` is the exception: it reports each",
+        "problem as a `FAIL config:` line, runs its other checks on the defaults and exits 1.",
+        "`config.example.toml` is a complete commented example.",
         "",
         "Secrets: the MQTT password is never written in this file. It comes from",
         "`$SMART_MIRROR_MQTT_PASSWORD` or from the file named by `[sync] password_file` (mode 600,",
-        "owned by the service user; `smart-mirror doctor` warns otherwise).",
+        "owned by the service user; once the broker is reachable, `smart-mirror doctor` warns when",
+        "the file is readable by group or others).",
     ]
     for section, cls in SECTIONS.items():
         lines += [

@@ -96,7 +96,7 @@ class StoreSettings:
     data_dir: str = setting(
         "",
         "Closet folder (database and images); empty means $STATE_DIRECTORY under systemd, "
-        "else ~/.local/share/smart-mirror.",
+        "else $XDG_DATA_HOME/smart-mirror (~/.local/share/smart-mirror when XDG_DATA_HOME is unset).",
     )
     min_free_mb: int = setting(
         200, "Refuse new captures when less than this much disk is free (MB of 1,048,576 bytes).", bounds=(0, 1_000_000)

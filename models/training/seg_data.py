@@ -3,8 +3,11 @@
 Commands (run from the repository root with the training venv):
   python -m models.training.seg_data teacher-pack --out .carry/seg/teacher
       single-garment photos (long side 256) in two halves + the teacher (xz) for the GPU
-  python -m models.training.seg_data teacher-unpack --tars A.tar B.tar
-      soft masks -> QC -> /work/data/teacher_masks/<image>.png + REJECTED.txt + DONE
+  python -m models.training.seg_data teacher-unpack --soft DIR [--out DIR]
+      soft masks (PNGs from seg_teacher run) -> QC -> /work/data/teacher_masks/<image>.png
+      + REJECTED.txt + stats.csv
+  python -m models.training.seg_data teacher-sheets --soft DIR [--stats CSV] [--out DIR]
+      contact sheets of the teacher masks: a random sample and each band of the 'unsure' score
   python -m models.training.seg_data train-pack --out .carry/seg/train
       CCP (mapped to our classes) + accepted single-garment photos, at training size
 """

@@ -132,18 +132,22 @@ class RemoteControl:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync.remote", description="Send a command to a smart mirror.")
-    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("command", choices=COMMANDS, metavar="COMMAND", help=", ".join(COMMANDS))
     parser.add_argument("--screen", choices=SCREENS, help="for show: the screen to open")
-    parser.add_argument("--record-id", help="for delete: the garment record's id")
-    parser.add_argument("--device", required=True, help="the mirror's device id ([device] id)")
-    parser.add_argument("--host", default="localhost")
-    parser.add_argument("--port", type=int, default=1883)
-    parser.add_argument("--prefix", default="smart-mirror", help="[sync] topic_prefix")
-    parser.add_argument("--username", default="", help="password from $SMART_MIRROR_MQTT_PASSWORD")
-    parser.add_argument("--tls", action="store_true")
-    parser.add_argument("--ca-file", default="")
-    parser.add_argument("--ttl", type=float, default=None, help="seconds until it expires (default 60)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer")
+    parser.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
+    parser.add_argument("--device", required=True, metavar="ID", help="required: the mirror's device id ([device] id)")
+    parser.add_argument("--host", default="localhost", help="broker host (default %(default)s)")
+    parser.add_argument("--port", type=int, default=1883, help="broker port (default %(default)s)")
+    parser.add_argument("--prefix", default="smart-mirror", help="the mirror's topic_prefix (default %(default)s)")
+    parser.add_argument(
+        "--username", default="", help="broker user (default: anonymous); the password from $SMART_MIRROR_MQTT_PASSWORD"
+    )
+    parser.add_argument("--tls", action="store_true", help="connect with TLS (the server certificate is verified)")
+    parser.add_argument("--ca-file", default="", metavar="FILE", help="CA certificate for TLS (default: system store)")
+    parser.add_argument("--ttl", type=float, default=None, metavar="S", help="seconds until it expires (default 60)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the answer (default %(default)g)"
+    )
     return parser
 
 

@@ -14,11 +14,14 @@ import pytest
 from mirror.cli import exitcodes, main
 from mirror.cli.argtypes import BACKENDS
 from mirror.cli.commands import COMMANDS
+from mirror.cli.commands import run as run_command
 from mirror.cli.commands import sync as sync_command
+from mirror.cli.main import build_parser as main_parser
 from mirror.inference import BACKENDS as INFERENCE_BACKENDS
 from mirror.manifest import default_models_dir
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
+from mirror.vocab import BASIC_TERMS, CATEGORIES
 from sync.commands import COMMANDS as REMOTE_COMMANDS
 from sync.commands import SCREENS, Command
 from sync.worker import SyncWorker
@@ -226,6 +229,39 @@ def test_doctor_expands_home_in_models_dir_as_analyze_does(
     config = write_config(tmp_path, '[vision]\nmodels_dir = "~/models"\n[sync]\nenabled = false\n')
     _, lines = doctor(config, capsys)
     assert any(line.startswith("OK   model segmenter:") for line in lines), lines
+
+
+def test_closet_list_filters_by_the_mirrors_own_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "[sync]\nenabled = false\n")
+    with ClosetStore.open(tmp_path / "closet", "dev-a", min_free_mb=0) as store:
+        kept = store.add(synthetic_draft(1, image_kb=1))
+    assert main(["--config", str(config), "closet", "list", "--category", kept.category]) == exitcodes.OK
+    assert main(["--config", str(config), "closet", "list", "--color", kept.color.basic]) == exitcodes.OK
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and all(line.startswith(kept.id) for line in out)
+    for option, vocabulary in (("--category", CATEGORIES), ("--color", BASIC_TERMS)):
+        for word in vocabulary:
+            assert getattr(main_parser().parse_args(["closet", "list", option, word]), option[2:]) == word
+
+
+@pytest.mark.parametrize(("option", "typo"), [("--category", "tshirt"), ("--color", "gray")])
+def test_a_typo_in_a_closet_filter_is_a_usage_error_not_an_empty_list(
+    option: str, typo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, "[sync]\nenabled = false\n")
+    with pytest.raises(SystemExit) as info:
+        main(["--config", str(config), "closet", "list", option, typo])
+    assert info.value.code == exitcodes.USAGE
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and f"argument {option}: invalid choice: '{typo}'" in errors[0]
+    assert not (tmp_path / "closet").exists()  # refused before the closet is opened
+
+
+def test_run_help_names_the_offscreen_default_the_ui_uses() -> None:
+    """``run --help`` spells the offscreen default out (no UI import while parsing); it must not drift."""
+    from ui.app import OFFSCREEN_DEFAULT_DURATION_S
+
+    assert run_command.OFFSCREEN_DURATION_S == OFFSCREEN_DEFAULT_DURATION_S
 
 
 def test_bench_refuses_zero_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="localhost", help="broker host (default localhost)")
     p.add_argument("--port", type=int, default=1883, help="broker port (default 1883)")
-    p.add_argument("--prefix", default="smart-mirror", help="topic prefix the mirrors use")
-    p.add_argument("--group", default="smart-mirror", help="shared-subscription group (consumers in it split the load)")
+    p.add_argument("--prefix", default="smart-mirror", help="topic prefix the mirrors use (default %(default)s)")
+    p.add_argument(
+        "--group",
+        default="smart-mirror",
+        help="shared-subscription group; the consumers in it split the load (default %(default)s)",
+    )
     p.add_argument("--client-id", default="", help="MQTT client id (default smart-mirror-consumer-<host name>)")
     p.add_argument("--username", default="", help="broker user name")
     p.add_argument(
@@ -51,12 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="consumer.db", help="SQLite path or postgresql:// URL (default consumer.db)")
     p.add_argument("--device", action="append", default=[], metavar="ID", help="accept this mirror (repeatable)")
     p.add_argument("--any-device", action="store_true", help="accept every mirror (development only)")
-    p.add_argument("--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered")
-    p.add_argument("--max-image-mb", type=int, default=16, help="larger images are dead-lettered")
+    p.add_argument(
+        "--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered (default %(default)s)"
+    )
+    p.add_argument("--max-image-mb", type=int, default=16, help="larger images are dead-lettered (default %(default)s)")
     p.add_argument("--http-port", type=int, default=0, help="serve presigned image uploads on this port (images=http)")
-    p.add_argument("--http-bind", default="0.0.0.0", help="address the upload server listens on")
+    p.add_argument("--http-bind", default="0.0.0.0", help="address the upload server listens on (default %(default)s)")
     p.add_argument("--http-url", default="", help="public base URL of the upload server (default http://<bind>:<port>)")
-    p.add_argument("--upload-secret-file", default="", help="HMAC key for upload URLs (default: random per start)")
+    p.add_argument(
+        "--upload-secret-file",
+        default="",
+        help="file holding the HMAC key for upload URLs; give every consumer of a --group the same one "
+        "(default: a random key per start, so URLs signed before a restart stop working)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     return p
 

@@ -32,8 +32,13 @@ HELP = "find and name the garments in image files; print one JSON line per image
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files to analyse")
-    parser.add_argument("--threads", type=int, metavar="N", help="CPU threads per model (default: config)")
-    parser.add_argument("--backend", choices=BACKENDS, help="inference runtime (default: config)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help=f"CPU threads per model, 0 (one per core) to {MAX_THREADS} (default: [vision] threads)",
+    )
+    parser.add_argument("--backend", choices=BACKENDS, help="inference runtime (default: [vision] backend)")
     parser.add_argument("--save-cutouts", metavar="DIR", help="also write each garment's cut-outs here")
 
 

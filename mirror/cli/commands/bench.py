@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=bounded(int, "a whole number", 1),
         default=3,
         metavar="N",
-        help="passes over the images (default: 3)",
+        help="passes over the images (default: %(default)s)",
     )
     parser.add_argument(
         "--backend", choices=BACKENDS, action="append", help="only this backend (repeatable; default: both)"

@@ -10,7 +10,7 @@ from mirror.cli import exitcodes
 from mirror.config import Settings
 from mirror.store import ClosetStore, Record, StoreError, open_closet
 from mirror.store.codec import record_to_dict
-from mirror.vocab import BASIC_TERMS
+from mirror.vocab import BASIC_TERMS, CATEGORIES
 
 NAME = "closet"
 HELP = "list, show or delete the garments stored on this mirror"
@@ -19,18 +19,20 @@ HELP = "list, show or delete the garments stored on this mirror"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="one line per garment", description="one line per garment")
-    listing.add_argument("--category", help="only this category")
     listing.add_argument(
-        "--color", choices=BASIC_TERMS, metavar="COLOUR", help=f"only this basic colour: {', '.join(BASIC_TERMS)}"
+        "--category", choices=CATEGORIES, metavar="CATEGORY", help=f"only this category: {', '.join(CATEGORIES)}"
+    )
+    listing.add_argument(
+        "--color", choices=BASIC_TERMS, metavar="COLOR", help=f"only this basic colour: {', '.join(BASIC_TERMS)}"
     )
     show = sub.add_parser("show", help="one garment as JSON", description="one garment as JSON")
-    show.add_argument("id", help="record id")
+    show.add_argument("id", metavar="ID", help="record id (the first column of `closet list`)")
     delete = sub.add_parser(
         "delete",
         help="delete a garment (synced as a new version)",
         description="delete a garment (synced as a new version)",
     )
-    delete.add_argument("id", help="record id")
+    delete.add_argument("id", metavar="ID", help="record id (the first column of `closet list`)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,6 +18,9 @@ from mirror.config import Settings
 NAME = "run"
 HELP = "start the mirror (fullscreen UI, camera, capture, sync)"
 MAX_DURATION_S = 86_400.0  # a demo or a test run, not the service (which has no --duration)
+#: ``ui.app.OFFSCREEN_DEFAULT_DURATION_S``, spelled out so that ``--help`` does not import the UI;
+#: tests/test_cli.py checks they match.
+OFFSCREEN_DURATION_S = 20.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duration",
         type=bounded(float, "a number of seconds", 0.0, MAX_DURATION_S, unit=" s"),
-        metavar="S", help="quit after S seconds (for demos on machines with no display)"
+        metavar="S",
+        help="quit after S seconds (for demos on machines with no display; default: never, "
+        f"or {OFFSCREEN_DURATION_S:g} on Qt's offscreen platform)",
     )
 
 

@@ -32,7 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="publish everything waiting and wait for the cloud's acks",
         description="publish everything waiting and wait for the cloud's acks",
     )
-    drain.add_argument("--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds")
+    drain.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds (default: %(default)g)"
+    )
     about = (
         "send a remote command (as the backend would) to this mirror, or to --device, through the broker "
         "in [sync]; prints the mirror's answer, exit 0 when accepted"
@@ -49,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "mirror's); password from $SMART_MIRROR_MQTT_PASSWORD; default anonymous",
     )
     command.add_argument("--ttl", type=float, metavar="S", help="seconds until the command expires (default 60)")
-    command.add_argument("--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer")
+    command.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer (default: %(default)g)"
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

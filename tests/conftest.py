@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# Every Qt test draws offscreen. Set here, before any test module is imported, because pytest-qt's
+# session-wide QApplication is made before a per-test fixture could set it, and a subset of the
+# Qt tests must not depend on which module happens to be imported first.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
 # Real servers for the sync tests: mosquitto, and PostgreSQL for the consumer's second backend.
 pytest_plugins = ["tests.conftest_broker", "tests.conftest_postgres"]
 
@@ -29,4 +34,3 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SMART_MIRROR_MQTT_PASSWORD", raising=False)
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")

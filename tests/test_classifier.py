@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,10 +12,11 @@ from numpy.typing import NDArray
 from mirror.manifest import ModelManifest, default_models_dir
 from mirror.vision.classifier import CATEGORIES, Classifier, result_from_scores, softmax
 from mirror.vision.cutout import make_cutout
+from tests.conftest import SHARED
 from tests.test_analyze import CATEGORIES as CONTRACT_CATEGORIES
 
 FOLDER = default_models_dir() / "classifier"
-CLOTHING = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing"
+CLOTHING = SHARED / "data" / "clothing"
 SEGMENTER = default_models_dir() / "segmenter" / "model.json"
 
 

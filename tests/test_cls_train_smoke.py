@@ -18,9 +18,7 @@ import pytest
 from numpy.typing import NDArray
 
 from mirror.vision.classifier import CATEGORIES, Classifier
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+from tests.conftest import ROOT, SHARED
 
 
 def _run(python: str, *args: str) -> None:

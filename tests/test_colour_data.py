@@ -21,9 +21,8 @@ from mirror.vision.colour import ColourResult, describe_colour
 from mirror.vision.colour_model import ColourTable
 from mirror.vision.colourspace import lab_to_srgb
 from mirror.vocab import BASIC_TERMS
+from tests.conftest import ROOT, SHARED
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 LABELS = ROOT / "tests" / "data" / "colour_labels.csv"
 TRAIN_LABELS = ROOT / "tests" / "data" / "colour_labels_train.csv"
 SECOND_LABELS = ROOT / "tests" / "data" / "colour_labels_second.csv"

@@ -24,8 +24,6 @@ from ui.bench import wait_until
 from ui.bridge import ServiceBridge
 from ui.stall import StallMonitor
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-
 
 class Queue:
     """An event source: just the queue the service would fill."""

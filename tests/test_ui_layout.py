@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable
 from types import ModuleType
 
@@ -37,7 +36,6 @@ from ui.result import ResultScreen
 from ui.screen import Screen
 from ui.theme import TextBlock
 
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 pytestmark = pytest.mark.usefixtures("qapp")
 
 SIZES = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import os
 import re
 from datetime import datetime
 from types import ModuleType
@@ -27,8 +26,6 @@ from ui.result import ResultScreen
 from ui.screen import BACK, Screen
 from ui.theme import GREY, WARN, message_colour
 
-# pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 pytestmark = pytest.mark.usefixtures("qapp")
 
 

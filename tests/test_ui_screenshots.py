@@ -4,7 +4,6 @@ the GUI thread; a folder that cannot be made is one warning, then screenshots ar
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from pytestqt.qtbot import QtBot
 
 from ui.screenshots import ScreenshotWriter
 
-# pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 pytestmark = pytest.mark.usefixtures("qapp")
 
 

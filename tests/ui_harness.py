@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,8 +22,6 @@ from ui.bench import wait_until
 from ui.bridge import ServiceBridge
 from ui.window import MirrorWindow
 
-# pytest-qt's session-wide QApplication is made before the per-test environment fixture runs.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 SIZE = (540, 960)
 
 

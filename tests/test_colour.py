@@ -136,6 +136,21 @@ def test_coloured_background_is_not_a_cast(table: ColourTable) -> None:
     assert np.allclose(white_balance_gains(image, mask), 1.0)
 
 
+@pytest.mark.parametrize(
+    ("garment_bgr", "basic"), [((20, 20, 60), "red"), ((140, 60, 100), "purple"), ((180, 180, 180), "white")]
+)
+def test_a_beige_wall_does_not_repaint_the_garment(
+    table: ColourTable, garment_bgr: tuple[int, int, int], basic: str
+) -> None:
+    """A warm beige wall passes for a neutral (its chroma is in the window), but it is a wall, not a
+    cast: the bounded gains leave the garment its colour, where unbounded ones turn it brown, blue or grey."""
+    image, mask = _scene(garment_bgr, background=0)
+    image[~mask] = (170, 190, 210)
+    gains = white_balance_gains(image, mask)
+    assert not np.allclose(gains, 1.0), "the beige wall counts as a neutral: the bound is what is tested"
+    assert describe_colour(image, mask, table).basic == basic
+
+
 def test_empty_mask_is_refused(table: ColourTable) -> None:
     image, mask = _scene((30, 30, 30))
     with pytest.raises(ValueError, match="no garment pixels"):

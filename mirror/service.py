@@ -54,7 +54,7 @@ from mirror.capture.loop import Shot
 from mirror.capture.machine import AutoCapture
 from mirror.capture.sharpness import Image
 from mirror.capture.supervisor import CameraSupervisor
-from mirror.config import Settings
+from mirror.config import ConfigError, Settings
 from mirror.device import device_id
 from mirror.events import (
     STORAGE_FULL,
@@ -220,10 +220,26 @@ class MirrorService:
         thread.start()
 
     def _startup(self) -> None:
-        self._open_store()
-        self._load_models()
-        self._warm_closet()
-        self._start_sync()
+        """Open the closet, load the models, start sync, then run the camera on this thread.
+
+        A step failing in a way its own code did not foresee (a damaged model file, a sync
+        password file that is gone) is said as that part's error, and the next steps still run:
+        before, the exception ended this thread, so the camera never opened and nothing said why
+        ("camera: starting" for good, with every health check content)."""
+        for part, step in (
+            ("storage", self._open_store),
+            ("models", self._load_models),
+            ("storage", self._warm_closet),
+            ("sync", self._start_sync),
+        ):
+            try:
+                step()
+            except ConfigError as exc:  # e.g. [sync] password_file unreadable: the config's own words
+                self._fail(part, " ".join(exc.problems), "fix the config file; smart-mirror doctor checks it")
+            except Exception as exc:  # see above: the camera must still start
+                log.exception("starting the %s failed", part)
+                fix = "see the log; smart-mirror doctor checks the install"
+                self._fail(part, f"{part} could not start ({exc})", fix)
         threading.current_thread().name = "camera"  # from here on this thread runs the camera
         self._camera.run()
 

@@ -11,6 +11,7 @@ by the training code that writes and tunes the files (``models.training.colour_b
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +21,9 @@ import numpy.typing as npt
 from mirror.manifest import ManifestError, ModelManifest
 from mirror.vision.colourspace import FloatArray, lab_to_srgb, srgb_to_lab
 from mirror.vocab import BASIC_TERMS  # the table stores term indices in this order
+
+#: What ``np.load`` of a damaged ``.npz`` raises (a truncated file is a bad zip, not an OSError).
+UNREADABLE = (OSError, EOFError, KeyError, ValueError, TypeError, zipfile.BadZipFile)
 
 #: Bins per sRGB channel in the lookup table (index with ``value >> BIN_SHIFT``).
 BINS = 32
@@ -127,7 +131,7 @@ class FabricStage:
                     out_b=data["out_b"].astype(np.float64),
                     min_confidence=float(data["min_confidence"]),
                 )
-        except (OSError, KeyError, ValueError, TypeError) as exc:
+        except UNREADABLE as exc:
             raise ManifestError(f"{path}: unreadable fabric stage ({exc}); reinstall models/colour") from exc
         if features != FEATURE_NAMES or stage.out_w.shape[1] != len(BASIC_TERMS):
             raise ManifestError(f"{path}: fabric stage fitted for other features; refit it with colour_fit")
@@ -191,7 +195,7 @@ class ColourTable:
                     version=manifest.version,
                     surface=SurfaceAdaptation(**{k: float(v) for k, v in manifest.meta.get("surface", {}).items()}),
                 )
-        except (OSError, KeyError, ValueError, TypeError) as exc:
+        except UNREADABLE as exc:
             raise ManifestError(f"{path}: unreadable colour table ({exc}); reinstall models/colour") from exc
         if table.basic.shape != (BINS, BINS, BINS) or table.name.shape != table.basic.shape:
             raise ManifestError(f"{path}: colour table has shape {table.basic.shape}; rebuild it with colour_build")

@@ -60,8 +60,17 @@ def test_online_backup_then_images_restores_a_consistent_closet(tmp_path: Path) 
     )
     try:
         assert proc.stdout is not None
-        while int(proc.stdout.readline() or -1) < 20:
-            pass
+        stdout = proc.stdout
+
+        def wait_for_count(count: int) -> None:
+            """Until the writer says it has kept ``count`` garments; fail (not hang) if it stops."""
+            while True:
+                line = stdout.readline()
+                assert line, f"the writer stopped (exit {proc.poll()}) before {count} garments"
+                if int(line) >= count:
+                    return
+
+        wait_for_count(20)
         sqlite_backup(live / "closet.db", live / "closet-backup.db")
         archive = tmp_path / "closet.tar.gz"  # the doc's tar command, while the writer goes on
         tar = ["tar", "-C", str(live), "--warning=no-file-changed", "--warning=no-file-removed", "-czf", str(archive)]
@@ -69,8 +78,7 @@ def test_online_backup_then_images_restores_a_consistent_closet(tmp_path: Path) 
         # 1 = "a file changed as we read it": the images folder grew meanwhile; the doc says so.
         assert done.returncode in (0, 1), done.stderr
         assert done.stderr == ""
-        while int(proc.stdout.readline() or -1) < 30:  # the mirror kept writing throughout
-            pass
+        wait_for_count(30)  # the mirror kept writing throughout
     finally:
         proc.kill()
         proc.wait()

@@ -29,15 +29,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-import numpy as np
-import numpy.typing as npt
-
+from mirror.imagetypes import Box, Image, Polygon
 from mirror.pipeline.result import AnalysisResult
 from mirror.store.records import Record
-
-Image = npt.NDArray[np.uint8]  # H×W×3 BGR, as OpenCV gives it
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
-Polygon = tuple[tuple[int, int], ...]
 
 
 class CaptureState(str, enum.Enum):

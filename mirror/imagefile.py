@@ -13,9 +13,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
-Image = npt.NDArray[np.uint8]
+from mirror.imagetypes import Image
 
 #: Larger images are refused before decoding: 100 megapixels is 300 MB as BGR before any
 #: processing (a Pi 4 may have 2 GB), several times a phone or Pi HQ camera photo (12–50 MP).

@@ -52,7 +52,6 @@ from mirror.camera import FrameSource
 from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import Shot
 from mirror.capture.machine import AutoCapture
-from mirror.capture.sharpness import Image
 from mirror.capture.supervisor import CameraSupervisor
 from mirror.config import ConfigError, Settings
 from mirror.device import device_id
@@ -79,6 +78,7 @@ from mirror.events import (
     StatusPart,
 )
 from mirror.health import HEALTH, Health
+from mirror.imagetypes import Image
 from mirror.pipeline.analyzer import Analyzer
 from mirror.pipeline.choose import held_first
 from mirror.pipeline.drafts import basic_color, to_draft

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-Image = npt.NDArray[np.uint8]
+from mirror.imagetypes import Image
 
 
 class CameraError(RuntimeError):

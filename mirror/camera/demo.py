@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from mirror.camera.base import FrameSource, Image, Pacer
+from mirror.camera.base import FrameSource, Pacer
 from mirror.camera.demo_scene import Pose, Renderer, Timeline, garment_box, pose_at
+from mirror.imagetypes import Image
 from mirror.threads import lower_this_thread_priority
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-Image = npt.NDArray[np.uint8]
+from mirror.imagetypes import Image
+
 FloatImage = npt.NDArray[np.float32]
 Points = list[tuple[float, float]]
 

@@ -11,7 +11,8 @@ import contextlib
 import importlib
 from typing import Any
 
-from mirror.camera.base import CameraError, FrameSource, Image
+from mirror.camera.base import CameraError, FrameSource
+from mirror.imagetypes import Image
 
 MISSING = (
     "picamera2 is not installed: sudo apt install python3-picamera2 (Raspberry Pi OS), "

@@ -15,8 +15,9 @@ from typing import Any
 
 import cv2
 
-from mirror.camera.base import CameraError, FrameSource, Image, Pacer, as_bgr, to_preview
+from mirror.camera.base import CameraError, FrameSource, Pacer, as_bgr, to_preview
 from mirror.imagefile import UnreadableImageError, read_image
+from mirror.imagetypes import Image
 
 log = logging.getLogger(__name__)
 

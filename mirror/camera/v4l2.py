@@ -13,7 +13,8 @@ from typing import Any
 
 import cv2
 
-from mirror.camera.base import CameraError, FrameSource, Image, as_bgr
+from mirror.camera.base import CameraError, FrameSource, as_bgr
+from mirror.imagetypes import Image
 
 #: Frames read and dropped after a mode switch: drivers hand out stale buffers first.
 _FLUSH_FRAMES = 3

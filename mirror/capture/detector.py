@@ -16,12 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from mirror.capture.sharpness import Box, Image
+from mirror.imagetypes import Box, Image, Polygon
 from mirror.threads import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
 
-Polygon = tuple[tuple[int, int], ...]
 #: Detections per second on the preview (each costs one segmenter run).
 RATE_HZ = 5.0
 

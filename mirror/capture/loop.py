@@ -21,11 +21,12 @@ import numpy as np
 
 from mirror.camera.base import CameraError, FrameSource
 from mirror.capture.background import Background
-from mirror.capture.detector import Candidate, Detection, Detector, Polygon
+from mirror.capture.detector import Candidate, Detection, Detector
 from mirror.capture.machine import AutoCapture, Sighting, Tick
 from mirror.capture.motion import MotionMeter
-from mirror.capture.sharpness import Box, Image, scale_box, sharpest
+from mirror.capture.sharpness import scale_box, sharpest
 from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady
+from mirror.imagetypes import Box, Image, Polygon
 
 log = logging.getLogger(__name__)
 

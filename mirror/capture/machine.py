@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mirror.capture.sharpness import Box
 from mirror.events import CaptureState
+from mirror.imagetypes import Box
 
 #: Mean grey-level change per frame inside the box under which the garment counts as still.
 STILL_BELOW = 2.5

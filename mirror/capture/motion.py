@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from mirror.capture.sharpness import Box, Image, scale_box
+from mirror.capture.sharpness import scale_box
+from mirror.imagetypes import Box, Image
 
 #: Width of the shrunk frame that is compared (height follows the aspect).
 WORK_WIDTH = 160

@@ -12,10 +12,8 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
-Image = npt.NDArray[np.uint8]
-Box = tuple[int, int, int, int]
+from mirror.imagetypes import Box, Image
 
 
 def laplacian_variance(image: Image, box: Box | None = None) -> float:

@@ -20,8 +20,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from mirror.imagetypes import Image, Polygon
 from mirror.pipeline.encode import cutout_images, halve_to, photo_jpeg
-from mirror.pipeline.finder import Found, Image, Polygon
+from mirror.pipeline.finder import Found
 from mirror.pipeline.models import Models
 from mirror.pipeline.result import AnalysisResult, GarmentColour, GarmentResult
 from mirror.pipeline.timing import StageTimer

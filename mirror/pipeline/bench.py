@@ -30,10 +30,10 @@ import numpy as np
 import mirror
 from mirror.camera.demo_scene import GARMENTS, Timeline, pose_at, render
 from mirror.config import Settings
+from mirror.imagetypes import Image
 from mirror.inference import BACKENDS
 from mirror.pipeline.analyzer import Analyzer
 from mirror.pipeline.drafts import to_draft
-from mirror.pipeline.finder import Image
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir, resolve_threads
 from mirror.store import ClosetStore
 

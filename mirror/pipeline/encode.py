@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
+from mirror.imagetypes import Image
 from mirror.pipeline.png import bgra_png
 from mirror.pipeline.result import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE
 from mirror.vision.cutout import Cutout
-
-Image = npt.NDArray[np.uint8]
 
 JPEG_QUALITY = 90
 PHOTO_QUALITY = 85

@@ -16,15 +16,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from mirror.imagetypes import Box, Image, Polygon
 from mirror.pipeline.encode import halve_to
 from mirror.pipeline.prominence import prominence
 from mirror.vision.instances import extract_instances
 from mirror.vision.segmenter import Segmentation, Segmenter
-
-Image = npt.NDArray[np.uint8]
-Box = tuple[int, int, int, int]
-Polygon = tuple[tuple[int, int], ...]
-
 
 #: The segmenter runs on the frame halved while its longer side stays at least this. The model
 #: itself sees 256×192 and predicts at a quarter of that, so a larger class map adds no detail,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-Box = tuple[int, int, int, int]
+from mirror.imagetypes import Box
 
 
 def prominence(area: float, score: float, box: Box, width: int, height: int) -> float:

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-Polygon = npt.NDArray[np.int32]  # (N, 2) x, y points
+from mirror.imagetypes import Contour
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class GarmentInstance:
     box: tuple[int, int, int, int]  # x, y, width, height in source pixels
     area: int  # pixels, holes excluded
     score: float  # mean class confidence over the region (1.0 without a confidence map)
-    outlines: list[Polygon]  # outer boundary polygon(s)
-    holes: list[Polygon]
+    outlines: list[Contour]  # outer boundary polygon(s)
+    holes: list[Contour]
     mask: npt.NDArray[np.bool_]  # full-frame boolean mask of this instance
 
 
@@ -172,11 +172,11 @@ def _grown(y: int, h: int, x: int, w: int, shape: tuple[int, ...]) -> tuple[int,
 
 def _polygons(
     mask: npt.NDArray[np.bool_], epsilon_px: float, offset: tuple[int, int] = (0, 0)
-) -> tuple[list[Polygon], list[Polygon]]:
+) -> tuple[list[Contour], list[Contour]]:
     """Outer and hole polygons of a mask (two-level contour hierarchy), simplified, shifted by ``offset``."""
     contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE, offset=offset)
-    outlines: list[Polygon] = []
-    holes: list[Polygon] = []
+    outlines: list[Contour] = []
+    holes: list[Contour] = []
     if hierarchy is None:
         return outlines, holes
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True):

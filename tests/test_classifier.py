@@ -103,8 +103,7 @@ def test_accuracy_and_agreement_end_to_end() -> None:
     """Photo -> shipped segmenter -> cut-out -> classifier, on a spread sample of validation photos."""
     if not CLOTHING.is_dir():
         pytest.skip(f"{CLOTHING} absent: the validation photos live in ../shared")
-    if not SEGMENTER.is_file():
-        pytest.skip("models/segmenter is not shipped yet: the end-to-end measure needs its masks")
+    assert SEGMENTER.is_file(), f"{SEGMENTER} is missing: the segmenter is shipped; the end-to-end measure needs it"
     from mirror.vision.segmenter import Segmenter
     from models.training.cls_data import pipeline_mask
 

@@ -182,8 +182,8 @@ def by_eye_results(table: ColourTable) -> dict[str, tuple[str, ColourResult]]:
     clothing = SHARED / "data" / "clothing"
     if not clothing.is_dir():
         pytest.skip(f"{clothing} absent: the labelled photos live in ../shared")
-    if not (default_models_dir() / "segmenter" / "model.json").is_file():
-        pytest.skip("models/segmenter is not shipped yet: the end-to-end measure needs its masks")
+    segmenter = default_models_dir() / "segmenter" / "model.json"
+    assert segmenter.is_file(), f"{segmenter} is missing: the segmenter is shipped; the end-to-end measure needs it"
     from models.training.colour_data import RegionSource
 
     regions = RegionSource("mirror", default_models_dir())

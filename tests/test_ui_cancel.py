@@ -12,8 +12,8 @@ import pytest
 
 from mirror.config.settings import VisionSettings
 from mirror.events import CaptureState
-from tests.test_ui_flow import _models_or_skip, choose
-from tests.ui_harness import running_mirror, settings_for
+from tests.test_ui_flow import choose
+from tests.ui_harness import running_mirror, settings_for, wait_for_models
 from ui.bench import wait_until
 
 pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.slow]
@@ -24,7 +24,7 @@ def test_cancel_during_the_countdown_means_no_shot(tmp_path: Path, qtbot) -> Non
     vision = VisionSettings(auto_capture=True, hold_still_ms=300, countdown_s=COUNTDOWN_S)
     with running_mirror(settings_for(tmp_path, vision=vision)) as m:
         w = m.window
-        _models_or_skip(m)
+        wait_for_models(m)
         m.wait(lambda: w.capture.state.state is CaptureState.COUNTDOWN, 60, "the countdown")
         assert w.current() is w.capture
         choose(qtbot, m, "cancel")
@@ -41,7 +41,7 @@ def test_no_shot_while_the_person_browses_the_closet(tmp_path: Path, qtbot) -> N
     vision = VisionSettings(auto_capture=True, hold_still_ms=300, countdown_s=COUNTDOWN_S)
     with running_mirror(settings_for(tmp_path, vision=vision)) as m:
         w = m.window
-        _models_or_skip(m)
+        wait_for_models(m)
         w.open_closet()
         m.wait(lambda: w.capture.state.state is CaptureState.PRESENT, 60, "a garment in view")
         wait_until(lambda: w.shutter_at is not None or w.current() is not w.closet, COUNTDOWN_S + 4)

@@ -21,8 +21,7 @@ from sync.contract import Topics
 from sync.remote import RemoteControl
 from tests.broker import Mosquitto
 from tests.conftest_broker import DEVICE, PREFIX, sync_settings
-from tests.test_ui_flow import _models_or_skip
-from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for
+from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for, wait_for_garment_result, wait_for_models
 from ui.bench import wait_until
 
 pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.broker, pytest.mark.slow]
@@ -68,12 +67,10 @@ def test_remote_commands_drive_the_window_and_bad_ones_are_answered(tmp_path: Pa
         assert w.current() is w.closet
 
         # Still working: capture -> result -> keep -> delete, all from the backend.
-        _models_or_skip(m)
+        wait_for_models(m)
         m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
         assert remote.send("capture")["status"] == "accepted"
-        m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
-        if w.result.garment is None:
-            pytest.skip(f"the shot held no garment ({w.result.message}); keep needs one")
+        wait_for_garment_result(m)
         busy = remote.send("capture")
         assert busy["status"] == "rejected" and busy["reason"].startswith("busy: "), busy
         assert remote.send("show", screen="closet")["reason"].startswith("busy: ")

@@ -22,7 +22,14 @@ from mirror.camera.demo_scene import GARMENTS, Pose, garment_box, render
 from mirror.config.settings import StoreSettings
 from mirror.events import Level
 from mirror.store import ClosetStore, Color, GarmentDraft
-from tests.ui_harness import MirrorUnderTest, grab, running_mirror, settings_for
+from tests.ui_harness import (
+    MirrorUnderTest,
+    grab,
+    running_mirror,
+    settings_for,
+    wait_for_garment_result,
+    wait_for_models,
+)
 from ui.buttons import ButtonRow
 from ui.screen import Screen
 from ui.vocab import category_label
@@ -119,6 +126,7 @@ def test_closet_filters_correct_and_delete(tmp_path: Path, qtbot) -> None:
         choose(qtbot, m, "confirm_delete")
         assert w.detail.deleting and w.detail.message == "Deleting…"
         press(qtbot, w.detail, Qt.Key.Key_Return)  # a second press on the same spot: not a second delete
+
         # The list and the counts are read one after the other: a screen read while the delete
         # lands may show one before the other, until the delete's own event refreshes both.
         def all_badge() -> str:
@@ -137,16 +145,10 @@ def test_closet_filters_correct_and_delete(tmp_path: Path, qtbot) -> None:
         assert w.current() is w.home
 
 
-def _models_or_skip(m: MirrorUnderTest) -> None:
-    m.wait(lambda: m.window.home.status.models.level != Level.WARN, timeout_s=60, what="the models")
-    if m.window.home.status.models.level == Level.ERROR:
-        pytest.skip(f"the shipped models do not load here ({m.window.home.notice}); the whole flow needs them")
-
-
 def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot) -> None:
     with running_mirror(settings_for(tmp_path)) as m:
         w = m.window
-        _models_or_skip(m)
+        wait_for_models(m)
         m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
         press(qtbot, w.home, Qt.Key.Key_Return)  # Capture (focused first)
         assert w.current() is w.capture
@@ -158,9 +160,9 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
             what="a garment in view",
         )
         press(qtbot, w.capture, Qt.Key.Key_Space)
-        m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
+        wait_for_garment_result(m)
         garment = w.result.garment
-        assert garment is not None, w.result.message
+        assert garment is not None
         shot = grab(w)
         assert shot[0, 0].max() == 0 and (shot.max(axis=2) == 0).mean() > 0.3  # black glass
         upper = shot[: shot.shape[0] // 2]
@@ -207,13 +209,11 @@ def test_keep_on_a_full_disk_says_so_and_can_be_retried(tmp_path: Path, qtbot) -
     settings = settings_for(tmp_path, store=StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=0))
     with running_mirror(settings) as m:
         w = m.window
-        _models_or_skip(m)
+        wait_for_models(m)
         m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
         m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
         press(qtbot, w.current(), Qt.Key.Key_Space)
-        m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
-        if w.result.garment is None:
-            pytest.skip(f"the shot held no garment ({w.result.message}); the keep path needs one")
+        wait_for_garment_result(m)
         assert m.service._store is not None
         m.service._store.min_free_mb = 10**6  # the disk fills while the result is on screen
         press(qtbot, w.result, Qt.Key.Key_Return)  # Keep

@@ -15,8 +15,7 @@ from PySide6.QtCore import Qt
 
 from mirror.config.settings import VisionSettings
 from mirror.events import Error
-from tests.test_ui_flow import _models_or_skip
-from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for
+from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for, wait_for_garment_result, wait_for_models
 from ui.bench import wait_until
 from ui.vocab import category_label
 
@@ -27,12 +26,10 @@ TIMEOUT_S = 1.0
 def shoot(m: MirrorUnderTest) -> None:
     """A manual shot of the demo garment, on the result screen afterwards."""
     w = m.window
-    _models_or_skip(m)
+    wait_for_models(m)
     m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
     w.capture_now()
-    m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
-    if w.result.garment is None:
-        pytest.skip(f"the shot held no garment ({w.result.message}); the timeout of a result needs one")
+    wait_for_garment_result(m)
 
 
 def test_a_confident_result_nobody_acts_on_is_kept(tmp_path: Path, qtbot) -> None:
@@ -80,7 +77,6 @@ def test_a_failed_shot_nobody_acts_on_goes_home(tmp_path: Path) -> None:
         m.wait(lambda: w.current() is w.result, timeout_s=20, what="the failure message")
         assert w.result.garment is None and "models" in w.result.message
         m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
-
 
         # Closed with a result waiting: the timeout must not act on the stopped core later.
         w.capture_now()

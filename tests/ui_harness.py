@@ -35,6 +35,20 @@ class MirrorUnderTest:
         assert wait_until(condition, timeout_s), f"timed out after {timeout_s} s waiting for {what or condition}"
 
 
+def wait_for_models(m: MirrorUnderTest) -> None:
+    """The shipped models load: they are part of the checkout, so a failure here fails the test."""
+    m.wait(lambda: m.window.home.status.models.level != Level.WARN, timeout_s=60, what="the models")
+    models = m.window.home.status.models
+    assert models.level == Level.OK, f"the shipped models do not load ({models.text}): {m.window.home.notice}"
+
+
+def wait_for_garment_result(m: MirrorUnderTest) -> None:
+    """After a shot of the demo garment: the result screen, with the garment found (never a failed shot)."""
+    w = m.window
+    m.wait(lambda: w.current() is w.result, timeout_s=30, what="the result")
+    assert w.result.garment is not None, f"the shot of the demo garment held no garment: {w.result.message}"
+
+
 def settings_for(tmp: Path, **overrides: object) -> Settings:
     """Demo camera, a closet in ``tmp``, sync off, manual capture; ``overrides`` replace whole sections."""
     base = {

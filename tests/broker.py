@@ -9,10 +9,20 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 
 from sync.localbroker import Mosquitto, free_port, mosquitto_binary, wait_port
 
-__all__ = ["Mosquitto", "TcpProxy", "free_port", "mosquitto_binary", "wait_port"]
+__all__ = ["Mosquitto", "TcpProxy", "closed_port", "free_port", "mosquitto_binary", "wait_port"]
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A loopback port held bound but not listening: every connection to it is refused while the
+    block runs, whatever else runs on this machine (a port merely found free could be taken)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 class TcpProxy:
@@ -20,8 +30,8 @@ class TcpProxy:
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
-        self.port = free_port()
-        self._server = socket.create_server(("127.0.0.1", self.port))
+        self._server = socket.create_server(("127.0.0.1", 0))  # bound at once: no port to lose meanwhile
+        self.port = int(self._server.getsockname()[1])
         self._server.settimeout(0.1)
         self._blocked = threading.Event()
         self._closing = threading.Event()

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.config import SyncSettings
 from mirror.store import ClosetStore
@@ -104,6 +107,51 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Listener:
+    """A plain MQTT 5 client on the real broker, subscribed to ``topic`` (the SUBACK waited for), keeping
+    every message in arrival order; it can publish too (at QoS 1, waiting for the broker's PUBACK)."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = lambda _c, _u, m: self.messages.append((m.topic, bytes(m.payload)))
+        self.client.on_subscribe = lambda *_a: subscribed.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+        if not subscribed.wait(5):
+            self.close()
+            raise AssertionError(f"the broker did not confirm the subscription to {topic}")
+
+    def payloads(self, topic: str) -> list[bytes]:
+        return [payload for t, payload in list(self.messages) if t == topic]
+
+    def last(self, topic: str) -> bytes | None:
+        """The latest payload on ``topic``, ``None`` while none came."""
+        return next(iter(self.payloads(topic)[::-1]), None)
+
+    def wait_for(self, topic: str, count: int = 1, timeout: float = 10) -> list[bytes]:
+        """The payloads on ``topic`` once at least ``count`` have come."""
+        wait_until(lambda: len(self.payloads(topic)) >= count, timeout, f"{count} message(s) on {topic}")
+        return self.payloads(topic)
+
+    def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        info.wait_for_publish(5)
+        assert info.is_published(), f"the broker did not take the message on {topic}"
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def assert_exactly_once(store: ClosetStore, db: ConsumerDB) -> int:

@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore, Color, Record
 from mirror.store.samples import synthetic_draft
 from sync.backoff import Backoff
 from sync.contract import ack_message
 from sync.worker import RESUME_GRACE_S, SyncWorker
-from tests.broker import Mosquitto, free_port
+from tests.broker import Mosquitto, closed_port
 from tests.conftest_broker import (
     DEVICE,
     PREFIX,
     ConsumerFactory,
+    Listener,
     assert_exactly_once,
     fill_store,
     sync_settings,
@@ -30,20 +29,6 @@ from tests.conftest_broker import (
 )
 
 pytestmark = pytest.mark.broker
-
-
-def watch(port: int, topic: str) -> tuple[mqtt.Client, dict[str, bytes]]:
-    """A plain subscriber recording the last payload per topic."""
-    seen: dict[str, bytes] = {}
-    ready = threading.Event()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.on_message = lambda _c, _u, m: seen.__setitem__(m.topic, bytes(m.payload))
-    client.on_subscribe = lambda *_a: ready.set()
-    client.connect("127.0.0.1", port)
-    client.subscribe(topic, qos=1)
-    client.loop_start()
-    assert ready.wait(5)
-    return client, seen
 
 
 def test_drain_delivers_versions_and_tombstones_exactly_once(
@@ -80,8 +65,9 @@ def test_mqtt_311_mirror_works_with_the_v5_consumer(
 
 def test_broker_down_means_records_wait_with_a_one_line_reason(tmp_path: Path) -> None:
     store = fill_store(tmp_path / "mirror", 3)
-    worker = SyncWorker(store, sync_settings(free_port()), DEVICE)
-    assert not worker.drain(timeout=1.0)
+    with closed_port() as port:
+        worker = SyncWorker(store, sync_settings(port), DEVICE)
+        assert not worker.drain(timeout=1.0)
     assert "unreachable" in worker.last_error and "3 record version(s) waiting" in worker.last_error
     assert "\n" not in worker.last_error
     assert store.outbox_stats().waiting == 3
@@ -92,20 +78,17 @@ def test_status_is_retained_online_then_offline_and_ha_discovery(tmp_path: Path,
     store = fill_store(tmp_path / "mirror", 1)
     worker = SyncWorker(store, sync_settings(mosquitto.port, ha_discovery=True, ack_timeout_s=60), DEVICE)
     worker.start()
-    client, seen = watch(mosquitto.port, "#")
+    listener = Listener(mosquitto.port, "#")
     try:
-        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
-        discovery = f"homeassistant/binary_sensor/{DEVICE}/online/config"
-        wait_until(lambda: discovery in seen and f"{PREFIX}/{DEVICE}/state" in seen, 10, "discovery and state")
-        config = json.loads(seen[f"homeassistant/binary_sensor/{DEVICE}/online/config"])
+        wait_until(lambda: listener.last(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
+        config = json.loads(listener.wait_for(f"homeassistant/binary_sensor/{DEVICE}/online/config")[-1])
         assert config["state_topic"] == f"{PREFIX}/{DEVICE}/status" and config["payload_off"] == "offline"
-        state = json.loads(seen[f"{PREFIX}/{DEVICE}/state"])
+        state = json.loads(listener.wait_for(f"{PREFIX}/{DEVICE}/state")[-1])
         assert state == {"garments": 1, "waiting": 1}
         worker.stop()
-        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"offline", 10, "offline status")
+        wait_until(lambda: listener.last(f"{PREFIX}/{DEVICE}/status") == b"offline", 10, "offline status")
     finally:
-        client.loop_stop()
-        client.disconnect()
+        listener.close()
         store.close()
 
 
@@ -116,20 +99,22 @@ def test_a_drain_beside_the_running_mirror_leaves_its_status_online(
     store = fill_store(tmp_path / "mirror", 1)  # no consumer yet: the record is still unacked when drain starts
     service = SyncWorker(store, sync_settings(mosquitto.port, ack_timeout_s=60), DEVICE)
     service.start()
-    client, seen = watch(mosquitto.port, f"{PREFIX}/{DEVICE}/#")
+    status = f"{PREFIX}/{DEVICE}/status"
+    with Listener(mosquitto.port, status) as listener:
+        listener.wait_for(status)
+        assert listener.payloads(status) == [b"online"]
     try:
-        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
         start_consumer(mosquitto.port)
         other = ClosetStore.open(tmp_path / "mirror", DEVICE, min_free_mb=0)
         drain_settings = sync_settings(mosquitto.port, client_id=f"mirror-{DEVICE}-drain")
         assert SyncWorker(other, drain_settings, DEVICE, presence=False).drain(timeout=20)
         other.close()
-        time.sleep(0.5)  # what a stray "offline" would need to arrive
-        assert seen[f"{PREFIX}/{DEVICE}/status"] == b"online"
+        # A status the drain published went out at QoS 1 before it returned, and the broker keeps
+        # the last one: a subscriber from now on is handed exactly what a dashboard would read.
+        with Listener(mosquitto.port, status) as listener:
+            assert listener.wait_for(status) == [b"online"]
     finally:
         service.stop()
-        client.loop_stop()
-        client.disconnect()
         store.close()
 
 
@@ -137,20 +122,19 @@ def test_last_will_says_offline_when_the_mirror_dies(tmp_path: Path, mosquitto: 
     store = fill_store(tmp_path / "mirror", 1)
     worker = SyncWorker(store, sync_settings(mosquitto.port, keepalive_s=5, ack_timeout_s=60), DEVICE)
     worker.start()
-    client, seen = watch(mosquitto.port, f"{PREFIX}/+/status")
+    listener = Listener(mosquitto.port, f"{PREFIX}/+/status")
     try:
-        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
+        wait_until(lambda: listener.last(f"{PREFIX}/{DEVICE}/status") == b"online", 10, "online status")
         # Die without a clean disconnect: drop the socket under paho, then stop the loop.
         sock = worker._client.socket() if worker._client else None
         worker._stop.set()
         worker._connected = False
         assert sock is not None
         sock.close()
-        wait_until(lambda: seen.get(f"{PREFIX}/{DEVICE}/status") == b"offline", 15, "the last will")
+        wait_until(lambda: listener.last(f"{PREFIX}/{DEVICE}/status") == b"offline", 15, "the last will")
     finally:
         worker.stop()
-        client.loop_stop()
-        client.disconnect()
+        listener.close()
         store.close()
 
 
@@ -241,14 +225,26 @@ def test_a_version_with_a_lost_image_waits_instead_of_going_half(
     store.close()
 
 
-def test_in_flight_is_bounded_while_no_ack_comes(tmp_path: Path, mosquitto: Mosquitto) -> None:
+def test_in_flight_is_bounded_while_no_ack_comes(
+    tmp_path: Path, mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No consumer: the worker publishes max_inflight versions, then waits for acks instead of flooding."""
     store = fill_store(tmp_path / "mirror", 20)
     worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=4, ack_timeout_s=60), DEVICE)
+    published_after_each_look: list[int] = []  # the worker looks for due versions at every step
+    look = worker._publish_due
+
+    def counted(client: mqtt.Client) -> None:
+        look(client)
+        published_after_each_look.append(worker.stats.published)
+
+    monkeypatch.setattr(worker, "_publish_due", counted)
     worker.start()
     try:
         wait_until(lambda: store.outbox_stats().in_flight == 4, 10, "four versions in flight")
-        time.sleep(1.0)
+        looks = len(published_after_each_look)
+        wait_until(lambda: len(published_after_each_look) >= looks + 50, 20, "50 more looks at the outbox")
+        assert set(published_after_each_look[looks:]) == {4}, "more than max_inflight went with no ack"
         assert store.outbox_stats().in_flight == 4 and store.outbox_stats().waiting == 16
         assert worker.stats.published == 4
     finally:
@@ -269,13 +265,9 @@ def test_acks_queued_while_the_mirror_was_away_come_before_anything_is_sent_agai
         wait_until(lambda: store.outbox_stats().in_flight == 3, 10, "three versions in flight")
     finally:
         first.stop()  # the mirror goes away before any ack came; its session stays at the broker
-    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    cloud.connect("127.0.0.1", mosquitto.port)
-    cloud.loop_start()
-    for record in store.list():
-        cloud.publish(first.topics.acks, ack_message(record.id, record.version, "stored"), qos=1).wait_for_publish(5)
-    cloud.loop_stop()
-    cloud.disconnect()
+    with Listener(mosquitto.port, first.topics.acks) as cloud:
+        for record in store.list():
+            cloud.publish(first.topics.acks, ack_message(record.id, record.version, "stored"))
     new = store.add(synthetic_draft(99, image_kb=1))
     second = SyncWorker(store, settings, DEVICE)
     second.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import sqlite3
 import time
@@ -280,6 +281,39 @@ def test_acks_queued_while_the_mirror_was_away_come_before_anything_is_sent_agai
     finally:
         second.stop()
         store.close()
+
+
+def test_malformed_acks_are_ignored_one_warning_each_and_the_worker_lives_on(
+    tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone who may publish on the mirror's acks topic can send garbage: it is said once per
+    message and dropped, and the real acks after it still empty the outbox (paho would re-raise
+    an exception from the message callback and end the sync thread for good)."""
+    store = fill_store(tmp_path / "mirror", 3)
+    first, second, unacked = sorted(store.list(), key=lambda r: r.created_at)
+    worker = SyncWorker(store, sync_settings(mosquitto.port, ack_timeout_s=60), DEVICE)
+    wrong_schema = json.loads(ack_message(first.id, first.version, "stored"))
+    wrong_schema["version"] = str(first.version)
+    malformed = [b"\xff\xfe not UTF-8", b"{not json", json.dumps(wrong_schema).encode()]
+    worker.start()
+    with caplog.at_level(logging.WARNING, logger="sync.worker"), Listener(mosquitto.port, worker.topics.acks) as cloud:
+        try:
+            wait_until(lambda: store.outbox_stats().in_flight == 3, 10, "three versions in flight")
+            cloud.publish(worker.topics.acks, ack_message(unacked.id, unacked.version + 1, "stored"))  # unknown
+            for payload in malformed:
+                cloud.publish(worker.topics.acks, payload)
+            for record in (first, second):  # in order after the bad ones, on one topic: read after them
+                cloud.publish(worker.topics.acks, ack_message(record.id, record.version, "stored"))
+            wait_until(lambda: store.outbox_stats().acked == 2, 10, "the real acks after the malformed ones")
+            assert worker._thread is not None and worker._thread.is_alive()
+        finally:
+            worker.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "sync.worker"]
+    assert len(warnings) == len(malformed), warnings
+    assert all(w.startswith(f"ignoring a malformed ack on {worker.topics.acks}") for w in warnings), warnings
+    assert worker.stats.acked == 2, "an ack for a version the mirror never sent completed something"
+    assert store.unacked_ids() == {unacked.id}
+    store.close()
 
 
 def test_backoff_doubles_with_jitter_and_resets() -> None:

@@ -61,3 +61,17 @@ def test_every_refusal_code_is_in_the_contract() -> None:
     contract = (ROOT / "docs" / "sync.md").read_text()
     missing = {code for code in codes if f"`{code}`" not in contract}
     assert not missing, f"refusal codes not documented in docs/sync.md: {missing}"
+
+
+def test_every_command_the_contract_allows_is_decided() -> None:
+    """A name the schema accepts must never fall through to ``unknown_command``: the schema, the
+    sync worker's list and this table are kept in step."""
+    from sync.commands import COMMANDS, SCREENS
+    from sync.contract import load_schema
+
+    properties = load_schema("command")["properties"]
+    assert list(COMMANDS) == properties["command"]["enum"]
+    assert list(SCREENS) == properties["screen"]["enum"]
+    for name in COMMANDS:
+        for now in (IDLE, RESULT, FlowNow(S.ANALYSING)):
+            assert not refusal(name, now, "r1", {"r1"}.__contains__).startswith("unknown_command"), name

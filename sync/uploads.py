@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -60,9 +61,13 @@ class _Pending:
 class HttpUploader:
     """Per record version: request URLs once, upload when they come, then let the record go."""
 
-    def __init__(self, topics: Topics, session: requests.Session | None = None) -> None:
+    def __init__(
+        self, topics: Topics, session: requests.Session | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """``clock``: seconds, for when to ask again (monotonic; a test passes its own)."""
         self.topics = topics
         self._session = session or requests.Session()
+        self._clock = clock
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._puts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-upload")
 
@@ -80,7 +85,7 @@ class HttpUploader:
         if not record.images:
             return True
         key = (record.id, record.version)
-        now = time.monotonic()
+        now = self._clock()
         state = self._pending.get(key)
         if state is None or (state.urls is None and now >= state.ask_at):
             self._request(client, record)

@@ -109,12 +109,16 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+_MARKER = "listener-marker-"
+
+
 class Listener:
     """A plain MQTT 5 client on the real broker, subscribed to ``topic`` (the SUBACK waited for), keeping
     every message in arrival order; it can publish too (at QoS 1, waiting for the broker's PUBACK)."""
 
     def __init__(self, port: int, topic: str) -> None:
         self.messages: list[tuple[str, bytes]] = []
+        self._markers = 0
         subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self.client.on_message = lambda _c, _u, m: self.messages.append((m.topic, bytes(m.payload)))
@@ -137,6 +141,18 @@ class Listener:
         """The payloads on ``topic`` once at least ``count`` have come."""
         wait_until(lambda: len(self.payloads(topic)) >= count, timeout, f"{count} message(s) on {topic}")
         return self.payloads(topic)
+
+    def settled(self, topic: str) -> list[bytes]:
+        """The payloads on ``topic`` once all that this client published there before has come back.
+
+        A sync point for "nothing more was sent": a marker published now, on the same topic at the
+        same QoS, arrives after them (MQTT keeps one publisher's order); markers are left out.
+        """
+        self._markers += 1
+        marker = f"{_MARKER}{self._markers}".encode()
+        self.publish(topic, marker)
+        wait_until(lambda: marker in self.payloads(topic), 10, f"the marker on {topic}")
+        return [p for p in self.payloads(topic) if not p.startswith(_MARKER.encode())]
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False) -> None:
         info = self.client.publish(topic, payload, qos=1, retain=retain)

@@ -2,7 +2,8 @@
 
 The PUTs must never hold the sync worker's thread (it also drives the MQTT keepalive), a
 failing host must be asked again after a backoff rather than at every worker step, and the
-log must not carry a presigned URL's signature.
+log must not carry a presigned URL's signature. The upload requests go through a real
+mosquitto to a real subscriber; the backoff runs on a clock the test moves.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,16 +22,20 @@ import pytest
 from mirror.store import ClosetStore
 from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics
 from sync.uploads import RETRY_MIN_S, HttpUploader, redact
-from tests.conftest_broker import DEVICE, PREFIX, fill_store
+from tests.broker import Mosquitto
+from tests.conftest_broker import DEVICE, PREFIX, Listener, fill_store, wait_until
+
+TOPICS = Topics(PREFIX, DEVICE)
 
 
 @dataclass
 class UploadHost:
-    """A real HTTP server that answers each PUT after ``delay_s`` with ``status``."""
+    """A real HTTP server that answers each PUT with ``status`` once ``release`` is set."""
 
     status: int = 201
-    delay_s: float = 0.0
-    puts: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+    puts: int = 0  # PUTs received
+    answered: int = 0  # PUTs answered
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -40,29 +44,20 @@ class UploadHost:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
-@dataclass
-class Publishes:
-    """Stands in for the paho client, whose only use here is ``publish`` (the broker is not under test)."""
-
-    sent: list[tuple[str, bytes]] = field(default_factory=list)
-
-    def publish(self, topic: str, payload: str | bytes, qos: int = 0) -> object:
-        self.sent.append((topic, payload.encode() if isinstance(payload, str) else payload))
-        return None
-
-
 @pytest.fixture
 def host() -> Iterator[UploadHost]:
     spec = UploadHost()
+    spec.release.set()
 
     class Handler(BaseHTTPRequestHandler):
         def do_PUT(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             spec.puts += 1
-            time.sleep(spec.delay_s)
+            spec.release.wait(10)
             self.send_response(spec.status)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            spec.answered += 1
 
         def log_message(self, *_args: Any) -> None:
             pass
@@ -71,8 +66,16 @@ def host() -> Iterator[UploadHost]:
     thread = threading.Thread(target=spec.server.serve_forever, daemon=True)
     thread.start()
     yield spec
+    spec.release.set()
     spec.server.shutdown()
     spec.server.server_close()
+
+
+@pytest.fixture
+def cloud(mosquitto: Mosquitto) -> Iterator[Listener]:
+    """The uploader's MQTT client (a real one on the real broker), which also hears the upload requests."""
+    with Listener(mosquitto.port, TOPICS.upload_request) as listener:
+        yield listener
 
 
 def offer_urls(uploader: HttpUploader, store: ClosetStore, base: str) -> None:
@@ -84,45 +87,56 @@ def offer_urls(uploader: HttpUploader, store: ClosetStore, base: str) -> None:
         uploader.on_urls(json.dumps(body).encode())
 
 
-def test_a_slow_upload_host_does_not_hold_the_sync_thread(tmp_path: Path, host: UploadHost) -> None:
-    host.delay_s = 1.5
+@pytest.mark.broker
+def test_a_slow_upload_host_does_not_hold_the_sync_thread(tmp_path: Path, host: UploadHost, cloud: Listener) -> None:
+    host.release.clear()  # every PUT hangs at the host until the test lets it answer
     store = fill_store(tmp_path / "closet", 1)
     [record] = store.list()
-    client = Publishes()
-    uploader = HttpUploader(Topics(PREFIX, DEVICE))
-    assert not uploader.ready(client, store, record)  # asks for URLs
-    assert [t for t, _ in client.sent] == [f"{PREFIX}/{DEVICE}/uploads/request"]
+    uploader = HttpUploader(TOPICS)
+    assert not uploader.ready(cloud.client, store, record)  # asks for URLs
+    [request] = cloud.wait_for(TOPICS.upload_request)
+    assert json.loads(request)["id"] == record.id
     offer_urls(uploader, store, host.base)
-    started = time.monotonic()
-    assert not uploader.ready(client, store, record)  # starts the PUTs ...
-    assert not uploader.ready(client, store, record)  # ... and does not wait for them
-    assert time.monotonic() - started < 0.5
-    deadline = time.monotonic() + 10
-    while not uploader.ready(client, store, record):
-        assert time.monotonic() < deadline, "the upload never finished"
-        time.sleep(0.05)
-    assert host.puts == len(record.images)
+    assert not uploader.ready(cloud.client, store, record)  # starts the PUTs ...
+    wait_until(lambda: host.puts == 1, 10, "the PUT to reach the host")
+    assert not uploader.ready(cloud.client, store, record)  # ... and does not wait for them
+    assert host.answered == 0, "ready() waited for the upload host"
+    host.release.set()
+    wait_until(lambda: uploader.ready(cloud.client, store, record), 10, "the upload to finish")
+    assert host.puts == host.answered == len(record.images)
     store.close()
 
 
+@pytest.mark.broker
 def test_a_failing_upload_host_is_asked_again_after_a_backoff(
-    tmp_path: Path, host: UploadHost, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, host: UploadHost, cloud: Listener, caplog: pytest.LogCaptureFixture
 ) -> None:
     host.status = 500
     store = fill_store(tmp_path / "closet", 1)
     [record] = store.list()
-    client = Publishes()
-    uploader = HttpUploader(Topics(PREFIX, DEVICE))
-    uploader.ready(client, store, record)
-    offer_urls(uploader, store, host.base)
-    end = time.monotonic() + RETRY_MIN_S - 1.5
+    failed_at = 1000.0  # the clock stands still until the test moves it
+    now = [failed_at]
+    uploader = HttpUploader(TOPICS, clock=lambda: now[0])
+
+    def step() -> bool:
+        return uploader.ready(cloud.client, store, record)
+
     with caplog.at_level(logging.WARNING, logger="sync.uploads"):
-        while time.monotonic() < end:  # the worker steps every ~20 ms
-            assert not uploader.ready(client, store, record)
-            time.sleep(0.02)
-    assert host.puts == 1, "a failed upload was retried at once, not after a backoff"
-    assert len(client.sent) == 1, "the URLs were asked for again before the backoff"
-    [warning] = [r.getMessage() for r in caplog.records]
+        assert not step()  # asks for URLs
+        offer_urls(uploader, store, host.base)
+        # Step (as the worker does, every ~20 ms) until the failure is seen, then on and on.
+        wait_until(lambda: not step() and bool(caplog.records), 10, "the failed upload")
+        for _ in range(50):
+            assert not step()
+        now[0] = failed_at + RETRY_MIN_S - 0.01
+        assert not step()
+        assert host.puts == 1, "a failed upload was retried at once, not after a backoff"
+        assert len(cloud.settled(TOPICS.upload_request)) == 1, "the URLs were asked for again before the backoff"
+        now[0] = failed_at + RETRY_MIN_S
+        assert not step()
+        assert len(cloud.settled(TOPICS.upload_request)) == 2, "the URLs were not asked for again after the backoff"
+    assert host.puts == 1
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "sync.uploads"]
     assert "500" in warning and f"asking again in {RETRY_MIN_S:.0f} s" in warning
     assert "SECRETSIGNATURE" not in warning and "/blobs/" in warning
     store.close()

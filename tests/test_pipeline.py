@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import cv2
 import numpy as np
@@ -118,11 +119,17 @@ def test_stage_timer_sums_repeated_stages() -> None:
     timer = StageTimer()
     for _ in range(3):
         with timer.stage("classify"):
-            pass
+            time.sleep(0.02)  # waiting: wall time, next to no CPU time
     with pytest.raises(RuntimeError), timer.stage("colour"):
+        start = time.thread_time()
+        while time.thread_time() - start < 0.03:  # working: CPU time on this thread
+            pass
         raise RuntimeError
     assert set(timer.ms) == set(timer.cpu_ms) == {"classify", "colour"}
-    assert timer.total_ms() >= timer.ms["classify"] >= 0 and timer.cpu_ms["colour"] >= 0
+    assert timer.ms["classify"] >= 3 * 20, "the three runs of one stage are summed"
+    assert timer.cpu_ms["classify"] < timer.ms["classify"] / 2, "a sleep is wall time, not CPU time"
+    assert timer.cpu_ms["colour"] >= 30 and timer.ms["colour"] >= 30, "a stage that raises is still timed"
+    assert timer.total_ms() >= timer.ms["classify"] + timer.ms["colour"]
 
 
 def test_on_white_from_on_black_matches_a_fresh_composite() -> None:

@@ -20,6 +20,7 @@ from mirror.events import (
     CaptureState,
     CaptureStateChanged,
     Event,
+    FrameReady,
 )
 from mirror.health import Health
 from mirror.service import MirrorService
@@ -69,6 +70,13 @@ def test_cancel_stops_the_countdown_and_a_shot_in_analysis(tmp_path: Path) -> No
         assert service.command("keep").startswith("nothing_to_do"), "a dropped shot must leave nothing to keep"
         assert service._machine.state not in (CaptureState.REVIEW, CaptureState.ANALYSING)
 
-        # ...and the next capture works as usual.
+        # ...and the next capture works as usual: the demo garment, in view now, is analysed.
+        while True:  # events from before are stale: the garment must be in view after them
+            try:
+                seen.append(service.events.get_nowait())
+            except queue.Empty:
+                break
+        wait_for(service.events, lambda e: isinstance(e, FrameReady) and e.box is not None, 30, seen)
         service.capture_now()
-        wait_for(service.events, lambda e: isinstance(e, (AnalysisDone, AnalysisFailed)), 30, seen)
+        after = wait_for(service.events, lambda e: isinstance(e, (AnalysisDone, AnalysisFailed)), 30, seen)
+        assert isinstance(after, AnalysisDone), f"the capture after a cancel was not analysed: {after}"

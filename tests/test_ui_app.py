@@ -178,12 +178,14 @@ def test_ui_bench_reports_its_figures(tmp_path: Path) -> None:
 
     figures = run_ui_bench(Settings(), captures=1, idle_s=1.0)
     assert figures["preview_fps_idle"] > 0
-    assert figures["gui_max_block_ms"] >= 0
-    assert set(figures["meets_targets"]) == {"preview_fps_idle", "capture_to_result_ms", "gui_max_block_ms"}
-    if figures["capture_to_result_ms"] is not None:
-        assert figures["capture_to_result_ms"]["n"] == 1 and figures["capture_to_result_ms"]["median"] > 0
-    else:
-        assert "models" in figures["note"]
+    assert figures["gui_max_block_ms"] > 0, "the stall monitor measured nothing"  # a tick is never exactly on time
+    meets = figures["meets_targets"]
+    assert set(meets) == {"preview_fps_idle", "capture_to_result_ms", "gui_max_block_ms"}
+    assert meets["gui_max_block_ms"] == (figures["gui_max_block_ms"] <= figures["targets"]["gui_max_block_ms"])
+    # The shipped models load, so the shot is timed (no "models did not load" note).
+    assert "note" not in figures, figures.get("note")
+    timed = figures["capture_to_result_ms"]
+    assert timed is not None and timed["n"] == 1 and timed["median"] > 0, figures
 
 
 def test_a_stop_during_start_up_leaves_no_thread_running(tmp_path: Path) -> None:

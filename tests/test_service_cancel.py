@@ -78,5 +78,5 @@ def test_cancel_stops_the_countdown_and_a_shot_in_analysis(tmp_path: Path) -> No
                 break
         wait_for(service.events, lambda e: isinstance(e, FrameReady) and e.box is not None, 30, seen)
         service.capture_now()
-        after = wait_for(service.events, lambda e: isinstance(e, (AnalysisDone, AnalysisFailed)), 30, seen)
-        assert isinstance(after, AnalysisDone), f"the capture after a cancel was not analysed: {after}"
+        answer = wait_for(service.events, lambda e: isinstance(e, (AnalysisDone, AnalysisFailed)), 30, seen)
+        assert isinstance(answer, AnalysisDone), f"the capture after a cancel was not analysed: {answer}"

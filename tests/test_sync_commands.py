@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,11 +34,11 @@ from sync.commands import (
     command_message,
     result_message,
 )
-from sync.contract import load_schema
+from sync.contract import Topics, load_schema
 from sync.remote import main as remote_main
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
-from tests.conftest_broker import DEVICE, PREFIX, fill_store, sync_settings
+from tests.conftest_broker import DEVICE, PREFIX, Listener, fill_store, sync_settings
 
 NOW = datetime(2026, 11, 24, 1, 32, 33, tzinfo=UTC)
 RECORD = "019ab3f2-5c1e-7a4b-9c3d-2e1f0a9b8c7d"
@@ -236,75 +235,41 @@ def test_the_command_line_sender_gets_the_mirrors_answer(
 @pytest.mark.broker
 def test_a_command_redelivered_to_a_restarted_mirror_is_a_duplicate(tmp_path: Path, mosquitto: Mosquitto) -> None:
     """Real broker, two sync workers on one closet one after the other (the mirror restarted)."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from sync.contract import Topics
-
     core = Core()
     topics = Topics(PREFIX, DEVICE)
-    answers: queue.Queue[dict[str, object]] = queue.Queue()
-    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    cloud.on_message = lambda _c, _u, m: answers.put(json.loads(m.payload))
-    cloud.connect("127.0.0.1", mosquitto.port)
-    cloud.subscribe(topics.command_results, qos=1)
-    cloud.loop_start()
     body = command_message("capture", command_id="once-1", sent_at=datetime.now(UTC))
-    try:
-        for expected in ("accepted", "duplicate"):
+    with Listener(mosquitto.port, topics.command_results) as cloud:  # the SUBACK came: no answer is missed
+        for answers, expected in enumerate(("accepted", "duplicate"), start=1):
             with ClosetStore.open(tmp_path / "closet", DEVICE, min_free_mb=0) as store:
                 worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
                 worker.start()
                 try:
                     assert worker.listening.wait(10), worker.last_error
-                    cloud.publish(topics.commands, body, qos=1).wait_for_publish(5)
-                    assert answers.get(timeout=10)["status"] == expected
+                    cloud.publish(topics.commands, body)
+                    assert json.loads(cloud.wait_for(topics.command_results, answers)[-1])["status"] == expected
                 finally:
                     worker.stop()
-        assert len(core.seen) == 1
-    finally:
-        cloud.loop_stop()
-        cloud.disconnect()
+    assert len(core.seen) == 1
 
 
 @pytest.mark.broker
 def test_a_retained_command_published_while_the_mirror_listens_is_refused(tmp_path: Path, mosquitto: Mosquitto) -> None:
     """The broker clears the retain flag on live delivery unless the mirror subscribed "retain as published"."""
-    import threading
-
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from sync.contract import Topics
-
     store = fill_store(tmp_path / "closet", 0)
     core = Core()
     worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
     topics = Topics(PREFIX, DEVICE)
-    answers: list[dict[str, object]] = []
-    answered, subscribed = threading.Event(), threading.Event()
-    cloud = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    cloud.on_subscribe = lambda *_a: subscribed.set()
-
-    def on_message(_c: object, _u: object, m: mqtt.MQTTMessage) -> None:
-        answers.append(json.loads(m.payload))
-        answered.set()
-
-    cloud.on_message = on_message
-    cloud.connect("127.0.0.1", mosquitto.port)
-    cloud.subscribe(topics.command_results, qos=1)
-    cloud.loop_start()
+    cloud = Listener(mosquitto.port, topics.command_results)
     worker.start()
     try:
-        assert subscribed.wait(5) and worker.listening.wait(10), worker.last_error
+        assert worker.listening.wait(10), worker.last_error
         body = command_message("capture", command_id="kept-1", sent_at=datetime.now(UTC))
-        cloud.publish(topics.commands, body, qos=1, retain=True).wait_for_publish(5)
-        assert answered.wait(10), "no answer to the retained command"
-        assert answers[0]["status"] == "rejected" and str(answers[0]["reason"]).startswith("retained")
+        cloud.publish(topics.commands, body, retain=True)
+        [answer] = [json.loads(a) for a in cloud.wait_for(topics.command_results)]
+        assert answer["status"] == "rejected" and str(answer["reason"]).startswith("retained")
         assert core.seen == []
     finally:
-        cloud.publish(topics.commands, b"", qos=1, retain=True).wait_for_publish(5)  # clear it
+        cloud.publish(topics.commands, b"", retain=True)  # clear it
         worker.stop()
-        cloud.loop_stop()
-        cloud.disconnect()
+        cloud.close()
         store.close()

@@ -11,9 +11,9 @@ import socket
 import threading
 from collections.abc import Iterator
 
-from sync.localbroker import Mosquitto, free_port, mosquitto_binary, wait_port
+from sync.localbroker import Mosquitto, free_port, mosquitto_binary
 
-__all__ = ["Mosquitto", "TcpProxy", "closed_port", "free_port", "mosquitto_binary", "wait_port"]
+__all__ = ["Mosquitto", "TcpProxy", "closed_port", "free_port", "mosquitto_binary"]
 
 
 @contextlib.contextmanager

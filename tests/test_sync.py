@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import socket
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -16,8 +20,9 @@ from mirror.store import ClosetStore, Color, Record
 from mirror.store.samples import synthetic_draft
 from sync.backoff import Backoff
 from sync.contract import ack_message
+from sync.localbroker import ADDRESS_IN_USE
 from sync.worker import RESUME_GRACE_S, SyncWorker
-from tests.broker import Mosquitto, closed_port
+from tests.broker import Mosquitto, closed_port, mosquitto_binary
 from tests.conftest_broker import (
     DEVICE,
     PREFIX,
@@ -314,6 +319,58 @@ def test_malformed_acks_are_ignored_one_warning_each_and_the_worker_lives_on(
     assert worker.stats.acked == 2, "an ack for a version the mirror never sent completed something"
     assert store.unacked_ids() == {unacked.id}
     store.close()
+
+
+@contextlib.contextmanager
+def taken(port: int) -> Iterator[socket.socket]:
+    """Another program listening on ``port``, as one can between free_port() and the broker's bind."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        yield other
+
+
+def assert_serves(broker: Mosquitto) -> None:
+    """The broker process runs and a message goes through it on its port."""
+    assert broker.proc is not None and broker.proc.poll() is None, broker.log_text()[-500:]
+    with Listener(broker.port, "probe") as client:
+        client.publish("probe", b"hello")
+        assert client.wait_for("probe") == [b"hello"]
+
+
+def test_a_broker_whose_free_port_was_taken_meanwhile_starts_on_another(tmp_path: Path) -> None:
+    if mosquitto_binary() is None:
+        pytest.skip("needs the mosquitto broker (scripts/test.sh installs it with apt)")
+    broker = Mosquitto(tmp_path / "broker")
+    found = broker.port
+    with taken(found):
+        broker.start()
+        try:
+            assert broker.port != found and ADDRESS_IN_USE in broker.log_text()
+            assert_serves(broker)
+        finally:
+            broker.stop()
+
+
+def test_a_restarted_broker_keeps_its_port_and_waits_while_another_program_holds_it(mosquitto: Mosquitto) -> None:
+    port = mosquitto.port
+    mosquitto.kill()
+    failed: list[BaseException] = []
+
+    def restart() -> None:
+        try:
+            mosquitto.start()
+        except BaseException as exc:  # said by the assertion below
+            failed.append(exc)
+
+    with taken(port):
+        restarting = threading.Thread(target=restart)
+        restarting.start()
+        wait_until(lambda: ADDRESS_IN_USE in mosquitto.log_text(), 10, "a start refused for the port in use")
+    restarting.join(15)
+    assert not restarting.is_alive() and failed == []
+    assert mosquitto.port == port, "a restart moved the broker away from the port its clients know"
+    assert_serves(mosquitto)
 
 
 def test_backoff_doubles_with_jitter_and_resets() -> None:

@@ -9,7 +9,6 @@ reached the SD card — that part rests on ``synchronous = FULL`` and the fsync 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import logging
@@ -19,7 +18,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullEr
 from mirror.store.reserve import RESERVE_BYTES, RESERVE_NAME
 from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
+from tests.disks import fill_to_the_last_byte, tiny_tmpfs
 
 WRITER = """
 import sys
@@ -122,21 +121,6 @@ def test_sqlite_full_is_store_full_and_keeps_what_it_has(tmp_path: Path) -> None
         assert assert_consistent(again) == len(ids)
 
 
-@contextlib.contextmanager
-def tiny_tmpfs(path: Path, size: str) -> Iterator[Path]:
-    path.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
-    if result.returncode != 0:
-        pytest.skip(
-            f"cannot mount a tmpfs here ({result.stderr.decode().strip() or 'not root'}); "
-            "ENOSPC is covered by the simulated test"
-        )
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
 def test_a_really_full_filesystem(tmp_path: Path) -> None:
     """A real ENOSPC: a 2 MB tmpfs (needs root; skipped otherwise) filled until the store refuses."""
     with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
@@ -197,15 +181,6 @@ def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) 
             ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     finally:
         tmp_path.chmod(0o755)
-
-
-def fill_to_the_last_byte(folder: Path) -> Path:
-    """What a runaway log or a big download does to the closet's disk."""
-    with open(folder / "filler", "wb") as filler, contextlib.suppress(OSError):
-        while True:
-            filler.write(b"\0" * 65536)
-            filler.flush()
-    return folder / "filler"
 
 
 def test_a_disk_filled_to_the_last_byte_is_reported_full_not_as_an_io_error(tmp_path: Path) -> None:
@@ -285,10 +260,7 @@ def test_doctor_calls_a_full_disk_full_even_with_no_floor_configured(tmp_path: P
     from mirror.doctor.report import Outcome
 
     with tiny_tmpfs(tmp_path / "fs", "2m") as fs:
-        with open(fs / "filler", "wb") as filler, contextlib.suppress(OSError):
-            while True:
-                filler.write(b"\0" * 65536)
-                filler.flush()
+        fill_to_the_last_byte(fs)
         settings = Settings(store=StoreSettings(data_dir=str(fs / "closet"), min_free_mb=0))
         [finding] = list(check_free_disk(settings))
         assert finding.status is Outcome.FAIL and "0 MB free" in finding.message

@@ -1,13 +1,16 @@
 """The window when the closet fails under it: the real window, service and store on real disks.
 
 Each fault is what a person can meet, made for real where the kernel allows it: the card turning
-read-only under the running mirror (a delete or a correction then fails), a garment whose cut-out
-is gone or was never stored, a closet that cannot be read. The screen must say what happened and
+read-only under the running mirror (a delete or a correction then fails), its disk filling up while
+a result waits to be kept, a garment whose cut-out is gone or was never stored, a closet that
+cannot be read. The screen must say what happened and
 offer its actions again, never hang at "Deleting…" or crash the GUI thread.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import cv2
@@ -18,9 +21,9 @@ from PySide6.QtGui import QImage
 
 from mirror.events import Level
 from mirror.store import ClosetStore, GarmentDraft
-from tests.disks import ext4_that_fails
+from tests.disks import ext4_that_fails, fill_to_the_last_byte, tiny_tmpfs
 from tests.test_ui_flow import choose, demo_draft, press
-from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for
+from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for, wait_for_garment_result, wait_for_models
 from ui import detail as detail_mod
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -123,3 +126,39 @@ def test_a_closet_that_cannot_be_read_is_said_on_the_home_screen(tmp_path: Path,
         assert w.current() is w.closet and w.closet.items == []  # shown, empty, not a crash
         assert w.home.notice.startswith("The closet cannot be read: "), w.home.notice
         assert w.home.notice_about == "storage"
+
+
+def test_keep_on_a_full_disk_says_so_and_can_be_retried(
+    tmp_path: Path, qtbot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The disk fills (a runaway log) while the result is on screen: Keep says so, naming the fix,
+    and the result stays to be kept later; nobody there, the mirror goes home with the notice."""
+    with tiny_tmpfs(tmp_path / "fs", "4m") as fs:
+        settings = settings_for(fs)
+        closet = settings.store.path()
+        full_line = re.compile(
+            rf"Closet storage {re.escape(str(closet))} is full \([^)]*\); free some space on that disk "
+            "and try again — nothing stored was lost"
+        )
+        with running_mirror(settings) as m, caplog.at_level(logging.WARNING):
+            w = m.window
+            wait_for_models(m)
+            m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
+            m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
+            press(qtbot, w.current(), Qt.Key.Key_Space)
+            wait_for_garment_result(m)
+            fill_to_the_last_byte(fs)  # the disk fills while the result is on screen
+            press(qtbot, w.result, Qt.Key.Key_Return)  # Keep
+            m.wait(lambda: w.result.message not in ("", "Saving…"), what="the keep's answer")
+            assert full_line.fullmatch(w.result.message), w.result.message
+            assert w.current() is w.result and w.review is not None  # nothing lost: it can be kept later
+            assert m.service.closet() == []
+            # The person walks away: the timeout tries once more, then the mirror goes home with
+            # the notice instead of holding the result (and the camera) for good.
+            w.set_result_timeout(0.5)
+            w._unattended.start()
+            m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the unattended retry")
+            assert full_line.fullmatch(w.home.notice), w.home.notice
+            assert m.service.closet() == []
+        logged = [r.getMessage() for r in caplog.records]
+        assert not [line for line in logged if "closet operation failed" in line], logged

@@ -19,7 +19,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from mirror.camera.demo_scene import GARMENTS, Pose, garment_box, render
-from mirror.config.settings import StoreSettings
 from mirror.events import Level
 from mirror.store import ClosetStore, Color, GarmentDraft
 from tests.ui_harness import (
@@ -203,27 +202,3 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
         m.wait(lambda: w.current() is w.closet and w.closet.items == [], what="the delete")
         assert m.service.closet() == []
         assert np.all(grab(w)[0, 0] == 0)
-
-
-def test_keep_on_a_full_disk_says_so_and_can_be_retried(tmp_path: Path, qtbot) -> None:
-    settings = settings_for(tmp_path, store=StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=0))
-    with running_mirror(settings) as m:
-        w = m.window
-        wait_for_models(m)
-        m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
-        m.wait(lambda: w.capture.frame is not None and w.capture.frame.box is not None, 30, "a garment in view")
-        press(qtbot, w.current(), Qt.Key.Key_Space)
-        wait_for_garment_result(m)
-        assert m.service._store is not None
-        m.service._store.min_free_mb = 10**6  # the disk fills while the result is on screen
-        press(qtbot, w.result, Qt.Key.Key_Return)  # Keep
-        m.wait(lambda: "full" in w.result.message.lower(), what="the disk-full message")
-        assert w.current() is w.result and w.review is not None  # nothing lost: it can be kept later
-        assert m.service.closet() == []
-        # The person walks away: the timeout tries once more, then the mirror goes home with
-        # the notice instead of holding the result (and the camera) for good.
-        w.set_result_timeout(0.5)
-        w._unattended.start()
-        m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the unattended retry")
-        assert "full" in w.home.notice.lower()
-        assert m.service.closet() == []

@@ -13,11 +13,13 @@ import errno
 import hashlib
 import logging
 import os
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -168,19 +170,74 @@ def test_damaged_page_is_found_by_quick_check_and_left_untouched(tmp_path: Path)
     assert db.read_bytes() == bytes(data)
 
 
+#: Opens the closet named on the command line and prints the StoreError, as the service user would
+#: meet it; exit 3 when this user cannot even reach the folder (the test's set-up, not the product).
+OPEN_AS_SERVICE_USER = """
+import os, sys
+from pathlib import Path
+from mirror.store import ClosetStore, StoreError
+folder = Path(sys.argv[1])
+if not os.access(folder / "closet.db", os.R_OK):
+    sys.exit(3)
+try:
+    ClosetStore.open(folder, "dev-a", min_free_mb=0).close()
+except StoreError as exc:
+    print(exc)
+"""
+
+
 def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) -> None:
-    ClosetStore.open(tmp_path, "dev-a", min_free_mb=0).close()
+    """A closet folder made by root and run by the service user: the usual install mistake.
+
+    Root writes anywhere, so as root (here and in CI) the open runs as the unprivileged user
+    ``nobody`` (uid 65534), in a folder that user can reach (pytest's own is private to root).
+    """
+    base = Path(tempfile.mkdtemp(prefix="closet-unwritable-")) if os.geteuid() == 0 else tmp_path
+    folder = base / "closet"
+    ClosetStore.open(folder, "dev-a", min_free_mb=0).close()
     for extra in ("-wal", "-shm"):
-        (tmp_path / f"closet.db{extra}").unlink(missing_ok=True)
-    (tmp_path / "closet.db").chmod(0o444)
-    tmp_path.chmod(0o555)
+        (folder / f"closet.db{extra}").unlink(missing_ok=True)
+    (folder / "closet.db").chmod(0o444)
+    base.chmod(0o755)
+    folder.chmod(0o555)
+    expected = re.compile(
+        rf"cannot open or write closet database {re.escape(str(folder / 'closet.db'))} \([^)\n]*\); "
+        rf"make {re.escape(str(folder))} writable by this user \(the service user owns it\)"
+    )
     try:
-        if os.access(tmp_path, os.W_OK):
-            pytest.skip("running as root: permissions are not enforced")
-        with pytest.raises(StoreError, match=r"writable by this user"):
-            ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+        if os.geteuid() != 0:
+            with pytest.raises(StoreError) as info:
+                ClosetStore.open(folder, "dev-a", min_free_mb=0)
+            assert expected.fullmatch(str(info.value)), str(info.value)
+            return
+        # mirror.store needs only the standard library, so the system Python (which ``nobody`` may
+        # execute, unlike one under /root) can import it from the checkout.
+        python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        try:
+            result = subprocess.run(
+                [python, "-c", OPEN_AS_SERVICE_USER, str(folder)],
+                capture_output=True,
+                text=True,
+                user=65534,
+                group=65534,
+                extra_groups=[],
+                cwd="/",
+                env=env,
+                check=False,
+            )
+        except PermissionError:
+            pytest.skip("user nobody may not execute any Python interpreter here")
+        if result.returncode == 3:
+            pytest.skip(f"user nobody cannot reach {folder} here")
+        if result.returncode != 0 and "ModuleNotFoundError" in result.stderr:
+            pytest.skip(f"user nobody cannot import this checkout: {result.stderr.strip()[-200:]}")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert expected.fullmatch(result.stdout.strip()), result.stdout
     finally:
-        tmp_path.chmod(0o755)
+        folder.chmod(0o755)
+        if base != tmp_path:
+            shutil.rmtree(base)
 
 
 def test_a_disk_filled_to_the_last_byte_is_reported_full_not_as_an_io_error(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
+import logging
 import os
 import sqlite3
 import subprocess
@@ -235,6 +237,33 @@ def test_a_crash_between_commit_and_rename_is_finished_on_open(
         for kind, path in paths.items():
             assert path.read_bytes() == draft.images[kind]
         assert again.get(record.id) == record
+    assert not list(tmp_path.glob("images/.tmp-*"))
+
+
+def test_a_rename_that_fails_after_the_commit_still_keeps_the_garment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The card fails the images' rename, after the row committed: the garment is kept all the same
+    (a Keep reported failed would be pressed again, and the garment kept twice), and the next open
+    gives the images their final names."""
+
+    def card_error(_images: ImageFiles, _staged: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    monkeypatch.setattr(ImageFiles, "publish", card_error)
+    draft = synthetic_draft(14, image_kb=2)
+    with caplog.at_level(logging.WARNING, logger="mirror.store.closet"):
+        record = store.add(draft)
+    assert [r.id for r in store.list()] == [record.id]
+    assert store.read_image(record.images["cutout_png"]) == draft.images["cutout_png"]  # from its temp file
+    assert any(f"garment {record.id} kept" in r.getMessage() for r in caplog.records), caplog.text
+    store.close()
+    monkeypatch.undo()
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
+        assert again.get(record.id) == record
+        for kind, data in draft.images.items():
+            assert again.image_path(record, kind).read_bytes() == data
     assert not list(tmp_path.glob("images/.tmp-*"))
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import threading
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
@@ -18,7 +15,7 @@ from sync.consumer.db import ConsumerDB, ConsumerDBError, Tx
 from sync.consumer.handler import Limits, MessageHandler
 from sync.contract import Topics, garment_message
 from tests.broker import Mosquitto
-from tests.conftest_broker import DEVICE, PREFIX, ConsumerFactory, wait_until
+from tests.conftest_broker import DEVICE, PREFIX, ConsumerFactory, Listener, wait_until
 
 TOPICS = Topics(PREFIX, DEVICE)
 
@@ -140,25 +137,15 @@ def test_bad_input_through_a_real_broker_keeps_the_consumer_running(
     consumer = start_consumer(mosquitto.port)
     message, image, sha, record_id = record_and_image
     cases = bad_inputs(message, image, sha, record_id, oversize=300 * 1024)[:-1]
-    acks: list[bytes] = []
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    subscribed = threading.Event()
-    client.on_message = lambda _c, _u, m: acks.append(bytes(m.payload))
-    client.on_subscribe = lambda *_a: subscribed.set()
-    client.connect("127.0.0.1", mosquitto.port)
-    client.loop_start()
-    client.subscribe(TOPICS.acks, qos=1)
-    assert subscribed.wait(5)
-    try:
+    with Listener(mosquitto.port, TOPICS.acks) as client:
         for topic, payload, _reason in cases:
-            client.publish(topic, payload, qos=1).wait_for_publish(5)
+            client.publish(topic, payload)
         wait_until(lambda: len(consumer.db.dead_letters()) == len(cases), 10, "all dead letters")
-        client.publish(TOPICS.image(sha), image, qos=1).wait_for_publish(5)
-        client.publish(TOPICS.garment(record_id), message, qos=1).wait_for_publish(5)
-        wait_until(lambda: any(b'"status":"stored"' in a for a in acks), 10, "the good record's ack")
-    finally:
-        client.loop_stop()
-        client.disconnect()
+        client.publish(TOPICS.image(sha), image)
+        client.publish(TOPICS.garment(record_id), message)
+        wait_until(
+            lambda: any(b'"status":"stored"' in a for a in client.payloads(TOPICS.acks)), 10, "the good record's ack"
+        )
     assert sorted(r for _t, r, _d in consumer.db.dead_letters()) == sorted(r for _t, _p, r in cases)
     assert consumer.db.counts()["garments"] == 1
     assert hashlib.sha256(consumer.db.blob(sha) or b"").hexdigest() == sha

@@ -90,6 +90,9 @@ class Watchdog:
     ``systemctl status``, and stops pinging; if the component recovers before systemd
     acts, pinging resumes. Without ``$WATCHDOG_USEC`` (not under systemd, or no
     ``WatchdogSec=``) :meth:`start` does nothing.
+
+    ``wait(seconds)`` is the pause between two rounds; it returns True when the pinger is to
+    stop. The default waits on :meth:`stop`; a test passes its own to step a fake clock.
     """
 
     def __init__(
@@ -97,11 +100,14 @@ class Watchdog:
         health: Health,
         notifier: SystemdNotifier,
         interval_s: float | None = None,
+        *,
+        wait: Callable[[float], bool] | None = None,
     ) -> None:
         self.health = health
         self.notifier = notifier
         self.interval_s = watchdog_interval() if interval_s is None else interval_s
         self._stop = threading.Event()
+        self._wait = self._stop.wait if wait is None else wait
         self._thread: threading.Thread | None = None
 
     def start(self) -> Watchdog:
@@ -140,5 +146,5 @@ class Watchdog:
         healthy = True
         while True:
             healthy = self.check_once(healthy)
-            if self._stop.wait(self.interval_s):
+            if self._wait(self.interval_s):
                 return

@@ -68,5 +68,8 @@ def test_run_says_ready_pings_and_stops_cleanly_on_sigterm(tmp_path: Path) -> No
     assert messages[stopping] == "STOPPING=1\nSTATUS=stopping: SIGTERM"
     pings = [t for t, m in got[:stopping] if m == "WATCHDOG=1"]
     assert len(pings) >= 3, messages
+    # The interval itself (WATCHDOG_USEC/2 = 1 s) is checked on a fake clock in test_health; here,
+    # with the whole app starting on a shared machine, only what systemd acts on: no gap reaches
+    # WatchdogSec (2 s), which would have it kill the mirror.
     gaps = [b - a for a, b in itertools.pairwise(pings)]
-    assert all(0.5 < gap < 1.6 for gap in gaps), gaps  # every WATCHDOG_USEC/2 = 1 s, never near the 2 s limit
+    assert max(gaps) < 2.0, gaps

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,62 +56,78 @@ def listener(tmp_path: Path):
     fake.close()
 
 
+class Rounds:
+    """The watchdog's pause between rounds, on a fake clock: each records the interval asked for and
+    what the round said to systemd, lets the interval pass at once, runs what the scene says happens
+    meanwhile, and stops the pinger after ``count`` rounds."""
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        listener: NotifyListener,
+        count: int,
+        meanwhile: Callable[[int], None] = lambda _round: None,
+    ) -> None:
+        self.clock = clock
+        self.listener = listener
+        self.count = count
+        self.meanwhile = meanwhile
+        self.intervals: list[float] = []
+        self.said: list[list[str]] = []  # per round (a datagram is queued before send() returns)
+
+    def __call__(self, seconds: float) -> bool:
+        self.intervals.append(seconds)
+        self.said.append(self.listener.messages(timeout=0.01))
+        self.clock.now += seconds
+        self.meanwhile(len(self.intervals))
+        return len(self.intervals) == self.count
+
+    def run(self, watchdog: Watchdog) -> None:
+        """Start the pinger thread and let it run its rounds."""
+        watchdog.start()
+        thread = watchdog._thread
+        assert thread is not None, "the watchdog did not start"
+        thread.join(timeout=30)
+        assert not thread.is_alive(), f"the pinger is stuck after {len(self.intervals)} rounds"
+        watchdog.stop()
+
+
 def test_pings_arrive_at_half_of_watchdog_usec(listener: NotifyListener, monkeypatch: pytest.MonkeyPatch) -> None:
     """WatchdogSec=1 s in the unit means WATCHDOG_USEC=1000000 and a ping every 0.5 s."""
     monkeypatch.setenv("WATCHDOG_USEC", "1000000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
-    health = Health()
+    clock = FakeClock()
+    health = Health(clock)
     health.register("gui", deadline_s=60)
-    watchdog = Watchdog(health, SystemdNotifier(listener.address))
+    rounds = Rounds(clock, listener, count=4)
+    watchdog = Watchdog(health, SystemdNotifier(listener.address), wait=rounds)
     assert watchdog.interval_s == pytest.approx(0.5)
-    arrivals: list[float] = []
-    listener.sock.settimeout(2)
-    watchdog.start()
-    try:
-        while len(arrivals) < 4:
-            assert listener.sock.recv(64) == b"WATCHDOG=1"
-            arrivals.append(time.monotonic())
-    finally:
-        watchdog.stop()
-    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
-    # Event.wait on a shared 2-core machine: generous bounds, but far from both 0 and WatchdogSec.
-    assert 0.4 < sum(gaps) / len(gaps) < 0.65, gaps
-    assert max(gaps) < 1.0, gaps  # never as late as WatchdogSec
+    rounds.run(watchdog)
+    assert rounds.intervals == [pytest.approx(0.5)] * 4  # half of WatchdogSec: one late ping is no restart
+    assert rounds.said == [["WATCHDOG=1"]] * 4  # a ping every round
 
 
 def test_a_hung_pipeline_stops_the_pings_and_a_recovery_resumes_them(listener: NotifyListener) -> None:
-    health = Health()
+    clock = FakeClock()
+    health = Health(clock)
     health.register("gui", deadline_s=60)
-    health.register("pipeline", deadline_s=0.3)
-    hang = threading.Event()
-    done = threading.Event()
+    health.register("pipeline", deadline_s=0.32)
 
-    def pipeline_worker() -> None:
-        while not done.is_set():
-            if hang.is_set():
-                time.sleep(0.01)  # stuck inside a model: no beats
-                continue
+    def pipeline(round_: int) -> None:
+        """Beats after rounds 1-3, hangs inside a model through round 13, beats again from round 14."""
+        if not 4 <= round_ < 14:
             health.beat("pipeline")
-            time.sleep(0.02)
 
-    worker = threading.Thread(target=pipeline_worker, daemon=True)
-    worker.start()
-    watchdog = Watchdog(health, SystemdNotifier(listener.address), interval_s=0.05).start()
-    try:
-        healthy_phase = listener.collect(0.4)
-        hang.set()
-        listener.collect(0.6)  # past the 0.3 s deadline: drop what was sent before it passed
-        hung_phase = listener.collect(0.5)
-        hang.clear()
-        recovered_phase = listener.collect(0.4)
-    finally:
-        done.set()
-        watchdog.stop()
-        worker.join()
-    assert healthy_phase.count("WATCHDOG=1") >= 3
-    assert "WATCHDOG=1" not in hung_phase, hung_phase
-    assert recovered_phase[0] == "WATCHDOG=1"
-    assert "STATUS=running" in recovered_phase
+    rounds = Rounds(clock, listener, 18, pipeline)
+    rounds.run(Watchdog(health, SystemdNotifier(listener.address), interval_s=0.05, wait=rounds))
+    ping = ["WATCHDOG=1"]
+    assert rounds.said == [
+        *[ping] * 10,  # silent 0.30 s by round 10: within its deadline
+        ["STATUS=hung: pipeline silent for 0 s"],  # 0.35 s: overdue, no ping, said once
+        *[[]] * 3,
+        ["WATCHDOG=1", "STATUS=running"],  # it beat again: pings resume at once
+        *[ping] * 3,
+    ], rounds.said
 
 
 def test_the_hung_component_is_named_in_systemctl_status(listener: NotifyListener) -> None:

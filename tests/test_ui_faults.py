@@ -3,8 +3,8 @@
 Each fault is what a person can meet, made for real where the kernel allows it: the card turning
 read-only under the running mirror (a delete or a correction then fails), its disk filling up while
 a result waits to be kept, a garment whose cut-out is gone or was never stored, a closet that
-cannot be read. The screen must say what happened and
-offer its actions again, never hang at "Deleting…" or crash the GUI thread.
+cannot be read. The screen must say what happened and offer its actions again, never hang at
+"Deleting…" or crash the GUI thread.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from mirror.cli import exitcodes, main
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
-from tests.broker import Mosquitto, free_port
+from tests.broker import Mosquitto, closed_port
 from tests.conftest_broker import PREFIX, ConsumerFactory
 
 
@@ -57,10 +58,13 @@ def test_corrupt_closet_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_sync_status_and_drain_with_the_broker_down(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, _ = setup(tmp_path, port=free_port())
-    assert main(["--config", str(config), "sync", "status"]) == exitcodes.OK
-    assert ": 3 waiting, 0 in flight, 0 acknowledged" in capsys.readouterr().out
-    assert main(["--config", str(config), "sync", "drain", "--timeout", "1"]) == exitcodes.FAILED
+    level = logging.getLogger("sync").level
+    with closed_port() as port:
+        config, _ = setup(tmp_path, port=port)
+        assert main(["--config", str(config), "sync", "status"]) == exitcodes.OK
+        assert ": 3 waiting, 0 in flight, 0 acknowledged" in capsys.readouterr().out
+        assert main(["--config", str(config), "sync", "drain", "--timeout", "1"]) == exitcodes.FAILED
+    assert logging.getLogger("sync").level == level, "the drain quiets the sync log only while it runs"
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert "unreachable" in err and "3 record version(s) waiting" in err

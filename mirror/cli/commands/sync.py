@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 
 from mirror.cli import exitcodes
 from mirror.config import ConfigError, Settings
@@ -86,14 +88,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if not settings.sync.enabled:
                 print("smart-mirror: sync is disabled ([sync] enabled = false); nothing was sent", file=sys.stderr)
                 return exitcodes.FAILED
-            if not args.verbose:  # the summary line below says it once; the worker's log would repeat it
-                logging.getLogger("sync").setLevel(logging.ERROR)
             # Beside a running mirror: deliver, but leave its online status alone.
             name = settings.device.name
             worker = SyncWorker(
                 store, settings.sync, device_id(settings), broker=broker, device_name=name, presence=False
             )
-            done = worker.drain(args.timeout)
+            with quieted("sync", not args.verbose):  # the summary line below says it once; the log would repeat it
+                done = worker.drain(args.timeout)
             left = store.outbox_stats()
             if done and left.held:
                 print(
@@ -116,6 +117,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except StoreError as exc:
         print(f"smart-mirror: {exc}", file=sys.stderr)
         return exitcodes.FAILED
+
+
+@contextlib.contextmanager
+def quieted(logger: str, on: bool) -> Iterator[None]:
+    """``logger`` at ERROR while the block runs, its level restored after (the CLI also runs in-process)."""
+    target = logging.getLogger(logger)
+    before = target.level
+    if on:
+        target.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        target.setLevel(before)
 
 
 def send_command(args: argparse.Namespace, settings: Settings) -> int:

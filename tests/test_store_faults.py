@@ -28,7 +28,7 @@ from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullEr
 from mirror.store.reserve import RESERVE_BYTES, RESERVE_NAME
 from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
-from tests.disks import fill_to_the_last_byte, tiny_tmpfs
+from tests.disks import ext4_that_fails, fill_to_the_last_byte, tiny_tmpfs
 
 WRITER = """
 import sys
@@ -427,3 +427,34 @@ def test_the_status_line_calls_the_disk_full_exactly_where_the_closet_refuses_a_
             service.stop()
         [finding] = list(check_free_disk(settings))
         assert finding.status is Outcome.FAIL, finding
+
+
+def test_a_card_the_kernel_turned_read_only_is_named_as_such_for_every_write(tmp_path: Path) -> None:
+    """After an I/O error ext4 remounts the card read-only under the open closet; statvfs still says
+    writable and SQLite says "disk I/O error": the person must read "read-only", with its fix."""
+    with ext4_that_fails(tmp_path / "card") as (card, fail):
+        store = ClosetStore.open(card / "closet", "dev-a", min_free_mb=0)
+        kept = store.add(synthetic_draft(1, image_kb=4))
+        fail()
+        with pytest.raises(StoreReadOnlyError, match=r"read-only file system.*fsck"):
+            store.add(synthetic_draft(2, image_kb=4))
+        with pytest.raises(StoreReadOnlyError, match=r"read-only file system.*fsck"):
+            store.delete(kept.id)  # SQLite's "disk I/O error"
+        assert [r.id for r in store.list()] == [kept.id]  # reading still works
+        store.close()
+
+
+def test_mount_options_are_read_for_the_mount_that_holds_the_folder(tmp_path: Path) -> None:
+    from mirror.store.translate import read_only_fs
+
+    folder = tmp_path / "my card" / "closet"
+    folder.mkdir(parents=True)
+    escaped = str(tmp_path / "my card").replace(" ", "\\040")
+    table = tmp_path / "mountinfo"
+    table.write_text(
+        "1 0 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+        f"42 1 7:0 / {escaped} rw,relatime - ext4 /dev/loop0 rw,errors=remount-ro,emergency_ro\n"
+        f"43 1 7:1 / {escaped}2 rw,relatime - ext4 /dev/loop1 rw\n"
+    )
+    assert read_only_fs(folder, table)
+    assert not read_only_fs(tmp_path, table)  # the root mount: writable

@@ -18,6 +18,7 @@ from mirror.store import space
 from mirror.store.errors import StoreCorruptError, StoreError, StoreFullError, StoreReadOnlyError
 
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
+MOUNTINFO = Path("/proc/self/mountinfo")
 
 
 def from_os(exc: OSError, folder: Path, what: str) -> StoreError:
@@ -39,6 +40,9 @@ def from_sqlite(exc: sqlite3.Error, path: Path) -> StoreError:
     if code == sqlite3.SQLITE_IOERR and disk_nearly_full(path.parent):
         # SQLite reports a full disk while growing its -shm or -wal file as an I/O error.
         return StoreFullError(path.parent, f"SQLite: {text}, with the disk full")
+    if code == sqlite3.SQLITE_IOERR and read_only_fs(path.parent):
+        # A card the kernel turned read-only after an error: every write is an I/O error to SQLite.
+        return StoreReadOnlyError(path.parent)
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text or "not a database" in text:
         return StoreCorruptError(path, text)
     if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or "unable to open" in text:
@@ -53,14 +57,41 @@ def from_sqlite(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")
 
 
-def read_only_fs(folder: Path) -> bool:
-    """Whether the nearest existing folder at or above ``folder`` is on a read-only mount."""
+def read_only_fs(folder: Path, mountinfo: Path = MOUNTINFO) -> bool:
+    """Whether the nearest existing folder at or above ``folder`` is on a read-only mount.
+
+    Also when the kernel turned the file system read-only after an error (ext4 ``errors=remount-ro``,
+    what an SD card does): ``statvfs`` still says writable then, and only the super block's options
+    in ``mountinfo`` say ``emergency_ro``; SQLite meanwhile reports a plain "disk I/O error".
+    """
     for candidate in (folder, *folder.parents):
         try:
-            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+            if os.statvfs(candidate).f_flag & os.ST_RDONLY:
+                return True
+            return "emergency_ro" in _super_options(candidate.resolve(), mountinfo)
         except OSError:
             continue
     return False
+
+
+def _super_options(path: Path, mountinfo: Path) -> set[str]:
+    """The super-block options of the mount holding ``path`` (the longest mount point above it)."""
+    best, options = "", set[str]()
+    try:
+        lines = mountinfo.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return set()
+    for line in lines:
+        fields = line.split(" - ", 1)
+        head = fields[0].split()
+        if len(fields) < 2 or len(head) < 5:
+            continue
+        point = head[4].replace("\\040", " ")
+        tail = fields[1].split()
+        inside = str(path) == point or str(path).startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best) and len(tail) >= 3:
+            best, options = point, set(tail[2].split(","))
+    return options
 
 
 def disk_nearly_full(folder: Path) -> bool:

@@ -14,7 +14,8 @@ from PySide6.QtCore import Qt
 
 from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
 from mirror.events import STORAGE_FULL, CaptureState, Level
-from tests.ui_harness import free_port, grab, running_mirror, settings_for
+from tests.broker import closed_port
+from tests.ui_harness import grab, running_mirror, settings_for
 from ui.theme import WARN
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -59,18 +60,17 @@ def test_models_missing_is_said_and_a_capture_explains_itself(tmp_path, qtbot) -
 
 
 def test_broker_down_shows_sync_offline(tmp_path) -> None:
-    settings = settings_for(
-        tmp_path, sync=SyncSettings(enabled=True, host="127.0.0.1", port=free_port(), backoff_max_s=1.0)
-    )
-    with running_mirror(settings) as m:
-        home = m.window.home
-        m.wait(lambda: "offline" in home.status.sync.text, timeout_s=30, what="sync offline")
-        assert home.status.sync.level == Level.WARN
-        m.window.show_screen(m.window.home)
-        assert amber_pixels(grab(m.window)) > 30
-        m.window._on_home("about")
-        about = {label: value for label, value, _ in m.window.about.facts()}
-        assert "offline" in about["Broker"]
+    with closed_port() as port:  # held: no other process can start listening on it meanwhile
+        sync = SyncSettings(enabled=True, host="127.0.0.1", port=port, backoff_max_s=1.0)
+        with running_mirror(settings_for(tmp_path, sync=sync)) as m:
+            home = m.window.home
+            m.wait(lambda: "offline" in home.status.sync.text, timeout_s=30, what="sync offline")
+            assert home.status.sync.level == Level.WARN
+            m.window.show_screen(m.window.home)
+            assert amber_pixels(grab(m.window)) > 30
+            m.window._on_home("about")
+            about = {label: value for label, value, _ in m.window.about.facts()}
+            assert "offline" in about["Broker"]
 
 
 def test_disk_full_is_said(tmp_path) -> None:

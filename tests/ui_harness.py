@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,8 +89,3 @@ def grab(widget: QWidget) -> npt.NDArray[np.uint8]:
     return array[:, : image.width() * 3].reshape(image.height(), image.width(), 3).copy()
 
 
-def free_port() -> int:
-    """A local TCP port nobody listens on (the broker that is down)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

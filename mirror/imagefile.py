@@ -14,11 +14,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mirror import MAX_IMAGE_PIXELS
 from mirror.imagetypes import Image
 
-#: Larger images are refused before decoding: 100 megapixels is 300 MB as BGR before any
-#: processing (a Pi 4 may have 2 GB), several times a phone or Pi HQ camera photo (12–50 MP).
-MAX_PIXELS = 100_000_000
+MAX_PIXELS = MAX_IMAGE_PIXELS
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SOI, _JPEG_SOS, _JPEG_EOI = b"\xff\xd8", b"\xff\xda", b"\xff\xd9"
@@ -41,16 +40,17 @@ def read_image(path: str) -> Image:
         raise UnreadableImageError(f"cannot read the file ({exc.strerror or exc})") from None
     raw = data.tobytes()
     size = declared_size(raw[:65536])
+    too_large = f"more than {MAX_PIXELS // 1_000_000} megapixels; scale it down first"
     if size is not None and size[0] * size[1] > MAX_PIXELS:
-        raise UnreadableImageError(
-            f"image is {size[0]}×{size[1]} pixels, more than {MAX_PIXELS // 1_000_000} megapixels; scale it down first"
-        )
+        raise UnreadableImageError(f"image is {size[0]}×{size[1]} pixels, {too_large}")
     damage = truncation(raw)
     if damage is not None:
         raise UnreadableImageError(damage)
     try:
         image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    except cv2.error:  # OpenCV's own limits (CV_IO_MAX_IMAGE_PIXELS) and decoder failures
+    except cv2.error as exc:  # OpenCV's own limit (any format: WebP, TIFF, a JPEG with long headers)
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(exc):
+            raise UnreadableImageError(f"image is {too_large}") from None
         image = None
     if image is None:
         raise UnreadableImageError("not a readable image (unsupported format or damaged file)")

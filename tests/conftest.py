@@ -14,6 +14,10 @@ import pytest
 # Qt tests must not depend on which module happens to be imported first.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+# The product's entry points import the mirror package before OpenCV (it sets OpenCV's decoder
+# pixel limit, read once when cv2 loads); so do the tests, whichever module pytest collects first.
+import mirror  # noqa: F401
+
 # Real servers for the sync tests: mosquitto, and PostgreSQL for the consumer's second backend.
 pytest_plugins = ["tests.conftest_broker", "tests.conftest_postgres"]
 

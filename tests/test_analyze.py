@@ -250,6 +250,21 @@ def test_read_image_applies_exif_orientation(tmp_path: Path) -> None:
         read_image(str(tmp_path / "missing.jpg"))
 
 
+def test_a_webp_that_declares_too_many_pixels_is_refused_not_decoded(tmp_path: Path) -> None:
+    """PNG and JPEG headers are read by the project; any other format (WebP, TIFF, a JPEG whose size
+    comes after 64 KB of headers) rests on OpenCV's own limit, which the mirror package sets before
+    OpenCV loads. Without it this 8×8 lossless WebP, patched to declare 11000×11000, decodes to 360 MB."""
+    ok, encoded = cv2.imencode(".webp", np.zeros((8, 8, 3), np.uint8), [cv2.IMWRITE_WEBP_QUALITY, 101])
+    webp = bytearray(encoded.tobytes())
+    assert ok and webp[12:16] == b"VP8L" and webp[20] == 0x2F  # a lossless bitstream: size at bytes 21-24
+    rest = struct.unpack("<I", bytes(webp[21:25]))[0] >> 28  # alpha bit and version
+    webp[21:25] = struct.pack("<I", (11000 - 1) | (11000 - 1) << 14 | rest << 28)
+    path = tmp_path / "bomb.webp"
+    path.write_bytes(bytes(webp))
+    with pytest.raises(UnreadableImageError, match=r"^image is more than 100 megapixels; scale it down first$"):
+        read_image(str(path))
+
+
 def test_images_over_the_pixel_limit_are_refused_before_decoding(tmp_path: Path) -> None:
     """A 60000×60000 PNG is a few MB on disk and 10 GB decoded: refused from its header, one line."""
     ok, encoded = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))

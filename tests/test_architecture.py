@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -74,3 +75,15 @@ def test_every_module_imports_first() -> None:
         [sys.executable, "-c", FIRST_IMPORT_PROBE], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == "", result.stdout
+
+
+def test_every_entry_point_limits_opencvs_decoder_before_it_loads() -> None:
+    """OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, when it is imported: the CLI and the UI must
+    set it (through the mirror package) before anything imports cv2."""
+    from mirror import MAX_IMAGE_PIXELS
+
+    for entry in ("mirror.cli.main", "ui.app"):  # smart-mirror and python -m mirror; the mirror UI
+        code = f"import {entry}, os, sys; print(os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS'))"
+        env = {k: v for k, v in os.environ.items() if k != "OPENCV_IO_MAX_IMAGE_PIXELS"}
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert result.stdout.strip() == str(MAX_IMAGE_PIXELS), (entry, result.stderr[-400:])

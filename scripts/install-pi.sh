@@ -196,7 +196,9 @@ copy_app() {
   rm -rf "$new" "$old"
   mkdir -p "$new"
   tar -C "$SRC" --exclude=__pycache__ --exclude='*.pyc' --exclude=models/training -cf - "${APP_PATHS[@]}" \
-    | tar -C "$new" -xf - || die "could not copy the app to $new (disk full?)"
+    | tar -C "$new" --no-same-owner --no-same-permissions -xf - || die "could not copy the app to $new (disk full?)"
+  # The service runs this code: nobody but root may change it (not the user the checkout belongs to).
+  chmod -R go-w "$new"
   [ ! -e "$app" ] || mv "$app" "$old"
   mv "$new" "$app"
   rm -rf "$old"

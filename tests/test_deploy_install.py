@@ -249,3 +249,25 @@ def test_uninstall_for_real_keeps_config_and_closet_unless_purged(fake: Path) ->
     purged = run_steps(fake, "purge=1\nuninstall_all")
     assert purged.returncode == 0, purged.stderr
     assert not [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_the_copied_app_belongs_to_root_not_to_the_checkouts_user(fake: Path, tmp_path: Path) -> None:
+    """The service runs the copied code: a checkout owned by (or writable for) a desktop user must not
+    let that user change what the service runs (tar as root keeps owners and modes by default)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the checkout another owner")
+    src = tmp_path / "checkout"
+    for part in ("mirror", "ui", "sync", "models", "docs", "systemd"):
+        (src / part).mkdir(parents=True)
+        (src / part / "x.py").write_text("code\n")
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "requirements.txt", "config.example.toml"):
+        (src / name).write_text("file\n")
+    for path in (src, *src.rglob("*")):
+        os.chown(path, 1000, 1000)
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    result = run_steps(fake, f'SRC="{src}"\ncopy_app')
+    assert result.returncode == 0, result.stderr
+    app = fake / "root/opt/smart-mirror/app"
+    for path in (app, *app.rglob("*")):
+        info = path.stat()
+        assert info.st_uid == 0 and info.st_mode & 0o022 == 0, (path, info.st_uid, oct(info.st_mode))

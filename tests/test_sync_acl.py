@@ -209,3 +209,31 @@ def test_only_the_cloud_may_command_a_mirror(tmp_path: Path, secured: Mosquitto)
     finally:
         worker.stop()
         store.close()
+
+
+def test_a_mirror_may_announce_its_sensors_to_home_assistant_and_nothing_else(secured: Mosquitto) -> None:
+    """A discovery config for a switch names a command topic Home Assistant would publish to on a
+    press: a mirror (its own sensors only, ``sync.homeassistant``) must not be able to announce one."""
+    client, events = connect(secured.port, "mirror-b", USERS["mirror-b"])
+    try:
+        verdicts: dict[str, object] = {}
+        for topic in (
+            "homeassistant/sensor/mirror-b/garments/config",
+            "homeassistant/binary_sensor/mirror-b/online/config",
+            "homeassistant/switch/mirror-b/unlock/config",
+            "homeassistant/sensor/mirror-a/garments/config",
+        ):
+            events["done"]["publish"].clear()
+            client.publish(topic, b"{}", qos=1)
+            assert events["done"]["publish"].wait(5)
+            value = events["publish"].value  # 0, or 0x10 "no matching subscribers": both accepted
+            verdicts[topic.split("/", 1)[1]] = "refused" if value == NOT_AUTHORIZED else value < 0x80
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert verdicts == {
+        "sensor/mirror-b/garments/config": True,
+        "binary_sensor/mirror-b/online/config": True,
+        "switch/mirror-b/unlock/config": "refused",
+        "sensor/mirror-a/garments/config": "refused",
+    }

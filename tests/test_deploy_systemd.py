@@ -126,8 +126,11 @@ def test_a_dedicated_user_and_the_hardening_issue_8_asks_for() -> None:
         ("PrivateTmp", "yes"),
         ("StateDirectory", "smart-mirror"),
         ("DevicePolicy", "closed"),
+        ("RemoveIPC", "yes"),
+        ("MemoryMax", "80%"),  # out of memory the mirror restarts, not the whole Pi
     ]:
         assert values(text, key) == [value], key
+    assert values((UNIT.parent / "wayland.conf").read_text(), "RemoveIPC") == ["no"]  # the desktop user's own
     allowed = {v.split()[0] for v in values(text, "DeviceAllow")}
     assert {"char-drm", "char-video4linux", "char-media", "char-dma_heap"} <= allowed
 

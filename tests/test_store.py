@@ -350,3 +350,16 @@ def test_a_rejected_version_waits_behind_the_others_and_comes_back(store: Closet
     assert {item.record_id for item in later} == {first.id, second.id}
     assert next(i for i in later if i.record_id == first.id).attempts == 2
     assert store.unacked_ids() == {first.id, second.id}  # still unsynced: the badge stays
+
+
+def test_a_closet_folder_made_by_the_store_is_private(tmp_path: Path) -> None:
+    """Outside the service (a run by hand, the demo) nobody else on the machine may browse the photos."""
+    with ClosetStore.open(tmp_path / "a" / "closet", "dev-a", min_free_mb=0):
+        pass
+    assert (tmp_path / "a" / "closet").stat().st_mode & 0o077 == 0
+    shared = tmp_path / "made-by-systemd"
+    shared.mkdir(mode=0o750)
+    shared.chmod(0o750)
+    with ClosetStore.open(shared, "dev-a", min_free_mb=0):
+        pass
+    assert shared.stat().st_mode & 0o777 == 0o750  # an existing folder keeps its mode

@@ -102,7 +102,9 @@ class ClosetStore:
     def _open(cls, data_dir: Path, device_id: str, min_free_mb: int) -> ClosetStore:
         db_path = data_dir / DB_NAME
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            # Private when made here (a run by hand, the demo): the closet holds photos of the person.
+            # Under the service systemd makes it (StateDirectoryMode=0750) and this changes nothing.
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             (data_dir / IMAGES_DIR).mkdir(exist_ok=True)
         except OSError as exc:
             raise translate.from_os(exc, data_dir, f"cannot create closet folder {data_dir}") from None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.client
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,13 +13,14 @@ import pytest
 import requests
 
 from sync.broker import BrokerConfig
+from sync.consumer.cli import build_parser
 from sync.consumer.db import ConsumerDB
-from sync.consumer.handler import MessageHandler
+from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
-from sync.consumer.uploads import UploadServer
+from sync.consumer.uploads import LINGER_BYTES, UploadServer
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
-from tests.conftest_broker import DEVICE, PREFIX, assert_exactly_once, fill_store, sync_settings
+from tests.conftest_broker import DEVICE, PREFIX, assert_exactly_once, fill_store, sync_settings, wait_until
 
 pytestmark = pytest.mark.broker
 
@@ -80,3 +84,120 @@ def test_a_lost_image_file_does_not_stop_the_records_behind_it(
     others = {r.id for r in store.list()} - {oldest.id}
     assert others <= {i for _d, i, _v, _b in db.versions()}, worker.last_error
     store.close()
+
+
+# ----------------------------------------------------------------------------- the HTTP server on its own
+def upload_server(tmp_path: Path, idle_timeout_s: float = 15.0, max_connections: int = 32) -> UploadServer:
+    handler = MessageHandler(ConsumerDB.open(str(tmp_path / "up.db")), PREFIX, frozenset({DEVICE}),
+                             Limits(max_image_bytes=1 << 20))  # fmt: skip
+    server = UploadServer(handler, idle_timeout_s=idle_timeout_s, max_connections=max_connections)
+    server.start()
+    return server
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[UploadServer]:
+    uploads = upload_server(tmp_path)
+    yield uploads
+    uploads.stop()
+
+
+def target(url: str) -> str:
+    """The request target (path and query) of a presigned URL."""
+    return "/" + url.split("/", 3)[3]
+
+
+def status_of(sock: socket.socket) -> int:
+    """The status code of the answer on a raw connection (its headers are read, its body is not)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def raw_put(port: int, path: str, headers: str, body: bytes = b"") -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"PUT {path} HTTP/1.1\r\nHost: cloud\r\n{headers}\r\n".encode() + body)
+        return status_of(sock)
+
+
+def test_a_bad_signature_is_refused_before_the_body_is_read(server: UploadServer) -> None:
+    sha = hashlib.sha256(b"x").hexdigest()
+    forged = target(server.url_for(sha, DEVICE)).rsplit("sig=", 1)[0] + "sig=" + "0" * 64
+    for declared in (1 << 20, 100_000_000):  # the image limit, and far over it
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(f"PUT {forged} HTTP/1.1\r\nHost: cloud\r\nContent-Length: {declared}\r\n\r\n".encode())
+            assert status_of(sock) == 403  # answered before a single body byte was sent
+            try:
+                for _ in range(64):  # then 64 MiB of body: the server reads only a little of it and hangs up
+                    sock.sendall(b"\0" * (1 << 20))
+            except OSError:
+                pass
+        wait_until(lambda: server.connections == 0, 5, "the connection to end")
+    assert server.body_bytes_read <= 2 * LINGER_BYTES
+    assert server.handler.db.counts()["blobs"] == 0
+
+
+def test_a_put_must_declare_a_plain_content_length_within_the_limit(server: UploadServer) -> None:
+    data = b"an image" * 100
+    sha = hashlib.sha256(data).hexdigest()
+    path = target(server.url_for(sha, DEVICE))
+    assert raw_put(server.port, path, "") == 411
+    assert raw_put(server.port, path, "Transfer-Encoding: chunked\r\n") == 411
+    for bad in ("-1", "abc", "+800", "8e2", "\u00b2", "800, 800", ""):
+        assert raw_put(server.port, path, f"Content-Length: {bad}\r\n") == 400, bad
+    assert raw_put(server.port, path, "Content-Length: 800\r\nContent-Length: 801\r\n") == 400
+    assert raw_put(server.port, path, f"Content-Length: {(1 << 20) + 1}\r\n") == 413
+    assert server.body_bytes_read <= 10 * LINGER_BYTES and server.handler.db.counts()["blobs"] == 0
+    assert raw_put(server.port, path, f"Content-Length: {len(data)}\r\n", data) == 201
+
+
+def test_an_idle_connection_is_dropped(tmp_path: Path) -> None:
+    uploads = upload_server(tmp_path, idle_timeout_s=0.5)
+    try:
+        for first_bytes in (b"", b"PUT /blobs/x HTTP/1.1\r\n"):  # nothing, then half a request
+            with socket.create_connection(("127.0.0.1", uploads.port), timeout=10) as sock:
+                sock.sendall(first_bytes)
+                with contextlib.suppress(ConnectionResetError):
+                    assert sock.recv(100) == b""  # closed by the server, long before our 10 s
+        wait_until(lambda: uploads.connections == 0, 5, "the server to let go of the connections")
+    finally:
+        uploads.stop()
+
+
+def test_connections_beyond_the_cap_are_answered_503(tmp_path: Path) -> None:
+    uploads = upload_server(tmp_path, max_connections=2)
+    try:
+        idle = [socket.create_connection(("127.0.0.1", uploads.port), timeout=5) for _ in range(2)]
+        wait_until(lambda: uploads.connections == 2, 5, "two connections")
+        with socket.create_connection(("127.0.0.1", uploads.port), timeout=5) as third:
+            assert status_of(third) == 503
+        for sock in idle:
+            sock.close()
+        wait_until(lambda: uploads.connections == 0, 5, "the idle connections to end")
+        assert raw_put(uploads.port, "/blobs/x", "Content-Length: 0\r\n") == 403
+    finally:
+        uploads.stop()
+
+
+def test_a_non_ascii_signature_or_expiry_is_a_403_not_a_dropped_connection(server: UploadServer) -> None:
+    sha = hashlib.sha256(b"x").hexdigest()
+    for query in (f"device={DEVICE}&expires=4000000000&sig=%C3%A9", f"device={DEVICE}&expires=%C2%B2&sig={'0' * 64}"):
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("PUT", f"/blobs/{sha}?{query}", body=b"x")
+        assert conn.getresponse().status == 403, query
+        conn.close()
+
+
+def test_a_device_name_with_url_characters_survives_the_url(server: UploadServer) -> None:
+    data = b"a picture"
+    sha = hashlib.sha256(data).hexdigest()
+    response = requests.put(server.url_for(sha, "a&b #c"), data=data, timeout=5)
+    assert response.status_code == 201, response.text
+
+
+def test_the_upload_server_listens_on_loopback_by_default() -> None:
+    assert build_parser().parse_args([]).http_bind == "127.0.0.1"

@@ -60,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-image-mb", type=int, default=16, help="larger images are dead-lettered (default %(default)s)")
     p.add_argument("--http-port", type=int, default=0, help="serve presigned image uploads on this port (images=http)")
-    p.add_argument("--http-bind", default="0.0.0.0", help="address the upload server listens on (default %(default)s)")
+    p.add_argument(
+        "--http-bind",
+        default="127.0.0.1",
+        help="address the upload server listens on (default %(default)s: a TLS reverse proxy in front of it "
+        "is the public --http-url https://...)",
+    )
     p.add_argument("--http-url", default="", help="public base URL of the upload server (default http://<bind>:<port>)")
     p.add_argument(
         "--upload-secret-file",

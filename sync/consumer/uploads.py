@@ -6,22 +6,35 @@ expiry, with a secret only the consumer knows) so nobody can write without askin
 authenticated MQTT session first. A PUT is checked like an MQTT image (size, content hash),
 stored in the same ``blobs`` table, and acks any record it completes.
 
+Anyone who can reach the port can talk to the server, so it spends nothing on a stranger: the
+URL's signature and expiry are checked before a single body byte is read, a PUT must declare
+its ``Content-Length`` (at most the image limit), an idle connection is dropped after
+:data:`IDLE_TIMEOUT_S`, and at most :data:`MAX_CONNECTIONS` are served at once (more get 503).
+It speaks plain HTTP on loopback by default: a TLS reverse proxy in front of it is the public
+``--http-url``.
+
 A real deployment would hand out object-store URLs (S3 and the like presign the same way);
 this built-in server keeps the reference consumer self-contained.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jsonschema import Draft202012Validator
 
@@ -30,13 +43,45 @@ from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schem
 
 log = logging.getLogger(__name__)
 URL_LIFETIME_S = 600
+IDLE_TIMEOUT_S = 15.0  # a connection that sends nothing for this long is dropped
+MAX_CONNECTIONS = 32  # served at once; one more is answered 503 and closed
+LINGER_BYTES = 16 * 1024  # after refusing a PUT, read (and drop) at most this much of its body
+LINGER_S = 0.5
+_SIG = re.compile(r"[0-9a-f]{64}")
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+_LENGTH = re.compile(r"[0-9]{1,12}")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid presigned URL allows: one PUT of the image with this hash, for this device."""
+
+    sha256: str
+    device: str
+
+
+class RefusedError(Exception):
+    """An HTTP answer other than success, given before the body is read."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.message = message
 
 
 class UploadServer:
     """HTTP server for presigned PUTs; :meth:`on_request` is called by the consumer for each URL request."""
 
     def __init__(
-        self, handler: MessageHandler, host: str = "127.0.0.1", port: int = 0, public_url: str = "", secret: bytes = b""
+        self,
+        handler: MessageHandler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str = "",
+        secret: bytes = b"",
+        *,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.handler = handler
         self.secret = secret or secrets.token_bytes(32)
@@ -44,10 +89,17 @@ class UploadServer:
         self._publish_acks: Callable[[list[Ack]], None] | None = None
         self._validator = Draft202012Validator(load_schema("upload-request"))
         self.uploaded = 0
-        self.httpd = ThreadingHTTPServer((host, port), _make_request_handler(self))
+        self.body_bytes_read = 0  # of PUT bodies, refused ones included
+        self._count_lock = threading.Lock()
+        self.httpd = _Server((host, port), _make_request_handler(self, idle_timeout_s), max_connections)
         self.port = int(self.httpd.server_address[1])
         self.public_url = (public_url or f"http://{host}:{self.port}").rstrip("/")
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="upload-server", daemon=True)
+
+    @property
+    def connections(self) -> int:
+        """Connections being served now."""
+        return self.httpd.active
 
     def bind(self, publish: Callable[[str, bytes], object], publish_acks: Callable[[list[Ack]], None]) -> None:
         self._publish = publish
@@ -60,14 +112,18 @@ class UploadServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    def count_read(self, n: int) -> None:
+        with self._count_lock:
+            self.body_bytes_read += n
+
     # ----------------------------------------------------------------------------- MQTT side
     def sign(self, sha256: str, device: str, expires: int) -> str:
         return hmac.new(self.secret, f"{sha256}:{device}:{expires}".encode(), hashlib.sha256).hexdigest()
 
     def url_for(self, sha256: str, device: str) -> str:
         expires = int(time.time()) + URL_LIFETIME_S
-        sig = self.sign(sha256, device, expires)
-        return f"{self.public_url}/blobs/{sha256}?device={device}&expires={expires}&sig={sig}"
+        query = urlencode({"device": device, "expires": expires, "sig": self.sign(sha256, device, expires)})
+        return f"{self.public_url}/blobs/{sha256}?{query}"
 
     def on_request(self, topic: str, payload: bytes) -> None:
         """Answer an upload request with URLs for the images not stored yet. Never raises."""
@@ -104,20 +160,39 @@ class UploadServer:
             log.exception("could not record the dead letter from %s", topic)
 
     # ----------------------------------------------------------------------------- HTTP side
-    def put(self, path: str, query: dict[str, list[str]], body: bytes) -> tuple[int, str]:
-        """Handle one PUT; (HTTP status, message)."""
+    def authorize(self, path: str, query: dict[str, list[str]]) -> Grant:
+        """The grant a URL carries, checked before any of the body is read; :class:`RefusedError` (403) if none."""
         sha = path.removeprefix("/blobs/")
         device = (query.get("device") or [""])[0]
-        expires_text = (query.get("expires") or ["0"])[0]
+        expires_text = (query.get("expires") or [""])[0]
         sig = (query.get("sig") or [""])[0]
-        expires = int(expires_text) if expires_text.isdigit() else 0
+        # Plain ASCII first: compare_digest refuses non-ASCII str, and int() takes digits like "²".
+        if not _SIG.fullmatch(sig) or not _EXPIRES.fullmatch(expires_text):
+            raise RefusedError(403, "bad signature")
+        expires = int(expires_text)
         if not hmac.compare_digest(sig, self.sign(sha, device, expires)):
-            return 403, "bad signature"
+            raise RefusedError(403, "bad signature")
         if expires < time.time():
-            return 403, "URL expired; ask for a new one"
-        topic = f"http:/blobs/{sha}?device={device}"
+            raise RefusedError(403, "URL expired; ask for a new one")
+        return Grant(sha, device)
+
+    def content_length(self, headers: Message) -> int:
+        """The declared body size; :class:`RefusedError` unless it is one plain number within the image limit."""
+        values = headers.get_all("Content-Length") or []
+        if not values:
+            raise RefusedError(411, "Content-Length required")
+        if len(set(values)) != 1 or not _LENGTH.fullmatch(values[0].strip()) or headers.get("Transfer-Encoding"):
+            raise RefusedError(400, "bad Content-Length")
+        length = int(values[0])
+        if length > self.handler.limits.max_image_bytes:
+            raise RefusedError(413, f"image too large (limit {self.handler.limits.max_image_bytes} bytes)")
+        return length
+
+    def store(self, grant: Grant, body: bytes) -> tuple[int, str]:
+        """Keep the body of an authorized PUT; (HTTP status, message)."""
+        topic = f"http:/blobs/{grant.sha256}?device={grant.device}"
         try:
-            image = self.handler.check_image(sha, body)
+            image = self.handler.check_image(grant.sha256, body)
             with self.handler.db.transaction() as tx:
                 completed = tx.add_blob(image.sha256, image.data)
         except DeadLetterError as rej:
@@ -129,23 +204,104 @@ class UploadServer:
         return 201, "stored"
 
 
-def _make_request_handler(server: UploadServer) -> type[BaseHTTPRequestHandler]:
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` at once (one more is answered 503)."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], max_connections: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._active = 0
+        self._active_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    def _taken(self, delta: int) -> None:
+        with self._active_lock:
+            self._active += delta
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(
+                    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                    b"Content-Length: 5\r\nConnection: close\r\nRetry-After: 5\r\n\r\nbusy\n"
+                )
+            self.shutdown_request(request)
+            return
+        self._taken(1)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._taken(-1)
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._taken(-1)
+            self._slots.release()
+
+
+def _make_request_handler(server: UploadServer, idle_timeout_s: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = idle_timeout_s  # per socket operation: an idle or stalled client is dropped
+
         def do_PUT(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > server.handler.limits.max_image_bytes:
-                self._answer(413, "image too large")
+            try:
+                grant = server.authorize(url.path, parse_qs(url.query))
+                length = server.content_length(self.headers)
+            except RefusedError as no:
+                self._refuse(no.status, no.message)
                 return
-            body = self.rfile.read(length)
-            status, message = server.put(url.path, parse_qs(url.query), body)
+            body = self._read_body(length)
+            if len(body) < length:
+                self._refuse(400, "body shorter than its Content-Length")
+                return
+            self._answer(*server.store(grant, body))
+
+        def _read_body(self, length: int) -> bytes:
+            chunks: list[bytes] = []
+            left = length
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                server.count_read(len(chunk))
+                chunks.append(chunk)
+                left -= len(chunk)
+            return b"".join(chunks)
+
+        def _refuse(self, status: int, message: str) -> None:
+            """Answer, then close without reading the body: drop at most a little of what already came,
+            so that closing with unread data does not reset the connection before the client reads why."""
+            self.close_connection = True
             self._answer(status, message)
+            try:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(LINGER_S)
+                left = LINGER_BYTES
+                while left > 0:
+                    chunk = self.connection.recv(min(left, 4096))
+                    if not chunk:
+                        break
+                    server.count_read(len(chunk))
+                    left -= len(chunk)
+            except OSError:
+                pass
 
         def _answer(self, status: int, message: str) -> None:
             data = message.encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(data)
 

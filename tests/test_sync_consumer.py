@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,7 @@ from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
 from sync.consumer.db import ConsumerDB, ConsumerDBError, Tx
 from sync.consumer.handler import Limits, MessageHandler
+from sync.consumer.uploads import UploadServer
 from sync.contract import Topics, garment_message
 from tests.broker import Mosquitto
 from tests.conftest_broker import DEVICE, PREFIX, ConsumerFactory, Listener, wait_until
@@ -174,6 +178,59 @@ def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
     assert [r for _t, r, _d in db.dead_letters()] == ["hash_mismatch"]
     assert db.blob(sha) == image
     assert db.counts() == {"garments": 1, "garment_versions": 1, "blobs": 1, "pending": 0, "dead_letters": 1}
+    db.close()
+
+
+def upload_request(*hashes: str) -> bytes:
+    return json.dumps({"schema": "smart-mirror.upload-request", "schema_version": 1, "id": "r1", "version": 1,
+                       "images": [{"sha256": h, "size": 1} for h in hashes]}).encode()  # fmt: skip
+
+
+def test_asking_whether_an_image_is_stored_never_reads_the_image(tmp_path: Path) -> None:
+    db = ConsumerDB.open(str(tmp_path / "c.db"))
+    data = b"a big image" * 10_000
+    sha = hashlib.sha256(data).hexdigest()
+    with db.transaction() as tx:
+        tx.add_blob(sha, data)
+    conn = db._conn
+    assert isinstance(conn, sqlite3.Connection)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1000)  # from now on, reading the image's column fails
+    with pytest.raises(sqlite3.DataError, match="too big"):
+        db.blob(sha)
+    assert db.has_blob(sha) and not db.has_blob("0" * 64)
+    uploads = UploadServer(MessageHandler(db, PREFIX, frozenset({DEVICE})))  # the upload request's check
+    answers: list[bytes] = []
+    uploads.bind(lambda _topic, payload: answers.append(payload), lambda _acks: None)
+    uploads.on_request(TOPICS.upload_request, upload_request(sha, "0" * 64))
+    uploads.httpd.server_close()
+    assert db.dead_letters() == [] and list(json.loads(answers[0])["urls"]) == ["0" * 64]
+
+
+class _SqlLog:
+    """A database connection that notes every statement it runs."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.statements.append(sql)
+        return self.conn.execute(sql, params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def test_postgres_asks_whether_an_image_is_stored_without_selecting_it(postgres_url: str) -> None:
+    db = ConsumerDB.open(postgres_url)
+    data = b"another image"
+    sha = hashlib.sha256(data).hexdigest()
+    with db.transaction() as tx:
+        tx.add_blob(sha, data)
+    log = _SqlLog(db._conn)
+    db._conn = log
+    assert db.has_blob(sha) and not db.has_blob("0" * 64)
+    assert log.statements and not [s for s in log.statements if "data" in s], log.statements
     db.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from sync.consumer.db import ConsumerDB
 from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
 from sync.consumer.uploads import LINGER_BYTES, UploadServer
+from sync.contract import Topics
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
 from tests.conftest_broker import DEVICE, PREFIX, assert_exactly_once, fill_store, sync_settings, wait_until
@@ -201,3 +203,18 @@ def test_a_device_name_with_url_characters_survives_the_url(server: UploadServer
 
 def test_the_upload_server_listens_on_loopback_by_default() -> None:
     assert build_parser().parse_args([]).http_bind == "127.0.0.1"
+
+
+def test_upload_requests_are_size_capped_and_refuse_nan(server: UploadServer) -> None:
+    answers: list[bytes] = []
+    server.bind(lambda _topic, payload: answers.append(payload), lambda _acks: None)
+    topic = Topics(PREFIX, DEVICE).upload_request
+    request = {"schema": "smart-mirror.upload-request", "schema_version": 1, "id": "r1", "version": 1,
+               "images": [{"sha256": "a" * 64, "size": 10}]}  # fmt: skip
+    padded = json.dumps(request).encode()[:-1] + b" " * server.handler.limits.max_record_bytes + b"}"
+    server.on_request(topic, padded)
+    server.on_request(topic, json.dumps({**request, "version": float("nan")}).encode())
+    assert [reason for _t, reason, _d in server.handler.db.dead_letters()] == ["oversized", "malformed_json"]
+    assert answers == []
+    server.on_request(topic, json.dumps(request).encode())
+    assert list(json.loads(answers[0])["urls"]) == ["a" * 64]

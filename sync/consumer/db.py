@@ -246,6 +246,10 @@ class ConsumerDB:
             return self._conn.execute(self.dialect.sql(sql), params).fetchall()
 
     # ----------------------------------------------------------------------------- reading (reports, tests)
+    def has_blob(self, sha256: str) -> bool:
+        """Whether the image is stored; reads the key only, never the image (which may be megabytes)."""
+        return bool(self._read("SELECT 1 FROM blobs WHERE sha256 = ?", (sha256,)))
+
     def blob(self, sha256: str) -> bytes | None:
         rows = self._read("SELECT data FROM blobs WHERE sha256 = ?", (sha256,))
         return bytes(rows[0][0]) if rows else None

@@ -189,14 +189,7 @@ class MessageHandler:
         return _Image(sha256, data)
 
     def _check_garment(self, parsed: ParsedTopic, payload: bytes) -> _Record:
-        if len(payload) > self.limits.max_record_bytes:
-            raise DeadLetterError("oversized", f"record of {len(payload)} bytes, limit {self.limits.max_record_bytes}")
-        try:
-            message = json.loads(payload, parse_constant=_no_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise DeadLetterError("malformed_json", str(exc)) from None
-        except RecursionError:
-            raise DeadLetterError("malformed_json", "nested too deeply") from None
+        message = load_json(payload, self.limits.max_record_bytes, "record")
         if not isinstance(message, dict):
             raise DeadLetterError("malformed_json", f"top level is {type(message).__name__}, not an object")
         ack = _rejection_ack(parsed.device, message)
@@ -229,6 +222,18 @@ class MessageHandler:
             hashes=tuple(str(img["sha256"]) for img in record["images"]),
             deleted=bool(record["deleted"]),
         )
+
+
+def load_json(payload: bytes, limit: int, what: str) -> Any:
+    """A JSON message of at most ``limit`` bytes, or :class:`DeadLetterError` (``oversized``, ``malformed_json``)."""
+    if len(payload) > limit:
+        raise DeadLetterError("oversized", f"{what} of {len(payload)} bytes, limit {limit}")
+    try:
+        return json.loads(payload, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DeadLetterError("malformed_json", str(exc)) from None
+    except RecursionError:
+        raise DeadLetterError("malformed_json", "nested too deeply") from None
 
 
 def _no_constant(name: str) -> float:

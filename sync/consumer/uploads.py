@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jsonschema import Draft202012Validator
 
-from sync.consumer.handler import Ack, DeadLetterError, MessageHandler
+from sync.consumer.handler import Ack, DeadLetterError, MessageHandler, load_json
 from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema
 
 log = logging.getLogger(__name__)
@@ -129,11 +129,11 @@ class UploadServer:
         """Answer an upload request with URLs for the images not stored yet. Never raises."""
         try:
             parsed = self.handler.parse(topic)
-            request = json.loads(payload)
+            request = load_json(payload, self.handler.limits.max_record_bytes, "upload request")
             errors = list(self._validator.iter_errors(request))
             if errors:
                 raise DeadLetterError("schema_invalid", errors[0].message[:300])
-            missing = [img["sha256"] for img in request["images"] if self.handler.db.blob(img["sha256"]) is None]
+            missing = [img["sha256"] for img in request["images"] if not self.handler.db.has_blob(img["sha256"])]
             answer = {
                 "schema": UPLOAD_URLS_SCHEMA,
                 "schema_version": SCHEMA_VERSION,
@@ -145,8 +145,6 @@ class UploadServer:
                 self._publish(Topics(self.handler.prefix, parsed.device).upload_urls, json.dumps(answer).encode())
         except DeadLetterError as rej:
             self._dead(topic, rej.reason, rej.detail, payload)
-        except ValueError as exc:
-            self._dead(topic, "malformed_json", str(exc), payload)
         except Exception as exc:
             log.exception("failed to answer an upload request on %s", topic)
             self._dead(topic, "internal_error", f"{type(exc).__name__}: {exc}", payload)

@@ -20,6 +20,12 @@ from mirror.config.secrets import mqtt_password
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 """How long the broker keeps an offline client's session (its subscriptions and queued acks)."""
+MIRROR_MAX_PACKET_BYTES = 64 * 1024
+"""The largest MQTT packet the mirror accepts (MQTT 5 ``MaximumPacketSize``): what it subscribes to is
+small (acks at most ~6.5 KB, commands 4 KB, upload URLs ~34 KB by ``sync/schemas``). The broker drops a
+larger message for this client instead of sending it, so a 200 MiB publish on its commands topic never
+reaches a Pi's memory. MQTT 3.1.1 has no such property: there the broker's ``max_packet_size`` is the only
+limit (docs/sync.md)."""
 
 
 class BrokerSetupError(ValueError):
@@ -94,12 +100,18 @@ def make_client(config: BrokerConfig) -> mqtt.Client:
     return client
 
 
-def connect_kwargs(config: BrokerConfig) -> dict[str, object]:
-    """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry)."""
+def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None) -> dict[str, object]:
+    """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry).
+
+    ``max_packet_bytes``: the largest packet this client takes (MQTT 5 only; ``None``: no limit). Each
+    caller names its own: the mirror :data:`MIRROR_MAX_PACKET_BYTES`, the consumer its image limit.
+    """
     kwargs: dict[str, object] = {"host": config.host, "port": config.port, "keepalive": config.keepalive_s}
     if config.v5:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
+        if max_packet_bytes is not None:
+            props.MaximumPacketSize = max_packet_bytes
         kwargs.update(clean_start=False, properties=props)
     return kwargs
 

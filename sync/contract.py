@@ -39,6 +39,16 @@ COMMAND_RESULT_SCHEMA = "smart-mirror.command-result"
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 ONLINE = "online"
 OFFLINE = "offline"
+#: The largest ack the mirror reads (larger ones are refused unread). A valid ack is at most about
+#: 6.5 KB: the envelope, an id of 64 characters and a reason of 500, each character of which JSON
+#: may escape as ``\uXXXX`` (12 bytes for one outside the BMP, as ``json.dumps`` writes it).
+MAX_ACK_BYTES = 8 * 1024
+#: At most this many URLs in one upload-URLs message (a record has at most 8 images), each at most
+#: ``MAX_URL_CHARS`` long (``upload-urls.v1.json``): about 34 KB of JSON at most.
+MAX_URLS = 8
+MAX_URL_CHARS = 4096
+#: The largest upload-URLs message the mirror reads (larger ones are refused unread).
+MAX_URLS_BYTES = 48 * 1024
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,9 @@ def parse_ack(payload: bytes) -> Ack:
     good, so one from a newer contract (``schema_version`` 2), with a version that is not an
     integer or with a status this mirror does not know must not be taken as "stored".
     """
-    body = json.loads(payload)
+    if len(payload) > MAX_ACK_BYTES:
+        raise ValueError(f"{len(payload)} bytes, over the {MAX_ACK_BYTES} an ack may have; not read")
+    body = loads_bounded(payload)
     if not isinstance(body, dict):
         raise ValueError(f"expected a JSON object, got {type(body).__name__}")
     if body.get("schema") != ACK_SCHEMA:
@@ -172,6 +184,23 @@ def parse_ack(payload: bytes) -> Ack:
     if type(body["version"]) is not int:  # JSON Schema counts 2.0 as an integer; the outbox key is not
         raise ValueError(f"version: {body['version']!r} is not an integer")
     return Ack(body["id"], body["version"], body["status"], body.get("reason", ""))
+
+
+def loads_bounded(payload: bytes) -> Any:
+    """``json.loads``, with nesting too deep for the parser (``[[[[…``) a ValueError like any other bad JSON."""
+    try:
+        return json.loads(payload)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def printable(text: object) -> str:
+    """``text`` fit for one log line: control characters (a newline that would forge a second line,
+    terminal escapes) and other unprintable ones written as escapes (``\\n``, ``\\x1b``)."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value)
 
 
 @cache

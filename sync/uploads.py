@@ -11,6 +11,12 @@ and a slow upload host there (15 s per PUT) starved the keepalive until the brok
 the mirror and published its last will. A failed upload is asked for again after a backoff
 (5 s doubling to 5 min), not at the worker's next step (it was ~10 requests a second against
 a failing endpoint), and the log names the host and path, never the URL's signature.
+
+The URLs come from the broker, so they are checked before a photo goes anywhere: the message
+against ``upload-urls.v1.json`` (at most :data:`~sync.contract.MAX_URLS_BYTES` read), each URL's
+host against the broker's host and ``[sync] upload_hosts``, ``https`` whenever ``[sync] tls`` is
+on. A PUT follows no redirect (a 3xx is a failed upload) and ignores the environment's proxy and
+``.netrc`` settings.
 """
 
 from __future__ import annotations
@@ -22,12 +28,24 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import requests
+from jsonschema import Draft202012Validator
 
 from mirror.store import ClosetStore, Record, StoreError
-from sync.contract import SCHEMA_VERSION, UPLOAD_REQUEST_SCHEMA, UPLOAD_URLS_SCHEMA, Topics
+from sync.contract import (
+    MAX_URLS_BYTES,
+    SCHEMA_VERSION,
+    UPLOAD_REQUEST_SCHEMA,
+    UPLOAD_URLS_SCHEMA,
+    Topics,
+    load_schema,
+    loads_bounded,
+    printable,
+)
 
 log = logging.getLogger(__name__)
 REQUEST_AGAIN_S = 10.0
@@ -36,12 +54,50 @@ PUT_TIMEOUT_S = 15.0
 RETRY_MIN_S = 5.0
 RETRY_MAX_S = 300.0
 
-_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s]*")
+_QUERY = re.compile(r"([a-z][a-z0-9+.-]*://[^\s?#'\"]+)\?[^\s'\"]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
     """``text`` with every URL's query string (a presigned URL's signature) replaced by ``?…``."""
     return _QUERY.sub(r"\1?…", text)
+
+
+def where(url: str) -> str:
+    """``scheme://host[:port]/path`` of a URL: what a log may say about it (no query, no user info)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:  # e.g. a port that is not a number
+        return "(an unreadable URL)"
+    return printable(f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}")
+
+
+class RefusedUrlError(ValueError):
+    """An upload URL the mirror will not PUT a photo to (another host, or plain http under TLS)."""
+
+
+def check_url(url: str, hosts: frozenset[str], https_only: bool) -> None:
+    """Raise :class:`RefusedUrlError` unless ``url`` is http(s) to one of ``hosts`` (https only when asked)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError as exc:
+        raise RefusedUrlError(f"{where(url)}: {exc}") from None
+    allowed = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in allowed:
+        why = "[sync] tls is on, so only https" if https_only else "only http and https"
+        raise RefusedUrlError(f"{where(url)}: scheme {printable(parts.scheme)!r}; {why} is allowed")
+    if host not in hosts:
+        raise RefusedUrlError(
+            f"{where(url)}: host {printable(host)!r} is neither the broker's host nor in [sync] upload_hosts "
+            f"({', '.join(sorted(hosts))})"
+        )
+
+
+@cache
+def _urls_validator() -> Draft202012Validator:
+    return Draft202012Validator(load_schema("upload-urls"))
 
 
 class Publisher(Protocol):
@@ -62,11 +118,22 @@ class HttpUploader:
     """Per record version: request URLs once, upload when they come, then let the record go."""
 
     def __init__(
-        self, topics: Topics, session: requests.Session | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        topics: Topics,
+        *,
+        hosts: frozenset[str] | set[str],
+        https_only: bool,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``clock``: seconds, for when to ask again (monotonic; a test passes its own)."""
+        """``hosts``: the host names a URL may point at (the broker's and ``[sync] upload_hosts``);
+        ``https_only``: refuse plain http (``[sync] tls`` is on); ``clock``: seconds, for when to ask
+        again (monotonic; a test passes its own)."""
         self.topics = topics
+        self.hosts = frozenset(h.strip().lower().rstrip(".") for h in hosts if h.strip())
+        self.https_only = https_only
         self._session = session or requests.Session()
+        self._session.trust_env = False  # no HTTP(S)_PROXY or ~/.netrc from the environment
         self._clock = clock
         self._pending: dict[tuple[str, int], _Pending] = {}
         self._puts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-upload")
@@ -129,33 +196,59 @@ class HttpUploader:
         client.publish(self.topics.upload_request, json.dumps(request), qos=1)
 
     def _put_all(self, todo: list[tuple[str, bytes, str]]) -> str:
-        """On the upload thread: PUT each image; ``""`` when all went, else what failed (redacted)."""
+        """On the upload thread: PUT each image; ``""`` when all went, else what failed.
+
+        What failed names the URL's scheme, host and path only: an exception's text may hold the
+        whole URL, signature included (requests' ConnectionError does), so it is not used.
+        """
         for url, data, media_type in todo:
             try:
                 response = self._session.put(
-                    url, data=data, headers={"Content-Type": media_type}, timeout=PUT_TIMEOUT_S
+                    url, data=data, headers={"Content-Type": media_type}, timeout=PUT_TIMEOUT_S, allow_redirects=False
                 )
-                response.raise_for_status()
+                response.close()
             except requests.RequestException as exc:
-                return redact(str(exc))
+                return f"PUT {where(url)}: {type(exc).__name__}"
+            if not 200 <= response.status_code < 300:  # a 3xx too: the photo goes only where the URL said
+                reason = printable(response.reason or "")[:100]
+                return f"PUT {where(url)}: HTTP {response.status_code} {reason}".rstrip()
         return ""
 
     def _failed(self, key: tuple[str, int], state: _Pending, error: str, now: float) -> None:
         state.failures += 1
         wait = min(RETRY_MAX_S, RETRY_MIN_S * 2 ** (state.failures - 1))
-        log.warning("upload of garment %s v%d failed (%s); asking again in %.0f s", *key, error, wait)
+        log.warning("upload of garment %s v%d failed (%s); asking again in %.0f s", *key, redact(error), wait)
         state.urls, state.upload, state.ask_at = None, None, now + wait
 
     def on_urls(self, payload: bytes | bytearray) -> None:
+        """Take the cloud's URLs for a pending version; anything malformed or refused is logged and ignored."""
         try:
-            data = json.loads(payload)
-            if data.get("schema") != UPLOAD_URLS_SCHEMA:
-                raise ValueError(f"schema {data.get('schema')!r}")
-            key = (str(data["id"]), int(data["version"]))
-            urls = {str(k): str(v) for k, v in dict(data["urls"]).items()}
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("ignoring malformed upload URLs (%s)", exc)
+            key, urls = self._parse_urls(bytes(payload))
+        except RefusedUrlError as exc:
+            log.warning("refusing upload URLs (%s); no photo goes there", exc)
+            return
+        except ValueError as exc:
+            log.warning("ignoring malformed upload URLs (%s)", redact(printable(exc)))
             return
         state = self._pending.get(key)
         if state is not None:
             state.urls = urls
+
+    def _parse_urls(self, payload: bytes) -> tuple[tuple[str, int], dict[str, str]]:
+        if len(payload) > MAX_URLS_BYTES:
+            raise ValueError(f"{len(payload)} bytes, over the {MAX_URLS_BYTES} an upload-URLs message may have; unread")
+        data = loads_bounded(payload)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        if data.get("schema") != UPLOAD_URLS_SCHEMA:
+            raise ValueError(f"schema {data.get('schema')!r}")
+        error = next(iter(sorted(_urls_validator().iter_errors(data), key=lambda e: list(e.path))), None)
+        if error is not None:
+            at = "/".join(str(p) for p in error.path)
+            raise ValueError(f"{at + ': ' if at else ''}{error.message}"[:300])
+        if type(data["version"]) is not int:
+            raise ValueError(f"version: {data['version']!r} is not an integer")
+        urls: dict[str, str] = data["urls"]
+        for url in urls.values():
+            check_url(url, self.hosts, self.https_only)
+        return (data["id"], data["version"]), urls

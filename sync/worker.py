@@ -35,9 +35,16 @@ from mirror.config import SyncSettings
 from mirror.store import ClosetStore, DamagedRecordError, OutboxItem, Record, StoreError
 from sync import homeassistant
 from sync.backoff import Backoff
-from sync.broker import BrokerConfig, BrokerSetupError, connect_kwargs, make_client, reason_text
+from sync.broker import (
+    MIRROR_MAX_PACKET_BYTES,
+    BrokerConfig,
+    BrokerSetupError,
+    connect_kwargs,
+    make_client,
+    reason_text,
+)
 from sync.commands import CommandHandler, CommandInbox, StoreAnswers, result_message
-from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack
+from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack, printable
 from sync.uploads import HttpUploader
 
 log = logging.getLogger(__name__)
@@ -102,7 +109,16 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
         self._resend_after = 0.0  # monotonic; until then only never-sent versions go (RESUME_GRACE_S)
-        self._uploader = HttpUploader(self.topics) if sync.images == "http" else None
+        self._uploader = (
+            HttpUploader(
+                self.topics,
+                hosts={self.broker.host, *sync.upload_hosts.split(",")},
+                https_only=self.broker.tls,
+            )
+            if sync.images == "http"
+            else None
+        )
+        self._failed_kinds: set[str] = set()  # message kinds whose handling raised: traceback logged once each
         self._inbox = CommandInbox(on_command, answers=StoreAnswers(store)) if on_command is not None else None
         self.on_acked = on_acked
         self.presence = presence
@@ -160,6 +176,14 @@ class SyncWorker:
                     self.last_error = str(exc)
                     self._wait(backoff.next(), deadline)
                     continue
+                except Exception as exc:  # a bug must not end sync and remote commands until a restart
+                    line = f"sync stumbled ({type(exc).__name__}: {printable(exc)}); it reconnects and carries on"
+                    if line != self.last_error:
+                        log.exception("%s", line)
+                    self.last_error = line
+                    self._teardown()
+                    self._wait(backoff.next(), deadline)
+                    continue
                 if self._dropped:
                     self._teardown()
                     self._wait(backoff.next(), deadline)
@@ -186,7 +210,7 @@ class SyncWorker:
         client.on_subscribe = self._on_subscribe
         self._dropped = False
         try:
-            client.connect(**connect_kwargs(self.broker))  # type: ignore[arg-type]
+            client.connect(**connect_kwargs(self.broker, max_packet_bytes=MIRROR_MAX_PACKET_BYTES))  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
             self._fail(f"broker {self.broker.describe()} unreachable ({exc})")
             return False
@@ -395,28 +419,49 @@ class SyncWorker:
         return True
 
     def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        """One message from the broker. Never raises: paho would not PUBACK it, the exception would end
+        the thread, and the persistent session would hand the same message to every restart."""
         if self._inbox is not None and message.topic == self.topics.commands:
-            command_id, verdict = self._inbox.handle(bytes(message.payload), retained=bool(message.retain))
-            client.publish(self.topics.command_results, result_message(command_id, verdict), qos=1)
-            return
-        if self._uploader is not None and message.topic == self.topics.upload_urls:
-            self._uploader.on_urls(message.payload)
-            return
+            kind = "command"
+        elif self._uploader is not None and message.topic == self.topics.upload_urls:
+            kind = "upload URLs"
+        else:
+            kind = "ack"
+        try:
+            if kind == "command":
+                self._on_command(client, message)
+            elif kind == "upload URLs" and self._uploader is not None:
+                self._uploader.on_urls(message.payload)
+            else:
+                self._on_ack(message)
+        except Exception:  # a bug, or input nobody foresaw: drop this message (it is acked), keep the worker
+            if kind not in self._failed_kinds:
+                self._failed_kinds.add(kind)
+                log.exception("ignoring a %s message the mirror could not handle (only the first is logged)", kind)
+
+    def _on_command(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
+        assert self._inbox is not None
+        command_id, verdict = self._inbox.handle(bytes(message.payload), retained=bool(message.retain))
+        client.publish(self.topics.command_results, result_message(command_id, verdict), qos=1)
+
+    def _on_ack(self, message: mqtt.MQTTMessage) -> None:
         try:
             ack = parse_ack(bytes(message.payload))
         except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
-            log.warning("ignoring a malformed ack on %s (%s)", message.topic, exc)
+            log.warning("ignoring a malformed ack on %s (%s)", message.topic, printable(exc))
             return
         if ack.status in ("stored", "duplicate"):
             self._acks.append(ack.key)
         else:
             self._rejected.append(ack.key)
             self.stats.rejected += 1
-            self.last_rejection = f"garment {ack.id} v{ack.version}: {ack.reason or ack.status}"
+            why = printable(ack.reason or ack.status)  # from the network: one log line, whatever it holds
+            self.last_rejection = f"garment {printable(ack.id)} v{ack.version}: {why}"
             log.warning(
                 "the cloud rejected garment %s v%d (%s); it stays queued and is offered again in %.0f min",
-                *ack.key,
-                ack.reason or ack.status,
+                printable(ack.id),
+                ack.version,
+                why,
                 POSTPONE_S / 60,
             )
 

@@ -381,3 +381,21 @@ def test_backoff_doubles_with_jitter_and_resets() -> None:
     assert len(set(delays)) == 6  # jittered, not lock-step
     backoff.reset()
     assert backoff.next() <= 1.0
+
+
+def test_a_reason_from_the_broker_cannot_forge_log_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An ack's reason is the cloud's text (up to 500 characters): a newline in it would make journald
+    show a second, forged line (security review S9, finding 18)."""
+    store = fill_store(tmp_path / "mirror", 1)
+    [record] = store.list()
+    worker = SyncWorker(store, sync_settings(1883), DEVICE)
+    forged = "ok)\nERROR mirror.service: camera: FORGED\x1b[2K"
+    message = mqtt.MQTTMessage(topic=worker.topics.acks.encode())
+    message.payload = ack_message(record.id, record.version, "rejected", forged)
+    with caplog.at_level(logging.WARNING, logger="sync.worker"):
+        worker._on_message(None, None, message)  # type: ignore[arg-type]
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert "\n" not in warning and "\x1b" not in warning, warning
+    assert "ok)\\nERROR mirror.service: camera: FORGED\\x1b[2K" in warning
+    assert "\n" not in worker.last_rejection  # what `sync drain` prints
+    store.close()

@@ -8,6 +8,8 @@ each image there with the content hash the mirror computed, and the mirror's out
 
 from __future__ import annotations
 
+import json
+import logging
 import signal
 import subprocess
 import sys
@@ -18,7 +20,10 @@ from pathlib import Path
 import pytest
 
 from mirror.store import ClosetStore
+from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs
+from sync.commands import MAX_BYTES, Command, command_message
 from sync.consumer.db import ConsumerDB
+from sync.contract import MAX_ACK_BYTES, MAX_URLS_BYTES, Topics
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, TcpProxy
 from tests.conftest import ROOT
@@ -26,6 +31,7 @@ from tests.conftest_broker import (
     DEVICE,
     PREFIX,
     ConsumerFactory,
+    Listener,
     assert_exactly_once,
     fill_store,
     sync_settings,
@@ -169,3 +175,154 @@ def test_two_consumers_share_the_load(
     shares = (first.service.handled, second.service.handled)
     assert min(shares) > 0.2 * sum(shares), f"the load was not shared: {shares}"
     assert assert_exactly_once(store, first.db) == RECORDS
+
+
+# --------------------------------------------------------------------------- poison messages
+# One message the worker cannot handle used to end its thread without a PUBACK, so the broker
+# handed the same message to every restart of the persistent session: sync and remote commands
+# stayed dead until the session expired (7 days). Security review S9, findings 1 and 3.
+
+#: Nested deeply enough that json.loads raises RecursionError (not a ValueError), yet under the size caps.
+DEEP_ACK = b"[" * 8000
+DEEP_URLS = b"[" * 40_000
+
+
+class AnswersEverything:
+    """The core, as far as the worker is concerned: every checked command is carried out."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, command: Command) -> str:
+        self.seen.append(command.id)
+        return ""
+
+
+def command_answered(cloud: Listener, topics: Topics, command_id: str) -> None:
+    """Send a command and wait for the mirror's answer to it (the worker still listens and acts)."""
+    cloud.publish(topics.commands, command_message("show", command_id=command_id, screen="closet"))
+    wait_until(
+        lambda: any(json.loads(p).get("id") == command_id for p in cloud.payloads(topics.command_results)),
+        10,
+        f"the answer to command {command_id}",
+    )
+
+
+def poison_worker(store: ClosetStore, port: int, core: AnswersEverything) -> SyncWorker:
+    worker = SyncWorker(store, sync_settings(port, images="http"), DEVICE, on_command=core)
+    worker.start()
+    assert worker.listening.wait(10), worker.last_error
+    return worker
+
+
+@pytest.mark.parametrize(
+    ("where", "payload", "why"),
+    [
+        ("acks", DEEP_ACK, "nested too deeply"),
+        ("urls", DEEP_URLS, "nested too deeply"),
+        ("acks", b"[" * (MAX_ACK_BYTES + 1), "bytes, over the"),  # refused unread (and under the packet limit)
+        ("urls", b'{"a": "' + b"x" * MAX_URLS_BYTES + b'"}', "bytes, over the"),
+    ],
+    ids=["deep-ack", "deep-urls", "oversized-ack", "oversized-urls"],
+)
+def test_a_poison_message_leaves_the_worker_alive_and_answering(
+    tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture, where: str, payload: bytes, why: str
+) -> None:
+    store = fill_store(tmp_path / "mirror", 0)
+    core = AnswersEverything()
+    worker = poison_worker(store, mosquitto.port, core)
+    topics = worker.topics
+    topic = topics.acks if where == "acks" else topics.upload_urls
+    try:
+        with caplog.at_level(logging.WARNING), Listener(mosquitto.port, topics.command_results) as cloud:
+            cloud.publish(topic, payload)
+            command_answered(cloud, topics, "after-the-poison")
+            assert worker._thread is not None and worker._thread.is_alive()
+    finally:
+        worker.stop()
+        store.close()
+    assert core.seen == ["after-the-poison"]
+    said = [r.getMessage() for r in caplog.records if r.name in ("sync.worker", "sync.uploads")]
+    assert len(said) == 1 and "malformed" in said[0] and why in said[0], said
+
+
+def test_a_poison_message_redelivered_after_a_restart_is_handled_once_and_acked(
+    tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The poison waits in the mirror's persistent session while it is off; the restarted worker lives,
+    and PUBACKs it, so the run after that does not see it again."""
+    store = fill_store(tmp_path / "mirror", 0)
+    core = AnswersEverything()
+    poison_worker(store, mosquitto.port, core).stop()  # the session (and its subscriptions) now exists
+    topics = Topics(PREFIX, DEVICE)
+    with Listener(mosquitto.port, topics.command_results) as cloud:
+        cloud.publish(topics.acks, DEEP_ACK)  # queued for the mirror at the broker
+        for run in (1, 2):
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="sync.worker"):
+                worker = poison_worker(store, mosquitto.port, core)
+                try:
+                    command_answered(cloud, topics, f"run-{run}")
+                    assert worker._thread is not None and worker._thread.is_alive()
+                finally:
+                    worker.stop()
+            malformed = [r for r in caplog.records if "malformed ack" in r.getMessage()]
+            assert len(malformed) == (1 if run == 1 else 0), [r.getMessage() for r in caplog.records]
+    assert core.seen == ["run-1", "run-2"]
+    store.close()
+
+
+def test_an_unexpected_exception_in_the_loop_does_not_end_the_worker(
+    tmp_path: Path, mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = fill_store(tmp_path / "mirror", 0)
+    real = store.counts
+    calls = iter([True])
+
+    def buggy(*args: object, **kwargs: object) -> object:
+        if next(calls, False):
+            raise KeyError("a bug nobody foresaw")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "counts", buggy)
+    core = AnswersEverything()
+    with caplog.at_level(logging.ERROR, logger="sync.worker"):
+        worker = poison_worker(store, mosquitto.port, core)
+        try:
+            with Listener(mosquitto.port, worker.topics.command_results) as cloud:
+                command_answered(cloud, worker.topics, "after-the-bug")
+            assert worker._thread is not None and worker._thread.is_alive()
+        finally:
+            worker.stop()
+            store.close()
+    [error] = [r for r in caplog.records if r.name == "sync.worker"]
+    assert "KeyError" in error.getMessage() and error.exc_info is not None
+
+
+def test_the_mirror_asks_the_broker_for_small_packets_only() -> None:
+    props = connect_kwargs(BrokerConfig(), max_packet_bytes=MIRROR_MAX_PACKET_BYTES)["properties"]
+    assert props.MaximumPacketSize == MIRROR_MAX_PACKET_BYTES  # type: ignore[attr-defined]
+    assert "properties" not in connect_kwargs(BrokerConfig(protocol="3.1.1"), max_packet_bytes=MIRROR_MAX_PACKET_BYTES)
+    assert max(MAX_ACK_BYTES, MAX_BYTES, MAX_URLS_BYTES) + 1024 < MIRROR_MAX_PACKET_BYTES
+
+
+def test_a_huge_command_never_reaches_the_mirror_and_later_ones_are_answered(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """The broker drops a message over the mirror's MaximumPacketSize instead of sending it (a 200 MiB one
+    took 600 MB of a Pi's memory before the 4 KB check could refuse it)."""
+    store = fill_store(tmp_path / "mirror", 0)
+    core = AnswersEverything()
+    worker = poison_worker(store, mosquitto.port, core)
+    topics = worker.topics
+    try:
+        with Listener(mosquitto.port, topics.command_results) as cloud:
+            huge = command_message("show", command_id="huge", screen="closet") + b" " * (1024 * 1024)
+            cloud.publish(topics.commands, huge)
+            command_answered(cloud, topics, "small")  # in order after the huge one: it would be answered first
+            answers = [json.loads(p) for p in cloud.payloads(topics.command_results)]
+            assert [a["id"] for a in answers] == ["small"], answers
+            assert worker._thread is not None and worker._thread.is_alive()
+    finally:
+        worker.stop()
+        store.close()

@@ -141,6 +141,11 @@ class SyncSettings:
         "How images travel: mqtt (binary messages) or http (upload to a presigned URL the backend hands out).",
         choices=("mqtt", "http"),
     )
+    upload_hosts: str = setting(
+        "",
+        "With images = http: comma-separated host names the cloud's presigned upload URLs may point at, "
+        "besides the broker's host (e.g. uploads.example.com); a URL to any other host is refused.",
+    )
     ha_discovery: bool = setting(False, "Publish Home Assistant MQTT discovery for the mirror's status and counts.")
 
 

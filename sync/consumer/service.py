@@ -61,6 +61,13 @@ class ConsumerService:
         if uploads is not None:
             uploads.bind(lambda topic, payload: self._client.publish(topic, payload, qos=1), self.publish_acks)
 
+    def _connect_kwargs(self) -> dict[str, object]:
+        """The broker drops, rather than sends, a message larger than the largest this consumer would
+        store (MQTT 5 ``MaximumPacketSize``): it is never read into memory."""
+        limits = self.handler.limits
+        largest = max(limits.max_image_bytes, limits.max_record_bytes) + 64 * 1024  # + topic and headers
+        return connect_kwargs(self.broker, max_packet_bytes=largest)
+
     @property
     def client(self) -> mqtt.Client:
         return self._client
@@ -76,7 +83,7 @@ class ConsumerService:
         if self.uploads is not None:
             self.uploads.start()
         self._worker.start()
-        self._client.connect_async(**connect_kwargs(self.broker))  # type: ignore[arg-type]
+        self._client.connect_async(**self._connect_kwargs())  # type: ignore[arg-type]
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -91,7 +98,7 @@ class ConsumerService:
         if self.uploads is not None:
             self.uploads.start()
         self._worker.start()
-        self._client.connect_async(**connect_kwargs(self.broker))  # type: ignore[arg-type]
+        self._client.connect_async(**self._connect_kwargs())  # type: ignore[arg-type]
         self._client.loop_forever(retry_first_connection=True)
         self._stopping.set()
         self._worker.join(5)

@@ -11,12 +11,23 @@ vision or Qt), and turns every outcome into one reply on ``.../commands/result``
 line), ``expired`` (after ``expires_at``, or :data:`DEFAULT_TTL_S` after ``sent_at``) or
 ``duplicate`` (an id already answered). Nothing here raises on input, and nothing waits: a
 command the mirror cannot carry out now is rejected, never queued.
+
+Whoever holds the topic could otherwise empty the closet in a second, or push an id out of the
+duplicate memory with a burst of others and have it carried out twice. So commands are rate
+limited (:data:`RATE`, :data:`DELETE_RATE`; over it: ``rejected`` with ``rate_limited``), every
+verdict is logged with the command, its target and id (an accepted ``delete`` at WARNING), and
+the duplicate memory never forgets an id inside a command's lifetime (:data:`LIFETIME_S`): when
+it is full of such ids a new one is ``rate_limited`` instead. With the rates below at most
+20 + 2 × 660 = 1340 ids are answered in one lifetime, under :data:`REMEMBER`, so that refusal
+is a backstop; the closet's table (``command_answers``) keeps the newest :data:`REMEMBER`, enough
+for three lifetimes, which covers a restart inside one (the rate limit starts afresh then).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +39,7 @@ from jsonschema import Draft202012Validator
 
 from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
-from sync.contract import COMMAND_RESULT_SCHEMA, COMMAND_SCHEMA, SCHEMA_VERSION, load_schema
+from sync.contract import COMMAND_RESULT_SCHEMA, COMMAND_SCHEMA, SCHEMA_VERSION, load_schema, printable
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +56,34 @@ MAX_TTL_S = 600.0
 MAX_CLOCK_SKEW_S = 60.0
 #: Larger payloads are rejected unread (a command is a few hundred bytes).
 MAX_BYTES = 4096
-#: Command ids remembered for the duplicate check (oldest forgotten first; the TTL covers the rest).
-REMEMBER = 1024
+#: How long a command may be carried out after it was sent, at most: its id must be remembered that long.
+LIFETIME_S = MAX_TTL_S + MAX_CLOCK_SKEW_S
+#: Token buckets, (burst, per seconds): at most 20 commands in 10 s, and 5 of them ``delete`` a minute.
+RATE = (20, 10.0)
+DELETE_RATE = (5, 60.0)
+#: Command ids remembered for the duplicate check, oldest forgotten first, but never one answered
+#: within LIFETIME_S (a new command is rate_limited instead). Over 3 × the 1340 RATE lets through
+#: in a lifetime, so a restart inside one forgets nothing either.
+REMEMBER = 4096
+
+
+class TokenBucket:
+    """At most ``burst`` at once, refilled at ``burst / per_s`` a second (``clock``: monotonic seconds)."""
+
+    def __init__(self, burst: int, per_s: float, clock: Callable[[], float]) -> None:
+        self.burst, self.per_s, self.clock = burst, per_s, clock
+        self.rate = burst / per_s
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def ready(self) -> bool:
+        now = self.clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        return self._tokens >= 1.0
+
+    def take(self) -> None:
+        self._tokens -= 1.0
 
 
 class AnsweredCommands(Protocol):
@@ -56,23 +93,35 @@ class AnsweredCommands(Protocol):
 
     def remember(self, command_id: str, status: str) -> None: ...
 
+    def full(self) -> bool:
+        """True while remembering one more id would forget one answered within :data:`LIFETIME_S`."""
+        ...
+
 
 class MemoryAnswers:
     """The newest ``keep`` answered ids, in memory (forgotten on restart)."""
 
-    def __init__(self, keep: int = REMEMBER) -> None:
+    def __init__(self, keep: int = REMEMBER, clock: Callable[[], float] = time.monotonic) -> None:
         self.keep = keep
-        self._answered: OrderedDict[str, str] = OrderedDict()  # id -> the status it got
+        self.clock = clock
+        self._answered: OrderedDict[str, tuple[str, float]] = OrderedDict()  # id -> its status, when
 
     def first_answer(self, command_id: str) -> str | None:
-        return self._answered.get(command_id)
+        known = self._answered.get(command_id)
+        return None if known is None else known[0]
 
     def remember(self, command_id: str, status: str) -> None:
         if command_id in self._answered:
             return  # a duplicate keeps the first answer (and its place)
-        self._answered[command_id] = status
+        self._answered[command_id] = (status, self.clock())
         while len(self._answered) > self.keep:
             self._answered.popitem(last=False)
+
+    def full(self) -> bool:
+        if len(self._answered) < self.keep:
+            return False
+        _status, oldest = next(iter(self._answered.values()))
+        return self.clock() - oldest < LIFETIME_S
 
 
 class StoreAnswers(MemoryAnswers):
@@ -84,8 +133,8 @@ class StoreAnswers(MemoryAnswers):
     a command already carried out into an error reply: the id is then remembered in memory only.
     """
 
-    def __init__(self, store: ClosetStore, keep: int = REMEMBER) -> None:
-        super().__init__(keep)
+    def __init__(self, store: ClosetStore, keep: int = REMEMBER, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(keep, clock)
         self.store = store
 
     def first_answer(self, command_id: str) -> str | None:
@@ -179,14 +228,21 @@ class CommandInbox:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         answers: AnsweredCommands | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        rate: tuple[int, float] = RATE,
+        delete_rate: tuple[int, float] = DELETE_RATE,
     ) -> None:
+        """``now``: the wall clock (expiry); ``clock``: monotonic seconds (the rate limit)."""
         self.handler = handler
         self.now = now
-        self.answers = answers if answers is not None else MemoryAnswers()
+        self.answers = answers if answers is not None else MemoryAnswers(clock=clock)
+        self._all = TokenBucket(*rate, clock)
+        self._deletes = TokenBucket(*delete_rate, clock)
 
     def handle(self, payload: bytes, *, retained: bool = False) -> tuple[str | None, Verdict]:
         """The command's id (``None`` when unreadable) and the verdict to publish; never raises."""
         command_id: str | None = None
+        what = "?"  # the command and its target, for the log
         try:
             if len(payload) > MAX_BYTES:
                 raise _RejectedError("oversized", f"{len(payload)} bytes; a command is at most {MAX_BYTES}")
@@ -200,21 +256,30 @@ class CommandInbox:
             if retained:
                 raise _RejectedError("retained", "commands must be published without the retain flag")
             command = parse_command(body)
+            what = " ".join(filter(None, (command.name, command.screen, command.record_id)))
             verdict = self._decide(command)
-            self.answers.remember(command.id, verdict.status)
+            if not verdict.reason.startswith("rate_limited:"):  # never carried out: a resend may go later
+                self.answers.remember(command.id, verdict.status)
         except _RejectedError as exc:
             verdict = Verdict(REJECTED, str(exc))
         except Exception as exc:  # the core failed: say so, keep the mirror and the worker running
-            log.exception("remote command %s failed", command_id)
+            log.exception("remote command %s (id %r) failed", what, command_id)
             verdict = Verdict(REJECTED, f"internal_error: {exc}"[:300])
-        level = logging.INFO if verdict.status == ACCEPTED else logging.WARNING
-        log.log(level, "remote command %s: %s %s", command_id, verdict.status, verdict.reason)
+        if verdict.status == ACCEPTED:
+            level = logging.WARNING if what.startswith("delete ") else logging.INFO  # an audit trail of deletes
+        else:
+            level = logging.WARNING
+        log.log(level, "remote command %s (id %r): %s %s", what, command_id, verdict.status, printable(verdict.reason))
         return command_id, verdict
 
     def _decide(self, command: Command) -> Verdict:
         first = self.answers.first_answer(command.id)
         if first is not None:
             return Verdict(DUPLICATE, f"duplicate: id {command.id} was answered {first} already")
+        # Before anything that is remembered: every id remembered took a token (the memory's bound).
+        limited = self._rate_limited(command)
+        if limited:
+            return Verdict(REJECTED, f"rate_limited: {limited}; send it again later")
         now = self.now()
         ahead = (command.sent_at - now).total_seconds()
         if ahead > MAX_CLOCK_SKEW_S:
@@ -228,6 +293,20 @@ class CommandInbox:
             )
         reason = self.handler(command)
         return Verdict(REJECTED, reason) if reason else Verdict(ACCEPTED)
+
+    def _rate_limited(self, command: Command) -> str:
+        """Why ``command`` is over the rate limit (``""``: it is not, and it took its tokens)."""
+        if self.answers.full():
+            return f"the duplicate memory is full of ids answered within the last {LIFETIME_S:.0f} s"
+        if not self._all.ready():
+            return f"over {self._all.burst} commands in {self._all.per_s:.0f} s"
+        is_delete = command.name == "delete"
+        if is_delete and not self._deletes.ready():
+            return f"over {self._deletes.burst} deletes in {self._deletes.per_s:.0f} s"
+        self._all.take()
+        if is_delete:
+            self._deletes.take()
+        return ""
 
 
 def result_message(command_id: str | None, verdict: Verdict) -> bytes:

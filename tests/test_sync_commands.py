@@ -22,6 +22,7 @@ from sync.commands import (
     DEFAULT_TTL_S,
     DUPLICATE,
     EXPIRED,
+    LIFETIME_S,
     MAX_BYTES,
     MAX_CLOCK_SKEW_S,
     MAX_TTL_S,
@@ -158,15 +159,85 @@ def test_the_cores_refusal_is_the_reply_and_a_core_failure_does_not_escape() -> 
     assert verdict.reason == "internal_error: the closet is on fire"
 
 
-def test_the_duplicate_check_remembers_a_bounded_number_of_ids() -> None:
+class Clock:
+    """Monotonic seconds that move only when the test says."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_the_duplicate_check_remembers_a_bounded_number_of_ids_but_none_inside_a_commands_lifetime() -> None:
     core = Core()
-    answers = MemoryAnswers(keep=3)
-    gate = CommandInbox(core, now=lambda: NOW, answers=answers)
-    for i in range(5):
+    clock = Clock()
+    answers = MemoryAnswers(keep=3, clock=clock)
+    gate = CommandInbox(core, now=lambda: NOW, answers=answers, clock=clock, rate=(1000, 1.0))
+    for i in range(3):
         assert gate.handle(message("capture", f"id-{i}"))[1].status == ACCEPTED
-    assert gate.handle(message("capture", "id-4"))[1].status == DUPLICATE
-    assert gate.handle(message("capture", "id-0"))[1].status == ACCEPTED  # forgotten (the TTL covers it)
-    assert len(answers._answered) == 3
+    full = gate.handle(message("capture", "id-3"))[1]  # the memory is full of live ids: refused, not forgotten
+    assert full.status == REJECTED and full.reason.startswith("rate_limited: the duplicate memory is full")
+    assert gate.handle(message("capture", "id-0"))[1].status == DUPLICATE
+    clock.t += LIFETIME_S  # id-0 can no longer be carried out (it expired): it may be forgotten now
+    assert gate.handle(message("capture", "id-3"))[1].status == ACCEPTED
+    assert len(answers._answered) == 3 and answers.first_answer("id-0") is None
+
+
+def test_an_id_replayed_after_thousands_of_others_within_its_lifetime_is_still_a_duplicate() -> None:
+    """A burst of new ids used to push the oldest out of the 1024 remembered: its QoS 1 redelivery was
+    carried out a second time (security review S9, finding 5)."""
+    core = Core()
+    clock = Clock()
+    gate = CommandInbox(core, now=lambda: NOW, clock=clock)
+    assert gate.handle(message("capture", "victim", ttl_s=MAX_TTL_S))[1].status == ACCEPTED
+    for i in range(2000):
+        clock.t += 0.01
+        gate.handle(message("show", f"burst-{i}", screen="home", ttl_s=MAX_TTL_S))
+    clock.t += 30
+    again = gate.handle(message("capture", "victim", ttl_s=MAX_TTL_S))[1]
+    assert again.status == DUPLICATE, again
+    assert [c.id for c in core.seen].count("victim") == 1
+
+
+def test_commands_are_rate_limited_and_deletes_more_so(caplog: pytest.LogCaptureFixture) -> None:
+    core = Core()
+    clock = Clock()
+    gate = CommandInbox(core, now=lambda: NOW, clock=clock)
+    records = [f"019ab3f2-5c1e-7a4b-9c3d-2e1f0a9b8c{i:02x}" for i in range(7)]
+    with caplog.at_level(logging.INFO, logger="sync.commands"):
+        verdicts = [gate.handle(message("delete", f"d-{i}", record_id=r))[1] for i, r in enumerate(records[:6])]
+    assert [v.status for v in verdicts] == [ACCEPTED] * 5 + [REJECTED]
+    assert verdicts[5].reason == "rate_limited: over 5 deletes in 60 s; send it again later"
+    assert list(RESULT.iter_errors(json.loads(result_message("d-5", verdicts[5])))) == []
+    assert gate.handle(message("delete", "d-5", record_id=records[5]))[1].status == REJECTED  # not remembered
+    assert gate.handle(message("show", "s-1", screen="home"))[1].status == ACCEPTED  # other commands still go
+    clock.t += 12.0  # one delete's worth of tokens (5 a minute)
+    assert gate.handle(message("delete", "d-5", record_id=records[5]))[1].status == ACCEPTED
+    assert len(core.seen) == 7
+    limited = next(r for r in caplog.records if "rate_limited" in r.getMessage())
+    assert f"delete {records[5]}" in limited.getMessage() and "'d-5'" in limited.getMessage()
+    # Any command: 20 in 10 s (the bucket refilled in those 12 s, and the delete took one).
+    answers = [gate.handle(message("show", f"s-{i}", screen="home"))[1] for i in range(2, 22)]
+    assert [a.status for a in answers] == [ACCEPTED] * 19 + [REJECTED]
+    assert answers[-1].reason == "rate_limited: over 20 commands in 10 s; send it again later"
+
+
+def test_every_verdict_is_logged_with_the_command_its_target_and_id(caplog: pytest.LogCaptureFixture) -> None:
+    core = Core()
+    gate = inbox(core)
+    with caplog.at_level(logging.INFO, logger="sync.commands"):
+        gate.handle(message("delete", "del-1", record_id=RECORD))
+        gate.handle(message("show", "show-1", screen="closet"))
+        core.refuse = "busy: a result is showing"
+        gate.handle(message("capture", "cap-1"))
+        gate.handle(json.dumps({"id": "x\nWARNING forged", "command": "capture"}).encode())
+    deleted, shown, refused, broken = caplog.records
+    assert deleted.levelno == logging.WARNING  # an audit trail of deletes
+    assert deleted.getMessage() == f"remote command delete {RECORD} (id 'del-1'): accepted "
+    assert shown.levelno == logging.INFO and shown.getMessage().startswith("remote command show closet (id 'show-1')")
+    assert refused.getMessage() == "remote command capture (id 'cap-1'): rejected busy: a result is showing"
+    assert "\n" not in broken.getMessage() and "x\\nWARNING forged" in broken.getMessage()
 
 
 def test_answered_ids_survive_a_restart_in_the_closet_and_stay_bounded(tmp_path: Path) -> None:
@@ -175,12 +246,14 @@ def test_answered_ids_survive_a_restart_in_the_closet_and_stay_bounded(tmp_path:
     with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:
         gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3))
         assert gate.handle(message("capture", "before-restart"))[1].status == ACCEPTED
+    clock = Clock()
     with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:  # the mirror restarted
-        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3))
+        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3, clock=clock), clock=clock)
         again = gate.handle(message("capture", "before-restart"))[1]
         assert again.status == DUPLICATE and "answered accepted already" in again.reason
         assert len(core.seen) == 1
         for i in range(4):
+            clock.t += LIFETIME_S  # the memory forgets only ids that can no longer be carried out
             gate.handle(message("capture", f"later-{i}"))
         assert store.command_answer("later-3") == "accepted"
         assert store.command_answer("before-restart") is None  # only the newest `keep` are kept

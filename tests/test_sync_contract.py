@@ -101,3 +101,12 @@ def test_the_command_result_schema_lists_the_rejection_codes_the_docs_list() -> 
     sentence = docs.split("A rejection's `reason` is a code, a colon and one line:", 1)[1].split(". ", 1)[0]
     assert schema is not None
     assert set(schema.group(1).split(", ")) == set(re.findall(r"`(\w+)`", sentence))
+
+
+def test_every_code_the_command_gate_answers_is_in_the_schema() -> None:
+    """The codes ``sync.commands`` itself answers with (the core's come from mirror/refusals.py)."""
+    source = (Path(__file__).resolve().parents[1] / "sync" / "commands.py").read_text()
+    codes = set(re.findall(r'_RejectedError\(\s*"([a-z_]+)"', source)) | set(re.findall(r'f?"([a-z_]+): ', source))
+    schema = re.search(r"reason says why: ([a-z_, ]+)\)", load_schema("command-result")["description"])
+    assert schema is not None and "rate_limited" in codes
+    assert codes - {"duplicate", "expired"} <= set(schema.group(1).split(", "))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import sqlite3
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -244,3 +246,36 @@ def test_consumer_cli_says_what_is_missing_in_one_line(tmp_path: Path, capsys: p
     assert main(["--any-device", "--db", "postgresql://cloud@127.0.0.1:1/closet"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and ("psycopg" in err or "cannot connect to PostgreSQL" in err)
+
+
+def test_consumer_cli_guards_its_secrets_and_keeps_its_database_private(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sync.consumer.cli import main
+
+    unreachable = ["--db", "postgresql://cloud@127.0.0.1:1/closet"]  # fails right after the secrets are read
+    for short in (b"", b"\n", b"tooshort\n"):
+        (tmp_path / "short").write_bytes(short)
+        (tmp_path / "short").chmod(0o600)
+        assert main(["--any-device", "--upload-secret-file", str(tmp_path / "short"), *unreachable]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "the key needs at least 16" in err, err
+    password, secret = tmp_path / "password", tmp_path / "secret"
+    password.write_text("hunter2\n")
+    secret.write_text("k" * 32)
+    password.chmod(0o644)
+    secret.chmod(0o640)
+    assert main(["--any-device", "--password-file", str(password), "--upload-secret-file", str(secret), *unreachable])
+    err = capsys.readouterr().err
+    assert f"--password-file {password} is open to other users (mode 644); run: chmod 600" in err
+    assert f"--upload-secret-file {secret} is open to other users (mode 640)" in err
+    password.chmod(0o600)
+    secret.chmod(0o400)
+    with socket.socket() as taken:  # the upload port is in use: main() stops once the database is open
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        args = ["--any-device", "--password-file", str(password), "--upload-secret-file", str(secret)]
+        assert main([*args, "--db", str(tmp_path / "cloud" / "consumer.db"), "--http-port", port]) == 2
+    assert "open to other users" not in capsys.readouterr().err
+    assert stat.S_IMODE((tmp_path / "cloud" / "consumer.db").stat().st_mode) == 0o600

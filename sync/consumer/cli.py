@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import socket
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,12 +78,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+MIN_SECRET_BYTES = 16
+
+
 def read_password(path: str) -> str | None:
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
     if not path:
         return None
+    warn_if_shared(path, "--password-file")
     return Path(path).read_text(encoding="utf-8").strip()
+
+
+def read_upload_secret(path: str) -> bytes:
+    """The HMAC key for upload URLs (``b""``: none given, a random one per start); ValueError if too short."""
+    if not path:
+        return b""
+    warn_if_shared(path, "--upload-secret-file")
+    secret = Path(path).read_bytes().strip()
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"--upload-secret-file {path} holds {len(secret)} bytes, the key needs at least {MIN_SECRET_BYTES}; "
+            f"make one with: head -c 32 /dev/urandom | base64 > {path}"
+        )
+    return secret
+
+
+def warn_if_shared(path: str, option: str) -> None:
+    """Warn when a secret's file may be read or changed by other users than its owner."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return  # reading it says why
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("%s %s is open to other users (mode %03o); run: chmod 600 %s", option, path, mode & 0o777, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"smart-mirror-consumer: cannot read --password-file {args.password_file} ({exc.strerror})", file=sys.stderr
         )
+        return 2
+    try:
+        secret = read_upload_secret(args.upload_secret_file)
+    except OSError as exc:
+        print(
+            f"smart-mirror-consumer: cannot read --upload-secret-file {args.upload_secret_file} ({exc.strerror})",
+            file=sys.stderr,
+        )
+        return 2
+    except ValueError as exc:
+        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
         return 2
     try:
         db = ConsumerDB.open(args.db)
@@ -124,12 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     uploads = None
     if args.http_port:
         try:
-            secret = Path(args.upload_secret_file).read_bytes().strip() if args.upload_secret_file else b""
             uploads = UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
         except OSError as exc:
             print(
                 f"smart-mirror-consumer: upload server on {args.http_bind}:{args.http_port} "
-                f"({exc.strerror or exc}); check --http-port/--http-bind/--upload-secret-file",
+                f"({exc.strerror or exc}); check --http-port/--http-bind",
                 file=sys.stderr,
             )
             db.close()

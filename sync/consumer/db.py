@@ -19,6 +19,7 @@ transaction-level advisory lock) rules that out.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -214,6 +215,8 @@ class ConsumerDB:
         path = Path(url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Private from the start: it holds every mirror's photos (SQLite gives its -wal/-shm files the same mode).
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
             # An acked record must survive the cloud host's power loss too: FULL, as on the mirror.

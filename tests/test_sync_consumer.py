@@ -279,3 +279,34 @@ def test_consumer_cli_guards_its_secrets_and_keeps_its_database_private(
         assert main([*args, "--db", str(tmp_path / "cloud" / "consumer.db"), "--http-port", port]) == 2
     assert "open to other users" not in capsys.readouterr().err
     assert stat.S_IMODE((tmp_path / "cloud" / "consumer.db").stat().st_mode) == 0o600
+
+
+def test_a_record_whose_images_never_come_expires_into_the_dead_letters(
+    tmp_path: Path, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    message, image, sha, record_id = record_and_image
+    db = ConsumerDB.open(str(tmp_path / "c.db"))
+    assert MessageHandler(db, PREFIX, frozenset({DEVICE})).handle(TOPICS.garment(record_id), message) == []
+    assert db.counts()["pending"] == 1
+    with db.transaction() as tx:  # parked eight days ago
+        tx.q("UPDATE pending SET received_at = received_at - ?", (8 * 86400,))
+    restarted = MessageHandler(db, PREFIX, frozenset({DEVICE}))  # looks for expired records at its first batch
+    restarted.handle(TOPICS.image("0" * 64), b"")  # any message
+    assert db.counts()["pending"] == 0
+    assert db._read("SELECT COUNT(*) FROM pending_images")[0][0] == 0
+    (expired,) = [(t, d) for t, r, d in db.dead_letters() if r == "pending_expired"]
+    assert expired == (f"pending:{DEVICE}/{record_id}", f"version 1 of {record_id} waited too long for image(s) {sha}")
+    # A record younger than the TTL stays parked, and completes when its image comes.
+    assert restarted.handle(TOPICS.garment(record_id), message) == []
+    assert [a.status for a in MessageHandler(db, PREFIX, frozenset({DEVICE})).handle(TOPICS.image(sha), image)] == [
+        "stored"
+    ]
+
+
+def test_a_flood_of_bad_messages_keeps_only_the_newest_dead_letters(handler: MessageHandler) -> None:
+    handler.db.max_dead_letters = 50
+    handler.handle_batch([(TOPICS.garment(f"r{i}"), b"{not json") for i in range(300)])
+    handler.handle(TOPICS.garment("last"), b"{not json")
+    letters = handler.db.dead_letters()
+    assert len(letters) == 50 and letters[-1][0] == TOPICS.garment("last")
+    assert letters[0][0] == TOPICS.garment("r251")

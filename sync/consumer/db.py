@@ -33,6 +33,7 @@ STORED = "stored"
 DUPLICATE = "duplicate"
 PENDING = "pending"
 FOREIGN = "foreign"  # the id belongs to another mirror's garment
+MAX_DEAD_LETTERS = 10_000  # the newest are kept: a flood of bad messages cannot fill the disk
 
 
 class ConsumerDBError(Exception):
@@ -97,10 +98,11 @@ class Completed:
 class Tx:
     """The operations of one transaction (see :meth:`ConsumerDB.transaction`)."""
 
-    def __init__(self, conn: _Conn, dialect: _Dialect) -> None:
+    def __init__(self, conn: _Conn, dialect: _Dialect, max_dead_letters: int = MAX_DEAD_LETTERS) -> None:
         self._conn = conn
         self._dialect = dialect
         self._savepoints = 0
+        self._max_dead_letters = max_dead_letters
 
     def q(self, sql: str, params: Sequence[Any] = ()) -> _Cursor:
         return self._conn.execute(self._dialect.sql(sql), params)
@@ -194,6 +196,25 @@ class Tx:
             "INSERT INTO dead_letters (received_at, topic, reason, detail, size, excerpt) VALUES (?, ?, ?, ?, ?, ?)",
             (time.time(), topic[:500], reason, detail[:1000], len(payload), excerpt),
         )
+        self.q(
+            "DELETE FROM dead_letters WHERE seq <= (SELECT MAX(seq) FROM dead_letters) - ?", (self._max_dead_letters,)
+        )
+
+    def expire_pending(self, received_before: float) -> int:
+        """Move the pending record versions parked before this time (their images never came) to the
+        dead letters as ``pending_expired``; how many."""
+        rows = self.q(
+            "SELECT id, version, device_id, body FROM pending WHERE received_at < ?", (received_before,)
+        ).fetchall()
+        for record_id, version, device_id, body in rows:
+            missing = [str(r[0]) for r in self.q(
+                "SELECT sha256 FROM pending_images WHERE id = ? AND version = ?", (record_id, version)
+            ).fetchall()]  # fmt: skip
+            self.q("DELETE FROM pending_images WHERE id = ? AND version = ?", (record_id, version))
+            self.q("DELETE FROM pending WHERE id = ? AND version = ?", (record_id, version))
+            detail = f"version {version} of {record_id} waited too long for image(s) {', '.join(missing)}"
+            self.dead_letter(f"pending:{device_id}/{record_id}", "pending_expired", detail, str(body).encode())
+        return len(rows)
 
 
 class ConsumerDB:
@@ -203,6 +224,7 @@ class ConsumerDB:
         self._conn = conn
         self.dialect = dialect
         self.where = where
+        self.max_dead_letters = MAX_DEAD_LETTERS
         self._lock = threading.Lock()
         with self.transaction() as tx:
             for statement in SCHEMA:
@@ -238,7 +260,7 @@ class ConsumerDB:
             for statement in self.dialect.begin:
                 conn.execute(statement)
             try:
-                yield Tx(conn, self.dialect)
+                yield Tx(conn, self.dialect, self.max_dead_letters)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

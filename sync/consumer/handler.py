@@ -4,7 +4,9 @@ The consumer never crashes on input: anything it cannot use lands in the ``dead_
 with a reason (``malformed_json``, ``schema_version``, ``schema_invalid``, ``oversized``,
 ``unknown_device``, ``device_mismatch`` (also: an id another mirror's garment already has),
 ``hash_mismatch``, ``unknown_topic``,
-``internal_error``) and the next message is handled as usual.
+``internal_error``) and the next message is handled as usual. A record whose images have not
+come after :data:`PENDING_TTL_S` goes there too (``pending_expired``), and the table keeps only
+the newest :data:`~sync.consumer.db.MAX_DEAD_LETTERS` rows: no mirror can grow either for ever.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,6 +30,8 @@ from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, load_sche
 log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 MAX_VERSION = 2**63 - 1  # SQLite's INTEGER (and PostgreSQL's BIGINT)
+PENDING_TTL_S = 7 * 86400  # a parked record whose images have not come by then is dead-lettered
+EXPIRE_EVERY_S = 60.0  # how often a batch looks for such records
 
 
 @dataclass(frozen=True)
@@ -104,12 +109,19 @@ class MessageHandler:
     """
 
     def __init__(
-        self, db: ConsumerDB, prefix: str, devices: frozenset[str] | None, limits: Limits | None = None
+        self,
+        db: ConsumerDB,
+        prefix: str,
+        devices: frozenset[str] | None,
+        limits: Limits | None = None,
+        pending_ttl_s: float = PENDING_TTL_S,
     ) -> None:
         self.db = db
         self.prefix = prefix
         self.devices = devices
         self.limits = limits or Limits()
+        self.pending_ttl_s = pending_ttl_s
+        self._next_expiry = 0.0  # monotonic time of the next look for expired pending records
 
     def handle(self, topic: str, payload: bytes) -> list[Ack]:
         """Process one message; return the acks to publish. Never raises."""
@@ -121,12 +133,26 @@ class MessageHandler:
         acks: list[Ack] = []
         try:
             with self.db.transaction() as tx:
+                self._expire(tx)
                 for topic, payload, op in checked:
                     acks.extend(self._apply(tx, topic, payload, op))
         except Exception:
             log.exception("could not store a batch of %d message(s); the mirrors will send them again", len(messages))
             return []
         return acks
+
+    def _expire(self, tx: Tx) -> None:
+        if time.monotonic() < self._next_expiry:
+            return
+        self._next_expiry = time.monotonic() + EXPIRE_EVERY_S
+        try:
+            with tx.savepoint():
+                expired = tx.expire_pending(time.time() - self.pending_ttl_s)
+        except Exception:  # the batch itself still goes in
+            log.exception("could not expire the pending records")
+            return
+        if expired:
+            log.warning("%d pending record version(s) never got their images; moved to the dead letters", expired)
 
     def _check_safely(self, topic: str, payload: bytes) -> _Op:
         try:

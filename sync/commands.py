@@ -39,7 +39,14 @@ from jsonschema import Draft202012Validator
 
 from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
-from sync.contract import COMMAND_RESULT_SCHEMA, COMMAND_SCHEMA, SCHEMA_VERSION, load_schema, printable
+from sync.contract import (
+    COMMAND_RESULT_SCHEMA,
+    COMMAND_SCHEMA,
+    SCHEMA_VERSION,
+    load_schema,
+    printable,
+    schema_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,10 +205,9 @@ def parse_command(body: Any) -> Command:
         raise _RejectedError(
             "schema_version", f"schema_version {body.get('schema_version')!r}; this mirror speaks {SCHEMA_VERSION}"
         )
-    error = next(iter(sorted(_validator().iter_errors(body), key=lambda e: list(e.path))), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.path)
-        raise _RejectedError("schema_invalid", f"{where + ': ' if where else ''}{error.message}"[:300])
+    problem = schema_problem(_validator(), body)
+    if problem:
+        raise _RejectedError("schema_invalid", problem)
     try:
         sent_at = parse_iso(body["sent_at"])
         expires_at = parse_iso(body["expires_at"]) if "expires_at" in body else None

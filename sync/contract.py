@@ -168,22 +168,36 @@ def parse_ack(payload: bytes) -> Ack:
     good, so one from a newer contract (``schema_version`` 2), with a version that is not an
     integer or with a status this mirror does not know must not be taken as "stored".
     """
-    if len(payload) > MAX_ACK_BYTES:
-        raise ValueError(f"{len(payload)} bytes, over the {MAX_ACK_BYTES} an ack may have; not read")
-    body = loads_bounded(payload)
-    if not isinstance(body, dict):
-        raise ValueError(f"expected a JSON object, got {type(body).__name__}")
+    body = bounded_object(payload, MAX_ACK_BYTES, "an ack")
     if body.get("schema") != ACK_SCHEMA:
         raise ValueError(f"schema {body.get('schema')!r}")
     if body.get("schema_version") != SCHEMA_VERSION or isinstance(body.get("schema_version"), bool):
         raise ValueError(f"schema_version {body.get('schema_version')!r}; this mirror speaks {SCHEMA_VERSION}")
-    error = next(iter(sorted(_ack_validator().iter_errors(body), key=lambda e: list(e.path))), None)
-    if error is not None:
-        where = "/".join(str(p) for p in error.path)
-        raise ValueError(f"{where + ': ' if where else ''}{error.message}"[:300])
+    problem = schema_problem(_ack_validator(), body)
+    if problem:
+        raise ValueError(problem)
     if type(body["version"]) is not int:  # JSON Schema counts 2.0 as an integer; the outbox key is not
         raise ValueError(f"version: {body['version']!r} is not an integer")
     return Ack(body["id"], body["version"], body["status"], body.get("reason", ""))
+
+
+def schema_problem(validator: Draft202012Validator, body: Any) -> str:
+    """The first place (by path) ``body`` breaks its schema, as one short line; ``""`` when it fits."""
+    error = next(iter(sorted(validator.iter_errors(body), key=lambda e: list(e.path))), None)
+    if error is None:
+        return ""
+    where = "/".join(str(p) for p in error.path)
+    return f"{where + ': ' if where else ''}{error.message}"[:300]
+
+
+def bounded_object(payload: bytes, limit: int, what: str) -> dict[str, Any]:
+    """``payload`` as a JSON object, refused unread over ``limit`` bytes (``what``: "an ack"), or ValueError."""
+    if len(payload) > limit:
+        raise ValueError(f"{len(payload)} bytes, over the {limit} {what} may have; not read")
+    body = loads_bounded(payload)
+    if not isinstance(body, dict):
+        raise ValueError(f"expected a JSON object, got {type(body).__name__}")
+    return body
 
 
 def loads_bounded(payload: bytes) -> Any:

@@ -42,9 +42,10 @@ from sync.contract import (
     UPLOAD_REQUEST_SCHEMA,
     UPLOAD_URLS_SCHEMA,
     Topics,
+    bounded_object,
     load_schema,
-    loads_bounded,
     printable,
+    schema_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -235,17 +236,12 @@ class HttpUploader:
             state.urls = urls
 
     def _parse_urls(self, payload: bytes) -> tuple[tuple[str, int], dict[str, str]]:
-        if len(payload) > MAX_URLS_BYTES:
-            raise ValueError(f"{len(payload)} bytes, over the {MAX_URLS_BYTES} an upload-URLs message may have; unread")
-        data = loads_bounded(payload)
-        if not isinstance(data, dict):
-            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        data = bounded_object(payload, MAX_URLS_BYTES, "an upload-URLs message")
         if data.get("schema") != UPLOAD_URLS_SCHEMA:
             raise ValueError(f"schema {data.get('schema')!r}")
-        error = next(iter(sorted(_urls_validator().iter_errors(data), key=lambda e: list(e.path))), None)
-        if error is not None:
-            at = "/".join(str(p) for p in error.path)
-            raise ValueError(f"{at + ': ' if at else ''}{error.message}"[:300])
+        problem = schema_problem(_urls_validator(), data)
+        if problem:
+            raise ValueError(problem)
         if type(data["version"]) is not int:
             raise ValueError(f"version: {data['version']!r} is not an integer")
         urls: dict[str, str] = data["urls"]

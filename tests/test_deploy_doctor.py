@@ -187,3 +187,28 @@ def test_doctor_prints_the_system_checks(tmp_path: Path, capsys: pytest.CaptureF
     main(["--config", str(config), "doctor"])
     checks = {line[5:].split(":")[0] for line in capsys.readouterr().out.splitlines()[:-1]}
     assert {"display", "clock", "service"} <= checks
+
+
+def test_a_password_sent_in_the_clear_or_left_readable_is_warned_about_with_the_broker_down(tmp_path: Path) -> None:
+    """Both are about the secret, not the connection: said whether or not the broker answers now."""
+    from mirror.config.settings import SyncSettings
+    from mirror.doctor.checks import check_broker, credential_findings
+    from tests.broker import closed_port
+
+    secret = tmp_path / "mqtt.pass"
+    secret.write_text("s3cret")
+    secret.chmod(0o644)
+    with closed_port() as port:
+        local = SyncSettings(enabled=True, host="127.0.0.1", port=port, username="mirror-a", password_file=str(secret))
+        findings = list(check_broker(Settings(sync=local)))
+    assert [(f.status, f.message) for f in findings[:1]] == [(Outcome.WARN, "password file permissions")]
+    assert "chmod 600" in findings[0].fix
+    assert findings[-1].status is Outcome.WARN and "unreachable" in findings[-1].message
+    assert not any("unencrypted" in f.message for f in findings)  # loopback: never on the network
+
+    secret.chmod(0o600)
+    remote = SyncSettings(enabled=True, host="broker.example", username="mirror-a", password_file=str(secret))
+    [clear] = list(credential_findings(remote))
+    assert clear.status is Outcome.WARN and "unencrypted" in clear.message and "tls = true" in clear.fix
+    assert list(credential_findings(SyncSettings(enabled=True, host="broker.example", tls=True, username="m"))) == []
+    assert list(credential_findings(SyncSettings(enabled=True, host="broker.example"))) == []  # anonymous

@@ -51,8 +51,8 @@ def render_markdown() -> str:
         "",
         "Secrets: the MQTT password is never written in this file. It comes from",
         "`$SMART_MIRROR_MQTT_PASSWORD` or from the file named by `[sync] password_file` (mode 600,",
-        "owned by the service user; once the broker is reachable, `smart-mirror doctor` warns when",
-        "the file is readable by group or others).",
+        "owned by the service user; `smart-mirror doctor` warns when the file is readable by group or",
+        "others, and when the password would go to a broker off this machine without `[sync] tls`).",
     ]
     for section, cls in SECTIONS.items():
         lines += [

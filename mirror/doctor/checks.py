@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import socket
 import sqlite3
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from mirror.config import Settings
 from mirror.config.secrets import password_file_problem
+from mirror.config.settings import SyncSettings
 from mirror.device import closet_device_ids, device_id
 from mirror.doctor.report import Finding, Outcome
 from mirror.doctor.system import SYSTEM_CHECKS
@@ -259,6 +261,7 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
     if not sync.enabled:
         yield Finding(Outcome.OK, "broker", "sync disabled: records stay on this mirror")
         return
+    yield from credential_findings(sync)
     where = f"{sync.host}:{sync.port}"
     try:
         with socket.create_connection((sync.host, sync.port), timeout=3) as sock:
@@ -286,9 +289,29 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
         )
         return
     yield Finding(Outcome.OK, "broker", f"{where} reachable" + (" with TLS" if sync.tls else ""))
+
+
+def credential_findings(sync: SyncSettings) -> Iterator[Finding]:
+    """The broker password's file and its way to the broker, whether or not the broker answers now."""
     warning = password_file_problem(sync)
     if warning:
         yield Finding(Outcome.WARN, "broker", "password file permissions", warning)
+    if (sync.username or sync.password_file) and not sync.tls and not _loopback(sync.host):
+        yield Finding(
+            Outcome.WARN,
+            "broker",
+            f"the broker password goes to {sync.host} unencrypted (anyone on the network can read it)",
+            "set [sync] tls = true with ca_file (port 8883), and TLS on the broker",
+        )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _user() -> str:

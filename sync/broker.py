@@ -100,8 +100,9 @@ def make_client(config: BrokerConfig) -> mqtt.Client:
     return client
 
 
-def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None) -> dict[str, object]:
-    """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry).
+def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None, resume: bool = True) -> dict[str, object]:
+    """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry),
+    unless ``resume`` is off (a short-lived client such as ``sync.remote``).
 
     ``max_packet_bytes``: the largest packet this client takes (MQTT 5 only; ``None``: no limit). Each
     caller names its own: the mirror :data:`MIRROR_MAX_PACKET_BYTES`, the consumer its image limit.
@@ -109,10 +110,12 @@ def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None) -> dic
     kwargs: dict[str, object] = {"host": config.host, "port": config.port, "keepalive": config.keepalive_s}
     if config.v5:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        if resume:
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            kwargs.update(clean_start=False)
         if max_packet_bytes is not None:
             props.MaximumPacketSize = max_packet_bytes
-        kwargs.update(clean_start=False, properties=props)
+        kwargs.update(properties=props)
     return kwargs
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from sync.broker import BrokerConfig, make_client, reason_text
+from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs, make_client, reason_text
 from sync.commands import COMMANDS, SCREENS, command_message
 from sync.contract import Topics
 
@@ -54,7 +54,9 @@ class RemoteControl:
 
     def __enter__(self) -> RemoteControl:
         try:
-            self._client.connect(self.broker.host, self.broker.port, self.broker.keepalive_s)
+            # Its answers are small: a flood on the result topic is refused by the broker, not read.
+            kwargs = connect_kwargs(self.broker, max_packet_bytes=MIRROR_MAX_PACKET_BYTES, resume=False)
+            self._client.connect(**kwargs)  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
             raise RemoteError(f"broker {self.broker.describe()} unreachable ({exc})") from None
         self._client.loop_start()

@@ -304,6 +304,10 @@ def test_the_mirror_asks_the_broker_for_small_packets_only() -> None:
     assert props.MaximumPacketSize == MIRROR_MAX_PACKET_BYTES  # type: ignore[attr-defined]
     assert "properties" not in connect_kwargs(BrokerConfig(protocol="3.1.1"), max_packet_bytes=MIRROR_MAX_PACKET_BYTES)
     assert max(MAX_ACK_BYTES, MAX_BYTES, MAX_URLS_BYTES) + 1024 < MIRROR_MAX_PACKET_BYTES
+    # sync.remote (a short-lived client for an operator): small packets too, and no session left behind.
+    brief = connect_kwargs(BrokerConfig(), max_packet_bytes=MIRROR_MAX_PACKET_BYTES, resume=False)
+    assert "clean_start" not in brief and brief["properties"].MaximumPacketSize == MIRROR_MAX_PACKET_BYTES  # type: ignore[attr-defined]
+    assert not hasattr(brief["properties"], "SessionExpiryInterval")
 
 
 def test_a_huge_command_never_reaches_the_mirror_and_later_ones_are_answered(

@@ -21,6 +21,7 @@ on. A PUT follows no redirect (a 3xx is a failed upload) and ignores the environ
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -77,19 +78,39 @@ class RefusedUrlError(ValueError):
     """An upload URL the mirror will not PUT a photo to (another host, or plain http under TLS)."""
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: this machine, whichever way it is spelled."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def check_url(url: str, hosts: frozenset[str], https_only: bool) -> None:
-    """Raise :class:`RefusedUrlError` unless ``url`` is http(s) to one of ``hosts`` (https only when asked)."""
+    """Raise :class:`RefusedUrlError` unless ``url`` is http(s) to one of ``hosts`` (https only when asked).
+
+    This machine counts as one host however it is named (the broker at ``localhost`` and a consumer
+    handing out ``http://127.0.0.1:…`` URLs are the default single-box setup), and plain http to it
+    is allowed even with TLS on: nothing crosses the network.
+    """
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").rstrip(".")
         _ = parts.port  # a port that is not a number raises here
     except ValueError as exc:
         raise RefusedUrlError(f"{where(url)}: {exc}") from None
-    allowed = ("https",) if https_only else ("http", "https")
+    local = is_loopback(host)
+    allowed = ("https",) if https_only and not local else ("http", "https")
     if parts.scheme not in allowed:
-        why = "[sync] tls is on, so only https" if https_only else "only http and https"
-        raise RefusedUrlError(f"{where(url)}: scheme {printable(parts.scheme)!r}; {why} is allowed")
-    if host not in hosts:
+        why = (
+            "[sync] tls is on, so only https is allowed (serve uploads through a TLS proxy: consumer --http-url https://…)"
+            if https_only
+            else "only http and https are allowed"
+        )
+        raise RefusedUrlError(f"{where(url)}: scheme {printable(parts.scheme)!r}; {why}")
+    if host.lower() not in {h.lower().rstrip(".") for h in hosts} and not (local and any(map(is_loopback, hosts))):
         raise RefusedUrlError(
             f"{where(url)}: host {printable(host)!r} is neither the broker's host nor in [sync] upload_hosts "
             f"({', '.join(sorted(hosts))})"

@@ -112,7 +112,7 @@ class SyncWorker:
         self._uploader = (
             HttpUploader(
                 self.topics,
-                hosts={self.broker.host, *sync.upload_hosts.split(",")},
+                hosts=frozenset(h.strip() for h in (self.broker.host, *sync.upload_hosts.split(",")) if h.strip()),
                 https_only=self.broker.tls,
             )
             if sync.images == "http"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -45,7 +46,10 @@ def test_images_uploaded_over_http_then_records_acked(
 ) -> None:
     db, uploads = http_consumer
     store = fill_store(tmp_path / "mirror", 30)
-    worker = SyncWorker(store, sync_settings(mosquitto.port, images="http"), DEVICE)
+    # The default single box: the mirror names its broker "localhost" ([sync] host's default) while
+    # the consumer hands out http://127.0.0.1:… URLs; that is one host (sync.uploads.check_url).
+    settings = dataclasses.replace(sync_settings(mosquitto.port, images="http"), host="localhost")
+    worker = SyncWorker(store, settings, DEVICE)
     assert worker.drain(timeout=30), worker.last_error
     assert assert_exactly_once(store, db) == 30
     assert uploads.uploaded == 30

@@ -21,7 +21,7 @@ import pytest
 
 from mirror.store import ClosetStore, Record
 from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics
-from sync.uploads import RETRY_MIN_S, HttpUploader, redact
+from sync.uploads import RETRY_MIN_S, HttpUploader, RefusedUrlError, check_url, redact
 from tests.broker import Mosquitto, closed_port
 from tests.conftest_broker import DEVICE, PREFIX, Listener, fill_store, wait_until
 
@@ -267,3 +267,16 @@ def test_an_unreachable_upload_host_leaves_no_signature_in_the_log(
     [warning] = [r.getMessage() for r in caplog.records]
     assert "sig=" not in warning and "SECRETSIGNATURE" not in warning and "ConnectionError" in warning
     store.close()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/blobs/x", "http://localhost:8080/blobs/x", "http://[::1]:8080/b"])
+def test_this_machine_is_one_host_however_it_is_named(url: str) -> None:
+    """The default single box: the broker at ``localhost`` and the consumer handing out
+    ``http://127.0.0.1:…`` URLs. Plain http to it is fine even under TLS: nothing crosses the network."""
+    for https_only in (False, True):
+        check_url(url, frozenset({"localhost"}), https_only)
+        check_url(url, frozenset({"127.0.0.1"}), https_only)
+    with pytest.raises(RefusedUrlError, match="neither the broker"):
+        check_url(url, frozenset({"broker.example"}), False)  # a broker elsewhere does not vouch for this box
+    with pytest.raises(RefusedUrlError, match="neither the broker"):
+        check_url("http://127.0.0.1.nip.example/b", frozenset({"localhost"}), False)

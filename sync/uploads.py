@@ -21,7 +21,6 @@ on. A PUT follows no redirect (a 3xx is a failed upload) and ignores the environ
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import re
@@ -36,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 from jsonschema import Draft202012Validator
 
+from mirror.hosts import is_loopback
 from mirror.store import ClosetStore, Record, StoreError
 from sync.contract import (
     MAX_URLS_BYTES,
@@ -76,16 +76,6 @@ def where(url: str) -> str:
 
 class RefusedUrlError(ValueError):
     """An upload URL the mirror will not PUT a photo to (another host, or plain http under TLS)."""
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address: this machine, whichever way it is spelled."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_url(url: str, hosts: frozenset[str], https_only: bool) -> None:

@@ -207,6 +207,13 @@ def test_a_device_name_with_url_characters_survives_the_url(server: UploadServer
 
 def test_the_upload_server_listens_on_loopback_by_default() -> None:
     assert build_parser().parse_args([]).http_bind == "127.0.0.1"
+    # ...and says so when its URLs send mirrors elsewhere (an update from the old 0.0.0.0 default).
+    from sync.consumer.cli import unreachable_uploads
+
+    assert "--http-bind 0.0.0.0" in unreachable_uploads("127.0.0.1", "http://cloud.lan:8080")
+    assert unreachable_uploads("127.0.0.1", "") == ""  # URLs name the bind address itself
+    assert unreachable_uploads("127.0.0.1", "http://localhost:8080") == ""
+    assert unreachable_uploads("0.0.0.0", "http://cloud.lan:8080") == ""
 
 
 def test_upload_requests_are_size_capped_and_refuse_nan(server: UploadServer) -> None:

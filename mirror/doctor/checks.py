@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import socket
 import sqlite3
@@ -18,6 +17,7 @@ from mirror.config.settings import SyncSettings
 from mirror.device import closet_device_ids, device_id
 from mirror.doctor.report import Finding, Outcome
 from mirror.doctor.system import SYSTEM_CHECKS
+from mirror.hosts import is_loopback
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, models_dir
 from mirror.store import space
@@ -296,22 +296,13 @@ def credential_findings(sync: SyncSettings) -> Iterator[Finding]:
     warning = password_file_problem(sync)
     if warning:
         yield Finding(Outcome.WARN, "broker", "password file permissions", warning)
-    if (sync.username or sync.password_file) and not sync.tls and not _loopback(sync.host):
+    if (sync.username or sync.password_file) and not sync.tls and not is_loopback(sync.host):
         yield Finding(
             Outcome.WARN,
             "broker",
             f"the broker password goes to {sync.host} unencrypted (anyone on the network can read it)",
             "set [sync] tls = true with ca_file (port 8883), and TLS on the broker",
         )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _user() -> str:

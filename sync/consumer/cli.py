@@ -19,8 +19,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from mirror.config.secrets import PASSWORD_ENV
+from mirror.hosts import is_loopback
 from mirror.logsetup import configure_logging
 from sync.broker import BrokerConfig, BrokerSetupError
 from sync.consumer.db import ConsumerDB, ConsumerDBError
@@ -30,6 +32,19 @@ from sync.consumer.uploads import UploadServer
 
 log = logging.getLogger(__name__)
 
+
+
+def unreachable_uploads(bind: str, url: str) -> str:
+    """A warning when the upload server listens on this machine only while its URLs name another
+    host that nothing forwards to it (the default bind became loopback: mirrors on the LAN would
+    get "connection refused" and retry for ever, with nothing said here)."""
+    host = urlsplit(url).hostname or "" if url else ""
+    if not is_loopback(bind) or not host or is_loopback(host):
+        return ""
+    return (
+        f"the upload server listens on {bind} only, but its URLs name {host}: mirrors reach it only "
+        "through a proxy on this machine (e.g. TLS in front); otherwise pass --http-bind 0.0.0.0"
+    )
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -163,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     uploads = None
     if args.http_port:
+        warning = unreachable_uploads(args.http_bind, args.http_url)
+        if warning:
+            log.warning("%s", warning)
         try:
             uploads = UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
         except OSError as exc:

@@ -197,8 +197,9 @@ copy_app() {
   mkdir -p "$new"
   tar -C "$SRC" --exclude=__pycache__ --exclude='*.pyc' --exclude=models/training -cf - "${APP_PATHS[@]}" \
     | tar -C "$new" --no-same-owner --no-same-permissions -xf - || die "could not copy the app to $new (disk full?)"
-  # The service runs this code: nobody but root may change it (not the user the checkout belongs to).
-  chmod -R go-w "$new"
+  # The service runs this code: nobody but root may change it (not the user the checkout belongs to),
+  # and everyone may read it, whatever umask the admin's sudo kept (027 or 077 would lock it out).
+  chmod -R go-w,a+rX "$new"
   [ ! -e "$app" ] || mv "$app" "$old"
   mv "$new" "$app"
   rm -rf "$old"

@@ -265,9 +265,10 @@ def test_the_copied_app_belongs_to_root_not_to_the_checkouts_user(fake: Path, tm
     for path in (src, *src.rglob("*")):
         os.chown(path, 1000, 1000)
         path.chmod(0o777 if path.is_dir() else 0o666)
-    result = run_steps(fake, f'SRC="{src}"\ncopy_app')
+    result = run_steps(fake, f'umask 077\nSRC="{src}"\ncopy_app')  # an admin's strict umask, kept by sudo
     assert result.returncode == 0, result.stderr
     app = fake / "root/opt/smart-mirror/app"
     for path in (app, *app.rglob("*")):
         info = path.stat()
         assert info.st_uid == 0 and info.st_mode & 0o022 == 0, (path, info.st_uid, oct(info.st_mode))
+        assert info.st_mode & 0o004, f"the service user cannot read {path} ({oct(info.st_mode)})"

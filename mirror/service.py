@@ -257,18 +257,20 @@ class MirrorService:
                     self._store = ClosetStore.open(
                         self.settings.store.path(), self.device_id, min_free_mb=self.settings.store.min_free_mb
                     )
-                except StoreError as exc:
-                    if str(exc) != self._store_error:  # said once, not at every retry
-                        self._store_error = str(exc)
-                        self._fail("storage", str(exc), "")
+                except Exception as exc:  # a StoreError says it all; anything else is retried all the same
+                    message = str(exc) if isinstance(exc, StoreError) else f"the closet could not be opened ({exc})"
+                    if message != self._store_error:  # said once, not at every retry
+                        if not isinstance(exc, StoreError):
+                            log.exception("opening the closet failed")
+                        self._store_error = message
+                        self._fail("storage", message, "")
                     return
                 self._store_error = ""
         self._refresh_status()
 
     def _retry_store(self) -> None:
         """Open the closet again if it could not be opened at start (a card mounted late, or
-        remounted writable after a check): before, every capture said "the closet is not open"
-        until someone restarted the service, while its watchdog stayed happy."""
+        remounted writable after a check), so captures work again without a restart."""
         if self._store is not None or not self._store_error:
             return
         self._open_store()

@@ -167,3 +167,29 @@ def test_preview_frames_a_stalled_ui_does_not_read_are_dropped_not_hoarded(tmp_p
         frames = sum(isinstance(e, FrameReady) for e in queued)
         assert produced > MAX_FRAME_BACKLOG + 5, produced  # the camera kept going meanwhile
         assert frames <= MAX_FRAME_BACKLOG + 1, frames
+
+
+def test_a_closet_that_failed_to_open_in_an_unforeseen_way_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only store errors used to be retried: anything else left the mirror without a closet until a restart."""
+    monkeypatch.setattr("mirror.service.STORAGE_EVERY_S", 0.3)
+    real = ClosetStore.open.__func__  # type: ignore[attr-defined]
+    attempts: list[int] = []
+
+    def first_fails(cls: type[ClosetStore], /, *args: object, **kwargs: object) -> ClosetStore:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("sqlite3 driver hiccup")
+        return real(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(ClosetStore, "open", classmethod(first_fails))
+    seen: list[Event] = []
+    with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), health=Health()) as service:
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
+        assert isinstance(error, Error) and error.message == "the closet could not be opened (sqlite3 driver hiccup)"
+        deadline = time.monotonic() + 10
+        while service.status().storage.level is not Level.OK:
+            assert time.monotonic() < deadline, service.status().storage
+            time.sleep(0.1)
+        assert len(attempts) >= 2 and service.closet() == []

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -229,3 +230,31 @@ def test_upload_requests_are_size_capped_and_refuse_nan(server: UploadServer) ->
     assert answers == []
     server.on_request(topic, json.dumps(request).encode())
     assert list(json.loads(answers[0])["urls"]) == ["a" * 64]
+
+
+def test_a_client_that_trickles_its_request_loses_its_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read only has to beat the idle timeout, so a byte every few seconds held one of the
+    server's slots for ever, before any signature was checked: the head (and a signed body, by its
+    length) must now arrive within a deadline."""
+    import sync.consumer.uploads as uploads_mod
+
+    monkeypatch.setattr(uploads_mod, "HEAD_DEADLINE_S", 1.0)
+    server = upload_server(tmp_path, idle_timeout_s=15.0)
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"PUT /blobs/x HTTP/1.1\r\n")
+            started, closed = time.monotonic(), False
+            while time.monotonic() - started < 5 and not closed:
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")  # well inside the idle timeout each time
+                    sock.settimeout(0.3)
+                    closed = sock.recv(1) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+            assert closed, "the trickling client kept its slot"
+            assert time.monotonic() - started < 3
+        assert raw_put(server.port, "/blobs/x", "Content-Length: 1\r\n") == 403  # others are served
+    finally:
+        server.stop()

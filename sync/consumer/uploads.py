@@ -47,6 +47,11 @@ IDLE_TIMEOUT_S = 15.0  # a connection that sends nothing for this long is droppe
 MAX_CONNECTIONS = 32  # served at once; one more is answered 503 and closed
 LINGER_BYTES = 16 * 1024  # after refusing a PUT, read (and drop) at most this much of its body
 LINGER_S = 0.5
+#: The request line and headers must all be in within this, however slowly they trickle (each read
+#: alone only has to beat IDLE_TIMEOUT_S, so a byte every few seconds held a slot for ever).
+HEAD_DEADLINE_S = 15.0
+#: A signed body must arrive at this average rate or better (after HEAD_DEADLINE_S of slack).
+MIN_BODY_BYTES_PER_S = 32 * 1024
 _SIG = re.compile(r"[0-9a-f]{64}")
 _EXPIRES = re.compile(r"[0-9]{1,12}")
 _LENGTH = re.compile(r"[0-9]{1,12}")
@@ -247,6 +252,30 @@ class _Server(ThreadingHTTPServer):
 def _make_request_handler(server: UploadServer, idle_timeout_s: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = idle_timeout_s  # per socket operation: an idle or stalled client is dropped
+        _deadline: threading.Timer | None = None
+
+        def setup(self) -> None:
+            super().setup()
+            self._cut_after(HEAD_DEADLINE_S)
+
+        def finish(self) -> None:
+            self._cut_after(None)
+            super().finish()
+
+        def _cut_after(self, seconds: float | None) -> None:
+            """Close the connection unless what is being read now is in within ``seconds`` (None: no limit)."""
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._deadline = None
+            if seconds is not None:
+                self._deadline = threading.Timer(seconds, self._cut)
+                self._deadline.daemon = True
+                self._deadline.start()
+
+        def _cut(self) -> None:
+            """Too slow: give the slot to others (a blocked read then ends with nothing)."""
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
         def do_PUT(self) -> None:
             url = urlsplit(self.path)
@@ -254,9 +283,12 @@ def _make_request_handler(server: UploadServer, idle_timeout_s: float) -> type[B
                 grant = server.authorize(url.path, parse_qs(url.query))
                 length = server.content_length(self.headers)
             except RefusedError as no:
+                self._cut_after(None)
                 self._refuse(no.status, no.message)
                 return
+            self._cut_after(HEAD_DEADLINE_S + length / MIN_BODY_BYTES_PER_S)
             body = self._read_body(length)
+            self._cut_after(None)
             if len(body) < length:
                 self._refuse(400, "body shorter than its Content-Length")
                 return

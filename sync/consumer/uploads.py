@@ -250,6 +250,19 @@ class _Server(ThreadingHTTPServer):
 
 
 def _make_request_handler(server: UploadServer, idle_timeout_s: float) -> type[BaseHTTPRequestHandler]:
+    def _read_up_to(read: Callable[[int], bytes], limit: int, step: int) -> bytes:
+        """Up to ``limit`` bytes from ``read``, ``step`` at a time, fewer when the stream ends (each counted)."""
+        chunks: list[bytes] = []
+        left = limit
+        while left > 0:
+            chunk = read(min(left, step))
+            if not chunk:
+                break
+            server.count_read(len(chunk))
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
     class Handler(BaseHTTPRequestHandler):
         timeout = idle_timeout_s  # per socket operation: an idle or stalled client is dropped
         _deadline: threading.Timer | None = None
@@ -295,16 +308,7 @@ def _make_request_handler(server: UploadServer, idle_timeout_s: float) -> type[B
             self._answer(*server.store(grant, body))
 
         def _read_body(self, length: int) -> bytes:
-            chunks: list[bytes] = []
-            left = length
-            while left > 0:
-                chunk = self.rfile.read(min(left, 65536))
-                if not chunk:
-                    break
-                server.count_read(len(chunk))
-                chunks.append(chunk)
-                left -= len(chunk)
-            return b"".join(chunks)
+            return _read_up_to(self.rfile.read, length, 65536)
 
         def _refuse(self, status: int, message: str) -> None:
             """Answer, then close without reading the body: drop at most a little of what already came,
@@ -315,13 +319,7 @@ def _make_request_handler(server: UploadServer, idle_timeout_s: float) -> type[B
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_WR)
                 self.connection.settimeout(LINGER_S)
-                left = LINGER_BYTES
-                while left > 0:
-                    chunk = self.connection.recv(min(left, 4096))
-                    if not chunk:
-                        break
-                    server.count_read(len(chunk))
-                    left -= len(chunk)
+                _read_up_to(self.connection.recv, LINGER_BYTES, 4096)  # dropped
             except OSError:
                 pass
 

@@ -18,6 +18,7 @@ Everything here is pure (no MQTT, no files) so the worker, the consumer and the 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -159,6 +160,30 @@ class Ack:
     @property
     def key(self) -> tuple[str, int]:
         return self.id, self.version
+
+    @property
+    def conflict_newest(self) -> int | None:
+        """For a ``version_conflict`` rejection, the newest version the cloud holds of this garment."""
+        if self.status != "rejected":
+            return None
+        match = _CONFLICT.match(self.reason)
+        return int(match.group(1)) if match else None
+
+
+#: The one rejection a mirror acts on rather than waits out: the cloud already holds this
+#: ``(id, version)`` with other content (the mirror's closet was restored from a backup and has
+#: numbered versions again). Written ``version_conflict: newest <N>; ...`` so that a contract-1 ack
+#: carries it (``reason`` is free text there); the mirror sends its garment again as version N + 1.
+VERSION_CONFLICT = "version_conflict"
+_CONFLICT = re.compile(rf"{VERSION_CONFLICT}: newest ([0-9]{{1,15}})\b")
+
+
+def conflict_reason(version: int, newest: int) -> str:
+    """The ack ``reason`` for a version whose number the cloud already holds with other content."""
+    return (
+        f"{VERSION_CONFLICT}: newest {newest}; the cloud already holds a different v{version} of this garment "
+        "(a closet restored from a backup?)"
+    )
 
 
 def parse_ack(payload: bytes) -> Ack:

@@ -105,6 +105,7 @@ class SyncWorker:
         self._held_said: set[tuple[str, int]] = set()  # versions held back (unreadable, or another device's): said once
         self._acks: list[tuple[str, int]] = []
         self._rejected: list[tuple[str, int]] = []
+        self._conflicts: list[tuple[tuple[str, int], int]] = []  # (version, the cloud's newest of that garment)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
@@ -450,8 +451,11 @@ class SyncWorker:
         except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             log.warning("ignoring a malformed ack on %s (%s)", message.topic, printable(exc))
             return
+        newest = ack.conflict_newest
         if ack.status in ("stored", "duplicate"):
             self._acks.append(ack.key)
+        elif newest is not None:
+            self._conflicts.append((ack.key, newest))
         else:
             self._rejected.append(ack.key)
             self.stats.rejected += 1
@@ -466,6 +470,7 @@ class SyncWorker:
             )
 
     def _flush_acks(self) -> None:
+        self._renumber_conflicts()
         if self._rejected:
             rejected, self._rejected = self._rejected, []
             try:
@@ -493,6 +498,22 @@ class SyncWorker:
                 self.on_acked(acks)
             except Exception:  # a listener's bug must not stop the sync
                 log.exception("the ack listener failed")
+
+    def _renumber_conflicts(self) -> None:
+        """Versions whose numbers the cloud already holds with other content go again, numbered above it."""
+        while self._conflicts:
+            (record_id, version), newest = self._conflicts[0]
+            record = self.store.renumber_above(record_id, version, newest)  # a StoreError keeps the rest queued
+            self._conflicts.pop(0)
+            self._inflight.pop((record_id, version), None)
+            if record is not None:
+                log.warning(
+                    "the cloud holds another v%d of garment %s (was this closet restored from a backup?); "
+                    "its current state goes again as v%d",
+                    version,
+                    printable(record_id),
+                    record.version,
+                )
 
     def _waiting_count(self) -> int:
         return self.store.outbox_stats().unacked

@@ -253,6 +253,35 @@ class ClosetStore:
         )
         return record
 
+    def renumber_above(self, record_id: str, version: int, cloud_newest: int) -> Record | None:
+        """The cloud holds another ``version`` of this garment (the closet was restored from a backup and
+        numbered versions again): queue its current state again, numbered above ``cloud_newest``.
+
+        The clash's outbox row goes: that number is taken. When the closet already has a version above
+        the cloud's newest, that one is queued and nothing new is needed. Returns the new version, or
+        ``None`` when none was made.
+        """
+        with self._write() as conn:
+            conn.execute("DELETE FROM outbox WHERE id = ? AND version = ? AND state != 'acked'", (record_id, version))
+            current = self._current(conn, record_id)
+            if current is None or current.version > cloud_newest:
+                return None
+            record = replace(current, version=cloud_newest + 1, updated_at=self._stamp(conn, current))
+            self._insert_version(conn, record)
+        return record
+
+    def resend_all(self) -> int:
+        """Queue every live garment again as a new version (after restoring a closet from a backup, so that
+        the cloud ends up with what the mirror shows); returns how many."""
+        with self._write() as conn:
+            ids = [str(r[0]) for r in conn.execute("SELECT id FROM current WHERE deleted = 0 ORDER BY created_at")]
+            for record_id in ids:
+                current = self._live_in(conn, record_id)
+                self._insert_version(
+                    conn, replace(current, version=current.version + 1, updated_at=self._stamp(conn, current))
+                )
+        return len(ids)
+
     def _live_in(self, conn: sqlite3.Connection, record_id: str) -> Record:
         """The current live version, read inside the write transaction (no other process can slip in a version)."""
         record = self._current(conn, record_id)

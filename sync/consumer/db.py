@@ -33,6 +33,7 @@ STORED = "stored"
 DUPLICATE = "duplicate"
 PENDING = "pending"
 FOREIGN = "foreign"  # the id belongs to another mirror's garment
+CONFLICT = "conflict"  # this (id, version) is already here with other content
 MAX_DEAD_LETTERS = 10_000  # the newest are kept: a flood of bad messages cannot fill the disk
 
 
@@ -124,7 +125,12 @@ class Tx:
     def offer_record(
         self, device_id: str, record_id: str, version: int, body: str, hashes: Sequence[str], deleted: bool = False
     ) -> str:
-        """Store a version if all its images are here (``stored``), else park it (``pending``); or ``duplicate``."""
+        """Store a version if all its images are here (``stored``), else park it (``pending``); or ``duplicate``.
+
+        A repeat of a known ``(id, version)`` is a ``duplicate`` only with the same body. With another
+        body it is a ``conflict``: the mirror numbered a version again (its closet was restored from a
+        backup), and answering ``duplicate`` would drop the person's change on the mirror for good.
+        """
         now = time.time()
         owner = self.q(
             "SELECT device_id FROM garments WHERE id = ? UNION SELECT device_id FROM pending WHERE id = ?",
@@ -132,8 +138,10 @@ class Tx:
         ).fetchone()
         if owner is not None and owner[0] != device_id:  # ids are only unique per mirror's own making
             return FOREIGN
-        if self.q("SELECT 1 FROM garment_versions WHERE id = ? AND version = ?", (record_id, version)).fetchone():
-            return DUPLICATE
+        for table in ("garment_versions", "pending"):
+            known = self.q(f"SELECT body FROM {table} WHERE id = ? AND version = ?", (record_id, version)).fetchone()
+            if known is not None:
+                return DUPLICATE if known[0] == body else CONFLICT
         missing = [h for h in set(hashes) if not self.q("SELECT 1 FROM blobs WHERE sha256 = ?", (h,)).fetchone()]
         if missing:
             self.q(
@@ -149,6 +157,15 @@ class Tx:
             return PENDING
         self._store(device_id, record_id, version, body, now, deleted)
         return STORED
+
+    def newest_version(self, record_id: str) -> int:
+        """The highest version of this garment stored or parked here (0 when none)."""
+        row = self.q(
+            "SELECT MAX(version) FROM (SELECT version FROM garment_versions WHERE id = ?"
+            " UNION ALL SELECT version FROM pending WHERE id = ?) AS known",
+            (record_id, record_id),
+        ).fetchone()
+        return int(row[0] or 0)
 
     def _store(
         self, device_id: str, record_id: str, version: int, body: str, now: float, deleted: bool = False

@@ -24,8 +24,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from sync.consumer.db import DUPLICATE, FOREIGN, STORED, ConsumerDB, Tx
-from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, load_schema, parse_topic
+from sync.consumer.db import CONFLICT, DUPLICATE, FOREIGN, STORED, ConsumerDB, Tx
+from sync.contract import GARMENT_SCHEMA, SCHEMA_VERSION, ParsedTopic, conflict_reason, load_schema, parse_topic
 
 log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -182,6 +182,11 @@ class MessageHandler:
             log.warning("dead letter from %s: device_mismatch (%s)", topic, detail)
             tx.dead_letter(topic, "device_mismatch", detail, payload)
             return [Ack(op.device_id, op.record_id, op.version, "rejected", f"device_mismatch: {detail}")]
+        if status == CONFLICT:  # the mirror answers by sending its garment again, numbered above ours
+            newest = tx.newest_version(op.record_id)
+            log.warning("garment %s v%d from %s differs from the stored v%d; newest here v%d",
+                        op.record_id, op.version, op.device_id, op.version, newest)  # fmt: skip
+            return [Ack(op.device_id, op.record_id, op.version, "rejected", conflict_reason(op.version, newest))]
         if status in (STORED, DUPLICATE):
             return [Ack(op.device_id, op.record_id, op.version, status)]
         return []  # pending: acked when its last image arrives

@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="records waiting, in flight and acknowledged",
         description="records waiting, in flight and acknowledged",
     )
+    sub.add_parser(
+        "resend",
+        help="after restoring the closet from a backup: queue every garment again for the cloud",
+        description="queue every garment again as a new version, so that the cloud ends up with what this "
+        "mirror shows (run it once after restoring the closet from a backup; see docs/deploy.md)",
+    )
     drain = sub.add_parser(
         "drain",
         help="publish everything waiting and wait for the cloud's acks",
@@ -84,6 +90,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     f"{broker.describe()}: {stats.waiting} waiting{held}, {stats.in_flight} in flight, "
                     f"{stats.acked} acknowledged{state}"
                 )
+                return exitcodes.OK
+            if args.action == "resend":
+                print(f"{store.resend_all()} garment(s) queued again; they go when the mirror is online")
                 return exitcodes.OK
             if not settings.sync.enabled:
                 print("smart-mirror: sync is disabled ([sync] enabled = false); nothing was sent", file=sys.stderr)

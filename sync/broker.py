@@ -45,6 +45,7 @@ class BrokerConfig:
     cert_file: str = ""
     key_file: str = ""
     keepalive_s: int = 30
+    session_expiry_s: int = SESSION_EXPIRY_S
 
     @classmethod
     def from_sync(cls, sync: SyncSettings, client_id: str) -> BrokerConfig:
@@ -111,7 +112,7 @@ def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None, resume
     if config.v5:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if resume:
-            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            props.SessionExpiryInterval = config.session_expiry_s
             kwargs.update(clean_start=False)
         if max_packet_bytes is not None:
             props.MaximumPacketSize = max_packet_bytes

@@ -98,6 +98,19 @@ def test_rejected_record_gets_a_rejected_ack_with_the_reason(
     assert ack.status == "rejected" and ack.reason.startswith("schema_version:")
 
 
+def test_a_mirror_not_registered_is_told_so_instead_of_resending_every_minute(
+    handler: MessageHandler, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    message, image, sha, record_id = record_and_image
+    stranger = Topics(PREFIX, "mirror-new")
+    body = json.loads(message)
+    theirs = json.dumps({**body, "record": {**body["record"], "device_id": "mirror-new"}}).encode()
+    (ack,) = handler.handle(stranger.garment(record_id), theirs)
+    assert (ack.device_id, ack.record_id, ack.status) == ("mirror-new", record_id, "rejected")
+    assert ack.reason.startswith("unknown_device:") and "not registered" in ack.reason
+    assert handler.handle(stranger.image(sha), image) == []  # an image names no version to answer
+
+
 def test_one_mirror_cannot_overwrite_or_delete_another_mirrors_garment(
     tmp_path: Path, record_and_image: tuple[bytes, bytes, str, str]
 ) -> None:

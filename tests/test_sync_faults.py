@@ -22,7 +22,10 @@ import pytest
 from mirror.store import ClosetStore
 from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs
 from sync.commands import MAX_BYTES, Command, command_message
+from sync.consumer.cli import CONSUMER_SESSION_EXPIRY_S, build_parser
 from sync.consumer.db import ConsumerDB
+from sync.consumer.handler import MessageHandler
+from sync.consumer.service import ConsumerService
 from sync.contract import MAX_ACK_BYTES, MAX_URLS_BYTES, Topics
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, TcpProxy
@@ -175,6 +178,29 @@ def test_two_consumers_share_the_load(
     shares = (first.service.handled, second.service.handled)
     assert min(shares) > 0.2 * sum(shares), f"the load was not shared: {shares}"
     assert assert_exactly_once(store, first.db) == RECORDS
+
+
+def test_a_consumer_gone_for_good_stops_taking_its_share_when_its_session_ends(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    """A rescheduled pod never comes back under its old client id; while its session lives, the broker
+    still hands it a share of the group's messages, which then wait for the mirror's ack timeout."""
+    assert build_parser().parse_args(["--any-device"]).session_expiry == CONSUMER_SESSION_EXPIRY_S <= 3600
+    db_path = tmp_path / "cloud" / "consumer.db"
+    gone = ConsumerService(
+        MessageHandler(ConsumerDB.open(str(db_path)), PREFIX, frozenset({DEVICE})),
+        BrokerConfig(host="127.0.0.1", port=mosquitto.port, client_id="consumer-old-pod", session_expiry_s=1),
+        group="cloud",
+    )
+    gone.start()
+    assert gone.connected.wait(10)
+    gone.stop()
+    time.sleep(2.5)  # its session's expiry, and the broker's once-a-second sweep
+    start_consumer(mosquitto.port, name="c-new", db_path=db_path)
+    store = fill_store(tmp_path / "mirror", 20, image_kb=1)
+    worker = SyncWorker(store, sync_settings(mosquitto.port, ack_timeout_s=60), DEVICE)
+    assert worker.drain(timeout=10), "versions went to the gone consumer's session"
+    store.close()
 
 
 # --------------------------------------------------------------------------- poison messages

@@ -48,7 +48,7 @@ def synthetic_draft(index: int, image_kb: float = 10.0) -> GarmentDraft:
         images={"cutout_png": noise_png(int(image_kb * 1024), seed=index)},
         top3=[(category, 0.8), (CATEGORIES[(index + 1) % 10], 0.1), (CATEGORIES[(index + 2) % 10], 0.05)],
         unsure=False,
-        group="upper",
+        group="top",
         score=0.9,
         box=box,
         polygons=[polygon],

@@ -30,6 +30,11 @@ from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
 from sync.consumer.uploads import UploadServer
 
+#: A consumer's session outlives a restart (what it had not PUBACKed is redelivered) but not much
+#: more: mosquitto keeps handing a gone member of a shared-subscription group its share until the
+#: session expires, and those versions then wait for the mirror's ack timeout.
+CONSUMER_SESSION_EXPIRY_S = 900
+
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="shared-subscription group; the consumers in it split the load (default %(default)s)",
     )
     p.add_argument("--client-id", default="", help="MQTT client id (default smart-mirror-consumer-<host name>)")
+    p.add_argument(
+        "--session-expiry",
+        type=int,
+        default=CONSUMER_SESSION_EXPIRY_S,
+        metavar="S",
+        help="seconds the broker keeps this consumer's session while it is away (default %(default)s); a gone "
+        "member of a --group keeps getting its share of the messages until then",
+    )
     p.add_argument("--username", default="", help="broker user name")
     p.add_argument(
         "--password-file", default="", help=f"file holding the broker password (${PASSWORD_ENV} overrides it)"
@@ -169,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ca_file=args.ca_file,
         cert_file=args.cert_file,
         key_file=args.key_file,
+        session_expiry_s=args.session_expiry,
     )
     handler = MessageHandler(
         db,

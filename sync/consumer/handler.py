@@ -201,12 +201,27 @@ class MessageHandler:
         return parsed
 
     def _check(self, topic: str, payload: bytes) -> _Op:
-        parsed = self.parse(topic)
+        try:
+            parsed = self.parse(topic)
+        except DeadLetterError as rej:
+            raise DeadLetterError(rej.reason, rej.detail, self._rejection_of(topic, payload)) from None
         if parsed.kind == "images" and parsed.key:
             return self.check_image(parsed.key, payload)
         if parsed.kind == "garments" and parsed.key:
             return self._check_garment(parsed, payload)
         raise DeadLetterError("unknown_topic", f"no handler for {parsed.kind!r}")
+
+    def _rejection_of(self, topic: str, payload: bytes) -> Ack | None:
+        """For a record from a mirror this consumer does not accept: a ``rejected`` ack, so that the mirror
+        logs why and waits an hour instead of sending it again every minute (a dead letter each time)."""
+        parsed = parse_topic(self.prefix, topic)
+        if parsed is None or parsed.kind != "garments":
+            return None
+        try:
+            message = load_json(payload, self.limits.max_record_bytes, "record")
+        except DeadLetterError:
+            return None
+        return _rejection_ack(parsed.device, message) if isinstance(message, dict) else None
 
     def check_image(self, sha256: str, data: bytes) -> _Image:
         """An image whose name must be its content hash (MQTT topic key or HTTP upload path)."""

@@ -76,6 +76,30 @@ def test_writer_killed_mid_stream_loses_no_committed_record(tmp_path: Path) -> N
         assert assert_consistent(store) >= len(seen)
 
 
+def test_a_log_full_of_garments_without_its_database_is_refused_not_wiped(tmp_path: Path) -> None:
+    """A mirror unplugged mid-use keeps most of its closet in ``closet.db-wal``. Were ``closet.db`` moved
+    aside alone (or emptied by fsck), opening would make a new database and SQLite would delete that log."""
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = [proc.stdout.readline().strip() for _ in range(20)]
+    proc.send_signal(signal.SIGKILL)  # no checkpoint: the garments are in the log
+    proc.wait()
+    db, wal = tmp_path / "closet.db", tmp_path / "closet.db-wal"
+    log_bytes = wal.read_bytes()
+    assert len(log_bytes) > 0
+    db.rename(tmp_path / "closet.db.aside")
+    for _missing_then_empty in range(2):
+        with pytest.raises(StoreError, match=r"missing or empty, but closet.db-wal .* nothing was changed") as caught:
+            ClosetStore.open(tmp_path, "dev-kill", min_free_mb=0)
+        assert "\n" not in str(caught.value)
+        assert wal.read_bytes() == log_bytes
+        db.write_bytes(b"")
+    db.unlink()
+    (tmp_path / "closet.db.aside").rename(db)  # put back: every garment is there
+    with ClosetStore.open(tmp_path, "dev-kill", min_free_mb=0) as store:
+        assert all(store.get(record_id) is not None for record_id in seen)
+
+
 def test_image_write_hitting_enospc_is_store_full_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,6 +50,7 @@ from mirror.store.errors import (
     StoreCorruptError,
     StoreError,
     StoreFullError,
+    StoreOrphanLogError,
 )
 from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage, committed_count
@@ -69,6 +70,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 #: Decoded record versions kept in memory (a few KB each): more than any closet lists at once.
 _DECODED_MAX = 10_000
+_SMALLEST_DATABASE = 512  # bytes: SQLite's smallest page; a database file shorter than that holds nothing
 
 
 class ClosetStore:
@@ -108,6 +110,7 @@ class ClosetStore:
             (data_dir / IMAGES_DIR).mkdir(exist_ok=True)
         except OSError as exc:
             raise translate.from_os(exc, data_dir, f"cannot create closet folder {data_dir}") from None
+        _refuse_an_orphan_log(db_path)
         try:
             conn = sqlite3.connect(db_path, timeout=10.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -650,6 +653,21 @@ class ClosetStore:
             return action()
         except OSError as exc:
             raise translate.from_os(exc, self.data_dir, f"closet images folder {self.images.folder} failed") from None
+
+
+def _refuse_an_orphan_log(db_path: Path) -> None:
+    """:class:`StoreOrphanLogError` when a write-ahead log with content has no database to belong to."""
+    sizes = []
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            sizes.append(0)
+        except OSError as exc:
+            raise translate.from_os(exc, path, f"cannot read {path}") from None
+    database, log_bytes = sizes
+    if log_bytes > 0 and database < _SMALLEST_DATABASE:
+        raise StoreOrphanLogError(db_path, log_bytes)
 
 
 def _check_category(category: str) -> None:

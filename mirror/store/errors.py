@@ -37,6 +37,24 @@ class StoreCorruptError(StoreError):
         self.path = path
 
 
+class StoreOrphanLogError(StoreError):
+    """``closet.db`` is missing or empty beside a ``closet.db-wal`` that holds garments.
+
+    Opening would make a new, empty database, and SQLite would then delete that log with every
+    garment in it: after a power cut (not a clean stop) the log holds most of the closet. So the
+    store refuses and changes nothing.
+    """
+
+    def __init__(self, path: Path, log_bytes: int) -> None:
+        super().__init__(
+            f"closet database {path} is missing or empty, but {path.name}-wal beside it holds {log_bytes // 1024} KB "
+            f"of garments not yet written into it; put {path.name} back beside it (they belong together: move, copy "
+            f"and restore {path.name}* as a pair), or move {path.name}-wal aside to start an empty closet — "
+            "nothing was changed"
+        )
+        self.path = path
+
+
 class StoreReadOnlyError(StoreError):
     """The closet's file system is mounted read-only (often after errors on an SD card)."""
 

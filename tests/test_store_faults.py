@@ -100,6 +100,27 @@ def test_a_log_full_of_garments_without_its_database_is_refused_not_wiped(tmp_pa
         assert all(store.get(record_id) is not None for record_id in seen)
 
 
+def test_a_garment_deleted_while_on_its_way_to_the_cloud_frees_its_images_once_acked(tmp_path: Path) -> None:
+    """Its images stay while the cloud may still need them, and not for ever after."""
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        kept, gone, other = (store.add(synthetic_draft(i, image_kb=4)) for i in range(3))
+        store.mark_published(store.outbox_due(10, 60))  # v1 of each in flight
+        images = {r.id: [store.image_path(r, kind) for kind in r.images] for r in (kept, gone, other)}
+        store.delete(gone.id)
+        store.delete(other.id)
+        assert all(path.exists() for path in images[gone.id] + images[other.id])  # v1 still unacked
+        assert store.mark_acked([(gone.id, 1), (gone.id, 2), (kept.id, 1)]) == 3
+        assert not any(path.exists() for path in images[gone.id])
+        assert all(path.exists() for path in images[kept.id] + images[other.id])
+    conn = sqlite3.connect(tmp_path / "closet.db")  # acked by another process (`smart-mirror sync drain`)
+    with conn:
+        conn.execute("UPDATE outbox SET state = 'acked' WHERE id = ?", (other.id,))
+    conn.close()
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        assert not any(path.exists() for path in images[other.id])
+        assert all(path.exists() for path in images[kept.id]) and store.get(kept.id) is not None
+
+
 def test_image_write_hitting_enospc_is_store_full_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -464,15 +464,26 @@ class ClosetStore:
             )
 
     def mark_acked(self, acks: Iterable[tuple[str, int]]) -> int:
-        """Record the cloud's acks; return how many outbox rows they completed (repeats count 0)."""
+        """Record the cloud's acks; return how many outbox rows they completed (repeats count 0).
+
+        A garment deleted while a version of it was on its way kept that version's images (the cloud
+        still needed them); once it is acked they go, or a delete on a full disk would free nothing.
+        """
+        keys = list(acks)
         moment = time.time()
         with self._write(durable=False) as conn:
             before = conn.total_changes
             conn.executemany(
                 "UPDATE outbox SET state = 'acked', acked_at = ? WHERE id = ? AND version = ? AND state != 'acked'",
-                [(moment, record_id, version) for record_id, version in acks],
+                [(moment, record_id, version) for record_id, version in keys],
             )
-            return conn.total_changes - before
+            done = conn.total_changes - before
+            gone = "SELECT 1 FROM current WHERE id = ? AND deleted = 1"
+            deleted = {record_id for record_id, _v in keys if conn.execute(gone, (record_id,)).fetchone()}
+            freed = self._unneeded_files(conn, deleted) if deleted else set()
+        if freed:
+            self._guard(lambda: self.images.remove(freed))
+        return done
 
     def postpone(self, keys: Iterable[tuple[str, int]], retry_after_s: float) -> int:
         """Keep these versions queued, but not due again for ``retry_after_s`` (the cloud rejected them,
@@ -605,11 +616,31 @@ class ClosetStore:
         ).fetchall()
         return {str(r[0]) for r in rows}
 
+    @classmethod
+    def _unneeded_files(cls, conn: sqlite3.Connection, record_ids: Iterable[str] | None = None) -> set[str]:
+        """Image files that versions of these garments (``None``: of any garment) name but nothing needs now."""
+        if record_ids is None:
+            named = {str(r[0]) for r in conn.execute("SELECT DISTINCT filename FROM record_images")}
+        else:
+            named = {
+                str(r[0])
+                for record_id in record_ids
+                for r in conn.execute("SELECT filename FROM record_images WHERE id = ?", (record_id,))
+            }
+        return named - cls._needed_files(conn) if named else set()
+
     def _clean_images(self) -> None:
-        """Finish renames a crash interrupted after the commit, then drop temp files that never committed."""
+        """Finish renames a crash interrupted after the commit, drop temp files that never committed, and
+        the images of deleted garments that a version in flight kept (acked meanwhile by another process).
+
+        Images no version names (an earlier closet's, beside a new database) are never touched here.
+        """
         needed = self._read(self._needed_files)
         self._guard(lambda: self.images.recover(needed))
         self._guard(self.images.clean)
+        unneeded = self._read(self._unneeded_files)
+        if unneeded:
+            self._guard(lambda: self.images.remove(unneeded))
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:

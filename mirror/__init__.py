@@ -16,3 +16,8 @@ processing (a Pi 4 may have 2 GB), several times a phone or Pi HQ camera photo (
 # a 5 KB WebP may declare 11000×11000 and take 740 MB to decode). Every entry point imports
 # this package before OpenCV, so set it here; mirror.imagefile also checks PNG and JPEG headers.
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
+# OpenCV's own warnings (a missing /dev/videoN, retried every few seconds while the camera is
+# unplugged) go straight to stderr, past Python logging: one line per retry for days. The mirror
+# says what is wrong once, in its own words.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+os.environ.setdefault("LIBCAMERA_LOG_LEVELS", "*:ERROR")  # libcamera's INFO lines at every open, likewise

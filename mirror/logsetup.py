@@ -25,3 +25,6 @@ def configure_logging(verbose: bool = False) -> None:
     # Third-party chatter stays at WARNING unless asked for.
     for noisy in ("PIL", "paho", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # picamera2 logs an ERROR at every failed open ("Camera __init__ sequence did not complete"):
+    # with the ribbon loose that is one line per retry; the camera supervisor says it once.
+    logging.getLogger("picamera2").setLevel(logging.DEBUG if verbose else logging.CRITICAL)

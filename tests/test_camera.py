@@ -337,3 +337,32 @@ def test_demo_blends_only_the_sprites_extent_with_the_same_pixels_as_a_whole_fra
             got = renderer._room(width, height).copy()
             renderer._compose(got, pose, width, height)
             assert np.array_equal(got, expected), (width, t, pose.phase)
+
+
+def test_a_missing_camera_is_said_by_the_mirror_alone_not_by_opencv_at_every_retry() -> None:
+    """OpenCV writes its own warning to stderr at each failed open: with the camera unplugged and a retry
+    every few seconds, that was thousands of journal lines a day beside the mirror's one."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import dataclasses, mirror\n"
+        "from mirror.camera import make_source\n"
+        "from mirror.config.settings import CameraSettings\n"
+        "source = make_source(dataclasses.replace(CameraSettings(), source='v4l2', device='/dev/video97'))\n"
+        "for _ in range(3):\n"
+        "    try:\n"
+        "        source.open()\n"
+        "    except Exception as exc:\n"
+        "        print(exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_LOG_LEVEL"}
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert run.stdout.count("no camera at /dev/video97") == 3
+    assert run.stderr == ""
+    logging_setup = "import logging; from mirror.logsetup import configure_logging; configure_logging(); "
+    quiet = logging_setup + "print(logging.getLogger('picamera2').isEnabledFor(logging.ERROR))"
+    assert subprocess.run([sys.executable, "-c", quiet], cwd=ROOT, capture_output=True, text=True).stdout == "False\n"

@@ -7,15 +7,20 @@ independently of the segmenter, which has its own tests.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
-from mirror.camera import Pacer
+from mirror.camera import CameraError, Pacer
 from mirror.camera.demo import DemoSource
 from mirror.capture.background import Background
 from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import CaptureLoop, Shot, flip_box
 from mirror.capture.machine import AutoCapture
-from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady, Image
+from mirror.capture.supervisor import CAMERA_PATIENCE_S, CAMERA_RETRY_S, CAMERA_RETRY_SLOW_S, CameraSupervisor
+from mirror.config.settings import CameraSettings
+from mirror.events import CaptureState, CaptureStateChanged, Error, Event, FrameReady, Image
+from mirror.health import Health
 
 PREVIEW = (320, 240)
 CAPTURE = (640, 480)
@@ -170,3 +175,55 @@ def test_a_cancel_that_lands_after_the_decision_to_shoot_drops_the_shot() -> Non
     loop.request_shot()  # the loop still works: the next press shoots
     loop.step()
     assert len(shots) == 1
+
+
+class _Unplugged(DemoSource):
+    """A camera that is not there: every open fails, counted."""
+
+    opens = 0
+
+    def open(self) -> None:
+        type(self).opens += 1
+        raise CameraError("no camera found; connect it")
+
+
+class _FakeTime(threading.Event):
+    """The supervisor's stop event and clock in one: each wait advances the clock instead of sleeping."""
+
+    def __init__(self, waits: int) -> None:
+        super().__init__()
+        self.now = 0.0
+        self.waited: list[float] = []
+        self._left = waits
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waited.append(float(timeout or 0))
+        self.now += float(timeout or 0)
+        self._left -= 1
+        if self._left <= 0:
+            self.set()
+        return self.is_set()
+
+
+def test_a_camera_missing_for_minutes_is_looked_for_less_often() -> None:
+    """Every attempt makes the camera drivers log; a camera gone for minutes is unplugged, not loading."""
+    time_ = _FakeTime(waits=100)
+    errors: list[Event] = []
+    supervisor = CameraSupervisor(
+        CameraSettings(),
+        AutoCapture(hold_still_ms=700, countdown_s=3),
+        Detector(None),
+        emit=errors.append,
+        on_loop_event=errors.append,
+        on_shot=lambda _shot: None,
+        set_status=lambda _part: None,
+        stop=time_,
+        clock=lambda: time_.now,
+        health=Health(),
+        source=_Unplugged((320, 240), (800, 600), 15),
+    )
+    supervisor.run()
+    assert time_.waited[0] == CAMERA_RETRY_S and time_.waited[-1] == CAMERA_RETRY_SLOW_S
+    fast = sum(1 for w in time_.waited if w == CAMERA_RETRY_S)
+    assert fast == CAMERA_PATIENCE_S / CAMERA_RETRY_S  # five minutes of quick attempts, then one a minute
+    assert [e.message for e in errors if isinstance(e, Error)] == ["no camera found; connect it"]  # said once

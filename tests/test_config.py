@@ -197,3 +197,20 @@ def test_password_file_missing(tmp_path: Path) -> None:
 def test_data_dir_default_follows_systemd(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/smart-mirror")
     assert Settings().store.path() == Path("/var/lib/smart-mirror")
+
+
+def test_a_system_config_folder_this_user_may_not_enter_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/etc/smart-mirror is 0750 root:smart-mirror: an admin's `smart-mirror doctor` without sudo -u."""
+    from mirror.cli import exitcodes, main
+
+    class Locked(type(Path())):  # type: ignore[misc]
+        def is_file(self) -> bool:
+            raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr("mirror.config.loader.SYSTEM_CONFIG", Locked("/etc/smart-mirror/config.toml"))
+    monkeypatch.delenv("SMART_MIRROR_CONFIG", raising=False)
+    assert main(["closet", "list"]) == exitcodes.USAGE
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "permission denied" in err and "sudo -u smart-mirror" in err

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between attempts to open a missing camera, and before reopening a failed one.
 CAMERA_RETRY_S = 5.0
+#: After this long without a camera, attempts slow to one every :data:`CAMERA_RETRY_SLOW_S`: a camera
+#: still missing after minutes is unplugged, not loading, and every attempt makes the drivers log.
+CAMERA_PATIENCE_S = 300.0
+CAMERA_RETRY_SLOW_S = 60.0
 #: Seconds without a frame after which the health watchdog counts the camera as hung.
 CAMERA_DEADLINE_S = 10
 
@@ -74,6 +78,7 @@ class CameraSupervisor:
     def run(self) -> None:
         """Supervise until ``stop`` is set: open the camera, run the loop, reopen it after a failure."""
         reported = ""
+        missing_since: float | None = None
         while not self._stop.is_set():
             try:
                 source = self.source or make_source(self.settings)
@@ -83,9 +88,12 @@ class CameraSupervisor:
                 if message != reported:
                     reported = message
                     self.failed(reported)
-                self._stop.wait(CAMERA_RETRY_S)
+                now = self._clock()
+                missing_since = now if missing_since is None else missing_since
+                patient = now - missing_since < CAMERA_PATIENCE_S
+                self._stop.wait(CAMERA_RETRY_S if patient else CAMERA_RETRY_SLOW_S)
                 continue
-            self.source, reported = source, ""
+            self.source, reported, missing_since = source, "", None
             recovering = bool(self._error)
             # The loop exists before the status says the camera is there: a capture asked for
             # as soon as the status line shows it must find a loop to take it.

@@ -30,7 +30,15 @@ def find_config_file(explicit: str | None, environ: Mapping[str, str] | None = N
         return Path(explicit)
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR])
-    return SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None
+    try:
+        return SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None
+    except PermissionError:  # /etc/smart-mirror is 0750 root:smart-mirror: this user is not in the group
+        raise ConfigError(
+            [
+                f"{SYSTEM_CONFIG}: cannot look into {SYSTEM_CONFIG.parent} (permission denied); run as the service "
+                "user (sudo -u smart-mirror smart-mirror …) or as a member of the smart-mirror group"
+            ]
+        ) from None
 
 
 def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:

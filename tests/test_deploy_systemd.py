@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -178,3 +179,108 @@ def test_a_watchdog_kill_leaves_the_hung_stack_in_the_journal() -> None:
     _, err = proc.communicate(timeout=20)
     assert "Fatal Python error: Aborted" in err
     assert "stuck_in_the_model" in err
+
+
+RETRY_SERVICE = SYSTEMD / "smart-mirror-retry.service"
+RETRY_TIMER = SYSTEMD / "smart-mirror-retry.timer"
+
+
+@needs_analyze
+def test_the_retry_timer_and_service_pass_verify(tmp_path: Path) -> None:
+    """Verified beside the main unit (the one they name), with every line as shipped."""
+    verify(tmp_path, UNIT.read_text())
+    for unit in (RETRY_SERVICE, RETRY_TIMER):
+        (tmp_path / unit.name).write_text(unit.read_text())
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", RETRY_TIMER.name, RETRY_SERVICE.name],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stdout + result.stderr
+
+
+@needs_analyze
+def test_the_retry_service_is_hardened(tmp_path: Path) -> None:
+    """It runs as root (only root may reset-failed and start a unit), so it is locked down to talking to systemd."""
+    (tmp_path / RETRY_SERVICE.name).write_text(RETRY_SERVICE.read_text())
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--threshold=20", "--no-pager", RETRY_SERVICE.name],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-400:]
+    text = RETRY_SERVICE.read_text()
+    assert values(text, "RestrictAddressFamilies") == ["AF_UNIX"]
+    assert values(text, "PrivateNetwork") == ["yes"]
+    assert values(text, "ProtectSystem") == ["strict"]
+
+
+def test_the_retry_timer_comes_every_15_minutes_from_boot() -> None:
+    text = RETRY_TIMER.read_text()
+    assert values(text, "OnBootSec") == ["15min"]
+    assert values(text, "OnUnitActiveSec") == ["15min"]
+    assert values(text, "WantedBy") == ["timers.target"]
+    assert values(RETRY_SERVICE.read_text(), "Type") == ["oneshot"]
+
+
+def run_retry(tmp_path: Path, *, enabled: bool, failed: bool) -> tuple[int, str, list[str]]:
+    """Run the retry service's ExecStart with a systemctl shim; (exit code, output, the systemctl calls)."""
+    (exec_start,) = values(RETRY_SERVICE.read_text(), "ExecStart")
+    # systemd would expand $VAR and %x in it: the command holds neither, so the shell sees it as written.
+    assert "$" not in exec_start and "%" not in exec_start
+    argv = shlex.split(exec_start)
+    assert argv[:2] == ["/bin/sh", "-c"] and len(argv) == 3
+    calls = tmp_path / "calls"
+    shim = tmp_path / "systemctl"
+    shim.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{calls}"\n'
+        'case "$1" in\n'
+        f"  is-enabled) exit {0 if enabled else 1} ;;\n"
+        f"  is-failed) exit {0 if failed else 1} ;;\n"
+        "esac\n"
+    )
+    shim.chmod(0o755)
+    result = subprocess.run(
+        argv, capture_output=True, text=True, check=False, env={"PATH": f"{tmp_path}:/usr/bin:/bin"}, timeout=10
+    )
+    made = calls.read_text().splitlines() if calls.exists() else []
+    return result.returncode, result.stdout + result.stderr, made
+
+
+def test_the_retry_brings_back_a_failed_enabled_mirror(tmp_path: Path) -> None:
+    code, out, calls = run_retry(tmp_path, enabled=True, failed=True)
+    assert code == 0
+    assert calls[-2:] == ["reset-failed smart-mirror.service", "start --no-block smart-mirror.service"]
+    assert out.startswith("<5>")  # one notice in the journal, only when it acts
+
+
+@pytest.mark.parametrize(
+    ("enabled", "failed"),
+    [(True, False), (False, True)],
+    ids=["running-or-stopped-on-purpose", "disabled-on-purpose"],
+)
+def test_the_retry_leaves_a_mirror_alone_that_has_not_failed_or_is_disabled(
+    tmp_path: Path, enabled: bool, failed: bool
+) -> None:
+    code, out, calls = run_retry(tmp_path, enabled=enabled, failed=failed)
+    assert code == 0, out  # nothing to do is not a failure of the retry unit
+    assert out == ""
+    assert not [c for c in calls if c.startswith(("reset-failed", "start", "restart"))]
+
+
+def test_a_config_error_is_not_restarted_in_a_loop() -> None:
+    """Exit 2 (mirror/cli/main.py: the config is invalid) cannot be fixed by restarting; the timer retries it."""
+    assert values(UNIT.read_text(), "RestartPreventExitStatus") == ["2"]
+
+
+def test_the_wayland_start_timeout_covers_the_socket_wait_and_a_cold_start() -> None:
+    text = (SYSTEMD / "wayland.conf").read_text()
+    (pre,) = values(text, "ExecStartPre")
+    found = re.search(r"-gt (\d+) \]", pre)  # the seconds it waits for the compositor's socket
+    assert found is not None
+    assert int(values(text, "TimeoutStartSec")[0]) >= int(found.group(1)) + 120

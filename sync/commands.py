@@ -47,6 +47,7 @@ from sync.contract import (
     printable,
     schema_problem,
 )
+from sync.loglimit import LogLimit
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,7 @@ class CommandInbox:
         self.answers = answers if answers is not None else MemoryAnswers(clock=clock)
         self._all = TokenBucket(*rate, clock)
         self._deletes = TokenBucket(*delete_rate, clock)
+        self._refusals = LogLimit(log, burst=20, clock=clock)
 
     def handle(self, payload: bytes, *, retained: bool = False) -> tuple[str | None, Verdict]:
         """The command's id (``None`` when unreadable) and the verdict to publish; never raises."""
@@ -275,7 +277,11 @@ class CommandInbox:
             level = logging.WARNING if what.startswith("delete ") else logging.INFO  # an audit trail of deletes
         else:
             level = logging.WARNING
-        log.log(level, "remote command %s (id %r): %s %s", what, command_id, verdict.status, printable(verdict.reason))
+        line = ("remote command %s (id %r): %s %s", what, command_id, verdict.status, printable(verdict.reason))
+        if verdict.status == ACCEPTED:  # carried out (and rate limited): every one is logged, an audit trail
+            log.log(level, *line)
+        else:  # refusals cost nothing to send: a flood of them must not flood the log
+            self._refusals.log(level, *line)
         return command_id, verdict
 
     def _decide(self, command: Command) -> Verdict:

@@ -48,6 +48,7 @@ from sync.contract import (
     printable,
     schema_problem,
 )
+from sync.loglimit import LogLimit
 
 log = logging.getLogger(__name__)
 REQUEST_AGAIN_S = 10.0
@@ -148,6 +149,7 @@ class HttpUploader:
         self._session.trust_env = False  # no HTTP(S)_PROXY or ~/.netrc from the environment
         self._clock = clock
         self._pending: dict[tuple[str, int], _Pending] = {}
+        self._bad_urls = LogLimit(log, clock=clock)
         self._puts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-upload")
 
     def reset(self) -> None:
@@ -237,10 +239,10 @@ class HttpUploader:
         try:
             key, urls = self._parse_urls(bytes(payload))
         except RefusedUrlError as exc:
-            log.warning("refusing upload URLs (%s); no photo goes there", exc)
+            self._bad_urls.log(logging.WARNING, "refusing upload URLs (%s); no photo goes there", exc)
             return
         except ValueError as exc:
-            log.warning("ignoring malformed upload URLs (%s)", redact(printable(exc)))
+            self._bad_urls.log(logging.WARNING, "ignoring malformed upload URLs (%s)", redact(printable(exc)))
             return
         state = self._pending.get(key)
         if state is not None:

@@ -45,6 +45,7 @@ from sync.broker import (
 )
 from sync.commands import CommandHandler, CommandInbox, StoreAnswers, result_message
 from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack, printable
+from sync.loglimit import LogLimit
 from sync.uploads import HttpUploader
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,10 @@ POSTPONE_S = 3600.0
 #: After resuming a session the broker kept, versions sent before wait this long before going
 #: again: the acks the cloud sent while the mirror was away arrive first (new versions go at once).
 RESUME_GRACE_S = 2.0
+#: A connection that held this long is a good one: the reconnect backoff starts over. One that drops
+#: sooner (another mirror with the same client id takes the session over, a broker that accepts and
+#: then drops) keeps backing off, and the log says it once instead of two lines every few seconds.
+STABLE_S = 60.0
 
 
 @dataclass
@@ -99,6 +104,8 @@ class SyncWorker:
         self.last_rejection = ""  # the latest version the cloud rejected, and why (for sync drain)
         self._client: mqtt.Client | None = None
         self._connected = False
+        self._connected_at = 0.0  # monotonic, when the current connection was accepted
+        self._flaps = 0  # connections that dropped within STABLE_S since one last held
         self._dropped = False
         self._closing = False
         self._inflight: dict[tuple[str, int], float] = {}
@@ -106,6 +113,8 @@ class SyncWorker:
         self._acks: list[tuple[str, int]] = []
         self._rejected: list[tuple[str, int]] = []
         self._conflicts: list[tuple[tuple[str, int], int]] = []  # (version, the cloud's newest of that garment)
+        self._malformed_acks = LogLimit(log)
+        self._rejections = LogLimit(log, burst=20)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state_due = 0.0
@@ -188,7 +197,8 @@ class SyncWorker:
                 if self._dropped:
                     self._teardown()
                     self._wait(backoff.next(), deadline)
-                elif self._connected:
+                elif self._connected and time.monotonic() - self._connected_at >= STABLE_S:
+                    self._settled()
                     backoff.reset()
             return until() if until is not None else True
         finally:
@@ -224,10 +234,12 @@ class SyncWorker:
             self._dropped = True
             return
         self._connected = True
+        self._connected_at = time.monotonic()
         self.stats.connects += 1
-        if self.last_error:
-            log.info("connected to %s again", self.broker.describe())
-        self.last_error = ""
+        if not self._flaps:  # while the connection keeps dropping, one line when it holds (_settled)
+            if self.last_error:
+                log.info("connected to %s again", self.broker.describe())
+            self.last_error = ""
         if getattr(flags, "session_present", False):
             # The broker queued whatever the cloud acked while the mirror was away; it sends that
             # right after CONNACK. Sending those versions again first only earns "duplicate" acks.
@@ -261,6 +273,8 @@ class SyncWorker:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         self.listening.clear()
         if not self._stop.is_set() and not self._closing and not self._dropped:
+            if self._connected and time.monotonic() - self._connected_at < STABLE_S:
+                self._flaps += 1
             if self._connected:
                 self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
             else:  # e.g. a TLS client certificate refused after the handshake
@@ -270,6 +284,18 @@ class SyncWorker:
                 )
         self._connected = False
         self._dropped = True
+
+    def _settled(self) -> None:
+        """The connection has held for :data:`STABLE_S`: after a spell of drops, say so once."""
+        if self._flaps:
+            log.info(
+                "connected to %s; it held after dropping %d time(s) within a minute of being made "
+                "(another client with this client id? a broker that drops the session?)",
+                self.broker.describe(),
+                self._flaps,
+            )
+            self._flaps = 0
+            self.last_error = ""
 
     def _fail(self, message: str) -> None:
         try:
@@ -449,7 +475,8 @@ class SyncWorker:
         try:
             ack = parse_ack(bytes(message.payload))
         except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
-            log.warning("ignoring a malformed ack on %s (%s)", message.topic, printable(exc))
+            bad = printable(exc)
+            self._malformed_acks.log(logging.WARNING, "ignoring a malformed ack on %s (%s)", message.topic, bad)
             return
         newest = ack.conflict_newest
         if ack.status in ("stored", "duplicate"):
@@ -461,7 +488,8 @@ class SyncWorker:
             self.stats.rejected += 1
             why = printable(ack.reason or ack.status)  # from the network: one log line, whatever it holds
             self.last_rejection = f"garment {printable(ack.id)} v{ack.version}: {why}"
-            log.warning(
+            self._rejections.log(
+                logging.WARNING,
                 "the cloud rejected garment %s v%d (%s); it stays queued and is offered again in %.0f min",
                 printable(ack.id),
                 ack.version,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore, Color, Record
 from mirror.store.samples import synthetic_draft
@@ -399,3 +400,90 @@ def test_a_reason_from_the_broker_cannot_forge_log_lines(tmp_path: Path, caplog:
     assert "ok)\\nERROR mirror.service: camera: FORGED\\x1b[2K" in warning
     assert "\n" not in worker.last_rejection  # what `sync drain` prints
     store.close()
+
+
+def test_a_connection_taken_over_again_and_again_backs_off_and_is_said_once(
+    tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two mirrors with one device id (a closet restored onto a new Pi while the old one runs) throw each
+    other off the broker: each connection drops within a second. Reconnecting at once and logging two
+    lines each time made ~100k journal lines a day; the backoff grows and the log says it once."""
+    store = fill_store(tmp_path / "mirror", 1)
+    settings = sync_settings(mosquitto.port, backoff_min_s=0.1, backoff_max_s=2.0)
+    worker = SyncWorker(store, settings, DEVICE)
+    stop = threading.Event()
+
+    def take_over() -> None:  # the other mirror: connects with the same client id whenever ours is on
+        while not stop.is_set():
+            if worker.connected:
+                thief = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id,
+                                    protocol=mqtt.MQTTv5)  # fmt: skip
+                thief.connect("127.0.0.1", mosquitto.port)
+                thief.loop(0.2)
+                thief.disconnect()
+            time.sleep(0.05)
+
+    other = threading.Thread(target=take_over, daemon=True)
+    with caplog.at_level(logging.INFO, logger="sync.worker"):
+        worker.start()
+        other.start()
+        time.sleep(6)
+        stop.set()
+        other.join(5)
+        worker.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "sync.worker"]
+    assert worker.stats.connects >= 3, "the scenario did not happen"
+    assert worker.stats.connects <= 14, f"reconnected {worker.stats.connects} times in 6 s: no backoff"
+    assert len(lines) <= 3, lines
+    store.close()
+
+
+def test_a_flood_of_malformed_acks_is_a_few_log_lines_then_a_count(
+    tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A buggy backend (or a broker without the ACL) can send thousands a minute: journald would drop the
+    mirror's own lines past its burst limit, and the card pays for every one."""
+    store = fill_store(tmp_path / "mirror", 1)
+    [record] = store.list()
+    worker = SyncWorker(store, sync_settings(mosquitto.port, ack_timeout_s=60), DEVICE)
+    worker.start()
+    with caplog.at_level(logging.WARNING, logger="sync.worker"), Listener(mosquitto.port, worker.topics.acks) as cloud:
+        try:
+            wait_until(lambda: store.outbox_stats().in_flight == 1, 10, "the version in flight")
+            for n in range(200):
+                cloud.publish(worker.topics.acks, f"{{not json {n}".encode())
+            cloud.publish(worker.topics.acks, ack_message(record.id, record.version, "stored"))
+            wait_until(lambda: store.outbox_stats().acked == 1, 10, "the real ack after the flood")
+        finally:
+            worker.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "sync.worker"]
+    assert len(lines) == 5 and "only counted" in lines[-1], lines
+    store.close()
+
+
+def test_a_log_limit_reports_what_it_left_out_when_its_window_opens_again() -> None:
+    from sync.loglimit import LogLimit
+
+    now = [0.0]
+    logger = logging.getLogger("test.loglimit")
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    logger.addHandler(keep := Keep())
+    try:
+        limit = LogLimit(logger, burst=2, window_s=60, clock=lambda: now[0])
+        for n in range(10):
+            limit.log(logging.WARNING, "bad %d", n)
+        now[0] = 61
+        limit.log(logging.WARNING, "bad %d", 10)
+    finally:
+        logger.removeHandler(keep)
+    assert said == [
+        "bad 0",
+        "bad 1 (more like this are only counted for a while)",
+        "8 more like that were left out of the log in the last 1 min",
+        "bad 10",
+    ]

@@ -212,3 +212,26 @@ def test_a_password_sent_in_the_clear_or_left_readable_is_warned_about_with_the_
     assert clear.status is Outcome.WARN and "unencrypted" in clear.message and "tls = true" in clear.fix
     assert list(credential_findings(SyncSettings(enabled=True, host="broker.example", tls=True, username="m"))) == []
     assert list(credential_findings(SyncSettings(enabled=True, host="broker.example"))) == []  # anonymous
+
+
+def test_a_credential_file_the_mirror_cannot_read_fails_doctor_by_its_name(tmp_path: Path) -> None:
+    """`run` refuses to sync without them and points at doctor; doctor said "OK config" and, for a missing
+    ca_file, "unreachable … start the broker" (ssl's FileNotFoundError taken for a refused connection)."""
+    from mirror.config.settings import SyncSettings
+    from mirror.doctor.checks import check_broker
+    from tests.broker import Mosquitto
+
+    broker = Mosquitto(tmp_path / "broker").start()
+    try:
+        for sync, key in (
+            (SyncSettings(enabled=True, host="127.0.0.1", port=broker.port, password_file="/nonexistent/pw"),
+             "password_file"),
+            (SyncSettings(enabled=True, host="127.0.0.1", port=broker.port, tls=True, ca_file="/nonexistent/ca.pem"),
+             "ca_file"),
+        ):  # fmt: skip
+            findings = list(check_broker(Settings(sync=sync)))
+            assert [f.status for f in findings] == [Outcome.FAIL], [f.line() for f in findings]
+            assert f"[sync] {key}: cannot read /nonexistent/" in findings[0].message
+            assert "No such file" in findings[0].message and f"fix [sync] {key}" in findings[0].fix
+    finally:
+        broker.stop()

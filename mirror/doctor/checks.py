@@ -262,6 +262,10 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
         yield Finding(Outcome.OK, "broker", "sync disabled: records stay on this mirror")
         return
     yield from credential_findings(sync)
+    unreadable = list(_unreadable_sync_files(sync))
+    if unreadable:  # the mirror fails on these before it connects; so does this check
+        yield from unreadable
+        return
     where = f"{sync.host}:{sync.port}"
     try:
         with socket.create_connection((sync.host, sync.port), timeout=3) as sock:
@@ -289,6 +293,26 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
         )
         return
     yield Finding(Outcome.OK, "broker", f"{where} reachable" + (" with TLS" if sync.tls else ""))
+
+
+def _unreadable_sync_files(sync: SyncSettings) -> Iterator[Finding]:
+    """A FAIL for each file [sync] names that this user cannot read (the mirror cannot either)."""
+    files = [("password_file", sync.password_file)]
+    if sync.tls:
+        files += [("ca_file", sync.ca_file), ("cert_file", sync.cert_file), ("key_file", sync.key_file)]
+    for key, name in files:
+        if not name:
+            continue
+        try:
+            with Path(name).open("rb"):
+                pass
+        except OSError as exc:
+            yield Finding(
+                Outcome.FAIL,
+                "broker",
+                f"[sync] {key}: cannot read {name} ({exc.strerror}); nothing can sync",
+                f"put the file there, readable by {_user()}, or fix [sync] {key}",
+            )
 
 
 def credential_findings(sync: SyncSettings) -> Iterator[Finding]:

@@ -227,3 +227,50 @@ def test_a_camera_missing_for_minutes_is_looked_for_less_often() -> None:
     fast = sum(1 for w in time_.waited if w == CAMERA_RETRY_S)
     assert fast == CAMERA_PATIENCE_S / CAMERA_RETRY_S  # five minutes of quick attempts, then one a minute
     assert [e.message for e in errors if isinstance(e, Error)] == ["no camera found; connect it"]  # said once
+
+
+class _StillRoom(DemoSource):
+    """An empty room that does not change, then (from ``changes_from``) one that does."""
+
+    def __init__(self) -> None:
+        super().__init__(PREVIEW, CAPTURE, 10, pacer=Pacer(0))
+        self.frames = 0
+        self.changes_from = 10**9
+        self._room = np.random.default_rng(1).integers(60, 90, (PREVIEW[1], PREVIEW[0], 3), dtype=np.uint8)
+
+    def read(self) -> Image:
+        self.frames += 1
+        if self.frames < self.changes_from:
+            return self._room
+        moving = self._room.copy()  # someone walking through the picture
+        x = (12 * self.frames) % (PREVIEW[0] - 80)
+        moving[40:220, x : x + 80] = 200
+        return moving
+
+
+class _CountingDetector(Detector):
+    offered = 0
+
+    def offer(self, frame: Image) -> None:
+        self.offered += 1
+        super().offer(frame)
+
+
+def test_an_empty_still_room_is_looked_at_every_few_seconds_and_a_change_at_once() -> None:
+    """The segmenter at full rate on an empty room was most of an idle mirror's CPU, all day long."""
+    source = _StillRoom()
+    now = [0.0]
+    detector = _CountingDetector(lambda _frame: [], clock=lambda: now[0])
+    loop = CaptureLoop(source, AutoCapture(hold_still_ms=500, countdown_s=1), detector, lambda _e: None,
+                       lambda _s: None, clock=lambda: now[0])  # fmt: skip
+    source.open()
+    for _ in range(100):  # 10 s of a still, empty room at 10 frames a second
+        loop.step()
+        now[0] += 0.1
+    assert 5 <= detector.offered <= 7, detector.offered  # the first frame, then one every IDLE_DETECT_S
+    detector.offered = 0
+    source.changes_from = source.frames
+    for _ in range(10):
+        loop.step()
+        now[0] += 0.1
+    assert detector.offered >= 9  # a changing picture is offered every frame

@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 BURST = 3
 #: A detection older than this no longer says where the garment is.
 DETECTION_STALE_S = 1.5
+#: An empty, still room is looked at by the segmenter only this often (seconds): each look costs
+#: ~30 ms of CPU here and 3–5× that on a Pi, which at the detector's full rate was most of an idle
+#: mirror's CPU, all day. Any change in the picture (someone walking in) is looked at at once.
+IDLE_DETECT_S = 2.0
+#: Mean grey-level change over the whole shrunk preview that counts as "the picture changed"
+#: (sensor noise after the meter's shrink and blur is well under 1).
+SCENE_CHANGE = 1.5
 #: Share of a detected garment's box that must differ from the idle scene for it to count.
 MIN_FOREGROUND = 0.3
 
@@ -94,6 +101,7 @@ class CaptureLoop:
         self._lock = threading.Lock()  # guards the machine: the service calls resume/reviewed
         self._manual = threading.Event()
         self._generation = 0  # resume() calls so far: a shot decided before the latest one is dropped
+        self._looked_at = float("-inf")  # when a frame was last handed to the detector
         self._stop = threading.Event()
         self.ended = threading.Event()
 
@@ -178,9 +186,18 @@ class CaptureLoop:
         self._emit_frame(frame, tick.state, garment, now)
         if tick.shoot:
             self._shoot(frame, box, manual=manual, generation=generation)
-        elif tick.state not in (CaptureState.CAPTURING, CaptureState.ANALYSING, CaptureState.REVIEW):
+        elif tick.state not in (CaptureState.CAPTURING, CaptureState.ANALYSING, CaptureState.REVIEW) and (
+            tick.state is not CaptureState.IDLE or self._worth_a_look(box, motion, now)
+        ):
+            self._looked_at = now
             self.detector.offer(frame)
         return True
+
+    def _worth_a_look(self, box: Box | None, motion: float | None, now: float) -> bool:
+        """While idle: a garment in view, a picture that changed (``motion`` is over the whole frame when
+        no garment is in view), or the room not looked at for :data:`IDLE_DETECT_S`."""
+        changed = motion is None or motion >= SCENE_CHANGE
+        return box is not None or changed or now - self._looked_at >= IDLE_DETECT_S
 
     def _fresh(self, detection: Detection | None, now: float) -> Detection | None:
         if detection is None or now - detection.at > DETECTION_STALE_S:

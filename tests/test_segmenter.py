@@ -133,3 +133,12 @@ def test_single_garment_photo_gives_one_plausible_garment() -> None:
         assert 0.05 < frac < 0.95 and top.score > 0.5 and top.outlines
         hits += top.group == "bottom"
     assert hits >= 4, hits
+
+
+def test_onnx_worker_threads_wait_for_work_instead_of_spinning() -> None:
+    """Spinning threads burned 110 ms of CPU per 66 ms segmenter call at 2 threads (38 / 34 ms without)."""
+    from mirror.inference.onnx_backend import OnnxModel
+
+    model = OnnxModel(next(Path(DEFAULT_FOLDER).glob("*.onnx")), threads=2)
+    options = model._session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -165,6 +165,8 @@ class AnalysisFailed(Event):
     capture_id: int
     reason: str
     cancelled: bool = False
+    detail: str = ""
+    """What went wrong in technical terms (an exception, a path), for the log and About, never the glass."""
 
 
 @dataclass(frozen=True)
@@ -218,15 +220,21 @@ class RecordsSynced(Event):
 
 @dataclass(frozen=True)
 class Error(Event):
-    """Something failed that the person should know about: what, and how to fix it."""
+    """Something failed that the person should know about: what, and how to fix it.
+
+    ``message`` and ``fix`` are read on the glass by whoever stands there, so they are plain
+    sentences (no paths, config keys or exceptions); ``detail`` keeps the technical cause for
+    the log and the About screen, where an installer looks for it.
+    """
 
     message: str
     fix: str = ""
     about: str = ""  # the status part it concerns (camera, models, sync, storage): the UI clears it when that recovers
+    detail: str = ""
 
     def line(self) -> str:
-        """One line for the screen or the log."""
-        return f"{self.message}; {self.fix}" if self.fix else self.message
+        """One line for the screen: what happened · what to do."""
+        return f"{self.message} · {self.fix}" if self.fix else self.message
 
 
 __all__ = [

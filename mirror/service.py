@@ -85,7 +85,16 @@ from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.refusals import FlowNow, refusal
-from mirror.store import ClosetStore, Color, StoreError
+from mirror.store import (
+    ClosetStore,
+    Color,
+    DamagedRecordError,
+    RecordNotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+)
 from mirror.wallclock import clock_problem
 
 log = logging.getLogger(__name__)
@@ -96,6 +105,33 @@ MAX_FRAME_BACKLOG = 4
 STATUS_EVERY_S = 2.0
 STORAGE_EVERY_S = 30.0
 NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
+
+# What the person at the glass reads (``Error.message``/``fix``, ``AnalysisFailed.reason``): plain
+# sentences, no paths, config keys or exceptions. The technical cause goes to the log and to
+# ``detail`` (shown on the About screen), where an installer looks for it.
+NO_CAMERA = ("No camera found", "check its cable, then restart the mirror")
+CLOSET_FULL = ("The closet is full", "delete garments you no longer have, or free space on its disk")
+#: A shot while the models are still loading after start-up: nothing is broken.
+STARTING_UP = "Still starting up · try again in a few seconds"
+NO_MODELS = "The mirror can't recognise clothes right now · it needs a software repair"
+PHOTO_FAILED = "Something went wrong with that photo · try again"
+#: How each part is named to the person when it cannot start.
+PART_NAMES = {"camera": "camera", "models": "clothes recognition", "storage": "closet", "sync": "cloud backup"}
+
+
+def store_problem(exc: Exception) -> tuple[str, str]:
+    """The person-facing (message, fix) for a closet operation that failed with ``exc``."""
+    if isinstance(exc, StoreFullError):
+        return CLOSET_FULL[0], CLOSET_FULL[1] + " · nothing stored was lost"
+    if isinstance(exc, StoreReadOnlyError):
+        return "The closet can't be changed right now", "its memory card needs a check · nothing stored was lost"
+    if isinstance(exc, StoreCorruptError):
+        return "The closet is damaged", "it needs restoring from a backup · the pictures are kept"
+    if isinstance(exc, DamagedRecordError):
+        return "This garment can't be read", "the other garments are fine"
+    if isinstance(exc, RecordNotFoundError):
+        return "That garment is no longer in the closet", ""
+    return "That did not work", "try again"
 
 
 class MirrorService:
@@ -138,7 +174,7 @@ class MirrorService:
             settings.camera,
             self._machine,
             self._detector,
-            emit=self._emit,
+            emit=self._from_camera,
             on_loop_event=self._from_loop,
             on_shot=self._on_shot,
             set_status=lambda part: self._set_status(camera=part),
@@ -235,11 +271,12 @@ class MirrorService:
             try:
                 step()
             except ConfigError as exc:  # e.g. [sync] password_file unreadable: the config's own words
-                self._fail(part, " ".join(exc.problems), "fix the config file; smart-mirror doctor checks it")
+                detail = f"{' '.join(exc.problems)}; fix the config file (smart-mirror doctor checks it)"
+                self._fail(part, f"The {PART_NAMES[part]} could not start", "its settings need checking", detail)
             except Exception as exc:  # see above: the camera must still start
                 log.exception("starting the %s failed", part)
-                fix = "see the log; smart-mirror doctor checks the install"
-                self._fail(part, f"{part} could not start ({exc})", fix)
+                detail = f"{part} could not start ({exc}); smart-mirror doctor checks the install"
+                self._fail(part, f"The {PART_NAMES[part]} could not start", "restarting the mirror may help", detail)
         threading.current_thread().name = "camera"  # from here on this thread runs the camera
         self._camera.run()
 
@@ -263,7 +300,7 @@ class MirrorService:
                         if not isinstance(exc, StoreError):
                             log.exception("opening the closet failed")
                         self._store_error = message
-                        self._fail("storage", message, "")
+                        self._fail("storage", "The closet's disk could not be opened", "About shows why", message)
                     return
                 self._store_error = ""
         self._refresh_status()
@@ -297,8 +334,9 @@ class MirrorService:
                 self._models = load_models(
                     models_dir(vision.models_dir), vision.backend, vision.threads, vision.min_garment_area
                 )
-            except ModelsError as exc:
-                self._fail("models", str(exc), "")
+            except ModelsError as exc:  # Home says what it means; this says what is wrong
+                message = "Its clothes-recognition software is missing or damaged"
+                self._fail("models", message, "About shows which part", str(exc))
                 return
         self._analyzer = Analyzer(self._models, unsure_below=self.settings.vision.unsure_below)
         self._detector.detect = self._detect
@@ -311,7 +349,8 @@ class MirrorService:
         try:
             from sync.worker import SyncWorker
         except ImportError as exc:
-            self._set_status(sync=StatusPart(f"sync: not installed ({exc.name})", Level.WARN))
+            log.warning("sync is enabled but its package is not installed (%s missing)", exc.name)
+            self._set_status(sync=StatusPart("sync: not installed", Level.WARN))
             return
         self._sync = SyncWorker(
             self._store,
@@ -345,13 +384,12 @@ class MirrorService:
         """Take the shot now (manual capture), whatever the auto-capture state."""
         loop = self._camera.loop
         if loop is None or not self._camera.running:
-            fix = "connect the camera or use --source demo"
-            self._emit(Error("no camera to capture with", fix, "camera", at=self._clock()))
+            detail = "no camera to capture with; connect the camera or use --source demo"
+            self._emit(Error(*NO_CAMERA, "camera", detail, at=self._clock()))
             return
         if STORAGE_FULL in self._holds:  # the garment could not be kept: say so before the shot, not after
-            where = self.settings.store.path()
-            fix = "free some space on that disk, or delete garments you no longer have"
-            self._emit(Error(f"the closet's disk ({where}) is full", fix, "storage", at=self._clock()))
+            detail = f"the closet's disk ({self.settings.store.path()}) is below [store] min_free_mb"
+            self._emit(Error(*CLOSET_FULL, "storage", detail, at=self._clock()))
             return
         loop.request_shot()
 
@@ -393,6 +431,14 @@ class MirrorService:
                 loop.hold_off(held)
             else:
                 self._machine.hold_off(held)  # no camera thread yet: nothing else touches the machine
+
+    def _from_camera(self, event: Event) -> None:
+        """The camera supervisor's events; its errors name the device and the driver's words, which
+        go to the log and About, while the glass says what the person can do about it."""
+        if isinstance(event, Error) and not event.detail:
+            log.warning("camera: %s", event.message)
+            event = Error(*NO_CAMERA, event.about or "camera", event.message, at=event.at)
+        self._emit(event)
 
     def _from_loop(self, event: Event) -> None:
         """The capture loop's events; the start of a shot notes the cancel epoch it belongs to."""
@@ -442,13 +488,16 @@ class MirrorService:
     def _analyse(self, shot: Shot, epoch: int) -> None:
         loop = self._camera.loop
         analyzer = self._analyzer
-        reason = ""
+        reason = detail = ""
         result: AnalysisResult | None = None
         with self._flow_lock:
             if self._cancelled(shot, epoch):
                 return
         if analyzer is None:
-            reason = "the models are not loaded; run 'smart-mirror doctor' to see why"
+            # Loading at start-up is not a fault: the person only has to wait a moment.
+            loading = self.status().models.level is Level.WARN
+            reason = STARTING_UP if loading else NO_MODELS
+            detail = "the models are still loading" if loading else "the models are not loaded; see smart-mirror doctor"
         else:
             try:
                 with self._model_lock:
@@ -456,14 +505,14 @@ class MirrorService:
                 result = held_first(result, shot.box)
             except Exception as exc:  # one bad shot must not stop the mirror
                 log.exception("analysis of capture %d failed", shot.capture_id)
-                reason = f"the analysis failed ({exc}); retake the photo"
+                reason, detail = PHOTO_FAILED, f"the analysis failed ({exc})"
         if result is not None and not result.garments:
             reason = NO_GARMENT
         with self._flow_lock:
             if self._cancelled(shot, epoch):
                 return
             if reason or result is None:
-                self._emit(AnalysisFailed(shot.capture_id, reason, at=self._clock()))
+                self._emit(AnalysisFailed(shot.capture_id, reason, detail=detail, at=self._clock()))
                 if loop is not None:
                     loop.resume(rearm=True)
                 return
@@ -546,23 +595,24 @@ class MirrorService:
         def run() -> None:
             store = self._store
             if store is None:
-                self._emit(Error("the closet is not open", "check [store] data_dir", "storage", at=self._clock()))
+                detail = "the closet is not open; check [store] data_dir"
+                message, fix = "The closet can't be opened right now", "the mirror keeps trying"
+                self._emit(Error(message, fix, "storage", detail, at=self._clock()))
                 return
             try:
                 self._emit(job(store))
             except (StoreError, ValueError) as exc:
-                self._emit(Error(str(exc), about="storage", at=self._clock()))
+                self._emit(Error(*store_problem(exc), "storage", str(exc), at=self._clock()))
             except Exception as exc:  # a failed save must be seen, not lost in a worker thread
                 log.exception("closet operation failed")
-                self._emit(
-                    Error(f"the closet operation failed ({exc})", "try again; see the log", "storage", at=self._clock())
-                )
+                detail = f"the closet operation failed ({exc}); see the log"
+                self._emit(Error(*store_problem(exc), "storage", detail, at=self._clock()))
             self._housekeeping(self._refresh_status)
 
         try:
             self._store_pool.submit(run)
         except RuntimeError:  # stopped: the store is closed or closing
-            self._emit(Error("the mirror is stopping", "try again once it has restarted", at=self._clock()))
+            self._emit(Error("The mirror is stopping", "try again once it has restarted", at=self._clock()))
 
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]:
         """Live records, newest first, optionally filtered (empty while the closet is not open)."""
@@ -607,9 +657,12 @@ class MirrorService:
             self._status = new
         self._emit(StatusChanged(new, at=self._clock()))
 
-    def _fail(self, part: str, message: str, fix: str) -> None:
+    def _fail(self, part: str, message: str, fix: str, detail: str = "") -> None:
+        """Mark ``part`` broken and say so: ``message``/``fix`` for the glass, ``detail`` for the log and About."""
+        if detail:
+            log.warning("%s: %s", part, detail)
         self._set_status(**{part: StatusPart(f"{part}: error", Level.ERROR)})
-        self._emit(Error(message, fix, part, at=self._clock()))
+        self._emit(Error(message, fix, part, detail, at=self._clock()))
 
     def _refresh_status(self) -> None:
         """Storage and sync parts, which change without an event of their own.
@@ -630,13 +683,11 @@ class MirrorService:
             return
         self._housekeeping_error = ""
         full = room.refuses()
+        if full and self.status().storage.reason != STORAGE_FULL:
+            log.warning("the closet's disk is full: %s MB free, below [store] min_free_mb", room.free_mb)
         self._hold(STORAGE_FULL, full)
         parts = {
-            "storage": (
-                StatusPart(f"storage: full ({room.free_mb} MB free)", Level.ERROR, STORAGE_FULL)
-                if full
-                else StatusPart("storage: ok")
-            ),
+            "storage": StatusPart("storage: full", Level.ERROR, STORAGE_FULL) if full else StatusPart("storage: ok"),
             "clock": clock,
         }
         if outbox is not None:

@@ -69,7 +69,8 @@ def test_without_models_the_preview_runs_and_a_capture_fails_with_one_line(tmp_p
     seen: list[Event] = []
     with MirrorService(settings, health=Health()) as service:
         error = wait_for(service.events, lambda e: isinstance(e, Error), 20, seen)
-        assert isinstance(error, Error) and "\n" not in error.line() and "segmenter" in error.line()
+        assert isinstance(error, Error) and "\n" not in error.line() and "segmenter" in error.detail
+        assert "segmenter" not in error.line() and "/" not in error.line(), "the path is for the log and About"
         frame = wait_for(service.events, lambda e: isinstance(e, FrameReady), 20, seen)
         assert isinstance(frame, FrameReady)
         assert frame.image.shape == (240, 320, 3) and frame.mirrored  # hflip defaults on
@@ -80,7 +81,9 @@ def test_without_models_the_preview_runs_and_a_capture_fails_with_one_line(tmp_p
         failed = wait_for(service.events, lambda e: isinstance(e, AnalysisFailed), 20, seen)
         assert isinstance(started, AnalysisStarted) and isinstance(failed, AnalysisFailed)
         assert started.manual and started.still is not None and started.still.shape == (600, 800, 3)
-        assert failed.capture_id == started.capture_id and "models are not loaded" in failed.reason
+        assert failed.capture_id == started.capture_id
+        assert failed.reason == "The mirror can't recognise clothes right now · it needs a software repair"
+        assert "models are not loaded" in failed.detail
         # after a failure the flow goes back to watching
         wait_for(
             service.events,
@@ -104,12 +107,14 @@ def test_a_missing_camera_is_a_state_and_an_error_not_a_crash(tmp_path: Path) ->
             20,
             seen,
         )
-        error = wait_for(service.events, lambda e: isinstance(e, Error) and "/dev/video97" in e.message, 20, seen)
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and "/dev/video97" in e.detail, 20, seen)
         assert isinstance(error, Error) and "\n" not in error.line() and error.about == "camera"
+        assert error.line() == "No camera found · check its cable, then restart the mirror", "no device path"
         assert service.status().camera.level is Level.ERROR
         service.capture_now()
-        refused = wait_for(service.events, lambda e: isinstance(e, Error) and "no camera" in e.message, 20, seen)
+        refused = wait_for(service.events, lambda e: isinstance(e, Error) and "--source demo" in e.detail, 20, seen)
         assert isinstance(refused, Error) and refused.about == "camera"  # the UI drops it once frames flow
+        assert refused.message == "No camera found" and "--source" not in refused.line()
         assert service.closet() == []
     assert not any(isinstance(e, FrameReady) for e in seen)
     service.stop()  # a second stop is harmless
@@ -166,9 +171,10 @@ def test_a_driver_error_is_a_lost_camera_that_comes_back(tmp_path: Path, monkeyp
     seen: list[Event] = []
     source = FlakyCamera((320, 240), (800, 600), 15)
     with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
-        error = wait_for(service.events, lambda e: isinstance(e, Error) and "timed out" in e.message, 20, seen)
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and "timed out" in e.detail, 20, seen)
         assert isinstance(error, Error) and error.about == "camera"
-        assert error.message == "camera demo failed (RuntimeError: Camera frontend has timed out!)"
+        assert error.detail == "camera demo failed (RuntimeError: Camera frontend has timed out!)"
+        assert error.message == "No camera found", "the driver's words are for the log and About"
         idle = lambda e: isinstance(e, CaptureStateChanged) and e.state is CaptureState.IDLE  # noqa: E731
         wait_for(service.events, idle, 20, seen)  # said again, so the UI drops "no camera"
         wait_for(service.events, lambda e: isinstance(e, FrameReady), 20, seen)  # frames flow again
@@ -182,11 +188,11 @@ def test_a_stream_that_delivers_nothing_is_said_once_not_every_retry(
     seen: list[Event] = []
     source = DeadStream((320, 240), (800, 600), 15)
     with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
-        wait_for(service.events, lambda e: isinstance(e, Error) and "stopped delivering" in e.message, 20, seen)
+        wait_for(service.events, lambda e: isinstance(e, Error) and "stopped delivering" in e.detail, 20, seen)
         time.sleep(1.5)  # many retries
         while not service.events.empty():
             seen.append(service.events.get())
-    errors = [e.message for e in seen if isinstance(e, Error) and e.about == "camera"]
+    errors = [e.detail for e in seen if isinstance(e, Error) and e.about == "camera"]
     assert errors == ["camera demo stopped delivering frames"]
 
 

@@ -29,5 +29,6 @@ def test_status_line_joins_parts_in_display_order() -> None:
 
 
 def test_error_line_names_the_fix() -> None:
-    assert Error("camera missing", "plug it in").line() == "camera missing; plug it in"
+    assert Error("No camera found", "check its cable").line() == "No camera found · check its cable"
+    assert Error("No camera found", detail="/dev/video0: no such device").line() == "No camera found"
     assert Error("disk full").line() == "disk full"

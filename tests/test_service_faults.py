@@ -31,6 +31,7 @@ def starts_anyway(service: MirrorService, seen: list[Event], part: str) -> Error
     """The part's one-line Error, and the camera's frames all the same."""
     error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == part, 30, seen)
     assert isinstance(error, Error) and "\n" not in error.line()
+    assert error.detail and error.detail not in error.line(), "the technical cause is for the log and About"
     wait_for(service.events, lambda e: isinstance(e, FrameReady), 30, seen)
     assert service.status().camera.level is Level.OK
     assert getattr(service.status(), part).level is Level.ERROR
@@ -47,7 +48,8 @@ def test_a_truncated_colour_model_is_said_and_the_camera_still_starts(tmp_path: 
     seen: list[Event] = []
     with MirrorService(fast_settings(tmp_path, models_dir=str(models)), health=Health()) as service:
         error = starts_anyway(service, seen, "models")
-        assert "unreadable colour table" in error.message and "reinstall models/colour" in error.message
+        assert "unreadable colour table" in error.detail and "reinstall models/colour" in error.detail
+        assert "colour table" not in error.line()
 
 
 def test_an_unreadable_sync_password_file_is_said_and_the_camera_still_starts(tmp_path: Path) -> None:
@@ -56,7 +58,8 @@ def test_an_unreadable_sync_password_file_is_said_and_the_camera_still_starts(tm
     seen: list[Event] = []
     with MirrorService(dataclasses.replace(base, sync=sync), health=Health()) as service:
         error = starts_anyway(service, seen, "sync")
-        assert "password_file" in error.message and "config" in error.fix
+        assert "password_file" in error.detail and "config" in error.detail
+        assert error.line() == "The cloud backup could not start · its settings need checking"
 
 
 def test_an_unforeseen_start_up_failure_is_said_and_the_camera_still_starts(
@@ -69,8 +72,9 @@ def test_an_unforeseen_start_up_failure_is_said_and_the_camera_still_starts(
     seen: list[Event] = []
     with MirrorService(fast_settings(tmp_path), health=Health()) as service:
         error = starts_anyway(service, seen, "models")
-        assert error.message == "models could not start (the accelerator delegate crashed)"
-        assert "doctor" in error.fix
+        assert error.detail.startswith("models could not start (the accelerator delegate crashed)")
+        assert "doctor" in error.detail
+        assert error.line() == "The clothes recognition could not start · restarting the mirror may help"
 
 
 class DeniedOnce(DemoSource):
@@ -92,8 +96,8 @@ def test_a_camera_driver_error_on_open_is_said_and_retried(tmp_path: Path, monke
     source = DeniedOnce((320, 240), (800, 600), 15)
     with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
         error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "camera", 20, seen)
-        assert isinstance(error, Error) and error.message.startswith("camera failed to open (")
-        assert "Permission denied" in error.message
+        assert isinstance(error, Error) and error.detail.startswith("camera failed to open (")
+        assert "Permission denied" in error.detail and error.message == "No camera found"
         wait_for(service.events, lambda e: isinstance(e, FrameReady), 20, seen)
         assert service.status().camera.level is Level.OK
 
@@ -116,7 +120,8 @@ def test_an_analysis_that_raises_fails_that_shot_only(tmp_path: Path, monkeypatc
         # The demo garment is raised and held: the auto-capture shoots it.
         failed = wait_for(service.events, lambda e: isinstance(e, AnalysisDone | AnalysisFailed), 60, seen)
         assert isinstance(failed, AnalysisFailed) and not failed.cancelled, failed
-        assert failed.reason == "the analysis failed (an image the pipeline did not expect); retake the photo"
+        assert failed.reason == "Something went wrong with that photo · try again"
+        assert failed.detail == "the analysis failed (an image the pipeline did not expect)"
         # The analysis thread lives on: the next shot (the garment still held, or the next one) is analysed.
         done = wait_for(service.events, lambda e: isinstance(e, AnalysisDone | AnalysisFailed), 60, seen)
         assert isinstance(done, AnalysisDone), done
@@ -135,8 +140,8 @@ def test_a_keep_the_closet_could_not_store_is_said_not_lost(tmp_path: Path, monk
         monkeypatch.setattr(ClosetStore, "add", add)
         service.keep(done.result)
         error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
-        assert isinstance(error, Error) and error.message == "the closet operation failed (disk controller reset)"
-        assert error.fix == "try again; see the log"
+        assert isinstance(error, Error) and error.line() == "That did not work · try again"
+        assert error.detail == "the closet operation failed (disk controller reset); see the log"
         monkeypatch.undo()
         service.keep(done.result)  # tried again: stored
         wait_for(service.events, lambda e: isinstance(e, RecordSaved), 20, seen)
@@ -149,8 +154,9 @@ def test_a_keep_before_the_closet_opened_is_answered(tmp_path: Path) -> None:
     with MirrorService(settings, health=Health()) as service:
         wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
         service.delete("0190c0de-0000-7000-8000-000000000000")
-        error = wait_for(service.events, lambda e: isinstance(e, Error) and "not open" in e.message, 20, seen)
-        assert isinstance(error, Error) and error.message == "the closet is not open" and "data_dir" in error.fix
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and "not open" in e.detail, 20, seen)
+        assert isinstance(error, Error) and "data_dir" in error.detail
+        assert error.line() == "The closet can't be opened right now · the mirror keeps trying"
 
 
 def test_preview_frames_a_stalled_ui_does_not_read_are_dropped_not_hoarded(tmp_path: Path) -> None:
@@ -187,7 +193,8 @@ def test_a_closet_that_failed_to_open_in_an_unforeseen_way_is_tried_again(
     seen: list[Event] = []
     with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), health=Health()) as service:
         error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
-        assert isinstance(error, Error) and error.message == "the closet could not be opened (sqlite3 driver hiccup)"
+        assert isinstance(error, Error) and error.detail == "the closet could not be opened (sqlite3 driver hiccup)"
+        assert error.line() == "The closet's disk could not be opened · About shows why"
         deadline = time.monotonic() + 10
         while service.status().storage.level is not Level.OK:
             assert time.monotonic() < deadline, service.status().storage

@@ -86,7 +86,7 @@ def test_garment_raised_held_counted_down_analysed_kept_corrected_deleted(tmp_pa
 
         service.correct(record.id, color="navy")  # not a basic term: an Error event, nothing stored
         error = wait_for(service.events, lambda e: isinstance(e, Error), 30, seen)
-        assert isinstance(error, Error) and "navy" in error.line()
+        assert isinstance(error, Error) and "navy" in error.detail and error.line() == "That did not work · try again"
 
         service.delete(record.id)
         deleted = wait_for(service.events, lambda e: isinstance(e, RecordDeleted), 30, seen)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
-from ui.theme import BLACK, DIM, GREY, WHITE, Theme, draw_text
+from ui.theme import BLACK, DIM, FAINT, GREY, WHITE, Theme, draw_text
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Button:
     swatch: QColor | None = None  # a colour dot before the label (colour filters and pickers)
     selected: bool = False  # the filter in force, the current choice
     primary: bool = False  # the expected next step (Keep)
+    disabled: bool = False  # shown subdued: it cannot work now (the screen says why elsewhere)
 
 
 @dataclass
@@ -150,11 +151,12 @@ def paint_button(painter: QPainter, theme: Theme, rect: QRect, button: Button, f
         painter.setPen(theme.pen(WHITE, 2.0))
         painter.setBrush(WHITE)
     else:
-        painter.setPen(theme.pen(GREY if button.selected or button.primary else DIM, 2.0))
+        outline = FAINT if button.disabled else GREY if button.selected or button.primary else DIM
+        painter.setPen(theme.pen(outline, 2.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRoundedRect(pill, radius, radius)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    text_color = BLACK if focused else (WHITE if button.selected else GREY)
+    text_color = BLACK if focused else DIM if button.disabled else WHITE if button.selected else GREY
     bold = focused or button.primary or button.selected
     font = theme.font(label_size(theme, rect.height()), QFont.Weight.DemiBold if bold else QFont.Weight.Normal)
     inner = rect.adjusted(int(radius * 0.5), 0, -int(radius * 0.5), 0)

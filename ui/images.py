@@ -4,6 +4,12 @@ The core hands over OpenCV-style arrays (BGR, or RGBA for cut-outs). Wrapping th
 ``QImage`` without converting pixel by pixel keeps a 640×480 preview at a fraction of a
 millisecond per frame on the GUI thread; the wrapped image keeps a reference to the array
 so the memory cannot go away underneath Qt.
+
+Cut-outs are drawn on black behind two-way glass, where pixels darker than about 40/255 do not
+show: a black or navy garment, the commonest colours, would be an invisible hole exactly where
+the person looks to check the result. So the *display copy* of a dark cut-out is lifted (its
+darks raised to a floor, shading kept) and gets a thin light rim along its edge
+(:func:`for_glass`). The stored cut-out, its colour and what is synced never change.
 """
 
 from __future__ import annotations
@@ -16,6 +22,16 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QImage
+
+#: A cut-out whose opaque pixels have a median luma under this is dark on the glass: it is lifted.
+DARK_GARMENT = 72
+#: The luma a dark cut-out's blackest pixel is lifted to; pixels up to twice this are lifted less
+#: and less, so the garment's shading (folds, seams) stays visible.
+LIFT_FLOOR = 72
+#: The light rim drawn behind a dark cut-out, just outside its edge, so its outline shows.
+RIM_GREY = 170
+#: BGR weights of luma (Rec. 601), for arrays in OpenCV's channel order.
+_LUMA_BGR = np.array([0.114, 0.587, 0.299], np.float32)
 
 
 class ArrayImage(QImage):
@@ -61,7 +77,41 @@ def scaled_cutout(bgra: npt.NDArray[np.uint8], width: int, height: int) -> QImag
     premultiplied = cv2.cvtColor(bgra, cv2.COLOR_RGBA2mRGBA)  # colour·alpha/255, rounded; order-agnostic
     shrink = width < bgra.shape[1]
     resized = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return ArrayImage(np.asarray(resized, dtype=np.uint8), QImage.Format.Format_ARGB32_Premultiplied)
+    shown = for_glass(np.asarray(resized, dtype=np.uint8))
+    return ArrayImage(shown, QImage.Format.Format_ARGB32_Premultiplied)
+
+
+def for_glass(premultiplied: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """A premultiplied BGRA cut-out as it should be shown behind the glass (a new array, or the same one).
+
+    A dark cut-out (median luma of its opaque pixels under :data:`DARK_GARMENT`) has every
+    pixel's luma ``y`` raised by ``LIFT_FLOOR * (1 - y / (2 * LIFT_FLOOR))`` (black becomes the
+    floor, brighter pixels move less, the order of shades is kept), the same amount on each
+    channel so navy stays bluish; and a rim of :data:`RIM_GREY` a few pixels wide is laid behind
+    it, showing just outside its edge (3 px or more). Light cut-outs and images without transparency (a photo,
+    not a cut-out) are returned as they are. Done once per size, at the size drawn.
+    """
+    if premultiplied.ndim != 3 or premultiplied.shape[2] != 4:
+        return premultiplied
+    alpha = premultiplied[..., 3].astype(np.float32) / 255
+    opaque = alpha >= 0.5
+    if not opaque.any() or opaque.all():
+        return premultiplied
+    colour = premultiplied[..., :3].astype(np.float32) / np.maximum(alpha, 1 / 255)[..., None]
+    luma = colour @ _LUMA_BGR
+    if float(np.median(luma[opaque])) >= DARK_GARMENT:
+        return premultiplied
+    lift = LIFT_FLOOR * np.clip(1 - luma / (2 * LIFT_FLOOR), 0, 1)
+    lifted = np.minimum(colour + lift[..., None], 255) * alpha[..., None]
+    radius = max(3, round(max(premultiplied.shape[:2]) / 250))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    # Doubled: a solid ring past a feathered edge, still soft at its own outer edge.
+    halo = np.minimum(1, cv2.dilate(premultiplied[..., 3], kernel).astype(np.float32) * (2 / 255))
+    behind = halo * (1 - alpha)  # the rim shows only where the garment does not cover it
+    out = np.empty(premultiplied.shape, np.float32)
+    out[..., :3] = lifted + RIM_GREY * behind[..., None]
+    out[..., 3] = 255 * (alpha + behind)
+    return np.asarray(np.clip(np.rint(out), 0, 255), dtype=np.uint8)
 
 
 def decoded(data: bytes) -> QImage:
@@ -79,9 +129,16 @@ def load_thumbnail(path: Path, longest: int) -> QImage:
     image = QImage(str(path))
     if image.isNull():
         return image
-    return image.scaled(
+    scaled = image.scaled(
         QSize(longest, longest), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
     )
+    if sys.byteorder != "little" or not scaled.hasAlphaChannel():
+        return scaled
+    premultiplied = scaled.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    view = np.frombuffer(premultiplied.constBits(), np.uint8).reshape(premultiplied.height(), -1)
+    pixels = view[:, : premultiplied.width() * 4].reshape(premultiplied.height(), premultiplied.width(), 4)
+    shown = for_glass(pixels)
+    return premultiplied if shown is pixels else ArrayImage(shown, QImage.Format.Format_ARGB32_Premultiplied)
 
 
 def fit(size: QSize, into: QRect, cover: bool = False) -> QRectF:

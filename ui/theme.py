@@ -20,9 +20,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
 BLACK = QColor(0, 0, 0)
 WHITE = QColor(255, 255, 255)
-GREY = QColor(150, 150, 150)
-DIM = QColor(80, 80, 80)
-FAINT = QColor(40, 40, 40)
+# Behind two-way glass a pixel shows at about a third of its level over the room's reflection,
+# so anything much under 90 vanishes: the greys are as dark as they can be and still be seen
+# (secondary text, unfocused button outlines, separators), not as dark as on a monitor.
+GREY = QColor(190, 190, 190)
+DIM = QColor(130, 130, 130)
+FAINT = QColor(90, 90, 90)
 #: Warnings stay readable through the glass without shouting: a warm amber, used sparingly.
 WARN = QColor(255, 196, 87)
 

@@ -16,6 +16,7 @@ from ui.theme import GREY, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
 PICK_PREFIX = "pick:"
+HELP = "Tap one · Back leaves it as it was"
 
 
 class PickerScreen(Screen):
@@ -61,10 +62,10 @@ class PickerScreen(Screen):
             theme.font(72, QFont.Weight.Light),
             WHITE,
         )
-        help_text = "Arrows to move · Enter to choose · Esc or Back to leave it as it is"
+        help_text = HELP  # for a finger on the glass: the mirror has no keyboard in front of it
         help_font = theme.font(28)
         if QFontMetrics(help_font).horizontalAdvance(help_text) > area.width():
-            help_text = help_text.replace(" · Esc", "\nEsc")
+            help_text = help_text.replace(" · ", "\n")
         help_h = wrapped_height(help_font, help_text, area.width()) + theme.px(8)
         help_rect = QRect(area.left(), area.top() + theme.px(120), area.width(), help_h)
         draw_wrapped(painter, help_rect, help_text, help_font, GREY, Qt.AlignmentFlag.AlignHCenter)

@@ -7,8 +7,9 @@
 #   sudo scripts/install-pi.sh --uninstall --purge   ...and delete config, closet and user
 #
 # Idempotent: running it again (e.g. after `git pull`) updates the software in place and
-# restarts the service; it never overwrites /etc/smart-mirror/config.toml or touches the
-# closet in /var/lib/smart-mirror. See docs/deploy.md.
+# restarts the service; it never overwrites /etc/smart-mirror/config.toml or changes the
+# closet in /var/lib/smart-mirror (before an update it adds a backup copy of its database
+# there, closet-pre-update-*.db). See docs/deploy.md.
 #
 # Testing: SMART_MIRROR_ROOT=/some/dir makes every path it reads or would write live under
 # that folder (a fake /), and is accepted only with --dry-run, so a test never changes the
@@ -25,6 +26,7 @@ OPT=/opt/smart-mirror            # the venv; the app's files are copied to $OPT/
 ETC=/etc/smart-mirror
 DATA=/var/lib/smart-mirror
 UNIT_DIR=/etc/systemd/system
+RETRY=smart-mirror-retry          # a timer that starts the service again after it gave up
 KMS_CONFIG="$ETC/eglfs-kms.json"  # systemd/eglfs.conf points Qt here
 GROUPS_WANTED=(video render input)
 # What the runtime needs beyond bootstrap.sh's RUNTIME_APT (Qt's libraries): Mesa's GPU
@@ -40,6 +42,10 @@ APP_PATHS=(mirror ui sync models setup.cfg pyproject.toml README.md requirements
            docs systemd)
 
 dry_run=0 uninstall=0 purge=0 start=1 display=auto desktop_user="" wayland_display=""
+# Set by resolve_display: the display mode, and the user and group the service runs as.
+mode="" run_user="" run_group="" run_uid=""
+# Set by install_python_packages when the pins or Python changed: the stamp to write once the app is in.
+venv_stamp_due=""
 
 usage() {
   cat <<EOF
@@ -176,38 +182,82 @@ ensure_user() {
     do_ usermod --append --groups "$(IFS=,; echo "${groups[*]}")" "$SERVICE_USER" \
       || die "could not add $SERVICE_USER to ${groups[*]}"
   fi
+  resolve_display
+  if [ "$mode" = wayland ]; then
+    # The unit gives the desktop user the group only inside the service; as a member it can also
+    # read /etc/smart-mirror (0750 root:smart-mirror) for `sudo -u USER smart-mirror doctor`.
+    case " $(id -nG "$run_user" 2>/dev/null) " in
+      *" $SERVICE_USER "*) echo "user $run_user: in group $SERVICE_USER" ;;
+      *) do_ usermod --append --groups "$SERVICE_USER" "$run_user" \
+           || die "could not add $run_user to the group $SERVICE_USER" ;;
+    esac
+  fi
 }
 
 make_dirs() {
   do_ install -d -m 0755 "$(at "$OPT")"
   do_ install -d -m 0750 -o root -g "$SERVICE_USER" "$(at "$ETC")"
-  do_ install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$(at "$DATA")"
+  resolve_display
+  # The closet folder is made once; an existing one keeps its owner. While the service runs it
+  # belongs to the user the service runs as (the desktop user in the Wayland mode): chowning it
+  # here would make the running mirror's writes fail until the restart at the end, and chowning
+  # only the top folder would also stop systemd from handing the files inside over at the next
+  # start (StateDirectory= skips that when the top folder's owner is already right).
+  if [ -d "$(at "$DATA")" ]; then
+    echo "closet folder $DATA: exists, owner kept (systemd gives it to the service's user at each start)"
+  else
+    do_ install -d -m 0750 -o "$run_user" -g "$run_group" "$(at "$DATA")"
+  fi
+}
+
+# The checkout's commit, for $OPT/app/REVISION (the checkout usually belongs to the desktop user,
+# which git refuses to read as root unless told it is safe).
+app_revision() {
+  git -c safe.directory="$SRC" -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown
 }
 
 # Copy the runtime files to $OPT/app.new, then swap it in, so a failed copy never leaves a
-# half-updated app behind.
+# half-updated app behind. The previous app stays as $OPT/app.old until install_app_into_venv
+# has registered the new one (and comes back if that fails).
 copy_app() {
-  local app new old
+  local app new old rev
   app="$(at "$OPT/app")" new="$(at "$OPT/app.new")" old="$(at "$OPT/app.old")"
+  rev="$(app_revision)"
   if [ "$dry_run" -eq 1 ]; then
     printf '[dry-run] would copy %s from %s to %s\n' "${APP_PATHS[*]}" "$SRC" "$OPT/app"
+    echo "$rev" | emit "$OPT/app/REVISION" 0644
     return 0
   fi
   rm -rf "$new" "$old"
   mkdir -p "$new"
   tar -C "$SRC" --exclude=__pycache__ --exclude='*.pyc' --exclude=models/training -cf - "${APP_PATHS[@]}" \
     | tar -C "$new" --no-same-owner --no-same-permissions -xf - || die "could not copy the app to $new (disk full?)"
+  # Which commit is installed: for a rollback (docs/deploy.md, Updating) and for bug reports.
+  echo "$rev" > "$new/REVISION" || die "could not write $new/REVISION (disk full?)"
   # The service runs this code: nobody but root may change it (not the user the checkout belongs to),
   # and everyone may read it, whatever umask the admin's sudo kept (027 or 077 would lock it out).
   chmod -R go-w,a+rX "$new"
   [ ! -e "$app" ] || mv "$app" "$old"
   mv "$new" "$app"
-  rm -rf "$old"
-  say "app files: $app"
+  say "app files: $app (revision $rev)"
 }
 
-make_venv() {
-  local venv stamp want
+# What $OPT/.installed holds once the packages are in: the venv's Python version and a hash of
+# the pins. The version is there so that an OS upgrade to a new python3 (which re-creates the
+# venv, empty) installs the packages again instead of finding the stamp unchanged.
+venv_stamp() {
+  local py version
+  py="$(at "$OPT")/bin/python"
+  [ -x "$py" ] || py="$(pick_python)"   # on a dry run the venv may not exist yet
+  version="$("$py" -V 2>&1)" || version="python: unknown"
+  printf '%s %s\n' "$version" "$(cat "$SRC/requirements.txt" "$SRC/setup.cfg" | sha256sum | cut -d' ' -f1)"
+}
+
+# Before the app is swapped: make the venv and install the checkout's pins into it. pip resolves
+# and downloads everything before it changes the venv, so no network or a pin without a wheel
+# stops the update here, with the old app and its packages still in place.
+install_python_packages() {
+  local venv want
   venv="$(at "$OPT")"
   if [ -x "$venv/bin/python" ]; then
     echo "venv $OPT: exists"
@@ -216,18 +266,63 @@ make_venv() {
     do_ "$(pick_python)" -m venv --system-site-packages "$venv" \
       || die "could not create the venv $OPT (is python3-venv installed?)"
   fi
-  stamp="$venv/.installed"
-  want="$(cat "$SRC/requirements.txt" "$SRC/setup.cfg" | sha256sum | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    echo "python packages: up to date"
+  want="$(venv_stamp)"
+  if [ "$(cat "$venv/.installed" 2>/dev/null)" = "$want" ]; then
+    echo "python packages: up to date ($(echo "$want" | cut -d' ' -f1-2))"
     return 0
   fi
-  do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$venv/app/requirements.txt" \
-    || die "pip install of the pinned packages failed: check the network; if pip found no matching" \
-      "distribution, a wheel needs a newer glibc than this OS has (see docs/deploy.md, Known limits)"
-  do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$venv/app" \
-    || die "pip install of the app failed"
-  [ "$dry_run" -eq 1 ] || echo "$want" > "$stamp"
+  do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$SRC/requirements.txt" \
+    || die "pip install of the pinned packages failed, nothing was updated (the mirror runs on as it was):" \
+      "check the network; if pip found no matching distribution, a wheel needs a newer glibc than this" \
+      "OS has (see docs/deploy.md, Known limits)"
+  venv_stamp_due="$want"
+}
+
+# After the swap: register the new app in the venv (its entry points and metadata) when the pins
+# or Python changed. If that fails (it may need the network for setuptools), the previous app
+# goes back in place, so the service never starts code the venv does not know.
+install_app_into_venv() {
+  local venv app old
+  venv="$(at "$OPT")" app="$(at "$OPT/app")" old="$(at "$OPT/app.old")"
+  if [ -n "$venv_stamp_due" ]; then
+    if ! do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$venv/app"; then
+      if [ -d "$old" ]; then rm -rf "$app" && mv "$old" "$app"; fi
+      die "pip install of the app failed; the previous app is back in $OPT/app (check the network and run me again)"
+    fi
+    [ "$dry_run" -eq 1 ] || echo "$venv_stamp_due" > "$venv/.installed"
+  fi
+  [ "$dry_run" -eq 1 ] || rm -rf "$old"
+}
+
+# Before the first start on new code (the running mirror may restart on it any time after the
+# swap, and the closet's schema migrates on open, one way): an online SQLite backup of the
+# closet, made as the user that owns it, so a rollback can restore it. Skipped when this revision
+# is installed already (a re-run); never fatal. 3 are kept.
+backup_closet() {
+  local db="$DATA/closet.db" rev installed owner name old
+  [ -e "$(at "$db")" ] || return 0
+  rev="$(app_revision)"
+  installed="$(cat "$(at "$OPT/app/REVISION")" 2>/dev/null || true)"
+  if [ "$rev" != unknown ] && [ "$rev" = "$installed" ]; then
+    echo "closet backup: revision $rev is installed already, none needed"
+    return 0
+  fi
+  if ! command -v sqlite3 >/dev/null; then
+    say "warning: no sqlite3 command, so no closet backup before the update (apt install sqlite3)"
+    return 0
+  fi
+  owner="$(stat -c %U "$(at "$DATA")" 2>/dev/null)" || owner="$SERVICE_USER"
+  name="$DATA/closet-pre-update-$(date +%Y-%m-%d-%H%M%S).db"
+  if do_ runuser -u "$owner" -- sqlite3 "$(at "$db")" ".backup '$(at "$name")'"; then
+    [ "$dry_run" -eq 1 ] || echo "closet backup: $name"
+  else
+    say "warning: the closet backup before the update failed (see above); updating anyway"
+    return 0
+  fi
+  [ "$dry_run" -eq 0 ] || return 0
+  # Keep this one and the 2 newest others (by name; this one is kept even when the clock is behind).
+  find "$(at "$DATA")" -maxdepth 1 -name 'closet-pre-update-*.db' | grep -vxF "$(at "$name")" | sort | head -n -2 \
+    | while read -r old; do rm -f "$old"; done || true
 }
 
 # The service cannot write under /opt (ProtectSystem=strict), so compile the app's bytecode
@@ -269,12 +364,29 @@ desktop_autologin_user() {
   [ -r "$conf" ] && sed -n 's/^[[:space:]]*autologin-user[[:space:]]*=[[:space:]]*//p' "$conf" | tail -n 1
 }
 
-install_display() {
-  local mode="$display" dropin="$UNIT_DIR/$SERVICE.service.d/display.conf" card user uid socket
+# resolve_display: the display mode (--display, or auto) and the user the service runs as, in
+# $mode, $run_user, $run_group and $run_uid; once, as several steps need them.
+resolve_display() {
+  [ -z "$mode" ] || return 0
+  mode="$display"
   if [ "$mode" = auto ]; then
     if has_desktop; then mode=wayland; else mode=eglfs; fi
     echo "display: $mode (auto: $(has_desktop && echo "a desktop is installed" || echo "no desktop"))"
   fi
+  if [ "$mode" = eglfs ]; then
+    run_user="$SERVICE_USER" run_group="$SERVICE_USER"
+    return 0
+  fi
+  run_user="${desktop_user:-$(desktop_autologin_user)}"
+  run_user="${run_user:-${SUDO_USER:-}}"
+  [ -n "$run_user" ] || die "wayland mode: name the desktop user with --desktop-user NAME (the one that logs in automatically)"
+  run_uid="$(id -u "$run_user" 2>/dev/null)" || die "wayland mode: no user '$run_user' on this system; check --desktop-user"
+  run_group="$(id -gn "$run_user")"
+}
+
+install_display() {
+  local dropin="$UNIT_DIR/$SERVICE.service.d/display.conf" card socket
+  resolve_display
   if [ "$mode" = eglfs ]; then
     has_desktop && say "warning: a desktop is installed; eglfs needs the screen to itself" \
       "(sudo raspi-config > System > Boot: Console Autologin) or use --display wayland"
@@ -289,22 +401,18 @@ install_display() {
     sed "s#/dev/dri/card[0-9]*#$card#" "$SRC/systemd/eglfs-kms.json" | emit "$KMS_CONFIG" 0644
     return 0
   fi
-  user="${desktop_user:-$(desktop_autologin_user)}"
-  user="${user:-${SUDO_USER:-}}"
-  [ -n "$user" ] || die "wayland mode: name the desktop user with --desktop-user NAME (the one that logs in automatically)"
-  uid="$(id -u "$user" 2>/dev/null)" || die "wayland mode: no user '$user' on this system; check --desktop-user"
   socket="$wayland_display"
   if [ -z "$socket" ]; then
-    socket="$(find "$(at "/run/user/$uid")" -maxdepth 1 -type s -name 'wayland-[0-9]' -printf '%f\n' 2>/dev/null \
+    socket="$(find "$(at "/run/user/$run_uid")" -maxdepth 1 -type s -name 'wayland-[0-9]' -printf '%f\n' 2>/dev/null \
       | sort | head -n 1 || true)"
   fi
   if [ -z "$socket" ]; then
     # labwc (the bookworm default since late 2024) makes wayland-0, wayfire wayland-1.
     if [ ! -x "$(at /usr/bin/labwc)" ] && [ -x "$(at /usr/bin/wayfire)" ]; then socket=wayland-1; else socket=wayland-0; fi
   fi
-  echo "display: wayland as $user (uid $uid), socket /run/user/$uid/$socket"
-  sed -e "s/^User=.*/User=$user/" -e "s/^Group=.*/Group=$(id -gn "$user")/" \
-      -e "s#/run/user/[0-9][0-9]*#/run/user/$uid#" -e "s/^Environment=WAYLAND_DISPLAY=.*/Environment=WAYLAND_DISPLAY=$socket/" \
+  echo "display: wayland as $run_user (uid $run_uid), socket /run/user/$run_uid/$socket"
+  sed -e "s/^User=.*/User=$run_user/" -e "s/^Group=.*/Group=$run_group/" \
+      -e "s#/run/user/[0-9][0-9]*#/run/user/$run_uid#" -e "s/^Environment=WAYLAND_DISPLAY=.*/Environment=WAYLAND_DISPLAY=$socket/" \
       "$SRC/systemd/wayland.conf" | emit "$dropin" 0644
 }
 
@@ -321,13 +429,18 @@ EOF
 
 install_unit() {
   put_file "$SRC/systemd/$SERVICE.service" "$UNIT_DIR/$SERVICE.service" 0644 root:root
+  put_file "$SRC/systemd/$RETRY.service" "$UNIT_DIR/$RETRY.service" 0644 root:root
+  put_file "$SRC/systemd/$RETRY.timer" "$UNIT_DIR/$RETRY.timer" 0644 root:root
   if ! systemd_running && [ "$dry_run" -eq 0 ]; then
     say "systemd is not running here (a container or chroot?): installed, not enabled or started"
     return 0
   fi
   do_ systemctl daemon-reload
   do_ systemctl enable "$SERVICE.service"
+  # Every 15 minutes: start the service again if it failed for good (start limit, config error).
+  do_ systemctl enable "$RETRY.timer"
   if [ "$start" -eq 1 ]; then
+    do_ systemctl start "$RETRY.timer"
     # restart, not start: after an update the running mirror must pick up the new code; and
     # forget an earlier crash loop's start limit, or the restart would be refused.
     do_ systemctl reset-failed "$SERVICE.service" 2>/dev/null || true
@@ -339,10 +452,15 @@ install_unit() {
 install_all() {
   preflight
   install_packages
+  resolve_display
   ensure_user
   make_dirs
+  # The packages first, from this checkout, while the old app still runs: if pip fails, nothing
+  # has changed. Then a backup of the closet, then the new app in one step.
+  install_python_packages
+  backup_closet
   copy_app
-  make_venv
+  install_app_into_venv
   compile_app
   install_config
   install_display
@@ -359,9 +477,10 @@ EOF
 # ------------------------------------------------------------------------------ uninstall
 uninstall_all() {
   if systemd_running || [ "$dry_run" -eq 1 ]; then
-    do_ systemctl disable --now "$SERVICE.service" || true
+    do_ systemctl disable --now "$RETRY.timer" "$SERVICE.service" || true
   fi
-  do_ rm -rf "$(at "$UNIT_DIR/$SERVICE.service")" "$(at "$UNIT_DIR/$SERVICE.service.d")"
+  do_ rm -rf "$(at "$UNIT_DIR/$SERVICE.service")" "$(at "$UNIT_DIR/$SERVICE.service.d")" \
+    "$(at "$UNIT_DIR/$RETRY.service")" "$(at "$UNIT_DIR/$RETRY.timer")"
   if systemd_running || [ "$dry_run" -eq 1 ]; then do_ systemctl daemon-reload; fi
   do_ rm -rf "$(at "$OPT")" "$(at /usr/local/bin/smart-mirror)"
   if [ "$purge" -eq 1 ]; then

@@ -7,7 +7,9 @@ must print its plan and record nothing, create nothing.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,7 +21,20 @@ from tests.conftest import ROOT
 from tests.test_deploy_systemd import needs_analyze, values, verify
 
 SCRIPT = ROOT / "scripts" / "install-pi.sh"
-MUTATING = ("apt-get", "useradd", "usermod", "userdel", "systemctl", "install", "rm", "mv", "chmod", "tar")
+MUTATING = (
+    "apt-get",
+    "useradd",
+    "usermod",
+    "userdel",
+    "systemctl",
+    "install",
+    "rm",
+    "mv",
+    "chmod",
+    "tar",
+    "runuser",
+    "sqlite3",
+)
 
 
 @pytest.fixture
@@ -90,6 +105,83 @@ def test_a_fresh_install_plan(fake: Path) -> None:
     assert changed_nothing(fake), (fake / "called").read_text() if (fake / "called").exists() else "files created"
 
 
+def revision() -> str:
+    return subprocess.run(
+        ["git", "-c", f"safe.directory={ROOT}", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_an_update_installs_the_new_pins_before_it_swaps_the_app(fake: Path) -> None:
+    """A pip failure (no network, a pin without a wheel) must stop the update before the app is replaced."""
+    result = dry_run(fake, "--display", "eglfs")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+
+    def first(text: str) -> int:
+        return next(i for i, line in enumerate(lines) if text in line)
+
+    pins = first(f"pip install -q --disable-pip-version-check -r {ROOT}/requirements.txt")  # the checkout's
+    swap = first("would copy mirror ui sync")
+    revision_file = first("would write /opt/smart-mirror/app/REVISION ")
+    app = first("--no-deps -e /opt/smart-mirror/app")
+    restart = first("would run: systemctl restart smart-mirror.service")
+    assert pins < swap < revision_file < app < restart
+    assert "-r /opt/smart-mirror/app/requirements.txt" not in result.stdout
+    assert written(result.stdout, "/opt/smart-mirror/app/REVISION").strip() == revision()
+
+
+def test_a_closet_is_backed_up_before_the_new_app_goes_in(fake: Path) -> None:
+    closet = fake / "root/var/lib/smart-mirror"
+    closet.mkdir(parents=True)
+    (closet / "closet.db").write_text("")
+    result = dry_run(fake, "--display", "eglfs")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    backup = next(i for i, line in enumerate(lines) if "sqlite3 /var/lib/smart-mirror/closet.db .backup" in line)
+    assert re.search(r"runuser -u \S+ -- sqlite3 .*closet-pre-update-\d{4}-\d\d-\d\d-\d{6}\.db", lines[backup])
+    assert backup < next(i for i, line in enumerate(lines) if "would copy mirror ui sync" in line)
+    # The existing folder keeps its owner (it belongs to whoever the running service runs as).
+    assert "-o smart-mirror -g smart-mirror /var/lib/smart-mirror" not in result.stdout
+    assert "closet folder /var/lib/smart-mirror: exists, owner kept" in result.stdout
+    assert changed_nothing(fake)
+
+
+def test_the_retry_timer_is_installed_and_enabled(fake: Path) -> None:
+    result = dry_run(fake, "--display", "eglfs")
+    assert result.returncode == 0, result.stderr
+    for unit in ("smart-mirror-retry.service", "smart-mirror-retry.timer"):
+        assert f"would install {ROOT}/systemd/{unit} as /etc/systemd/system/{unit} " in result.stdout
+    assert "would run: systemctl enable smart-mirror-retry.timer" in result.stdout
+    assert "would run: systemctl start smart-mirror-retry.timer" in result.stdout
+
+
+def pins_hash() -> str:
+    return hashlib.sha256((ROOT / "requirements.txt").read_bytes() + (ROOT / "setup.cfg").read_bytes()).hexdigest()
+
+
+def fake_venv(fake: Path, version: str, stamp: str) -> None:
+    venv = fake / "root/opt/smart-mirror"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin/python").write_text(f'#!/bin/sh\n[ "$1" = -V ] && echo "{version}"\n')
+    (venv / "bin/python").chmod(0o755)
+    (venv / ".installed").write_text(stamp + "\n")
+
+
+def test_the_venv_stamp_holds_the_python_version(fake: Path) -> None:
+    """An OS upgrade to a new python3 re-creates the venv empty: the same pins must still be installed again."""
+    fake_venv(fake, "Python 3.13.5", f"Python 3.11.2 {pins_hash()}")
+    upgraded = dry_run(fake, "--display", "eglfs")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"-r {ROOT}/requirements.txt" in upgraded.stdout
+    (fake / "root/opt/smart-mirror/.installed").write_text(f"Python 3.13.5 {pins_hash()}\n")
+    same = dry_run(fake, "--display", "eglfs")
+    assert "python packages: up to date (Python 3.13.5)" in same.stdout
+    assert "pip install" not in same.stdout
+
+
 def test_a_32_bit_userland_on_a_64_bit_kernel_is_refused(fake: Path) -> None:
     """32-bit Pi OS on a Pi 4/5 boots a 64-bit kernel: uname says aarch64, but no pinned wheel is armhf."""
     dpkg = fake / "shims" / "dpkg"
@@ -150,15 +242,32 @@ def test_wayland_dropin_is_rendered_for_the_desktop_user_and_verifies(fake: Path
     assert values(dropin, "User") == ["daemon"]
     assert "Environment=XDG_RUNTIME_DIR=/run/user/1" in dropin
     assert "Environment=WAYLAND_DISPLAY=wayland-1" in dropin  # the socket found, not the default
+    # The desktop user joins the group, so `sudo -u daemon smart-mirror doctor` can read /etc/smart-mirror.
+    assert "would run: usermod --append --groups smart-mirror daemon" in result.stdout
+    # A new closet folder is made for the user the service runs as.
+    assert "install -d -m 0750 -o daemon -g daemon /var/lib/smart-mirror" in result.stdout
     check = fake / "verify"
     check.mkdir()
     assert verify(check, (ROOT / "systemd/smart-mirror.service").read_text(), {"display.conf": dropin}) == ""
 
 
+def test_rerunning_the_wayland_mode_leaves_the_running_services_closet_alone(fake: Path) -> None:
+    """The service runs as the desktop user and owns the folder: a re-run must not chown it under it."""
+    (fake / "root/var/lib/smart-mirror").mkdir(parents=True)
+    result = dry_run(fake, "--display", "wayland", "--desktop-user", "daemon", "--wayland-display", "wayland-0")
+    assert result.returncode == 0, result.stderr
+    runs = [line for line in result.stdout.splitlines() if "would run" in line]
+    assert not [line for line in runs if line.endswith(" /var/lib/smart-mirror") and "useradd" not in line]
+    assert "closet folder /var/lib/smart-mirror: exists, owner kept" in result.stdout
+    assert "would run: usermod --append --groups smart-mirror daemon" in result.stdout
+    assert changed_nothing(fake)
+
+
 def test_uninstall_keeps_the_closet_unless_purged(fake: Path) -> None:
     kept = dry_run(fake, "--uninstall")
     assert kept.returncode == 0, kept.stderr
-    assert "would run: systemctl disable --now smart-mirror.service" in kept.stdout
+    assert "would run: systemctl disable --now smart-mirror-retry.timer smart-mirror.service" in kept.stdout
+    assert "/etc/systemd/system/smart-mirror-retry.service /etc/systemd/system/smart-mirror-retry.timer" in kept.stdout
     assert "rm -rf /opt/smart-mirror" in kept.stdout
     assert "/var/lib/smart-mirror" not in "".join(line for line in kept.stdout.splitlines() if "would run" in line)
     purged = dry_run(fake, "--uninstall", "--purge")
@@ -187,11 +296,14 @@ def test_the_fake_root_is_refused_outside_dry_run(tmp_path: Path) -> None:
     assert "SMART_MIRROR_ROOT is for --dry-run tests only" in result.stderr
 
 
-def run_steps(fake: Path, steps: str) -> subprocess.CompletedProcess[str]:
+FILE_TOOLS = ("install", "rm", "mv", "chmod", "tar", "runuser", "sqlite3")
+
+
+def run_steps(fake: Path, steps: str, real: tuple[str, ...] = FILE_TOOLS) -> subprocess.CompletedProcess[str]:
     """Source the script (which then only defines its steps) and run ``steps`` for real under the fake root."""
     script = f'source "{SCRIPT}"\nSYSROOT="{fake / "root"}"\ndry_run=0\n{steps}\n'
-    env = {**os.environ, "PATH": f"{fake / 'shims'}:/usr/bin:/bin"}
-    for name in ("install", "rm", "mv", "chmod", "tar"):  # the real tools, for the file steps
+    env = {**os.environ, "PATH": f"{fake / 'shims'}:/usr/sbin:/usr/bin:/sbin:/bin"}
+    for name in real:  # the real tools, for the file steps
         (fake / "shims" / name).unlink(missing_ok=True)
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, check=False, timeout=120)
 
@@ -200,7 +312,7 @@ def test_file_steps_for_real_copy_swap_and_generated_files(fake: Path) -> None:
     """Not a dry run: copy the app (twice, as an update), write the drop-in, KMS config and wrapper."""
     (fake / "root/sys/class/drm/card1-HDMI-A-1").mkdir(parents=True)
     (fake / "root/sys/class/drm/card1").mkdir()
-    result = run_steps(fake, "copy_app\ncopy_app\ninstall_display\ninstall_command")
+    result = run_steps(fake, "copy_app\ncopy_app\ninstall_app_into_venv\ninstall_display\ninstall_command")
     assert result.returncode == 0, result.stderr
     root = fake / "root"
     app = root / "opt/smart-mirror/app"
@@ -211,6 +323,7 @@ def test_file_steps_for_real_copy_swap_and_generated_files(fake: Path) -> None:
     assert not (app / "models/training").exists()
     assert not (root / "opt/smart-mirror/app.new").exists()  # the update swapped in completely
     assert not (root / "opt/smart-mirror/app.old").exists()
+    assert (app / "REVISION").read_text() == revision() + "\n"
     dropin = root / "etc/systemd/system/smart-mirror.service.d/display.conf"
     assert dropin.read_text() == (ROOT / "systemd/eglfs.conf").read_text()
     assert '"device": "/dev/dri/card1"' in (root / "etc/smart-mirror/eglfs-kms.json").read_text()
@@ -232,6 +345,8 @@ def test_uninstall_for_real_keeps_config_and_closet_unless_purged(fake: Path) ->
         "usr/local/bin/smart-mirror",
         "etc/systemd/system/smart-mirror.service",
         "etc/systemd/system/smart-mirror.service.d/display.conf",
+        "etc/systemd/system/smart-mirror-retry.service",
+        "etc/systemd/system/smart-mirror-retry.timer",
         "etc/smart-mirror/config.toml",
         "var/lib/smart-mirror/closet.db",
         "var/lib/smart-mirror/images/a.png",
@@ -272,3 +387,57 @@ def test_the_copied_app_belongs_to_root_not_to_the_checkouts_user(fake: Path, tm
         info = path.stat()
         assert info.st_uid == 0 and info.st_mode & 0o022 == 0, (path, info.st_uid, oct(info.st_mode))
         assert info.st_mode & 0o004, f"the service user cannot read {path} ({oct(info.st_mode)})"
+
+
+def test_a_failed_app_install_puts_the_previous_app_back(fake: Path) -> None:
+    """After the swap, registering the new app in the venv may fail (setuptools from the network):
+    the service must not be left to start code the venv does not know."""
+    old_app = fake / "root/opt/smart-mirror/app"
+    old_app.mkdir(parents=True)
+    (old_app / "OLD").write_text("the running version\n")
+    fake_venv(fake, "Python 3.11.2", "")
+    python = fake / "root/opt/smart-mirror/bin/python"
+    python.write_text('#!/bin/sh\n[ "$1" = -V ] && echo "Python 3.11.2" && exit 0\nexit 1\n')  # pip fails
+    result = run_steps(fake, 'copy_app\nvenv_stamp_due="Python 3.11.2 x"\ninstall_app_into_venv')
+    assert result.returncode == 1
+    assert "the previous app is back in /opt/smart-mirror/app" in result.stderr
+    assert (old_app / "OLD").is_file() and not (old_app / "mirror").exists()
+    assert not (fake / "root/opt/smart-mirror/app.old").exists()
+    assert (fake / "root/opt/smart-mirror/.installed").read_text() == "\n"  # not stamped: the next run tries again
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None or shutil.which("runuser") is None, reason="needs sqlite3, runuser")
+def test_the_pre_update_backup_for_real(fake: Path) -> None:
+    """A real SQLite online backup under the fake root; a re-run of the same revision makes none; 3 are kept."""
+    if os.geteuid() != 0:
+        pytest.skip("runuser needs root")
+    data = fake / "root/var/lib/smart-mirror"
+    data.mkdir(parents=True)
+    subprocess.run(["sqlite3", str(data / "closet.db"), "create table g(x); insert into g values (7);"], check=True)
+    for day in ("01", "02", "03"):
+        (data / f"closet-pre-update-2020-01-{day}-000000.db").write_text("old")
+    result = run_steps(fake, "backup_closet")
+    assert result.returncode == 0, result.stderr
+    assert "closet backup: /var/lib/smart-mirror/closet-pre-update-" in result.stdout, result.stderr
+    backups = sorted(p.name for p in data.glob("closet-pre-update-*.db"))
+    assert backups[:2] == ["closet-pre-update-2020-01-02-000000.db", "closet-pre-update-2020-01-03-000000.db"]
+    assert len(backups) == 3
+    new = data / backups[2]
+    assert subprocess.run(["sqlite3", str(new), "select x from g"], capture_output=True, text=True).stdout == "7\n"
+    # The same revision installed already: a re-run is not an update.
+    (fake / "root/opt/smart-mirror/app").mkdir(parents=True)
+    (fake / "root/opt/smart-mirror/app/REVISION").write_text(revision() + "\n")
+    again = run_steps(fake, "backup_closet")
+    assert "is installed already, none needed" in again.stdout
+    assert len(list(data.glob("closet-pre-update-*.db"))) == 3
+
+
+def test_a_failed_backup_does_not_stop_the_update(fake: Path) -> None:
+    data = fake / "root/var/lib/smart-mirror"
+    data.mkdir(parents=True)
+    (data / "closet.db").write_text("")
+    (fake / "shims/runuser").write_text("#!/bin/sh\nexit 1\n")
+    result = run_steps(fake, "backup_closet\necho went-on", real=tuple(t for t in FILE_TOOLS if t != "runuser"))
+    assert result.returncode == 0
+    assert "the closet backup before the update failed" in result.stderr
+    assert "went-on" in result.stdout

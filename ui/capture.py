@@ -4,7 +4,10 @@ The person sees themselves in the glass already, so the preview is only a faint 
 drawn at low opacity (it arrives mirror-flipped from the service when ``[camera] hflip``),
 with the garment the segmenter found traced in bright white, so what the mirror will cut
 out is unmistakable. A ring fills while the garment is held still and then counts down.
-The screen only paints the newest frame it was given; it never waits for one.
+The screen only paints the newest frame it was given; it never waits for one. "Capture now"
+is offered only while it can do something: not while the shot is being taken or analysed,
+nor without a camera (then Cancel alone). A refused capture (the closet full) is said here,
+in amber in place of the hint, since this is where the person pressed it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ SHOOT, CANCEL = "shoot", "cancel"
 PREVIEW_OPACITY = 0.42
 
 _HINTS = {
-    CaptureState.IDLE: "Hold the garment up inside the outline",
+    CaptureState.IDLE: "Hold the garment up between the corners",
     CaptureState.PRESENT: "Hold still",
     CaptureState.HOLDING: "Hold still",
     CaptureState.COUNTDOWN: "Hold still",
@@ -52,7 +55,9 @@ class CaptureScreen(Screen):
         # the spinner, is not a preview frame): what the bench's preview fps counts.
         self.frames_painted = 0
         self._last_painted = 0
-        self.buttons = ButtonRow([Button(SHOOT, "Capture now", primary=True), Button(CANCEL, "Cancel")])
+        self.message = ""  # why the last "Capture now" did nothing (amber, in place of the hint)
+        self.buttons = ButtonRow([])
+        self._offer_buttons()
         # Turns the spinner while the worker analyses, even when no preview frames come.
         self._spinner = QTimer(self)
         self._spinner.setInterval(50)
@@ -70,16 +75,42 @@ class CaptureScreen(Screen):
         self.update()
 
     def set_state(self, state: CaptureStateChanged) -> None:
+        changed = state.state != self.state.state
         self.state = state
         busy = state.state in (CaptureState.ANALYSING, CaptureState.CAPTURING)
         if busy != self._spinner.isActive():
             self._spinner.start() if busy else self._spinner.stop()
+        if changed and busy:
+            self.message = ""  # a shot is under way after all: the old refusal is out of date
+        self._offer_buttons()
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        """Say why a capture did not happen (empty: the state's own hint again)."""
+        self.message = text
         self.update()
 
     def clear(self) -> None:
         self.frame = None
         self._image = None
+        self.message = ""
         self.set_state(CaptureStateChanged(CaptureState.IDLE))
+
+    @property
+    def can_shoot(self) -> bool:
+        """True while "Capture now" would do something: a camera, and no shot being taken or analysed."""
+        return self.state.state not in (CaptureState.CAPTURING, CaptureState.ANALYSING, CaptureState.NO_CAMERA)
+
+    def _offer_buttons(self) -> None:
+        """Capture now and Cancel, or Cancel alone while a shot cannot be taken (presses were ignored)."""
+        shoot = self.can_shoot
+        if shoot == (SHOOT in [b.key for b in self.buttons.buttons]) and self.buttons.buttons:
+            return
+        if shoot:
+            self.buttons.set_buttons([Button(SHOOT, "Capture now", primary=True), Button(CANCEL, "Cancel")])
+            self.buttons.focus_key(SHOOT)
+        else:
+            self.buttons.set_buttons([Button(CANCEL, "Cancel")])
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         """Portrait: preview, ring, hint, buttons down the page. Landscape: preview and ring side
@@ -90,7 +121,7 @@ class CaptureScreen(Screen):
         radius = theme.px(96)
         gap = theme.px(32)
         frame_size = self._image.size() if self._image is not None else QSize(640, 480)
-        hint = _HINTS.get(self.state.state, "")
+        hint = self.message or _HINTS.get(self.state.state, "")
         hint_font = theme.font(52)
         hint_w = area.width()
         hint_h = max(theme.px(84), wrapped_height(hint_font, hint, hint_w) + theme.px(8))
@@ -123,7 +154,7 @@ class CaptureScreen(Screen):
             self._paint_garment(painter, theme, target, self.frame, self._image.width(), self._image.height())
         self._paint_ring(painter, theme, centre, radius)
 
-        colour = WARN if self.state.state == CaptureState.NO_CAMERA else WHITE
+        colour = WARN if self.message or self.state.state == CaptureState.NO_CAMERA else WHITE
         hint_rect = QRect(area.left(), hint_top, hint_w, min(hint_h, buttons_top - gap // 2 - hint_top))
         draw_wrapped(painter, hint_rect, hint, hint_font, colour, Qt.AlignmentFlag.AlignCenter)
         width = min(area.width(), theme.px(700))

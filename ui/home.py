@@ -4,7 +4,10 @@ This is what the mirror shows most of the day, so it is mostly empty glass: a la
 clock, a grey date (in amber, "Clock not set" and its fix, while the wall clock is certainly
 wrong), and at the bottom one line saying whether the camera, the models and sync are fine.
 Anything broken (no camera, models missing, broker down, disk full) is said there in words
-with the fix, in amber, instead of a dialog nobody can dismiss.
+with the fix, in amber, instead of a dialog nobody can dismiss. While a capture cannot work
+(no camera, a full or unopened closet, the models missing or still loading) the invitation to
+hold up a garment gives way to why, Closet becomes the main button and a tap off the buttons
+does nothing: the mirror never offers what it cannot do.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
 #: In place of the date while the wall clock is wrong (a Pi without a clock battery sets it from the network).
 CLOCK_NOT_SET = "Clock not set · connect the mirror to the network"
+#: The invitation, when a capture can work: for a finger on the glass (the mirror has no keyboard).
+INVITE = ("Hold up a garment", "Hold it still for a moment, or tap Capture")
+#: After switching on, until the models have loaded (a few seconds on a Pi): nothing is wrong.
+STARTING = ("Getting ready…", "This takes a few seconds after switching on · the closet already works")
+NO_MODELS = ("The mirror can't recognise clothes right now", "It needs a software repair · the closet still works")
 
 _LEVEL_COLOURS = {Level.OK: WHITE, Level.WARN: WARN, Level.ERROR: WARN}
 
@@ -38,9 +46,8 @@ class HomeScreen(Screen):
         self.notice_about = ""  # the status part it concerns; cleared when that part recovers
         self.note = ""  # one line of good news, e.g. what was just added (white)
         self.now: datetime | None = None  # fixed time for screenshots; None: the real clock
-        self.buttons = ButtonRow(
-            [Button(CAPTURE, "Capture", primary=True), Button(CLOSET, "Closet"), Button(ABOUT, "About")]
-        )
+        self.buttons = ButtonRow([Button(CAPTURE, "Capture"), Button(CLOSET, "Closet"), Button(ABOUT, "About")])
+        self._arrange_buttons()
         # Repaint when the minute turns, not every second: the clock shows minutes, and each
         # repaint of the large type costs the Pi's GPU-less raster a few milliseconds.
         self._shown_minute = ""
@@ -55,8 +62,22 @@ class HomeScreen(Screen):
             self.update()
 
     def set_status(self, status: Status) -> None:
+        could = self.can_capture
         self.status = status
+        if self.can_capture != could:
+            self._arrange_buttons()
         self.update()
+
+    def _arrange_buttons(self) -> None:
+        """Capture is the main button (and has the focus) only while a capture can work; else Closet.
+
+        The focus moves only when the possibility changes, and only off the button that lost it:
+        a person who moved to About keeps it there."""
+        able = self.can_capture
+        capture, closet, _about = self.buttons.buttons
+        capture.primary, capture.disabled, closet.primary = able, not able, not able
+        if self.buttons.current() == (CLOSET if able else CAPTURE):
+            self.buttons.focus_key(CAPTURE if able else CLOSET)
 
     def set_notice(self, text: str, about: str = "") -> None:
         self.notice = text
@@ -76,11 +97,32 @@ class HomeScreen(Screen):
         return [self.buttons]
 
     def tapped(self, x: int, y: int) -> None:  # noqa: ARG002 (anywhere off the buttons)
-        self.action.emit(CAPTURE)
+        """A tap on the glass starts a capture, when one can work (else it would lead nowhere)."""
+        if self.can_capture:
+            self.action.emit(CAPTURE)
 
     @property
     def camera_missing(self) -> bool:
         return self.status.camera.level == Level.ERROR
+
+    @property
+    def models_failed(self) -> bool:
+        """The models did not load: nothing held up is recognised until they are repaired."""
+        return self.status.models.level == Level.ERROR
+
+    @property
+    def models_loading(self) -> bool:
+        return self.status.models.level == Level.WARN
+
+    @property
+    def capture_blocked(self) -> bool:
+        """Something is broken that stops every capture (not merely starting up)."""
+        return self.camera_missing or self.storage_failed or self.models_failed
+
+    @property
+    def can_capture(self) -> bool:
+        """A capture would work now: camera, closet and models all there."""
+        return not self.capture_blocked and not self.models_loading
 
     @property
     def storage_failed(self) -> bool:
@@ -122,7 +164,12 @@ class HomeScreen(Screen):
                 else "Check the disk it is on · the mirror keeps trying"
             )
             return "The closet cannot be opened", fix
-        return "Hold up a garment", "Hold it still to add it to your closet · Space to capture now"
+        if self.models_failed:
+            title, fix = NO_MODELS
+            return title, "The closet still works; the note below says what to do" if self._noted("models") else fix
+        if self.models_loading:
+            return STARTING
+        return INVITE
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         """Top down the clock and date; bottom up the status, a notice, the buttons; the hint between.
@@ -162,7 +209,7 @@ class HomeScreen(Screen):
         fix_h = wrapped_height(fix_font, fix, hint_w) + theme.px(4)
         hanger = theme.px(120 if theme.portrait else 90)
         clock_h, date_h = theme.px(230), theme.px(64)
-        date, date_font = self.date_line(now), theme.font(46, QFont.Weight.Light)
+        date, date_font = self.date_line(now), theme.font(46)  # Normal: thin grey strokes vanish in the glass
         if self.clock_wrong and QFontMetrics(date_font).horizontalAdvance(date) > area.width():  # on two lines
             date = date.replace(" · ", "\n")
             date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
@@ -190,7 +237,7 @@ class HomeScreen(Screen):
             painter,
             QRect(area.left(), top, area.width(), clock_h),
             now.strftime("%H:%M"),
-            theme.font(clock_size, QFont.Weight.ExtraLight),
+            theme.font(clock_size, QFont.Weight.Light),
             WHITE,
         )
         date_rect = QRect(area.left(), top + clock_h, area.width(), date_h)
@@ -234,7 +281,7 @@ class HomeScreen(Screen):
         if hanger:
             size = hanger
             centre_y = top + size
-            painter.setPen(theme.pen(WARN if self.camera_missing or self.storage_failed else WHITE, 3))
+            painter.setPen(theme.pen(WARN if self.capture_blocked else WHITE, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             hook_top = centre_y - size
             painter.drawArc(QRect(cx - size // 8, hook_top, size // 4, size // 4), 180 * 16, -270 * 16)
@@ -246,7 +293,7 @@ class HomeScreen(Screen):
             painter.drawLine(QPointF(cx - size * 0.9, bar_y), QPointF(cx + size * 0.9, bar_y))
             top = centre_y + theme.px(24)
         if title:
-            colour = WARN if self.camera_missing or self.storage_failed else WHITE
+            colour = WARN if self.capture_blocked else WHITE
             draw_text(painter, QRect(area.left(), top, area.width(), theme.px(76)), title, title_font, colour)
             top += theme.px(76)
         if fix:

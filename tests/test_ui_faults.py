@@ -27,6 +27,7 @@ from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for, wait
 from ui import detail as detail_mod
 
 pytestmark = pytest.mark.usefixtures("qapp")
+READ_ONLY = "The closet can't be changed right now · its memory card needs a check · nothing stored was lost"
 
 
 def closet_with(settings_path: Path, drafts: list[GarmentDraft]) -> list[str]:
@@ -39,7 +40,7 @@ def open_item(qtbot, m: MirrorUnderTest, record_id: str) -> None:
     """Home → Closet → the garment, by keys."""
     w = m.window
     m.wait(lambda: w.home.status.storage.level == Level.OK and m.service.closet() != [], what="the closet")
-    press(qtbot, w.home, Qt.Key.Key_Right, Qt.Key.Key_Return)  # Closet
+    choose(qtbot, m, "closet")  # (Closet has the focus already while the models are still loading)
     assert w.current() is w.closet
     choose(qtbot, m, f"item:{record_id}")
     assert w.current() is w.detail
@@ -65,8 +66,8 @@ def test_a_correction_or_delete_on_a_card_gone_read_only_says_so_and_offers_its_
             assert w.current() is w.detail and w.detail.message == "Saving…"
             m.wait(lambda: w.detail.message != "Saving…", what="the correction's answer")
             assert w.detail.message == w.home.notice, "the error under the garment is the one on the home screen"
-            assert w.detail.message.startswith("Closet") and "\n" not in w.detail.message, w.detail.message
-            assert "read-only file system" in w.detail.message, "named as the card gone read-only, with its fix"
+            assert w.detail.message == READ_ONLY, "said in words, with what to do"
+            assert "read-only file system" in w.about.problem, "the technical cause is kept for the installer"
             assert offered(m) == [detail_mod.EDIT_CATEGORY, detail_mod.EDIT_COLOUR, detail_mod.DELETE, "back_to_closet"]
             assert w.detail.item is not None and w.detail.item.record.color.basic == "red"
 
@@ -75,7 +76,7 @@ def test_a_correction_or_delete_on_a_card_gone_read_only_says_so_and_offers_its_
             assert w.detail.deleting and w.detail.message == "Deleting…"
             m.wait(lambda: not w.detail.deleting, what="the delete's answer")
             assert w.current() is w.detail, "a failed delete stays on the garment"
-            assert w.detail.message == w.home.notice and "read-only file system" in w.detail.message, w.detail.message
+            assert w.detail.message == w.home.notice == READ_ONLY, w.detail.message
             assert detail_mod.DELETE in offered(m), "Delete is offered again"
             assert {r.id for r in m.service.closet()} >= {w.detail.item.record.id}
             choose(qtbot, m, "delete")  # and asks again, as the first time
@@ -97,7 +98,7 @@ def test_a_garment_whose_cut_out_is_missing_is_still_listed(tmp_path: Path, qtbo
     with running_mirror(settings) as m:
         w = m.window
         m.wait(lambda: len(m.service.closet()) == 3, what="the closet")
-        press(qtbot, w.home, Qt.Key.Key_Right, Qt.Key.Key_Return)  # Closet
+        choose(qtbot, m, "closet")
         assert w.current() is w.closet
         assert [str(i.record.id) for i in w.closet.items] == [no_cutout, blue, red]  # newest first
 
@@ -123,9 +124,10 @@ def test_a_closet_that_cannot_be_read_is_said_on_the_home_screen(tmp_path: Path,
         store = m.service._store
         assert store is not None
         store.close()  # the fault: every read of the closet fails from here on
-        press(qtbot, w.home, Qt.Key.Key_Right, Qt.Key.Key_Return)  # Closet
+        choose(qtbot, m, "closet")
         assert w.current() is w.closet and w.closet.items == []  # shown, empty, not a crash
-        assert w.home.notice.startswith("The closet cannot be read: "), w.home.notice
+        assert w.home.notice == "The closet can't be read right now · the mirror keeps trying", w.home.notice
+        assert "closed" in w.about.problem.lower(), w.about.problem
         assert w.home.notice_about == "storage"
 
 
@@ -138,8 +140,10 @@ def test_keep_on_a_full_disk_says_so_and_can_be_retried(
         settings = settings_for(fs)
         closet = settings.store.path()
         full_line = re.compile(
-            rf"Closet storage {re.escape(str(closet))} is full \([^)]*\); free some space on that disk "
-            "and try again — nothing stored was lost"
+            re.escape(
+                "The closet is full · delete garments you no longer have, or free space on its disk"
+                " · nothing stored was lost"
+            )
         )
         with running_mirror(settings) as m, caplog.at_level(logging.WARNING):
             w = m.window
@@ -152,6 +156,7 @@ def test_keep_on_a_full_disk_says_so_and_can_be_retried(
             press(qtbot, w.result, Qt.Key.Key_Return)  # Keep
             m.wait(lambda: w.result.message not in ("", "Saving…"), what="the keep's answer")
             assert full_line.fullmatch(w.result.message), w.result.message
+            assert str(closet) in w.about.problem, "the path is for the installer, on About"
             assert w.current() is w.result and w.review is not None  # nothing lost: it can be kept later
             assert m.service.closet() == []
             # The person walks away: the timeout tries once more, then the mirror goes home with

@@ -35,7 +35,10 @@ def test_no_camera_is_said_and_capture_does_not_crash(tmp_path, qtbot) -> None:
         m.wait(lambda: "camera" in home.notice.lower(), what="a notice about the camera")
         assert m.window.capture.state.state == CaptureState.NO_CAMERA
         qtbot.keyClick(m.window.current(), Qt.Key.Key_Space)  # try to capture anyway
-        m.wait(lambda: "no camera" in home.notice.lower(), what="capture refused in words")
+        assert m.window.current() is home, "Capture is not offered without a camera"
+        assert home.hint()[0] == "No camera to capture with" and home.buttons.current() == "closet"
+        assert home.notice == "No camera found · check its cable, then restart the mirror", home.notice
+        assert "/dev/video" not in home.notice and "/dev/video-missing-ui-test" in m.window.about.problem
         m.window.show_screen(m.window.home)
         assert amber_pixels(grab(m.window)) > 50
         # Capture pressed, then nobody there: the capture screen does not stay up for good.
@@ -52,10 +55,15 @@ def test_models_missing_is_said_and_a_capture_explains_itself(tmp_path, qtbot) -
         # The status and the error line are two events that may arrive in either order.
         m.wait(lambda: bool(home.notice), what="the reason shown on the home screen")
         m.wait(lambda: m.service.status().camera.level == Level.OK, what="the demo camera")
+        # Home says it in words (the models' path is for the log and About), and offers the closet.
+        assert home.hint()[0] == "The mirror can't recognise clothes right now"
+        assert "/" not in home.notice and "segmenter" in m.window.about.problem
         qtbot.keyClick(m.window.current(), Qt.Key.Key_Space)
+        assert m.window.current() is home, "a capture that cannot work is not offered"
+        m.window.capture_now()  # as a remote capture does: the shot explains itself
         m.wait(lambda: m.window.current() is m.window.result, what="the result screen")
         assert m.window.result.garment is None
-        assert "models" in m.window.result.message
+        assert m.window.result.message == "The mirror can't recognise clothes right now · it needs a software repair"
         assert amber_pixels(grab(m.window.home)) > 50
 
 
@@ -81,3 +89,18 @@ def test_disk_full_is_said(tmp_path) -> None:
         assert "full" in home.status.storage.text and home.status.storage.reason == STORAGE_FULL
         m.window.show_screen(m.window.home)
         assert amber_pixels(grab(m.window)) > 30
+
+
+def test_a_garment_held_up_with_the_disk_full_keeps_home_saying_why(tmp_path) -> None:
+    """The core holds auto-capture off while the disk is full, so the garment stays 'present': the
+    capture screen used to show "Hold still" for good. Home stays, saying the closet is full."""
+    vision = VisionSettings(auto_capture=True, hold_still_ms=300, countdown_s=1)
+    store = StoreSettings(data_dir=str(tmp_path / "closet"), min_free_mb=10**6)
+    with running_mirror(settings_for(tmp_path, vision=vision, store=store)) as m:
+        w = m.window
+        m.wait(lambda: w.home.status.storage.reason == STORAGE_FULL, what="storage marked full")
+        m.wait(lambda: w.home.status.models.level == Level.OK, timeout_s=60, what="the models")
+        m.wait(lambda: w.capture.state.state is CaptureState.PRESENT, 60, "the demo garment held up")
+        assert w.current() is w.home
+        assert w.home.hint()[0] == "The closet's storage is full"
+        assert w.shutter_at is None

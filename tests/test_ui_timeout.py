@@ -2,7 +2,8 @@
 
 The real window, service, demo camera and shipped models. A confident result is kept (the
 person held it up to register it) and the home screen says what was kept; an unsure one is
-dropped (it needs the person's answer) and the home screen says so. ``[vision] unsure_below``
+dropped (it needs the person's answer) and the home screen says so. In its last seconds the
+result screen counts down to it. ``[vision] unsure_below``
 makes the shipped classifier's answer confident (0) or unsure (1) on purpose.
 """
 
@@ -43,6 +44,7 @@ def test_a_confident_result_nobody_acts_on_is_kept(tmp_path: Path, qtbot) -> Non
         shoot(m)
         if w.result.asks:  # the classifier itself was unsure: the person's answer makes it confident
             w.result.choose_category(w.result.shown_category)
+        assert w.result.countdown == "", "15 s to go: no countdown yet"
         # A key press is someone there: the wait starts again, from the full interval.
         # (A coarse timer is within 5 % of its interval, 0.75 s here: let 2 s run down, then expect
         # more than 1 s back.)
@@ -69,6 +71,7 @@ def test_an_unsure_result_nobody_answers_is_not_kept(tmp_path: Path) -> None:
         w.set_result_timeout(TIMEOUT_S)
         shoot(m)
         assert w.result.asks
+        assert w.result.countdown.startswith("Discarding it in "), "said before it happens"
         m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
         assert w.home.note.startswith("Not kept: the mirror was unsure")
         wait_until(lambda: m.service.closet() != [], 1.0)
@@ -85,7 +88,7 @@ def test_a_failed_shot_nobody_acts_on_goes_home(tmp_path: Path) -> None:
         m.wait(lambda: m.bridge.frames_seen > 0, what="the demo camera's first frame")  # its loop runs
         w.capture_now()
         m.wait(lambda: w.current() is w.result, timeout_s=20, what="the failure message")
-        assert w.result.garment is None and "models" in w.result.message
+        assert w.result.garment is None and "can't recognise clothes" in w.result.message
         m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
 
         # Closed with a result waiting: the timeout must not act on the stopped core later.

@@ -1,7 +1,9 @@
 """About: who this mirror is and how its parts are doing, for the person who installs it.
 
 Device id, software version, the version of each model, the broker and the storage used:
-what a support call or ``smart-mirror doctor`` would ask first, readable on the glass.
+what a support call or ``smart-mirror doctor`` would ask first, readable on the glass. The
+technical cause of the last problem (a path, a driver's or a library's words) is listed here
+too: the rest of the mirror says problems in plain words for whoever stands in front of it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class AboutScreen(Screen):
         super().__init__(font_scale)
         self.about: About | None = None
         self.status = Status()
+        self.problem = ""  # the technical detail of the last error, for the installer
         self.buttons = ButtonRow([Button(BACK_HOME, "Back", primary=True)])
 
     def rows(self) -> list[ButtonRow]:
@@ -36,6 +39,11 @@ class AboutScreen(Screen):
 
     def set_about(self, about: About | None, status: Status) -> None:
         self.about, self.status = about, status
+        self.update()
+
+    def set_problem(self, detail: str) -> None:
+        """Remember the technical cause of the last error (shown as the last fact)."""
+        self.problem = " ".join(detail.split())
         self.update()
 
     def facts(self) -> list[tuple[str, str, bool]]:
@@ -52,6 +60,8 @@ class AboutScreen(Screen):
         for part in self.status.parts():
             label, _, value = part.text.partition(": ")
             lines.append((label.capitalize(), value or part.text, part.level != Level.OK))
+        if self.problem:
+            lines.append(("Last problem", self.problem, True))
         return lines
 
     def fact_rows(self, theme: Theme, count: int) -> tuple[int, int]:

@@ -7,7 +7,8 @@ question ("Is this a shirt?") instead of offering a plain Keep, so a guess is ne
 silently; answering it, or picking the category by hand, counts as the person's word.
 A colour in doubt (the colour step names a runner-up) is asked more lightly: "or white?"
 under the colour and a one-press "White?" button in place of "Colour"; left alone, the
-mirror's own term is kept.
+mirror's own term is kept. A result nobody acts on is settled by the window after a while;
+in its last seconds the screen says so ("Keeping it in 8 s…"), so it never happens unseen.
 Corrections made here are remembered by the window and stored as an edit right after the
 record is kept, so the closet knows which values came from a person.
 """
@@ -51,6 +52,7 @@ class ResultScreen(Screen):
         self.colour: str | None = None
         self.confirmed = False
         self.message = ""  # a failed analysis or keep, one line with the fix
+        self.countdown = ""  # what the window will do with the result soon, e.g. "Keeping it in 8 s…"
         self._cutout = QImage()
         self._bgra: npt.NDArray[np.uint8] | None = None
         self._scaled: QImage | None = None  # the cut-out at the size it was last drawn
@@ -65,6 +67,7 @@ class ResultScreen(Screen):
         self.category = self.colour = None
         self.confirmed = False
         self.message = message
+        self.countdown = ""
         self._cutout = cutout_of(garment) if garment is not None else QImage()
         self._bgra = garment.cutout_bgra if garment is not None else None
         self._scaled = None
@@ -76,6 +79,16 @@ class ResultScreen(Screen):
     def set_message(self, text: str) -> None:
         self.message = text
         self.update()
+
+    def set_countdown(self, text: str) -> None:
+        """The window's warning that it will settle the result by itself (empty: none)."""
+        if text != self.countdown:
+            self.countdown = text
+            self.update()
+
+    def footer(self) -> str:
+        """The lines above the buttons: the message (an error and its fix, or "Saving…"), then the countdown."""
+        return "\n".join(line for line in (self.message, self.countdown) if line)
 
     def choose_category(self, name: str) -> None:
         self.category = name
@@ -189,7 +202,8 @@ class ResultScreen(Screen):
         self._paint_info(painter, theme, info, self.garment)
 
     def _message_height(self, theme: Theme, width: int) -> int:
-        return wrapped_height(theme.font(28), self.message, width) + theme.px(12) if self.message else 0
+        footer = self.footer()
+        return wrapped_height(theme.font(28), footer, width) + theme.px(12) if footer else 0
 
     def _scaled_to(self, size: QSize) -> QImage | None:
         """The cut-out resized once for ``size`` (cached until the garment or the size changes)."""
@@ -204,10 +218,10 @@ class ResultScreen(Screen):
         found_none = not self.message or self.message.lower().startswith("no garment")
         title = "No garment found" if found_none else "That did not work"
         draw_text(painter, centre, title, theme.font(72, QFont.Weight.Light), WHITE)
-        text = self.message or "Hold it flat in front of you, inside the outline"
+        text = self.message or "Hold it up flat, facing the mirror, and try again"
         if found_none and ": " in text:  # the title already says it: keep only the advice
-            advice = text.split(": ", 1)[1]
-            text = advice[:1].upper() + advice[1:]
+            text = text.split(": ", 1)[1]
+        text = text[:1].upper() + text[1:]
         width = min(area.width(), theme.px(860))
         *_, buttons_h = self._button_rows(theme, width)
         buttons_top = area.bottom() + 1 - buttons_h
@@ -271,15 +285,16 @@ class ResultScreen(Screen):
             )
             y += theme.px(44)
         y += theme.px(16)
-        if self.message:  # wrapped: a failed keep says what and how to fix it, never cut off
+        footer = self.footer()
+        if footer:  # wrapped: a failed keep says what and how to fix it, never cut off
             top = y
             height = max(theme.px(44), buttons_top - theme.px(12) - top)
             draw_wrapped(
                 painter,
                 QRect(info.left(), top, info.width(), height),
-                self.message,
+                footer,
                 theme.font(28),
-                message_colour(self.message),
+                message_colour(self.message) if self.message else WHITE,
                 align,
             )
         left = info.left() if not theme.portrait else info.center().x() - width // 2

@@ -9,7 +9,12 @@ tell the models' values from a person's). Remote commands (MQTT, accepted by the
 as ``CommandReceived`` and take the same paths as the keys and buttons. A result nobody acts
 on for ``[ui] result_timeout_s`` is settled the way a person walking away means it: a
 confident one is kept (they held it up to register it), an unsure one is dropped (it needs
-their answer), and the mirror goes home saying which. What the closet screen shows (records,
+their answer), and the mirror goes home saying which; in its last seconds the result screen says
+which is coming ("Keeping it in 8 s…"). While a capture cannot work (no camera, the closet
+full or not open, the models missing) a garment held up does not pull the mirror off Home,
+which says why, and a capture screen the person walked away from goes home within seconds.
+Errors are shown as the core worded them for people; their technical ``detail`` goes to the
+log and the About screen. What the closet screen shows (records,
 thumbnails, sync badges) is kept by ``ui.closet_browser``, and the screenshots are written by
 ``ui.screenshots``.
 """
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
@@ -73,9 +78,17 @@ _ACTIVE = (CaptureState.PRESENT, CaptureState.HOLDING, CaptureState.COUNTDOWN, C
 HOME_NOTE_MS = 5000
 #: Browsing screens (closet, detail, about) return home after this long without a key or a tap.
 IDLE_HOME_MS = 90_000
+#: The capture screen goes home this long after the garment left the view (the person walked away).
+AWAY_HOME_MS = 10_000
+#: A result about to be settled for the person says so, and counts down, for this long.
+SETTLE_WARNING_MS = 10_000
 #: After a cancel the garment may still be in view: the home screen stays this long before a
 #: new presentation may pull the mirror back to the capture screen.
 CANCEL_QUIET_MS = 3000
+#: A read of the closet failed (the technical cause goes to the log and About).
+CLOSET_UNREADABLE = "The closet can't be read right now · the mirror keeps trying"
+#: On Home and the capture screen while the camera is missing.
+NO_CAMERA_NOTICE = "No camera found · check its cable, then restart the mirror"
 
 
 class Core(ClosetCore, Protocol):
@@ -154,9 +167,17 @@ class MirrorWindow(QWidget):
         self._idle.setSingleShot(True)
         self._idle.setInterval(IDLE_HOME_MS)
         self._idle.timeout.connect(self._idle_home)
+        self._away = QTimer(self)  # the garment left the capture screen's view: the person may have gone
+        self._away.setSingleShot(True)
+        self._away.setInterval(AWAY_HOME_MS)
+        self._away.timeout.connect(self._walked_away)
         self._unattended = QTimer(self)  # a result waiting for the person, who may have left
         self._unattended.setSingleShot(True)
+        self._unattended.setTimerType(Qt.TimerType.PreciseTimer)  # its seconds are counted down on screen
         self._unattended.timeout.connect(self._result_unattended)
+        self._settle_tick = QTimer(self)  # the result's countdown line, in its last seconds
+        self._settle_tick.setInterval(250)
+        self._settle_tick.timeout.connect(self._show_settle_countdown)
         self.set_result_timeout(result_timeout_s)
         self._kept_unattended = False
         self._browsing = False  # auto-capture held off while the closet, detail or about is up
@@ -193,9 +214,36 @@ class MirrorWindow(QWidget):
         """Any key or tap on a screen counts as someone there: restart the idle and result timers."""
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
             self._idle.start()
+            self._away.stop()
             if self._unattended.isActive():
-                self._unattended.start()
+                self._start_unattended()
         return super().eventFilter(watched, event)
+
+    def _start_unattended(self) -> None:
+        """(Re)start the wait for the person on a result, and its countdown line."""
+        self._unattended.start()
+        self._settle_tick.start()
+        self._show_settle_countdown()
+
+    def _stop_unattended(self) -> None:
+        self._unattended.stop()
+        self._settle_tick.stop()
+        self.result.set_countdown("")
+
+    def _show_settle_countdown(self) -> None:
+        """In the last seconds of the wait, say on the result what is about to happen to it."""
+        left = self._unattended.remainingTime() if self._unattended.isActive() else -1
+        if left < 0 or self.result.garment is None or self._saving is not None:
+            self.result.set_countdown("")
+            if left < 0:
+                self._settle_tick.stop()
+            return
+        if left > SETTLE_WARNING_MS:
+            self.result.set_countdown("")
+            return
+        seconds = max(1, -(-left // 1000))
+        doing = "Discarding it" if self.result.asks else "Keeping it"
+        self.result.set_countdown(f"{doing} in {seconds} s…")
 
     def is_browsing(self, screen: Screen | None = None) -> bool:
         """Closet, detail, about, or a picker opened from the detail: the person is reading, not showing."""
@@ -206,17 +254,34 @@ class MirrorWindow(QWidget):
 
     def _idle_home(self) -> None:
         """Nobody touched the mirror for a while: browsing screens, and a capture screen with
-        nothing in view (Capture pressed, then the person walked away), go home."""
-        waiting = self.current() is self.capture and self.capture.state.state in (
-            CaptureState.IDLE,
-            CaptureState.NO_CAMERA,
-        )
-        if self.is_browsing() or waiting:
+        nothing in view (Capture pressed, then the person walked away) or that cannot capture, go home.
+
+        A capture screen with a garment in view stays, and the wait starts again: the timer is
+        single-shot, so without that a garment lowered later left the screen up for good."""
+        on_capture = self.current() is self.capture
+        if self.is_browsing() or (on_capture and self._capture_is_idle()):
+            self.show_screen(self.home)
+        elif on_capture:
+            self._idle.start()
+
+    def _capture_is_idle(self) -> bool:
+        """The capture screen has nothing to do: no garment in view, no camera, or capturing cannot work."""
+        state = self.capture.state.state
+        if state in (CaptureState.CAPTURING, CaptureState.ANALYSING):
+            return False
+        return state in (CaptureState.IDLE, CaptureState.NO_CAMERA) or self.home.capture_blocked
+
+    def _walked_away(self) -> None:
+        """The garment left the view a while ago and nobody touched the glass: the person is gone."""
+        if self.current() is self.capture and self.capture.state.state is CaptureState.IDLE:
             self.show_screen(self.home)
 
     def show_screen(self, screen: Screen) -> None:
+        if screen is self.capture and self.current() is not self.capture:
+            self.capture.set_message("")  # a refusal from an earlier visit is out of date
         if screen is self.capture and self.capture.frame is not None:
             self.capture.set_frame(self.capture.frame)  # the newest frame that came while hidden
+        self._away.stop()
         self._stack.setCurrentWidget(screen)
         browsing = self.is_browsing(screen)
         if browsing != self._browsing:
@@ -233,7 +298,8 @@ class MirrorWindow(QWidget):
             return call()
         except Exception as exc:  # any failure: the GUI thread must not die of a closet it cannot read
             log.warning("reading from the core failed: %s", exc, exc_info=True)
-            self.home.set_notice(f"The closet cannot be read: {exc}", "storage")
+            self.home.set_notice(CLOSET_UNREADABLE, "storage")
+            self.about.set_problem(f"reading the closet failed: {exc}")
             return default
 
     def _dispatch(self, key: str) -> None:
@@ -243,7 +309,7 @@ class MirrorWindow(QWidget):
             handler(key)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        for timer in (self._unattended, self._idle, self._note_timer):
+        for timer in (self._unattended, self._settle_tick, self._idle, self._away, self._note_timer):
             timer.stop()  # a closed window must not act on the core later (a result's timeout: keep)
         self.closet_browser.close()
         self.screenshots.close()  # screenshots already grabbed are written
@@ -251,6 +317,8 @@ class MirrorWindow(QWidget):
 
     # --- presses ------------------------------------------------------------------------------
     def _on_home(self, key: str) -> None:
+        if key in (SPACE, home_mod.CAPTURE) and not self.home.can_capture:
+            return  # the button is shown disabled and the page says why; a remote capture still goes to the core
         if key == SPACE:
             self.capture_now()
         elif key == home_mod.CAPTURE:
@@ -300,14 +368,14 @@ class MirrorWindow(QWidget):
         if self.result.colour and self.result.colour != garment.color.basic:
             self._pending_edit["color"] = self.result.colour
         self.result.set_message("Saving…")
-        self._unattended.stop()
+        self._stop_unattended()
         self.core.keep(self.review)
         self._saving, self.review = self.review, None  # a second press must not store it twice
 
     def retake(self) -> None:
         """Drop the result and capture again (the same garment may be shot again at once)."""
         self.review = None
-        self._unattended.stop()
+        self._stop_unattended()
         self.core.retake()
         self.capture.clear()
         self.show_screen(self.capture)
@@ -320,7 +388,7 @@ class MirrorWindow(QWidget):
         the home screen stays (it is not pulled back to the capture screen).
         """
         self.review = None
-        self._unattended.stop()
+        self._stop_unattended()
         self.core.cancel()
         self.capture.clear()
         self._quiet_until = time.monotonic() + CANCEL_QUIET_MS / 1000
@@ -431,11 +499,19 @@ class MirrorWindow(QWidget):
             self.capture.frame = frame  # remembered, painted when the screen shows
 
     def _on_capture_state(self, event: CaptureStateChanged) -> None:
+        was = self.capture.state.state
         self.capture.set_state(event)
-        if self.current() is self.home and event.state in _ACTIVE and time.monotonic() >= self._quiet_until:
+        # Not while a capture cannot work (a full closet holds the core's auto-capture off): the
+        # capture screen would say "Hold still" for good; Home says why instead.
+        pulled = event.state in _ACTIVE and not self.home.capture_blocked
+        if self.current() is self.home and pulled and time.monotonic() >= self._quiet_until:
             self.show_screen(self.capture)
+        if self.current() is self.capture and event.state is CaptureState.IDLE and was in _ACTIVE:
+            self._away.start()  # the garment went: home soon unless the person touches the glass
+        elif event.state is not CaptureState.IDLE:
+            self._away.stop()
         if event.state == CaptureState.NO_CAMERA:
-            self.home.set_notice("No camera: check its cable, then restart the mirror", "camera")
+            self.home.set_notice(NO_CAMERA_NOTICE, "camera")
         else:  # frames flow again: a notice about the camera is out of date
             self.home.clear_notice("camera")
 
@@ -454,15 +530,18 @@ class MirrorWindow(QWidget):
         self.show_screen(self.result)
         self.result.repaint()  # on screen now, not at the next idle moment: the bench measures this
         self.result_shown_at = time.monotonic()
-        self._unattended.start()
+        self._start_unattended()
 
     def _on_analysis_failed(self, event: AnalysisFailed) -> None:
         if event.cancelled:  # the person (or a remote cancel) already left this capture
             return
+        if event.detail:
+            log.warning("capture %d: %s", event.capture_id, event.detail)
+            self.about.set_problem(event.detail)
         self.review = None
         self.result.show_garment(None, event.reason)
         self.show_screen(self.result)
-        self._unattended.start()
+        self._start_unattended()
 
     def _on_record_saved(self, event: RecordSaved) -> None:
         self.home.clear_notice("storage")  # the closet took a write: an earlier storage error is over
@@ -509,6 +588,8 @@ class MirrorWindow(QWidget):
             if getattr(event.status, name).level is Level.OK:
                 self.home.clear_notice(name)
         self.about.set_about(self.about.about, event.status)
+        if self.current() is self.capture and self.home.capture_blocked and self._capture_is_idle():
+            self.show_screen(self.home)  # e.g. the disk filled up while a garment was held: Home says why
 
     def _on_command(self, event: CommandReceived) -> None:
         """A remote command the core accepted: the same path as the matching key or button."""
@@ -539,9 +620,13 @@ class MirrorWindow(QWidget):
     def _on_error(self, event: Error) -> None:
         line = event.line()
         line = line[:1].upper() + line[1:]
-        log.warning("%s", line)
+        log.warning("%s%s", line, f" ({event.detail})" if event.detail else "")
+        if event.detail:
+            self.about.set_problem(event.detail)
         self.home.set_notice(line, event.about)
-        if self.current() is self.result:
+        if self.current() is self.capture:  # "Capture now" refused: said where it was pressed
+            self.capture.set_message(line)
+        elif self.current() is self.result:
             if self._saving is not None and self._kept_unattended:
                 # Nobody is there to try again: go home, where the notice stays until the
                 # closet takes a write (a retry every timeout would hold the screen for good).
@@ -550,7 +635,7 @@ class MirrorWindow(QWidget):
                 return
             if self._saving is not None:  # the keep failed (disk full…): the person may try again
                 self.review, self._saving = self._saving, None
-                self._unattended.start()  # and if they leave, the timeout tries once more
+                self._start_unattended()  # and if they leave, the timeout tries once more
             self.result.set_message(line)
         elif self.current() is self.detail:
             self.detail.show_error(line)

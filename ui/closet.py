@@ -4,38 +4,104 @@ Two rows of filter chips (each with its count, so the person sees what is there 
 choosing; a colour's count is within the category chosen and the other way round) above a
 grid of cut-outs; arrows move between the rows and within them, Enter applies a filter or
 opens a garment, PageUp/PageDown move a page of the grid and Home/End go to the first and
-the last garment. Where the chips would leave no room for the garments (a large
+the last garment. The mirror may have a touch frame and nothing else, so a drag up or down
+on the grid scrolls it and, when the garments fill more than one screen, ▲ and ▼ buttons
+(beside the count, or over the grid where the header has no room) page through them.
+Where the wrapped chips would leave fewer than two lines of garments (a large
 ``font_scale``, a landscape panel) each filter row becomes one line that scrolls with the
-focus, with a chevron where more chips wait. The header says which garments show of how
-many, and a thin bar beside the grid shows where they are in the list. Each cut-out carries
-a small sync badge: a filled dot once the cloud has it, a ring while it waits in the outbox,
-nothing when sync is off. Thumbnails arrive later from a worker thread; until then the tile
-shows its category.
+focus, with a chevron where more chips wait; a filter with nothing in it is drawn faint, and
+an empty closet shows no filters at all, only what to do. The header says which garments
+show of how many, and a thin bar beside the grid shows where they are in the list. Each
+cut-out carries a small sync badge: a filled dot once the cloud has it, a ring while it
+waits in the outbox, nothing when sync is off. Thumbnails arrive later from a worker thread;
+until then the tile shows its category. Dark swatches get a light ring (a black dot on black
+is not there through the glass).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter
 
 from mirror.events import Record
-from ui.buttons import Button, ButtonRow, button_width
+from ui.buttons import Button, ButtonRow, button_width, paint_button
 from ui.images import fit
 from ui.screen import BACK, FIRST, LAST, PAGE_DOWN, PAGE_UP, Screen
-from ui.theme import DIM, FAINT, GREY, WHITE, Theme, draw_text
+from ui.theme import DIM, FAINT, GREY, WHITE, Theme, draw_text, draw_wrapped
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
 CAT_PREFIX, COL_PREFIX, ITEM_PREFIX = "cat:", "col:", "item:"
 ALL = "*"
-#: Rows, top to bottom: Back (for touch; Esc does the same), the two filter rows, the grid.
-BACK_ROW, FILTER_ROW, COLOUR_ROW, GRID_ROW = 0, 1, 2, 3
+#: The ▲/▼ buttons' keys: the screen pages itself on them (the window has nothing to do).
+PAGE_BACK, PAGE_MORE = "page:up", "page:down"
+#: Rows in focus order: Back (for touch; Esc does the same), the two filter rows, the grid,
+#: then ▲/▼ (after the grid, so Up from the grid still reaches the filters).
+BACK_ROW, FILTER_ROW, COLOUR_ROW, GRID_ROW, PAGER_ROW = 0, 1, 2, 3, 4
 SYNCED, WAITING, LOCAL = "synced", "waiting", "local"
+EMPTY_CLOSET = "Nothing here yet · go Back and hold up a garment"
+NO_MATCH = "No garment matches these filters · choose All types or All colours"
+#: Below this luma a swatch is lost on black (through the glass more so): it gets a light ring.
+DARK_LUMA = 72
 
 
 Counts = dict[str, dict[str, int]]
+
+
+def is_dark(colour: QColor) -> bool:
+    """Too dark to see as a dot on black (black, navy, deep purple)."""
+    return 0.299 * colour.red() + 0.587 * colour.green() + 0.114 * colour.blue() < DARK_LUMA
+
+
+def ring_dark_swatch(painter: QPainter, theme: Theme, dot: QRect, colour: QColor) -> None:
+    """A light ring round a dark swatch ``dot``, so a black garment's dot is there on the glass."""
+    if is_dark(colour):
+        painter.setPen(theme.pen(WHITE, 2.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(dot)
+
+
+def swatch_dot(button: QRect) -> QRect:
+    """Where ``ui.buttons.paint_button`` puts the swatch dot in a button at ``button``."""
+    dot = int(button.height() * 0.42)
+    return QRect(button.left() + int(button.height() / 4), button.center().y() - dot // 2, dot, dot)
+
+
+def ring_dark_swatches(painter: QPainter, theme: Theme, row: ButtonRow, has_focus: bool) -> None:
+    """Ring the dark swatches of ``row`` as painted (not the focused button's: it is white, its dot shows)."""
+    for index, (button, rect) in enumerate(zip(row.buttons, row.rects, strict=False)):
+        if button.swatch is not None and not rect.isEmpty() and not (has_focus and index == row.focus):
+            ring_dark_swatch(painter, theme, swatch_dot(rect), button.swatch)
+
+
+@dataclass
+class ChipRow(ButtonRow):
+    """A row whose ``dimmed`` buttons are drawn faint: still there (and tappable, so nothing
+    moves under the finger), but a filter with no garment, or ▲ at the top, does not invite."""
+
+    dimmed: set[int] = field(default_factory=set)
+
+    def paint(self, painter: QPainter, theme: Theme, has_focus: bool) -> None:
+        for index, (button, rect) in enumerate(zip(self.buttons, self.rects, strict=False)):
+            if rect.isEmpty():  # scrolled out of view
+                continue
+            focused = has_focus and index == self.focus
+            painter.setOpacity(0.4 if index in self.dimmed and not focused else 1.0)
+            paint_button(painter, theme, rect, button, focused=focused)
+            if button.swatch is not None and not focused and index not in self.dimmed:
+                ring_dark_swatch(painter, theme, swatch_dot(rect), button.swatch)
+        painter.setOpacity(1.0)
+
+
+@dataclass
+class _Drag:
+    """A finger down on the grid: a tap when it lifts where it landed, else a scroll."""
+
+    start: QPoint
+    first_line: int
+    moved: bool = False
 
 
 def tally(records: Iterable[Record]) -> Counts:
@@ -94,19 +160,24 @@ class ClosetScreen(Screen):
         self.items: list[ClosetItem] = []
         self.counts: Counts = {}
         self.total = 0
-        self.categories = ButtonRow([])
-        self.colours = ButtonRow([])
+        self.categories = ChipRow([])
+        self.colours = ChipRow([])
         self.grid = ButtonRow([])
         self.back = ButtonRow([Button(BACK, "Back")])
+        self.pager = ChipRow([])  # ▲/▼, set at paint: only while the garments fill more than one screen
         self.first_line = 0  # the grid line shown at the top (scrolls with the focus)
         self.visible_lines = 1  # grid lines that fit (a PageUp/PageDown moves this many)
         self.chips_first = {id(self.categories): 0, id(self.colours): 0}  # one-line filter rows: first chip shown
         self.one_line_filters = False  # the filter rows each on one scrolling line (set at paint)
         self._chevrons: list[tuple[QRect, ButtonRow, int]] = []  # tap targets: (where, row, chips to scroll)
+        self._grid_area = QRect()  # where a finger down starts a drag (set at paint)
+        self._line_h = 1  # a grid line's height and gap: the drag that scrolls one line
+        self._drag: _Drag | None = None
         self.focus_row = GRID_ROW
+        self.action.connect(self._page)
 
     def rows(self) -> list[ButtonRow]:
-        return [self.back, self.categories, self.colours, self.grid]
+        return [self.back, self.categories, self.colours, self.grid, self.pager]
 
     def set_content(
         self,
@@ -125,14 +196,14 @@ class ClosetScreen(Screen):
         by_colour = counts.get("basic_color", {})
         self.total = sum(by_category.values()) if total is None else total
         self.categories.set_buttons(
-            [Button(CAT_PREFIX + ALL, "All", badge=str(sum(by_category.values())), selected=category is None)]
+            [Button(CAT_PREFIX + ALL, "All types", badge=str(sum(by_category.values())), selected=category is None)]
             + [
                 Button(CAT_PREFIX + c, category_label(c), badge=str(by_category.get(c, 0)), selected=c == category)
                 for c in CATEGORIES
             ]
         )
         self.colours.set_buttons(
-            [Button(COL_PREFIX + ALL, "All", badge=str(sum(by_colour.values())), selected=colour is None)]
+            [Button(COL_PREFIX + ALL, "All colours", badge=str(sum(by_colour.values())), selected=colour is None)]
             + [
                 Button(
                     COL_PREFIX + c,
@@ -144,6 +215,10 @@ class ClosetScreen(Screen):
                 for c in BASIC_TERMS
             ]
         )
+        for row in (self.categories, self.colours):
+            if not self.total:  # nothing to filter: the chips would only say 0 twenty times
+                row.set_buttons([])
+            row.dimmed = {i for i, b in enumerate(row.buttons) if b.badge == "0" and not b.selected}
         self.grid.set_buttons([Button(ITEM_PREFIX + str(item.record.id), "") for item in items])
         if not items and self.focus_row == GRID_ROW:
             self.focus_row = FILTER_ROW
@@ -173,6 +248,50 @@ class ClosetScreen(Screen):
             self.first_line = max(0, self.first_line - page)
         return True
 
+    def scroll_lines(self, lines: int) -> None:
+        """Move the view ``lines`` grid lines down (up when negative), as far as the list goes.
+
+        The grid's focus moves along, staying in view (the paint brings the focused garment
+        into view, so a view without it would spring back).
+        """
+        if not self.items:
+            return
+        cols, page = max(1, self.grid.columns), max(1, self.visible_lines)
+        last_line = (len(self.items) - 1) // cols
+        self.first_line = max(0, min(self.first_line + lines, last_line - page + 1))
+        line, col = divmod(self.grid.focus, cols)
+        line = max(self.first_line, min(line + lines, self.first_line + page - 1, last_line))
+        self.grid.focus = min(len(self.items) - 1, line * cols + col)
+        self.update()
+
+    def _page(self, key: str) -> None:
+        """▲/▼ (tapped, or Enter on one): a screenful of garments back or on."""
+        if key in (PAGE_BACK, PAGE_MORE):
+            self.scroll_lines(max(1, self.visible_lines) * (1 if key == PAGE_MORE else -1))
+
+    # --- touch: a finger on the grid taps a garment when it lifts where it landed, else scrolls ---
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        point = self.page_point(event)
+        self._drag = _Drag(point, self.first_line) if self._grid_area.contains(point) else None
+        if self._drag is None:
+            self.press_at(point)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        drag = self._drag
+        if drag is None:
+            return
+        moved = self.page_point(event) - drag.start
+        if not drag.moved and moved.manhattanLength() < self.theme().lx(24):
+            return  # a finger's wobble: still a tap
+        drag.moved = True
+        self.focus_row = GRID_ROW
+        self.scroll_lines(drag.first_line - round(moved.y() / self._line_h) - self.first_line)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802, ARG002 (Qt's signature)
+        drag, self._drag = self._drag, None
+        if drag is not None and not drag.moved:
+            self.press_at(drag.start)
+
     def tapped(self, x: int, y: int) -> None:
         """A tap on a chevron scrolls its filter row by the chips in view (the focus goes along)."""
         for rect, row, step in self._chevrons:
@@ -196,6 +315,7 @@ class ClosetScreen(Screen):
 
     # --- painting -------------------------------------------------------------------------
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        self._clamp_focus(self.rows())  # e.g. onto Back when an empty closet has no filters
         area = self.content_rect(theme)
         header_h = theme.px(100)
         chip_h, gap = theme.px(68), theme.lx(14)
@@ -212,19 +332,35 @@ class ClosetScreen(Screen):
             QRect(area.right() + 1 - back_w, area.top() + (header_h - chip_h) // 2, back_w, 0), chip_h, gap
         )
         self.back.paint(painter, theme, self.row_has_focus(self.back))
-        y = area.top() + header_h + theme.px(16)
-        y = self._layout_filters(theme, QRect(area.left(), y, area.width(), area.bottom() - y), chip_h, gap)
-        self._chevrons = []
-        for row in (self.categories, self.colours):
-            row.paint(painter, theme, self.row_has_focus(row))
-            if self.one_line_filters:
-                self._paint_chevrons(painter, theme, row, area, chip_h)
-        painter.setPen(theme.pen(FAINT, 2))
-        painter.drawLine(area.left(), y - theme.px(14), area.right(), y - theme.px(14))
-        shown = self._paint_grid(painter, theme, QRect(area.left(), y, area.width(), area.bottom() + 1 - y))
-        info_left = title_rect.right() + theme.px(24)
-        info = QRect(info_left, area.top(), area.right() + 1 - back_w - theme.px(24) - info_left, header_h)
         font = theme.font(28)
+        info_left = title_rect.right() + theme.px(24)
+        info_right = area.right() + 1 - back_w - theme.px(24)
+        pager_w = 2 * chip_h + gap
+        most = len(self.items)
+        # ▲/▼ beside the count where it still fits whole (its height is for garments), else on
+        # a line of their own over the grid.
+        room = info_right - info_left - pager_w - theme.px(24)
+        pager_in_header = room >= QFontMetrics(font).horizontalAdvance(f"{most}–{most} of {most} garments")
+        y = area.top() + header_h + theme.px(16)
+        self._chevrons = []
+        if self.total:  # an empty closet has nothing to filter
+            y = self._layout_filters(theme, QRect(area.left(), y, area.width(), area.bottom() - y), chip_h, gap)
+            for row in (self.categories, self.colours):
+                row.paint(painter, theme, self.row_has_focus(row))
+                if self.one_line_filters:
+                    self._paint_chevrons(painter, theme, row, area, chip_h)
+            painter.setPen(theme.pen(FAINT, 2))
+            painter.drawLine(area.left(), y - theme.px(14), area.right(), y - theme.px(14))
+        grid = QRect(area.left(), y, area.width(), area.bottom() + 1 - y)
+        shown = self._paint_grid(painter, theme, grid, 0 if pager_in_header else chip_h + theme.px(16))
+        if self.pager.buttons:
+            top = area.top() + (header_h - chip_h) // 2 if pager_in_header else y
+            right = info_right if pager_in_header else area.right() + 1
+            self.pager.rects = [QRect(right - pager_w, top, chip_h, chip_h), QRect(right - chip_h, top, chip_h, chip_h)]
+            self.pager.paint(painter, theme, self.row_has_focus(self.pager))
+            if pager_in_header:
+                info_right -= pager_w + theme.px(24)
+        info = QRect(info_left, area.top(), info_right - info_left, header_h)
         if "–" in shown and QFontMetrics(font).horizontalAdvance(shown) > info.width():
             shown = shown.removesuffix(" garments")  # "7–12 of 300" still says it, at full size
         draw_text(painter, info, shown, font, GREY, Qt.AlignmentFlag.AlignRight)
@@ -238,14 +374,15 @@ class ClosetScreen(Screen):
     def _layout_filters(self, theme: Theme, area: QRect, chip_h: int, gap: int) -> int:
         """Lay out both filter rows from the top of ``area``; return the grid's top.
 
-        Wrapped over as many lines as their labels need when that leaves a line of garments,
-        else each on one line that scrolls with its focus.
+        Wrapped over as many lines as their labels need when that leaves two lines of garments
+        (one line of a long closet is a letterbox to page through), else each on one line that
+        scrolls with its focus.
         """
         rows = (self.categories, self.colours)
         for row in rows:
             row.fit_columns(theme, area.width(), chip_h, gap)
         wrapped = sum(row.height_for(chip_h, gap) for row in rows) + theme.px(20) + theme.px(28)
-        self.one_line_filters = wrapped + self._min_grid_height(theme, area.width()) > area.height()
+        self.one_line_filters = wrapped + 2 * self._min_grid_height(theme, area.width()) > area.height()
         y = area.top()
         if not self.one_line_filters:
             y += self.categories.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(20)
@@ -311,13 +448,20 @@ class ClosetScreen(Screen):
             painter.drawLine(QPointF(back, cy - arm), QPointF(tip, cy))
             painter.drawLine(QPointF(tip, cy), QPointF(back, cy + arm))
 
-    def _paint_grid(self, painter: QPainter, theme: Theme, area: QRect) -> str:
-        """The garments that fit, as tall as the room allows; returns the header's count line."""
+    def _paint_grid(self, painter: QPainter, theme: Theme, area: QRect, pager_room: int) -> str:
+        """The garments that fit, as tall as the room allows; returns the header's count line.
+
+        When they fill more than one screen, ▲/▼ are offered (``pager_room``: the height they
+        take over the grid, 0 when they go in the header).
+        """
         filtered = bool(self.category or self.colour)
         everything = f"{len(self.items)} of {self.total}" if filtered else f"{self.total} garments"
+        self._grid_area = QRect()
         if not self.items:
-            text = "Nothing here yet: hold up a garment" if not self.total else "No garment matches these filters"
-            draw_text(painter, QRect(area.left(), area.top(), area.width(), theme.px(160)), text, theme.font(40), GREY)
+            self._offer_pager(False, False, False)
+            text = NO_MATCH if self.total else EMPTY_CLOSET
+            room = QRect(area.left(), area.top(), area.width(), min(area.height(), theme.px(240)))
+            draw_wrapped(painter, room, text, theme.font(40), GREY, Qt.AlignmentFlag.AlignHCenter)
             self.grid.rects = []
             return everything
         gap = theme.lx(20)
@@ -325,17 +469,20 @@ class ClosetScreen(Screen):
         cols, cell, cell_h, lines = self._grid_shape(theme, area.width(), area.height(), gap)
         total_lines = -(-len(self.items) // cols)
         scrolls = total_lines > lines
-        if scrolls:  # room for the position bar at the right
+        if scrolls:  # room for the position bar at the right, and for ▲/▼
+            area = area.adjusted(0, pager_room, 0, 0)
             cols, cell, cell_h, lines = self._grid_shape(theme, area.width() - bar_w, area.height(), gap)
             total_lines = -(-len(self.items) // cols)
         self.grid.columns = cols
         self.visible_lines = lines
+        self._grid_area, self._line_h = area, cell_h + gap
         focus_line = self.grid.focus // cols
         self.first_line = max(0, min(self.first_line, total_lines - lines))
         if focus_line < self.first_line:
             self.first_line = focus_line
         elif focus_line >= self.first_line + lines:
             self.first_line = focus_line - lines + 1
+        self._offer_pager(scrolls, self.first_line == 0, self.first_line + lines >= total_lines)
         self.grid.rects = []
         for index, item in enumerate(self.items):
             line, col = divmod(index, cols)
@@ -353,6 +500,13 @@ class ClosetScreen(Screen):
         last = min(len(self.items), (self.first_line + lines) * cols)
         self._paint_position(painter, theme, area, lines, total_lines)
         return f"{first}–{last} of {len(self.items)}" if filtered else f"{first}–{last} of {self.total} garments"
+
+    def _offer_pager(self, scrolls: bool, at_top: bool, at_end: bool) -> None:
+        """▲/▼ while the garments fill more than one screen, faint at the end they cannot go past."""
+        self.pager.set_buttons([Button(PAGE_BACK, "▲"), Button(PAGE_MORE, "▼")] if scrolls else [])
+        self.pager.dimmed = {i for i, end in enumerate((at_top, at_end)) if end and scrolls}
+        if not scrolls and self.focus_row == PAGER_ROW:  # they went (a filter, a resize): back to the grid
+            self.focus_row = GRID_ROW if self.items else FILTER_ROW
 
     def _grid_shape(self, theme: Theme, width: int, height: int, gap: int) -> tuple[int, int, int, int]:
         """(columns, cell width, cell height, lines) filling ``height`` with whole lines of tiles.
@@ -393,9 +547,12 @@ class ClosetScreen(Screen):
         painter.setPen(theme.pen(GREY, 1.5))
         dot = theme.px(20)
         label_rect = QRect(rect.left(), rect.bottom() - label_h, rect.width(), label_h)
-        painter.setBrush(swatch(record.color.basic, record.color.hex))
-        painter.drawEllipse(QRect(label_rect.left() + theme.lx(16), label_rect.center().y() - dot // 2, dot, dot))
+        colour = swatch(record.color.basic, record.color.hex)
+        dot_rect = QRect(label_rect.left() + theme.lx(16), label_rect.center().y() - dot // 2, dot, dot)
+        painter.setBrush(colour)
+        painter.drawEllipse(dot_rect)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        ring_dark_swatch(painter, theme, dot_rect, colour)
         draw_text(
             painter,
             label_rect.adjusted(theme.lx(16) + dot + theme.px(12), 0, -theme.px(40), 0),

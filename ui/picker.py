@@ -11,6 +11,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from ui.buttons import Button, ButtonRow
+from ui.closet import ring_dark_swatches
 from ui.screen import BACK, Screen
 from ui.theme import GREY, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
@@ -80,6 +81,7 @@ class PickerScreen(Screen):
         grid = QRect(area.center().x() - width // 2, top, width, 0)
         used = self.grid.layout(grid, height, gap)
         self.grid.paint(painter, theme, self.row_has_focus(self.grid))
+        ring_dark_swatches(painter, theme, self.grid, self.row_has_focus(self.grid))
         back_w = min(width, max(theme.px(300), self.back.natural_width(theme, height)))
         back = QRect(area.center().x() - back_w // 2, grid.top() + used + theme.px(48), back_w, 0)
         self.back.layout(back, height, 0)

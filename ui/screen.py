@@ -168,9 +168,15 @@ class Screen(QWidget):
             super().keyPressEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        self.press_at(self.page_point(event))
+
+    def page_point(self, event: QMouseEvent) -> QPoint:
+        """Where ``event`` is on the page (the page may be drawn turned, see :meth:`rotated`)."""
         point = event.position().toPoint()
-        if self.rotated():
-            point = QPoint(point.y(), self.width() - point.x())
+        return QPoint(point.y(), self.width() - point.x()) if self.rotated() else point
+
+    def press_at(self, point: QPoint) -> None:
+        """A tap at ``point`` (page coordinates): press the button there, else :meth:`tapped`."""
         for index, row in enumerate(self.rows()):
             key = row.hit(point)
             if key is not None:

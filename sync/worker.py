@@ -56,6 +56,11 @@ POSTPONE_S = 3600.0
 #: After resuming a session the broker kept, versions sent before wait this long before going
 #: again: the acks the cloud sent while the mirror was away arrive first (new versions go at once).
 RESUME_GRACE_S = 2.0
+#: How long one step waits for network traffic (which wakes it at once): short while versions are
+#: going out, longer when nothing was due nor in flight, so an idle mirror does not read its outbox
+#: 50 times a second (a new version waits at most IDLE_LOOP_S to go).
+BUSY_LOOP_S = 0.02
+IDLE_LOOP_S = 0.25
 #: A connection that held this long is a good one: the reconnect backoff starts over. One that drops
 #: sooner (another mirror with the same client id takes the session over, a broker that accepts and
 #: then drops) keeps backing off, and the log says it once instead of two lines every few seconds.
@@ -112,6 +117,7 @@ class SyncWorker:
         self._held_said: set[tuple[str, int]] = set()  # versions held back (unreadable, or another device's): said once
         self._acks: list[tuple[str, int]] = []
         self._rejected: list[tuple[str, int]] = []
+        self._idle = False  # nothing due nor in flight at the last look: wait longer for the network
         self._conflicts: list[tuple[tuple[str, int], int]] = []  # (version, the cloud's newest of that garment)
         self._malformed_acks = LogLimit(log)
         self._rejections = LogLimit(log, burst=20)
@@ -349,7 +355,7 @@ class SyncWorker:
     def _step(self) -> None:
         client = self._client
         assert client is not None
-        rc = client.loop(0.02)
+        rc = client.loop(IDLE_LOOP_S if self._idle else BUSY_LOOP_S)
         if rc != mqtt.MQTT_ERR_SUCCESS:
             if not self._dropped:
                 self._on_disconnect(client, None, None, rc, None)
@@ -371,6 +377,7 @@ class SyncWorker:
         if len(self._inflight) - len(overdue) >= self.sync.max_inflight:
             return
         items = self.store.outbox_due(self.sync.max_inflight, self.sync.ack_timeout_s)
+        self._idle = not items and not self._inflight
         resending = now >= self._resend_after
         sent: list[OutboxItem] = []
         for item in items:

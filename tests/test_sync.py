@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from mirror.store import ClosetStore, Color, Record
+from mirror.store import ClosetStore, Color, OutboxItem, Record
 from mirror.store.samples import synthetic_draft
 from sync.backoff import Backoff
 from sync.contract import ack_message
@@ -487,3 +487,33 @@ def test_a_log_limit_reports_what_it_left_out_when_its_window_opens_again() -> N
         "8 more like that were left out of the log in the last 1 min",
         "bad 10",
     ]
+
+
+def test_an_idle_worker_reads_its_outbox_a_few_times_a_second_not_fifty(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    """Nothing to send: each read of the outbox is a wake-up and SQLite work on a Pi, all day long."""
+    consumer = start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 2)
+    reads = [0]
+    outbox_due = store.outbox_due
+
+    def counted(*args: object, **kwargs: object) -> list[OutboxItem]:
+        reads[0] += 1
+        return outbox_due(*args, **kwargs)  # type: ignore[arg-type]
+
+    store.outbox_due = counted  # type: ignore[method-assign]
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE)
+    worker.start()
+    try:
+        wait_until(lambda: store.outbox_stats().acked == 2, 10, "the first two versions")
+        reads[0] = 0
+        time.sleep(2)
+        idle_reads = reads[0]
+        store.add(synthetic_draft(7, image_kb=1))  # a new garment still goes within a moment
+        wait_until(lambda: store.outbox_stats().acked == 3, 2, "the new version")
+    finally:
+        worker.stop()
+    assert idle_reads <= 12, f"{idle_reads} outbox reads in 2 s with nothing to send"
+    assert assert_exactly_once(store, consumer.db) == 3
+    store.close()

@@ -231,7 +231,7 @@ def test_a_larger_font_scale_never_makes_the_status_or_the_hint_smaller(orientat
         render(home, *SIZES[orientation], scale)
         found[scale] = (
             sizes_of(home, lambda t: t in parts),
-            sizes_of(home, lambda t: t.startswith("Hold")),
+            sizes_of(home, lambda t: t.startswith(("Hold", "The mirror can't"))),
         )
     for normal, large in zip(found[1.0], found[FONT_SCALES[1]], strict=True):  # the status, then the hint
         assert len(normal) == len(large) > 0

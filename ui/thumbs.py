@@ -30,10 +30,10 @@ class ThumbnailLoader(QObject):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thumbs")
         self._done: queue.Queue[tuple[str, QImage]] = queue.Queue()
         self._cache: dict[str, QImage] = {}
+        self._pending = 0  # requests submitted and not yet collected: the timer runs only while any are
         self._timer = QTimer(self)
         self._timer.setInterval(30)
         self._timer.timeout.connect(self._collect)
-        self._timer.start()
 
     def cached(self, key: str) -> QImage | None:
         return self._cache.get(key)
@@ -42,16 +42,26 @@ class ThumbnailLoader(QObject):
         if key in self._cache:
             self._on_ready(key, self._cache[key])
             return
+        self._pending += 1
+        self._timer.start()
         self._pool.submit(lambda: self._done.put((key, load_thumbnail(path, THUMB_PX))))
+
+    @property
+    def busy(self) -> bool:
+        """Thumbnails are being decoded (the collecting timer runs; otherwise nothing wakes)."""
+        return self._timer.isActive()
 
     def _collect(self) -> None:
         while True:
             try:
                 key, image = self._done.get_nowait()
             except queue.Empty:
-                return
+                break
+            self._pending -= 1
             self._cache[key] = image
             self._on_ready(key, image)
+        if self._pending <= 0:
+            self._timer.stop()
 
     def close(self) -> None:
         self._timer.stop()

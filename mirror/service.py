@@ -752,10 +752,8 @@ class MirrorService:
     # --- events ---------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
-        """Queue an event for the UI; preview frames are dropped when the UI falls behind."""
-        if isinstance(event, FrameReady):
-            if self.events.qsize() <= MAX_FRAME_BACKLOG:
-                self.events.put(event)
+        """Queue an event for the UI and wake it; preview frames are dropped when the UI falls behind."""
+        if isinstance(event, FrameReady) and self.events.qsize() > MAX_FRAME_BACKLOG:
             return
         self.events.put(event)
         wake = self.wake

@@ -7,15 +7,18 @@ go the other way as plain calls that only enqueue work in the service and return
 
 Preview frames are coalesced: when several ``FrameReady`` wait, only the newest is emitted,
 so a busy GUI shows fewer frames instead of falling further behind. A drain is also bounded
-in time, so a burst of events cannot hold the GUI thread past one frame. Other events (a
-result, a state change) wake the bridge at once through the service's ``wake`` hook, a
-queued signal, instead of waiting up to a poll interval: the result is on screen sooner.
+in time, so a burst of events cannot hold the GUI thread past one frame. Every event wakes the
+bridge through the service's ``wake`` hook (a queued signal, at most one pending at a time),
+so nothing waits for a poll and an idle GUI thread sleeps: polling every 10 ms woke a Pi's
+GUI thread 100 times a second all day. A slow poll stays as a safety net, and a source without
+the hook is polled at the old rate.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
@@ -40,8 +43,10 @@ from mirror.events import (
 
 log = logging.getLogger(__name__)
 
-#: How often the queue is drained: well under a 25 fps frame interval.
+#: How often the queue of a source without a ``wake`` hook is drained: well under a 25 fps frame interval.
 DRAIN_INTERVAL_MS = 10
+#: The safety-net poll for a source that wakes the bridge itself.
+WOKEN_POLL_MS = 500
 #: Longest one drain may run before it yields back to the event loop.
 DRAIN_BUDGET_S = 0.008
 
@@ -98,11 +103,19 @@ class ServiceBridge(QObject):
         self._timer.setInterval(DRAIN_INTERVAL_MS)
         self._timer.timeout.connect(self.drain)
         self._woken.connect(self.drain, Qt.ConnectionType.QueuedConnection)
+        self._wake_pending = threading.Event()
 
     def start(self) -> None:
-        self._timer.start()
         if isinstance(self.source, Wakeable):
-            self.source.wake = self._woken.emit
+            self.source.wake = self._wake
+            self._timer.setInterval(WOKEN_POLL_MS)
+        self._timer.start()
+
+    def _wake(self) -> None:
+        """Called on the service's threads: one drain is queued for however many events come before it."""
+        if not self._wake_pending.is_set():
+            self._wake_pending.set()
+            self._woken.emit()
 
     def stop(self) -> None:
         self._timer.stop()
@@ -111,6 +124,7 @@ class ServiceBridge(QObject):
 
     def drain(self) -> int:
         """Emit what is waiting (newest frame only); return how many events were handled."""
+        self._wake_pending.clear()  # first: an event queued from now on queues another drain
         deadline = time.perf_counter() + DRAIN_BUDGET_S
         handled = 0
         latest: FrameReady | None = None

@@ -77,7 +77,12 @@ def test_every_event_wakes_the_bridge_once_however_many_wait(tmp_path: Path) -> 
     assert service.wake is not None
     threading.Thread(target=service._emit, args=(StatusChanged(Status()),)).start()
     assert wait_until(lambda: len(statuses) == 1, 2.0)
-    burst = threading.Thread(target=lambda: [service._emit(frame(seq)) for seq in range(1, 4)])
+
+    def three_frames() -> None:
+        for seq in range(1, 4):
+            service._emit(frame(seq))
+
+    burst = threading.Thread(target=three_frames)
     burst.start()
     burst.join()  # the GUI thread ran no events meanwhile
     assert wait_until(lambda: frames == [3], 2.0), frames

@@ -170,7 +170,8 @@ class UiSettings:
     result_timeout_s: float = setting(
         60.0,
         "Seconds a result may wait for the person; then the mirror goes home, keeping a confident "
-        "result and dropping an unsure one (it needs the person's answer).",
+        "result and dropping an unsure one (it needs the person's answer). The last 10 s count down on "
+        "the screen.",
         bounds=(1.0, 3600.0),
     )
     screenshot_dir: str = setting(

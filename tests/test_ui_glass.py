@@ -9,13 +9,15 @@ garment. Real-service versions of the slower paths live in test_ui_states and te
 from __future__ import annotations
 
 import dataclasses
+import queue
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import MagicMock
 
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from mirror.events import (
@@ -33,6 +35,7 @@ from mirror.events import (
 from mirror.pipeline.result import CUTOUT_PNG, GarmentColour, GarmentResult
 from ui import home as home_mod
 from ui.bench import wait_until
+from ui.bridge import ServiceBridge
 from ui.capture import CaptureScreen
 from ui.home import HomeScreen
 from ui.images import LIFT_FLOOR, RIM_GREY, load_thumbnail
@@ -52,38 +55,26 @@ READY = Status(
 FULL = dataclasses.replace(READY, storage=StatusPart("storage: full", Level.ERROR, STORAGE_FULL))
 
 
-class Bridge(QObject):
-    """The signals of ``ui.bridge.ServiceBridge``, emitted by the test instead of a service."""
-
-    frame = Signal(object)
-    capture_state = Signal(object)
-    analysis_started = Signal(object)
-    analysis_done = Signal(object)
-    analysis_failed = Signal(object)
-    record_saved = Signal(object)
-    record_changed = Signal(object)
-    record_deleted = Signal(object)
-    status = Signal(object)
-    error = Signal(object)
-    command = Signal(object)
-    synced = Signal(object)
+def quiet_bridge() -> ServiceBridge:
+    """The real bridge over a queue nobody fills: the test emits its signals instead of a service."""
+    return ServiceBridge(SimpleNamespace(events=queue.Queue()))
 
 
-def window(qtbot: Any, status: Status = READY) -> tuple[MirrorWindow, Bridge, MagicMock]:
+def window(qtbot: Any, status: Status = READY) -> tuple[MirrorWindow, ServiceBridge, MagicMock]:
     core = MagicMock()
     core.status.return_value = status
     core.closet.return_value = []
     core.counts.return_value = {}
     core.unsynced_ids.return_value = set()
-    bridge = Bridge()
-    w = MirrorWindow(core, bridge)  # type: ignore[arg-type]
+    bridge = quiet_bridge()
+    w = MirrorWindow(core, bridge)
     w.resize(960, 540)
     w.show()
     qtbot.addWidget(w)
     return w, bridge, core
 
 
-def state(bridge: Bridge, value: CaptureState) -> None:
+def state(bridge: ServiceBridge, value: CaptureState) -> None:
     bridge.capture_state.emit(CaptureStateChanged(value))
 
 

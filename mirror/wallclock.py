@@ -7,11 +7,19 @@ without any network: a year before the software existed, and a time before the n
 garment in the closet (which was stamped by a clock that was right, or at least later).
 The closet stamps new versions no earlier than that newest time, so the closet's order
 holds, and the home screen says the clock is not set.
+
+Unless the kernel says NTP has set the clock (:func:`kernel_synchronised`): then the clock is
+right and a newest garment "after now" was stamped by a clock that was ahead (set by hand, a
+bad time source). Pinning new versions to it would date every later garment in the future for
+good, and "clock: not set" would stay on Home for ever.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 EARLIEST_PLAUSIBLE_YEAR = 2025
 """A clock before this is certainly wrong (a Pi without RTC battery boots at its last save)."""
@@ -39,3 +47,35 @@ def clock_problem(now: datetime, newest: datetime | None) -> str:
     if newest is not None and now < newest - BEHIND_SLACK:
         return f"it reads {now:%Y-%m-%d %H:%M} UTC, before the newest garment ({newest:%Y-%m-%d %H:%M} UTC)"
     return ""
+
+
+TIME_ERROR = 5
+"""adjtimex(2): the kernel's clock is not synchronised (what ``timedatectl`` reports too)."""
+
+
+@cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
+
+
+def kernel_synchronised() -> bool | None:
+    """Whether NTP (timesyncd, chrony) has set the clock, from adjtimex with no modes (read-only, no
+    privileges, one system call); None where that cannot be asked."""
+    libc = _libc()
+    if libc is None:
+        return None
+    try:
+        buf = ctypes.create_string_buffer(512)  # struct timex is ~208 bytes; modes=0 means read only
+        state = int(libc.adjtimex(buf))
+    except AttributeError:
+        return None
+    return None if state < 0 else state != TIME_ERROR
+
+
+def trusted_newest(newest: datetime | None, synchronised: bool | None) -> datetime | None:
+    """``newest`` as a floor for the clock, or None when a synchronised clock overrules it."""
+    return None if synchronised else newest

@@ -36,6 +36,7 @@ class FakeClock:
 
     def __init__(self, at: dt.datetime) -> None:
         self.at = at
+        self.synchronised: bool | None = False  # what the kernel says: NTP has not answered (yet)
 
     def __call__(self) -> dt.datetime:
         self.at += dt.timedelta(milliseconds=1)
@@ -46,6 +47,7 @@ class FakeClock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock(RIGHT)
     monkeypatch.setattr("mirror.store.closet.now_ms", fake)
+    monkeypatch.setattr("mirror.store.closet.kernel_synchronised", lambda: fake.synchronised)
     return fake
 
 
@@ -98,15 +100,19 @@ def test_an_edit_never_predates_the_version_it_replaces(tmp_path: Path, clock: F
 def test_doctor_fails_a_clock_behind_the_newest_garment(tmp_path: Path, clock: FakeClock) -> None:
     settings = Settings()
     settings = dataclasses.replace(settings, store=dataclasses.replace(settings.store, data_dir=str(tmp_path)))
-    machine = Machine(tmp_path, {}, runner({"timedatectl": (0, "yes\n")}))
-    assert only(check_clock(settings, machine, BEHIND)).status is Outcome.OK  # no closet yet: nothing says so
+    machine = Machine(tmp_path, {}, runner({"timedatectl": (0, "no\n")}))  # NTP has not answered
+    assert only(check_clock(settings, machine, BEHIND)).status is Outcome.WARN  # no closet yet: only "not synced"
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         store.add(synthetic_draft(1, image_kb=1))
     finding = only(check_clock(settings, machine, BEHIND))
     assert finding.status is Outcome.FAIL
     assert "before the newest garment (2026-11-20 18:30 UTC)" in finding.message
     assert "NTP" in (finding.fix or "")
-    assert only(check_clock(settings, machine, RIGHT + dt.timedelta(minutes=5))).status is Outcome.OK
+    synced = Machine(tmp_path, {}, runner({"timedatectl": (0, "yes\n")}))
+    assert only(check_clock(settings, synced, RIGHT + dt.timedelta(minutes=5))).status is Outcome.OK
+    # NTP set the clock, and the garment is "after now": the clock was ahead when it was made
+    ahead = only(check_clock(settings, synced, BEHIND))
+    assert ahead.status is Outcome.OK and "dated by a clock that was ahead" in ahead.message
 
 
 def test_the_service_says_the_clock_is_not_set(tmp_path: Path, clock: FakeClock) -> None:
@@ -161,3 +167,20 @@ def test_the_status_tick_holds_auto_capture_while_storage_is_full(tmp_path: Path
         )
         assert not service._machine._held_off
         assert service.command("capture") == ""
+
+
+def test_once_ntp_has_set_the_clock_a_garment_dated_ahead_does_not_pin_the_later_ones(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """One capture while the clock was five years ahead (set by hand), then deleted: every later garment
+    was stamped just after it, in the future, for good, and Home said "clock: not set" for ever."""
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        clock.at = RIGHT + dt.timedelta(days=5 * 365)
+        ahead = store.add(synthetic_draft(1, image_kb=1))
+        store.delete(ahead.id)
+        clock.at, clock.synchronised = RIGHT, True  # NTP corrected it
+        later = store.add(synthetic_draft(2, image_kb=1))
+        assert RIGHT < later.created_at < RIGHT + dt.timedelta(seconds=1)
+        assert store.newest_time() is None  # nothing for the clock to be measured against
+        clock.synchronised = False  # and without NTP the closet's order is kept as before
+        assert store.add(synthetic_draft(3, image_kb=1)).created_at > ahead.created_at

@@ -9,8 +9,6 @@ hardware allows instead of failing.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import datetime as dt
 import os
 import subprocess
@@ -21,7 +19,7 @@ from pathlib import Path
 from mirror.config import Settings
 from mirror.device import closet_newest_time
 from mirror.doctor.report import Finding, Outcome
-from mirror.wallclock import clock_problem
+from mirror.wallclock import clock_problem, kernel_synchronised, trusted_newest
 
 SERVICE = "smart-mirror.service"
 
@@ -142,25 +140,7 @@ def _kms(m: Machine, explicit: bool) -> Iterator[Finding]:
 
 
 # ----------------------------------------------------------------------------- clock
-TIME_ERROR = 5
-"""adjtimex(2): the kernel's clock is not synchronised (what ``timedatectl`` reports too)."""
-
-
-def _kernel_synchronised() -> bool | None:
-    """Ask the kernel via adjtimex with no modes (read-only, no privileges); None if unavailable."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return None
-    try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        buf = ctypes.create_string_buffer(512)  # struct timex is ~208 bytes; modes=0 means read only
-        state = libc.adjtimex(buf)
-    except (OSError, AttributeError):
-        return None
-    return None if state < 0 else state != TIME_ERROR
-
-
-def clock_synchronised(machine: Machine, kernel: Callable[[], bool | None] = _kernel_synchronised) -> bool | None:
+def clock_synchronised(machine: Machine, kernel: Callable[[], bool | None] = kernel_synchronised) -> bool | None:
     """timedatectl when systemd answers, else timesyncd's flag file, else the kernel; None: cannot tell."""
     try:
         result = machine.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
@@ -177,12 +157,14 @@ def check_clock(
     settings: Settings,
     machine: Machine | None = None,
     now: dt.datetime | None = None,
-    kernel: Callable[[], bool | None] = _kernel_synchronised,
+    kernel: Callable[[], bool | None] = kernel_synchronised,
 ) -> Iterator[Finding]:
     """Record timestamps and TLS certificate checks need the right time; a Pi 4 has no RTC."""
     m = machine or Machine()
     moment = now or dt.datetime.now(dt.UTC)
-    wrong = clock_problem(moment, closet_newest_time(settings.store.path()))
+    synced = clock_synchronised(m, kernel)
+    newest = closet_newest_time(settings.store.path())
+    wrong = clock_problem(moment, trusted_newest(newest, synced))
     if wrong:
         yield Finding(
             Outcome.FAIL,
@@ -191,9 +173,11 @@ def check_clock(
             "connect to the network once (NTP) or fit an RTC battery (Pi 5)",
         )
         return
-    synced = clock_synchronised(m, kernel)
     if synced:
-        yield Finding(Outcome.OK, "clock", f"synchronised ({moment:%Y-%m-%d %H:%M} UTC)")
+        ahead = f"; garments up to {newest:%Y-%m-%d %H:%M} UTC were dated by a clock that was ahead" if (
+            newest is not None and newest > moment
+        ) else ""
+        yield Finding(Outcome.OK, "clock", f"synchronised ({moment:%Y-%m-%d %H:%M} UTC){ahead}")
     elif synced is None:
         yield Finding(
             Outcome.WARN,

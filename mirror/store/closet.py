@@ -56,7 +56,7 @@ from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage, committed_count
 from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
 from mirror.store.schema import SchemaTooNewError, migrate
-from mirror.wallclock import not_before, now_ms
+from mirror.wallclock import kernel_synchronised, not_before, now_ms, trusted_newest
 
 DB_NAME = "closet.db"
 #: :meth:`ClosetStore.postpone` holds a version back at most this long; a ``not_before`` further
@@ -558,10 +558,12 @@ class ClosetStore:
         Inside the write transaction, so no other process slips a later time in between. A clock
         that reads earlier is certainly wrong (a Pi without RTC after a power cut, before NTP:
         ``mirror.wallclock``); the newest time is then the better estimate, and the closet's
-        order and ``updated_at >= created_at`` hold. Logged once per process.
+        order and ``updated_at >= created_at`` hold. Logged once per process. A clock NTP has set
+        is believed over the closet (a garment dated by a clock that was ahead must not date every
+        later one in the future); only an edit still follows its own garment's last change.
         """
         now = now_ms()
-        newest = _newest_created(conn)
+        newest = trusted_newest(_newest_created(conn), kernel_synchronised())
         if current is not None:
             newest = max(newest or current.updated_at, current.updated_at)
         stamp = not_before(now, newest)
@@ -576,8 +578,9 @@ class ClosetStore:
         return stamp
 
     def newest_time(self) -> datetime | None:
-        """When the newest garment was added (``None`` for an empty closet): what the clock must not precede."""
-        return self._read(_newest_created)
+        """When the newest garment was added: what the clock must not precede (``None`` for an empty closet,
+        or when NTP has set the clock, which then overrules a garment dated by a clock that was ahead)."""
+        return trusted_newest(self._read(_newest_created), kernel_synchronised())
 
     def _current(self, conn: sqlite3.Connection, record_id: str) -> Record | None:
         row = conn.execute(

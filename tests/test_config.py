@@ -214,3 +214,28 @@ def test_a_system_config_folder_this_user_may_not_enter_is_one_line_not_a_traceb
     assert main(["closet", "list"]) == exitcodes.USAGE
     err = capsys.readouterr().err
     assert "Traceback" not in err and "permission denied" in err and "sudo -u smart-mirror" in err
+
+
+def test_a_broker_given_as_a_url_or_with_its_port_is_named_with_the_fix() -> None:
+    """`host = "mqtt://broker.lan:1883"` passed, and doctor then said "mqtt://broker.lan:1883:1883 unreachable … start
+    the broker"; an upload host given as a URL could never match a URL's host."""
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(
+            '[sync]\nhost = "mqtt://broker.lan:1883"\nupload_hosts = "uploads.example.com, https://cdn.example.com/x"\n'
+        )
+    assert caught.value.problems == [
+        "config.toml: [sync] host: 'mqtt://broker.lan:1883' is a URL; give the host name alone, e.g. 'broker.lan'",
+        "config.toml: [sync] upload_hosts: 'https://cdn.example.com/x' is a URL; give the host name alone, "
+        "e.g. 'cdn.example.com'",
+    ]
+    with pytest.raises(ConfigError, match=r"\[sync\] host: 'broker.lan:8883' includes a port; give 'broker.lan' "
+                                          r"here, and 8883 as \[sync\] port"):  # fmt: skip
+        parse_settings('[sync]\nhost = "broker.lan:8883"\n')
+    for fine in ("broker.lan", "192.168.1.20", "::1", "fe80::1%eth0"):
+        assert parse_settings(f'[sync]\nhost = "{fine}"\n').sync.host == fine
+
+
+def test_a_config_saved_with_a_byte_order_mark_reads_like_any_other(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + b'[device]\nname = "Hall"\n')
+    assert load_settings(str(config)).device.name == "Hall"

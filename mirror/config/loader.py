@@ -48,7 +48,7 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
         return Settings()
     name = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM (Windows editors add one) is not TOML
     except FileNotFoundError:
         raise ConfigError([f"{name}: file not found; fix the path given by --config or ${ENV_VAR}"]) from None
     except IsADirectoryError:
@@ -172,4 +172,21 @@ def _cross_checks(settings: Settings) -> list[str]:
         )
     if settings.sync.key_file and not settings.sync.cert_file:
         problems.append("[sync] key_file: given without cert_file; set both for client certificates, or neither")
+    hosts = [("host", settings.sync.host)]
+    hosts += [("upload_hosts", h.strip()) for h in settings.sync.upload_hosts.split(",") if h.strip()]
+    problems.extend(f"[sync] {key}: {problem}" for key, host in hosts if (problem := _host_problem(key, host)))
     return problems
+
+
+def _host_problem(key: str, host: str) -> str:
+    """Why ``host`` is not a bare host name or address ("" when it is): a URL or a port here never matches."""
+    port_goes = "as [sync] port" if key == "host" else "nowhere (upload URLs are matched by host name only)"
+    if "://" in host or "/" in host:
+        bare = host.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1].split(":")[0]
+        return f"{host!r} is a URL; give the host name alone, e.g. {bare!r}"
+    if host.count(":") == 1:  # one colon: name:port (an IPv6 address has several)
+        name, port = host.split(":")
+        return f"{host!r} includes a port; give {name!r} here, and {port} {port_goes}"
+    if any(c.isspace() for c in host):
+        return f"{host!r} contains spaces"
+    return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import socket
@@ -323,3 +324,41 @@ def test_a_flood_of_bad_messages_keeps_only_the_newest_dead_letters(handler: Mes
     letters = handler.db.dead_letters()
     assert len(letters) == 50 and letters[-1][0] == TOPICS.garment("last")
     assert letters[0][0] == TOPICS.garment("r251")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_mirror_can_be_erased_leaving_the_images_another_mirror_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, backend: str
+) -> None:
+    """A retired mirror, or a person who asks to be forgotten: the backend needs a way to delete what one
+    mirror sent. Images are stored once by content, so one another mirror's garment names must stay."""
+    from sync.consumer.cli import main as consumer_main
+
+    url = str(tmp_path / "cloud.db") if backend == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    gone, staying = f"erase-a-{tmp_path.name}", f"erase-b-{tmp_path.name}"  # the PG database is shared
+    handler = MessageHandler(ConsumerDB.open(url), PREFIX, frozenset({gone, staying}))
+    shared, own = f"the same photo {tmp_path}".encode(), f"only a's {tmp_path}".encode()
+    stores = {}
+    for device, images in ((gone, [shared, own]), (staying, [shared])):
+        store = ClosetStore.open(tmp_path / device, device, min_free_mb=0)
+        stores[device] = store
+        topics = Topics(PREFIX, device)
+        for n, data in enumerate(images):
+            record = store.add(dataclasses.replace(synthetic_draft(n, image_kb=1), images={"cutout_png": data}))
+            handler.handle(topics.image(hashlib.sha256(data).hexdigest()), data)
+            acks = handler.handle(topics.garment(record.id), garment_message(record, "mqtt"))
+            assert [a.status for a in acks] == ["stored"]
+    parked = stores[gone].add(synthetic_draft(9, image_kb=1))  # its image never came: pending
+    assert handler.handle(Topics(PREFIX, gone).garment(parked.id), garment_message(parked, "mqtt")) == []
+    handler.db.close()
+
+    assert consumer_main(["--db", url, "--erase-device", gone]) == 0
+    assert f"erased mirror {gone}: 3 garment version(s)" in capsys.readouterr().out
+    db = ConsumerDB.open(url)
+    devices = [d for d, _i, _v, _b in db.versions()]
+    assert gone not in devices and devices.count(staying) == 1
+    assert db.blob(hashlib.sha256(shared).hexdigest()) == shared
+    assert db.blob(hashlib.sha256(own).hexdigest()) is None
+    db.close()
+    for store in stores.values():
+        store.close()

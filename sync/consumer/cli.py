@@ -102,8 +102,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="file holding the HMAC key for upload URLs; give every consumer of a --group the same one "
         "(default: a random key per start, so URLs signed before a restart stop working)",
     )
+    p.add_argument(
+        "--erase-device",
+        metavar="ID",
+        help="delete everything this mirror sent (its garments' versions and the images only it named) from "
+        "--db, then exit; for a mirror retired or a person who asks to be forgotten",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     return p
+
+
+def open_db(url: str) -> ConsumerDB | None:
+    """The database, or ``None`` once the reason is printed (one line)."""
+    try:
+        return ConsumerDB.open(url)
+    except ConsumerDBError as exc:
+        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
+        return None
+
+
+def erase_device(db: ConsumerDB, device_id: str) -> int:
+    """``--erase-device``: one line saying what went; exit status."""
+    with db.transaction() as tx:
+        versions, images = tx.erase_device(device_id)
+    print(f"erased mirror {device_id}: {versions} garment version(s) and {images} image(s) only it named")
+    return 0
 
 
 MIN_SECRET_BYTES = 16
@@ -145,6 +168,14 @@ def warn_if_shared(path: str, option: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
+    if args.erase_device:
+        erasing = open_db(args.db)
+        if erasing is None:
+            return 1
+        try:
+            return erase_device(erasing, args.erase_device)
+        finally:
+            erasing.close()
     if not args.device and not args.any_device:
         print("smart-mirror-consumer: name the mirrors it accepts with --device ID (or --any-device)", file=sys.stderr)
         return 2
@@ -166,10 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
         return 2
-    try:
-        db = ConsumerDB.open(args.db)
-    except ConsumerDBError as exc:
-        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
+    db = open_db(args.db)
+    if db is None:
         return 1
     broker = BrokerConfig(
         host=args.host,

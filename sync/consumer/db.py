@@ -19,6 +19,7 @@ transaction-level advisory lock) rules that out.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -232,6 +233,32 @@ class Tx:
             detail = f"version {version} of {record_id} waited too long for image(s) {', '.join(missing)}"
             self.dead_letter(f"pending:{device_id}/{record_id}", "pending_expired", detail, str(body).encode())
         return len(rows)
+
+
+    def erase_device(self, device_id: str) -> tuple[int, int]:
+        """Forget one mirror: every version of its garments, parked or stored, and each image no other
+        mirror's garment names (images are kept once by content, so one may be shared). Returns
+        (garment versions, images) removed. Its dead letters stay: they hold the first 512 bytes of
+        what was refused, kept for 10,000 letters at most."""
+        versions = sum(
+            int(self.q(f"SELECT COUNT(*) FROM {table} WHERE device_id = ?", (device_id,)).fetchone()[0])
+            for table in ("garment_versions", "pending")
+        )
+        self.q(
+            "DELETE FROM pending_images WHERE EXISTS (SELECT 1 FROM pending p WHERE p.id = pending_images.id"
+            " AND p.version = pending_images.version AND p.device_id = ?)",
+            (device_id,),
+        )
+        for table in ("pending", "garment_versions", "garments"):
+            self.q(f"DELETE FROM {table} WHERE device_id = ?", (device_id,))
+        named = {str(r[0]) for r in self.q("SELECT sha256 FROM pending_images").fetchall()}
+        for table in ("garment_versions", "pending"):
+            for (body,) in self.q(f"SELECT body FROM {table}").fetchall():
+                named.update(str(image["sha256"]) for image in json.loads(body).get("images", []))
+        unnamed = [str(r[0]) for r in self.q("SELECT sha256 FROM blobs").fetchall() if str(r[0]) not in named]
+        for sha in unnamed:
+            self.q("DELETE FROM blobs WHERE sha256 = ?", (sha,))
+        return versions, len(unnamed)
 
 
 class ConsumerDB:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from jsonschema import Draft202012Validator
 from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore, Color, OutboxItem, Record
 from mirror.store.samples import synthetic_draft
 from sync.backoff import Backoff
-from sync.contract import ack_message
+from sync.contract import ack_message, load_schema
 from sync.localbroker import ADDRESS_IN_USE
 from sync.worker import RESUME_GRACE_S, SyncWorker
 from tests.broker import Mosquitto, closed_port, mosquitto_binary
@@ -92,6 +93,7 @@ def test_status_is_retained_online_then_offline_and_ha_discovery(tmp_path: Path,
         assert config["state_topic"] == f"{PREFIX}/{DEVICE}/status" and config["payload_off"] == "offline"
         state = json.loads(listener.wait_for(f"{PREFIX}/{DEVICE}/state")[-1])
         assert state == {"garments": 1, "waiting": 1}
+        assert list(Draft202012Validator(load_schema("state")).iter_errors(state)) == []  # what backends check
         worker.stop()
         wait_until(lambda: listener.last(f"{PREFIX}/{DEVICE}/status") == b"offline", 10, "offline status")
     finally:

@@ -182,19 +182,21 @@ def test_stale_temp_files_go_on_open_but_unnamed_images_stay(tmp_path: Path) -> 
         folder = store.images.folder
     gone_pid = 4194305  # above Linux's largest pid: its writer is certainly gone
     stale = folder / (".tmp-" + "cd" * 32 + f".png.{gone_pid}")
-    fresh = folder / (".tmp-" + "ef" * 32 + f".png.{gone_pid}")  # young files stay (belt and braces)
+    # Young, of a writer that is gone (killed; systemd restarts the mirror within seconds): goes too.
+    fresh = folder / (".tmp-" + "ef" * 32 + f".png.{gone_pid}")
+    no_pid = folder / (".tmp-" + "01" * 32 + ".png")  # no writer named: goes only once old
     unnamed = folder / ("ab" * 32 + ".png")
     writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     live = folder / (".tmp-" + "12" * 32 + f".png.{writer.pid}")  # a writer mid-commit, clock jumped ahead
     try:
-        for path in (stale, fresh, unnamed, live):
+        for path in (stale, fresh, no_pid, unnamed, live):
             path.write_bytes(b"x")
         old = time.time() - 3600
         for path in (stale, unnamed, live):
             os.utime(path, (old, old))
         with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
             assert store.image_path(record, "cutout_png").exists()
-        assert not stale.exists() and fresh.exists() and unnamed.exists()
+        assert not stale.exists() and not fresh.exists() and no_pid.exists() and unnamed.exists()
         assert live.exists(), "a temp file of a running writer was removed because the clock said it was old"
     finally:
         writer.kill()
@@ -363,3 +365,21 @@ def test_a_closet_folder_made_by_the_store_is_private(tmp_path: Path) -> None:
     with ClosetStore.open(shared, "dev-a", min_free_mb=0):
         pass
     assert shared.stat().st_mode & 0o777 == 0o750  # an existing folder keeps its mode
+
+
+def test_two_kinds_with_the_same_bytes_both_get_their_final_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cut-out filling the frame makes the black- and white-background JPEGs identical: both kinds
+    staged one temp file, and the second rename failed after the commit (the renames after it and the
+    folder's fsync were skipped, and the log said the images kept their temp names)."""
+    same = b"\xff\xd8 identical jpeg bytes"
+    images = {"cutout_black_jpg": same, "cutout_white_jpg": same, "photo_jpg": b"photo"}
+    draft = dataclasses.replace(synthetic_draft(3, image_kb=1), images=images)
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store, caplog.at_level(logging.WARNING):
+        record = store.add(draft)
+        assert not [r for r in caplog.records if "temp names" in r.getMessage()]
+        assert store.image_path(record, "photo_jpg").read_bytes() == b"photo"
+        assert store.image_path(record, "cutout_black_jpg") == store.image_path(record, "cutout_white_jpg")
+        assert store.image_path(record, "cutout_white_jpg").read_bytes() == same
+        assert not list(store.images.folder.glob(".tmp-*"))

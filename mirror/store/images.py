@@ -82,11 +82,13 @@ class ImageFiles:
 
     def publish(self, staged: Iterable[StagedImage]) -> None:
         """Give staged images their final names once their row has committed (step 3)."""
-        moved = False
+        moved: set[str] = set()
         for image in staged:
-            if image.tmp is not None:
+            # Two kinds with the same bytes (a cut-out filling the frame: the black- and white-background
+            # JPEGs) share one temp file; the first rename took it.
+            if image.tmp is not None and image.filename not in moved:
                 image.tmp.replace(self.folder / image.filename)
-                moved = True
+                moved.add(image.filename)
         if moved:
             fsync_dir(self.folder)
 
@@ -143,8 +145,10 @@ class ImageFiles:
     def clean(self, older_than_s: float = 600.0) -> int:
         """Remove temp files whose row never committed (a crash before the commit).
 
-        Only files older than ``older_than_s`` go: another process (the service beside
-        ``smart-mirror sync``) may be between staging an image and committing its row. Call
+        A file whose writer (the pid in its name) is gone goes at once: systemd restarts a killed
+        mirror within seconds, and an age test alone kept its temp files until the next restart,
+        months later. A file named without a pid goes only once older than ``older_than_s``. A live
+        writer's file never goes: it may be between staging an image and committing its row. Call
         :meth:`recover` first, so that a committed row's temp file is renamed, not removed.
         """
         cutoff = time.time() - older_than_s
@@ -152,7 +156,7 @@ class ImageFiles:
         for entry in self.folder.glob(f"{TMP_PREFIX}*"):
             if _writer_alive(entry):  # its writer may be between staging and commit, whatever the clock says
                 continue
-            if entry.is_file() and entry.stat().st_mtime <= cutoff:
+            if entry.is_file() and (_writer_named(entry) or entry.stat().st_mtime <= cutoff):
                 entry.unlink(missing_ok=True)
                 removed += 1
         if removed:
@@ -170,6 +174,11 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _writer_named(tmp: Path) -> bool:
+    """Whether ``tmp``'s name ends in its writer's pid (every temp file this store makes does)."""
+    return tmp.name.rsplit(".", 1)[-1].isdigit()
 
 
 def _writer_alive(tmp: Path) -> bool:

@@ -235,3 +235,26 @@ def test_a_credential_file_the_mirror_cannot_read_fails_doctor_by_its_name(tmp_p
             assert "No such file" in findings[0].message and f"fix [sync] {key}" in findings[0].fix
     finally:
         broker.stop()
+
+
+def test_doctor_finds_an_index_that_disagrees_with_its_table(tmp_path: Path) -> None:
+    """quick_check (the store's, at every start) does not compare an index with its table: an outbox
+    index missing rows would leave versions never synced, with nothing said. Doctor runs the full check."""
+    import sqlite3
+
+    from mirror.config.settings import StoreSettings
+    from mirror.doctor.checks import check_closet
+    from mirror.store import ClosetStore
+    from mirror.store.samples import synthetic_draft
+
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        for i in range(3):
+            store.add(synthetic_draft(i, image_kb=1))
+    conn = sqlite3.connect(tmp_path / "closet.db", isolation_level=None)
+    conn.execute("PRAGMA writable_schema = ON")  # the index's entries no longer match its definition
+    conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX outbox_state ON outbox (queued_at, state)'"
+                 " WHERE name = 'outbox_state'")  # fmt: skip
+    conn.execute("PRAGMA writable_schema = OFF")
+    conn.close()
+    [finding] = list(check_closet(Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))))
+    assert finding.status is Outcome.FAIL and "missing from index outbox_state" in finding.message

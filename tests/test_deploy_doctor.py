@@ -186,7 +186,7 @@ def test_doctor_prints_the_system_checks(tmp_path: Path, capsys: pytest.CaptureF
     config.write_text('[camera]\nsource = "demo"\n[sync]\nenabled = false\n')
     main(["--config", str(config), "doctor"])
     checks = {line[5:].split(":")[0] for line in capsys.readouterr().out.splitlines()[:-1]}
-    assert {"display", "clock", "service"} <= checks
+    assert {"display", "clock", "service", "software"} <= checks
 
 
 def test_a_password_sent_in_the_clear_or_left_readable_is_warned_about_with_the_broker_down(tmp_path: Path) -> None:
@@ -258,3 +258,13 @@ def test_doctor_finds_an_index_that_disagrees_with_its_table(tmp_path: Path) -> 
     conn.close()
     [finding] = list(check_closet(Settings(store=StoreSettings(data_dir=str(tmp_path), min_free_mb=0))))
     assert finding.status is Outcome.FAIL and "missing from index outbox_state" in finding.message
+
+
+def test_the_installed_commit_is_named_by_doctor_and_version(tmp_path: Path) -> None:
+    """Every install from a checkout says 0.1.0: which one runs is the commit install-pi.sh writes down."""
+    from mirror import __version__
+    from mirror.version import describe, revision
+
+    assert revision(tmp_path) == "" and describe(tmp_path) == __version__  # a checkout run in place
+    (tmp_path / "REVISION").write_text("1a2b3c4\n")
+    assert describe(tmp_path) == f"{__version__} (commit 1a2b3c4)"

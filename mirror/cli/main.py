@@ -11,12 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mirror import __version__
 from mirror.cli import exitcodes
 from mirror.cli.commands import COMMANDS
 from mirror.config import ConfigError, load_settings
 from mirror.lifecycle import interrupt_on_terminate
 from mirror.logsetup import configure_logging
+from mirror.version import describe
 
 log = logging.getLogger("mirror")
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file (default: $SMART_MIRROR_CONFIG, then /etc/smart-mirror/config.toml, else built-in defaults)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {describe()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)

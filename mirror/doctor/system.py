@@ -19,6 +19,7 @@ from pathlib import Path
 from mirror.config import Settings
 from mirror.device import closet_newest_time
 from mirror.doctor.report import Finding, Outcome
+from mirror.version import describe
 from mirror.wallclock import clock_problem, kernel_synchronised, trusted_newest
 
 SERVICE = "smart-mirror.service"
@@ -236,4 +237,9 @@ def _unit_properties(m: Machine) -> dict[str, str]:
     return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
 
-SYSTEM_CHECKS = (check_display, check_clock, check_service)
+def check_software(_settings: Settings) -> Iterator[Finding]:
+    """Which software runs, with the commit an install came from (before an update, in a bug report)."""
+    yield Finding(Outcome.OK, "software", f"smart-mirror {describe()}")
+
+
+SYSTEM_CHECKS = (check_display, check_clock, check_service, check_software)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mirror.pipeline.encode import garment_files, photo_jpeg
 from mirror.pipeline.result import PHOTO, AnalysisResult, GarmentColour
 from mirror.store.records import Color, GarmentDraft, PaletteEntry
 from mirror.vocab import BASIC_HEX
@@ -20,11 +21,20 @@ def store_color(colour: GarmentColour) -> Color:
 
 
 def to_draft(result: AnalysisResult, index: int = 0) -> GarmentDraft:
-    """Garment ``index`` of ``result`` (0: the most prominent) with its cut-outs and the photo."""
+    """Garment ``index`` of ``result`` (0: the most prominent) with its cut-outs and the photo.
+
+    A result whose encoding was left for later (``result.work``) is encoded here: this
+    garment's files and the photo only (on the store's thread, after the person chose).
+    """
     garment = result.garments[index]
     images = dict(garment.images)
-    if result.photo_jpg:
-        images[PHOTO] = result.photo_jpg
+    photo = result.photo_jpg
+    if result.work is not None:
+        if not images and garment.cutout_bgra is not None:
+            images = garment_files(garment.cutout_bgra)
+        photo = photo or photo_jpeg(result.work)
+    if photo:
+        images[PHOTO] = photo
     return GarmentDraft(
         category=garment.category,
         category_score=garment.category_score,

@@ -98,6 +98,13 @@ def cutout_images(cutout: Cutout, on_black: Image | None = None, bgra: Image | N
     }
 
 
+def garment_files(bgra: Image) -> dict[str, bytes]:
+    """``cutout_images`` from a cut-out's BGRA array alone (a result whose encoding was left
+    for later keeps only that): the same bytes, as the on-black image is recomputed exactly."""
+    cutout = Cutout((0, 0, bgra.shape[1], bgra.shape[0]), np.ascontiguousarray(bgra[..., :3]), bgra[..., 3].copy())
+    return cutout_images(cutout, bgra=bgra)
+
+
 def photo_jpeg(frame: Image) -> bytes:
     """The captured frame, downscaled, as the closet keeps it (kind ``photo_jpg``)."""
     return jpeg(downscale(frame, PHOTO_MAX_SIDE), PHOTO_QUALITY)

@@ -91,7 +91,10 @@ class AnalysisResult:
     ``timings_ms`` names each pipeline stage (``resize``, ``segment``, ``instances``,
     ``cutout``, ``classify``, ``colour``, ``encode``) with its wall time, summed over
     garments, and ``ms`` is the whole analysis. ``photo`` is the analysed (full-resolution)
-    frame in BGR when asked for; the UI may show it behind the cut-out.
+    frame in BGR when asked for; the UI may show it behind the cut-out. ``work`` is the
+    working-size frame when the encoding was left for later (``analyze(encode_later=True)``):
+    ``mirror.pipeline.drafts.to_draft`` encodes the kept garment's files and the photo from
+    it and the garment's ``cutout_bgra``, so a result shown and retaken encodes nothing.
     """
 
     capture_id: int
@@ -103,6 +106,7 @@ class AnalysisResult:
     photo: npt.NDArray[np.uint8] | None = None
     photo_jpg: bytes = b""  # the frame, downscaled and encoded, stored with the kept garment
     timings_cpu_ms: dict[str, float] = field(default_factory=dict)  # the same stages in CPU time
+    work: npt.NDArray[np.uint8] | None = None  # the working-size frame, while the files are still to encode
 
     @property
     def primary(self) -> GarmentResult | None:

@@ -6,6 +6,7 @@ closet folder is walked, and that a camera open that hangs is watched.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -74,3 +75,81 @@ def test_analyze_without_encode_later_is_as_it_was(analyzer: Analyzer) -> None:
     assert bare.work is None and bare.garments and all(g.cutout_bgra is None and not g.images for g in bare.garments)
     full = analyzer.analyze(frame, encode=True)
     assert full.work is None and full.photo_jpg and all(len(g.images) == 3 for g in full.garments)
+
+
+# --- L2: the camera loop shrinks each preview frame once ------------------------------------------
+
+
+class CountingCv2:
+    """cv2 as the capture modules see it, counting ``resize`` (the shrink's one resize)."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self.resizes = 0
+
+    def resize(self, *args: Any, **kwargs: Any) -> Any:
+        self.resizes += 1
+        return self._cv2.resize(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cv2, name)
+
+
+def run_demo_loop(steps: int, per_step: Callable[[], None] | None = None) -> tuple[list[tuple[Any, ...]], int]:
+    """The loop on the demo scene (truth detector) for ``steps`` frames: what it said, and shots taken."""
+    from mirror.events import CaptureStateChanged, FrameReady
+    from tests.test_capture_loop import ANY_FRAME, make_loop
+
+    loop, _source, detector, events, shots = make_loop()
+    said: list[tuple[Any, ...]] = []
+    for _ in range(steps):
+        loop.step()
+        detector.step(ANY_FRAME)
+        if per_step is not None:
+            per_step()
+        if shots and loop.machine.state.name == "ANALYSING":
+            loop.reviewed()
+            loop.resume(rearm=False)
+    for event in events:
+        if isinstance(event, FrameReady):
+            said.append(("frame", event.state, event.box, event.seq))
+        elif isinstance(event, CaptureStateChanged):
+            said.append(("state", event.state, event.progress, event.countdown))
+    return said, len(shots)
+
+
+def test_the_camera_loop_shrinks_each_frame_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The motion meter, the background's learning and its test of each candidate each shrank
+    the same frame (cvtColor + resize + blur, ~0.6 ms each here): up to three times a frame."""
+    import importlib
+
+    from mirror.capture import background, motion
+
+    counting_cv2 = CountingCv2()
+    modules = [motion, background]
+    with contextlib.suppress(ImportError):  # where the one shrink lives (absent before it was shared)
+        modules.append(importlib.import_module("mirror.capture.small"))
+    for module in modules:
+        if hasattr(module, "cv2"):
+            monkeypatch.setattr(module, "cv2", counting_cv2)
+    per_frame: list[int] = []
+
+    def count() -> None:
+        per_frame.append(counting_cv2.resizes)
+        counting_cv2.resizes = 0
+
+    _said, shots = run_demo_loop(135, count)
+    assert shots == 2  # the garment was seen (foreground tests ran) and shot, as before
+    assert max(per_frame) == 1 and min(per_frame) == 1, f"shrinks per frame: {sorted(set(per_frame))}"
+
+
+def test_sharing_the_shrunk_frame_changes_nothing_the_loop_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same states, boxes and shots, frame for frame, as each part shrinking the frame itself."""
+    shared, shared_shots = run_demo_loop(135)
+    from mirror.capture import loop as loop_mod
+
+    monkeypatch.setattr(loop_mod, "shrink", lambda frame, width: None)  # every part shrinks for itself again
+    alone, alone_shots = run_demo_loop(135)
+    assert shared == alone and shared_shots == alone_shots == 2

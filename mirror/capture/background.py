@@ -14,10 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mirror.capture.sharpness import scale_box
+from mirror.capture.small import WORK_WIDTH, shrink
 from mirror.imagetypes import Box, Image
 
-#: Width of the shrunk grey frame the background is kept at.
-WORK_WIDTH = 160
+__all__ = ["DIFFERENT", "LEARN_RATE", "WORK_WIDTH", "Background"]
 #: Grey-level difference from the background that makes a pixel foreground.
 DIFFERENT = 18.0
 #: Weight of each new idle frame in the running average (~1 s memory at 15 fps).
@@ -31,28 +31,26 @@ class Background:
         self.work_width = work_width
         self._mean: npt.NDArray[np.float32] | None = None
 
-    def _small(self, frame: Image) -> npt.NDArray[np.float32]:
-        h, w = frame.shape[:2]
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-        size = (self.work_width, max(1, round(h * self.work_width / w)))
-        small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), dtype=np.float32)
+    def learn(self, frame: Image, small: npt.NDArray[np.float32] | None = None) -> None:
+        """Blend an idle frame into the background (the first frame is taken as it is).
 
-    def learn(self, frame: Image) -> None:
-        """Blend an idle frame into the background (the first frame is taken as it is)."""
-        small = self._small(frame)
+        ``small``: ``shrink(frame, self.work_width)`` when the caller already made it (it is
+        not changed: the first frame is copied).
+        """
+        small = shrink(frame, self.work_width) if small is None else small
         if self._mean is None or self._mean.shape != small.shape:
-            self._mean = small
+            self._mean = small.copy()
         else:
             cv2.accumulateWeighted(small, self._mean, LEARN_RATE)
 
-    def foreground(self, frame: Image, box: Box) -> float:
+    def foreground(self, frame: Image, box: Box, small: npt.NDArray[np.float32] | None = None) -> float:
         """Fraction of ``box`` (frame pixels) that differs from the background.
 
         0.0 before the first idle frame was learned: until the mirror has seen the room, it
-        cannot tell a held garment from one hanging on the door, and waits.
+        cannot tell a held garment from one hanging on the door, and waits. ``small`` as
+        for ``learn``.
         """
-        small = self._small(frame)
+        small = shrink(frame, self.work_width) if small is None else small
         if self._mean is None or small.shape != self._mean.shape:
             return 0.0
         h, w = frame.shape[:2]

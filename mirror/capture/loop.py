@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from mirror.camera.base import CameraError, FrameSource
 from mirror.capture.background import Background
@@ -25,6 +26,7 @@ from mirror.capture.detector import Candidate, Detection, Detector
 from mirror.capture.machine import AutoCapture, Sighting, Tick
 from mirror.capture.motion import MotionMeter
 from mirror.capture.sharpness import scale_box, sharpest
+from mirror.capture.small import shrink
 from mirror.events import CaptureState, CaptureStateChanged, Event, FrameReady
 from mirror.imagetypes import Box, Image, Polygon
 
@@ -169,9 +171,11 @@ class CaptureLoop:
         if frame is None:
             return False
         now = self.clock()
-        garment = self._garment(frame, self._fresh(self.detector.latest(), now))
+        small = shrink(frame, self.meter.work_width)  # once per frame, for the meter and the background
+        background_small = small if self.background.work_width == self.meter.work_width else None
+        garment = self._garment(frame, self._fresh(self.detector.latest(), now), background_small)
         box = garment.box if garment is not None else None
-        motion = self.meter.measure(frame, box)
+        motion = self.meter.measure(frame, box, small)
         manual = False
         with self._lock:
             generation = self._generation
@@ -182,7 +186,7 @@ class CaptureLoop:
                 manual = tick.shoot
         self._announce(tick)
         if tick.state is CaptureState.IDLE:
-            self.background.learn(frame)
+            self.background.learn(frame, background_small)
         self._emit_frame(frame, tick.state, garment, now)
         if tick.shoot:
             self._shoot(frame, box, manual=manual, generation=generation)
@@ -204,12 +208,14 @@ class CaptureLoop:
             return None
         return detection
 
-    def _garment(self, frame: Image, detection: Detection | None) -> Candidate | None:
+    def _garment(
+        self, frame: Image, detection: Detection | None, small: npt.NDArray[np.float32] | None = None
+    ) -> Candidate | None:
         """The most prominent detected garment that was brought into the scene (not part of the room)."""
         if detection is None:
             return None
         for candidate in detection.candidates:
-            if self.background.foreground(frame, candidate.box) >= MIN_FOREGROUND:
+            if self.background.foreground(frame, candidate.box, small) >= MIN_FOREGROUND:
                 return candidate
         return None
 

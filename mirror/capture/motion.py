@@ -7,15 +7,14 @@ first so sensor noise reads as ~0 and only real movement counts.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from mirror.capture.sharpness import scale_box
+from mirror.capture.small import WORK_WIDTH, shrink
 from mirror.imagetypes import Box, Image
 
-#: Width of the shrunk frame that is compared (height follows the aspect).
-WORK_WIDTH = 160
+__all__ = ["WORK_WIDTH", "MotionMeter"]
 
 
 class MotionMeter:
@@ -25,16 +24,12 @@ class MotionMeter:
         self.work_width = work_width
         self._previous: npt.NDArray[np.float32] | None = None
 
-    def _shrink(self, frame: Image) -> npt.NDArray[np.float32]:
-        h, w = frame.shape[:2]
-        size = (self.work_width, max(1, round(h * self.work_width / w)))
-        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
-        small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        return np.asarray(cv2.GaussianBlur(small, (3, 3), 0), dtype=np.float32)
+    def measure(self, frame: Image, box: Box | None, small: npt.NDArray[np.float32] | None = None) -> float | None:
+        """Change inside ``box`` (frame pixels) since the last frame, in grey levels; None for the first frame.
 
-    def measure(self, frame: Image, box: Box | None) -> float | None:
-        """Change inside ``box`` (frame pixels) since the last frame, in grey levels; None for the first frame."""
-        current = self._shrink(frame)
+        ``small``: ``shrink(frame, self.work_width)`` when the caller already made it.
+        """
+        current = shrink(frame, self.work_width) if small is None else small
         previous, self._previous = self._previous, current
         if previous is None or previous.shape != current.shape:
             return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,3 +154,52 @@ def test_sharing_the_shrunk_frame_changes_nothing_the_loop_does(monkeypatch: pyt
     monkeypatch.setattr(loop_mod, "shrink", lambda frame, width: None)  # every part shrinks for itself again
     alone, alone_shots = run_demo_loop(135)
     assert shared == alone and shared_shots == alone_shots == 2
+
+
+# --- L3: the About screen's storage figure without walking every image every 30 s ----------------
+
+
+def test_an_unchanged_closet_is_not_walked_again_for_the_about_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every 30 s, all day, the whole closet folder was walked: 4,000 stat() calls on the SD card
+    for 1,000 garments, for a figure the About screen shows now and then."""
+    import os
+
+    import mirror.service
+    from mirror.health import Health
+    from tests.test_service import fast_settings
+
+    settings = fast_settings(tmp_path)
+    root = settings.store.path()
+    images = root / "images"
+    images.mkdir(parents=True)
+    for k in range(400):
+        (images / f"{k:064x}.png").write_bytes(b"x" * 100)
+    (root / "closet.db").write_bytes(b"d" * 1000)
+    (root / "screenshots").mkdir()
+    (root / "screenshots" / "home.png").write_bytes(b"s" * 10)
+    listed: list[str] = []
+    scandir = os.scandir
+
+    def counting(path: Any = ".") -> Any:
+        listed.append(os.path.basename(os.fspath(path)))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counting)
+    service = mirror.service.MirrorService(settings, health=Health())  # not started: the worker's job by hand
+    service._measure_storage()
+    assert service.about().storage_used_mb == round((400 * 100 + 1000 + 10) / 1e6, 1)
+    assert service._storage_used == 400 * 100 + 1000 + 10
+    assert listed.count("images") == 1
+    for _ in range(3):
+        service._measure_storage()
+    assert listed.count("images") == 1, "the unchanged images folder was listed again"
+    with (root / "closet.db").open("ab") as db:  # the database grows in place (no folder change)
+        db.write(b"d" * 500)
+    tmp = images / ".tmp-new.png.1"
+    tmp.write_bytes(b"y" * 300)
+    tmp.replace(images / f"{400:064x}.png")  # a garment kept: written under a temp name, renamed
+    service._measure_storage()
+    assert service._storage_used == 401 * 100 + 200 + 1500 + 10
+    assert listed.count("images") == 2

@@ -203,3 +203,87 @@ def test_an_unchanged_closet_is_not_walked_again_for_the_about_screen(
     service._measure_storage()
     assert service._storage_used == 401 * 100 + 200 + 1500 + 10
     assert listed.count("images") == 2
+
+
+# --- ops L7: a camera open() that hangs is watched -------------------------------------------------
+
+
+def test_a_camera_open_that_hangs_is_seen_by_the_watchdog() -> None:
+    """The camera registered with Health only once open() returned: a libcamera open that blocked
+    for good left 'camera: missing' and a watchdog that kept pinging, so nothing restarted it."""
+    import threading
+
+    from mirror.camera import Pacer
+    from mirror.camera.demo import DemoSource
+    from mirror.capture.detector import Detector
+    from mirror.capture.machine import AutoCapture
+    from mirror.capture.supervisor import CAMERA_DEADLINE_S, CameraSupervisor
+    from mirror.config.settings import CameraSettings
+    from mirror.health import Health
+
+    now = [0.0]
+    health = Health(clock=lambda: now[0])
+    opening, release = threading.Event(), threading.Event()
+
+    class Hanging(DemoSource):
+        def open(self) -> None:
+            opening.set()
+            release.wait(30)  # a driver that does not come back (released at the end of the test)
+            super().open()
+
+    stop = threading.Event()
+    supervisor = CameraSupervisor(
+        CameraSettings(),
+        AutoCapture(hold_still_ms=700, countdown_s=3),
+        Detector(None),
+        emit=lambda _e: None,
+        on_loop_event=lambda _e: None,
+        on_shot=lambda _s: None,
+        set_status=lambda _p: None,
+        stop=stop,
+        clock=lambda: now[0],
+        health=health,
+        source=Hanging((320, 240), (640, 480), 10, pacer=Pacer(0)),
+    )
+    thread = threading.Thread(target=supervisor.run, daemon=True)
+    thread.start()
+    try:
+        assert opening.wait(10)
+        now[0] += CAMERA_DEADLINE_S + 1  # a slow open is allowed more than a frame's deadline
+        assert health.healthy()
+        now[0] += 120  # but not for ever
+        assert "camera" in health.overdue(), "an open() that never returns goes unseen by the watchdog"
+    finally:
+        stop.set()
+        release.set()
+        supervisor.stop_loop()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_camera_that_fails_to_open_is_not_counted_as_hung_while_it_waits_to_retry() -> None:
+    from mirror.capture.detector import Detector
+    from mirror.capture.machine import AutoCapture
+    from mirror.capture.supervisor import CameraSupervisor
+    from mirror.config.settings import CameraSettings
+    from mirror.health import Health
+    from tests.test_capture_loop import _FakeTime, _Unplugged
+
+    time_ = _FakeTime(waits=3)
+    health = Health(clock=lambda: time_.now)
+    supervisor = CameraSupervisor(
+        CameraSettings(),
+        AutoCapture(hold_still_ms=700, countdown_s=3),
+        Detector(None),
+        emit=lambda _e: None,
+        on_loop_event=lambda _e: None,
+        on_shot=lambda _s: None,
+        set_status=lambda _p: None,
+        stop=time_,
+        clock=lambda: time_.now,
+        health=health,
+        source=_Unplugged((320, 240), (800, 600), 15),
+    )
+    supervisor.run()
+    time_.now += 1000
+    assert health.healthy()

@@ -32,6 +32,10 @@ CAMERA_PATIENCE_S = 300.0
 CAMERA_RETRY_SLOW_S = 60.0
 #: Seconds without a frame after which the health watchdog counts the camera as hung.
 CAMERA_DEADLINE_S = 10
+#: Seconds an open of the camera may take before the watchdog counts it as hung (a libcamera
+#: open and configure takes a few seconds at boot; one that blocks for good must not leave the
+#: mirror at "camera: missing" for ever, with the watchdog still pinging).
+CAMERA_OPEN_DEADLINE_S = 30
 
 
 class CameraSupervisor:
@@ -80,10 +84,14 @@ class CameraSupervisor:
         reported = ""
         missing_since: float | None = None
         while not self._stop.is_set():
+            # Watched while it opens: a driver that never returns from open() stops the watchdog's
+            # pings (systemd restarts the mirror) instead of hanging unseen.
+            self._health.register("camera", deadline_s=CAMERA_OPEN_DEADLINE_S)
             try:
                 source = self.source or make_source(self.settings)
                 source.open()
             except Exception as exc:  # CameraError, or a driver's own (PermissionError on /dev/video0…)
+                self._health.unregister("camera")  # it answered: waiting to retry is not hanging
                 message = str(exc) if isinstance(exc, CameraError) else f"camera failed to open ({exc})"
                 if message != reported:
                     reported = message

@@ -50,6 +50,9 @@ class Screen(QWidget):
         #: ``[ui] orientation``: ``auto`` lays out for the window's shape; ``portrait`` or
         #: ``landscape`` on a window of the other shape (a panel mounted turned) turns the page.
         self.orientation = "auto"
+        #: The panel's pixels per millimetre where known (see ``ui.theme.px_per_mm``): text and
+        #: touch targets then keep a least size in millimetres. None: sized from pixels only.
+        self.px_per_mm: float | None = None
         self.focus_row = 0
         #: The text painted last time, with its room and bounds (what the layout tests check).
         self.text_blocks: list[TextBlock] = []
@@ -82,8 +85,8 @@ class Screen(QWidget):
 
     def theme(self) -> Theme:
         if self.rotated():
-            return Theme.for_size(self.height(), self.width(), self.font_scale)
-        return Theme.for_size(self.width(), self.height(), self.font_scale)
+            return Theme.for_size(self.height(), self.width(), self.font_scale, self.px_per_mm)
+        return Theme.for_size(self.width(), self.height(), self.font_scale, self.px_per_mm)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802, ARG002 (Qt's signature)
         painter = QPainter(self)

@@ -7,6 +7,16 @@ the screen (1080 px on both the portrait and the landscape panel) times ``[ui] f
 so one layout reads the same from 1.5 m on either panel and in a half-size dev window.
 Screens stack their parts by the room each one's text needs rather than at fixed heights, so
 they hold over the whole allowed ``font_scale`` range (0.5–1.5, see mirror.config.settings).
+
+Pixels alone say nothing about millimetres: the official 7" panel (800×480) made the smallest
+text 12 px (about 2.3 mm) and chips 30 px (under 6 mm), too small to read or to hit. Where the
+panel's physical size is known (``QScreen.physicalSize``, sensible values only: see
+:func:`px_per_mm`), the sizes get a floor in millimetres: the smallest text at least
+``MIN_TEXT_MM`` and the smallest touch target at least ``MIN_TOUCH_MM``, as if font_scale had
+been raised, but never past the largest font_scale the layouts hold (``MAX_FLOOR_SCALE``; on
+the 7" panel that cap is what binds: text about 3.3 mm, chips about 8 mm).
+Unknown or absurd sizes (an HDMI display's EDID may say 16×9 "mm", the offscreen platform
+makes them up) leave the sizes as they were.
 """
 
 from __future__ import annotations
@@ -35,6 +45,42 @@ _VERTICAL = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignBottom | Qt.Alignm
 REFERENCE_SHORT_SIDE = 1080
 #: Type is never shrunk below this share of its size to fit (beyond it, it wraps or is elided).
 MIN_SHRINK = 0.6
+#: Where the panel's size in millimetres is known: the smallest regular text (design size
+#: ``SMALLEST_TEXT``, e.g. Home's notes and the result's footer) is at least this tall...
+MIN_TEXT_MM = 3.5
+SMALLEST_TEXT = 28
+#: ...and the smallest touch target (design height ``SMALLEST_TOUCH``: the closet's chips, the
+#: result's edit buttons are 77) at least this tall: the usual minimum for a fingertip.
+MIN_TOUCH_MM = 9.0
+SMALLEST_TOUCH = 68
+#: The floor raises the sizes at most as far as the largest ``[ui] font_scale`` would (the layouts
+#: are tested up to it; tests/test_ui_layout checks the two agree).
+MAX_FLOOR_SCALE = 1.5
+#: A panel whose diagonal is outside this range (millimetres) reports a size that is not its own.
+SENSIBLE_DIAGONAL_MM = (60.0, 2600.0)
+#: Pixels per millimetre outside this range (about 25 to 500 dpi) are not a real panel's either.
+SENSIBLE_PX_PER_MM = (1.0, 20.0)
+
+
+def px_per_mm(pixels: tuple[int, int], millimetres: tuple[float, float]) -> float | None:
+    """Pixels per millimetre of a panel ``pixels`` (width, height) big and ``millimetres`` wide and high.
+
+    ``None`` when the physical size is unknown (0) or absurd: a diagonal under 6 cm or over 2.6 m,
+    a density outside 25–500 dpi, or a shape that does not match the pixels' (an EDID giving the
+    aspect ratio instead of a size). A panel turned by the compositor may report its size unturned,
+    so the other pairing is tried too. Of the two directions the denser one, so both meet the floor.
+    """
+    (w_px, h_px), (w_mm, h_mm) = pixels, millimetres
+    if min(w_px, h_px) <= 0 or min(w_mm, h_mm) <= 0:
+        return None
+    if not SENSIBLE_DIAGONAL_MM[0] <= (w_mm**2 + h_mm**2) ** 0.5 <= SENSIBLE_DIAGONAL_MM[1]:
+        return None
+    low, high = SENSIBLE_PX_PER_MM
+    for across_mm, down_mm in ((w_mm, h_mm), (h_mm, w_mm)):
+        across, down = w_px / across_mm, h_px / down_mm
+        if low <= min(across, down) and max(across, down) <= min(high, 1.25 * min(across, down)):
+            return max(across, down)
+    return None
 
 
 @dataclass(frozen=True)
@@ -47,9 +93,11 @@ class Theme:
     line_unit: float  # like ``unit`` but without font_scale: lines and margins track the panel only
 
     @classmethod
-    def for_size(cls, width: int, height: int, font_scale: float = 1.0) -> Theme:
+    def for_size(cls, width: int, height: int, font_scale: float = 1.0, px_per_mm: float | None = None) -> Theme:
+        """Sizes for a page ``width`` × ``height``; with the panel's ``px_per_mm`` (None: unknown),
+        at least the floor in millimetres (see the module's doc)."""
         base = max(1, min(width, height)) / REFERENCE_SHORT_SIDE
-        return cls(width=width, height=height, unit=base * font_scale, line_unit=base)
+        return cls(width=width, height=height, unit=max(base * font_scale, floor_unit(base, px_per_mm)), line_unit=base)
 
     @property
     def portrait(self) -> bool:
@@ -79,6 +127,15 @@ class Theme:
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         return pen
+
+
+def floor_unit(base: float, px_per_mm: float | None) -> float:
+    """The least ``Theme.unit`` that keeps text and touch targets their size in mm (0: none known)."""
+    if not px_per_mm:
+        return 0.0
+    text = MIN_TEXT_MM * px_per_mm / SMALLEST_TEXT
+    touch = MIN_TOUCH_MM * px_per_mm / SMALLEST_TOUCH
+    return min(max(text, touch), base * MAX_FLOOR_SCALE)
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ def test_models_missing_or_loading_are_said_on_home_instead_of_the_invitation() 
 )
 def test_capture_is_not_offered_on_home_when_it_cannot_work(qtbot, broken: dict[str, StatusPart]) -> None:
     w, bridge, core = window(qtbot)
-    capture, closet, _about = w.home.buttons.buttons
+    capture, closet = w.home.buttons.buttons
     assert capture.primary and not closet.primary and w.home.buttons.current() == home_mod.CAPTURE
     bridge.status.emit(StatusChanged(dataclasses.replace(READY, **broken)))
     assert closet.primary and not capture.primary and capture.disabled

@@ -41,11 +41,24 @@ class ButtonRow:
     rects: list[QRect] = field(default_factory=list)
 
     def set_buttons(self, buttons: list[Button]) -> None:
-        """Replace the buttons, keeping the focus on the same key when it still exists."""
+        """Replace the buttons, keeping the focus on the same key when it still exists, else
+        putting it on the main button (the focus fill is the strongest look on the glass: it
+        must not make a side action look like the next step)."""
         key = self.current()
         self.buttons = buttons
         keys = [b.key for b in buttons]
-        self.focus = keys.index(key) if key in keys else min(self.focus, max(0, len(buttons) - 1))
+        if key in keys:
+            self.focus = keys.index(key)
+        elif not self.focus_primary():
+            self.focus = min(self.focus, max(0, len(buttons) - 1))
+
+    def focus_primary(self) -> bool:
+        """Put the focus on the first primary button; False when there is none."""
+        for index, button in enumerate(self.buttons):
+            if button.primary:
+                self.focus = index
+                return True
+        return False
 
     def current(self) -> str | None:
         return self.buttons[self.focus].key if self.buttons else None

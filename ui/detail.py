@@ -15,7 +15,7 @@ from ui.closet import LOCAL, SYNCED, ClosetItem
 from ui.images import fit
 from ui.screen import Screen
 from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour, wrapped_height
-from ui.vocab import category_label, colour_label, swatch
+from ui.vocab import category_label, colour_line, swatch
 
 EDIT_CATEGORY, EDIT_COLOUR, DELETE, CONFIRM_DELETE, BACK_TO_CLOSET = (
     "edit_category",
@@ -48,7 +48,7 @@ class DetailScreen(Screen):
         self.confirming = self.deleting = False
         self.message = ""
         self._rebuild()
-        self.buttons.focus = 0
+        self.buttons.focus_primary()  # Back: the focus fill must not make Category look like the next step
         self.update()
 
     def ask_delete(self) -> None:
@@ -62,7 +62,7 @@ class DetailScreen(Screen):
         self.confirming, self.deleting = False, True
         self.message = "Deleting…"
         self._rebuild()
-        self.buttons.focus = 0
+        self.buttons.focus_primary()
         self.update()
 
     def show_error(self, line: str) -> None:
@@ -157,8 +157,7 @@ class DetailScreen(Screen):
         )
         y += theme.px(120)
         colour = record.color
-        name = colour_label(colour.name) if colour.name and colour.name != colour.basic else colour_label(colour.basic)
-        text = f"{name} · {colour.basic}" if colour.name and colour.name != colour.basic else name
+        text = colour_line(colour.name, colour.basic)  # "Light grey", never "Light grey · grey"
         dot = theme.px(40)
         painter.setFont(theme.font(40))
         text_w = min(info.width() - dot - theme.px(16), painter.fontMetrics().horizontalAdvance(text + edited))

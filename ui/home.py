@@ -1,10 +1,13 @@
-"""Home: the clock, the date, one status line and the hint to hold up a garment.
+"""Home: the clock, the date, the hint to hold up a garment, and a line only when something is wrong.
 
 This is what the mirror shows most of the day, so it is mostly empty glass: a large thin
 clock, a grey date (in amber, "Clock not set" and its fix, while the wall clock is certainly
-wrong), and at the bottom one line saying whether the camera, the models and sync are fine.
-Anything broken (no camera, models missing, broker down, disk full) is said there in words
-with the fix, in amber, instead of a dialog nobody can dismiss. While a capture cannot work
+wrong), Capture and Closet, and a small About in the corner (that screen is for whoever
+installs the mirror). While every part works there is no status line at all; when one does
+not, the bottom line says which in plain words ("Camera not found", "Not backed up yet"),
+the technical names and states staying on the About screen. Anything broken (no camera,
+models missing, broker down, disk full) is said in words with the fix, in amber, instead of
+a dialog nobody can dismiss. While a capture cannot work
 (no camera, a full or unopened closet, the models missing or still loading) the invitation to
 hold up a garment gives way to why, Closet becomes the main button and a tap off the buttons
 does nothing: the mirror never offers what it cannot do.
@@ -32,6 +35,30 @@ STARTING = ("Getting ready…", "This takes a few seconds after switching on · 
 NO_MODELS = ("The mirror can't recognise clothes right now", "It needs a software repair · the closet still works")
 
 _LEVEL_COLOURS = {Level.OK: WHITE, Level.WARN: WARN, Level.ERROR: WARN}
+#: The status line's words for a part that is not OK, by part and level (About keeps the technical
+#: text). The clock is left out: the date line already says it is not set, with the fix.
+_PLAIN: dict[tuple[str, Level], str] = {
+    ("camera", Level.WARN): "Camera starting…",
+    ("camera", Level.ERROR): "Camera not found",
+    ("models", Level.WARN): "Recognition starting…",
+    ("models", Level.ERROR): "Can't recognise clothes",
+    ("sync", Level.WARN): "Not backed up yet",
+    ("sync", Level.ERROR): "Backup not working",
+    ("storage", Level.WARN): "Closet nearly full",
+    ("storage", Level.ERROR): "Closet can't be opened",
+}
+
+
+def plain_status(status: Status) -> list[StatusPart]:
+    """The parts that are not OK, in plain words for the person at the mirror; empty while all work."""
+    parts = []
+    for name in ("camera", "models", "sync", "storage"):
+        part: StatusPart = getattr(status, name)
+        if part.level is Level.OK:
+            continue
+        text = "Closet full" if part.reason == STORAGE_FULL else _PLAIN[(name, part.level)]
+        parts.append(StatusPart(text, part.level, part.reason))
+    return parts
 
 
 class HomeScreen(Screen):
@@ -46,7 +73,10 @@ class HomeScreen(Screen):
         self.notice_about = ""  # the status part it concerns; cleared when that part recovers
         self.note = ""  # one line of good news, e.g. what was just added (white)
         self.now: datetime | None = None  # fixed time for screenshots; None: the real clock
-        self.buttons = ButtonRow([Button(CAPTURE, "Capture"), Button(CLOSET, "Closet"), Button(ABOUT, "About")])
+        self.buttons = ButtonRow([Button(CAPTURE, "Capture"), Button(CLOSET, "Closet")])
+        #: About, small in the top corner: its screen is for whoever installs the mirror.
+        self.more = ButtonRow([Button(ABOUT, "About")])
+        self.focus_row = 1  # Capture (or Closet), not the corner
         self._arrange_buttons()
         # Repaint when the minute turns, not every second: the clock shows minutes, and each
         # repaint of the large type costs the Pi's GPU-less raster a few milliseconds.
@@ -74,7 +104,7 @@ class HomeScreen(Screen):
         The focus moves only when the possibility changes, and only off the button that lost it:
         a person who moved to About keeps it there."""
         able = self.can_capture
-        capture, closet, _about = self.buttons.buttons
+        capture, closet = self.buttons.buttons
         capture.primary, capture.disabled, closet.primary = able, not able, not able
         if self.buttons.current() == (CLOSET if able else CAPTURE):
             self.buttons.focus_key(CAPTURE if able else CLOSET)
@@ -94,7 +124,8 @@ class HomeScreen(Screen):
         self.update()
 
     def rows(self) -> list[ButtonRow]:
-        return [self.buttons]
+        """About first: it is drawn above the main buttons, so Up reaches it."""
+        return [self.more, self.buttons]
 
     def tapped(self, x: int, y: int) -> None:  # noqa: ARG002 (anywhere off the buttons)
         """A tap on the glass starts a capture, when one can work (else it would lead nowhere)."""
@@ -188,7 +219,8 @@ class HomeScreen(Screen):
         status_font = theme.font(28)
         status_line_h = theme.px(44)
         status_lines = self._status_lines(theme, status_font, area.width())
-        status_top = area.bottom() + 1 - status_line_h * len(status_lines)
+        # None while all is well; in portrait a line's room is kept so the buttons do not jump.
+        status_top = area.bottom() + 1 - status_line_h * max(len(status_lines), int(theme.portrait))
         notice = self.notice or self.note
         notice_font = theme.font(30)
         notice_w = min(area.width(), theme.px(1400))
@@ -214,6 +246,13 @@ class HomeScreen(Screen):
             date = date.replace(" · ", "\n")
             date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
         offset = int(area.height() * (0.12 if theme.portrait else 0.06))
+        # About, small in the top right corner; the clock starts under it only where they would meet.
+        about_h = theme.px(68)
+        about_w = self.more.natural_width(theme, about_h)
+        self.more.layout(QRect(area.right() + 1 - about_w, area.top(), about_w, about_h), about_h, 0)
+        clock_w = QFontMetrics(theme.font(210, QFont.Weight.Light)).horizontalAdvance("00:00")
+        least = about_h + theme.lx(16) if (area.width() - clock_w) // 2 < about_w + theme.lx(16) else 0
+        offset = max(offset, least)
 
         def room() -> int:
             return buttons_top - gap - (area.top() + offset + clock_h + date_h + gap)
@@ -224,7 +263,7 @@ class HomeScreen(Screen):
         if needed() > room():
             hanger = 0
         if needed() > room():
-            offset = max(0, offset - (needed() - room()))
+            offset = max(least, offset - (needed() - room()))
         if needed() > room():
             clock_h = max(int(clock_h * 0.6), clock_h - (needed() - room()))
         if needed() > room():
@@ -262,6 +301,7 @@ class HomeScreen(Screen):
         row = QRect(area.center().x() - width // 2, buttons_top, width, button_h)
         self.buttons.layout(row, button_h, theme.lx(24))
         self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
+        self.more.paint(painter, theme, self.row_has_focus(self.more))
 
     def _paint_hint(
         self,
@@ -310,8 +350,11 @@ class HomeScreen(Screen):
         gap, dot = theme.px(40), theme.px(12)
         lines: list[list[tuple[StatusPart, int]]] = [[]]
         used = 0
-        for part in self.status.parts():
-            part_w = min(width, metrics.horizontalAdvance(part.text) + dot + theme.px(12))
+        if not plain_status(self.status):
+            return []
+        for part in plain_status(self.status):
+            # A couple of pixels over the advance: a small font's glyphs may overhang it.
+            part_w = min(width, metrics.horizontalAdvance(part.text) + dot + theme.px(12) + 2)
             if lines[-1] and used + gap + part_w > width:
                 lines.append([])
                 used = 0

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 
 from mirror.vocab import BASIC_HEX, BASIC_TERMS, CATEGORIES
 
-__all__ = ["BASIC_TERMS", "CATEGORIES", "category_label", "colour_label", "swatch"]
+__all__ = ["BASIC_TERMS", "CATEGORIES", "category_label", "colour_label", "colour_line", "swatch"]
 
 _CATEGORY_LABELS = {
     "t-shirt": "T-shirt",
@@ -37,6 +37,15 @@ def category_label(name: str) -> str:
 def colour_label(name: str) -> str:
     """How a colour name reads on the mirror (capitalised, as written)."""
     return name[:1].upper() + name[1:] if name else ""
+
+
+def colour_line(name: str, basic: str) -> str:
+    """A garment's colour in words: the shade (``Light grey``), with its family only where the
+    shade does not already say it (``Cobalt · blue``, never ``Light grey · grey``)."""
+    shade = name or basic
+    if not basic or basic.lower() in shade.lower():
+        return colour_label(shade)
+    return f"{colour_label(shade)} · {basic}"
 
 
 def swatch(basic: str, measured_hex: str | None = None) -> QColor:

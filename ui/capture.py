@@ -1,4 +1,4 @@
-"""Capture: the dimmed live preview, a guide outline, the garment found, hold-still feedback.
+"""Capture: the dimmed live preview, corner marks, the garment found, hold-still feedback.
 
 The person sees themselves in the glass already, so the preview is only a faint helper:
 drawn at low opacity (it arrives mirror-flipped from the service when ``[camera] hflip``),
@@ -113,8 +113,9 @@ class CaptureScreen(Screen):
             self.buttons.set_buttons([Button(CANCEL, "Cancel")])
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
-        """Portrait: preview, ring, hint, buttons down the page. Landscape: preview and ring side
-        by side, the hint across the full width under them, the buttons at the bottom; the
+        """Portrait: preview, ring, hint, buttons down the page. Landscape: the preview on the left,
+        the ring and the hint under it in one column on the right (the eye goes from the ring to
+        the words), the buttons at the bottom. The column widens when the hint needs it, and the
         preview gets what the others leave, so the hint is never cut off."""
         area = self.content_rect(theme)
         button_h = theme.px(96)
@@ -123,22 +124,32 @@ class CaptureScreen(Screen):
         frame_size = self._image.size() if self._image is not None else QSize(640, 480)
         hint = self.message or _HINTS.get(self.state.state, "")
         hint_font = theme.font(52)
-        hint_w = area.width()
-        hint_h = max(theme.px(84), wrapped_height(hint_font, hint, hint_w) + theme.px(8))
         buttons_top = area.bottom() + 1 - button_h
         if theme.portrait:  # preview on top, the ring and the hint under it
+            hint_w = area.width()
+            hint_h = max(theme.px(84), wrapped_height(hint_font, hint, hint_w) + theme.px(8))
             below = theme.px(60) + 2 * radius + gap + hint_h + gap + button_h
             preview_h = max(theme.px(120), min(int(area.width() * 0.9), area.height() - theme.px(40) - below))
             preview_area = QRect(area.left(), area.top() + theme.px(40), area.width(), preview_h)
             target = fit(frame_size, preview_area)
             centre = QPointF(area.center().x(), target.bottom() + theme.px(60) + radius)
             hint_top = int(centre.y() + radius + gap)
-        else:  # preview on the left two thirds, the ring beside it, the hint under both
-            preview_h = buttons_top - gap - hint_h - gap - area.top()
-            preview_area = QRect(area.left(), area.top(), int(area.width() * 0.7), preview_h)
+            hint_left = area.left()
+        else:  # preview on the left, the ring and the hint in one column beside it
+            room = buttons_top - gap - area.top()
+            for share in (0.3, 0.36, 0.42, 0.5):
+                hint_w = int(area.width() * share)
+                hint_h = max(theme.px(84), wrapped_height(hint_font, hint, hint_w) + theme.px(8))
+                if 2 * radius + gap + hint_h <= room:
+                    break
+            column_left = area.right() + 1 - hint_w
+            preview_area = QRect(area.left(), area.top(), column_left - gap - area.left(), room)
             target = fit(frame_size, preview_area)
-            centre = QPointF((target.right() + area.right()) / 2, target.center().y())
-            hint_top = int(max(target.bottom(), centre.y() + radius)) + gap
+            column_h = min(room, 2 * radius + gap + hint_h)
+            column_top = area.top() + max(0, min(int(target.center().y()) - column_h // 2, room - column_h))
+            centre = QPointF(column_left + hint_w / 2, column_top + radius)
+            hint_top = column_top + 2 * radius + gap
+            hint_left = column_left
         if self._image is not None and self.show_preview:
             painter.setOpacity(PREVIEW_OPACITY)
             painter.drawImage(target, self._image)
@@ -155,7 +166,7 @@ class CaptureScreen(Screen):
         self._paint_ring(painter, theme, centre, radius)
 
         colour = WARN if self.message or self.state.state == CaptureState.NO_CAMERA else WHITE
-        hint_rect = QRect(area.left(), hint_top, hint_w, min(hint_h, buttons_top - gap // 2 - hint_top))
+        hint_rect = QRect(hint_left, hint_top, hint_w, min(hint_h, buttons_top - gap // 2 - hint_top))
         draw_wrapped(painter, hint_rect, hint, hint_font, colour, Qt.AlignmentFlag.AlignCenter)
         width = min(area.width(), theme.px(700))
         row = QRect(area.center().x() - width // 2, buttons_top, width, button_h)

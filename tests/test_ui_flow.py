@@ -180,7 +180,7 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
 
         choose(qtbot, m, "keep")  # Keep (or "Yes, keep it" when unsure)
         m.wait(lambda: w.current() is w.home, timeout_s=20, what="the record saved")
-        assert w.home.note == f"Added to your closet: {category_label(corrected)}"  # as the person named it
+        assert w.home.note.startswith(f"Added to your closet: {category_label(corrected)} · ")  # as the person named it
         m.wait(lambda: [r.category for r in m.service.closet()] == [corrected], what="the correction stored")
 
         press(qtbot, w.home, Qt.Key.Key_Right, Qt.Key.Key_Return)  # Closet

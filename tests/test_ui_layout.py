@@ -27,6 +27,7 @@ from mirror.config.settings import UiSettings
 from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, Level, Record, Status, StatusPart
 from mirror.store.records import Color
 from tests.test_ui_screens import load_screenshots
+from ui import home as home_mod
 from ui.about import AboutScreen
 from ui.capture import CaptureScreen
 from ui.closet import ClosetItem, ClosetScreen, filtered_closet, tally
@@ -44,6 +45,8 @@ SIZES = {
     "landscape_16x10": (1920, 1200),
     "landscape_16x10_small": (1280, 800),
     "portrait_16x10": (1200, 1920),
+    "panel_7in": (800, 480),  # the official 7" touch panel (5:3), and turned
+    "panel_7in_portrait": (480, 800),
 }
 FONT_SCALES = next(f.metadata[BOUNDS] for f in dataclasses.fields(UiSettings) if f.name == "font_scale")
 DISK_FULL = (
@@ -119,6 +122,12 @@ def every_screen() -> dict[str, Screen]:
         result.show_garment(garment)
         result.set_message(DISK_FULL)
         screens[name] = result
+    for name, garment in (("result_two_seen", shots.sample_garment()), ("unsure_two_seen", shots.sample_garment(True))):
+        crowded = ResultScreen()  # two garments in the shot, Discard tapped once, the countdown on
+        crowded.show_garment(garment, seen=2)
+        crowded.confirm_discard()
+        crowded.set_countdown("Keeping it in 8 s…")
+        screens[name] = crowded
     nothing = ResultScreen()
     nothing.show_garment(None, DISK_FULL)
     screens["result_failed"] = nothing
@@ -182,32 +191,41 @@ def overlap(a: QRect, b: QRect, size: int) -> bool:
 @pytest.mark.parametrize("font_scale", FONT_SCALES, ids=lambda s: f"scale{s}")
 def test_every_screen_holds_at_the_ends_of_the_font_scale_range(font_scale: float, orientation: str) -> None:
     width, height = SIZES[orientation]
-    window = QRect(0, 0, width, height)
     problems = []
     for name, screen in every_screen().items():
         render(screen, width, height, font_scale)
-        placed = buttons(screen)
-        assert placed, f"{name}: no buttons laid out"
-        for index, (label, rect) in enumerate(placed):
-            if not window.contains(rect):
-                problems.append(f"{name}: button {label!r} {rect.getRect()} leaves the window")
-            for other_label, other_rect in placed[index + 1 :]:
-                if rect.intersects(other_rect):
-                    problems.append(f"{name}: buttons {label!r} and {other_label!r} overlap")
-        texts = [b for b in screen.text_blocks if not b.in_button]
-        for block in screen.text_blocks:
-            if clipped(block):
-                problems.append(f"{name}: {block.text!r} is cut off ({block.drawn.getRect()} in {block.box.getRect()})")
-            if not window.contains(block.drawn):
-                problems.append(f"{name}: {block.text!r} leaves the window")
-        for index, block in enumerate(texts):
-            for label, rect in placed:
-                if block.drawn.intersects(rect):
-                    problems.append(f"{name}: {block.text!r} runs under the button {label!r}")
-            for other in texts[index + 1 :]:
-                if overlap(block.drawn, other.drawn, min(block.size, other.size)):
-                    problems.append(f"{name}: {block.text!r} and {other.text!r} overlap")
+        problems += layout_problems(name, screen, width, height)
     assert not problems, "\n".join(problems)
+
+
+def layout_problems(name: str, screen: Screen, width: int, height: int) -> list[str]:
+    """What is wrong with ``screen`` as last painted on a ``width`` × ``height`` window: buttons
+    off the glass or on each other, text cut off, under a button or on other text."""
+    window = QRect(0, 0, width, height)
+    problems = []
+    placed = buttons(screen)
+    if not placed:
+        return [f"{name}: no buttons laid out"]
+    for index, (label, rect) in enumerate(placed):
+        if not window.contains(rect):
+            problems.append(f"{name}: button {label!r} {rect.getRect()} leaves the window")
+        for other_label, other_rect in placed[index + 1 :]:
+            if rect.intersects(other_rect):
+                problems.append(f"{name}: buttons {label!r} and {other_label!r} overlap")
+    texts = [b for b in screen.text_blocks if not b.in_button]
+    for block in screen.text_blocks:
+        if clipped(block):
+            problems.append(f"{name}: {block.text!r} is cut off ({block.drawn.getRect()} in {block.box.getRect()})")
+        if not window.contains(block.drawn):
+            problems.append(f"{name}: {block.text!r} leaves the window")
+    for index, block in enumerate(texts):
+        for label, rect in placed:
+            if block.drawn.intersects(rect):
+                problems.append(f"{name}: {block.text!r} runs under the button {label!r}")
+        for other in texts[index + 1 :]:
+            if overlap(block.drawn, other.drawn, min(block.size, other.size)):
+                problems.append(f"{name}: {block.text!r} and {other.text!r} overlap")
+    return problems
 
 
 def sizes_of(screen: Screen, texts: Callable[[str], bool]) -> list[int]:
@@ -223,7 +241,7 @@ def test_a_larger_font_scale_never_makes_the_status_or_the_hint_smaller(orientat
         sync=StatusPart("sync: offline · 25 waiting", Level.WARN),
         storage=StatusPart("storage: 28.4 GB free"),
     )
-    parts = {p.text for p in status.parts()}
+    parts = {p.text for p in home_mod.plain_status(status)}
     found = {}
     for scale in (1.0, FONT_SCALES[1]):
         home = HomeScreen()
@@ -251,7 +269,7 @@ def test_a_long_notice_on_home_is_wrapped_whole(font_scale: float, orientation: 
     assert not block.elided and not clipped(block)
     assert block.drawn.height() > block.size * 2, "wrapped over several lines"
     assert block.drawn.top() > max(r.bottom() for _, r in buttons(home))
-    status_top = min(b.drawn.top() for b in home.text_blocks if b.text.startswith("storage:"))
+    status_top = min(b.drawn.top() for b in home.text_blocks if b.text == "Not backed up yet")
     assert block.drawn.bottom() < status_top
 
 

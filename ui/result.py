@@ -4,7 +4,12 @@ The garment is the only large bright thing on the glass, so the person can compa
 what they hold. Category, colour (swatch + name) and confidence sit beside it; the actions
 are keep, retake, change category, change colour and discard. An ``unsure`` result asks a
 question ("Is this a shirt?") instead of offering a plain Keep, so a guess is never filed
-silently; answering it, or picking the category by hand, counts as the person's word.
+silently; its two runners-up are one tap each ("Long sleeve?", "T-shirt?") beside
+"Something else" (the full list), and no percentages are shown while it asks. Answering it,
+or picking the category by hand, counts as the person's word. When the shot held more than
+one garment a grey line says so ("I saw 2 garments · showing the one you held"). Discard
+asks for a second tap within a few seconds ("Tap again to discard"), so a hand wiping the
+glass does not throw a result away.
 A colour in doubt (the colour step names a runner-up) is asked more lightly: "or white?"
 under the colour and a one-press "White?" button in place of "Colour"; left alone, the
 mirror's own term is kept. A result nobody acts on is settled by the window after a while;
@@ -17,18 +22,34 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QImage, QPainter
 
 from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
 from ui.images import bgra_image, decoded, fit, scaled_cutout
 from ui.screen import Screen
-from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, message_colour, wrapped_height
-from ui.vocab import category_label, colour_label, swatch
+from ui.theme import (
+    DIM,
+    GREY,
+    WARN,
+    WHITE,
+    Theme,
+    draw_text,
+    draw_wrapped,
+    message_colour,
+    wrapped_height,
+)
+from ui.vocab import category_label, colour_label, colour_line, swatch
 
 KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
 ALTERNATIVE = "colour-alternative"  # take the colour step's runner-up with one press
+#: An unsure result's one-tap answers: this prefix and a runner-up category.
+ANSWER_PREFIX = "answer:"
+#: Discard's first tap arms it for this long; a second tap in that time discards.
+DISCARD_CONFIRM_MS = 4000
+#: Said over the buttons while Discard is armed (in the countdown's place: it is the more urgent).
+DISCARD_AGAIN = "Tap again to discard"
 #: Design height of the confidence bar and its line under the category.
 CONFIDENCE_H = 84
 
@@ -53,21 +74,33 @@ class ResultScreen(Screen):
         self.confirmed = False
         self.message = ""  # a failed analysis or keep, one line with the fix
         self.countdown = ""  # what the window will do with the result soon, e.g. "Keeping it in 8 s…"
+        self.seen = 1  # garments in the shot (the one shown is the one held up)
+        self._say_seen = False  # the "I saw 2 garments" line has room (it goes first when room runs out)
+        self.discard_armed = False  # Discard was tapped once: a second tap soon discards
+        self._disarm = QTimer(self)
+        self._disarm.setSingleShot(True)
+        self._disarm.setInterval(DISCARD_CONFIRM_MS)
+        self._disarm.timeout.connect(self.disarm_discard)
         self._cutout = QImage()
         self._bgra: npt.NDArray[np.uint8] | None = None
         self._scaled: QImage | None = None  # the cut-out at the size it was last drawn
         self.main = ButtonRow([])
+        self.answers = ButtonRow([])  # an unsure result's runners-up, one tap each
         self.edit = ButtonRow([])
         self._rebuild_buttons()
 
     # --- data in ------------------------------------------------------------------------
-    def show_garment(self, garment: GarmentResult | None, message: str = "") -> None:
-        """Show a new result (None: nothing was found, with ``message`` saying so)."""
+    def show_garment(self, garment: GarmentResult | None, message: str = "", seen: int = 1) -> None:
+        """Show a new result (None: nothing was found, with ``message`` saying so); ``seen``: how
+        many garments the shot held (the one shown is the one held up)."""
         self.garment = garment
         self.category = self.colour = None
         self.confirmed = False
         self.message = message
         self.countdown = ""
+        self.seen = seen
+        self.discard_armed = False
+        self._disarm.stop()
         self._cutout = cutout_of(garment) if garment is not None else QImage()
         self._bgra = garment.cutout_bgra if garment is not None else None
         self._scaled = None
@@ -87,8 +120,10 @@ class ResultScreen(Screen):
             self.update()
 
     def footer(self) -> str:
-        """The lines above the buttons: the message (an error and its fix, or "Saving…"), then the countdown."""
-        return "\n".join(line for line in (self.message, self.countdown) if line)
+        """The lines above the buttons: the message (an error and its fix, or "Saving…"), then
+        "Tap again to discard" while Discard is armed, else the countdown."""
+        second = DISCARD_AGAIN if self.discard_armed else self.countdown
+        return "\n".join(line for line in (self.message, second) if line)
 
     def choose_category(self, name: str) -> None:
         self.category = name
@@ -100,6 +135,26 @@ class ResultScreen(Screen):
         self.colour = basic
         self._rebuild_buttons()
         self.update()
+
+    def confirm_discard(self) -> bool:
+        """Discard was pressed: True on the second press within ``DISCARD_CONFIRM_MS`` (discard now),
+        False on the first (it now says "Tap again to discard")."""
+        if self.discard_armed:
+            self.disarm_discard()
+            return True
+        self.discard_armed = True
+        self._disarm.start()
+        self._rebuild_buttons()
+        self.update()
+        return False
+
+    def disarm_discard(self) -> None:
+        """Back to a plain Discard (the time ran out, or the person did something else)."""
+        self._disarm.stop()
+        if self.discard_armed:
+            self.discard_armed = False
+            self._rebuild_buttons()
+            self.update()
 
     # --- what the window reads ---------------------------------------------------------------
     @property
@@ -122,12 +177,20 @@ class ResultScreen(Screen):
         """True while an unsure result waits for the person's answer."""
         return self.garment is not None and self.garment.unsure and not self.confirmed
 
+    @property
+    def alternatives(self) -> list[str]:
+        """While asking: the classifier's next two categories, offered as one-tap answers."""
+        if not self.asks or self.garment is None:
+            return []
+        return [name for name, _ in self.garment.top3 if name != self.shown_category][:2]
+
     def rows(self) -> list[ButtonRow]:
-        return [self.main, self.edit]
+        return [self.main, self.answers, self.edit]
 
     def _rebuild_buttons(self) -> None:
         if self.garment is None:
             self.main.set_buttons([Button(RETAKE, "Try again", primary=True), Button(DISCARD, "Done")])
+            self.answers.set_buttons([])
             self.edit.set_buttons([])
             return
         keep = "Yes, keep it" if self.asks else "Keep"
@@ -138,9 +201,10 @@ class ResultScreen(Screen):
             if other
             else Button(COLOUR, "Colour", swatch=swatch(self.shown_colour, self._hex()))
         )
-        self.edit.set_buttons(
-            [Button(CATEGORY, "No, change" if self.asks else "Category"), colour, Button(DISCARD, "Discard")]
-        )
+        answers = [Button(ANSWER_PREFIX + name, f"{category_label(name)}?") for name in self.alternatives]
+        self.answers.set_buttons(answers)
+        discard = Button(DISCARD, "Discard", selected=self.discard_armed)
+        self.edit.set_buttons([Button(CATEGORY, "Something else" if self.asks else "Category"), colour, discard])
 
     def _hex(self) -> str | None:
         if self.garment is None or self.colour is not None:
@@ -153,15 +217,20 @@ class ResultScreen(Screen):
         height, gap = theme.px(96), theme.lx(24)
         edit_h = int(height * 0.8)
         self.main.fit_columns(theme, width, height, gap, 2)
+        self.answers.fit_columns(theme, width, edit_h, gap, 3)
         self.edit.fit_columns(theme, width, edit_h, gap, 3)
-        edit = self.edit.height_for(edit_h, gap)
-        return height, edit_h, gap, self.main.height_for(height, gap) + (gap + edit if edit else 0)
+        total = self.main.height_for(height, gap)
+        for row in (self.answers, self.edit):
+            used = row.height_for(edit_h, gap) if row.buttons else 0
+            total += gap + used if used else 0
+        return height, edit_h, gap, total
 
     def _info_height(self, theme: Theme) -> int:
         """The height of the text under (or beside) the cut-out, without the message."""
-        title = theme.px(100) + theme.px(64) if self.asks else theme.px(116)
-        doubt = theme.px(52) if self.colour_doubt else 0
-        return title + theme.px(CONFIDENCE_H) + theme.px(60) + doubt + theme.px(16)
+        doubt = theme.px(52) if self.colour_doubt and not self.asks else 0
+        seen = theme.px(48) if self._say_seen else 0
+        confidence = 0 if self.asks else theme.px(CONFIDENCE_H)  # the question says it: no figures
+        return theme.px(116) + confidence + theme.px(60) + doubt + seen + theme.px(16)
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         """The cut-out gets what the text and the buttons leave (at most half the page)."""
@@ -170,10 +239,14 @@ class ResultScreen(Screen):
             self._paint_nothing(painter, theme, area)
             return
         gap = theme.px(40)
+        self._say_seen = self.seen > 1
         if theme.portrait:
             width = min(area.width(), theme.px(860))
             *_, buttons_h = self._button_rows(theme, width)
             text_h = self._info_height(theme) + self._message_height(theme, area.width())
+            if self._say_seen and area.height() - gap - text_h - buttons_h < theme.px(120):
+                self._say_seen = False  # the least needed line goes first
+                text_h -= theme.px(48)
             image_h = min(int(area.height() * 0.5), area.height() - gap - text_h - buttons_h)
             image_area = QRect(area.left(), area.top(), area.width(), max(theme.px(120), image_h))
             info = QRect(area.left(), image_area.bottom() + gap, area.width(), 0)
@@ -191,6 +264,9 @@ class ResultScreen(Screen):
                 slack = area.height() - text_h - buttons_h - theme.px(12)
                 if slack >= 0:
                     break
+            if slack < 0 and self._say_seen:  # the least needed line goes first: what to do must show
+                self._say_seen = False
+                slack += theme.px(48)
             info.setTop(area.top() + max(0, min(int(area.height() * 0.12), slack)))
         if not self._cutout.isNull():
             target = fit(self._cutout.size(), image_area)
@@ -202,8 +278,10 @@ class ResultScreen(Screen):
         self._paint_info(painter, theme, info, self.garment)
 
     def _message_height(self, theme: Theme, width: int) -> int:
-        footer = self.footer()
-        return wrapped_height(theme.font(28), footer, width) + theme.px(12) if footer else 0
+        """The footer's room, always with its second line (the countdown or "Tap again to discard"):
+        when one comes, the layout (and so the button the person is about to tap again) stays."""
+        footer = "\n".join(line for line in (self.message, DISCARD_AGAIN) if line)
+        return wrapped_height(theme.font(28), footer, width) + theme.px(12)
 
     def _scaled_to(self, size: QSize) -> QImage | None:
         """The cut-out resized once for ``size`` (cached until the garment or the size changes)."""
@@ -247,17 +325,7 @@ class ResultScreen(Screen):
                 WHITE,
                 align,
             )
-            y += theme.px(100)
-            others = " · ".join(f"{category_label(n)} {round(s * 100)} %" for n, s in garment.top3[1:3])
-            draw_text(
-                painter,
-                QRect(info.left(), y, info.width(), theme.px(48)),
-                "I am not sure" + (f" (or: {others})" if others else ""),
-                theme.font(30),
-                WARN,
-                align,
-            )
-            y += theme.px(64)
+            y += theme.px(116)  # the runners-up are buttons: no "I am not sure (or: …)" line, no percentages
         else:
             draw_text(
                 painter,
@@ -268,12 +336,13 @@ class ResultScreen(Screen):
                 align,
             )
             y += theme.px(116)
-        y = self._paint_confidence(
-            painter, theme, QRect(info.left(), y, info.width(), theme.px(CONFIDENCE_H)), garment, align
-        )
+        if not self.asks:  # while asking, the question is the one line about the category
+            y = self._paint_confidence(
+                painter, theme, QRect(info.left(), y, info.width(), theme.px(CONFIDENCE_H)), garment, align
+            )
         y = self._paint_colour(painter, theme, QRect(info.left(), y, info.width(), theme.px(60)), garment, align)
         other = self.colour_doubt
-        if other:
+        if other and not self.asks:  # while the category is asked, its "White?" button alone: one question at a time
             y += theme.px(8)
             draw_text(
                 painter,
@@ -284,6 +353,17 @@ class ResultScreen(Screen):
                 align,
             )
             y += theme.px(44)
+        if self._say_seen:  # the others were not lost unseen: say that this is the one held up
+            y += theme.px(8)
+            draw_text(
+                painter,
+                QRect(info.left(), y, info.width(), theme.px(40)),
+                f"I saw {self.seen} garments · showing the one you held",
+                theme.font(28),
+                GREY,
+                align,
+            )
+            y += theme.px(40)
         y += theme.px(16)
         footer = self.footer()
         if footer:  # wrapped: a failed keep says what and how to fix it, never cut off
@@ -303,13 +383,11 @@ class ResultScreen(Screen):
     def _paint_colour(
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
     ) -> int:
-        """Swatch dot and ``Navy · blue`` (or just the picked basic colour); returns the next y."""
+        """Swatch dot and ``Navy · blue`` or ``Light grey`` (or just the picked basic colour); returns the next y."""
         if self.colour is not None:
             text = colour_label(self.colour)
-        elif garment.color.name and garment.color.name != garment.color.basic:
-            text = f"{colour_label(garment.color.name)} · {garment.color.basic}"
         else:
-            text = colour_label(garment.color.basic)
+            text = colour_line(garment.color.name, garment.color.basic)
         font = theme.font(44)
         painter.setFont(font)
         text_w = painter.fontMetrics().horizontalAdvance(text)
@@ -335,7 +413,8 @@ class ResultScreen(Screen):
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
     ) -> int:
         """Right under the category: a thin bar and ``93 % sure it is a t-shirt`` (``your choice``
-        once the person picked), so the figure reads as the category's, not the colour's."""
+        once the person picked), so the figure reads as the category's, not the colour's. Not drawn
+        while the mirror asks: the question says it is unsure, and its runners-up are buttons."""
         if self.category:
             text = "your choice"
         else:
@@ -354,10 +433,14 @@ class ResultScreen(Screen):
 
     def _paint_buttons(self, painter: QPainter, theme: Theme, top: QRect) -> None:
         main_h, edit_h, gap, _ = self._button_rows(theme, top.width())
-        used = self.main.layout(QRect(top.left(), top.top(), top.width(), main_h), main_h, gap)
-        self.edit.layout(QRect(top.left(), top.top() + used + gap, top.width(), edit_h), edit_h, gap)
-        self.main.paint(painter, theme, self.row_has_focus(self.main))
-        self.edit.paint(painter, theme, self.row_has_focus(self.edit))
+        y = top.top() + self.main.layout(QRect(top.left(), top.top(), top.width(), main_h), main_h, gap) + gap
+        if self.answers.buttons:
+            y += self.answers.layout(QRect(top.left(), y, top.width(), edit_h), edit_h, gap) + gap
+        else:
+            self.answers.rects = []
+        self.edit.layout(QRect(top.left(), y, top.width(), edit_h), edit_h, gap)
+        for row in self.rows():
+            row.paint(painter, theme, self.row_has_focus(row))
 
 
-__all__ = ["ALTERNATIVE", "CATEGORY", "COLOUR", "DISCARD", "KEEP", "RETAKE", "ResultScreen"]
+__all__ = ["ALTERNATIVE", "ANSWER_PREFIX", "CATEGORY", "COLOUR", "DISCARD", "KEEP", "RETAKE", "ResultScreen"]

@@ -14,7 +14,8 @@ which is coming ("Keeping it in 8 s…"). While a capture cannot work (no camera
 full or not open, the models missing) a garment held up does not pull the mirror off Home,
 which says why, and a capture screen the person walked away from goes home within seconds.
 Errors are shown as the core worded them for people; their technical ``detail`` goes to the
-log and the About screen. What the closet screen shows (records,
+log and the About screen. Where Qt reports the panel's physical size sensibly (not offscreen),
+every screen keeps its text and touch targets a least size in millimetres (``ui.theme``). What the closet screen shows (records,
 thumbnails, sync badges) is kept by ``ui.closet_browser``, and the screenshots are written by
 ``ui.screenshots``.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QScreen, QShowEvent
 from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from mirror.events import (
@@ -66,6 +67,7 @@ from ui.picker import PICK_PREFIX, PickerScreen
 from ui.result import ResultScreen
 from ui.screen import BACK, SPACE, Screen
 from ui.screenshots import ScreenshotWriter
+from ui.theme import px_per_mm
 from ui.vocab import category_label, colour_label
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,8 @@ CANCEL_QUIET_MS = 3000
 CLOSET_UNREADABLE = "The closet can't be read right now · the mirror keeps trying"
 #: On Home and the capture screen while the camera is missing.
 NO_CAMERA_NOTICE = "No camera found · check its cable, then restart the mirror"
+#: Platforms whose screens have no real size (offscreen makes one up from 100 dpi): sized from pixels.
+_NO_PHYSICAL_SIZE = ("offscreen", "minimal")
 
 
 class Core(ClosetCore, Protocol):
@@ -181,6 +185,7 @@ class MirrorWindow(QWidget):
         self.set_result_timeout(result_timeout_s)
         self._kept_unattended = False
         self._browsing = False  # auto-capture held off while the closet, detail or about is up
+        self._watching_screen = False
         self._connect_bridge()
         self.home.set_status(self.read(core.status, Status()))
         self.show_screen(self.home)
@@ -209,6 +214,31 @@ class MirrorWindow(QWidget):
     def set_result_timeout(self, seconds: float) -> None:
         """``[ui] result_timeout_s``: how long a result waits for the person before it is settled."""
         self._unattended.setInterval(max(1, round(seconds * 1000)))
+
+    def set_panel_size(self, pixels: tuple[int, int], millimetres: tuple[float, float]) -> float | None:
+        """The panel is ``pixels`` big and ``millimetres`` in size: every screen keeps its text and
+        touch targets at least their size in mm (unknown or absurd sizes: sized from pixels, as
+        before). Returns the pixels per millimetre used (None: none)."""
+        density = px_per_mm(pixels, millimetres)
+        for screen in self._handlers:
+            screen.px_per_mm = density
+            screen.update()
+        return density
+
+    def use_screen(self, screen: QScreen | None) -> float | None:
+        """Take the physical size of ``screen`` (the one the window is on), where Qt knows it."""
+        if screen is None or QGuiApplication.platformName() in _NO_PHYSICAL_SIZE:
+            return self.set_panel_size((0, 0), (0.0, 0.0))
+        size, mm = screen.geometry().size(), screen.physicalSize()
+        return self.set_panel_size((size.width(), size.height()), (mm.width(), mm.height()))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        handle = self.windowHandle()
+        if handle is not None and not self._watching_screen:
+            self._watching_screen = True
+            handle.screenChanged.connect(self.use_screen)
+        self.use_screen(self.screen())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         """Any key or tap on a screen counts as someone there: restart the idle and result timers."""
@@ -344,12 +374,21 @@ class MirrorWindow(QWidget):
             self.cancel()  # the core stops its countdown too: no shot after the person said no
 
     def _on_result(self, key: str) -> None:
+        if key != result_mod.DISCARD:
+            self.result.disarm_discard()  # anything else between the two taps: start over
         if key == result_mod.KEEP:
             self.keep()
         elif key == result_mod.RETAKE:
             self.retake()
-        elif key in (result_mod.DISCARD, BACK):
+        elif key == result_mod.DISCARD:
+            # A garment on the screen takes a second tap (a hand wiping the glass must not throw it
+            # away); "Done" after a failed shot has nothing to lose.
+            if self.result.garment is None or self.result.confirm_discard():
+                self.cancel()
+        elif key == BACK:
             self.cancel()
+        elif key.startswith(result_mod.ANSWER_PREFIX):
+            self.result.choose_category(key.removeprefix(result_mod.ANSWER_PREFIX))
         elif key == result_mod.CATEGORY:
             self._ask(self.result, "category", self.result.shown_category)
         elif key == result_mod.COLOUR:
@@ -526,7 +565,7 @@ class MirrorWindow(QWidget):
         self.analysis_ms = event.result.ms
         self.review = event.result
         garment = event.result.primary
-        self.result.show_garment(garment)
+        self.result.show_garment(garment, seen=len(event.result.garments))
         self.show_screen(self.result)
         self.result.repaint()  # on screen now, not at the next idle moment: the bench measures this
         self.result_shown_at = time.monotonic()
@@ -559,7 +598,9 @@ class MirrorWindow(QWidget):
         if self._kept_unattended:  # nobody pressed Keep: say what was kept, so it can be found
             self._home_note(f"Kept: {colour_label(colour).lower()} {category_label(category).lower()}")
         else:
-            self._home_note(f"Added to your closet: {category_label(category)}")
+            # The core arms again only once this garment has left the view: say so, or a person who
+            # swaps straight to the next one sees nothing happen.
+            self._home_note(f"Added to your closet: {category_label(category)} · lower it, then hold up the next")
         self._kept_unattended = False
         self._quiet_until = time.monotonic() + HOME_NOTE_MS / 1000
         # No retake here: the service waits for this garment to be lowered before it arms again.

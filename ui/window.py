@@ -15,9 +15,9 @@ full or not open, the models missing) a garment held up does not pull the mirror
 which says why, and a capture screen the person walked away from goes home within seconds.
 Errors are shown as the core worded them for people; their technical ``detail`` goes to the
 log and the About screen. Where Qt reports the panel's physical size sensibly (not offscreen),
-every screen keeps its text and touch targets a least size in millimetres (``ui.theme``). What the closet screen shows (records,
-thumbnails, sync badges) is kept by ``ui.closet_browser``, and the screenshots are written by
-``ui.screenshots``.
+every screen keeps its text and touch targets a least size in millimetres (``ui.theme``).
+What the closet screen shows (records, thumbnails, sync badges) is kept by
+``ui.closet_browser``, and the screenshots are written by ``ui.screenshots``.
 """
 
 from __future__ import annotations

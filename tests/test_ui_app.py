@@ -158,6 +158,50 @@ def test_run_says_ready_pings_the_watchdog_and_stops_cleanly_on_sigterm(tmp_path
     assert (tmp_path / "closet" / "closet.db").exists()  # the closet was opened and closed, not abandoned
 
 
+@pytest.mark.slow
+def test_a_config_error_under_systemd_is_shown_on_the_glass_until_the_file_is_fixed(tmp_path: Path) -> None:
+    """It used to exit before any window existed: a black mirror, the reason only in the journal. Now the
+    screen says so, systemd hears READY and the pings, and a change to the file starts the mirror again
+    (exit 1: Restart=on-failure; a config error's 2 is not restarted)."""
+    notify = tmp_path / "notify.sock"
+    sock = _listen(notify)
+    config = tmp_path / "config.toml"
+    config.write_text('[sync]\nport = "8883"\n')
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000"}
+    env.pop("WATCHDOG_PID", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mirror", "--config", str(config), "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = _messages(sock, "READY=1", 60)
+        started += _messages(sock, "config error: ", 10)
+        assert any("READY=1" in m for m in started), started
+        assert any("config error: " in m and "expected an integer 1–65535" in m for m in started), started
+        pings = _messages(sock, "WATCHDOG=1", 10)
+        assert any("WATCHDOG=1" in m for m in pings), pings
+        config.write_text("[sync]\nport = 8883\n")  # fixed over ssh
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        sock.close()
+    assert process.returncode == 1, err[-2000:]
+    assert '[sync] port: expected an integer 1–65535, got "8883"' in err and "Traceback" not in err
+
+    without_systemd = {k: v for k, v in env.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
+    config.write_text('[sync]\nport = "8883"\n')
+    at_a_shell = subprocess.run(
+        [sys.executable, "-m", "mirror", "--config", str(config), "run"],
+        cwd=ROOT, env=without_systemd, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert at_a_shell.returncode == 2 and "1 configuration problem(s)" in at_a_shell.stderr
+
+
 def test_status_events_reach_the_home_screen(qtbot) -> None:
     """READY waits for a status whose models part is no longer 'loading': that status must reach home."""
     from mirror.events import Level, Status, StatusPart

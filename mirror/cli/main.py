@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report_config_problems(exc: ConfigError) -> int:
+    """Print a bad config's problems, one line each, and return the usage exit status."""
+    for line in exc.problems:
+        print(line, file=sys.stderr)
+    print(f"{len(exc.problems)} configuration problem(s); see docs/config.md", file=sys.stderr)
+    return exitcodes.USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
@@ -51,10 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = None
             args.config_error = exc
         else:
-            for line in exc.problems:
-                print(line, file=sys.stderr)
-            print(f"{len(exc.problems)} configuration problem(s); see docs/config.md", file=sys.stderr)
-            return exitcodes.USAGE
+            return report_config_problems(exc)
     try:
         # SIGTERM unwinds like Ctrl-C, so a command's open closet is closed on the way out.
         with interrupt_on_terminate():

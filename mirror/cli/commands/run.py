@@ -16,6 +16,8 @@ from mirror.cli.argtypes import bounded
 from mirror.config import Settings
 
 NAME = "run"
+#: It runs with a broken config too: under systemd it shows the problems on the glass (``run``).
+NEEDS_SETTINGS = False
 HELP = "start the mirror (fullscreen UI, camera, capture, sync)"
 MAX_DURATION_S = 86_400.0  # a demo or a test run, not the service (which has no --duration)
 #: ``ui.app.OFFSCREEN_DEFAULT_DURATION_S``, spelled out so that ``--help`` does not import the UI;
@@ -40,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    if settings is None:
+        return settings_problem(args)
     if args.screenshots:
         folder = Path(args.screenshots).expanduser()
         try:
@@ -51,3 +55,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return exitcodes.USAGE
     app = importlib.import_module("ui.app")
     return int(app.run_app(settings, args))
+
+
+def settings_problem(args: argparse.Namespace) -> int:
+    """A config that does not load: at a shell, its problems and exit 2; as the service (systemd's
+    ``$NOTIFY_SOCKET``, on a display), the same problems on the glass until the file is fixed."""
+    from mirror.cli.main import report_config_problems
+    from mirror.config import ConfigError, find_config_file
+    from mirror.notify import SystemdNotifier
+
+    error: ConfigError = args.config_error
+    notifier = SystemdNotifier.from_env()
+    if not notifier.enabled:
+        return report_config_problems(error)
+    report_config_problems(error)  # the journal keeps them too
+    try:
+        config = find_config_file(args.config)
+    except ConfigError:
+        config = None
+    screen = importlib.import_module("ui.settings_problem")
+    return int(screen.run_settings_problem(error.problems, config, notifier, windowed=args.windowed))

@@ -283,3 +283,13 @@ def test_smart_mirror_bench_ui_prints_the_ui_figures(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())
     assert figures == json.loads(result.stdout)
     assert {"preview_fps_idle", "capture_to_result_ms", "gui_max_block_ms", "meets_targets"} <= set(figures)
+
+
+def test_only_a_demo_stops_by_itself_never_the_service() -> None:
+    """Offscreen under systemd (a display drop-in gone wrong) quit after 20 s with status 0, which
+    Restart=on-failure takes as done: the mirror stayed off."""
+    from ui.app import OFFSCREEN_DEFAULT_DURATION_S, default_duration
+
+    assert default_duration(True, {}) == OFFSCREEN_DEFAULT_DURATION_S
+    assert default_duration(True, {"NOTIFY_SOCKET": "/run/systemd/notify"}) is None
+    assert default_duration(False, {}) is None

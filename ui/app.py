@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from mirror.config import Settings
@@ -44,6 +46,13 @@ def with_source(settings: Settings, source: str | None) -> Settings:
     return dataclasses.replace(settings, camera=dataclasses.replace(settings.camera, source=source))
 
 
+def default_duration(offscreen: bool, environ: Mapping[str, str]) -> float | None:
+    """How long to run without ``--duration``: a demo on a machine with no display stops by itself, the
+    service never does (an offscreen platform under systemd, a drop-in gone wrong, must not quit with
+    status 0 after 20 s, which ``Restart=on-failure`` would take as done)."""
+    return OFFSCREEN_DEFAULT_DURATION_S if offscreen and not environ.get("NOTIFY_SOCKET") else None
+
+
 def run_app(settings: Settings, args: argparse.Namespace) -> int:
     """Build the window and run Qt's event loop until quit, SIGTERM, or ``--duration`` ends."""
     offscreen = choose_platform()
@@ -65,7 +74,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     shots = args.screenshots or settings.ui.screenshot_dir or None
     if offscreen and not shots:
         shots = str(settings.store.path() / "screenshots")
-    duration = args.duration if args.duration is not None else (OFFSCREEN_DEFAULT_DURATION_S if offscreen else None)
+    duration = args.duration if args.duration is not None else default_duration(offscreen, os.environ)
 
     notifier = SystemdNotifier.from_env()
     life = Lifecycle(notifier, wake=app.quit).install()

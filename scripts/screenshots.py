@@ -262,7 +262,7 @@ def closet_from(garments: list[GarmentResult]) -> list[ClosetItem]:
 STATUS = Status(
     camera=StatusPart("camera: ready"),
     models=StatusPart("models: ready"),
-    sync=StatusPart("sync: 2 waiting", Level.WARN),
+    sync=StatusPart("sync: 2 waiting"),  # online, acks on their way: as the service reports it
     storage=StatusPart("storage: 28.4 GB free"),
 )
 

@@ -8,10 +8,11 @@ independently of the segmenter, which has its own tests.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
-from mirror.camera import CameraError, Pacer
+from mirror.camera import CameraError, FrameSource, Pacer
 from mirror.camera.demo import DemoSource
 from mirror.capture.background import Background
 from mirror.capture.detector import Candidate, Detector
@@ -205,23 +206,35 @@ class _FakeTime(threading.Event):
         return self.is_set()
 
 
+def lone_supervisor(
+    source: FrameSource,
+    stop: threading.Event,
+    clock: Callable[[], float],
+    health: Health | None = None,
+    events: list[Event] | None = None,
+) -> CameraSupervisor:
+    """A camera supervisor with nothing behind it: no detection, no shots; its events kept in ``events``."""
+    keep = events.append if events is not None else (lambda _e: None)
+    return CameraSupervisor(
+        CameraSettings(),
+        AutoCapture(hold_still_ms=700, countdown_s=3),
+        Detector(None),
+        emit=keep,
+        on_loop_event=keep,
+        on_shot=lambda _shot: None,
+        set_status=lambda _part: None,
+        stop=stop,
+        clock=clock,
+        health=health if health is not None else Health(),
+        source=source,
+    )
+
+
 def test_a_camera_missing_for_minutes_is_looked_for_less_often() -> None:
     """Every attempt makes the camera drivers log; a camera gone for minutes is unplugged, not loading."""
     time_ = _FakeTime(waits=100)
     errors: list[Event] = []
-    supervisor = CameraSupervisor(
-        CameraSettings(),
-        AutoCapture(hold_still_ms=700, countdown_s=3),
-        Detector(None),
-        emit=errors.append,
-        on_loop_event=errors.append,
-        on_shot=lambda _shot: None,
-        set_status=lambda _part: None,
-        stop=time_,
-        clock=lambda: time_.now,
-        health=Health(),
-        source=_Unplugged((320, 240), (800, 600), 15),
-    )
+    supervisor = lone_supervisor(_Unplugged((320, 240), (800, 600), 15), time_, lambda: time_.now, events=errors)
     supervisor.run()
     assert time_.waited[0] == CAMERA_RETRY_S and time_.waited[-1] == CAMERA_RETRY_SLOW_S
     fast = sum(1 for w in time_.waited if w == CAMERA_RETRY_S)

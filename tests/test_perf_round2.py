@@ -215,11 +215,9 @@ def test_a_camera_open_that_hangs_is_seen_by_the_watchdog() -> None:
 
     from mirror.camera import Pacer
     from mirror.camera.demo import DemoSource
-    from mirror.capture.detector import Detector
-    from mirror.capture.machine import AutoCapture
-    from mirror.capture.supervisor import CAMERA_DEADLINE_S, CameraSupervisor
-    from mirror.config.settings import CameraSettings
+    from mirror.capture.supervisor import CAMERA_DEADLINE_S
     from mirror.health import Health
+    from tests.test_capture_loop import lone_supervisor
 
     now = [0.0]
     health = Health(clock=lambda: now[0])
@@ -232,19 +230,7 @@ def test_a_camera_open_that_hangs_is_seen_by_the_watchdog() -> None:
             super().open()
 
     stop = threading.Event()
-    supervisor = CameraSupervisor(
-        CameraSettings(),
-        AutoCapture(hold_still_ms=700, countdown_s=3),
-        Detector(None),
-        emit=lambda _e: None,
-        on_loop_event=lambda _e: None,
-        on_shot=lambda _s: None,
-        set_status=lambda _p: None,
-        stop=stop,
-        clock=lambda: now[0],
-        health=health,
-        source=Hanging((320, 240), (640, 480), 10, pacer=Pacer(0)),
-    )
+    supervisor = lone_supervisor(Hanging((320, 240), (640, 480), 10, pacer=Pacer(0)), stop, lambda: now[0], health)
     thread = threading.Thread(target=supervisor.run, daemon=True)
     thread.start()
     try:
@@ -262,28 +248,12 @@ def test_a_camera_open_that_hangs_is_seen_by_the_watchdog() -> None:
 
 
 def test_a_camera_that_fails_to_open_is_not_counted_as_hung_while_it_waits_to_retry() -> None:
-    from mirror.capture.detector import Detector
-    from mirror.capture.machine import AutoCapture
-    from mirror.capture.supervisor import CameraSupervisor
-    from mirror.config.settings import CameraSettings
     from mirror.health import Health
-    from tests.test_capture_loop import _FakeTime, _Unplugged
+    from tests.test_capture_loop import _FakeTime, _Unplugged, lone_supervisor
 
     time_ = _FakeTime(waits=3)
     health = Health(clock=lambda: time_.now)
-    supervisor = CameraSupervisor(
-        CameraSettings(),
-        AutoCapture(hold_still_ms=700, countdown_s=3),
-        Detector(None),
-        emit=lambda _e: None,
-        on_loop_event=lambda _e: None,
-        on_shot=lambda _s: None,
-        set_status=lambda _p: None,
-        stop=time_,
-        clock=lambda: time_.now,
-        health=health,
-        source=_Unplugged((320, 240), (800, 600), 15),
-    )
+    supervisor = lone_supervisor(_Unplugged((320, 240), (800, 600), 15), time_, lambda: time_.now, health)
     supervisor.run()
     time_.now += 1000
     assert health.healthy()

@@ -124,22 +124,21 @@ def _messages(sock: socket.socket, until: str, timeout_s: float) -> list[str]:
     return got
 
 
+def run_as_the_service(notify: Path, config: Path, *args: str) -> subprocess.Popen[str]:
+    """``smart-mirror run`` as systemd starts it: notify socket and watchdog set, offscreen here."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000"}
+    env.pop("WATCHDOG_PID", None)
+    command = [sys.executable, "-m", "mirror", "--config", str(config), "run", *args]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.mark.slow
 def test_run_says_ready_pings_the_watchdog_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     notify = tmp_path / "notify.sock"
     sock = _listen(notify)
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\ndata_dir = "{tmp_path / "closet"}"\n[sync]\nenabled = false\n')
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000"}
-    env.pop("WATCHDOG_PID", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mirror", "--config", str(config), "run", "--source", "demo", "--duration", "120"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = run_as_the_service(notify, config, "--source", "demo", "--duration", "120")
     try:
         started = _messages(sock, "READY=1", 60)
         assert any("READY=1" in m for m in started), started
@@ -167,16 +166,7 @@ def test_a_config_error_under_systemd_is_shown_on_the_glass_until_the_file_is_fi
     sock = _listen(notify)
     config = tmp_path / "config.toml"
     config.write_text('[sync]\nport = "8883"\n')
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000"}
-    env.pop("WATCHDOG_PID", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mirror", "--config", str(config), "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = run_as_the_service(notify, config)
     try:
         started = _messages(sock, "READY=1", 60)
         started += _messages(sock, "config error: ", 10)
@@ -193,7 +183,8 @@ def test_a_config_error_under_systemd_is_shown_on_the_glass_until_the_file_is_fi
     assert process.returncode == 1, err[-2000:]
     assert '[sync] port: expected an integer 1–65535, got "8883"' in err and "Traceback" not in err
 
-    without_systemd = {k: v for k, v in env.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC")}
+    without_systemd = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    without_systemd.pop("NOTIFY_SOCKET", None)
     config.write_text('[sync]\nport = "8883"\n')
     at_a_shell = subprocess.run(
         [sys.executable, "-m", "mirror", "--config", str(config), "run"],

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
@@ -343,27 +343,10 @@ class ResultScreen(Screen):
         y = self._paint_colour(painter, theme, QRect(info.left(), y, info.width(), theme.px(60)), garment, align)
         other = self.colour_doubt
         if other and not self.asks:  # while the category is asked, its "White?" button alone: one question at a time
-            y += theme.px(8)
-            draw_text(
-                painter,
-                QRect(info.left(), y, info.width(), theme.px(44)),
-                f"or {colour_label(other).lower()}?",
-                theme.font(30),
-                WARN,
-                align,
-            )
-            y += theme.px(44)
+            y = self._paint_note(painter, theme, info, y, f"or {colour_label(other).lower()}?", (30, 44), WARN, align)
         if self._say_seen:  # the others were not lost unseen: say that this is the one held up
-            y += theme.px(8)
-            draw_text(
-                painter,
-                QRect(info.left(), y, info.width(), theme.px(40)),
-                f"I saw {self.seen} garments · showing the one you held",
-                theme.font(28),
-                GREY,
-                align,
-            )
-            y += theme.px(40)
+            seen = f"I saw {self.seen} garments · showing the one you held"
+            y = self._paint_note(painter, theme, info, y, seen, (28, 40), GREY, align)
         y += theme.px(16)
         footer = self.footer()
         if footer:  # wrapped: a failed keep says what and how to fix it, never cut off
@@ -379,6 +362,23 @@ class ResultScreen(Screen):
             )
         left = info.left() if not theme.portrait else info.center().x() - width // 2
         self._paint_buttons(painter, theme, QRect(left, buttons_top, width, 0))
+
+    @staticmethod
+    def _paint_note(
+        painter: QPainter,
+        theme: Theme,
+        info: QRect,
+        y: int,
+        text: str,
+        size_and_height: tuple[int, int],
+        colour: QColor,
+        align: Qt.AlignmentFlag,
+    ) -> int:
+        """One short line under the answer, a little apart from what is above it; returns the next y."""
+        size, height = size_and_height
+        y += theme.px(8)
+        draw_text(painter, QRect(info.left(), y, info.width(), theme.px(height)), text, theme.font(size), colour, align)
+        return y + theme.px(height)
 
     def _paint_colour(
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag

@@ -262,14 +262,15 @@ def test_a_larger_font_scale_never_makes_the_status_or_the_hint_smaller(orientat
 def test_a_long_notice_on_home_is_wrapped_whole(font_scale: float, orientation: str) -> None:
     """The disk-full error with its fix: every word on the glass, above the status, under the buttons."""
     home = HomeScreen()
-    home.set_status(screenshots().STATUS)
+    full = StatusPart("storage: full", Level.ERROR, STORAGE_FULL)  # as the service reports it with that notice
+    home.set_status(dataclasses.replace(screenshots().STATUS, storage=full))
     home.set_notice(DISK_FULL, "storage")
     render(home, *SIZES[orientation], font_scale)
     (block,) = [b for b in home.text_blocks if b.text == DISK_FULL]
     assert not block.elided and not clipped(block)
     assert block.drawn.height() > block.size * 2, "wrapped over several lines"
     assert block.drawn.top() > max(r.bottom() for _, r in buttons(home))
-    status_top = min(b.drawn.top() for b in home.text_blocks if b.text == "Not backed up yet")
+    status_top = min(b.drawn.top() for b in home.text_blocks if b.text == "Closet full")
     assert block.drawn.bottom() < status_top
 
 

@@ -1,4 +1,4 @@
-"""UI benchmark figures: preview rate, shutter-to-result latency, longest GUI-thread block.
+"""UI benchmark figures: preview rate, shutter-to-result latency, longest GUI-thread block, idle cost.
 
 Targets (issue 7) are figures in ``smart-mirror bench``, not timed tests, because they depend
 on the machine: the preview paints at ≥25 fps at 640×480 while idle; the result is on screen
@@ -18,6 +18,11 @@ source (a throwaway closet in a temporary folder, sync off):
    part, result ready in the service to result painted (``result_ready_to_screen_ms_median``).
 3. A :class:`ui.stall.StallMonitor` runs throughout and reports the worst lateness of a
    10 ms timer on the GUI thread, i.e. the longest block.
+4. *An idle mirror* (``idle_room``, measured first, so its RSS is not the demo run's): a fresh
+   app (window, service, auto-capture on, Home shown) on a replay of one still, empty room at
+   the default 15 fps, as a mirror spends most of its day. Once the models are loaded it
+   settles for a few seconds, then the process's CPU time, context switches and RSS are read
+   over ``idle_room_s``: what a Pi pays for all day.
 """
 
 from __future__ import annotations
@@ -39,7 +44,15 @@ PANEL = (1080, 1920)
 IDLE_SECONDS = 4.0
 CAPTURES = 5
 _APP: object = None
-TARGETS = {"preview_fps_idle": 25.0, "capture_to_result_ms_max": 300.0, "gui_max_block_ms": 50.0}
+IDLE_ROOM_SECONDS = 20.0
+TARGETS = {
+    "preview_fps_idle": 25.0,
+    "capture_to_result_ms_max": 300.0,
+    "gui_max_block_ms": 50.0,
+    # On this x86 box: a Pi 4 core is 3-5x slower, so 10 % here is a third to a half of one of its
+    # four cores at most. Measured 7 % (it was 27 % before the idle work of session 10).
+    "idle_cpu_percent_max": 10.0,
+}
 
 
 def bench_settings(settings: Settings, data_dir: Path) -> Settings:
@@ -55,7 +68,9 @@ def bench_settings(settings: Settings, data_dir: Path) -> Settings:
     )
 
 
-def run_ui_bench(settings: Settings, captures: int = CAPTURES, idle_s: float = IDLE_SECONDS) -> dict[str, Any]:
+def run_ui_bench(
+    settings: Settings, captures: int = CAPTURES, idle_s: float = IDLE_SECONDS, idle_room_s: float = IDLE_ROOM_SECONDS
+) -> dict[str, Any]:
     """Run the UI benchmark and return its figures (see the module docstring)."""
     choose_platform()
     from PySide6.QtWidgets import QApplication
@@ -64,7 +79,79 @@ def run_ui_bench(settings: Settings, captures: int = CAPTURES, idle_s: float = I
     if QApplication.instance() is None:
         _APP = QApplication(sys.argv[:1])  # kept referenced: it must outlive every widget
     with tempfile.TemporaryDirectory(prefix="mirror-ui-bench-") as tmp:
-        return _run(bench_settings(settings, Path(tmp)), captures, idle_s)
+        # The idle room first: its RSS is then the idle app's, not the demo run's high-water mark.
+        idle = _idle_room(settings, Path(tmp) / "room", idle_room_s)
+        figures = _run(bench_settings(settings, Path(tmp) / "demo"), captures, idle_s)
+    figures["idle_room"] = idle
+    figures["meets_targets"]["idle_cpu_percent"] = idle["cpu_percent_of_one_core"] <= TARGETS["idle_cpu_percent_max"]
+    return figures
+
+
+def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, Any]:
+    """Figure 4 of the module docstring: the whole app on a still, empty room."""
+    import resource
+
+    import cv2
+    import numpy as np
+
+    from mirror.events import Level
+    from mirror.service import MirrorService
+    from ui.app import join_stragglers
+    from ui.bridge import ServiceBridge
+    from ui.window import MirrorWindow
+
+    room = folder / "room"
+    room.mkdir(parents=True)
+    # At preview size, uncompressed: the replay source reads its file at every frame, which a camera
+    # does not; a full-size PNG would time the decoder (most of a core), not the mirror.
+    height, width = settings.camera.preview_height, settings.camera.preview_width
+    rng = np.random.default_rng(7)  # a wall with some texture, lit from one side
+    wall = np.linspace(70, 150, width, dtype=np.float32)[None, :, None] + rng.normal(0, 4, (height, width, 3))
+    cv2.imwrite(str(room / "empty.bmp"), np.clip(wall, 0, 255).astype(np.uint8))
+    quiet = dataclasses.replace(
+        settings,
+        camera=dataclasses.replace(settings.camera, source="replay", replay_path=str(room)),
+        vision=dataclasses.replace(settings.vision, auto_capture=True),
+        store=dataclasses.replace(settings.store, data_dir=str(folder / "closet"), min_free_mb=0),
+        sync=dataclasses.replace(settings.sync, enabled=False),
+    )
+    service = MirrorService(quiet)
+    bridge = ServiceBridge(service)
+    window = MirrorWindow(service, bridge, sync_enabled=False)
+    window.resize(*PANEL)
+    window.show()
+    bridge.start()
+    service.start()
+    try:
+        wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
+        run_events_for(3.0)  # start-up work (first detections, caches) is not the idle state
+        cpu0, wall0, usage0 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+        run_events_for(seconds)  # one timer: a polling wait would add its own wake-ups to the figure
+        cpu1, wall1, usage1 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+        rss_mb = _rss_mb()
+    finally:
+        bridge.stop()
+        service.stop()
+        window.close()
+        join_stragglers()
+    elapsed = wall1 - wall0
+    switches = (usage1.ru_nvcsw + usage1.ru_nivcsw) - (usage0.ru_nvcsw + usage0.ru_nivcsw)
+    return {
+        "seconds": round(elapsed, 1),
+        "fps": quiet.camera.fps,
+        "cpu_percent_of_one_core": round(100.0 * (cpu1 - cpu0) / elapsed, 1),
+        "context_switches_per_s": round(switches / elapsed),
+        "rss_mb": rss_mb,
+    }
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory now (Linux), in MB."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
 
 
 def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
@@ -181,3 +268,12 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
     loop.exec()
     timer.stop()
     return condition()
+
+
+def run_events_for(seconds: float) -> None:
+    """Run the Qt event loop for ``seconds``, waking for nothing else."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()

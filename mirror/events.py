@@ -148,11 +148,13 @@ class AnalysisDone(Event):
     """The analysis found at least one garment; ``result.primary`` is the one ``keep`` stores.
 
     A shot with no garment in it is answered with ``AnalysisFailed`` instead (the person
-    is asked to hold the garment up and try again).
+    is asked to hold the garment up and try again). ``held``: the first garment is the one the
+    capture loop saw held up (its box overlaps it), not only the most prominent one in the shot.
     """
 
     capture_id: int
     result: AnalysisResult
+    held: bool = False
 
 
 @dataclass(frozen=True)

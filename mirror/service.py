@@ -556,6 +556,7 @@ class MirrorService:
         analyzer = self._analyzer
         reason = detail = ""
         result: AnalysisResult | None = None
+        held = False
         with self._flow_lock:
             if self._cancelled(shot, epoch):
                 return
@@ -572,7 +573,7 @@ class MirrorService:
                     result = analyzer.analyze(
                         shot.still, capture_id=shot.capture_id, encode=False, encode_later=True, keep_photo=True
                     )
-                result = held_first(result, shot.box)
+                result, held = held_first(result, shot.box)
             except Exception as exc:  # one bad shot must not stop the mirror
                 log.exception("analysis of capture %d failed", shot.capture_id)
                 reason, detail = PHOTO_FAILED, f"the analysis failed ({exc})"
@@ -589,7 +590,7 @@ class MirrorService:
             self._review = result
             if loop is not None:
                 loop.reviewed()
-            self._emit(AnalysisDone(shot.capture_id, result, at=self._clock()))
+            self._emit(AnalysisDone(shot.capture_id, result, held=held, at=self._clock()))
 
     def retake(self) -> None:
         """Discard the shown result and go back to capturing."""

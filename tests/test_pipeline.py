@@ -154,9 +154,12 @@ def test_the_held_garment_comes_first_in_a_mirror_shot() -> None:
     worn = garment(category="pants", box=(300, 400, 500, 600))
     held = garment(category="t-shirt", box=(280, 100, 520, 380))
     result = AnalysisResult(1, (worn, held), 1.0, {}, (800, 600), {})
-    assert [g.category for g in held_first(result, (290, 110, 510, 370)).garments] == ["t-shirt", "pants"]
-    assert held_first(result, None) is result
-    assert held_first(result, (0, 0, 50, 50)) is result  # overlaps nothing: prominence order stays
+    chosen, held_seen = held_first(result, (290, 110, 510, 370))
+    assert [g.category for g in chosen.garments] == ["t-shirt", "pants"] and held_seen
+    assert held_first(result, None) == (result, False)  # a manual shot with nothing found in the preview
+    assert held_first(result, (0, 0, 50, 50)) == (result, False)  # overlaps nothing: prominence order stays
+    first = AnalysisResult(1, (held, worn), 1.0, {}, (800, 600), {})
+    assert held_first(first, (290, 110, 510, 370)) == (first, True)  # already first, and still the one held
 
 
 def test_palette_shares_never_sum_above_one_after_rounding() -> None:

@@ -50,6 +50,7 @@ def test_garment_raised_held_counted_down_analysed_kept_corrected_deleted(tmp_pa
         assert any(f.box is not None and f.outline for f in frames), "the preview never showed the garment"
         done = wait_for(service.events, lambda e: isinstance(e, AnalysisDone), 60, seen)
         assert isinstance(done, AnalysisDone) and done.capture_id == started.capture_id
+        assert done.held, "the garment the preview saw held up was not matched in the still"
         result = done.result
         primary = result.primary
         assert primary is not None and primary.cutout_bgra is not None

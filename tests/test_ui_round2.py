@@ -235,11 +235,14 @@ def test_detail_opens_with_the_focus_on_back(qtbot) -> None:
 def test_a_second_garment_in_the_shot_is_said(qtbot) -> None:
     w, bridge, _core = window(qtbot)
     garment = screenshots().sample_garment()
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(garment, 2)))
-    line = "I saw 2 garments · showing the one you held"
-    assert line in texts(w.result)
-    bridge.analysis_done.emit(AnalysisDone(2, analysed(garment, 1)))
+    bridge.analysis_done.emit(AnalysisDone(1, analysed(garment, 2), held=True))
+    assert "I saw 2 garments · showing the one you held" in texts(w.result)
+    bridge.analysis_done.emit(AnalysisDone(2, analysed(garment, 1), held=True))
     assert not any("I saw" in t for t in texts(w.result))
+    # A manual shot of a room where the preview found no garment: the first is only the most prominent.
+    bridge.analysis_done.emit(AnalysisDone(3, analysed(garment, 2)))
+    assert "I saw 2 garments · showing the main one" in texts(w.result)
+    assert not any("you held" in t for t in texts(w.result))
 
 
 # --- L3: what to do after Keep --------------------------------------------------------------------------

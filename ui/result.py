@@ -7,9 +7,9 @@ question ("Is this a shirt?") instead of offering a plain Keep, so a guess is ne
 silently; its two runners-up are one tap each ("Long sleeve?", "T-shirt?") beside
 "Something else" (the full list), and no percentages are shown while it asks. Answering it,
 or picking the category by hand, counts as the person's word. When the shot held more than
-one garment a grey line says so ("I saw 2 garments · showing the one you held"). Discard
-asks for a second tap within a few seconds ("Tap again to discard"), so a hand wiping the
-glass does not throw a result away.
+one garment a grey line says so ("I saw 2 garments · showing the one you held", or "the main
+one" when the preview did not see which was held). Discard asks for a second tap within a few
+seconds ("Tap again to discard"), so a hand wiping the glass does not throw a result away.
 A colour in doubt (the colour step names a runner-up) is asked more lightly: "or white?"
 under the colour and a one-press "White?" button in place of "Colour"; left alone, the
 mirror's own term is kept. A result nobody acts on is settled by the window after a while;
@@ -74,7 +74,8 @@ class ResultScreen(Screen):
         self.confirmed = False
         self.message = ""  # a failed analysis or keep, one line with the fix
         self.countdown = ""  # what the window will do with the result soon, e.g. "Keeping it in 8 s…"
-        self.seen = 1  # garments in the shot (the one shown is the one held up)
+        self.seen = 1  # garments in the shot
+        self.held = False  # the one shown is the one seen held up (not only the most prominent)
         self._say_seen = False  # the "I saw 2 garments" line has room (it goes first when room runs out)
         self.discard_armed = False  # Discard was tapped once: a second tap soon discards
         self._disarm = QTimer(self)
@@ -90,15 +91,17 @@ class ResultScreen(Screen):
         self._rebuild_buttons()
 
     # --- data in ------------------------------------------------------------------------
-    def show_garment(self, garment: GarmentResult | None, message: str = "", seen: int = 1) -> None:
+    def show_garment(self, garment: GarmentResult | None, message: str = "", seen: int = 1, held: bool = False) -> None:
         """Show a new result (None: nothing was found, with ``message`` saying so); ``seen``: how
-        many garments the shot held (the one shown is the one held up)."""
+        many garments the shot held; ``held``: the one shown is the one seen held up (else only the
+        most prominent, e.g. a manual shot with no garment found in the preview)."""
         self.garment = garment
         self.category = self.colour = None
         self.confirmed = False
         self.message = message
         self.countdown = ""
         self.seen = seen
+        self.held = held
         self.discard_armed = False
         self._disarm.stop()
         self._cutout = cutout_of(garment) if garment is not None else QImage()
@@ -345,7 +348,8 @@ class ResultScreen(Screen):
         if other and not self.asks:  # while the category is asked, its "White?" button alone: one question at a time
             y = self._paint_note(painter, theme, info, y, f"or {colour_label(other).lower()}?", (30, 44), WARN, align)
         if self._say_seen:  # the others were not lost unseen: say that this is the one held up
-            seen = f"I saw {self.seen} garments · showing the one you held"
+            which = "the one you held" if self.held else "the main one"
+            seen = f"I saw {self.seen} garments · showing {which}"
             y = self._paint_note(painter, theme, info, y, seen, (28, 40), GREY, align)
         y += theme.px(16)
         footer = self.footer()

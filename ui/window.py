@@ -565,7 +565,7 @@ class MirrorWindow(QWidget):
         self.analysis_ms = event.result.ms
         self.review = event.result
         garment = event.result.primary
-        self.result.show_garment(garment, seen=len(event.result.garments))
+        self.result.show_garment(garment, seen=len(event.result.garments), held=event.held)
         self.show_screen(self.result)
         self.result.repaint()  # on screen now, not at the next idle moment: the bench measures this
         self.result_shown_at = time.monotonic()

@@ -18,13 +18,17 @@ from mirror.pipeline.result import AnalysisResult
 MIN_OVERLAP = 0.3
 
 
-def held_first(result: AnalysisResult, held_box: tuple[int, int, int, int] | None) -> AnalysisResult:
-    """``result`` with the garment best overlapping ``held_box`` (still pixels) first; others keep their order."""
-    if held_box is None or len(result.garments) < 2:
-        return result
+def held_first(result: AnalysisResult, held_box: tuple[int, int, int, int] | None) -> tuple[AnalysisResult, bool]:
+    """``result`` with the garment best overlapping ``held_box`` (still pixels) first, others in their order;
+    and whether the first garment is the one seen held up (False: no box, or none overlaps it enough, so
+    the first is only the most prominent; the screen must not claim it was the one held)."""
+    if held_box is None or not result.garments:
+        return result, False
     overlaps = [iou(g.box, held_box) for g in result.garments]
     best = max(range(len(overlaps)), key=lambda k: overlaps[k])
-    if best == 0 or overlaps[best] < MIN_OVERLAP:
-        return result
+    if overlaps[best] < MIN_OVERLAP:
+        return result, False
+    if best == 0:
+        return result, True
     garments = (result.garments[best], *(g for k, g in enumerate(result.garments) if k != best))
-    return replace(result, garments=garments)
+    return replace(result, garments=garments), True

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mirror.config import Settings
 from mirror.store.codec import parse_iso
+from mirror.store.orphan import orphan_log
 
 MACHINE_ID = Path("/etc/machine-id")
 
@@ -52,10 +53,15 @@ def peek_closet(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
     """One query on the closet, read-only and forgiving, without opening the store.
 
     A closet that does not exist or cannot be read answers nothing (opening it later reports the
-    problem properly); used before the store is opened (the device id) and by doctor.
+    problem properly); used before the store is opened (the device id) and by doctor. Nor does it
+    touch a database beside an orphan write-ahead log: connecting at all would delete that log,
+    with every garment since the last checkpoint (:mod:`mirror.store.orphan`).
     """
     db = data_dir / "closet.db"  # mirror.store.closet.DB_NAME (not imported: the store imports this module)
-    if not db.is_file():
+    try:
+        if not db.is_file() or orphan_log(db) is not None:
+            return []
+    except OSError:
         return []
     try:
         conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=5.0)

@@ -9,6 +9,7 @@ reached the SD card — that part rests on ``synchronous = FULL`` and the fsync 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import logging
@@ -76,17 +77,23 @@ def test_writer_killed_mid_stream_loses_no_committed_record(tmp_path: Path) -> N
         assert assert_consistent(store) >= len(seen)
 
 
+def killed_with_its_garments_in_the_log(folder: Path, count: int = 20) -> list[str]:
+    """A closet whose writer was killed before any checkpoint: the ids it kept, all in ``closet.db-wal``."""
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = [proc.stdout.readline().strip() for _ in range(count)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (folder / "closet.db-wal").stat().st_size > 0
+    return seen
+
+
 def test_a_log_full_of_garments_without_its_database_is_refused_not_wiped(tmp_path: Path) -> None:
     """A mirror unplugged mid-use keeps most of its closet in ``closet.db-wal``. Were ``closet.db`` moved
     aside alone (or emptied by fsck), opening would make a new database and SQLite would delete that log."""
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    seen = [proc.stdout.readline().strip() for _ in range(20)]
-    proc.send_signal(signal.SIGKILL)  # no checkpoint: the garments are in the log
-    proc.wait()
+    seen = killed_with_its_garments_in_the_log(tmp_path)
     db, wal = tmp_path / "closet.db", tmp_path / "closet.db-wal"
     log_bytes = wal.read_bytes()
-    assert len(log_bytes) > 0
     db.rename(tmp_path / "closet.db.aside")
     for _missing_then_empty in range(2):
         with pytest.raises(StoreError, match=r"missing or empty, but closet.db-wal .* nothing was changed") as caught:
@@ -97,6 +104,45 @@ def test_a_log_full_of_garments_without_its_database_is_refused_not_wiped(tmp_pa
     db.unlink()
     (tmp_path / "closet.db.aside").rename(db)  # put back: every garment is there
     with ClosetStore.open(tmp_path, "dev-kill", min_free_mb=0) as store:
+        assert all(store.get(record_id) is not None for record_id in seen)
+
+
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_no_reader_that_runs_before_the_store_wipes_an_orphan_log(tmp_path: Path, state: str) -> None:
+    """Any SQLite connection, a read-only one too, deletes a log whose database is missing or empty. The
+    device id (read at every start and by every CLI command), doctor's closet and clock checks all look at
+    the closet before the store does: each must leave the log alone, and doctor must name the problem."""
+    from mirror.config import Settings
+    from mirror.device import device_id
+    from mirror.doctor.checks import check_closet
+    from mirror.doctor.report import Outcome
+    from mirror.doctor.system import check_clock
+    from mirror.store import open_closet
+
+    seen = killed_with_its_garments_in_the_log(tmp_path)
+    db, wal = tmp_path / "closet.db", tmp_path / "closet.db-wal"
+    log_bytes = wal.read_bytes()
+    db.rename(tmp_path / "closet.db.aside")
+    if state == "empty":
+        db.write_bytes(b"")
+    base = Settings()
+    settings = dataclasses.replace(base, store=dataclasses.replace(base.store, data_dir=str(tmp_path), min_free_mb=0))
+
+    assert device_id(settings).startswith("mirror-")  # the closet's own id is unreadable until it is put back
+    assert wal.read_bytes() == log_bytes, "reading the device id deleted the log"
+    list(check_clock(settings))
+    assert wal.read_bytes() == log_bytes, "doctor's clock check deleted the log"
+    findings = list(check_closet(settings))
+    assert wal.read_bytes() == log_bytes, "doctor's closet check deleted the log"
+    assert [f.status for f in findings] == [Outcome.FAIL], findings
+    assert "closet.db-wal beside it holds" in findings[0].message and "as a pair" in findings[0].fix
+    with pytest.raises(StoreError, match="nothing was changed"):
+        open_closet(settings)  # what every CLI command does
+    assert wal.read_bytes() == log_bytes
+
+    db.unlink(missing_ok=True)
+    (tmp_path / "closet.db.aside").rename(db)
+    with open_closet(settings) as store:
         assert all(store.get(record_id) is not None for record_id in seen)
 
 

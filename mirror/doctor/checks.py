@@ -24,6 +24,7 @@ from mirror.store import space
 from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
 from mirror.store.images import committed_count
+from mirror.store.orphan import orphan_log
 
 REQUIRED_MODELS = ("segmenter", "classifier", "colour")
 NEURAL_BACKENDS = ("tflite", "onnx")
@@ -52,6 +53,21 @@ def check_data_dir(settings: Settings) -> Iterator[Finding]:
 def check_closet(settings: Settings) -> Iterator[Finding]:
     """Open the closet database read-only: integrity, and every garment's stored record readable."""
     db = settings.store.path() / DB_NAME
+    try:
+        orphan = orphan_log(db)  # before any connection: connecting would delete that log
+    except OSError as exc:
+        yield Finding(Outcome.FAIL, "closet", f"{db} or its -wal file cannot be read ({exc.strerror})", _AS_SERVICE)
+        return
+    if orphan is not None:
+        yield Finding(
+            Outcome.FAIL,
+            "closet",
+            f"{db} is missing or empty, but {db.name}-wal beside it holds {orphan.log_bytes // 1024} KB of garments "
+            "(doctor did not open it: that would delete the log)",
+            f"stop the mirror; put {db.name} back beside it (restore {db.name}* as a pair), or move {db.name}-wal "
+            "aside to start an empty closet",
+        )
+        return
     if not db.exists():
         yield Finding(Outcome.OK, "closet", f"{db} not created yet (the first run creates it)")
         return
@@ -71,7 +87,7 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             yield _no_tables(settings, db)
             return
         corrupt = "malformed" in str(exc) or "not a database" in str(exc)
-        fix = _CLOSET_FIX if corrupt else "run doctor as the service user (sudo -u smart-mirror smart-mirror doctor)"
+        fix = _CLOSET_FIX if corrupt else _AS_SERVICE
         yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
         return
     if integrity is None or integrity[0] != "ok":
@@ -121,6 +137,7 @@ def _check_owner(settings: Settings) -> Iterator[Finding]:
 
 
 _CLOSET_FIX = "stop the mirror and restore the closet from a backup (docs/deploy.md)"
+_AS_SERVICE = "run doctor as the service user (sudo -u smart-mirror smart-mirror doctor)"
 
 
 def _readable(body: str) -> bool:

@@ -50,10 +50,10 @@ from mirror.store.errors import (
     StoreCorruptError,
     StoreError,
     StoreFullError,
-    StoreOrphanLogError,
 )
 from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage, committed_count
+from mirror.store.orphan import orphan_log
 from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
 from mirror.store.schema import SchemaTooNewError, migrate
 from mirror.wallclock import kernel_synchronised, not_before, now_ms, trusted_newest
@@ -70,7 +70,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 #: Decoded record versions kept in memory (a few KB each): more than any closet lists at once.
 _DECODED_MAX = 10_000
-_SMALLEST_DATABASE = 512  # bytes: SQLite's smallest page; a database file shorter than that holds nothing
 
 
 class ClosetStore:
@@ -690,18 +689,13 @@ class ClosetStore:
 
 
 def _refuse_an_orphan_log(db_path: Path) -> None:
-    """:class:`StoreOrphanLogError` when a write-ahead log with content has no database to belong to."""
-    sizes = []
-    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
-        try:
-            sizes.append(path.stat().st_size)
-        except FileNotFoundError:
-            sizes.append(0)
-        except OSError as exc:
-            raise translate.from_os(exc, path, f"cannot read {path}") from None
-    database, log_bytes = sizes
-    if log_bytes > 0 and database < _SMALLEST_DATABASE:
-        raise StoreOrphanLogError(db_path, log_bytes)
+    """:class:`~mirror.store.errors.StoreOrphanLogError` when a write-ahead log with content has no database."""
+    try:
+        problem = orphan_log(db_path)
+    except OSError as exc:
+        raise translate.from_os(exc, db_path, f"cannot read {db_path} or its -wal file") from None
+    if problem is not None:
+        raise problem
 
 
 def _check_category(category: str) -> None:

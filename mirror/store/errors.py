@@ -53,6 +53,7 @@ class StoreOrphanLogError(StoreError):
             "nothing was changed"
         )
         self.path = path
+        self.log_bytes = log_bytes
 
 
 class StoreReadOnlyError(StoreError):

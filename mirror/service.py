@@ -48,7 +48,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import mirror
 from mirror.camera import FrameSource
 from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import Shot
@@ -97,6 +96,7 @@ from mirror.store import (
     StoreReadOnlyError,
 )
 from mirror.store.closet import IMAGES_DIR
+from mirror.version import describe
 from mirror.wallclock import clock_problem
 
 log = logging.getLogger(__name__)
@@ -806,7 +806,7 @@ class MirrorService:
         sync = self.status().sync.text.removeprefix("sync: ")
         return About(
             device_id=self.device_id,
-            version=mirror.__version__,
+            version=describe(),  # with the installed commit: "0.1.0" alone names every install
             model_versions=self._models.versions if self._models is not None else {},
             broker=f"{self.settings.sync.host}:{self.settings.sync.port} ({sync})"
             if self.settings.sync.enabled

@@ -15,15 +15,16 @@ APP_ROOT = Path(__file__).resolve().parent.parent
 """The folder holding ``mirror/`` (the checkout, or the installed app)."""
 
 
-def revision(root: Path = APP_ROOT) -> str:
-    """The installed commit from ``root/REVISION`` ("" when there is none: a checkout run in place)."""
+def revision(root: Path | None = None) -> str:
+    """The installed commit from ``root/REVISION`` (default :data:`APP_ROOT`; "" when there is none: a
+    checkout run in place)."""
     try:
-        return (root / "REVISION").read_text(encoding="utf-8").strip()[:40]
+        return ((root or APP_ROOT) / "REVISION").read_text(encoding="utf-8").strip()[:40]
     except (OSError, UnicodeDecodeError):
         return ""
 
 
-def describe(root: Path = APP_ROOT) -> str:
+def describe(root: Path | None = None) -> str:
     """``0.1.0`` or ``0.1.0 (commit 1a2b3c4)``."""
     commit = revision(root)
     return f"{__version__} (commit {commit})" if commit else __version__

@@ -268,3 +268,17 @@ def test_the_installed_commit_is_named_by_doctor_and_version(tmp_path: Path) -> 
     assert revision(tmp_path) == "" and describe(tmp_path) == __version__  # a checkout run in place
     (tmp_path / "REVISION").write_text("1a2b3c4\n")
     assert describe(tmp_path) == f"{__version__} (commit 1a2b3c4)"
+
+
+def test_the_about_screen_names_the_installed_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The person reading About to a helper ("which version?") gets the same answer as doctor."""
+    from mirror import __version__, version
+    from mirror.service import MirrorService
+    from tests.test_service import fast_settings
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "REVISION").write_text("1a2b3c4\n")
+    monkeypatch.setattr(version, "APP_ROOT", app)
+    service = MirrorService(fast_settings(tmp_path))  # not started: About needs no camera or models
+    assert service.about().version == f"{__version__} (commit 1a2b3c4)"

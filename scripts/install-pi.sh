@@ -216,18 +216,75 @@ app_revision() {
   git -c safe.directory="$SRC" -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown
 }
 
-# Copy the runtime files to $OPT/app.new, then swap it in, so a failed copy never leaves a
-# half-updated app behind. The previous app stays as $OPT/app.old until install_app_into_venv
-# has registered the new one (and comes back if that fails).
+# flush PATH: write everything on PATH's file system to disk (syncfs) and wait. Before a swap, so
+# that a power cut cannot leave the swapped-in files empty (ext4 writes file data late); after
+# it, so that the swap itself is on disk before the previous app is deleted.
+flush() {
+  sync -f "$1" 2>/dev/null || sync
+}
+
+# exchange A B: swap two paths in one step (renameat2 with RENAME_EXCHANGE: Linux 3.15+, ext4,
+# tmpfs); fails, changing nothing, where the file system or the C library cannot.
+exchange() {
+  local py
+  py="$(pick_python 2>/dev/null)" || return 1
+  "$py" - "$1" "$2" <<'EOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, RENAME_EXCHANGE = -100, 2
+if libc.renameat2(AT_FDCWD, os.fsencode(sys.argv[1]), AT_FDCWD, os.fsencode(sys.argv[2]), RENAME_EXCHANGE) != 0:
+    sys.exit(f"cannot exchange {sys.argv[1]} and {sys.argv[2]}: {os.strerror(ctypes.get_errno())}")
+EOF
+}
+
+# replace_tree NEW DEST PREV: put the complete folder NEW (flushed already) at DEST; the folder that
+# was at DEST, if any, ends up at PREV. The two are exchanged in one rename, so at every instant,
+# power cut included, DEST holds one complete app: the old or the new. (Not a symlink switched
+# in: the editable install records the app's real path, so DEST must stay a real folder.) Without
+# the exchange, two renames: DEST to PREV, then NEW to DEST. A cut between them leaves no DEST, but
+# a complete PREV, which recover_app puts back on the next run.
+replace_tree() {
+  local new="$1" dest="$2" prev="$3"
+  rm -rf "$prev"
+  if [ ! -e "$dest" ]; then
+    mv -T "$new" "$dest"
+  elif exchange "$new" "$dest" 2>/dev/null; then
+    mv -T "$new" "$prev"
+  else
+    mv -T "$dest" "$prev" && mv -T "$new" "$dest"
+  fi || return 1
+  flush "$dest"
+}
+
+# An earlier run cut off (power, Ctrl-C) between the two renames of replace_tree, or by an
+# installer older than the exchange, leaves no $OPT/app: put back the previous app, which
+# $OPT/app.old holds complete. First thing, so that a run stopped early (pip without network)
+# does not leave the mirror without an app. ($OPT/app.new alone is never put in: it may be a
+# copy cut off half way.)
+recover_app() {
+  local app old
+  app="$(at "$OPT/app")" old="$(at "$OPT/app.old")"
+  [ ! -e "$app" ] && [ -d "$old" ] || return 0
+  say "$OPT/app is missing (an earlier run was cut off during the swap): putting the previous app back"
+  do_ mv -T "$old" "$app" || die "could not move $OPT/app.old back to $OPT/app"
+  [ "$dry_run" -eq 1 ] || flush "$app"
+}
+
+# Copy the runtime files to $OPT/app.new, flush them to disk, then swap them in (replace_tree),
+# so a failed copy or a power cut never leaves a half-updated or missing app behind. The
+# previous app stays as $OPT/app.old until install_app_into_venv has registered the new one
+# (and comes back if that fails).
 copy_app() {
   local app new old rev
   app="$(at "$OPT/app")" new="$(at "$OPT/app.new")" old="$(at "$OPT/app.old")"
   rev="$(app_revision)"
   if [ "$dry_run" -eq 1 ]; then
-    printf '[dry-run] would copy %s from %s to %s\n' "${APP_PATHS[*]}" "$SRC" "$OPT/app"
+    printf '[dry-run] would copy %s from %s to %s, flush it to disk, and swap it in\n' \
+      "${APP_PATHS[*]}" "$SRC" "$OPT/app.new"
     echo "$rev" | emit "$OPT/app/REVISION" 0644
     return 0
   fi
+  recover_app   # before app.old goes: it may be the only complete app
   rm -rf "$new" "$old"
   mkdir -p "$new"
   tar -C "$SRC" --exclude=__pycache__ --exclude='*.pyc' --exclude=models/training -cf - "${APP_PATHS[@]}" \
@@ -237,8 +294,8 @@ copy_app() {
   # The service runs this code: nobody but root may change it (not the user the checkout belongs to),
   # and everyone may read it, whatever umask the admin's sudo kept (027 or 077 would lock it out).
   chmod -R go-w,a+rX "$new"
-  [ ! -e "$app" ] || mv "$app" "$old"
-  mv "$new" "$app"
+  flush "$new"
+  replace_tree "$new" "$app" "$old" || die "could not swap $new in for $app"
   say "app files: $app (revision $rev)"
 }
 
@@ -286,11 +343,12 @@ install_app_into_venv() {
   venv="$(at "$OPT")" app="$(at "$OPT/app")" old="$(at "$OPT/app.old")"
   if [ -n "$venv_stamp_due" ]; then
     if ! do_ "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$venv/app"; then
-      if [ -d "$old" ]; then rm -rf "$app" && mv "$old" "$app"; fi
+      if [ -d "$old" ]; then replace_tree "$old" "$app" "$(at "$OPT/app.new")" && rm -rf "$(at "$OPT/app.new")"; fi
       die "pip install of the app failed; the previous app is back in $OPT/app (check the network and run me again)"
     fi
     [ "$dry_run" -eq 1 ] || echo "$venv_stamp_due" > "$venv/.installed"
   fi
+  # Only now, with the new app registered and the swap on disk (replace_tree flushed it).
   [ "$dry_run" -eq 1 ] || rm -rf "$old"
 }
 
@@ -451,6 +509,7 @@ install_unit() {
 
 install_all() {
   preflight
+  recover_app
   install_packages
   resolve_display
   ensure_user

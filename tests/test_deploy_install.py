@@ -34,6 +34,7 @@ MUTATING = (
     "tar",
     "runuser",
     "sqlite3",
+    "sync",
 )
 
 
@@ -296,7 +297,7 @@ def test_the_fake_root_is_refused_outside_dry_run(tmp_path: Path) -> None:
     assert "SMART_MIRROR_ROOT is for --dry-run tests only" in result.stderr
 
 
-FILE_TOOLS = ("install", "rm", "mv", "chmod", "tar", "runuser", "sqlite3")
+FILE_TOOLS = ("install", "rm", "mv", "chmod", "tar", "runuser", "sqlite3", "sync")
 
 
 def run_steps(fake: Path, steps: str, real: tuple[str, ...] = FILE_TOOLS) -> subprocess.CompletedProcess[str]:
@@ -441,3 +442,104 @@ def test_a_failed_backup_does_not_stop_the_update(fake: Path) -> None:
     assert result.returncode == 0
     assert "the closet backup before the update failed" in result.stderr
     assert "went-on" in result.stdout
+
+
+def old_app(fake: Path) -> Path:
+    """An installed app, as the previous run left it."""
+    app = fake / "root/opt/smart-mirror/app"
+    (app / "mirror").mkdir(parents=True)
+    (app / "mirror/__init__.py").write_text("old = True\n")
+    (app / "REVISION").write_text("old\n")
+    return app
+
+
+def watch_the_swap(fake: Path, fail_on: str = "") -> None:
+    """Shims for mv and sync that log each call with what /opt/smart-mirror/app holds at that moment
+    (its REVISION, or MISSING), then run the real mv; an mv whose arguments end with ``fail_on``
+    fails instead, as if the power went at that point."""
+    opt = fake / "root/opt/smart-mirror"
+    state = (
+        f'rev=$(cat "{opt}/app/REVISION" 2>/dev/null || echo MISSING)\n'
+        f'echo "$(basename "$0") $* [app: $rev]" >> "{fake}/swap"'
+    )
+    fail = f'case "$*" in *"{fail_on}") exit 1 ;; esac\n' if fail_on else ""
+    (fake / "shims/mv").write_text(f'#!/bin/sh\n{state}\n{fail}exec {shutil.which("mv")} "$@"\n')
+    (fake / "shims/sync").write_text(f"#!/bin/sh\n{state}\n")
+
+
+def swap_log(fake: Path) -> list[str]:
+    return (fake / "swap").read_text().replace(str(fake / "root"), "").splitlines()
+
+
+NOT_SWAP_TOOLS = tuple(t for t in FILE_TOOLS if t not in ("mv", "sync"))
+
+
+def test_an_update_flushes_the_new_app_then_swaps_it_in_without_a_moment_with_no_app(fake: Path) -> None:
+    """A power cut anywhere in an update must leave a complete app at /opt/smart-mirror/app (the unit runs
+    it): the new files are on disk before the swap, the swap is one exchange (never `mv app app.old`), and
+    it is on disk before the previous app is deleted."""
+    app = old_app(fake)
+    watch_the_swap(fake)
+    result = run_steps(fake, "copy_app\ninstall_app_into_venv", real=NOT_SWAP_TOOLS)
+    assert result.returncode == 0, result.stderr
+    new = revision()
+    assert swap_log(fake) == [
+        "sync -f /opt/smart-mirror/app.new [app: old]",  # the new files, flushed while the old app is in place
+        "mv -T /opt/smart-mirror/app.new /opt/smart-mirror/app.old [app: " + new + "]",  # after the exchange
+        "sync -f /opt/smart-mirror/app [app: " + new + "]",  # the swap, flushed before app.old goes
+    ]
+    assert (app / "REVISION").read_text() == new + "\n"
+    assert (app / "mirror/service.py").is_file()
+    assert not (app.parent / "app.old").exists()
+    assert not (app.parent / "app.new").exists()
+
+
+def test_a_swap_cut_off_half_way_is_put_right_by_the_next_run(fake: Path) -> None:
+    """Where the two paths cannot be exchanged in one step, the swap is two renames. A power cut
+    between them leaves no app, but a complete app.old: the next run puts it back first thing, and
+    its copy then swaps in cleanly."""
+    app = old_app(fake)
+    watch_the_swap(fake, fail_on=f"app.new {app}")
+    no_exchange = "exchange() { return 1; }\n"
+    cut = run_steps(fake, no_exchange + "copy_app", real=NOT_SWAP_TOOLS)
+    assert cut.returncode == 1
+    assert swap_log(fake)[:2] == [
+        "sync -f /opt/smart-mirror/app.new [app: old]",
+        "mv -T /opt/smart-mirror/app /opt/smart-mirror/app.old [app: old]",
+    ]
+    assert not app.exists() and (app.parent / "app.old/REVISION").read_text() == "old\n"
+    (app.parent / "app.new/mirror/service.py").write_text("")  # as a cut can leave it: never put in
+
+    # The next run's plan puts the previous app back before anything that may stop it (pip, no network).
+    plan = dry_run(fake, "--display", "eglfs")
+    assert plan.returncode == 0, plan.stderr
+    lines = plan.stdout.splitlines()
+    back = lines.index("[dry-run] would run: mv -T /opt/smart-mirror/app.old /opt/smart-mirror/app")
+    assert back < next(i for i, line in enumerate(lines) if "pip install" in line)
+
+    (fake / "swap").unlink()
+    watch_the_swap(fake)
+    steps = f"{no_exchange}recover_app\n[ -f {app / 'REVISION'} ] && echo back\ncopy_app"
+    again = run_steps(fake, steps, real=NOT_SWAP_TOOLS)
+    assert again.returncode == 0, again.stderr
+    assert "back" in again.stdout
+    assert "putting the previous app back" in again.stderr
+    assert (app / "REVISION").read_text() == revision() + "\n"
+    assert (app / "mirror/service.py").read_text() == (ROOT / "mirror/service.py").read_text()
+    assert (app.parent / "app.old/REVISION").read_text() == "old\n"  # kept until the venv knows the new app
+    assert swap_log(fake)[0] == "mv -T /opt/smart-mirror/app.old /opt/smart-mirror/app [app: MISSING]"
+
+
+def test_a_failed_app_install_puts_the_previous_app_back_in_one_step(fake: Path) -> None:
+    """The rollback after a failed registration is a swap too: the app is never missing."""
+    app = old_app(fake)
+    fake_venv(fake, "Python 3.11.2", "")
+    python = fake / "root/opt/smart-mirror/bin/python"
+    python.write_text('#!/bin/sh\n[ "$1" = -V ] && echo "Python 3.11.2" && exit 0\nexit 1\n')  # pip fails
+    watch_the_swap(fake)
+    result = run_steps(fake, 'copy_app\nvenv_stamp_due="Python 3.11.2 x"\ninstall_app_into_venv', real=NOT_SWAP_TOOLS)
+    assert result.returncode == 1
+    assert (app / "REVISION").read_text() == "old\n"
+    assert not any("MISSING" in line for line in swap_log(fake))
+    assert swap_log(fake)[-1] == "sync -f /opt/smart-mirror/app [app: old]"
+    assert not (app.parent / "app.old").exists() and not (app.parent / "app.new").exists()

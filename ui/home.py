@@ -10,7 +10,8 @@ models missing, broker down, disk full) is said in words with the fix, in amber,
 a dialog nobody can dismiss. While a capture cannot work
 (no camera, a full or unopened closet, the models missing or still loading) the invitation to
 hold up a garment gives way to why, Closet becomes the main button and a tap off the buttons
-does nothing: the mirror never offers what it cannot do.
+does nothing: the mirror never offers what it cannot do. A tap off the buttons is a tap only
+when short, still and with one finger: wiping the glass clean is not one.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ def plain_status(status: Status) -> list[StatusPart]:
 
 
 class HomeScreen(Screen):
-    """Clock and status; Space or a tap anywhere starts a capture."""
+    """Clock and status; Space or a tap anywhere starts a capture (wiping the glass does not)."""
 
     name = "home"
+    #: A tap anywhere starts a capture, so a palm or a cloth on the glass (several points at once)
+    #: must be seen for what it is; see ``ui.screen.Contact``.
+    counts_fingers = True
 
     def __init__(self, font_scale: float = 1.0) -> None:
         super().__init__(font_scale)
@@ -128,7 +132,10 @@ class HomeScreen(Screen):
         return [self.more, self.buttons]
 
     def tapped(self, x: int, y: int) -> None:  # noqa: ARG002 (anywhere off the buttons)
-        """A tap on the glass starts a capture, when one can work (else it would lead nowhere)."""
+        """A tap on the glass starts a capture, when one can work (else it would lead nowhere).
+
+        Only a deliberate tap reaches here (short, still, one finger: ``ui.screen.Contact``), so
+        cleaning the mirror with a cloth or a palm does not flip it to Capture."""
         if self.can_capture:
             self.action.emit(CAPTURE)
 

@@ -280,14 +280,17 @@ def test_a_closet_mounted_after_start_lends_the_mirror_its_device_id(
         kept = old.add(synthetic_draft(1))
     base = fast_settings(tmp_path)
     settings = dataclasses.replace(base, device=dataclasses.replace(base.device, id=""))
-    blocker = tmp_path / "closet"
-    blocker.write_text("not mounted yet")
+    (tmp_path / "not-mounted").write_text("not mounted yet")
+    closet = tmp_path / "closet"
+    closet.symlink_to(tmp_path / "not-mounted")
     seen: list[Event] = []
     with MirrorService(settings, health=Health()) as service:
         assert service.device_id != "mirror-hall"
         wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
-        blocker.unlink()
-        restored.rename(blocker)  # the disk is mounted
+        # The disk is mounted, in one step as a mount is (an unlink, then a rename, let a retry in
+        # between make a new closet there under the machine's id).
+        (tmp_path / "mounting").symlink_to(restored)
+        (tmp_path / "mounting").replace(closet)
         deadline = time.monotonic() + 10
         while service.status().storage.level is not Level.OK:
             assert time.monotonic() < deadline, service.status().storage

@@ -226,7 +226,8 @@ class MirrorService:
         sync = StatusPart("sync: connecting", Level.WARN) if settings.sync.enabled else StatusPart("sync: off")
         self._status = Status(sync=sync)
         self._status_lock = threading.Lock()
-        self._model_lock = threading.Lock()  # one model run at a time (TFLite interpreters are not thread-safe)
+        # One analysis at a time (TFLite interpreters are not thread-safe); the preview detector has its own.
+        self._model_lock = threading.Lock()
         self._stop = threading.Event()
         self._jobs: queue.Queue[tuple[Shot, int] | None] = queue.Queue()
         self._store_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
@@ -398,7 +399,7 @@ class MirrorService:
             self._set_status(models=StatusPart("models: loading", Level.WARN))
             try:
                 self._models = load_models(
-                    models_dir(vision.models_dir), vision.backend, vision.threads, vision.min_garment_area
+                    models_dir(vision.models_dir), vision.backend, vision.threads, vision.min_garment_area, preview=True
                 )
             except ModelsError as exc:  # Home says what it means; this says what is wrong
                 message = "Its clothes-recognition software is missing or damaged"
@@ -440,8 +441,11 @@ class MirrorService:
         analyzer = self._analyzer
         if analyzer is None:
             return []
-        with self._model_lock:
+        if analyzer.models.preview_finder is not None:  # its own interpreter, used by this thread alone
             found = analyzer.detect(frame)
+        else:  # models loaded without one (a test's): the analysis's interpreter is not thread-safe
+            with self._model_lock:
+                found = analyzer.detect(frame)
         return [Candidate(f.box, f.polygons, f.group) for f in found]
 
     # --- capture and analysis ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from mirror.pipeline import drafts as drafts_mod
 from mirror.pipeline.analyzer import Analyzer
 from mirror.pipeline.bench import demo_frames
 from mirror.pipeline.drafts import to_draft
-from mirror.pipeline.models import load_models, models_dir
+from mirror.pipeline.models import PREVIEW_THREADS, load_models, models_dir
 from mirror.pipeline.result import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE, PHOTO
 from tests.test_analyze import require_models
 
@@ -257,3 +257,42 @@ def test_a_camera_that_fails_to_open_is_not_counted_as_hung_while_it_waits_to_re
     supervisor.run()
     time_.now += 1000
     assert health.healthy()
+
+
+# --- s11 audit, perf H1 rest: the preview detector's own one-thread segmenter ----------------------
+
+
+def test_the_preview_has_its_own_one_thread_segmenter_and_finds_the_same() -> None:
+    """One per-core interpreter shared with the analysis ran detection on pool threads at normal
+    priority (waking every core of a Pi 5×/s) and made each look wait for a shot's analysis."""
+    require_models()
+    models = load_models(models_dir(""), "tflite", 2, 0.02, preview=True)
+    watcher = models.preview_finder
+    assert watcher is not None and watcher is not models.finder and models.detector is watcher
+    assert watcher.segmenter.model.threads == PREVIEW_THREADS == 1
+    assert load_models(models_dir(""), "tflite", 2, 0.02).preview_finder is None  # analyze needs none
+    frame = demo_frames(640, 480, count=1)[0]
+    assert [f.box for f in watcher.find(frame)] == [f.box for f in models.finder.find(frame)]
+
+
+def test_preview_detection_goes_on_while_a_shot_is_analysed(tmp_path: Path) -> None:
+    """The person sees the outline follow the garment while the mirror works on the shot."""
+    import time
+
+    from mirror.capture.detector import Detection
+    from mirror.health import Health
+    from mirror.service import MirrorService
+    from tests.test_service import fast_settings
+
+    require_models()
+    # Held a long time before a shot: the demo garment is looked at every frame, and no shot is taken.
+    with MirrorService(fast_settings(tmp_path, hold_ms=10_000), health=Health()) as service:
+        deadline = time.monotonic() + 60
+        while not (service._detector.latest() or Detection(0.0)).candidates:  # the demo garment raised
+            assert time.monotonic() < deadline, "the demo garment was never detected"
+            time.sleep(0.05)
+        with service._model_lock:  # what a shot's analysis holds
+            first = service._detector.latest()
+            time.sleep(1.0)
+            later = service._detector.latest()
+        assert first is not None and later is not None and later.at > first.at, "detection waited for the analysis"

@@ -72,7 +72,11 @@ class VisionSettings:
     backend: str = setting(
         "tflite", "Inference runtime: tflite (LiteRT) or onnx (ONNX Runtime).", choices=("tflite", "onnx")
     )
-    threads: int = setting(0, "CPU threads per model; 0 means one per core.", bounds=(0, MAX_THREADS))
+    threads: int = setting(
+        0,
+        "CPU threads per model for a shot's analysis; 0 means one per core (the live preview's detector uses one).",
+        bounds=(0, MAX_THREADS),
+    )
     models_dir: str = setting("", "Folder holding the model folders; empty means the models shipped with the software.")
     min_garment_area: float = setting(
         0.02, "Smallest garment to register, as a fraction of the frame area.", bounds=(0.0, 1.0)

@@ -25,6 +25,7 @@ class Model(ABC):
 
     backend: str
     path: Path
+    threads: int  # CPU threads the runtime was given (1: it runs on the calling thread alone)
 
     @property
     @abstractmethod

@@ -18,6 +18,7 @@ class OnnxModel(Model):
         import onnxruntime as ort
 
         self.path = path
+        self.threads = threads
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -38,6 +38,7 @@ class TFLiteModel(Model):
 
     def __init__(self, path: Path, threads: int) -> None:
         self.path = path
+        self.threads = threads
         try:
             with relay_native_stderr():
                 self._interp = _interpreter_class()(model_path=str(path), num_threads=threads)

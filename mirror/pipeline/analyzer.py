@@ -67,7 +67,7 @@ class Analyzer:
 
     def detect(self, preview: Image) -> list[Found]:
         """Garments in a preview frame (segmenter only): presence and the overlay outline."""
-        return self.models.finder.find(preview)
+        return self.models.detector.find(preview)
 
     def analyze(
         self,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mirror.config import Settings
-from mirror.config.secrets import password_file_problem
+from mirror.config.secrets import password_file_problem, private_key_problem
 from mirror.config.settings import SyncSettings
 from mirror.device import closet_device_ids, device_id
 from mirror.doctor.report import Finding, Outcome
@@ -335,10 +335,14 @@ def _unreadable_sync_files(sync: SyncSettings) -> Iterator[Finding]:
 
 
 def credential_findings(sync: SyncSettings) -> Iterator[Finding]:
-    """The broker password's file and its way to the broker, whether or not the broker answers now."""
+    """The broker password's file, the client's private key, and the password's way to the broker,
+    whether or not the broker answers now."""
     warning = password_file_problem(sync)
     if warning:
         yield Finding(Outcome.WARN, "broker", "password file permissions", warning)
+    warning = private_key_problem(sync)
+    if warning:
+        yield Finding(Outcome.WARN, "broker", "private key permissions", warning)
     if (sync.username or sync.password_file) and not sync.tls and not is_loopback(sync.host):
         yield Finding(
             Outcome.WARN,

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
 from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
@@ -46,6 +46,7 @@ from sync.contract import (
     load_schema,
     printable,
     schema_problem,
+    schema_validator,
 )
 from sync.loglimit import LogLimit
 
@@ -194,8 +195,8 @@ class _RejectedError(Exception):
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema("command"))
+def _validator() -> Validator:
+    return schema_validator(load_schema("command"))
 
 
 def parse_command(body: Any) -> Command:
@@ -264,7 +265,9 @@ class CommandInbox:
             if retained:
                 raise _RejectedError("retained", "commands must be published without the retain flag")
             command = parse_command(body)
-            what = " ".join(filter(None, (command.name, command.screen, command.record_id)))
+            # Through printable() though the schema admits no control character there: a log line
+            # must not depend on every pattern being right (one let "abc\n" through).
+            what = printable(" ".join(filter(None, (command.name, command.screen, command.record_id))))
             verdict = self._decide(command)
             if not verdict.reason.startswith("rate_limited:"):  # never carried out: a resend may go later
                 self.answers.remember(command.id, verdict.status)

@@ -33,7 +33,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
 from mirror.hosts import is_loopback
 from mirror.store import ClosetStore, Record, StoreError
@@ -47,6 +47,7 @@ from sync.contract import (
     load_schema,
     printable,
     schema_problem,
+    schema_validator,
 )
 from sync.loglimit import LogLimit
 
@@ -109,8 +110,8 @@ def check_url(url: str, hosts: frozenset[str], https_only: bool) -> None:
 
 
 @cache
-def _urls_validator() -> Draft202012Validator:
-    return Draft202012Validator(load_schema("upload-urls"))
+def _urls_validator() -> Validator:
+    return schema_validator(load_schema("upload-urls"))
 
 
 class Publisher(Protocol):

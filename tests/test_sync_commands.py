@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator
 
 from mirror.store import ClosetStore, StoreFullError
 from mirror.store.codec import iso
@@ -35,7 +34,7 @@ from sync.commands import (
     command_message,
     result_message,
 )
-from sync.contract import Topics, load_schema
+from sync.contract import Topics, load_schema, schema_validator
 from sync.remote import main as remote_main
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
@@ -43,8 +42,8 @@ from tests.conftest_broker import DEVICE, PREFIX, Listener, fill_store, sync_set
 
 NOW = datetime(2026, 11, 24, 1, 32, 33, tzinfo=UTC)
 RECORD = "019ab3f2-5c1e-7a4b-9c3d-2e1f0a9b8c7d"
-COMMAND = Draft202012Validator(load_schema("command"))
-RESULT = Draft202012Validator(load_schema("command-result"))
+COMMAND = schema_validator(load_schema("command"))
+RESULT = schema_validator(load_schema("command-result"))
 
 
 class Core:
@@ -238,6 +237,35 @@ def test_every_verdict_is_logged_with_the_command_its_target_and_id(caplog: pyte
     assert shown.levelno == logging.INFO and shown.getMessage().startswith("remote command show closet (id 'show-1')")
     assert refused.getMessage() == "remote command capture (id 'cap-1'): rejected busy: a result is showing"
     assert "\n" not in broken.getMessage() and "x\\nWARNING forged" in broken.getMessage()
+
+
+def test_an_id_or_record_id_with_a_final_newline_is_not_a_command() -> None:
+    """The schema's ``^…$`` are ECMA-262: ``"abc\n"`` is not ``abc`` (Python's ``$`` let it through)."""
+    core = Core()
+    for field, value in (("id", "abc\n"), ("record_id", RECORD + "\n")):
+        body = {**json.loads(message("delete", "abc", record_id=RECORD)), field: value}
+        _, verdict = inbox(core).handle(json.dumps(body).encode())
+        assert verdict.status == REJECTED and verdict.reason.startswith(f"schema_invalid: {field}: "), verdict
+    assert core.seen == []
+
+
+def test_the_log_names_the_command_and_its_target_printably(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Even a target the schema should have refused cannot forge a log line."""
+    forged = Command("f-1", "delete", NOW, NOW + timedelta(seconds=60), record_id="r1\nWARNING forged\x1b[2J")
+    monkeypatch.setattr("sync.commands.parse_command", lambda _body: forged)
+    with caplog.at_level(logging.INFO, logger="sync.commands"):
+        inbox(Core()).handle(message("delete", "f-1", record_id=RECORD))
+
+        def broken(_command: Command) -> str:
+            raise RuntimeError("boom")
+
+        CommandInbox(broken, now=lambda: NOW).handle(message("delete", "f-2", record_id=RECORD))
+    accepted, failed, answered = (r.getMessage() for r in caplog.records)
+    for line in (accepted, failed, answered):
+        assert "\n" not in line and "\x1b" not in line, line
+        assert "delete r1\\nWARNING forged\\x1b[2J" in line, line
 
 
 def test_answered_ids_survive_a_restart_in_the_closet_and_stay_bounded(tmp_path: Path) -> None:

@@ -36,10 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from jsonschema import Draft202012Validator
-
 from sync.consumer.handler import Ack, DeadLetterError, MessageHandler, load_json
-from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema
+from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema, schema_validator
 
 log = logging.getLogger(__name__)
 URL_LIFETIME_S = 600
@@ -92,7 +90,7 @@ class UploadServer:
         self.secret = secret or secrets.token_bytes(32)
         self._publish: Callable[[str, bytes], object] | None = None
         self._publish_acks: Callable[[list[Ack]], None] | None = None
-        self._validator = Draft202012Validator(load_schema("upload-request"))
+        self._validator = schema_validator(load_schema("upload-request"))
         self.uploaded = 0
         self.body_bytes_read = 0  # of PUT bodies, refused ones included
         self._count_lock = threading.Lock()

@@ -12,6 +12,14 @@ line), ``expired`` (after ``expires_at``, or :data:`DEFAULT_TTL_S` after ``sent_
 ``duplicate`` (an id already answered). Nothing here raises on input, and nothing waits: a
 command the mirror cannot carry out now is rejected, never queued.
 
+Freshness is judged by the mirror's wall clock, and a Pi without a real-time clock can boot days
+behind. While the clock is certainly wrong (``mirror.wallclock``) a command's age cannot be
+told: one queued for exactly as long as the clock is behind would look fresh. Then only the
+harmless commands (:data:`CLOCK_FREE`) are carried out; the rest are ``rejected`` with
+``clock_unset``. Senders also give each command an MQTT 5 message expiry
+(:func:`message_expiry_s`), so the broker, whose clock is not the mirror's, drops a command that
+waited out its lifetime in the mirror's queue.
+
 Whoever holds the topic could otherwise empty the closet in a second, or push an id out of the
 duplicate memory with a burst of others and have it carried out twice. So commands are rate
 limited (:data:`RATE`, :data:`DELETE_RATE`; over it: ``rejected`` with ``rate_limited``), every
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -39,6 +48,7 @@ from jsonschema.protocols import Validator
 
 from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
+from mirror.wallclock import clock_problem
 from sync.contract import (
     COMMAND_RESULT_SCHEMA,
     COMMAND_SCHEMA,
@@ -70,6 +80,18 @@ LIFETIME_S = MAX_TTL_S + MAX_CLOCK_SKEW_S
 #: Token buckets, (burst, per seconds): at most 20 commands in 10 s, and 5 of them ``delete`` a minute.
 RATE = (20, 10.0)
 DELETE_RATE = (5, 60.0)
+#: Commands carried out while the mirror's clock is certainly wrong, when their age cannot be told.
+#: ``show`` only changes the screen (the core refuses it while a shot or a result is in progress),
+#: and ``cancel`` only ever stops: it ends a countdown without a shot, drops an analysis or an
+#: unsaved result, and goes home. Neither turns the camera on, nor adds, changes or deletes a
+#: garment, nor sends anything anywhere; a stale one costs a touch on the glass at worst, and
+#: ``cancel`` stays the way to stop a capture. ``capture`` and ``retake`` photograph whoever
+#: stands at the mirror now; ``keep`` adds whatever result shows now (maybe not the one its
+#: sender saw) to the closet and the cloud; ``delete`` removes a garment for good: a stale one
+#: of those is the harm expiry exists to prevent, so they wait for a clock that can judge them.
+CLOCK_FREE = frozenset({"show", "cancel"})
+#: Refusals of a command that was never judged (not remembered, so its id may be sent again).
+NOT_YET = ("rate_limited:", "clock_unset:")
 #: Command ids remembered for the duplicate check, oldest forgotten first, but never one answered
 #: within LIFETIME_S (a new command is rate_limited instead). Over 3 × the 1340 RATE lets through
 #: in a lifetime, so a restart inside one forgets nothing either.
@@ -163,6 +185,16 @@ class StoreAnswers(MemoryAnswers):
         except StoreError as exc:
             log.warning("command %s is remembered until restart only (%s)", command_id, exc)
 
+    def newest_time(self) -> datetime | None:
+        """The closet's newest garment, which the clock must not precede (``ClosetStore.newest_time``:
+        ``None`` once NTP has set the clock); ``None`` when the closet cannot say (then only an
+        impossible year shows the clock wrong)."""
+        try:
+            return self.store.newest_time()
+        except StoreError as exc:
+            log.warning("cannot read the closet's newest garment (%s); the clock is judged by its year only", exc)
+            return None
+
 
 @dataclass(frozen=True)
 class Command:
@@ -199,6 +231,28 @@ def _validator() -> Validator:
     return schema_validator(load_schema("command"))
 
 
+def expiry(sent_at: datetime, expires_at: datetime | None) -> datetime:
+    """When a command sent at ``sent_at`` expires: its ``expires_at``, at most :data:`MAX_TTL_S`
+    after ``sent_at``, or :data:`DEFAULT_TTL_S` after it without one."""
+    return min(expires_at or sent_at + timedelta(seconds=DEFAULT_TTL_S), sent_at + timedelta(seconds=MAX_TTL_S))
+
+
+def message_expiry_s(sent_at: datetime, ttl_s: float | None, now: datetime | None = None) -> int:
+    """The MQTT 5 ``MessageExpiryInterval`` for a command: the seconds from ``now`` (the sender's
+    clock) until the mirror would call it expired, rounded up, and at least 1.
+
+    Why: the broker drops a message that waited longer than this in a session's queue, by its
+    own count of seconds, so a command queued while the mirror was off never reaches a mirror
+    whose clock cannot tell it is stale (it boots behind, and only a clock proved wrong makes
+    it refuse). Rounded up, and 1 s for one already expired: the broker must never drop a
+    command the mirror would still have answered; an expired one sent to a listening mirror
+    still gets its ``expired`` answer.
+    """
+    moment = sent_at + timedelta(seconds=min(ttl_s, MAX_TTL_S)) if ttl_s is not None else None
+    left = (expiry(sent_at, moment) - (now or datetime.now(UTC))).total_seconds()
+    return max(1, math.ceil(left))
+
+
 def parse_command(body: Any) -> Command:
     """A command from decoded JSON; raises ``_RejectedError`` (schema_version, schema_invalid)."""
     if not isinstance(body, dict):
@@ -219,9 +273,7 @@ def parse_command(body: Any) -> Command:
         id=body["id"],
         name=body["command"],
         sent_at=sent_at,
-        expires_at=min(
-            expires_at or sent_at + timedelta(seconds=DEFAULT_TTL_S), sent_at + timedelta(seconds=MAX_TTL_S)
-        ),
+        expires_at=expiry(sent_at, expires_at),
         screen=body.get("screen", ""),
         record_id=body.get("record_id", ""),
     )
@@ -239,11 +291,21 @@ class CommandInbox:
         clock: Callable[[], float] = time.monotonic,
         rate: tuple[int, float] = RATE,
         delete_rate: tuple[int, float] = DELETE_RATE,
+        newest: Callable[[], datetime | None] | None = None,
     ) -> None:
-        """``now``: the wall clock (expiry); ``clock``: monotonic seconds (the rate limit)."""
+        """``now``: the wall clock (expiry); ``clock``: monotonic seconds (the rate limit).
+
+        ``newest``: the latest time the mirror knows has passed, a reading of ``now`` before it
+        proves the clock wrong (``mirror.wallclock.clock_problem``). By default the closet's newest
+        garment when the answers are kept in the closet (:class:`StoreAnswers`, as the sync worker
+        does), else none (an impossible year still shows the clock wrong).
+        """
         self.handler = handler
         self.now = now
         self.answers = answers if answers is not None else MemoryAnswers(clock=clock)
+        if newest is None:
+            newest = self.answers.newest_time if isinstance(self.answers, StoreAnswers) else lambda: None
+        self.newest = newest
         self._all = TokenBucket(*rate, clock)
         self._deletes = TokenBucket(*delete_rate, clock)
         self._refusals = LogLimit(log, burst=20, clock=clock)
@@ -269,7 +331,7 @@ class CommandInbox:
             # must not depend on every pattern being right (one let "abc\n" through).
             what = printable(" ".join(filter(None, (command.name, command.screen, command.record_id))))
             verdict = self._decide(command)
-            if not verdict.reason.startswith("rate_limited:"):  # never carried out: a resend may go later
+            if not verdict.reason.startswith(NOT_YET):  # never judged: a resend may go later
                 self.answers.remember(command.id, verdict.status)
         except _RejectedError as exc:
             verdict = Verdict(REJECTED, str(exc))
@@ -296,6 +358,16 @@ class CommandInbox:
         if limited:
             return Verdict(REJECTED, f"rate_limited: {limited}; send it again later")
         now = self.now()
+        wrong = clock_problem(now, self.newest())
+        if wrong and command.name in CLOCK_FREE:  # harmless: a wrong clock's verdict would only be noise
+            reason = self.handler(command)
+            return Verdict(REJECTED, reason) if reason else Verdict(ACCEPTED)
+        if wrong:
+            return Verdict(
+                REJECTED,
+                f"clock_unset: the mirror's clock is not set ({wrong}), so it cannot tell whether this "
+                f"{command.name} is fresh; connect the mirror to the network (NTP), then send it again",
+            )
         ahead = (command.sent_at - now).total_seconds()
         if ahead > MAX_CLOCK_SKEW_S:
             return Verdict(

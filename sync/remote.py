@@ -9,6 +9,11 @@ It prints the mirror's answer (``sync/schemas/command-result.v1.json``) and exit
 command was accepted, 1 when it was not (or no answer came: the mirror is off or offline),
 2 on bad arguments. Whoever may publish on ``<prefix>/<device>/commands`` controls the
 mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the ``cloud`` user only.
+
+Over MQTT 5 each command carries a message expiry equal to its lifetime
+(``sync.commands.message_expiry_s``): the broker drops one that waits longer than that in the
+mirror's queue (the mirror was off), so it never reaches a mirror that booted with its clock
+behind and could take it for fresh.
 """
 
 from __future__ import annotations
@@ -21,13 +26,15 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs, make_client, reason_text
-from sync.commands import COMMANDS, SCREENS, command_message
+from sync.commands import COMMANDS, SCREENS, command_message, message_expiry_s
 from sync.contract import Topics
 
 CONNECT_TIMEOUT_S = 10.0
@@ -102,20 +109,37 @@ class RemoteControl:
         sent_at: datetime | None = None,
         timeout_s: float = 10.0,
     ) -> dict[str, Any]:
-        """Publish a command (a fresh UUID as its id unless given) and return the mirror's answer."""
+        """Publish a command (a fresh UUID as its id unless given) and return the mirror's answer.
+
+        Over MQTT 5 the broker keeps it no longer than the mirror would carry it out
+        (:func:`sync.commands.message_expiry_s`)."""
         command_id = command_id or str(uuid.uuid4())
+        moment = sent_at or datetime.now(UTC)
         payload = command_message(
-            name, command_id=command_id, screen=screen, record_id=record_id, sent_at=sent_at, ttl_s=ttl_s
+            name, command_id=command_id, screen=screen, record_id=record_id, sent_at=moment, ttl_s=ttl_s
         )
-        return self.send_raw(payload, command_id=command_id, timeout_s=timeout_s)
+        expiry_s = message_expiry_s(moment, ttl_s)
+        return self.send_raw(payload, command_id=command_id, timeout_s=timeout_s, expiry_s=expiry_s)
 
     def send_raw(
-        self, payload: bytes, *, command_id: str | None, timeout_s: float = 10.0, retain: bool = False
+        self,
+        payload: bytes,
+        *,
+        command_id: str | None,
+        timeout_s: float = 10.0,
+        retain: bool = False,
+        expiry_s: int | None = None,
     ) -> dict[str, Any]:
-        """Publish any payload on the commands topic; return the first new answer naming ``command_id``."""
+        """Publish any payload on the commands topic; return the first new answer naming ``command_id``.
+
+        ``expiry_s``: the MQTT 5 message expiry interval (ignored over MQTT 3.1.1, which has none)."""
         with self._changed:
             seen = len(self._answers)
-        self._client.publish(self.topics.commands, payload, qos=1, retain=retain)
+        properties = None
+        if expiry_s is not None and self.broker.v5:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.MessageExpiryInterval = expiry_s
+        self._client.publish(self.topics.commands, payload, qos=1, retain=retain, properties=properties)
         deadline = time.monotonic() + timeout_s
         with self._changed:
             while True:
@@ -146,7 +170,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--tls", action="store_true", help="connect with TLS (the server certificate is verified)")
     parser.add_argument("--ca-file", default="", metavar="FILE", help="CA certificate for TLS (default: system store)")
-    parser.add_argument("--ttl", type=float, default=None, metavar="S", help="seconds until it expires (default 60)")
+    parser.add_argument(
+        "--ttl",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds until it expires (default 60, at most 600); the broker then drops it if still queued",
+    )
     parser.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the answer (default %(default)g)"
     )

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.store import ClosetStore, StoreFullError
 from mirror.store.codec import iso
+from mirror.store.samples import synthetic_draft
+from sync.broker import BrokerConfig
 from sync.commands import (
     ACCEPTED,
     DEFAULT_TTL_S,
@@ -32,9 +38,11 @@ from sync.commands import (
     StoreAnswers,
     Verdict,
     command_message,
+    message_expiry_s,
     result_message,
 )
 from sync.contract import Topics, load_schema, schema_validator
+from sync.remote import RemoteControl, RemoteError
 from sync.remote import main as remote_main
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
@@ -374,3 +382,156 @@ def test_a_retained_command_published_while_the_mirror_listens_is_refused(tmp_pa
         worker.stop()
         cloud.close()
         store.close()
+
+
+CLOCK_UNSET_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)  # a Pi without a real-time clock, before NTP
+
+
+def test_while_the_clock_is_not_set_only_harmless_commands_are_carried_out() -> None:
+    """s9 security #19: a command queued exactly as long as the clock is behind looked fresh.
+
+    Each command here was sent a minute before the wrong clock's reading, so by that clock it is
+    fresh; its real age cannot be told."""
+    core = Core()
+    reading = [CLOCK_UNSET_1970]
+    gate = CommandInbox(core, now=lambda: reading[0], answers=MemoryAnswers())
+    sent = CLOCK_UNSET_1970 - timedelta(seconds=60)
+    verdicts = {
+        name: gate.handle(
+            command_message(
+                name,
+                command_id=f"u-{name}",
+                sent_at=sent,
+                screen="closet" if name == "show" else None,
+                record_id=RECORD if name == "delete" else None,
+            )
+        )[1]
+        for name in ("capture", "cancel", "show", "keep", "retake", "delete")
+    }
+    assert {n for n, v in verdicts.items() if v.status == ACCEPTED} == {"show", "cancel"}
+    for name in ("capture", "keep", "retake", "delete"):
+        verdict = verdicts[name]
+        assert verdict.status == REJECTED and verdict.reason.startswith("clock_unset: "), verdict
+        assert "it reads 1970-01-01" in verdict.reason and "\n" not in verdict.reason
+        assert list(RESULT.iter_errors(json.loads(result_message(f"u-{name}", verdict)))) == []
+    assert [c.name for c in core.seen] == ["cancel", "show"]
+    # A harmless command from a sender whose clock is right is not "clock_skew" either: the
+    # mirror's clock, not the sender's, is the one known to be wrong.
+    assert gate.handle(message("show", "u-now", screen="home"))[1] == Verdict(ACCEPTED)
+    # Refused, not answered: once NTP has set the clock the same id is judged (a resend, or a
+    # QoS 1 redelivery), by a clock that can tell.
+    reading[0] = NOW
+    assert gate.handle(message("capture", "u-capture"))[1] == Verdict(ACCEPTED)
+    assert gate.handle(command_message("retake", command_id="u-retake", sent_at=sent))[1].status == EXPIRED
+
+
+def test_a_clock_behind_the_closets_newest_garment_refuses_a_capture_that_waited_as_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync worker keeps answers in the closet (``StoreAnswers``): its newest garment proves a
+    clock that booted two days behind wrong, unless NTP has set the clock since."""
+    synced: list[bool | None] = [False]
+    monkeypatch.setattr("mirror.store.closet.kernel_synchronised", lambda: synced[0])
+    core = Core()
+    with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:
+        store.add(synthetic_draft(0))
+        newest = store.newest_time()
+        assert newest is not None
+        behind = newest - timedelta(days=2)  # the Pi's clock after a power cut
+        gate = CommandInbox(core, now=lambda: behind, answers=StoreAnswers(store))
+        queued = command_message("capture", command_id="q-1", sent_at=behind)  # two days in the broker
+        verdict = gate.handle(queued)[1]
+        assert verdict.status == REJECTED and verdict.reason.startswith("clock_unset: "), verdict
+        assert "before the newest garment" in verdict.reason
+        assert gate.handle(command_message("cancel", command_id="q-2", sent_at=behind))[1] == Verdict(ACCEPTED)
+        assert [c.name for c in core.seen] == ["cancel"]
+        synced[0] = True  # NTP set the clock: it is believed over a garment dated by a clock that was ahead
+        assert gate.handle(queued)[1] == Verdict(ACCEPTED)
+
+
+def test_the_message_expiry_is_the_commands_lifetime_rounded_up() -> None:
+    assert message_expiry_s(NOW, None, NOW) == DEFAULT_TTL_S
+    assert message_expiry_s(NOW, 5.5, NOW) == 6
+    assert message_expiry_s(NOW, None, NOW + timedelta(seconds=0.5)) == DEFAULT_TTL_S  # never shorter
+    assert message_expiry_s(NOW, 86400, NOW) == MAX_TTL_S  # the mirror honours no more
+    assert message_expiry_s(NOW, 5, NOW + timedelta(seconds=30)) == 1  # expired: still answered "expired"
+    assert message_expiry_s(NOW - timedelta(seconds=MAX_CLOCK_SKEW_S), None, NOW) == 1
+
+
+class CommandTap:
+    """An MQTT 5 client on the commands topic that keeps each command's message expiry interval."""
+
+    def __init__(self, port: int, topic: str) -> None:
+        self.expiry: dict[str, int | None] = {}
+        subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_a: subscribed.set()
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+        assert subscribed.wait(5)
+
+    def _on_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        command_id = json.loads(message.payload)["id"]
+        self.expiry[command_id] = getattr(message.properties, "MessageExpiryInterval", None)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.mark.broker
+def test_the_sender_gives_each_command_a_message_expiry_of_its_lifetime(mosquitto: Mosquitto) -> None:
+    """``python -m sync.remote`` / ``smart-mirror sync command`` and ``RemoteControl`` (MQTT 5)."""
+    topics = Topics(PREFIX, DEVICE)
+    tap = CommandTap(mosquitto.port, topics.commands)
+    try:
+        base = ["--port", str(mosquitto.port), "--prefix", PREFIX, "--device", DEVICE, "--timeout", "0.2"]
+        assert remote_main([*base, "capture", "--ttl", "30"]) == 1  # no mirror answers
+        broker = BrokerConfig(host="127.0.0.1", port=mosquitto.port, client_id="cloud-expiry")
+        with RemoteControl(broker, topics) as cloud:
+            for command_id, ttl in (("e-default", None), ("e-long", 86400.0)):
+                with pytest.raises(RemoteError):
+                    cloud.send("show", screen="home", command_id=command_id, ttl_s=ttl, timeout_s=0.2)
+        wait = time.monotonic() + 5
+        while len(tap.expiry) < 3 and time.monotonic() < wait:
+            time.sleep(0.05)
+        by_cli = next(v for k, v in tap.expiry.items() if k not in ("e-default", "e-long"))
+        assert by_cli is not None and 28 <= by_cli <= 30, tap.expiry
+        assert 58 <= (tap.expiry["e-default"] or 0) <= 60 and 598 <= (tap.expiry["e-long"] or 0) <= 600, tap.expiry
+    finally:
+        tap.close()
+
+
+@pytest.mark.broker
+def test_a_command_that_waits_out_its_lifetime_in_the_mirrors_queue_never_reaches_it(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """The mirror is off; its session queues commands. The broker times them out by its own clock, so
+    a mirror that comes back with its clock behind never sees the stale one to misjudge it."""
+    core = Core()
+    topics = Topics(PREFIX, DEVICE)
+    broker = BrokerConfig(host="127.0.0.1", port=mosquitto.port, client_id="cloud-queue")
+    with ClosetStore.open(tmp_path / "closet", DEVICE, min_free_mb=0) as store:
+        mirror = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+        mirror.start()
+        assert mirror.listening.wait(10), mirror.last_error
+        mirror.stop()  # off, its session (and subscription) kept by the broker
+        with RemoteControl(broker, topics) as cloud:
+            with pytest.raises(RemoteError):
+                cloud.send("capture", command_id="stale-1", ttl_s=1, timeout_s=0.1)
+            time.sleep(2.2)
+            with pytest.raises(RemoteError):
+                cloud.send("show", screen="home", command_id="fresh-1", timeout_s=0.1)
+        with Listener(mosquitto.port, topics.command_results) as results:
+            mirror = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+            mirror.start()
+            try:
+                answers = [json.loads(a) for a in results.wait_for(topics.command_results)]
+                time.sleep(0.5)  # anything else queued would have come by now
+                answers = [json.loads(a) for a in results.payloads(topics.command_results)]
+            finally:
+                mirror.stop()
+    assert [(a["id"], a["status"]) for a in answers] == [("fresh-1", "accepted")]
+    assert [c.id for c in core.seen] == ["fresh-1"]

@@ -58,7 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="broker user allowed to write commands (the ACL gives it to the backend's user, not the "
         "mirror's); password from $SMART_MIRROR_MQTT_PASSWORD; default anonymous",
     )
-    command.add_argument("--ttl", type=float, metavar="S", help="seconds until the command expires (default 60)")
+    command.add_argument(
+        "--ttl",
+        type=float,
+        metavar="S",
+        help="seconds until the command expires (default 60, at most 600); the broker then drops it if still queued",
+    )
     command.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer (default: %(default)g)"
     )

@@ -8,6 +8,7 @@ mirror, or the mirror itself, is refused); a wrong password is refused and never
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 import threading
@@ -30,7 +31,8 @@ from sync.remote import RemoteControl
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto, mosquitto_binary
 from tests.conftest import ROOT
-from tests.conftest_broker import assert_exactly_once, fill_store, sync_settings, wait_until
+from tests.conftest_broker import DEVICE, ConsumerFactory, assert_exactly_once, fill_store, sync_settings, wait_until
+from tests.conftest_broker import PREFIX as TEST_PREFIX
 
 pytestmark = pytest.mark.broker
 ACL = ROOT / "sync" / "mosquitto" / "acl.example"
@@ -237,3 +239,121 @@ def test_a_mirror_may_announce_its_sensors_to_home_assistant_and_nothing_else(se
         "switch/mirror-b/unlock/config": "refused",
         "sensor/mirror-a/garments/config": "refused",
     }
+
+
+def operator_acl(device: str) -> str:
+    """acl.example with its commented per-mirror operator block taken in, for ``device``."""
+    lines = []
+    for line in ACL.read_text().splitlines():
+        if re.match(r"#\s+(user|topic) ", line):
+            line = line.lstrip("#").strip().replace("mirror-1a2b3c4d5e", device)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_a_per_mirror_operator_user_commands_that_mirror_and_nothing_else(tmp_path: Path) -> None:
+    """docs/sync.md: to try a command on a mirror itself, a `<device>-op` user instead of the cloud's.
+    It may command its mirror and hear the answer, but not command another mirror, publish as its
+    mirror, or read the mirror's garments and status."""
+    passwd_tool = shutil.which("mosquitto_passwd")
+    if mosquitto_binary() is None or passwd_tool is None:
+        pytest.skip("needs mosquitto and mosquitto_passwd (scripts/test.sh installs mosquitto)")
+    users = {**USERS, "mirror-a-op": "secret-op-5e1"}
+    passwd = tmp_path / "passwd"
+    for i, (user, password) in enumerate(users.items()):
+        subprocess.run([passwd_tool, "-b", *(["-c"] if i == 0 else []), str(passwd), user, password], check=True)
+    acl = tmp_path / "acl"
+    acl.write_text(operator_acl("mirror-a"))
+    assert "\nuser mirror-a-op\ntopic write smart-mirror/mirror-a/commands\n" in acl.read_text()
+    broker = Mosquitto(tmp_path / "broker", extra_conf=f"password_file {passwd}\nacl_file {acl}\n", anonymous=False)
+    broker.start()
+    store, settings = mirror_a(tmp_path, broker.port, records=1)
+    handed: list[Command] = []
+
+    def core(command: Command) -> str:
+        handed.append(command)
+        return ""
+
+    cloud, cloud_events = connect(broker.port, "cloud", users["cloud"])  # the control: it hears them
+    op, op_events = connect(broker.port, "mirror-a-op", users["mirror-a-op"])
+    heard: dict[str, list[str]] = {"cloud": [], "op": []}
+    cloud.on_message = lambda _c, _u, m: heard["cloud"].append(m.topic)
+    op.on_message = lambda _c, _u, m: heard["op"].append(m.topic)
+    for client, events in ((cloud, cloud_events), (op, op_events)):
+        events["done"]["subscribe"].clear()
+        client.subscribe([(f"{PREFIX}/mirror-a/garments/+", 1), (f"{PREFIX}/mirror-a/status", 1)])
+        assert events["done"]["subscribe"].wait(5)
+    worker = SyncWorker(store, settings, "mirror-a", on_command=core)
+    worker.start()
+    operator = BrokerConfig(
+        host="127.0.0.1", port=broker.port, client_id="op", username="mirror-a-op", password=users["mirror-a-op"]
+    )
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        with RemoteControl(operator, Topics(PREFIX, "mirror-a")) as remote:
+            assert remote.send("show", screen="closet")["status"] == "accepted"
+        assert [(c.name, c.screen) for c in handed] == [("show", "closet")]
+        verdicts = {}
+        for topic in (f"{PREFIX}/mirror-b/commands", f"{PREFIX}/mirror-a/garments/x", f"{PREFIX}/mirror-a/status"):
+            op_events["done"]["publish"].clear()
+            op.publish(topic, command_message("capture", command_id="from-op"), qos=1)
+            assert op_events["done"]["publish"].wait(5)
+            verdicts[topic] = op_events["publish"].value
+        assert verdicts == dict.fromkeys(verdicts, NOT_AUTHORIZED)
+        wait_until(lambda: any("/garments/" in t for t in heard["cloud"]), 10, "mirror-a's garment at the cloud")
+        assert f"{PREFIX}/mirror-a/status" in heard["cloud"]
+        assert heard["op"] == []
+    finally:
+        for client in (cloud, op):
+            client.loop_stop()
+            client.disconnect()
+        worker.stop()
+        store.close()
+        broker.stop()
+
+
+def retained_topics(port: int) -> set[str]:
+    """The topics the broker holds a retained message for: what it hands a new '#' subscriber
+    with the retain flag set, before a marker published after the subscription comes back."""
+    seen: list[tuple[str, bool]] = []
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="retained-census", protocol=mqtt.MQTTv5)
+    client.on_message = lambda _c, _u, m: seen.append((m.topic, bool(m.retain)))
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.subscribe("#", qos=1)
+        assert subscribed.wait(5)
+        client.publish("census/marker", b"end", qos=1).wait_for_publish(5)
+        wait_until(lambda: ("census/marker", False) in seen, 10, "the census marker")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return {topic for topic, retained in seen[: seen.index(("census/marker", False))] if retained}
+
+
+def test_the_mirror_retains_only_its_status_state_and_home_assistant_configs(
+    tmp_path: Path, mosquitto: Mosquitto, start_consumer: ConsumerFactory
+) -> None:
+    """docs/sync.md (Security): a broker keeps a retained message until it is cleared, and the ACL cannot
+    refuse the flag; the mirror itself never sets it on garments, images, upload requests or command
+    answers. A full round (records with images, acks, a command answered) leaves only its presence."""
+    start_consumer(mosquitto.port)
+    store = fill_store(tmp_path / "mirror", 2)
+    settings = sync_settings(mosquitto.port, ha_discovery=True, ack_timeout_s=60)
+    worker = SyncWorker(store, settings, DEVICE, on_command=lambda _command: "")
+    worker.start()
+    topics = Topics(TEST_PREFIX, DEVICE)
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        wait_until(lambda: store.outbox_stats().unacked == 0, 20, "the records acked")
+        with RemoteControl(BrokerConfig(host="127.0.0.1", port=mosquitto.port, client_id="remote"), topics) as remote:
+            assert remote.send("show", screen="closet")["status"] == "accepted"
+    finally:
+        worker.stop()
+        store.close()
+    kept = retained_topics(mosquitto.port)
+    assert {topics.status, topics.state} <= kept
+    assert {t for t in kept if t.startswith("homeassistant/")}, kept
+    assert {t for t in kept if not t.startswith("homeassistant/")} == {topics.status, topics.state}

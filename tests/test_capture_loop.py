@@ -287,3 +287,15 @@ def test_an_empty_still_room_is_looked_at_every_few_seconds_and_a_change_at_once
         loop.step()
         now[0] += 0.1
     assert detector.offered >= 9  # a changing picture is offered every frame
+
+    source.changes_from = 10**9  # still again; then a cancel (or keep) sends the loop back to watching
+    for _ in range(30):
+        loop.step()
+        now[0] += 0.1
+    detector.offered = 0
+    loop.step()
+    now[0] += 0.1
+    assert detector.offered == 0, "looked at again before IDLE_DETECT_S"
+    loop.resume(rearm=False)
+    loop.step()
+    assert detector.offered == 1, "after a resume the room must be looked at the next frame"

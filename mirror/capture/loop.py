@@ -128,6 +128,9 @@ class CaptureLoop:
             self._manual.clear()
             self._generation += 1
             tick = self.machine.resume(rearm=rearm)
+            # Look again at the next frame, not up to IDLE_DETECT_S later: the detection was cleared,
+            # and the person, still holding the garment up, is owed "still seen" at once.
+            self._looked_at = float("-inf")
         self._announce(tick)
         self.detector.pause(False)
 

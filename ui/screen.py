@@ -18,8 +18,17 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt, Signal
-from PySide6.QtGui import QEventPoint, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QTouchEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QEventPoint,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QTouchEvent,
+    QTransform,
+)
 from PySide6.QtWidgets import QWidget
 
 from ui.buttons import ButtonRow
@@ -135,12 +144,23 @@ class Screen(QWidget):
             return Theme.for_size(self.height(), self.width(), self.font_scale, self.px_per_mm)
         return Theme.for_size(self.width(), self.height(), self.font_scale, self.px_per_mm)
 
+    def page_transform(self) -> QTransform:
+        """From page to widget coordinates: none, or turned 90° (page x runs down the window,
+        page y runs right to left) when :meth:`rotated`."""
+        transform = QTransform()
+        if self.rotated():
+            transform.translate(self.width(), 0)
+            transform.rotate(90)
+        return transform
+
+    def update_page(self, rect: QRect) -> None:
+        """Repaint only ``rect`` of the page (page coordinates): what changed, not the whole panel."""
+        self.update(self.page_transform().mapRect(QRectF(rect)).toAlignedRect())
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802, ARG002 (Qt's signature)
         painter = QPainter(self)
-        painter.fillRect(self.rect(), BLACK)
-        if self.rotated():  # page x runs down the window, page y runs right to left
-            painter.translate(self.width(), 0)
-            painter.rotate(90)
+        painter.fillRect(self.rect(), BLACK)  # clipped by Qt to what was asked to be repainted
+        painter.setTransform(self.page_transform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)

@@ -12,7 +12,7 @@ import numpy.typing as npt
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.test_ui_layout import many, pixels, screenshots
 from ui.closet import COL_PREFIX, ClosetItem, ClosetScreen, tally
@@ -46,25 +46,29 @@ def closet(qtbot, count: int, size: tuple[int, int]) -> tuple[ClosetScreen, list
     return screen, actions
 
 
-def move(screen: ClosetScreen, pos: QPoint) -> None:
+def move(widget: QWidget, pos: QPoint) -> None:
     """The finger, still down, at ``pos`` (a move event carrying the held button, as the frame sends it)."""
-    point = QPointF(pos)
     event = QMouseEvent(
         QEvent.Type.MouseMove,
-        point,
-        QPointF(screen.mapToGlobal(pos)),
+        QPointF(pos),
+        QPointF(widget.mapToGlobal(pos)),
         Qt.MouseButton.NoButton,
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    QApplication.sendEvent(screen, event)
+    QApplication.sendEvent(widget, event)
+
+
+def mouse_drag(qtbot, widget: QWidget, start: QPoint, end: QPoint, steps: int = 8) -> None:
+    """A finger from ``start`` to ``end`` in ``steps`` moves, as mouse events (what Qt makes of a touch)."""
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, steps + 1):
+        move(widget, start + QPoint((end.x() - start.x()) * step // steps, (end.y() - start.y()) * step // steps))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
 
 
 def drag(qtbot, screen: ClosetScreen, start: QPoint, end: QPoint, steps: int = 8) -> None:
-    qtbot.mousePress(screen, Qt.MouseButton.LeftButton, pos=start)
-    for step in range(1, steps + 1):
-        move(screen, start + QPoint((end.x() - start.x()) * step // steps, (end.y() - start.y()) * step // steps))
-    qtbot.mouseRelease(screen, Qt.MouseButton.LeftButton, pos=end)
+    mouse_drag(qtbot, screen, start, end, steps)
     screen.relayout()
 
 

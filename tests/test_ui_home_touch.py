@@ -10,11 +10,10 @@ events (what a touch frame sends, where a second finger is seen).
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
+from tests.test_ui_closet_touch import mouse_drag, move
 from tests.test_ui_glass import READY, window
 from ui.home import CAPTURE, CLOSET, HomeScreen
 from ui.screen import TAP_MAX_S
@@ -38,26 +37,6 @@ def home(qtbot) -> tuple[HomeScreen, list[str], QPoint]:
     glass = QPoint(SIZE[0] // 2, SIZE[1] // 3)
     assert all(row.hit(glass) is None for row in screen.rows()), "a spot off the buttons"
     return screen, actions, glass
-
-
-def move(widget: HomeScreen, pos: QPoint) -> None:
-    """The finger, still down, at ``pos`` (a move event carrying the held button, as the frame sends it)."""
-    event = QMouseEvent(
-        QEvent.Type.MouseMove,
-        QPointF(pos),
-        QPointF(widget.mapToGlobal(pos)),
-        Qt.MouseButton.NoButton,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(widget, event)
-
-
-def mouse_drag(qtbot, widget: HomeScreen, start: QPoint, end: QPoint, steps: int = 8) -> None:
-    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
-    for step in range(1, steps + 1):
-        move(widget, start + QPoint((end.x() - start.x()) * step // steps, (end.y() - start.y()) * step // steps))
-    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
 
 
 def test_a_tap_on_the_glass_still_starts_a_capture(qtbot) -> None:
@@ -158,7 +137,9 @@ def test_wiping_home_in_the_window_keeps_it_home(qtbot) -> None:
     assert all(row.hit(glass) is None for row in w.home.rows())
     mouse_drag(qtbot, w.home, glass, glass + QPoint(200, 60))
     device = QTest.createTouchDevice()
+    w._idle.stop()
     QTest.touchEvent(w.home, device).press(0, glass, w.home).press(1, glass + QPoint(90, 0), w.home).commit()
+    assert w._idle.isActive(), "a touch on Home is someone there, as a mouse press is"
     QTest.touchEvent(w.home, device).release(0, glass, w.home).release(1, glass + QPoint(90, 0), w.home).commit()
     assert w.current() is w.home and not core.capture_now.called
     qtbot.mouseClick(w.home, Qt.MouseButton.LeftButton, pos=glass)

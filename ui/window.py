@@ -242,7 +242,8 @@ class MirrorWindow(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         """Any key or tap on a screen counts as someone there: restart the idle and result timers."""
-        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+        # TouchBegin too: Home takes the touch frame's own events (ui.screen.Screen.counts_fingers).
+        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
             self._idle.start()
             self._away.stop()
             if self._unattended.isActive():

@@ -57,13 +57,24 @@ class Level(str, enum.Enum):
 
 @dataclass(frozen=True)
 class StatusPart:
-    """One part of the home screen's status line, e.g. ``camera: demo`` (ok)."""
+    """One part of the home screen's status line, e.g. ``camera: demo`` (ok).
 
-    text: str
+    The subsystem (``label``) and its state (``detail``) are kept apart so that a screen that lays
+    them out differently (About: label and value in two columns) never has to parse ``text``."""
+
+    label: str
+    """The subsystem, ``camera``; empty for a part that is a whole phrase (Home's plain words)."""
+    detail: str
+    """Its state for people, ``demo`` or ``offline (3 waiting)``; may be reworded."""
     level: Level = Level.OK
     reason: str = ""
-    """Why the part is not OK, as a stable key for code that acts on it (``STORAGE_FULL``); ``text`` is
-    for people and may be reworded, so nothing should branch on it."""
+    """Why the part is not OK, as a stable key for code that acts on it (``STORAGE_FULL``); the
+    words are for people and may be reworded, so nothing should branch on them."""
+
+    @property
+    def text(self) -> str:
+        """The part as one phrase, ``camera: demo``."""
+        return f"{self.label}: {self.detail}" if self.label else self.detail
 
 
 STORAGE_FULL = "storage_full"
@@ -76,11 +87,11 @@ rather than that the closet cannot be opened."""
 class Status:
     """The home screen's status line, one part per subsystem."""
 
-    camera: StatusPart = StatusPart("camera: starting", Level.WARN)
-    models: StatusPart = StatusPart("models: loading", Level.WARN)
-    sync: StatusPart = StatusPart("sync: off")
-    storage: StatusPart = StatusPart("storage: ok")
-    clock: StatusPart = StatusPart("clock: ok")
+    camera: StatusPart = StatusPart("camera", "starting", Level.WARN)
+    models: StatusPart = StatusPart("models", "loading", Level.WARN)
+    sync: StatusPart = StatusPart("sync", "off")
+    storage: StatusPart = StatusPart("storage", "ok")
+    clock: StatusPart = StatusPart("clock", "ok")
     """WARN when the wall clock is certainly wrong (before the newest garment, or before 2025):
     a Pi without an RTC battery, after a power cut, before NTP has set it."""
 
@@ -136,10 +147,12 @@ class CaptureStateChanged(Event):
 
 @dataclass(frozen=True)
 class AnalysisStarted(Event):
-    """The shutter fired; ``still`` is the chosen full-resolution frame (BGR, not flipped)."""
+    """The shutter fired; the still is being analysed (``manual``: a press, not a held garment).
+
+    The still itself stays in the core: the UI has nothing to draw from it before the result, and a
+    full-resolution frame need not ride the GUI queue."""
 
     capture_id: int
-    still: Image | None = None
     manual: bool = False
 
 

@@ -223,7 +223,7 @@ class MirrorService:
         self._analyzer: Analyzer | None = None
         self._clock = clock
         self._health = health
-        sync = StatusPart("sync: connecting", Level.WARN) if settings.sync.enabled else StatusPart("sync: off")
+        sync = StatusPart("sync", "connecting", Level.WARN) if settings.sync.enabled else StatusPart("sync", "off")
         self._status = Status(sync=sync)
         self._status_lock = threading.Lock()
         # One analysis at a time (TFLite interpreters are not thread-safe); the preview detector has its own.
@@ -396,7 +396,7 @@ class MirrorService:
     def _load_models(self) -> None:
         if self._models is None:
             vision = self.settings.vision
-            self._set_status(models=StatusPart("models: loading", Level.WARN))
+            self._set_status(models=StatusPart("models", "loading", Level.WARN))
             try:
                 self._models = load_models(
                     models_dir(vision.models_dir), vision.backend, vision.threads, vision.min_garment_area, preview=True
@@ -407,7 +407,7 @@ class MirrorService:
                 return
         self._analyzer = Analyzer(self._models, unsure_below=self.settings.vision.unsure_below)
         self._detector.detect = self._detect
-        self._set_status(models=StatusPart("models: ready"))
+        self._set_status(models=StatusPart("models", "ready"))
         log.info("models loaded in %.0f ms (%s)", self._models.load_ms, self._models.backend)
 
     def _start_sync(self) -> None:
@@ -417,7 +417,7 @@ class MirrorService:
             from sync.worker import SyncWorker
         except ImportError as exc:
             log.warning("sync is enabled but its package is not installed (%s missing)", exc.name)
-            self._set_status(sync=StatusPart("sync: not installed", Level.WARN))
+            self._set_status(sync=StatusPart("sync", "not installed", Level.WARN))
             return
         self._sync = SyncWorker(
             self._store,
@@ -522,7 +522,7 @@ class MirrorService:
             if epoch != self._cancel_epoch:  # cancelled while the burst was taken
                 self._resume(rearm=False)
                 return
-            self._emit(AnalysisStarted(shot.capture_id, shot.still, shot.manual, at=self._clock()))
+            self._emit(AnalysisStarted(shot.capture_id, shot.manual, at=self._clock()))
         self._jobs.put((shot, epoch))
 
     def _analysis_worker(self) -> None:
@@ -736,7 +736,7 @@ class MirrorService:
         """Mark ``part`` broken and say so: ``message``/``fix`` for the glass, ``detail`` for the log and About."""
         if detail:
             log.warning("%s: %s", part, detail)
-        self._set_status(**{part: StatusPart(f"{part}: error", Level.ERROR)})
+        self._set_status(**{part: StatusPart(part, "error", Level.ERROR)})
         self._emit(Error(message, fix, part, detail, at=self._clock()))
 
     def _refresh_status(self) -> None:
@@ -754,7 +754,7 @@ class MirrorService:
             outbox = store.outbox_stats() if self._sync is not None else None
         except (StoreError, OSError) as exc:
             self._housekeeping_failed(exc)
-            self._set_status(storage=StatusPart("storage: unreadable", Level.ERROR))
+            self._set_status(storage=StatusPart("storage", "unreadable", Level.ERROR))
             return
         self._housekeeping_error = ""
         full = room.refuses()
@@ -762,15 +762,17 @@ class MirrorService:
             log.warning("the closet's disk is full: %s MB free, below [store] min_free_mb", room.free_mb)
         self._hold(STORAGE_FULL, full)
         parts = {
-            "storage": StatusPart("storage: full", Level.ERROR, STORAGE_FULL) if full else StatusPart("storage: ok"),
+            "storage": StatusPart("storage", "full", Level.ERROR, STORAGE_FULL)
+            if full
+            else StatusPart("storage", "ok"),
             "clock": clock,
         }
         if outbox is not None:
             waiting = outbox.unacked
             if self._sync.connected:
-                parts["sync"] = StatusPart("sync: online" if waiting == 0 else f"sync: {waiting} waiting")
+                parts["sync"] = StatusPart("sync", "online" if waiting == 0 else f"{waiting} waiting")
             else:
-                parts["sync"] = StatusPart(f"sync: offline ({waiting} waiting)", Level.WARN)
+                parts["sync"] = StatusPart("sync", f"offline ({waiting} waiting)", Level.WARN)
         self._set_status(**parts)
 
     def _housekeeping(self, job: Callable[[], None]) -> None:
@@ -796,7 +798,7 @@ class MirrorService:
         wrong = clock_problem(datetime.now(UTC), store.newest_time())
         if wrong and self.status().clock.level is Level.OK:
             log.warning("the clock is wrong (%s); connect the mirror to the network (NTP) to set it", wrong)
-        return StatusPart("clock: not set", Level.WARN) if wrong else StatusPart("clock: ok")
+        return StatusPart("clock", "not set", Level.WARN) if wrong else StatusPart("clock", "ok")
 
     def _measure_storage(self) -> None:
         """Bytes used by the closet folder, measured on the worker (never on the GUI thread,
@@ -807,7 +809,7 @@ class MirrorService:
         """Device id, version, model versions, broker and storage (the closet folder as measured
         at most 30 s ago)."""
         used = self._storage_used
-        sync = self.status().sync.text.removeprefix("sync: ")
+        sync = self.status().sync.detail
         return About(
             device_id=self.device_id,
             version=describe(),  # with the installed commit: "0.1.0" alone names every install

@@ -260,10 +260,10 @@ def closet_from(garments: list[GarmentResult]) -> list[ClosetItem]:
 
 
 STATUS = Status(
-    camera=StatusPart("camera: ready"),
-    models=StatusPart("models: ready"),
-    sync=StatusPart("sync: 2 waiting"),  # online, acks on their way: as the service reports it
-    storage=StatusPart("storage: 28.4 GB free"),
+    camera=StatusPart("camera", "ready"),
+    models=StatusPart("models", "ready"),
+    sync=StatusPart("sync", "2 waiting"),  # online, acks on their way: as the service reports it
+    storage=StatusPart("storage", "28.4 GB free"),
 )
 
 
@@ -328,10 +328,10 @@ def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
     problems.now = home.now
     problems.set_status(
         Status(
-            camera=StatusPart("camera: not found", Level.ERROR),
-            models=StatusPart("models: missing", Level.ERROR),
-            sync=StatusPart("sync: offline · 5 waiting", Level.WARN),
-            storage=StatusPart("storage: disk full", Level.ERROR),
+            camera=StatusPart("camera", "not found", Level.ERROR),
+            models=StatusPart("models", "missing", Level.ERROR),
+            sync=StatusPart("sync", "offline · 5 waiting", Level.WARN),
+            storage=StatusPart("storage", "disk full", Level.ERROR),
         )
     )
     problems.set_notice("Disk full: new garments cannot be kept; free space on the SD card")

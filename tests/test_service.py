@@ -80,7 +80,7 @@ def test_without_models_the_preview_runs_and_a_capture_fails_with_one_line(tmp_p
         started = wait_for(service.events, lambda e: isinstance(e, AnalysisStarted), 20, seen)
         failed = wait_for(service.events, lambda e: isinstance(e, AnalysisFailed), 20, seen)
         assert isinstance(started, AnalysisStarted) and isinstance(failed, AnalysisFailed)
-        assert started.manual and started.still is not None and started.still.shape == (600, 800, 3)
+        assert started.manual
         assert failed.capture_id == started.capture_id
         assert failed.reason == "The mirror can't recognise clothes right now · it needs a software repair"
         assert "models are not loaded" in failed.detail

@@ -23,7 +23,7 @@ def test_frame_event_defaults_to_no_overlay() -> None:
 
 
 def test_status_line_joins_parts_in_display_order() -> None:
-    status = Status(camera=StatusPart("camera: demo"), models=StatusPart("models: ready"))
+    status = Status(camera=StatusPart("camera", "demo"), models=StatusPart("models", "ready"))
     assert status.line() == "camera: demo · models: ready · sync: off · storage: ok"
     assert Status().camera.level is Level.WARN
 

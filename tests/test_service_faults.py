@@ -102,6 +102,30 @@ def test_a_camera_driver_error_on_open_is_said_and_retried(tmp_path: Path, monke
         assert service.status().camera.level is Level.OK
 
 
+class BrokenDriver(DemoSource):
+    """The demo camera, whose driver has a bug: its open raises something no camera error explains."""
+
+    def open(self) -> None:
+        raise KeyError("sensor_mode")
+
+
+def test_an_unforeseen_camera_open_error_is_retried_with_its_traceback_logged_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a driver is retried like a missing camera, and the journal has its traceback, once."""
+    monkeypatch.setattr("mirror.capture.supervisor.CAMERA_RETRY_S", 0.05)
+    seen: list[Event] = []
+    source = BrokenDriver((320, 240), (800, 600), 15)
+    with caplog.at_level("ERROR", logger="mirror.capture.supervisor"):
+        with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
+            error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "camera", 20, seen)
+            assert isinstance(error, Error) and error.message == "No camera found"
+            assert "sensor_mode" in error.detail and "\n" not in error.line()
+            time.sleep(0.5)  # about ten more tries
+    tracebacks = [r for r in caplog.records if r.exc_info and "opening the camera raised KeyError" in r.getMessage()]
+    assert len(tracebacks) == 1, [r.getMessage() for r in caplog.records]
+
+
 def test_an_analysis_that_raises_fails_that_shot_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = Analyzer.analyze
     calls: list[int] = []

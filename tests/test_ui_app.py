@@ -203,7 +203,7 @@ def test_status_events_reach_the_home_screen(qtbot) -> None:
     home = HomeScreen()
     qtbot.addWidget(home)
     bridge.status.connect(lambda e: home.set_status(e.status))
-    source.events.put(StatusChanged(Status(models=StatusPart("models: ready", Level.OK))))
+    source.events.put(StatusChanged(Status(models=StatusPart("models", "ready", Level.OK))))
     bridge.drain()
     assert home.status.models.text == "models: ready"
 

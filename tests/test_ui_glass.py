@@ -47,12 +47,12 @@ from ui.window import MirrorWindow
 pytestmark = pytest.mark.usefixtures("qapp")
 
 READY = Status(
-    camera=StatusPart("camera: demo"),
-    models=StatusPart("models: ready"),
-    sync=StatusPart("sync: off"),
-    storage=StatusPart("storage: ok"),
+    camera=StatusPart("camera", "demo"),
+    models=StatusPart("models", "ready"),
+    sync=StatusPart("sync", "off"),
+    storage=StatusPart("storage", "ok"),
 )
-FULL = dataclasses.replace(READY, storage=StatusPart("storage: full", Level.ERROR, STORAGE_FULL))
+FULL = dataclasses.replace(READY, storage=StatusPart("storage", "full", Level.ERROR, STORAGE_FULL))
 
 
 def quiet_bridge() -> ServiceBridge:
@@ -198,7 +198,7 @@ def test_a_result_counts_down_in_its_last_seconds(qtbot, unsure: bool, words: st
 
 def test_models_missing_or_loading_are_said_on_home_instead_of_the_invitation() -> None:
     home = HomeScreen()
-    home.set_status(dataclasses.replace(READY, models=StatusPart("models: error", Level.ERROR)))
+    home.set_status(dataclasses.replace(READY, models=StatusPart("models", "error", Level.ERROR)))
     assert home.hint() == (
         "The mirror can't recognise clothes right now",
         "It needs a software repair · the closet still works",
@@ -206,7 +206,7 @@ def test_models_missing_or_loading_are_said_on_home_instead_of_the_invitation() 
     shown = texts(home)
     assert "Hold up a garment" not in shown and "The mirror can't recognise clothes right now" in shown
 
-    home.set_status(dataclasses.replace(READY, models=StatusPart("models: loading", Level.WARN)))
+    home.set_status(dataclasses.replace(READY, models=StatusPart("models", "loading", Level.WARN)))
     title, fix = home.hint()
     assert title == "Getting ready…" and "few seconds" in fix
     home.set_status(READY)
@@ -216,10 +216,10 @@ def test_models_missing_or_loading_are_said_on_home_instead_of_the_invitation() 
 @pytest.mark.parametrize(
     "broken",
     [
-        {"camera": StatusPart("camera: error", Level.ERROR)},
-        {"storage": StatusPart("storage: full", Level.ERROR, STORAGE_FULL)},
-        {"models": StatusPart("models: error", Level.ERROR)},
-        {"models": StatusPart("models: loading", Level.WARN)},
+        {"camera": StatusPart("camera", "error", Level.ERROR)},
+        {"storage": StatusPart("storage", "full", Level.ERROR, STORAGE_FULL)},
+        {"models": StatusPart("models", "error", Level.ERROR)},
+        {"models": StatusPart("models", "loading", Level.WARN)},
     ],
     ids=["no-camera", "closet-full", "no-models", "models-loading"],
 )

@@ -83,10 +83,10 @@ def every_screen() -> dict[str, Screen]:
     long_notice.set_notice(DISK_FULL, "storage")
     screens["home_long_notice"] = long_notice
     no_camera = HomeScreen()
-    no_camera.set_status(dataclasses.replace(shots.STATUS, camera=StatusPart("camera: missing", Level.ERROR)))
+    no_camera.set_status(dataclasses.replace(shots.STATUS, camera=StatusPart("camera", "missing", Level.ERROR)))
     no_camera.set_notice("No camera: check its cable, then restart the mirror", "camera")
     screens["home_no_camera"] = no_camera
-    full_part = StatusPart("storage: full (57374 MB free)", Level.ERROR, STORAGE_FULL)
+    full_part = StatusPart("storage", "full (57374 MB free)", Level.ERROR, STORAGE_FULL)
     storage_full = dataclasses.replace(shots.STATUS, storage=full_part)
     full = HomeScreen()
     full.set_status(storage_full)
@@ -95,13 +95,13 @@ def every_screen() -> dict[str, Screen]:
     full_noted.set_status(storage_full)
     full_noted.set_notice(DISK_FULL, "storage")
     screens["home_storage_full_notice"] = full_noted
-    clock = StatusPart("clock: not set", Level.WARN)
+    clock = StatusPart("clock", "not set", Level.WARN)
     unset = HomeScreen()
     unset.set_status(dataclasses.replace(shots.STATUS, clock=clock))
     screens["home_clock_not_set"] = unset
     everything = HomeScreen()  # the clock, the disk and the camera wrong at once, with the long notice
     everything.set_status(
-        dataclasses.replace(storage_full, clock=clock, camera=StatusPart("camera: missing", Level.ERROR))
+        dataclasses.replace(storage_full, clock=clock, camera=StatusPart("camera", "missing", Level.ERROR))
     )
     everything.set_notice(DISK_FULL, "storage")
     screens["home_clock_storage_camera"] = everything
@@ -236,10 +236,10 @@ def sizes_of(screen: Screen, texts: Callable[[str], bool]) -> list[int]:
 def test_a_larger_font_scale_never_makes_the_status_or_the_hint_smaller(orientation: str) -> None:
     """They wrap when they no longer fit on one line instead of shrinking below their size at 1.0."""
     status = Status(
-        camera=StatusPart("camera: ready"),
-        models=StatusPart("models: missing", Level.ERROR),
-        sync=StatusPart("sync: offline · 25 waiting", Level.WARN),
-        storage=StatusPart("storage: 28.4 GB free"),
+        camera=StatusPart("camera", "ready"),
+        models=StatusPart("models", "missing", Level.ERROR),
+        sync=StatusPart("sync", "offline · 25 waiting", Level.WARN),
+        storage=StatusPart("storage", "28.4 GB free"),
     )
     parts = {p.text for p in home_mod.plain_status(status)}
     found = {}
@@ -262,7 +262,7 @@ def test_a_larger_font_scale_never_makes_the_status_or_the_hint_smaller(orientat
 def test_a_long_notice_on_home_is_wrapped_whole(font_scale: float, orientation: str) -> None:
     """The disk-full error with its fix: every word on the glass, above the status, under the buttons."""
     home = HomeScreen()
-    full = StatusPart("storage: full", Level.ERROR, STORAGE_FULL)  # as the service reports it with that notice
+    full = StatusPart("storage", "full", Level.ERROR, STORAGE_FULL)  # as the service reports it with that notice
     home.set_status(dataclasses.replace(screenshots().STATUS, storage=full))
     home.set_notice(DISK_FULL, "storage")
     render(home, *SIZES[orientation], font_scale)
@@ -288,12 +288,12 @@ def test_the_capture_hint_in_landscape_is_whole(font_scale: float) -> None:
 
 def test_home_without_a_camera_says_so_instead_of_inviting_a_capture() -> None:
     home = HomeScreen()
-    home.set_status(Status(camera=StatusPart("camera: missing", Level.ERROR), models=StatusPart("models: ready")))
+    home.set_status(Status(camera=StatusPart("camera", "missing", Level.ERROR), models=StatusPart("models", "ready")))
     render(home, *SIZES["portrait"], 1.0)
     texts = [b.text for b in home.text_blocks]
     assert not any("Hold up a garment" in t or "capture now" in t for t in texts), texts
     assert "No camera to capture with" in texts
-    home.set_status(Status(camera=StatusPart("camera: ready"), models=StatusPart("models: ready")))
+    home.set_status(Status(camera=StatusPart("camera", "ready"), models=StatusPart("models", "ready")))
     render(home, *SIZES["portrait"], 1.0)
     assert "Hold up a garment" in [b.text for b in home.text_blocks]
 

@@ -185,13 +185,13 @@ def test_the_offscreen_platforms_made_up_size_is_not_used(qtbot) -> None:
 
 def test_home_shows_no_status_line_while_everything_works() -> None:
     home = HomeScreen()
-    home.set_status(dataclasses.replace(READY, sync=StatusPart("sync: online")))
+    home.set_status(dataclasses.replace(READY, sync=StatusPart("sync", "online")))
     shown = texts(home)
     assert not any(t.startswith(("camera", "models", "sync", "storage")) for t in shown), shown
 
 
 def test_a_part_that_is_not_ok_is_said_in_plain_words_and_about_keeps_the_details() -> None:
-    status = dataclasses.replace(READY, sync=StatusPart("sync: offline (3 waiting)", Level.WARN))
+    status = dataclasses.replace(READY, sync=StatusPart("sync", "offline (3 waiting)", Level.WARN))
     home = HomeScreen()
     home.set_status(status)
     home.resize(1080, 1920)
@@ -204,7 +204,7 @@ def test_a_part_that_is_not_ok_is_said_in_plain_words_and_about_keeps_the_detail
     colours = {band.pixelColor(x, y).rgb() for x in range(band.width()) for y in range(band.height())}
     assert WARN.rgb() in colours, "in amber"
 
-    home.set_status(dataclasses.replace(status, camera=StatusPart("camera: missing", Level.ERROR)))
+    home.set_status(dataclasses.replace(status, camera=StatusPart("camera", "missing", Level.ERROR)))
     assert "Camera not found" in texts(home)
 
     about = AboutScreen()
@@ -369,5 +369,5 @@ def test_status_changes_leave_the_home_buttons_in_place(qtbot) -> None:
     home.resize(1080, 1920)
     home.set_status(READY)
     before = rect_of(home, home_mod.CAPTURE)
-    home.set_status(dataclasses.replace(READY, sync=StatusPart("sync: offline (3 waiting)", Level.WARN)))
+    home.set_status(dataclasses.replace(READY, sync=StatusPart("sync", "offline (3 waiting)", Level.WARN)))
     assert rect_of(home, home_mod.CAPTURE) == before

@@ -29,6 +29,9 @@ from ui.theme import GREY, WARN, message_colour
 pytestmark = pytest.mark.usefixtures("qapp")
 
 
+#: Every part working: the status line a healthy mirror shows.
+HEALTHY = Status(StatusPart("camera", "demo"), StatusPart("models", "ready"), StatusPart("sync", "online"))
+
 def load_screenshots() -> ModuleType:
     spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts" / "screenshots.py")
     assert spec is not None and spec.loader is not None
@@ -181,16 +184,16 @@ def test_button_row_focus_stays_inside_and_reports_leaving() -> None:
 @pytest.mark.parametrize(
     ("part", "words"),
     [
-        (StatusPart("camera: not found", Level.ERROR), "camera"),
-        (StatusPart("models: missing", Level.ERROR), "models"),
-        (StatusPart("sync: offline · 3 waiting", Level.WARN), "sync"),
-        (StatusPart("storage: disk full", Level.ERROR), "storage"),
+        (StatusPart("camera", "not found", Level.ERROR), "camera"),
+        (StatusPart("models", "missing", Level.ERROR), "models"),
+        (StatusPart("sync", "offline · 3 waiting", Level.WARN), "sync"),
+        (StatusPart("storage", "disk full", Level.ERROR), "storage"),
     ],
 )
 def test_home_says_each_problem_in_amber(part: StatusPart, words: str) -> None:
     """A broken part is shown in the warning colour; a healthy line has none of it."""
     healthy = HomeScreen()
-    healthy.set_status(Status(StatusPart("camera: demo"), StatusPart("models: ready"), StatusPart("sync: online")))
+    healthy.set_status(HEALTHY)
     amber = (WARN.red(), WARN.green(), WARN.blue())
     assert near(pixels(healthy), amber, 12) == 0
     broken = HomeScreen()
@@ -260,7 +263,7 @@ def test_font_scale_makes_the_type_bigger() -> None:
     """``[ui] font_scale`` is for reading from further away: the same screen, larger type."""
     normal, large = HomeScreen(font_scale=1.0), HomeScreen(font_scale=1.4)
     for screen in (normal, large):
-        screen.set_status(Status(StatusPart("camera: demo"), StatusPart("models: ready"), StatusPart("sync: online")))
+        screen.set_status(HEALTHY)
     lit = [int((pixels(s).max(axis=2) > 128).sum()) for s in (normal, large)]
     assert lit[1] > lit[0] * 1.4
 
@@ -356,9 +359,9 @@ def hint_blocks(home: HomeScreen) -> dict[str, tuple[int, int, int]]:
 def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> None:
     """The core stops capturing while the closet's disk is full: home must not ask for a garment."""
     full = Status(
-        camera=StatusPart("camera: ready"),
-        models=StatusPart("models: ready"),
-        storage=StatusPart("storage: full (3 MB free)", Level.ERROR, STORAGE_FULL),
+        camera=StatusPart("camera", "ready"),
+        models=StatusPart("models", "ready"),
+        storage=StatusPart("storage", "full (3 MB free)", Level.ERROR, STORAGE_FULL),
     )
     home = HomeScreen()
     home.set_status(full)
@@ -377,21 +380,21 @@ def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> N
     assert home.hint()[1].startswith("Free space")
 
     # No camera is said first (nothing can be captured either way); the status line still shows the disk.
-    home.set_status(dataclasses.replace(full, camera=StatusPart("camera: missing", Level.ERROR)))
+    home.set_status(dataclasses.replace(full, camera=StatusPart("camera", "missing", Level.ERROR)))
     assert home.hint()[0] == "No camera to capture with"
     assert "Closet full" in hint_blocks(home)
 
     # A closet that did not open is not called full.
     home.set_notice("")
-    home.set_status(dataclasses.replace(full, storage=StatusPart("storage: error", Level.ERROR)))
+    home.set_status(dataclasses.replace(full, storage=StatusPart("storage", "error", Level.ERROR)))
     assert home.hint()[0] == "The closet cannot be opened"
     assert "full" not in " ".join(home.hint())
     # The core's reason decides, not the wording of the status text.
-    home.set_status(dataclasses.replace(full, storage=StatusPart("storage: 0 MB left", Level.ERROR, STORAGE_FULL)))
+    home.set_status(dataclasses.replace(full, storage=StatusPart("storage", "0 MB left", Level.ERROR, STORAGE_FULL)))
     assert home.hint()[0] == "The closet's storage is full"
 
     # Space again: the invitation is back.
-    home.set_status(dataclasses.replace(full, storage=StatusPart("storage: ok")))
+    home.set_status(dataclasses.replace(full, storage=StatusPart("storage", "ok")))
     assert home.hint()[0] == "Hold up a garment"
     assert "Hold up a garment" in hint_blocks(home)
 
@@ -400,9 +403,9 @@ def test_a_wrong_clock_is_said_in_place_of_the_date_in_amber() -> None:
     """After a power cut a Pi without a clock battery shows a wrong time until the network sets it:
     the date under the clock says so in amber (and how to fix it); About lists the clock as a problem."""
     wrong = Status(
-        camera=StatusPart("camera: ready"),
-        models=StatusPart("models: ready"),
-        clock=StatusPart("clock: not set", Level.WARN),
+        camera=StatusPart("camera", "ready"),
+        models=StatusPart("models", "ready"),
+        clock=StatusPart("clock", "not set", Level.WARN),
     )
     home = HomeScreen()
     home.now = datetime(2026, 11, 24, 8, 42)
@@ -415,7 +418,7 @@ def test_a_wrong_clock_is_said_in_place_of_the_date_in_amber() -> None:
     assert not any("clock" in t.lower() for t in texts if t != date), "said once, with its fix (About lists it)"
     assert "Hold up a garment" in texts, "capturing still works"
 
-    home.set_status(dataclasses.replace(wrong, clock=StatusPart("clock: ok")))
+    home.set_status(dataclasses.replace(wrong, clock=StatusPart("clock", "ok")))
     texts = hint_blocks(home)
     assert texts["Tuesday 24 November"] == (GREY.red(), GREY.green(), GREY.blue())
     assert not any("lock" in t for t in texts), "a right clock is not mentioned"

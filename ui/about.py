@@ -58,8 +58,7 @@ class AboutScreen(Screen):
                 ("Closet", f"{about.records} garments · {about.storage_used_mb:.1f} MB", False),
             ]
         for part in self.status.parts():
-            label, _, value = part.text.partition(": ")
-            lines.append((label.capitalize(), value or part.text, part.level != Level.OK))
+            lines.append((part.label.capitalize(), part.detail, part.level != Level.OK))
         if self.problem:
             lines.append(("Last problem", self.problem, True))
         return lines

@@ -58,7 +58,7 @@ def plain_status(status: Status) -> list[StatusPart]:
         if part.level is Level.OK:
             continue
         text = "Closet full" if part.reason == STORAGE_FULL else _PLAIN[(name, part.level)]
-        parts.append(StatusPart(text, part.level, part.reason))
+        parts.append(StatusPart("", text, part.level, part.reason))
     return parts
 
 

@@ -96,6 +96,9 @@ class CameraSupervisor:
                 if message != reported:
                     reported = message
                     self.failed(reported)
+                    if not isinstance(exc, (CameraError, OSError)):  # not a camera's answer: a bug, so its
+                        # traceback goes to the journal, once per distinct failure like the message
+                        log.error("opening the camera raised %s; retrying", type(exc).__name__, exc_info=exc)
                 now = self._clock()
                 missing_since = now if missing_since is None else missing_since
                 patient = now - missing_since < CAMERA_PATIENCE_S
@@ -108,7 +111,7 @@ class CameraSupervisor:
             self.loop = self._make_loop(source)
             if recovering:
                 self.after_gap()
-            self._set_status(StatusPart(f"camera: {source.name}"))
+            self._set_status(StatusPart("camera", source.name))
             self._health.register("camera", deadline_s=CAMERA_DEADLINE_S)
             if self._stop.is_set():  # stop() ran before the loop existed, so it could not stop it
                 return
@@ -151,7 +154,7 @@ class CameraSupervisor:
     def failed(self, message: str) -> None:
         """The camera is missing or failed: the status, the capture state and (once) an Error say so."""
         self._error = message
-        self._set_status(StatusPart("camera: missing", Level.ERROR))
+        self._set_status(StatusPart("camera", "missing", Level.ERROR))
         self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
         flowed = self.loop is not None and self.loop.seq > 0
         if message != self._reported or flowed:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from mirror.store import ClosetStore, Color, DamagedRecordError, OutboxStats, StoreError
+from mirror.store import ClosetStore, Color, DamagedRecordError, OutboxStats, Record, StoreError
 from mirror.store.errors import RecordNotFoundError
 from mirror.store.ids import uuid7, uuid7_time_ms
 from mirror.store.images import ImageFiles
@@ -284,13 +284,22 @@ def test_a_damaged_record_row_is_named_and_hides_no_other_garment(tmp_path: Path
         assert store.get(good.id) == good
 
 
-def test_schema_from_the_future_is_refused(tmp_path: Path) -> None:
+def test_schema_from_the_future_without_a_floor_is_refused(tmp_path: Path) -> None:
+    """A newer file that does not say older software may use it (no ``schema_floor``): refused, untouched."""
     ClosetStore.open(tmp_path, "dev-a", min_free_mb=0).close()
     conn = sqlite3.connect(tmp_path / "closet.db")
+    conn.execute("DROP TABLE schema_floor")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
     conn.close()
-    with pytest.raises(StoreError, match="newer than this software"):
+    before = (tmp_path / "closet.db").read_bytes()
+    message = (
+        rf"newer than this software \(schema version {SCHEMA_VERSION + 5}, this software knows up to "
+        rf"{SCHEMA_VERSION}, and the file does not say older software may use it\); install the newer version "
+        r"again, or restore the closet's pre-update backup \(docs/deploy.md\)$"
+    )
+    with pytest.raises(StoreError, match=message):
         ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    assert (tmp_path / "closet.db").read_bytes() == before
 
 
 def test_unknown_image_kind_is_a_programming_error(store: ClosetStore) -> None:
@@ -321,7 +330,7 @@ def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path: Path, monk
 
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         record = store.add(synthetic_draft(1, image_kb=1))
-    extra = ("ALTER TABLE records ADD COLUMN note TEXT",)
+    extra = schema.Migration(("ALTER TABLE records ADD COLUMN note TEXT",), readable_from=SCHEMA_VERSION)
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, extra))
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     for _ in range(2):  # the second open finds it done and does nothing
@@ -331,6 +340,125 @@ def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path: Path, monk
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
     assert "note" in [row[1] for row in conn.execute("PRAGMA table_info(records)")]
     conn.close()
+
+
+def _migrated_by_newer_software(
+    closet: Path, monkeypatch: pytest.MonkeyPatch, readable_from: int
+) -> tuple[list[Record], list[Record]]:
+    """A closet kept by this software, then by a newer one whose migration SCHEMA_VERSION + 1 adds a
+    nullable column and says software of schema ``readable_from`` may still use the file. Returns the
+    garments each kept (the newer one left them in records beside its new column)."""
+    from mirror.store import schema
+
+    with ClosetStore.open(closet, "dev-a", min_free_mb=0) as store:
+        ours = [store.add(synthetic_draft(i, image_kb=1)) for i in range(2)]
+    newer = schema.Migration(("ALTER TABLE records ADD COLUMN note TEXT",), readable_from=readable_from)
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, newer))
+        patch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+        with ClosetStore.open(closet, "dev-a", min_free_mb=0) as store:
+            theirs = [store.add(synthetic_draft(2, image_kb=1))]
+    return ours, theirs
+
+
+def _user_version_floor_and_counts(db: Path) -> tuple[int, list[tuple[int, ...]], tuple[int, ...]]:
+    conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = ("records", "current", "outbox")
+        counts = tuple(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables)
+        return (
+            conn.execute("PRAGMA user_version").fetchone()[0],
+            conn.execute("SELECT readable_from FROM schema_floor").fetchall(),
+            counts,
+        )
+    finally:
+        conn.close()
+
+
+def test_a_closet_a_newer_version_changed_additively_is_used_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rolled back after an update whose migration is additive: the closet stays, and is not downgraded."""
+    ours, theirs = _migrated_by_newer_software(tmp_path, monkeypatch, readable_from=SCHEMA_VERSION)
+    assert _user_version_floor_and_counts(tmp_path / "closet.db")[:2] == (SCHEMA_VERSION + 1, [(SCHEMA_VERSION,)])
+    with caplog.at_level(logging.WARNING, logger="mirror.store.closet"):
+        store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    with store:
+        assert {r.id for r in store.list()} == {r.id for r in ours + theirs}
+        assert store.get(theirs[0].id) == theirs[0]
+        kept = store.add(synthetic_draft(3, image_kb=1))
+        assert store.list()[0].id == kept.id and store.get(kept.id) == kept
+        assert store.outbox_stats().waiting == 4
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [
+        f"{tmp_path / 'closet.db'} was written by newer software (schema {SCHEMA_VERSION + 1}); this version "
+        f"(schema {SCHEMA_VERSION}) can use it because the change is additive"
+    ]
+    assert _user_version_floor_and_counts(tmp_path / "closet.db") == (
+        SCHEMA_VERSION + 1,
+        [(SCHEMA_VERSION,)],
+        (4, 4, 4),
+    )
+    # Nothing is written to judge it: a read-only connection gets the same answer.
+    from mirror.store import schema
+
+    conn = sqlite3.connect(f"{(tmp_path / 'closet.db').absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        assert schema.migrate(conn) == schema.Migrated(found=SCHEMA_VERSION + 1, known=SCHEMA_VERSION)
+    finally:
+        conn.close()
+
+
+def test_a_closet_a_newer_version_changed_incompatibly_is_refused_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration marked non-additive (``readable_from`` its own version): the older software keeps off."""
+    _migrated_by_newer_software(tmp_path, monkeypatch, readable_from=SCHEMA_VERSION + 1)
+    db = tmp_path / "closet.db"
+    before = (db.read_bytes(), _user_version_floor_and_counts(db))
+    assert before[1] == (SCHEMA_VERSION + 1, [(SCHEMA_VERSION + 1,)], (3, 3, 3))
+    message = (
+        rf"newer than this software \(schema version {SCHEMA_VERSION + 1}, this software knows up to "
+        rf"{SCHEMA_VERSION}, and the file needs schema {SCHEMA_VERSION + 1} or later\); install the newer "
+        r"version again, or restore the closet's pre-update backup"
+    )
+    with pytest.raises(StoreError, match=message):
+        ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    assert (db.read_bytes(), _user_version_floor_and_counts(db)) == before
+
+
+def test_every_closet_gets_its_floor_new_or_upgraded(tmp_path: Path) -> None:
+    """A new closet, and one the released schema-3 software migrated (no ``schema_floor``), get the floor;
+    every released migration is additive, so schema-1 software could use either."""
+    from mirror.store import schema
+
+    assert [m.readable_from for m in schema.MIGRATIONS] == [1, 1, 1]
+    assert all(1 <= m.readable_from <= n for n, m in enumerate(schema.MIGRATIONS, start=1))
+    with ClosetStore.open(tmp_path / "new", "dev-a", min_free_mb=0):
+        pass
+    assert _user_version_floor_and_counts(tmp_path / "new" / "closet.db") == (SCHEMA_VERSION, [(1,)], (0, 0, 0))
+
+    released = tmp_path / "released"
+    with ClosetStore.open(released, "dev-a", min_free_mb=0) as store:
+        kept = store.add(synthetic_draft(1, image_kb=1))
+    conn = sqlite3.connect(released / "closet.db")
+    conn.execute("DROP TABLE schema_floor")  # what the released software leaves: the same tables, no floor
+    conn.close()
+    for _ in range(2):  # written once; the second open finds it
+        with ClosetStore.open(released, "dev-a", min_free_mb=0) as store:
+            assert store.get(kept.id) == kept
+        assert _user_version_floor_and_counts(released / "closet.db") == (SCHEMA_VERSION, [(1,)], (1, 1, 1))
+
+    old = tmp_path / "schema-1"  # a closet of schema 1: migrated up, with the floor written in each step
+    old.mkdir()
+    conn = sqlite3.connect(old / "closet.db")
+    for statement in schema.MIGRATIONS[0].statements:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with ClosetStore.open(old, "dev-a", min_free_mb=0):
+        pass
+    assert _user_version_floor_and_counts(old / "closet.db") == (SCHEMA_VERSION, [(1,)], (0, 0, 0))
 
 
 def test_a_category_the_cloud_would_reject_is_refused_here(store: ClosetStore) -> None:

@@ -124,20 +124,31 @@ class ClosetStore:
                 raise StoreError(f"closet database {db_path} cannot use WAL mode ({mode}); put it on a local disk")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA busy_timeout = 10000")
-            found = migrate(conn)
+            migrated = migrate(conn)
         except StoreError:
             conn.close()
             raise
         except SchemaTooNewError as exc:
             conn.close()
-            raise StoreError(f"closet database {db_path} is newer than this software ({exc}); update it") from None
+            raise StoreError(
+                f"closet database {db_path} is newer than this software ({exc}); install the newer version "
+                "again, or restore the closet's pre-update backup (docs/deploy.md)"
+            ) from None
         except sqlite3.Error as exc:
             conn.close()
             raise translate.from_sqlite(exc, db_path) from None
         store = cls(data_dir, device_id, conn, min_free_mb)
-        if found == 0:
+        if migrated.found == 0:
             store._note_earlier_images()
         store._clean_images()
+        if migrated.newer:  # used as it is: its floor says the newer schema's changes are additive
+            log.warning(
+                "%s was written by newer software (schema %d); this version (schema %d) can use it because "
+                "the change is additive",
+                db_path,
+                migrated.found,
+                migrated.known,
+            )
         return store
 
     def _note_earlier_images(self) -> None:

@@ -36,9 +36,7 @@ API (stable; the UI codes against it):
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import logging
-import os
 import queue
 import threading
 import time
@@ -46,7 +44,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from mirror.camera import FrameSource
 from mirror.capture.detector import Candidate, Detector
@@ -95,7 +92,8 @@ from mirror.store import (
     StoreFullError,
     StoreReadOnlyError,
 )
-from mirror.store.closet import IMAGES_DIR
+from mirror.store.usage import StorageMeter
+from mirror.synclink import SyncFactory, SyncLink, SyncNotInstalledError, mqtt_link
 from mirror.version import describe
 from mirror.wallclock import clock_problem
 
@@ -136,69 +134,6 @@ def store_problem(exc: Exception) -> tuple[str, str]:
     return "That did not work", "try again"
 
 
-def _files_bytes(folder: str, skip: str = "") -> tuple[int, list[str]]:
-    """Bytes of the files directly in ``folder`` (``skip``: a sub-folder name left out) and its sub-folders."""
-    used, folders = 0, []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            with contextlib.suppress(OSError):  # a file may vanish while we look
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name != skip:
-                        folders.append(entry.path)
-                elif entry.is_file():
-                    used += entry.stat().st_size
-    return used, folders
-
-
-class StorageMeter:
-    """Bytes the closet folder holds, for the About screen, without a walk of every image each time.
-
-    The images folder is content-addressed (``mirror.store.images``): each file is written
-    once under a temp name and renamed, and removed only with its garment, so while the
-    folder's own modification time is unchanged its files are too; it is listed again only
-    when that changes. The rest (the database and its WAL, growing in place, screenshots: a
-    handful of files) is measured every time. A closet of 1,000 garments was 4,000 ``stat()``
-    calls on the SD card every 30 s, all day; now a few.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.image_walks = 0  # times the images folder was listed
-        self._images: tuple[int, int] | None = None  # (the folder's mtime_ns, bytes of its files)
-
-    def measure(self) -> int:
-        if not self.root.is_dir():
-            return 0
-        used = 0
-        folders = [str(self.root)]
-        while folders:
-            folder = folders.pop()
-            with contextlib.suppress(OSError):  # a folder may vanish while we look
-                size, inner = _files_bytes(folder, skip=IMAGES_DIR if folder == str(self.root) else "")
-                used += size
-                folders += inner
-        return used + self._images_bytes(self.root / IMAGES_DIR)
-
-    def _images_bytes(self, folder: Path) -> int:
-        try:
-            stamp = folder.stat().st_mtime_ns
-        except OSError:
-            self._images = None
-            return 0
-        if self._images is not None and self._images[0] == stamp:
-            return self._images[1]
-        self.image_walks += 1
-        used = 0
-        folders = [str(folder)]
-        while folders:
-            with contextlib.suppress(OSError):
-                size, inner = _files_bytes(folders.pop())
-                used += size
-                folders += inner
-        self._images = (stamp, used)
-        return used
-
-
 class MirrorService:
     """Camera -> auto-capture -> analysis -> closet (-> sync), reported on ``events``."""
 
@@ -211,7 +146,9 @@ class MirrorService:
         models: Models | None = None,
         clock: Callable[[], float] = time.monotonic,
         health: Health = HEALTH,
+        sync_factory: SyncFactory = mqtt_link,
     ) -> None:
+        """``sync_factory`` makes the cloud link when ``[sync] enabled`` (``mirror.synclink``)."""
         self.settings = settings
         self.events: queue.Queue[Event] = queue.Queue()
         self.device_id = device_id(settings)
@@ -232,7 +169,8 @@ class MirrorService:
         self._jobs: queue.Queue[tuple[Shot, int] | None] = queue.Queue()
         self._store_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._threads: list[threading.Thread] = []
-        self._sync: Any = None
+        self._sync: SyncLink | None = None
+        self._sync_factory = sync_factory
         vision = settings.vision
         self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
@@ -414,20 +352,15 @@ class MirrorService:
         if not self.settings.sync.enabled or self._store is None:
             return
         try:
-            from sync.worker import SyncWorker
-        except ImportError as exc:
-            log.warning("sync is enabled but its package is not installed (%s missing)", exc.name)
+            link = self._sync_factory(
+                self._store, self.settings.sync, self.device_id, self.settings.device.name, self.command, self._on_acked
+            )
+        except SyncNotInstalledError as exc:
+            log.warning("%s", exc)
             self._set_status(sync=StatusPart("sync", "not installed", Level.WARN))
             return
-        self._sync = SyncWorker(
-            self._store,
-            self.settings.sync,
-            self.device_id,
-            device_name=self.settings.device.name,
-            on_command=lambda c: self.command(c.name, screen=c.screen, record_id=c.record_id, command_id=c.id),
-            on_acked=self._on_acked,
-        )
-        self._sync.start()
+        link.start()
+        self._sync = link
 
     # --- camera (``mirror.capture.supervisor`` keeps it open) -------------------------------
 
@@ -751,7 +684,8 @@ class MirrorService:
         try:
             room = store.free_space()  # measured as the store measures it when it refuses a garment
             clock = self._clock_status(store)
-            outbox = store.outbox_stats() if self._sync is not None else None
+            link = self._sync
+            outbox = store.outbox_stats() if link is not None else None
         except (StoreError, OSError) as exc:
             self._housekeeping_failed(exc)
             self._set_status(storage=StatusPart("storage", "unreadable", Level.ERROR))
@@ -767,9 +701,9 @@ class MirrorService:
             else StatusPart("storage", "ok"),
             "clock": clock,
         }
-        if outbox is not None:
+        if link is not None and outbox is not None:
             waiting = outbox.unacked
-            if self._sync.connected:
+            if link.connected:
                 parts["sync"] = StatusPart("sync", "online" if waiting == 0 else f"{waiting} waiting")
             else:
                 parts["sync"] = StatusPart("sync", f"offline ({waiting} waiting)", Level.WARN)

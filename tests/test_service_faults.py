@@ -116,12 +116,15 @@ def test_an_unforeseen_camera_open_error_is_retried_with_its_traceback_logged_on
     monkeypatch.setattr("mirror.capture.supervisor.CAMERA_RETRY_S", 0.05)
     seen: list[Event] = []
     source = BrokenDriver((320, 240), (800, 600), 15)
-    with caplog.at_level("ERROR", logger="mirror.capture.supervisor"):
-        with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
-            error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "camera", 20, seen)
-            assert isinstance(error, Error) and error.message == "No camera found"
-            assert "sensor_mode" in error.detail and "\n" not in error.line()
-            time.sleep(0.5)  # about ten more tries
+    settings = fast_settings(tmp_path, models_dir=str(tmp_path))
+    with (
+        caplog.at_level("ERROR", logger="mirror.capture.supervisor"),
+        MirrorService(settings, source=source, health=Health()) as service,
+    ):
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "camera", 20, seen)
+        assert isinstance(error, Error) and error.message == "No camera found"
+        assert "sensor_mode" in error.detail and "\n" not in error.line()
+        time.sleep(0.5)  # about ten more tries
     tracebacks = [r for r in caplog.records if r.exc_info and "opening the camera raised KeyError" in r.getMessage()]
     assert len(tracebacks) == 1, [r.getMessage() for r in caplog.records]
 

@@ -19,6 +19,7 @@ from mirror.events import Level
 from sync.broker import BrokerConfig
 from sync.contract import Topics
 from sync.remote import RemoteControl
+from sync.worker import SyncWorker
 from tests.broker import Mosquitto
 from tests.conftest_broker import DEVICE, PREFIX, sync_settings
 from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for, wait_for_garment_result, wait_for_models
@@ -35,7 +36,9 @@ def remote_for(mosquitto: Mosquitto) -> RemoteControl:
 
 def listening(m: MirrorUnderTest) -> None:
     """Wait until the mirror's worker has its commands subscription confirmed by the broker."""
-    m.wait(lambda: m.service._sync is not None and m.service._sync.listening.is_set(), what="the commands topic")
+    m.wait(
+        lambda: isinstance(link := m.service._sync, SyncWorker) and link.listening.is_set(), what="the commands topic"
+    )
 
 
 def test_remote_commands_drive_the_window_and_bad_ones_are_answered(tmp_path: Path, mosquitto: Mosquitto) -> None:

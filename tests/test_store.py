@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from mirror.config.settings import Settings, StoreSettings
+from mirror.doctor.report import Finding, Outcome
 from mirror.store import ClosetStore, Color, DamagedRecordError, OutboxStats, Record, StoreError
 from mirror.store.errors import RecordNotFoundError
 from mirror.store.ids import uuid7, uuid7_time_ms
@@ -399,6 +401,9 @@ def test_a_closet_a_newer_version_changed_additively_is_used_as_it_is(
         [(SCHEMA_VERSION,)],
         (4, 4, 4),
     )
+    findings = _doctor_closet(tmp_path)
+    assert [f.status for f in findings] == [Outcome.WARN, Outcome.OK], findings
+    assert f"newer software (schema {SCHEMA_VERSION + 1})" in findings[0].message
     # Nothing is written to judge it: a read-only connection gets the same answer.
     from mirror.store import schema
 
@@ -425,6 +430,17 @@ def test_a_closet_a_newer_version_changed_incompatibly_is_refused_untouched(
     with pytest.raises(StoreError, match=message):
         ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     assert (db.read_bytes(), _user_version_floor_and_counts(db)) == before
+    # doctor gives the store's verdict before a restart meets it, and leaves the file as it is too
+    [finding] = _doctor_closet(tmp_path)
+    assert finding.status is Outcome.FAIL and "needs schema" in finding.message
+    assert "pre-update backup" in finding.fix
+    assert (db.read_bytes(), _user_version_floor_and_counts(db)) == before
+
+
+def _doctor_closet(data_dir: Path) -> list[Finding]:
+    from mirror.doctor.checks import check_closet
+
+    return list(check_closet(Settings(store=StoreSettings(data_dir=str(data_dir), min_free_mb=0))))
 
 
 def test_every_closet_gets_its_floor_new_or_upgraded(tmp_path: Path) -> None:

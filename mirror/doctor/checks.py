@@ -20,7 +20,7 @@ from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.hosts import is_loopback
 from mirror.inference import InferenceError, load_model
 from mirror.manifest import ManifestError, ModelManifest, models_dir
-from mirror.store import space
+from mirror.store import schema, space
 from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
 from mirror.store.images import committed_count
@@ -77,7 +77,9 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             # The full check, unlike the store's quick_check at every start: it also compares each index
             # with its table (a bit flip that drops an outbox index entry leaves a version never synced).
             integrity = conn.execute("PRAGMA integrity_check").fetchone()
-            rows = conn.execute(
+            found, floor = int(conn.execute("PRAGMA user_version").fetchone()[0]), schema.read_floor(conn)
+            refused = schema.too_new(found, floor)  # then its tables may not be the ones read below
+            rows = [] if refused else conn.execute(
                 "SELECT r.id, r.version, r.body FROM current c JOIN records r ON r.id = c.id AND r.version = c.version"
             ).fetchall()
         finally:
@@ -89,6 +91,14 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         corrupt = "malformed" in str(exc) or "not a database" in str(exc)
         fix = _CLOSET_FIX if corrupt else _AS_SERVICE
         yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
+        return
+    if refused:
+        yield Finding(
+            Outcome.FAIL,
+            "closet",
+            f"{db} is newer than this software ({refused}): the mirror runs without its closet",
+            "install the newer version again, or restore the closet's pre-update backup (docs/deploy.md)",
+        )
         return
     if integrity is None or integrity[0] != "ok":
         detail = integrity[0] if integrity else "no answer"
@@ -104,6 +114,14 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         )
         return
     yield from _check_owner(settings)
+    if found > schema.SCHEMA_VERSION:
+        yield Finding(
+            Outcome.WARN,
+            "closet",
+            f"{db} was written by newer software (schema {found}); this version (schema "
+            f"{schema.SCHEMA_VERSION}) uses it because the change is additive",
+            "update the mirror again when you can (docs/deploy.md)",
+        )
     yield Finding(Outcome.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
 
 

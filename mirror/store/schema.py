@@ -192,18 +192,27 @@ def migrate(conn: sqlite3.Connection) -> Migrated:
     return Migrated(found, known)
 
 
-def _check_newer(conn: sqlite3.Connection, found: int, known: int) -> None:
-    """Refuse a file at schema ``found`` (above ``known``) unless its floor lets this software use it."""
-    floor = read_floor(conn)
+def too_new(found: int, floor: int | None, known: int = SCHEMA_VERSION) -> str:
+    """Why software of schema ``known`` may not use a file at schema ``found`` with ``floor``; ``""`` if it may.
+
+    The one verdict for the store and for ``smart-mirror doctor`` (which reads both values read-only).
+    """
+    if found <= known:
+        return ""
     if floor is None:
-        raise SchemaTooNewError(
-            f"schema version {found}, this software knows up to {known}, and the file does not say older "
+        return f"schema version {found}, this software knows up to {known}, and the file does not say older " + (
             "software may use it"
         )
     if floor > known:
-        raise SchemaTooNewError(
-            f"schema version {found}, this software knows up to {known}, and the file needs schema {floor} or later"
-        )
+        return f"schema version {found}, this software knows up to {known}, and the file needs schema {floor} or later"
+    return ""
+
+
+def _check_newer(conn: sqlite3.Connection, found: int, known: int) -> None:
+    """Refuse a file at schema ``found`` (above ``known``) unless its floor lets this software use it."""
+    reason = too_new(found, read_floor(conn), known)
+    if reason:
+        raise SchemaTooNewError(reason)
 
 
 def _write_floor(conn: sqlite3.Connection, version: int) -> None:

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import ROOT, require_shared
 
 REVIEW = ROOT / "models" / "training" / "data" / "seg_val_review.csv"
-TEACHER_MASKS = Path("/work/data/teacher_masks")  # models/training/seg_data.py TEACHER_MASKS
+TEACHER_MASKS = ROOT.parent / "data" / "teacher_masks"  # models/training/seg_data.py TEACHER_MASKS
 
 
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,7 @@ Both shipped files (int8 TFLite and int8 ONNX) classify the same cut-out through
 the unsure rate and accuracy when sure, per-class recall, the single-thread latency, and
 writes a failure gallery.
 
-    python -m models.training.cls_eval --masks /work/data/teacher_masks
+    python -m models.training.cls_eval --masks ../data/teacher_masks
     python -m models.training.cls_eval --segmenter --gallery docs/img/cls_failures.png
 """
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clothing", type=Path, default=Path("../shared/data/clothing"))
     parser.add_argument("--model", type=Path, default=Path("models/classifier"))
-    parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    parser.add_argument("--masks", type=Path, default=Path("../data/teacher_masks"))
     parser.add_argument("--segmenter", action="store_true", help="masks from the shipped segmenter (end to end)")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--gallery", type=Path)

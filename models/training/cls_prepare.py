@@ -1,6 +1,6 @@
 """Step 1: cut-outs of the labelled single-garment photos, packed for the GPU machine.
 
-Each photo's teacher mask (``/work/data/teacher_masks/<image>.png``, made by the segmenter
+Each photo's teacher mask (``../data/teacher_masks/<image>.png``, made by the segmenter
 helper's ``seg_teacher``) goes through ``mirror.vision.cutout.make_cutout`` -- the very
 function the mirror uses -- and the crop (JPEG) and its mask (binary PNG; ``cls_data.load_cutout``
 feathers it again with ``mirror.vision.cutout.feather``, which keeps the carried set small) are
@@ -9,7 +9,7 @@ Photos whose teacher mask was rejected (``REJECTED.txt``) are left out of traini
 validation they keep the whole photo as the cut-out so the validation set stays complete.
 
     python -m models.training.cls_prepare --clothing ../shared/data/clothing \
-        --masks /work/data/teacher_masks --out .carry/cls
+        --masks ../data/teacher_masks --out .carry/cls
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def rejected(masks: Path) -> set[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clothing", type=Path, default=Path("../shared/data/clothing"))
-    parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    parser.add_argument("--masks", type=Path, default=Path("../data/teacher_masks"))
     parser.add_argument("--out", type=Path, default=Path(".carry/cls"))
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos (smoke runs)")
     args = parser.parse_args(argv)

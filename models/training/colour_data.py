@@ -10,7 +10,7 @@ on anything else would measure something that never runs, so both tools take the
 - ``mirror``: exactly the analyzer's path with the shipped segmenter (the default);
 - ``frame``: the earlier measure — the whole photo with the segmenter's largest garment
   (``cls_data.pipeline_mask``), kept so figures stay comparable with older cards;
-- ``teacher``: the whole photo with a teacher mask from ``/work/data/teacher_masks``.
+- ``teacher``: the whole photo with a teacher mask from ``../data/teacher_masks``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class RegionSource:
         if source not in MASK_SOURCES:
             raise ValueError(f"unknown mask source {source!r}; use one of {', '.join(MASK_SOURCES)}")
         self.source = source
-        self.teacher = teacher or Path("/work/data/teacher_masks")
+        self.teacher = teacher or Path("../data/teacher_masks")
         self._finder: Any = None
         self._segmenter: Any = None
         if source == "mirror":

@@ -7,7 +7,7 @@ the **held-out half** (every other photo), for the shipped model (the table plus
 stage when ``model.json`` lists one) and for the table alone, plus a confusion list and a
 failure gallery. Regions (``--regions``, see ``colour_data``): ``mirror`` (default) is exactly
 what the analyzer gives the colour stage with the shipped segmenter; ``frame`` is the earlier
-measure (whole photo, segmenter mask); ``teacher`` uses ``/work/data/teacher_masks``.
+measure (whole photo, segmenter mask); ``teacher`` uses ``../data/teacher_masks``.
 
 ``--labels`` picks the label file scored (default: labeller 1's ``colour_labels.csv``; a file with
 ``skip`` rows and a ``doubt`` column, like labeller 2's ``colour_labels_second.csv``, works too:
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--table", type=Path, help="colour model folder (default: MODELS/colour)")
     parser.add_argument("--regions", choices=MASK_SOURCES, default="mirror")
     parser.add_argument("--backend", choices=("tflite", "onnx"), default="tflite", help="segmenter backend")
-    parser.add_argument("--teacher-masks", type=Path, default=Path("/work/data/teacher_masks"))
+    parser.add_argument("--teacher-masks", type=Path, default=Path("../data/teacher_masks"))
     parser.add_argument("--search", action="store_true", help="grid-search the surface adaptation")
     parser.add_argument("--search-achromatic", action="store_true", help="grid-search the neutral rule")
     parser.add_argument("--gallery", type=Path)

@@ -4,7 +4,7 @@ Commands (run from the repository root with the training venv):
   python -m models.training.seg_data teacher-pack --out .carry/seg/teacher
       single-garment photos (long side 256) in two halves + the teacher (xz) for the GPU
   python -m models.training.seg_data teacher-unpack --soft DIR [--out DIR]
-      soft masks (PNGs from seg_teacher run) -> QC -> /work/data/teacher_masks/<image>.png
+      soft masks (PNGs from seg_teacher run) -> QC -> ../data/teacher_masks/<image>.png
       + REJECTED.txt + stats.csv
   python -m models.training.seg_data teacher-sheets --soft DIR [--stats CSV] [--out DIR]
       contact sheets of the teacher masks: a random sample and each band of the 'unsure' score
@@ -28,8 +28,9 @@ SHARED = Path("../shared")
 CLOTHING = SHARED / "data/clothing"
 CCP = SHARED / "data/ccp"
 TEACHER = SHARED / "models/teacher/isnet_general_small_uint8.onnx"
-#: Where ``teacher-unpack`` writes the accepted masks (outside the repository).
-TEACHER_MASKS = Path("/work/data/teacher_masks")
+#: Where ``teacher-unpack`` writes the accepted masks: beside the checkout, like ``../shared`` (they are
+#: made from its photos, so they never go into the repository).
+TEACHER_MASKS = Path("../data/teacher_masks")
 #: Second-check rejections (print/collar-only masks) beside the masks, written by ``seg_fit reject``.
 REJECTED_FIT = "REJECTED_FIT.txt"
 SPLIT_SEED = 20261124
@@ -385,14 +386,14 @@ def main() -> None:
     tp.add_argument("--long-side", type=int, default=256)
     tu = sub.add_parser("teacher-unpack")
     tu.add_argument("--soft", type=Path, required=True, help="folder of soft mask PNGs from seg_teacher run")
-    tu.add_argument("--out", type=Path, default=Path("/work/data/teacher_masks"))
+    tu.add_argument("--out", type=Path, default=TEACHER_MASKS)
     ts = sub.add_parser("teacher-sheets")
     ts.add_argument("--soft", type=Path, required=True)
-    ts.add_argument("--stats", type=Path, default=Path("/work/data/teacher_masks/stats.csv"))
-    ts.add_argument("--out", type=Path, default=Path("/work/data/teacher_sheets"))
+    ts.add_argument("--stats", type=Path, default=Path("../data/teacher_masks/stats.csv"))
+    ts.add_argument("--out", type=Path, default=Path("../data/teacher_sheets"))
     tr = sub.add_parser("train-pack")
     tr.add_argument("--out", type=Path, default=Path(".carry/seg/train"))
-    tr.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    tr.add_argument("--masks", type=Path, default=Path("../data/teacher_masks"))
     tr.add_argument("--ccp-long-side", type=int, default=288)
     tr.add_argument("--clothing-long-side", type=int, default=240)
     tr.add_argument("--parts", default="train", help="comma-separated: train,val")

@@ -148,7 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=Path("models/segmenter"))
     parser.add_argument("--backend", default="onnx")
-    parser.add_argument("--masks", type=Path, default=Path("/work/data/teacher_masks"))
+    parser.add_argument("--masks", type=Path, default=Path("../data/teacher_masks"))
     parser.add_argument("--gallery", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--speed", type=int, default=0, help="only time N runs per backend at one thread")

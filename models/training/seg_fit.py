@@ -1,6 +1,6 @@
 """Second check on the teacher masks: reject masks that hold only a print or a collar.
 
-  python -m models.training.seg_fit score --ckpt seg_last.pt     # -> /work/data/teacher_masks/fit.csv
+  python -m models.training.seg_fit score --ckpt seg_last.pt     # -> ../data/teacher_masks/fit.csv
   python -m models.training.seg_fit sheets                       # contact sheets by score band
   python -m models.training.seg_fit reject                       # -> REJECTED_FIT.txt (read by seg_data)
 
@@ -114,9 +114,9 @@ def reject(masks: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("cmd", choices=("score", "sheets", "reject"))
-    parser.add_argument("--ckpt", type=Path, default=Path("/work/data/seg_runs/r2/seg_last.pt"))
+    parser.add_argument("--ckpt", type=Path, default=Path("../data/seg_runs/r2/seg_last.pt"))
     parser.add_argument("--masks", type=Path, default=seg_data.TEACHER_MASKS)
-    parser.add_argument("--out", type=Path, default=Path("/work/data/teacher_sheets"))
+    parser.add_argument("--out", type=Path, default=Path("../data/teacher_sheets"))
     a = parser.parse_args()
     if a.cmd == "score":
         score(a.ckpt, a.masks, a.masks / "fit.csv")

@@ -161,6 +161,12 @@ class FlakyCamera(DemoSource):
 class DeadStream(DemoSource):
     """Opens fine, then never delivers a frame (a video with no decodable frame, a wedged driver)."""
 
+    opens = 0
+
+    def open(self) -> None:
+        DeadStream.opens += 1
+        super().open()
+
     def read(self) -> Image | None:
         return None
 
@@ -186,10 +192,14 @@ def test_a_stream_that_delivers_nothing_is_said_once_not_every_retry(
 ) -> None:
     monkeypatch.setattr("mirror.capture.supervisor.CAMERA_RETRY_S", 0.1)
     seen: list[Event] = []
+    DeadStream.opens = 0
     source = DeadStream((320, 240), (800, 600), 15)
     with MirrorService(fast_settings(tmp_path, models_dir=str(tmp_path)), source=source, health=Health()) as service:
         wait_for(service.events, lambda e: isinstance(e, Error) and "stopped delivering" in e.detail, 20, seen)
-        time.sleep(1.5)  # many retries
+        deadline = time.monotonic() + 20
+        while DeadStream.opens < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert DeadStream.opens >= 5, f"the camera was reopened {DeadStream.opens} times, not retried"
         while not service.events.empty():
             seen.append(service.events.get())
     errors = [e.detail for e in seen if isinstance(e, Error) and e.about == "camera"]

@@ -549,3 +549,26 @@ def test_mount_options_are_read_for_the_mount_that_holds_the_folder(tmp_path: Pa
     )
     assert read_only_fs(folder, table)
     assert not read_only_fs(tmp_path, table)  # the root mount: writable
+
+
+def test_a_closet_another_process_holds_is_busy_in_one_line_and_keeps_its_garments(tmp_path: Path) -> None:
+    """A second writer (a `sync drain` beside the mirror, a backup with a write lock) holding the
+    database past the busy timeout: a real lock, translated by the store, not injected text."""
+    store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
+    kept = store.add(synthetic_draft(1, image_kb=1))
+    store._conn.execute("PRAGMA busy_timeout = 200")  # the real 10 s, shortened for the test
+    images = sorted((tmp_path / "images").rglob("*.*"))
+    other = sqlite3.connect(tmp_path / "closet.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError) as raised:
+            store.add(synthetic_draft(2, image_kb=1))
+        message = str(raised.value)
+        assert "is busy" in message and "another smart-mirror process holds it" in message and "\n" not in message
+        assert sorted((tmp_path / "images").rglob("*.*")) == images, "the refused garment left its pictures"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    again = store.add(synthetic_draft(3, image_kb=1))  # the lock gone, the closet carries on
+    assert [r.id for r in store.list()] == [again.id, kept.id]
+    store.close()

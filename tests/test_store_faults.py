@@ -558,6 +558,7 @@ def test_a_closet_another_process_holds_is_busy_in_one_line_and_keeps_its_garmen
     kept = store.add(synthetic_draft(1, image_kb=1))
     store._conn.execute("PRAGMA busy_timeout = 200")  # the real 10 s, shortened for the test
     images = sorted((tmp_path / "images").rglob("*.*"))
+    assert images, "the kept garment has its pictures"
     other = sqlite3.connect(tmp_path / "closet.db", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:

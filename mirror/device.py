@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from mirror.config import Settings
-from mirror.store.codec import parse_iso
+from mirror.store.codec import NEWEST_CREATED_SQL, newest_created
 from mirror.store.orphan import orphan_log
 
 MACHINE_ID = Path("/etc/machine-id")
@@ -45,8 +45,7 @@ def closet_device_ids(data_dir: Path) -> list[str]:
 
 def closet_newest_time(data_dir: Path) -> datetime | None:
     """When the closet's newest garment was added (what the wall clock must not precede), if any."""
-    rows = peek_closet(data_dir, "SELECT MAX(created_at) FROM current")
-    return parse_iso(str(rows[0][0])) if rows and rows[0][0] is not None else None
+    return newest_created(peek_closet(data_dir, NEWEST_CREATED_SQL))
 
 
 def peek_closet(data_dir: Path, sql: str) -> list[tuple[object, ...]]:

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from mirror.store import reserve, space, translate
-from mirror.store.codec import iso, parse_iso, record_from_json, record_to_dict
+from mirror.store.codec import NEWEST_CREATED_SQL, iso, newest_created, record_from_json, record_to_dict
 from mirror.store.errors import (
     DamagedRecordError,
     RecordNotFoundError,
@@ -716,5 +716,4 @@ def _check_category(category: str) -> None:
 
 
 def _newest_created(conn: sqlite3.Connection) -> datetime | None:
-    row = conn.execute("SELECT MAX(created_at) FROM current").fetchone()
-    return None if row is None or row[0] is None else parse_iso(str(row[0]))
+    return newest_created(conn.execute(NEWEST_CREATED_SQL).fetchall())

@@ -7,7 +7,7 @@ JSON Schema in ``sync/schemas/`` describes both.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,16 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+#: When the closet's newest garment was added: the store asks it, and so does the clock check that
+#: peeks at the closet before the store is open (``mirror.device``). Read it with :func:`newest_created`.
+NEWEST_CREATED_SQL = "SELECT MAX(created_at) FROM current"
+
+
+def newest_created(rows: Sequence[Sequence[object]]) -> datetime | None:
+    """The answer to :data:`NEWEST_CREATED_SQL` (``None``: an empty closet, or no answer at all)."""
+    return parse_iso(str(rows[0][0])) if rows and rows[0][0] is not None else None
 
 
 def record_to_dict(record: Record) -> dict[str, Any]:

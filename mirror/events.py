@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from mirror.imagetypes import Box, Image, Polygon
 from mirror.pipeline.result import AnalysisResult
-from mirror.store.records import Record
+from mirror.store.records import ClosetCounts, Record
 
 
 class CaptureState(str, enum.Enum):
@@ -259,6 +259,7 @@ __all__ = [
     "Box",
     "CaptureState",
     "CaptureStateChanged",
+    "ClosetCounts",
     "CommandReceived",
     "Error",
     "Event",

@@ -83,6 +83,7 @@ from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.refusals import FlowNow, refusal
 from mirror.store import (
+    ClosetCounts,
     ClosetStore,
     Color,
     DamagedRecordError,
@@ -626,9 +627,9 @@ class MirrorService:
         """Live records, newest first, optionally filtered (empty while the closet is not open)."""
         return self._store.list(category=category, basic_color=basic_color) if self._store is not None else []
 
-    def counts(self) -> dict[str, dict[str, int]]:
+    def counts(self) -> ClosetCounts:
         """Records per category and per basic colour (for the closet's filter counts)."""
-        return self._store.counts() if self._store is not None else {}
+        return self._store.counts() if self._store is not None else ClosetCounts()
 
     def unsynced_ids(self) -> set[str]:
         """Ids of records with a version still in the outbox (waiting, or sent and not acked yet).
@@ -752,7 +753,7 @@ class MirrorService:
             if self.settings.sync.enabled
             else "off",
             storage_used_mb=round(used / 1e6, 1),
-            records=sum(self.counts().get("category", {}).values()),  # counted in SQL, no record decoded
+            records=self.counts().garments,  # counted in SQL, no record decoded
         )
 
     # --- events ---------------------------------------------------------------------------

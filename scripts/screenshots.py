@@ -32,6 +32,7 @@ from mirror.events import (  # noqa: E402
     About,
     CaptureState,
     CaptureStateChanged,
+    ClosetCounts,
     FrameReady,
     Level,
     Status,
@@ -41,7 +42,7 @@ from mirror.pipeline.result import GarmentColour, GarmentResult  # noqa: E402
 from mirror.store.records import Color, ImageRef, Record  # noqa: E402
 from ui.about import AboutScreen  # noqa: E402
 from ui.capture import CaptureScreen  # noqa: E402
-from ui.closet import COLOUR_ROW, GRID_ROW, SYNCED, WAITING, ClosetItem, ClosetScreen, tally  # noqa: E402
+from ui.closet import COLOUR_ROW, GRID_ROW, SYNCED, WAITING, ClosetItem, ClosetScreen  # noqa: E402
 from ui.detail import DetailScreen  # noqa: E402
 from ui.home import HomeScreen  # noqa: E402
 from ui.images import bgra_image  # noqa: E402
@@ -199,14 +200,6 @@ def sample_closet() -> list[ClosetItem]:
     return items
 
 
-def counts(items: list[ClosetItem]) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {"category": {}, "basic_color": {}}
-    for item in items:
-        out["category"][item.record.category] = out["category"].get(item.record.category, 0) + 1
-        out["basic_color"][item.record.color.basic] = out["basic_color"].get(item.record.color.basic, 0) + 1
-    return out
-
-
 class RealPipeline:
     """The shipped models on the demo scene: what the mirror itself would show."""
 
@@ -297,13 +290,15 @@ def screens(pipeline: RealPipeline | None = None) -> dict[str, Screen]:
 
     items = closet_from(analysed) if analysed else sample_closet()
     closet = ClosetScreen()
-    closet.set_content(items, counts(items), None, None)
+    closet.set_content(items, ClosetCounts.tally(i.record for i in items), None, None)
     closet.focus_row, closet.grid.focus = GRID_ROW, 0
     filtered = ClosetScreen()
     shown = items[1].record.color.basic
     same = [i for i in items if i.record.color.basic == shown]
     # As the window counts them: categories within the colour shown, colours over the whole closet.
-    within = {"category": tally([i.record for i in same])["category"], "basic_color": counts(items)["basic_color"]}
+    within = ClosetCounts(
+        ClosetCounts.tally(i.record for i in same).category, ClosetCounts.tally(i.record for i in items).basic_color
+    )
     filtered.set_content(same, within, None, shown, total=len(items))
     filtered.focus_row = COLOUR_ROW
     filtered.colours.focus_key(f"col:{shown}")

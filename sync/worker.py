@@ -367,8 +367,7 @@ class SyncWorker:
         now = time.monotonic()
         if self.presence and now >= self._state_due:
             self._state_due = now + STATE_EVERY_S
-            counts = self.store.counts()
-            state = {"garments": sum(counts["category"].values()), "waiting": self._waiting_count()}
+            state = {"garments": self.store.counts().garments, "waiting": self._waiting_count()}
             client.publish(self.topics.state, json.dumps(state), qos=0, retain=True)
 
     def _publish_due(self, client: mqtt.Client) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from mirror.config.settings import Settings, StoreSettings
 from mirror.doctor.report import Finding, Outcome
-from mirror.store import ClosetStore, Color, DamagedRecordError, OutboxStats, Record, StoreError
+from mirror.store import ClosetCounts, ClosetStore, Color, DamagedRecordError, OutboxStats, Record, StoreError
 from mirror.store.errors import RecordNotFoundError
 from mirror.store.ids import uuid7, uuid7_time_ms
 from mirror.store.images import ImageFiles
@@ -61,8 +61,9 @@ def test_list_filters_newest_first_and_counts(store: ClosetStore) -> None:
     assert {r.id for r in shirts} == {r.id for r in records if r.category == records[1].category}
     assert [r.id for r in store.list(category="tshirt", basic_color="black")] == [records[0].id]
     counts = store.counts()
-    assert sum(counts["category"].values()) == 12 and sum(counts["basic_color"].values()) == 12
-    assert counts["category"]["tshirt"] == 2  # index 0 and 10
+    assert counts.garments == 12 and sum(counts.basic_color.values()) == 12
+    assert counts.category["tshirt"] == 2  # index 0 and 10
+    assert counts == ClosetCounts.tally(listed), "counted in SQL as the UI counts a list it read"
 
 
 def test_edit_makes_a_new_version_and_supersedes_the_unsent_one(store: ClosetStore) -> None:
@@ -75,7 +76,7 @@ def test_edit_makes_a_new_version_and_supersedes_the_unsent_one(store: ClosetSto
     assert store.get_version(first.id, 1) == first
     # v1 was never sent: only v2 needs to reach the cloud.
     assert [(i.record_id, i.version) for i in store.outbox_due(10, 60)] == [(first.id, 2)]
-    assert store.counts()["category"] == {"dress": 1}
+    assert store.counts().category == {"dress": 1}
 
 
 def test_edit_keeps_an_in_flight_version_queued(store: ClosetStore) -> None:

@@ -14,8 +14,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from mirror.store.records import ClosetCounts
 from tests.test_ui_layout import many, pixels, screenshots
-from ui.closet import COL_PREFIX, ClosetItem, ClosetScreen, tally
+from ui.closet import COL_PREFIX, ClosetItem, ClosetScreen
 from ui.picker import PickerScreen
 from ui.vocab import swatch
 
@@ -36,7 +37,7 @@ def closet(qtbot, count: int, size: tuple[int, int]) -> tuple[ClosetScreen, list
     """A shown closet of ``count`` garments, and the list its actions go to."""
     items = many(screenshots(), count)
     screen = ClosetScreen()
-    screen.set_content(items, tally(i.record for i in items), None, None)
+    screen.set_content(items, ClosetCounts.tally(i.record for i in items), None, None)
     screen.resize(*size)
     screen.show()
     qtbot.addWidget(screen)
@@ -150,7 +151,7 @@ def test_page_buttons_only_when_there_is_more_than_one_page(qtbot) -> None:
     assert len(shown(screen)) == 5
     assert screen.pager.buttons == []
     assert not any(b.text in ("▲", "▼") for b in screen.text_blocks)
-    screen.set_content(many(screenshots(), 300), {}, None, None)
+    screen.set_content(many(screenshots(), 300), ClosetCounts(), None, None)
     screen.relayout()
     assert len(screen.pager.buttons) == 2
     assert [b.text for b in screen.text_blocks if b.text in ("▲", "▼")] == ["▲", "▼"]
@@ -180,7 +181,7 @@ def test_landscape_shows_at_least_two_lines_of_garments(qtbot, size: tuple[int, 
 
 def test_an_empty_closet_shows_what_to_do_and_no_filters(qtbot) -> None:
     screen = ClosetScreen()
-    screen.set_content([], {}, None, None)
+    screen.set_content([], ClosetCounts(), None, None)
     screen.resize(1920, 1080)
     screen.show()
     qtbot.addWidget(screen)
@@ -218,10 +219,8 @@ def test_filters_with_nothing_in_them_are_faint(qtbot) -> None:
     # Filtered: the colour counts are within the category chosen, and so is what is faint.
     everything = many(screenshots(), 30)
     dresses = [i for i in everything if i.record.category == "dress"]
-    counts = {
-        "category": tally(i.record for i in everything)["category"],
-        "basic_color": tally(i.record for i in dresses)["basic_color"],
-    }
+    in_dresses = ClosetCounts.tally(i.record for i in dresses)
+    counts = ClosetCounts(ClosetCounts.tally(i.record for i in everything).category, in_dresses.basic_color)
     screen.set_content(dresses, counts, "dress", None, len(everything))
     faint = {screen.colours.buttons[i].key for i in screen.colours.dimmed}
     assert faint == {b.key for b in screen.colours.buttons if b.badge == "0"}
@@ -263,7 +262,7 @@ def test_a_black_swatch_has_a_light_ring(qtbot) -> None:
 def test_a_black_garment_tile_dot_has_a_ring(qtbot) -> None:
     item = next(i for i in many(screenshots(), 30) if i.record.color.basic == "black")
     screen = ClosetScreen()
-    screen.set_content([ClosetItem(item.record)], tally([item.record]), None, None)
+    screen.set_content([ClosetItem(item.record)], ClosetCounts.tally([item.record]), None, None)
     screen.resize(1080, 1920)
     screen.show()
     qtbot.addWidget(screen)

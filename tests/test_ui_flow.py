@@ -110,7 +110,7 @@ def test_closet_filters_correct_and_delete(tmp_path: Path, qtbot) -> None:
         choose(qtbot, m, "pick:brown")
         m.wait(lambda: w.detail.item is not None and w.detail.item.record.color.basic == "brown", what="the edit")
         assert w.detail.item is not None and w.detail.item.record.version == 2
-        assert m.service.counts()["basic_color"].get("brown") == 1
+        assert m.service.counts().basic_color.get("brown") == 1
         choose(qtbot, m, "edit_category")
         choose(qtbot, m, "pick:pants")  # the value it already has: no new version
         assert w.current() is w.detail and w.detail.message == ""

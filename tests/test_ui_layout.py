@@ -25,12 +25,12 @@ from PySide6.QtGui import QImage
 from mirror.config.fields import BOUNDS
 from mirror.config.settings import UiSettings
 from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, Level, Record, Status, StatusPart
-from mirror.store.records import Color
+from mirror.store.records import ClosetCounts, Color
 from tests.test_ui_screens import load_screenshots
 from ui import home as home_mod
 from ui.about import AboutScreen
 from ui.capture import CaptureScreen
-from ui.closet import ClosetItem, ClosetScreen, filtered_closet, tally
+from ui.closet import ClosetItem, ClosetScreen, filtered_closet
 from ui.detail import DetailScreen
 from ui.home import HomeScreen
 from ui.result import ResultScreen
@@ -142,10 +142,10 @@ def every_screen() -> dict[str, Screen]:
     screens["detail_confirm"] = asking
     big = ClosetScreen()
     lots = many(shots, 300)
-    big.set_content(lots, tally(i.record for i in lots), None, None)
+    big.set_content(lots, ClosetCounts.tally(i.record for i in lots), None, None)
     screens["closet_300"] = big
     empty = ClosetScreen()
-    empty.set_content([], {}, None, None)
+    empty.set_content([], ClosetCounts(), None, None)
     screens["closet_empty"] = empty
     return screens
 
@@ -309,7 +309,7 @@ def test_closet_pages_and_jumps_and_says_where_it_is(qtbot) -> None:
     shots = screenshots()
     items = many(shots, 300)
     screen = ClosetScreen()
-    screen.set_content(items, tally(i.record for i in items), None, None)
+    screen.set_content(items, ClosetCounts.tally(i.record for i in items), None, None)
     screen.resize(*SIZES["portrait"])
     screen.show()
     qtbot.addWidget(screen)
@@ -360,7 +360,7 @@ def test_closet_tiles_fill_the_height_they_have(orientation: str) -> None:
     """No band of empty glass under the last line of garments when more are waiting below."""
     items = many(screenshots(), 60)
     screen = ClosetScreen()
-    screen.set_content(items, tally(i.record for i in items), None, None)
+    screen.set_content(items, ClosetCounts.tally(i.record for i in items), None, None)
     focus_grid(screen)
     render(screen, *SIZES[orientation], 1.0)
     shown = [r for r in screen.grid.rects if not r.isEmpty()]
@@ -397,9 +397,9 @@ class Core:
             if (category is None or r.category == category) and (basic_color is None or r.color.basic == basic_color)
         ]
 
-    def counts(self) -> dict[str, dict[str, int]]:
+    def counts(self) -> ClosetCounts:
         self.calls += 1
-        return tally(RECORDS)
+        return ClosetCounts.tally(RECORDS)
 
 
 @pytest.mark.parametrize(
@@ -420,7 +420,7 @@ def test_filter_counts_are_within_the_other_filter(
     assert core.calls <= 3
     assert len(records) == shown and total == len(RECORDS)
     assert all((category is None or r.category == category) for r in records)
-    assert counts["category"] == by_category and counts["basic_color"] == by_colour
+    assert counts.category == by_category and counts.basic_color == by_colour
     screen = ClosetScreen()
     screen.set_content([ClosetItem(r) for r in records], counts, category, colour, total)
     badges = {b.key: b.badge for b in screen.categories.buttons + screen.colours.buttons}

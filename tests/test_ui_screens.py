@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
-from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, Level, Status, StatusPart
+from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, ClosetCounts, Level, Status, StatusPart
 from tests.conftest import ROOT
 from ui.about import AboutScreen
 from ui.buttons import Button, ButtonRow
@@ -274,7 +274,7 @@ def test_closet_grid_scrolls_with_the_focus(qtbot) -> None:
     for index, item in enumerate(items):
         item.record = dataclasses.replace(item.record, id=f"r{index}")
     screen = ClosetScreen()
-    screen.set_content(items, shots.counts(items), None, None)
+    screen.set_content(items, ClosetCounts.tally(i.record for i in items), None, None)
     screen.resize(540, 960)
     screen.show()
     qtbot.addWidget(screen)

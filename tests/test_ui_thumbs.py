@@ -14,9 +14,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from mirror.pipeline.result import CUTOUT_PNG
-from mirror.store.records import Color, ImageRef, Record
+from mirror.store.records import ClosetCounts, Color, ImageRef, Record
 from ui import thumbs
-from ui.closet import PAGE_BACK, PAGE_MORE, ClosetItem, ClosetScreen, tally
+from ui.closet import PAGE_BACK, PAGE_MORE, ClosetItem, ClosetScreen
 from ui.closet_browser import ClosetBrowser
 from ui.detail import DetailScreen
 from ui.screen import LAST
@@ -88,8 +88,8 @@ class FakeCore:
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]:
         return list(self.records)
 
-    def counts(self) -> dict[str, dict[str, int]]:
-        return tally(self.records)
+    def counts(self) -> ClosetCounts:
+        return ClosetCounts.tally(self.records)
 
     def image_path(self, record: Record, kind: str) -> Path:
         return self.cutout

@@ -20,13 +20,13 @@ is not there through the glass).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter
 
-from mirror.events import Record
+from mirror.events import ClosetCounts, Record
 from ui.buttons import Button, ButtonRow, button_width, paint_button
 from ui.images import fit
 from ui.screen import BACK, FIRST, LAST, PAGE_DOWN, PAGE_UP, Screen
@@ -46,8 +46,6 @@ NO_MATCH = "No garment matches these filters · choose All types or All colours"
 #: Below this luma a swatch is lost on black (through the glass more so): it gets a light ring.
 DARK_LUMA = 72
 
-
-Counts = dict[str, dict[str, int]]
 
 
 def is_dark(colour: QColor) -> bool:
@@ -104,18 +102,12 @@ class _Drag:
     moved: bool = False
 
 
-def tally(records: Iterable[Record]) -> Counts:
-    """Records per category and per basic colour, as ``core.counts()`` gives them."""
-    out: Counts = {"category": {}, "basic_color": {}}
-    for record in records:
-        out["category"][record.category] = out["category"].get(record.category, 0) + 1
-        out["basic_color"][record.color.basic] = out["basic_color"].get(record.color.basic, 0) + 1
-    return out
-
-
 def filtered_closet(
-    closet: Callable[..., list[Record]], counts: Callable[[], Counts], category: str | None, colour: str | None
-) -> tuple[list[Record], Counts, int]:
+    closet: Callable[..., list[Record]],
+    counts: Callable[[], ClosetCounts],
+    category: str | None,
+    colour: str | None,
+) -> tuple[list[Record], ClosetCounts, int]:
     """The records to show, the counts for the chips, and the closet's total, in two or three reads.
 
     A category chip counts the garments of that category in the colour chosen (all colours
@@ -124,19 +116,20 @@ def filtered_closet(
     core's reads (``closet(category=..., basic_color=...)``, ``counts()``).
     """
     overall = counts()
-    total = sum(overall.get("category", {}).values())
+    total = overall.garments
     if category is None and colour is None:
         return closet(category=None, basic_color=None), overall, total
     if colour is None:
         records = closet(category=category, basic_color=None)
-        return records, {"category": overall.get("category", {}), "basic_color": tally(records)["basic_color"]}, total
+        return records, ClosetCounts(overall.category, ClosetCounts.tally(records).basic_color), total
     if category is None:
         records = closet(category=None, basic_color=colour)
-        return records, {"category": tally(records)["category"], "basic_color": overall.get("basic_color", {})}, total
+        return records, ClosetCounts(ClosetCounts.tally(records).category, overall.basic_color), total
     in_category = closet(category=category, basic_color=None)
     in_colour = closet(category=None, basic_color=colour)
     records = [r for r in in_category if r.color.basic == colour]
-    return records, {"category": tally(in_colour)["category"], "basic_color": tally(in_category)["basic_color"]}, total
+    within = ClosetCounts(ClosetCounts.tally(in_colour).category, ClosetCounts.tally(in_category).basic_color)
+    return records, within, total
 
 
 @dataclass
@@ -158,7 +151,7 @@ class ClosetScreen(Screen):
         self.category: str | None = None
         self.colour: str | None = None
         self.items: list[ClosetItem] = []
-        self.counts: Counts = {}
+        self.counts = ClosetCounts()
         self.total = 0
         self.categories = ChipRow([])
         self.colours = ChipRow([])
@@ -182,7 +175,7 @@ class ClosetScreen(Screen):
     def set_content(
         self,
         items: list[ClosetItem],
-        counts: Counts,
+        counts: ClosetCounts,
         category: str | None,
         colour: str | None,
         total: int | None = None,
@@ -192,9 +185,8 @@ class ClosetScreen(Screen):
         ``total``: garments in the closet (default: the sum of the category counts).
         """
         self.items, self.counts, self.category, self.colour = items, counts, category, colour
-        by_category = counts.get("category", {})
-        by_colour = counts.get("basic_color", {})
-        self.total = sum(by_category.values()) if total is None else total
+        by_category, by_colour = counts.category, counts.basic_color
+        self.total = counts.garments if total is None else total
         self.categories.set_buttons(
             [Button(CAT_PREFIX + ALL, "All types", badge=str(sum(by_category.values())), selected=category is None)]
             + [

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QImage
 
-from mirror.events import Record, RecordsSynced
+from mirror.events import ClosetCounts, Record, RecordsSynced
 from mirror.pipeline.result import CUTOUT_PNG
 from ui import closet as closet_mod
 from ui.closet import ClosetItem, ClosetScreen
@@ -45,7 +45,7 @@ class ClosetCore(Protocol):
     """The core's reads the closet needs (``mirror.service.MirrorService``)."""
 
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]: ...
-    def counts(self) -> dict[str, dict[str, int]]: ...
+    def counts(self) -> ClosetCounts: ...
     def image_path(self, record: Record, kind: str) -> Path: ...
     def unsynced_ids(self) -> set[str]: ...
 
@@ -104,7 +104,7 @@ class ClosetBrowser:
 
     def refresh(self, category: str | None, colour: str | None, keep_focus: bool) -> None:
         """Read the closet (filtered) and the counts into the closet screen; start loading thumbnails."""
-        nothing: tuple[list[Record], dict[str, dict[str, int]], int] = ([], {}, 0)
+        nothing: tuple[list[Record], ClosetCounts, int] = ([], ClosetCounts(), 0)
         records, counts, total = self.read(
             lambda: closet_mod.filtered_closet(self.core.closet, self.core.counts, category, colour), nothing
         )

@@ -17,6 +17,7 @@ from mirror.store.errors import (
 from mirror.store.factory import open_closet
 from mirror.store.records import (
     IMAGE_KINDS,
+    ClosetCounts,
     Color,
     GarmentDraft,
     ImageRef,
@@ -28,6 +29,7 @@ from mirror.store.records import (
 
 __all__ = [
     "IMAGE_KINDS",
+    "ClosetCounts",
     "ClosetStore",
     "Color",
     "DamagedRecordError",

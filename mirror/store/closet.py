@@ -54,7 +54,16 @@ from mirror.store.errors import (
 from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage, committed_count
 from mirror.store.orphan import orphan_log
-from mirror.store.records import IMAGE_KINDS, Color, GarmentDraft, ImageRef, OutboxItem, OutboxStats, Record
+from mirror.store.records import (
+    IMAGE_KINDS,
+    ClosetCounts,
+    Color,
+    GarmentDraft,
+    ImageRef,
+    OutboxItem,
+    OutboxStats,
+    Record,
+)
 from mirror.store.schema import SchemaTooNewError, migrate
 from mirror.wallclock import kernel_synchronised, not_before, now_ms, trusted_newest
 
@@ -382,17 +391,17 @@ class ClosetStore:
                 log.warning("%s", exc)
         return records
 
-    def counts(self) -> dict[str, dict[str, int]]:
-        """Live garments per category and per basic colour: ``{"category": {...}, "basic_color": {...}}``."""
+    def counts(self) -> ClosetCounts:
+        """Live garments per category and per basic colour, counted in SQL (no record decoded)."""
 
-        def query(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
-            out: dict[str, dict[str, int]] = {}
-            for column in ("category", "basic_color"):
+        def query(conn: sqlite3.Connection) -> ClosetCounts:
+            def per(column: str) -> dict[str, int]:
                 rows = conn.execute(
                     f"SELECT {column}, COUNT(*) FROM current WHERE deleted = 0 GROUP BY {column} ORDER BY {column}"
                 ).fetchall()
-                out[column] = {str(name): int(n) for name, n in rows}
-            return out
+                return {str(name): int(n) for name, n in rows}
+
+            return ClosetCounts(category=per("category"), basic_color=per("basic_color"))
 
         return self._read(query)
 

@@ -8,7 +8,8 @@ cloud can apply versions idempotently and in any order (highest version wins).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -118,6 +119,29 @@ class Record:
     model_versions: Mapping[str, str] = field(default_factory=dict)
     edited: bool = False
     """True once the person corrected category or colour (the values are no longer the models')."""
+
+
+@dataclass(frozen=True)
+class ClosetCounts:
+    """Live garments per category and per basic colour: the numbers on the closet's filter chips."""
+
+    category: Mapping[str, int] = field(default_factory=dict)
+    basic_color: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def garments(self) -> int:
+        """How many garments were counted (each has exactly one category)."""
+        return sum(self.category.values())
+
+    @classmethod
+    def tally(cls, records: Iterable[Record]) -> ClosetCounts:
+        """The counts of ``records`` already read (a filtered list), as the store counts the closet."""
+        category: Counter[str] = Counter()
+        basic_color: Counter[str] = Counter()
+        for record in records:
+            category[record.category] += 1
+            basic_color[record.color.basic] += 1
+        return cls(dict(category), dict(basic_color))
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,10 @@ from sync.loglimit import LogLimit
 log = logging.getLogger(__name__)
 
 ACCEPTED, REJECTED, EXPIRED, DUPLICATE = "accepted", "rejected", "expired", "duplicate"
-COMMANDS = ("capture", "cancel", "show", "keep", "retake", "delete")
-SCREENS = ("home", "closet", "about")
+#: The command names and ``show`` screens a sender may use: the contract's own lists
+#: (``command.v1.json``), written there only (``smart-mirror sync command`` reads them there too).
+COMMANDS: tuple[str, ...] = tuple(load_schema("command")["properties"]["command"]["enum"])
+SCREENS: tuple[str, ...] = tuple(load_schema("command")["properties"]["screen"]["enum"])
 #: A command without ``expires_at`` is stale this long after ``sent_at`` (a "capture" that
 #: waited in the broker while the mirror was off must not fire when it comes back).
 DEFAULT_TTL_S = 60.0

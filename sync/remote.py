@@ -10,6 +10,13 @@ command was accepted, 1 when it was not (or no answer came: the mirror is off or
 2 on bad arguments. Whoever may publish on ``<prefix>/<device>/commands`` controls the
 mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the ``cloud`` user only.
 
+The mirror rate-limits commands (``sync.commands.RATE``, ``DELETE_RATE``) and answers
+``rate_limited`` beyond; it does not remember such an id, so the sender publishes the same command
+(same id, same ``sent_at``) again after a backoff, until it gets another answer, ``--retry``
+seconds have passed, or the command's own lifetime is over (:func:`retrying`). ``clock_unset`` is
+not remembered either, but waiting does not cure it (the mirror's clock needs NTP): it is
+answered at once, with the fix.
+
 Over MQTT 5 each command carries a message expiry equal to its lifetime
 (``sync.commands.message_expiry_s``): the broker drops one that waits longer than that in the
 mirror's queue (the mirror was off), so it never reaches a mirror that booted with its clock
@@ -25,19 +32,81 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from sync.backoff import Backoff
 from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs, make_client, reason_text
-from sync.commands import COMMANDS, SCREENS, command_message, message_expiry_s
+from sync.commands import (
+    COMMANDS,
+    DELETE_RATE,
+    MAX_TTL_S,
+    RATE,
+    REJECTED,
+    SCREENS,
+    command_message,
+    expiry,
+    message_expiry_s,
+)
 from sync.contract import Topics
 
 CONNECT_TIMEOUT_S = 10.0
+#: The refusals a sender may answer by sending the same command again: the mirror did not judge it
+#: and does not remember its id (``sync.commands.NOT_YET``). Of those, only ``rate_limited`` passes
+#: with time; ``clock_unset`` lasts until NTP sets the mirror's clock, so it is not retried.
+RATE_LIMITED = "rate_limited"
+CLOCK_UNSET = "clock_unset"
+#: How long a sender keeps retrying a ``rate_limited`` answer, by default (never past the command's
+#: own expiry, 60 s after it was sent unless its ``ttl_s`` says otherwise).
+RETRY_S = 60.0
+#: Retry delays: exponential from 1 s up to the slowest refill of the mirror's buckets (one
+#: ``delete`` every 12 s), half of each random (``sync.backoff``): several senders spread out.
+#: The answer carries no retry hint (``command-result.v1.json`` has no such field).
+RETRY_MIN_S = 1.0
+RETRY_MAX_S = max(per_s / burst for burst, per_s in (RATE, DELETE_RATE))
+
+#: Told of each ``rate_limited`` answer before the wait: the answer, then the seconds until the next try.
+RetryHook = Callable[[dict[str, Any], float], None]
+
+
+def refusal_code(answer: dict[str, Any]) -> str:
+    """The code of a ``rejected`` answer's reason (``rate_limited``, ``busy``…); ``""`` for any other answer."""
+    if answer.get("status") != REJECTED:
+        return ""
+    return str(answer.get("reason", "")).partition(":")[0]
+
+
+def retrying(
+    attempt: Callable[[], dict[str, Any]],
+    *,
+    until: float,
+    on_retry: RetryHook | None = None,
+    backoff: Backoff | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """``attempt()``'s answer; while that is ``rate_limited``, ``attempt()`` again after a backoff, as
+    long as the next try starts before ``until`` (a ``clock`` reading). The last answer either way.
+
+    ``attempt`` must send the same command each time (same id): a QoS 1 copy of an earlier try that
+    reaches the mirror late is then a ``duplicate``, never a second capture or delete.
+    """
+    backoff = backoff or Backoff(RETRY_MIN_S, RETRY_MAX_S)
+    while True:
+        answer = attempt()
+        if refusal_code(answer) != RATE_LIMITED:
+            return answer
+        delay = backoff.next()
+        if clock() + delay >= until:
+            return answer
+        if on_retry is not None:
+            on_retry(answer, delay)
+        sleep(delay)
 
 
 class RemoteError(Exception):
@@ -108,18 +177,30 @@ class RemoteControl:
         command_id: str | None = None,
         sent_at: datetime | None = None,
         timeout_s: float = 10.0,
+        retry_s: float = RETRY_S,
+        on_retry: RetryHook | None = None,
     ) -> dict[str, Any]:
         """Publish a command (a fresh UUID as its id unless given) and return the mirror's answer.
 
         Over MQTT 5 the broker keeps it no longer than the mirror would carry it out
-        (:func:`sync.commands.message_expiry_s`)."""
+        (:func:`sync.commands.message_expiry_s`). A ``rate_limited`` answer is retried (:func:`retrying`:
+        the same payload, so the same id and ``sent_at``) for up to ``retry_s`` seconds (0: never), and
+        never past the command's expiry, when the mirror would only answer ``expired``; ``timeout_s``
+        bounds the wait for each answer."""
         command_id = command_id or str(uuid.uuid4())
         moment = sent_at or datetime.now(UTC)
         payload = command_message(
             name, command_id=command_id, screen=screen, record_id=record_id, sent_at=moment, ttl_s=ttl_s
         )
-        expiry_s = message_expiry_s(moment, ttl_s)
-        return self.send_raw(payload, command_id=command_id, timeout_s=timeout_s, expiry_s=expiry_s)
+        asked = moment + timedelta(seconds=min(ttl_s, MAX_TTL_S)) if ttl_s is not None else None
+        lifetime_s = (expiry(moment, asked) - datetime.now(UTC)).total_seconds()
+        until = time.monotonic() + min(retry_s, lifetime_s)
+
+        def attempt() -> dict[str, Any]:
+            expiry_s = message_expiry_s(moment, ttl_s)  # what is left of its lifetime at this try
+            return self.send_raw(payload, command_id=command_id, timeout_s=timeout_s, expiry_s=expiry_s)
+
+        return retrying(attempt, until=until, on_retry=on_retry)
 
     def send_raw(
         self,
@@ -180,7 +261,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the answer (default %(default)g)"
     )
+    parser.add_argument(
+        "--retry",
+        type=float,
+        default=RETRY_S,
+        metavar="S",
+        help="when the mirror answers rate_limited, send it again with a backoff for up to S seconds, never past "
+        "its expiry (default %(default)g; 0: never)",
+    )
     return parser
+
+
+def _say_retry(answer: dict[str, Any], delay_s: float) -> None:
+    why = str(answer.get("reason", "")).removeprefix(f"{RATE_LIMITED}: ").split(";")[0]
+    print(f"sync.remote: rate limited by the mirror ({why}), retrying in {delay_s:.1f} s …", file=sys.stderr)
+
+
+def _say_why(answer: dict[str, Any], command: str) -> None:
+    """One line on what to do about a refusal that sending again cannot cure by itself."""
+    code = refusal_code(answer)
+    if code == RATE_LIMITED:
+        print("sync.remote: still rate limited by the mirror; send it again later", file=sys.stderr)
+    elif code == CLOCK_UNSET:
+        print(
+            f"sync.remote: not retried: the mirror's clock is not set, so it refuses {command} until NTP sets it; "
+            "connect the mirror to the network (smart-mirror doctor on it checks the clock), then send it again",
+            file=sys.stderr,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,12 +308,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with RemoteControl(broker, Topics(args.prefix, args.device)) as remote:
             answer = remote.send(
-                args.command, screen=args.screen, record_id=args.record_id, ttl_s=args.ttl, timeout_s=args.timeout
+                args.command,
+                screen=args.screen,
+                record_id=args.record_id,
+                ttl_s=args.ttl,
+                timeout_s=args.timeout,
+                retry_s=args.retry,
+                on_retry=_say_retry,
             )
     except RemoteError as exc:
         print(f"sync.remote: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(answer))
+    _say_why(answer, args.command)
     return 0 if answer.get("status") == "accepted" else 1
 
 

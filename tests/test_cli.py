@@ -272,7 +272,7 @@ def test_bench_refuses_zero_passes(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_sync_command_offers_exactly_what_the_mirror_accepts() -> None:
-    """The CLI spells the names out (no sync import while parsing); they must not drift from ``sync.commands``."""
+    """The CLI reads the names from the contract's schema (not importing sync.commands), as sync.commands does."""
     assert sync_command.REMOTE_COMMANDS == REMOTE_COMMANDS and sync_command.SCREENS == SCREENS
 
 

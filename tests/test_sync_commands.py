@@ -7,17 +7,23 @@ window, and ``tests/test_sync_acl.py`` shows who may publish commands at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from mirror.cli import exitcodes
+from mirror.cli.main import main as cli_main
 from mirror.store import ClosetStore, StoreFullError
 from mirror.store.codec import iso
 from mirror.store.samples import synthetic_draft
@@ -42,10 +48,11 @@ from sync.commands import (
     result_message,
 )
 from sync.contract import Topics, load_schema, schema_validator
-from sync.remote import RemoteControl, RemoteError
+from sync.remote import RETRY_MAX_S, RETRY_MIN_S, RemoteControl, RemoteError, refusal_code, retrying
 from sync.remote import main as remote_main
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
+from tests.conftest import ROOT
 from tests.conftest_broker import DEVICE, PREFIX, Listener, fill_store, sync_settings
 
 NOW = datetime(2026, 11, 24, 1, 32, 33, tzinfo=UTC)
@@ -535,3 +542,168 @@ def test_a_command_that_waits_out_its_lifetime_in_the_mirrors_queue_never_reache
                 mirror.stop()
     assert [(a["id"], a["status"]) for a in answers] == [("fresh-1", "accepted")]
     assert [c.id for c in core.seen] == ["fresh-1"]
+
+
+# --- the sender retries what the mirror did not judge, and only what waiting cures ---------------
+
+
+def rate_limited(command_id: str = "r-1") -> dict[str, Any]:
+    return {"schema": "smart-mirror.command-result", "schema_version": 1, "id": command_id, "status": "rejected",
+            "reason": "rate_limited: over 5 deletes in 60 s; send it again later"}  # fmt: skip
+
+
+def test_a_rate_limited_answer_is_retried_with_a_growing_bounded_backoff_until_the_deadline() -> None:
+    clock = Clock()
+    slept: list[float] = []
+    told: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.t += seconds
+
+    answers = [rate_limited()] * 3 + [{"id": "r-1", "status": "accepted"}]
+    tries: list[dict[str, Any]] = []
+
+    def attempt() -> dict[str, Any]:
+        tries.append(answers[len(tries)])
+        return tries[-1]
+
+    answer = retrying(attempt, until=clock.t + 60, on_retry=lambda _a, d: told.append(d), clock=clock, sleep=sleep)
+    assert answer["status"] == "accepted" and len(tries) == 4
+    assert told == slept and [RETRY_MIN_S / 2 <= d <= RETRY_MIN_S * 2**i for i, d in enumerate(slept)] == [True] * 3
+    # Never retrying: the deadline stops it, and the last answer is the mirror's own.
+    slept.clear()
+    start = clock.t
+    forever = retrying(lambda: rate_limited(), until=start + 60, clock=clock, sleep=sleep)
+    assert forever == rate_limited() and clock.t - start < 60
+    assert max(slept) <= RETRY_MAX_S == 12.0  # the mirror's slowest refill: one delete every 12 s
+    assert retrying(lambda: rate_limited(), until=clock.t, clock=clock, sleep=sleep) == rate_limited()  # retry 0
+    # What waiting does not cure is answered at once: the clock, a busy mirror, an expiry.
+    for reason in ("clock_unset: the mirror's clock is not set", "busy: a result is showing"):
+        slept.clear()
+        refused = {"id": "r-2", "status": "rejected", "reason": reason}
+        assert retrying(functools.partial(dict, refused), until=clock.t + 60, clock=clock, sleep=sleep) == refused
+        assert slept == []
+    assert refusal_code({"status": "expired", "reason": "expired: rate_limited"}) == ""
+
+
+def test_a_retry_sends_the_same_command_again_and_never_past_its_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same id and ``sent_at`` (the mirror did not remember it; a late copy is a duplicate, not a second
+    delete); each try's broker expiry is what is left of its lifetime; none after it ends."""
+    remote = RemoteControl(BrokerConfig(host="127.0.0.1", port=1, client_id="unit"), Topics(PREFIX, DEVICE))
+    sent: list[tuple[bytes, str | None, int | None]] = []
+
+    def send_raw(payload: bytes, *, command_id: str | None, timeout_s: float, expiry_s: int | None) -> dict[str, Any]:
+        sent.append((payload, command_id, expiry_s))
+        return rate_limited(str(command_id))
+
+    monkeypatch.setattr(remote, "send_raw", send_raw)
+    started = time.monotonic()
+    answer = remote.send("delete", record_id=RECORD, ttl_s=1.6, retry_s=60)
+    assert time.monotonic() - started < 1.6 and answer["reason"].startswith("rate_limited: ")
+    assert len(sent) >= 2 and len({payload for payload, _id, _e in sent}) == 1
+    assert len({command_id for _p, command_id, _e in sent}) == 1
+    expiries = [e or 0 for _p, _id, e in sent]
+    assert expiries == sorted(expiries, reverse=True) and expiries[-1] >= 1
+    sent.clear()
+    remote.send("delete", record_id=RECORD, retry_s=0)
+    assert len(sent) == 1
+
+
+@pytest.mark.broker
+def test_a_bulk_of_deletes_over_the_rate_limit_all_end_accepted_through_the_senders(
+    tmp_path: Path, mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RemoteControl and ``smart-mirror sync command`` against the mirror's real sync worker, its delete
+    limit scaled down (2 at once, then one every 2 s; the mirror's is 5, then one every 12 s) so that
+    the test takes seconds, not a minute."""
+    monkeypatch.setattr("sync.worker.CommandInbox", functools.partial(CommandInbox, delete_rate=(2, 4.0)))
+    store = fill_store(tmp_path / "closet", 7)
+    ids = [record.id for record in store.list()]
+
+    def core(command: Command) -> str:
+        store.delete(command.record_id)
+        return ""
+
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+    worker.start()
+    retries: list[float] = []
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\ndata_dir = "{tmp_path / "cli"}"\n[device]\nid = "{DEVICE}"\n'
+        f'[sync]\nhost = "127.0.0.1"\nport = {mosquitto.port}\ntopic_prefix = "{PREFIX}"\n'
+    )
+    broker = BrokerConfig(host="127.0.0.1", port=mosquitto.port, client_id="cloud-bulk")
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        with RemoteControl(broker, Topics(PREFIX, DEVICE)) as cloud:
+            answers = [
+                cloud.send("delete", record_id=record_id, on_retry=lambda _a, d: retries.append(d))
+                for record_id in ids[:5]
+            ]
+        assert [a["status"] for a in answers] == ["accepted"] * 5, answers
+        assert len(retries) >= 3  # each of the 3 over the limit waited at least once
+        cli = ["--config", str(config), "sync", "command", "delete", "--record-id"]
+        assert cli_main([*cli, ids[5], "--retry", "0"]) == exitcodes.FAILED  # told not to wait
+        out, err = capsys.readouterr()
+        assert json.loads(out)["reason"].startswith("rate_limited: over 2 deletes in 4 s")
+        said = [line for line in err.splitlines() if line.startswith("sync.remote:")]  # the mirror logs here too
+        assert said == ["sync.remote: still rate limited by the mirror; send it again later"]
+        for record_id in ids[5:]:
+            assert cli_main([*cli, record_id]) == exitcodes.OK
+        out, err = capsys.readouterr()
+        assert [json.loads(line)["status"] for line in out.splitlines()] == ["accepted"] * 2
+        assert "sync.remote: rate limited by the mirror (over 2 deletes in 4 s), retrying in " in err
+        assert store.list() == []
+    finally:
+        worker.stop()
+        store.close()
+
+
+@pytest.mark.broker
+def test_a_mirror_whose_clock_is_not_set_is_not_retried_and_the_sender_names_the_fix(
+    tmp_path: Path, mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sync.commands.clock_problem", lambda _now, _newest: "it reads 1970-01-01T00:05:00.000Z")
+    store = fill_store(tmp_path / "closet", 1)
+    core = Core()
+    worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE, on_command=core)
+    worker.start()
+    topics = Topics(PREFIX, DEVICE)
+    tap = Listener(mosquitto.port, topics.commands)
+    try:
+        assert worker.listening.wait(10), worker.last_error
+        base = ["--port", str(mosquitto.port), "--prefix", PREFIX, "--device", DEVICE]
+        assert remote_main([*base, "capture"]) == 1
+        out, err = capsys.readouterr()
+        assert json.loads(out)["reason"].startswith("clock_unset: ")
+        assert err.count("\n") == 1 and "retrying" not in err, err
+        assert "clock is not set" in err and "connect the mirror to the network" in err and "doctor" in err
+        assert remote_main([*base, "show", "--screen", "home"]) == 0  # harmless: carried out all the same
+        capsys.readouterr()
+        sent = [json.loads(payload)["command"] for payload in tap.settled(topics.commands)]
+        assert sent == ["capture", "show"]  # the capture went once
+        assert [c.name for c in core.seen] == ["show"]
+    finally:
+        tap.close()
+        worker.stop()
+        store.close()
+
+
+def test_the_command_line_offers_the_contracts_names_without_loading_the_sync_gate() -> None:
+    """One list of command names and screens: the contract's (``command.v1.json``). ``sync.commands``
+    and ``smart-mirror sync command`` read it there; the CLI without importing ``sync.commands``
+    (jsonschema), since its parser is built on every ``smart-mirror`` call."""
+    from mirror.cli.commands import sync as sync_command
+    from sync.commands import COMMANDS, SCREENS
+
+    properties = load_schema("command")["properties"]
+    assert COMMANDS == sync_command.REMOTE_COMMANDS == tuple(properties["command"]["enum"])
+    assert SCREENS == sync_command.SCREENS == tuple(properties["screen"]["enum"])
+    code = (
+        "import sys; from mirror.cli.main import build_parser; build_parser()"
+        ".parse_args(['sync', 'command', 'show', '--screen', 'closet']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'jsonschema' or m == 'sync.commands'))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]", result.stdout

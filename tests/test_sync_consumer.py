@@ -121,7 +121,8 @@ def test_one_mirror_cannot_overwrite_or_delete_another_mirrors_garment(
     assert [a.status for a in handler.handle(TOPICS.garment(record_id), message)] == ["stored"]
     body = json.loads(message)
     for version in (1, 9):  # the same version (not a "duplicate" of someone else's) and a newer tombstone
-        forged = {**body, "record": {**body["record"], "device_id": "mirror-b", "version": version, "deleted": True}}
+        forged_record = {**body["record"], "device_id": "mirror-b", "version": version, "deleted": True, "images": []}
+        forged = {**body, "record": forged_record}
         (ack,) = handler.handle(Topics(PREFIX, "mirror-b").garment(record_id), json.dumps(forged).encode())
         assert ack.status == "rejected" and ack.reason.startswith("device_mismatch: id ")
     assert [(d, i, v) for d, i, v, _b in handler.db.versions()] == [(DEVICE, record_id, 1)]

@@ -1,8 +1,10 @@
 """The contract holds for whatever the store can hold: every message the mirror sends validates.
 
-Property-based (hypothesis): random drafts, edits and tombstones go through the real store and
-``garment_message``; the JSON must validate against ``sync/schemas/garment.v1.json`` and decode
-back to the same record. Acks and upload requests are checked against their schemas too.
+Property-based (hypothesis): random drafts, edits, resends, renumberings and tombstones go through
+the real store and ``garment_message``; the JSON must validate against
+``sync/schemas/garment.v1.json`` and decode back to the same record. What a capture keeps (the real
+models on the demo scene, encoded on keep as the service does) must validate too. Acks and upload
+requests are checked against their schemas too.
 """
 
 from __future__ import annotations
@@ -18,20 +20,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from mirror.store import ClosetStore, Color, GarmentDraft, PaletteEntry
+from mirror.pipeline.analyzer import Analyzer
+from mirror.pipeline.bench import demo_frames
+from mirror.pipeline.drafts import to_draft
+from mirror.pipeline.models import load_models, models_dir
+from mirror.store import ClosetStore, Color, GarmentDraft, PaletteEntry, Record
 from mirror.store.codec import record_from_dict
 from mirror.store.samples import noise_png, synthetic_draft
+from sync.consumer.db import ConsumerDB
+from sync.consumer.handler import MessageHandler
 from sync.contract import (
     SCHEMA_DIR,
     Ack,
+    Topics,
     ack_message,
     ecma_regex,
     garment_message,
     load_schema,
     parse_ack,
+    schema_problem,
     schema_validator,
 )
 from tests.conftest import ROOT
+from tests.test_analyze import require_models
 
 score = st.floats(min_value=0, max_value=1, allow_nan=False)
 coord = st.integers(min_value=0, max_value=4096)
@@ -44,15 +55,31 @@ colours = st.builds(
     hex=hex_colour,
     palette=st.lists(st.builds(PaletteEntry, hex=hex_colour, basic=name, share=score), max_size=4).map(tuple),
 )
+#: The groups the mirror's records carry: its segmenter's garment classes (every version shipped).
+SEGMENTER = json.loads((ROOT / "models" / "segmenter" / "model.json").read_text())
+SEGMENTER_GROUPS: tuple[str, ...] = tuple(SEGMENTER["meta"]["garment_classes"])
+JPEG = b"\xff\xd8not really\xff\xd9"
+image_sets = st.sampled_from(
+    [
+        {"cutout_png": noise_png(256, 1)},  # tests and tools (synthetic_draft)
+        {"cutout_png": noise_png(256, 1), "photo_jpg": JPEG},
+        {  # a capture kept on the mirror
+            "cutout_png": noise_png(256, 2),
+            "cutout_black_jpg": JPEG + b"black",
+            "cutout_white_jpg": JPEG + b"white",
+            "photo_jpg": JPEG,
+        },
+    ]
+)
 drafts = st.builds(
     GarmentDraft,
     category=name,
     category_score=score,
     color=colours,
-    images=st.just({"cutout_png": noise_png(256, 1), "photo_jpg": b"\xff\xd8not really\xff\xd9"}),
+    images=image_sets,
     top3=st.lists(st.tuples(name, score), max_size=3),
     unsure=st.booleans(),
-    group=st.text(max_size=10),
+    group=st.sampled_from(SEGMENTER_GROUPS),
     score=score,
     box=st.lists(coord, min_size=4, max_size=4),
     polygons=st.lists(st.lists(st.lists(coord, min_size=2, max_size=2), min_size=3, max_size=20), max_size=3),
@@ -64,14 +91,88 @@ GARMENT = schema_validator(load_schema("garment"))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(draft=drafts, new_colour=colours, via=st.sampled_from(["mqtt", "http"]))
 def test_every_version_the_store_makes_is_a_valid_message(draft: GarmentDraft, new_colour: Color, via: str) -> None:
+    """Every way the store makes a version: kept, corrected, queued again (``sync resend``), renumbered
+    after a ``version_conflict`` (live, and a tombstone), deleted."""
     with tempfile.TemporaryDirectory() as tmp, ClosetStore.open(Path(tmp), "dev-1", min_free_mb=0) as store:
         first = store.add(draft)
-        versions = [first, store.edit(first.id, category="bag", color=new_colour), store.delete(first.id)]
-        for record in versions:
-            message = json.loads(garment_message(record, via))
-            errors = [e.message for e in GARMENT.iter_errors(message)]
-            assert errors == [], errors
-            assert record_from_dict(message["record"]) == record
+        edited = store.edit(first.id, category="bag", color=new_colour)
+        assert store.resend_all() == 1
+        resent = store.get(first.id)
+        assert resent is not None
+        renumbered = store.renumber_above(first.id, resent.version, resent.version + 2)
+        assert renumbered is not None
+        deleted = store.delete(first.id)
+        dead_renumbered = store.renumber_above(first.id, deleted.version, deleted.version + 1)
+        assert dead_renumbered is not None and dead_renumbered.deleted
+        for record in (first, edited, resent, renumbered, deleted, dead_renumbered):
+            check_message(record, via)
+
+
+def check_message(record: Record, via: str = "mqtt") -> None:
+    """``record`` as the worker would send it: valid, and read back the same."""
+    message = json.loads(garment_message(record, via))
+    assert schema_problem(GARMENT, message) == ""
+    assert record_from_dict(message["record"]) == record
+    assert bool(message["record"]["images"]) is not record.deleted
+
+
+@pytest.mark.slow
+def test_what_a_capture_keeps_is_a_valid_message(tmp_path: Path) -> None:
+    """The real models on the demo scene, analysed and encoded on keep as ``MirrorService`` does:
+    groups, boxes and images as the mirror really makes them."""
+    require_models()
+    analyzer = Analyzer(load_models(models_dir(""), "tflite", 1, 0.02))
+    groups = set()
+    with ClosetStore.open(tmp_path, "dev-1", min_free_mb=0) as store:
+        for index, frame in enumerate(demo_frames(1024, 768, count=3)):
+            result = analyzer.analyze(frame, capture_id=index, encode=False, encode_later=True, keep_photo=True)
+            for garment in range(len(result.garments)):
+                record = store.add(to_draft(result, garment))
+                groups.add(record.group)
+                check_message(record)
+                check_message(store.delete(record.id))
+    assert groups and groups <= set(SEGMENTER_GROUPS), groups
+
+
+def test_the_schema_names_the_segmenters_groups_and_the_docs_say_the_same() -> None:
+    """A segmenter that adds a group changes the contract (a new version): this says so first."""
+    schema_groups = load_schema("garment")["$defs"]["record"]["properties"]["group"]["enum"]
+    assert schema_groups == list(SEGMENTER_GROUPS)
+    docs = (ROOT / "docs" / "sync.md").read_text()
+    sentence = docs.split("* `group` is the segmenter's garment group:", 1)[1].split(" (as in", 1)[0]
+    assert re.findall(r"`([a-z-]+)`", sentence) == schema_groups
+
+
+def test_the_schema_refuses_what_no_mirror_sends(tmp_path: Path) -> None:
+    """Group outside the segmenter's, a box of other than four numbers, a tombstone with images, a live
+    record without: each is ``schema_invalid``, and names the field."""
+    with ClosetStore.open(tmp_path, "dev-1", min_free_mb=0) as store:
+        kept = store.add(synthetic_draft(3))
+        live = json.loads(garment_message(kept, "mqtt"))
+        tombstone = json.loads(garment_message(store.delete(kept.id), "mqtt"))
+    assert list(GARMENT.iter_errors(live)) == [] and list(GARMENT.iter_errors(tombstone)) == []
+
+    def with_record(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        return {**body, "record": {**body["record"], **fields}}
+
+    broken = [
+        (with_record(live, group="upper"), "record/group: 'upper' is not one of"),
+        (with_record(live, group=""), "record/group: '' is not one of"),  # a Record's default, never stored
+        (with_record(live, group="TOP"), "record/group: 'TOP' is not one of"),
+        (with_record(live, box=[1.0, 2.0, 3.0]), "record/box: [1.0, 2.0, 3.0] is too short"),
+        (with_record(live, box=[]), "record/box: [] is too short"),
+        (with_record(live, box=[1.0, 2.0, 3.0, 4.0, 5.0]), "record/box: [1.0, 2.0, 3.0, 4.0, 5.0] is too long"),
+        (with_record(tombstone, images=live["record"]["images"]), "record/images: "),
+        (with_record(live, images=[]), "record/images: [] should be non-empty"),
+    ]
+    for body, problem in broken:
+        assert schema_problem(GARMENT, body).startswith(problem), (problem, schema_problem(GARMENT, body))
+    # The consumer dead-letters them as schema_invalid (it validates through the same schema).
+    handler = MessageHandler(ConsumerDB.open(str(tmp_path / "cloud.db")), "p", frozenset({"dev-1"}))
+    for body, _problem in broken:
+        topic = Topics("p", "dev-1").garment(kept.id)
+        (ack,) = handler.handle(topic, json.dumps(body).encode())
+        assert ack.status == "rejected" and ack.reason.startswith("schema_invalid: "), ack
 
 
 def test_acks_validate_and_every_schema_is_a_valid_schema() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import sys
 from collections.abc import Iterator
+from importlib import resources
 
 from mirror.cli import exitcodes
 from mirror.config import ConfigError, Settings
@@ -16,10 +18,18 @@ from mirror.store import StoreError, open_closet
 NAME = "sync"
 HELP = "show the sync outbox, drain it to the broker now, or send a mirror a remote command"
 
-# The names ``sync.commands`` accepts, spelled out here so that building the parser (on every
-# ``smart-mirror`` call) does not import the sync package; tests/test_cli.py checks they match.
-REMOTE_COMMANDS = ("capture", "cancel", "show", "keep", "retake", "delete")
-SCREENS = ("home", "closet", "about")
+
+def _remote_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The command names and ``show`` screens of the remote-command contract, from its schema in the
+    sync package (``sync/schemas/command.v1.json``), where ``sync.commands.COMMANDS`` and ``SCREENS``
+    come from too. Read rather than imported: this parser is built on every ``smart-mirror`` call,
+    and importing ``sync.commands`` loads jsonschema (about 0.1 s here, several times that on a Pi)."""
+    schema = resources.files("sync") / "schemas" / "command.v1.json"
+    properties = json.loads(schema.read_text(encoding="utf-8"))["properties"]
+    return tuple(properties["command"]["enum"]), tuple(properties["screen"]["enum"])
+
+
+REMOTE_COMMANDS, SCREENS = _remote_vocabulary()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer (default: %(default)g)"
+    )
+    command.add_argument(
+        "--retry",
+        type=float,
+        metavar="S",
+        help="when the mirror answers rate_limited (too many commands), send it again with a backoff for up to "
+        "S seconds, never past its expiry (default 60; 0: never)",
     )
 
 
@@ -161,7 +178,8 @@ def send_command(args: argparse.Namespace, settings: Settings) -> int:
     argv += ["--prefix", sync.topic_prefix, "--username", args.username, "--timeout", str(args.timeout)]
     if sync.tls:
         argv += ["--tls", "--ca-file", sync.ca_file]
-    for option, value in (("--screen", args.screen), ("--record-id", args.record_id), ("--ttl", args.ttl)):
+    options = (("--screen", args.screen), ("--record-id", args.record_id), ("--ttl", args.ttl), ("--retry", args.retry))
+    for option, value in options:
         if value is not None:
             argv += [option, str(value)]
     return remote_main(argv)

@@ -22,6 +22,10 @@ CATEGORIES: tuple[str, ...] = (
     "hat",
 )
 
+#: The segmenter's six garment groups (``models/segmenter/model.json`` ``meta.garment_classes``):
+#: a record's ``group``, one of these in the sync contract (``garment.v1.json``).
+GROUPS: tuple[str, ...] = ("top", "outerwear", "bottom", "one-piece", "footwear", "headwear")
+
 #: The eleven basic colour terms (Berlin & Kay), in the order the colour table stores them.
 BASIC_TERMS: tuple[str, ...] = (
     "black",
@@ -55,4 +59,4 @@ BASIC_HEX: dict[str, str] = {
     "brown": "#6d4c41",
 }
 
-__all__ = ["BASIC_HEX", "BASIC_TERMS", "CATEGORIES"]
+__all__ = ["BASIC_HEX", "BASIC_TERMS", "CATEGORIES", "GROUPS"]

@@ -151,7 +151,7 @@ def sample_garment(unsure: bool = False, colour_doubt: bool = False) -> GarmentR
         category_score=score,
         top3=top3,
         unsure=unsure,
-        group="upper",
+        group="top",
         score=0.97,
         box=(100, 100, 400, 400),
         polygons=(),

@@ -487,6 +487,25 @@ def test_a_category_the_cloud_would_reject_is_refused_here(store: ClosetStore) -
     assert store.get(record.id) == record and len(store.list()) == 1
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"images": {}}, "at least one image"),
+        ({"group": ""}, "group must be one of top, outerwear, bottom, one-piece, footwear, headwear, got ''"),
+        ({"group": "upper"}, "got 'upper'"),
+        ({"box": (1.0, 2.0, 3.0)}, "box is 4 numbers"),
+    ],
+)
+def test_a_garment_the_cloud_would_reject_as_malformed_is_refused_before_anything_is_kept(
+    store: ClosetStore, tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    """It would wait in the outbox for ever (the contract, garment.v1.json, rejects it at every try)."""
+    with pytest.raises(ValueError, match=message):
+        store.add(dataclasses.replace(synthetic_draft(24, image_kb=1), **change))  # type: ignore[arg-type]
+    assert store.list() == [] and store.outbox_stats().waiting == 0
+    assert not [p for p in (tmp_path / "closet" / "images").rglob("*") if p.is_file()], "no picture kept for it"
+
+
 def test_a_rejected_version_waits_behind_the_others_and_comes_back(store: ClosetStore) -> None:
     first, second = store.add(synthetic_draft(22, image_kb=1)), store.add(synthetic_draft(23, image_kb=1))
     store.mark_published(store.outbox_due(10, ack_timeout_s=60))

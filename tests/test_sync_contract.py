@@ -27,6 +27,7 @@ from mirror.pipeline.models import load_models, models_dir
 from mirror.store import ClosetStore, Color, GarmentDraft, PaletteEntry, Record
 from mirror.store.codec import record_from_dict
 from mirror.store.samples import noise_png, synthetic_draft
+from mirror.vocab import GROUPS
 from sync.consumer.db import ConsumerDB
 from sync.consumer.handler import MessageHandler
 from sync.contract import (
@@ -137,7 +138,7 @@ def test_what_a_capture_keeps_is_a_valid_message(tmp_path: Path) -> None:
 def test_the_schema_names_the_segmenters_groups_and_the_docs_say_the_same() -> None:
     """A segmenter that adds a group changes the contract (a new version): this says so first."""
     schema_groups = load_schema("garment")["$defs"]["record"]["properties"]["group"]["enum"]
-    assert schema_groups == list(SEGMENTER_GROUPS)
+    assert schema_groups == list(SEGMENTER_GROUPS) == list(GROUPS), "the store refuses any other (mirror.vocab)"
     docs = (ROOT / "docs" / "sync.md").read_text()
     sentence = docs.split("* `group` is the segmenter's garment group:", 1)[1].split(" (as in", 1)[0]
     assert re.findall(r"`([a-z-]+)`", sentence) == schema_groups

@@ -89,7 +89,7 @@ def test_a_garment_whose_cut_out_is_missing_is_still_listed(tmp_path: Path, qtbo
     settings = settings_for(tmp_path)
     ok, photo = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))
     assert ok
-    photo_only = GarmentDraft("pants", 0.9, demo_draft(2).color, images={"photo_jpg": photo.tobytes()})
+    photo_only = GarmentDraft("pants", 0.9, demo_draft(2).color, images={"photo_jpg": photo.tobytes()}, group="bottom")
     red, blue, no_cutout = closet_with(settings.store.path(), [demo_draft(0), demo_draft(1), photo_only])
     with ClosetStore.open(settings.store.path(), "mirror-ui-test", min_free_mb=0) as store:
         lost = store.get(blue)

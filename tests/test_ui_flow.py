@@ -70,6 +70,7 @@ def demo_draft(index: int) -> GarmentDraft:
         category_score=0.9,
         color=Color(garment.basic, garment.basic, f"#{r:02x}{g:02x}{b:02x}"),
         images={"cutout_png": png.tobytes()},
+        group={"dress": "one-piece", "pants": "bottom"}.get(garment.category, "top"),
         box=box,
     )
 

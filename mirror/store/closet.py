@@ -65,6 +65,7 @@ from mirror.store.records import (
     Record,
 )
 from mirror.store.schema import SchemaTooNewError, migrate
+from mirror.vocab import GROUPS
 from mirror.wallclock import kernel_synchronised, not_before, now_ms, trusted_newest
 
 DB_NAME = "closet.db"
@@ -192,6 +193,7 @@ class ClosetStore:
         if unknown:
             raise ValueError(f"unknown image kind(s) {sorted(unknown)}; expected some of {sorted(IMAGE_KINDS)}")
         _check_category(draft.category)
+        _check_shape(draft)
         self._require_free_space(sum(len(data) for data in draft.images.values()))
         refs: dict[str, ImageRef] = {}
         staged: list[StagedImage] = []
@@ -722,6 +724,17 @@ def _check_category(category: str) -> None:
     """The sync contract's bound (``garment.v1.json``): a record the cloud would reject is refused here."""
     if not 1 <= len(category) <= MAX_CATEGORY:
         raise ValueError(f"a garment category must be 1–{MAX_CATEGORY} characters, got {len(category)}")
+
+
+def _check_shape(draft: GarmentDraft) -> None:
+    """The rest of the contract's bounds on a new garment: a record the cloud would reject as
+    ``schema_invalid`` would wait in the outbox for ever, so it is refused before anything is kept."""
+    if not draft.images:
+        raise ValueError("a garment needs at least one image")
+    if draft.group not in GROUPS:
+        raise ValueError(f"a garment group must be one of {', '.join(GROUPS)}, got {draft.group!r}")
+    if len(draft.box) != 4:
+        raise ValueError(f"a garment box is 4 numbers (x0, y0, x1, y1), got {len(draft.box)}")
 
 
 def _newest_created(conn: sqlite3.Connection) -> datetime | None:

@@ -314,7 +314,12 @@ def test_demo_blends_only_the_sprites_extent_with_the_same_pixels_as_a_whole_fra
     def whole_frame(renderer: Renderer, pose, width: int, height: int) -> np.ndarray[Any, np.dtype[np.uint8]]:
         img = renderer._room(width, height).copy()
         c = _Canvas(width, height)
-        premult, alpha = renderer._sprite(pose.garment, width, height)
+        sprite = renderer._sprite(pose.garment, width, height)  # cropped: paste it into a whole frame
+        premult = np.zeros((height, width, 3), np.float32)
+        alpha = np.zeros((height, width), np.float32)
+        h, w = sprite.alpha.shape
+        premult[sprite.y : sprite.y + h, sprite.x : sprite.x + w] = sprite.premult
+        alpha[sprite.y : sprite.y + h, sprite.x : sprite.x + w] = sprite.alpha
         shift = round((1.0 - pose.lift) * _TRAVEL * c.s)
         if shift < height:
             p, a = premult[: height - shift], alpha[: height - shift]
@@ -337,6 +342,83 @@ def test_demo_blends_only_the_sprites_extent_with_the_same_pixels_as_a_whole_fra
             got = renderer._room(width, height).copy()
             renderer._compose(got, pose, width, height)
             assert np.array_equal(got, expected), (width, t, pose.phase)
+
+
+def test_demo_sprites_blurred_in_a_crop_equal_the_whole_frame_blur() -> None:
+    """The renderer premultiplies and blurs each garment sprite in a crop around it and keeps only
+    its non-zero extent (a third of the frame or less); pasted back, that is the whole-frame blur
+    it replaced, pixel for pixel, and the whole-frame blur is zero everywhere else."""
+    from mirror.camera.demo_scene import _SOFTNESS, _Canvas, _layers, _sprite
+
+    for width, height in (PREVIEW, (321, 241), (640, 480), CAPTURE):
+        c = _Canvas(width, height)
+        sigma = _SOFTNESS * c.s
+        for seed, garment in enumerate(GARMENTS):
+            colour, alpha_u8 = _layers(c, garment, seed)
+            sharp = alpha_u8.astype(np.float32) / 255.0
+            premult = cv2.GaussianBlur(colour.astype(np.float32) * sharp[..., None], (0, 0), sigma)
+            alpha = cv2.GaussianBlur(sharp, (0, 0), sigma)
+            sprite = _sprite(c, garment, seed)
+            h, w = sprite.alpha.shape
+            assert h * w < 0.4 * width * height, (width, garment.category)
+            pasted_premult, pasted_alpha = np.zeros_like(premult), np.zeros_like(alpha)
+            pasted_premult[sprite.y : sprite.y + h, sprite.x : sprite.x + w] = sprite.premult
+            pasted_alpha[sprite.y : sprite.y + h, sprite.x : sprite.x + w] = sprite.alpha
+            assert np.array_equal(pasted_premult, premult), (width, garment.category)
+            assert np.array_equal(pasted_alpha, alpha), (width, garment.category)
+
+
+def test_demo_camera_noise_is_the_truncated_gaussian_draws_added_with_saturation() -> None:
+    """The renderer keeps its noise bank as int8 and adds it with int8 saturation; the frames are
+    those of the (add, subtract) uint8 pairs drawn a frame at a time that it replaced."""
+    from mirror.camera.demo_scene import _NOISE_FRAMES, _NOISE_SIGMA, Renderer
+
+    width, height = PREVIEW
+    renderer = Renderer()
+    empty = pose_at(0.0)
+    assert empty.phase == "empty"
+    room = renderer._room(width, height)
+    rng = np.random.default_rng(7)
+    for seed in range(_NOISE_FRAMES):
+        n = rng.normal(0.0, _NOISE_SIGMA, size=(height, width, 3))
+        add, sub = np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)
+        expected = cv2.subtract(cv2.add(room, add), sub)
+        for frame_no in (seed, seed + _NOISE_FRAMES):
+            assert np.array_equal(renderer.render(empty, width, height, seed=frame_no), expected), frame_no
+
+
+def _array_bytes(obj: object) -> int:
+    """Bytes of the numpy arrays ``obj`` holds, through dicts, lists, tuples and attributes."""
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, dict):
+        return sum(_array_bytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_array_bytes(v) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return sum(_array_bytes(v) for v in vars(obj).values())
+    return 0
+
+
+def test_demo_renderer_cache_stays_small_at_the_default_frame_sizes() -> None:
+    """The demo renderer caches, per frame size, the room, each garment's blurred sprite and a bank
+    of camera noise. Whole-frame float32 sprites and uint8 (add, subtract) noise pairs held 264 MiB
+    at the default preview and still sizes once the five garments had been shown: a quarter of a
+    2 GB Pi, for a camera that does not exist. Sprites cropped to their extent and one int8 noise
+    bank hold 100 MiB; the bound fails if either goes back."""
+    from mirror.camera.demo_scene import Renderer
+
+    camera = Settings().camera
+    sizes = ((camera.preview_width, camera.preview_height), (camera.capture_width, camera.capture_height))
+    renderer, timeline = Renderer(), Timeline()
+    for k, garment in enumerate(GARMENTS):
+        pose = pose_at(k * timeline.cycle_s + timeline.empty_s + timeline.raise_s + 1.0, timeline)
+        assert pose.phase == "hold" and pose.garment == garment
+        for width, height in sizes:
+            renderer.render(pose, width, height)
+    held = _array_bytes(renderer)
+    assert held > 50 * 2**20, "the walk found no cache: the renderer's attributes changed"
+    assert held < 128 * 2**20, f"the demo renderer holds {held / 2**20:.0f} MiB"
 
 
 def test_a_missing_camera_is_said_by_the_mirror_alone_not_by_opencv_at_every_retry() -> None:

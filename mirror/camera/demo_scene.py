@@ -23,6 +23,8 @@ import numpy.typing as npt
 from mirror.imagetypes import Image
 
 FloatImage = npt.NDArray[np.float32]
+Mask = npt.NDArray[np.uint8]
+Noise = npt.NDArray[np.int8]
 Points = list[tuple[float, float]]
 
 REF_W, REF_H = 640.0, 480.0
@@ -33,6 +35,8 @@ _HAIR = (35, 45, 62)
 _SOFTNESS = 0.7  # camera blur sigma, reference pixels
 _NOISE_SIGMA = 2.5  # sensor noise, grey levels
 _NOISE_FRAMES = 6
+_BAND_ROWS = 64  # rows of the room's float32 lighting computed at a time
+_NOISE_CHUNK = 1 << 18  # noise values drawn at a time (2 MB of float64)
 
 
 @dataclass(frozen=True)
@@ -181,22 +185,28 @@ class _Canvas:
 
 
 def _room(c: _Canvas) -> Image:
-    """Wall lit from the upper left, skirting board, plank floor, a door and a framed picture."""
-    ys, xs = np.mgrid[0 : c.h, 0 : c.w].astype(np.float32)
-    rx = (xs - c.x_off) / c.s
-    ry = ys / c.s
-    light = 1.0 - 0.35 * np.clip(np.hypot(rx - 120, ry + 60) / 700.0, 0, 1)
-    img = np.empty((c.h, c.w, 3), np.float32)
+    """Wall lit from the upper left, skirting board, plank floor, a door and a framed picture.
+
+    The light and the planks are computed in float32 a band of rows at a time: over a whole
+    1640×1232 still at once that took ~95 MB of temporaries for an image kept as 6 MB of
+    uint8. Every value is a function of its own pixel alone, so the bands give the same bytes.
+    """
+    out = np.empty((c.h, c.w, 3), np.uint8)
+    rx = (np.arange(c.w, dtype=np.float32) - c.x_off) / c.s  # one row; broadcast against ry's column
     wall = np.array([178, 196, 210], np.float32)
     floor = np.array([62, 98, 142], np.float32)
-    is_floor = ry >= 336
-    img[:] = wall
-    img[is_floor] = floor
-    img *= light[..., None]
-    # planks: darker seams that converge a little towards the wall (perspective)
-    plank = np.abs(((rx - 320) * (0.6 + (ry - 336) / 300.0)) % 70.0 - 35.0) < 0.8
-    img[is_floor & plank] *= 0.72
-    out = np.clip(img, 0, 255).astype(np.uint8)
+    for y0 in range(0, c.h, _BAND_ROWS):
+        ry = np.arange(y0, min(c.h, y0 + _BAND_ROWS), dtype=np.float32)[:, None] / c.s
+        light = 1.0 - 0.35 * np.clip(np.hypot(rx - 120, ry + 60) / 700.0, 0, 1)
+        img = np.empty((len(ry), c.w, 3), np.float32)
+        is_floor = ry >= 336
+        img[:] = wall
+        img[is_floor[:, 0]] = floor
+        img *= light[..., None]
+        # planks: darker seams that converge a little towards the wall (perspective)
+        plank = np.abs(((rx - 320) * (0.6 + (ry - 336) / 300.0)) % 70.0 - 35.0) < 0.8
+        img[is_floor & plank] *= 0.72
+        out[y0 : y0 + len(ry)] = np.clip(img, 0, 255, out=img)  # the assignment truncates, as astype did
     c.fill(out, [(-200, 326), (840, 326), (840, 338), (-200, 338)], (205, 212, 218))
     # door with frame, two panels and a knob
     c.fill(out, [(28, 82), (156, 82), (156, 327), (28, 327)], (120, 132, 140))
@@ -212,20 +222,23 @@ def _room(c: _Canvas) -> Image:
     return out
 
 
-def _shading(c: _Canvas, mask: npt.NDArray[np.bool_], box: tuple[int, int, int, int], seed: int) -> FloatImage:
-    """Light falloff, soft folds and darker edges inside ``box``: what makes a flat shape read as cloth."""
+def _shading(c: _Canvas, inside: npt.NDArray[np.bool_], box: tuple[int, int, int, int], seed: int) -> FloatImage:
+    """Light falloff, soft folds and darker edges inside ``box``: what makes a flat shape read as cloth.
+
+    ``inside`` is the garment's mask over ``box``. The pixel grid is a row and a column
+    broadcast against each other (the same values as a full grid, without two int64 copies of it).
+    """
     x0, y0, x1, y1 = box
-    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    rx = (xs - x0) / c.s
-    ry = (ys - y0) / c.s
+    rx = (np.arange(x0, x1, dtype=np.float32)[None, :] - x0) / c.s
+    ry = (np.arange(y0, y1, dtype=np.float32)[:, None] - y0) / c.s
     rng = np.random.default_rng(seed)
-    folds = np.zeros_like(rx)
+    folds = np.zeros((y1 - y0, x1 - x0), np.float32)
     for _ in range(5):
         period = rng.uniform(28, 70)
         tilt = rng.uniform(-0.25, 0.25)
         folds += np.sin((rx + tilt * ry) * 2 * np.pi / period + rng.uniform(0, 6.28)) * rng.uniform(0.03, 0.07)
     gradient = 0.12 - 0.22 * np.clip((rx + ry) / 500.0, 0, 1)
-    edge = cv2.distanceTransform(mask[y0:y1, x0:x1].astype(np.uint8), cv2.DIST_L2, 3) / c.s
+    edge = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3) / c.s
     rim = -0.22 * np.exp(-edge / 6.0)
     return np.asarray(1.0 + folds + gradient + rim, dtype=np.float32)
 
@@ -275,11 +288,11 @@ def _person(
     cv2.ellipse(img, c.xy(cx, top - 64), (round(27 * c.s), round(12 * c.s)), 0, 0, 180, hair, -1, cv2.LINE_AA)
 
 
-def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[FloatImage, FloatImage]:
-    """The held garment with arms and hands as (premultiplied BGR, alpha 0..1), at the held pose.
+def _layers(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[Image, Mask]:
+    """The held garment with arms and hands at the held pose, sharp: (BGR colour, alpha 0..255).
 
-    Rendered once per garment and frame size; moving it is then a shift and a blend, which
-    keeps the demo at camera frame rates on a Pi.
+    Drawn in uint8 on the whole frame, so OpenCV draws every shape exactly where and how it
+    always did (the float work, shading and blur, is confined to the garment's neighbourhood).
     """
     colour = np.zeros((c.h, c.w, 3), np.uint8)
     alpha = np.zeros((c.h, c.w), np.uint8)
@@ -291,10 +304,9 @@ def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[FloatImage, Fl
         _person(c, layer, cx, top, hands, tones)
     mask_u8 = np.zeros((c.h, c.w), np.uint8)
     c.fill(mask_u8, outline, (255, 255, 255))
-    ys, xs = np.nonzero(mask_u8)
-    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-    x0, y0, x1, y1 = box
-    shade = _shading(c, mask_u8 > 127, box, seed)
+    bx, by, bw, bh = cv2.boundingRect(mask_u8)
+    box = x0, y0, x1, y1 = bx, by, bx + bw, by + bh
+    shade = _shading(c, mask_u8[y0:y1, x0:x1] > 127, box, seed)
     fabric = np.clip(np.array(garment.bgr, np.float32)[None, None, :] * shade[..., None], 0, 255)
     a = (mask_u8[y0:y1, x0:x1].astype(np.float32) / 255.0)[..., None]
     region = colour[y0:y1, x0:x1].astype(np.float32)
@@ -320,13 +332,73 @@ def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> tuple[FloatImage, Fl
                 cv2.ellipse(
                     layer, finger, axes, 0, 0, 360, tone if layer is alpha else (110, 140, 196), -1, cv2.LINE_AA
                 )
-    a_full = alpha.astype(np.float32) / 255.0
-    premult = colour.astype(np.float32) * a_full[..., None]
+    return colour, alpha
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A blurred garment sprite, cropped to where it is not zero, and where the crop lies in its frame.
+
+    Why cropped: the whole-frame float32 sprite is 16 bytes a pixel, and the garment, head
+    and hands cover about 30 % of the frame; outside that, premultiplied colour and alpha are
+    exactly zero, so the crop and its offset are the whole sprite (the five garments at the
+    default still size took 154 MiB whole, 46 MiB cropped).
+    """
+
+    x: int
+    y: int
+    premult: FloatImage  # premultiplied BGR, h×w×3
+    alpha: FloatImage  # 0..1, h×w
+
+    def rows(self, r0: int, r1: int) -> tuple[FloatImage, FloatImage]:
+        """Rows ``r0``..``r1`` of the whole-frame sprite over the crop's columns: views where the
+        crop covers them, else a zero-padded copy (the motion blur smears into rows around it)."""
+        h = self.alpha.shape[0]
+        if self.y <= r0 and r1 <= self.y + h:
+            return self.premult[r0 - self.y : r1 - self.y], self.alpha[r0 - self.y : r1 - self.y]
+        premult = np.zeros((r1 - r0, *self.premult.shape[1:]), np.float32)
+        alpha = np.zeros((r1 - r0, self.alpha.shape[1]), np.float32)
+        s0, s1 = max(r0, self.y), min(r1, self.y + h)
+        if s0 < s1:
+            premult[s0 - r0 : s1 - r0] = self.premult[s0 - self.y : s1 - self.y]
+            alpha[s0 - r0 : s1 - r0] = self.alpha[s0 - self.y : s1 - self.y]
+        return premult, alpha
+
+
+def _blur_reach(sigma: float) -> int:
+    """How many pixels OpenCV's Gaussian blur of a float image reaches: its kernel is ``round(8σ + 1) | 1`` wide."""
+    return (round(8 * sigma + 1) | 1) // 2
+
+
+#: Zero pixels kept beyond the blur's reach when a sprite is blurred in a crop. The blur
+#: reflects the crop's edge into its kernel, and what it reflects must be zeros, as the whole
+#: frame had there: that takes one pixel more than the reach; the rest is margin (it costs a
+#: few rows and columns of a temporary: the sprite is cut to its non-zero extent after).
+_CROP_SLACK = 4
+
+
+def _sprite(c: _Canvas, garment: DemoGarment, seed: int) -> Sprite:
+    """The held garment with arms and hands, premultiplied and blurred like the camera, at the held pose.
+
+    Rendered once per garment and frame size; moving it is then a shift and a blend, which
+    keeps the demo at camera frame rates on a Pi. The float32 premultiply and blur run on the
+    sharp layers' extent plus the blur's reach and a slack of zeros, not the whole frame: each
+    blurred pixel sees the same inputs, so the crop equals the whole-frame sprite where that is
+    not zero (``tests/test_camera.py`` compares them), at a fraction of the memory and time.
+    """
+    colour, alpha = _layers(c, garment, seed)
     sigma = _SOFTNESS * c.s
-    return (
-        np.asarray(cv2.GaussianBlur(premult, (0, 0), sigma), dtype=np.float32),
-        np.asarray(cv2.GaussianBlur(a_full, (0, 0), sigma), dtype=np.float32),
-    )
+    pad = _blur_reach(sigma) + _CROP_SLACK
+    bx, by, bw, bh = cv2.boundingRect(alpha)  # colour is zero where alpha is, once premultiplied
+    x0, y0 = max(0, bx - pad), max(0, by - pad)
+    x1, y1 = min(c.w, bx + bw + pad), min(c.h, by + bh + pad)
+    a = alpha[y0:y1, x0:x1].astype(np.float32) / 255.0
+    premult = colour[y0:y1, x0:x1].astype(np.float32) * a[..., None]
+    premult = np.asarray(cv2.GaussianBlur(premult, (0, 0), sigma), dtype=np.float32)
+    a = np.asarray(cv2.GaussianBlur(a, (0, 0), sigma), dtype=np.float32)
+    nx, ny, nw, nh = cv2.boundingRect(((a > 0) | (premult.max(axis=2) > 0)).astype(np.uint8))
+    # copies: a view would keep the padded crop alive
+    return Sprite(x0 + nx, y0 + ny, premult[ny : ny + nh, nx : nx + nw].copy(), a[ny : ny + nh, nx : nx + nw].copy())
 
 
 def garment_box(pose: Pose, width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -348,15 +420,19 @@ class Renderer:
 
     Why a cache: drawing the room and shading a garment takes ~100 ms at preview size and
     ~1 s at full resolution; composing cached layers takes a few milliseconds. Only the
-    sprite's extent is blended (about 40 % of the frame): a synthetic camera should not take
+    sprite's extent is blended (about 30 % of the frame): a synthetic camera should not take
     CPU a real one does not, or the preview and analysis figures measured on it suffer.
+
+    The cache is kept small too, since the demo runs on 2 GB Pis: sprites are cropped to
+    their extent (``Sprite``) and the noise is one int8 bank. At the default preview and
+    still sizes, all five garments, it holds 100 MiB where whole-frame float32 sprites and
+    uint8 noise pairs held 264 MiB (``tests/test_camera.py`` pins it).
     """
 
     def __init__(self) -> None:
         self._rooms: dict[tuple[int, int], Image] = {}
-        self._sprites: dict[tuple[str, int, int], tuple[FloatImage, FloatImage]] = {}
-        self._extents: dict[tuple[str, int, int], tuple[int, int, int, int]] = {}
-        self._noise: dict[tuple[int, int], list[tuple[Image, Image]]] = {}
+        self._sprites: dict[tuple[str, int, int], Sprite] = {}
+        self._noise: dict[tuple[int, int], Noise] = {}
 
     def _room(self, width: int, height: int) -> Image:
         key = (width, height)
@@ -365,32 +441,31 @@ class Renderer:
             self._rooms[key] = np.asarray(cv2.GaussianBlur(_room(c), (0, 0), _SOFTNESS * c.s), dtype=np.uint8)
         return self._rooms[key]
 
-    def _sprite(self, garment: DemoGarment, width: int, height: int) -> tuple[FloatImage, FloatImage]:
+    def _sprite(self, garment: DemoGarment, width: int, height: int) -> Sprite:
         key = (garment.category, width, height)
         if key not in self._sprites:
             self._sprites[key] = _sprite(_Canvas(width, height), garment, GARMENTS.index(garment))
         return self._sprites[key]
 
-    def _extent(self, garment: DemoGarment, width: int, height: int) -> tuple[int, int, int, int]:
-        """The sprite's box (x0, y0, x1, y1): outside it, its alpha and colour are exactly zero."""
-        key = (garment.category, width, height)
-        if key not in self._extents:
-            premult, alpha = self._sprite(garment, width, height)
-            ys, xs = np.nonzero((alpha > 0) | (premult.max(axis=2) > 0))
-            self._extents[key] = (
-                (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, 0, 0)
-            )
-        return self._extents[key]
+    def _noise_bank(self, width: int, height: int) -> Noise:
+        """``_NOISE_FRAMES`` frames of camera noise, frames×height×width×3, as whole grey levels.
 
-    def _noise_bank(self, width: int, height: int) -> list[tuple[Image, Image]]:
-        """A few frames of camera noise as (add, subtract) pairs for saturating uint8 arithmetic."""
+        The noise is N(0, 2.5) truncated toward zero, drawn frame by frame and row by row from
+        one seeded generator: drawing in chunks gives the same numbers in the same order as
+        drawing a frame at once, without a float64 frame (48 MB at the still size) to hold them.
+        One signed byte a value, where the saturating uint8 arithmetic it feeds used to keep an
+        (add, subtract) pair: ``render_many`` adds it with int8 saturation instead. A draw past
+        ±128 (51σ) would be clipped; it does not happen.
+        """
         key = (width, height)
         if key not in self._noise:
             rng = np.random.default_rng(7)
-            bank = []
-            for _ in range(_NOISE_FRAMES):
-                n = rng.normal(0.0, _NOISE_SIGMA, size=(height, width, 3))
-                bank.append((np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)))
+            bank = np.empty((_NOISE_FRAMES, height, width, 3), np.int8)
+            flat = bank.reshape(-1, width * 3)  # frames one after another, rows in order
+            step = max(1, _NOISE_CHUNK // (width * 3))
+            for r in range(0, len(flat), step):
+                chunk = flat[r : r + step]
+                chunk[...] = np.clip(rng.normal(0.0, _NOISE_SIGMA, size=chunk.shape), -128, 127)  # truncates
             self._noise[key] = bank
         return self._noise[key]
 
@@ -399,22 +474,30 @@ class Renderer:
         return self.render_many(pose, width, height, (seed,))[0]
 
     def render_many(self, pose: Pose, width: int, height: int, seeds: tuple[int, ...]) -> list[Image]:
-        """The same scene with different camera noise per seed (a burst): composed once, noised per frame."""
+        """The same scene with different camera noise per seed (a burst): composed once, noised per frame.
+
+        The noise is added with int8 saturation to the frame shifted by -128 (XOR 0x80 turns
+        uint8 0..255 into int8 -128..127 and back): clip(pixel + noise, 0, 255) in one
+        vectorised OpenCV add. Adding int8 noise to a uint8 frame directly is several times
+        slower (OpenCV widens mixed types to int16 and back).
+        """
         img = self._room(width, height).copy()
         if pose.phase != "empty":
             self._compose(img, pose, width, height)
         bank = self._noise_bank(width, height)
+        signed = np.bitwise_xor(img, 0x80, out=img).view(np.int8)
         out = []
         for seed in seeds:
-            add, sub = bank[seed % _NOISE_FRAMES]
-            out.append(np.asarray(cv2.subtract(cv2.add(img, add), sub), dtype=np.uint8))
+            frame = np.asarray(cv2.add(signed, bank[seed % _NOISE_FRAMES]), dtype=np.int8).view(np.uint8)
+            out.append(np.bitwise_xor(frame, 0x80, out=frame))
         return out
 
     def _compose(self, img: Image, pose: Pose, width: int, height: int) -> None:
         """Blend the garment sprite, shifted down by how far it is lowered, blurred while moving."""
         c = _Canvas(width, height)
-        premult, alpha = self._sprite(pose.garment, width, height)
-        x0, y0, x1, y1 = self._extent(pose.garment, width, height)
+        sprite = self._sprite(pose.garment, width, height)
+        h, w = sprite.alpha.shape
+        x0, y0, x1, y1 = sprite.x, sprite.y, sprite.x + w, sprite.y + h
         shift = round((1.0 - pose.lift) * _TRAVEL * c.s)
         rows = height - shift  # sprite rows in view
         blur = round(pose.speed * c.s / 30.0)  # ~1/30 s exposure: the garment smears, the room does not
@@ -424,14 +507,16 @@ class Renderer:
         r0, r1 = max(0, y0 - margin), min(rows, y1 + margin)
         if r0 >= r1 or x0 >= x1:
             return
-        p = premult[r0:r1, x0:x1]
-        a = alpha[r0:r1, x0:x1]
+        p, a = sprite.rows(r0, r1)
         if blur >= 2:
             kernel = np.full((blur, 1), 1.0 / blur, np.float32)
             p = np.asarray(cv2.filter2D(p, -1, kernel), dtype=np.float32)
             a = np.asarray(cv2.filter2D(a, -1, kernel), dtype=np.float32)
         view = img[shift + r0 : shift + r1, x0:x1]
-        view[...] = np.clip(view.astype(np.float32) * (1.0 - a[..., None]) + p, 0, 255).astype(np.uint8)
+        blended = view.astype(np.float32)
+        blended *= (1.0 - a)[..., None]
+        blended += p
+        view[...] = np.clip(blended, 0, 255, out=blended)  # the assignment truncates, as astype did
 
 
 _DEFAULT = Renderer()

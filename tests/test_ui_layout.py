@@ -28,6 +28,7 @@ from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, Level
 from mirror.store.records import ClosetCounts, Color
 from tests.test_ui_screens import load_screenshots
 from ui import home as home_mod
+from ui import theme as theme_mod
 from ui.about import AboutScreen
 from ui.capture import CaptureScreen
 from ui.closet import ClosetItem, ClosetScreen, filtered_closet
@@ -194,6 +195,18 @@ def test_every_screen_holds_at_the_ends_of_the_font_scale_range(font_scale: floa
     problems = []
     for name, screen in every_screen().items():
         render(screen, width, height, font_scale)
+        problems += layout_problems(name, screen, width, height)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("orientation", [name for name, (w, h) in SIZES.items() if h >= w])
+def test_every_portrait_screen_holds_at_the_floors_portrait_cap(orientation: str) -> None:
+    """The millimetre floor may raise a portrait page's sizes past the largest font_scale
+    (``ui.theme.MAX_FLOOR_SCALE_PORTRAIT``): every screen must hold there too."""
+    width, height = SIZES[orientation]
+    problems = []
+    for name, screen in every_screen().items():
+        render(screen, width, height, theme_mod.MAX_FLOOR_SCALE_PORTRAIT)
         problems += layout_problems(name, screen, width, height)
     assert not problems, "\n".join(problems)
 

@@ -157,6 +157,20 @@ def test_a_7_inch_panel_keeps_text_and_touch_targets_their_size_in_mm(qtbot) -> 
     assert big is not None and w.result.theme() == Theme.for_size(w.result.width(), w.result.height())
 
 
+def test_the_7_inch_panel_upright_meets_both_sizes_in_mm(qtbot) -> None:
+    """Hung upright, as a mirror is, the panel gets the whole floor: 3.5 mm text, 9 mm buttons."""
+    w, bridge, _core = window(qtbot)
+    w.resize(480, 800)
+    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment())))
+    density = w.set_panel_size(*PANEL_7IN)
+    assert density is not None
+    for screen in (w.home, w.result):
+        text_px, button_px = smallest_text_and_button(screen)
+        assert text_px / density >= theme_mod.MIN_TEXT_MM - 0.1, f"{screen.name}: text {text_px} px"
+        assert button_px / density >= theme_mod.MIN_TOUCH_MM - 0.1, f"{screen.name}: a button {button_px} px high"
+        assert screen.theme().unit <= Theme.for_size(480, 800, theme_mod.MAX_FLOOR_SCALE_PORTRAIT).unit + 1e-9
+
+
 def test_every_screen_holds_on_a_7_inch_panel_with_the_floor() -> None:
     (width, height), mm = PANEL_7IN
     density = theme_mod.px_per_mm((width, height), mm)

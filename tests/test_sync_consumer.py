@@ -255,7 +255,7 @@ def test_consumer_cli_says_what_is_missing_in_one_line(tmp_path: Path, capsys: p
     from sync.consumer.cli import main
 
     assert main([]) == 2
-    assert capsys.readouterr().err.strip().endswith("name the mirrors it accepts with --device ID (or --any-device)")
+    assert capsys.readouterr().err.strip().endswith("with --device ID or --devices-file PATH (or --any-device)")
     assert main(["--any-device", "--password-file", str(tmp_path / "nope")]) == 2
     assert "cannot read --password-file" in capsys.readouterr().err
     assert main(["--any-device", "--db", "postgresql://cloud@127.0.0.1:1/closet"]) == 1

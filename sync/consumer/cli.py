@@ -26,6 +26,7 @@ from mirror.hosts import is_loopback
 from mirror.logsetup import configure_logging
 from sync.broker import BrokerConfig, BrokerSetupError
 from sync.consumer.db import ConsumerDB, ConsumerDBError
+from sync.consumer.devices import DeviceRegistry, DevicesFileError
 from sync.consumer.handler import Limits, MessageHandler
 from sync.consumer.service import ConsumerService
 from sync.consumer.uploads import UploadServer
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", default="", help="client key for TLS")
     p.add_argument("--db", default="consumer.db", help="SQLite path or postgresql:// URL (default consumer.db)")
     p.add_argument("--device", action="append", default=[], metavar="ID", help="accept this mirror (repeatable)")
+    p.add_argument(
+        "--devices-file",
+        type=Path,
+        metavar="PATH",
+        help="also accept the mirrors listed in this file, one id per line (# comments); re-read when it changes, "
+        "so a new mirror needs no restart",
+    )
     p.add_argument("--any-device", action="store_true", help="accept every mirror (development only)")
     p.add_argument(
         "--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered (default %(default)s)"
@@ -176,8 +184,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return erase_device(erasing, args.erase_device)
         finally:
             erasing.close()
-    if not args.device and not args.any_device:
-        print("smart-mirror-consumer: name the mirrors it accepts with --device ID (or --any-device)", file=sys.stderr)
+    if not args.device and not args.devices_file and not args.any_device:
+        print(
+            "smart-mirror-consumer: name the mirrors it accepts with --device ID or --devices-file PATH "
+            "(or --any-device)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        devices = None if args.any_device else DeviceRegistry(args.device, args.devices_file)
+    except DevicesFileError as exc:
+        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
         return 2
     try:
         password = read_password(args.password_file)
@@ -216,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = MessageHandler(
         db,
         args.prefix,
-        None if args.any_device else frozenset(args.device),
+        devices,
         Limits(max_record_bytes=args.max_record_kb * 1024, max_image_bytes=args.max_image_mb * 1024 * 1024),
     )
     uploads = None

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -109,7 +109,8 @@ _Op = _Image | _Record | DeadLetterError
 
 
 class MessageHandler:
-    """Routes by topic; ``devices`` is the set of mirrors accepted (``None``: any).
+    """Routes by topic; ``devices`` holds the mirrors accepted (``None``: any; a
+    :class:`~sync.consumer.devices.DeviceRegistry` follows its file).
 
     Work is split in two: checking a message (parse, schema, hash — CPU only, no lock held)
     and applying a whole batch of checked messages in one database transaction, so a burst
@@ -120,7 +121,7 @@ class MessageHandler:
         self,
         db: ConsumerDB,
         prefix: str,
-        devices: frozenset[str] | None,
+        devices: Container[str] | None,
         limits: Limits | None = None,
         pending_ttl_s: float = PENDING_TTL_S,
     ) -> None:

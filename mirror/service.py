@@ -172,6 +172,7 @@ class MirrorService:
         self._threads: list[threading.Thread] = []
         self._sync: SyncLink | None = None
         self._sync_factory = sync_factory
+        self._sync_lock = threading.Lock()
         vision = settings.vision
         self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
@@ -274,17 +275,21 @@ class MirrorService:
             ("storage", self._warm_closet),
             ("sync", self._start_sync),
         ):
-            try:
-                step()
-            except ConfigError as exc:  # e.g. [sync] password_file unreadable: the config's own words
-                detail = f"{' '.join(exc.problems)}; fix the config file (smart-mirror doctor checks it)"
-                self._fail(part, f"The {PART_NAMES[part]} could not start", "its settings need checking", detail)
-            except Exception as exc:  # see above: the camera must still start
-                log.exception("starting the %s failed", part)
-                detail = f"{part} could not start ({exc}); smart-mirror doctor checks the install"
-                self._fail(part, f"The {PART_NAMES[part]} could not start", "restarting the mirror may help", detail)
+            self._start_part(part, step)
         threading.current_thread().name = "camera"  # from here on this thread runs the camera
         self._camera.run()
+
+    def _start_part(self, part: str, step: Callable[[], None]) -> None:
+        """Run one start-up ``step``; a failure is said as ``part``'s error and goes no further."""
+        try:
+            step()
+        except ConfigError as exc:  # e.g. [sync] password_file unreadable: the config's own words
+            detail = f"{' '.join(exc.problems)}; fix the config file (smart-mirror doctor checks it)"
+            self._fail(part, f"The {PART_NAMES[part]} could not start", "its settings need checking", detail)
+        except Exception as exc:  # see _startup: the camera must still start
+            log.exception("starting the %s failed", part)
+            detail = f"{part} could not start ({exc}); smart-mirror doctor checks the install"
+            self._fail(part, f"The {PART_NAMES[part]} could not start", "restarting the mirror may help", detail)
 
     # --- the closet -----------------------------------------------------------------------
 
@@ -320,7 +325,7 @@ class MirrorService:
         if self._store is not None:
             log.info("the closet at %s is open now", self.settings.store.path())
             self._warm_closet()
-            self._start_sync()
+            self._start_part("sync", self._start_sync)  # said as sync's error, not as the closet check's
 
     def _warm_closet(self) -> None:
         """Decode every garment once, off the GUI thread and after the models (the first capture matters
@@ -350,18 +355,27 @@ class MirrorService:
         log.info("models loaded in %.0f ms (%s)", self._models.load_ms, self._models.backend)
 
     def _start_sync(self) -> None:
-        if not self.settings.sync.enabled or self._store is None:
-            return
-        try:
-            link = self._sync_factory(
-                self._store, self.settings.sync, self.device_id, self.settings.device.name, self.command, self._on_acked
-            )
-        except SyncNotInstalledError as exc:
-            log.warning("%s", exc)
-            self._set_status(sync=StatusPart("sync", "not installed", Level.WARN))
-            return
-        link.start()
-        self._sync = link
+        """Make and start the cloud link, once: at start-up, or when a closet that could not be opened
+        then opens later (``_retry_store``, on another thread: the two may race, hence the lock; two
+        links would share one client id and keep knocking each other off the broker)."""
+        with self._sync_lock:
+            if self._sync is not None or not self.settings.sync.enabled or self._store is None:
+                return
+            try:
+                link = self._sync_factory(
+                    self._store,
+                    self.settings.sync,
+                    self.device_id,
+                    self.settings.device.name,
+                    self.command,
+                    self._on_acked,
+                )
+            except SyncNotInstalledError as exc:
+                log.warning("%s", exc)
+                self._set_status(sync=StatusPart("sync", "not installed", Level.WARN))
+                return
+            self._sync = link  # before start(): a link that fails half-way is still stopped at shutdown
+            link.start()
 
     # --- camera (``mirror.capture.supervisor`` keeps it open) -------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -12,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from mirror.config.settings import SyncSettings
-from mirror.events import CommandReceived, Event, Level
+from mirror.events import CommandReceived, Error, Event, Level
 from mirror.health import Health
 from mirror.service import MirrorService
 from mirror.store import ClosetStore
-from mirror.synclink import CommandSink, SyncLink, SyncNotInstalledError
+from mirror.synclink import CommandSink, SyncLink, SyncNotInstalledError, mqtt_link
 from tests.conftest import ROOT
 from tests.conftest_broker import wait_until
 from tests.test_service import fast_settings, wait_for
@@ -86,10 +87,11 @@ def test_a_link_handed_in_is_started_drives_the_status_passes_commands_and_is_st
 
 
 def test_a_mirror_without_the_sync_package_says_so_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing(*_args: object) -> SyncLink:
-        raise SyncNotInstalledError("paho")
-
-    monkeypatch.setattr("tests.test_service_synclink.make_link", missing)
+    """The shipped factory (``mqtt_link``) on a mirror where ``sync.worker`` cannot be imported."""
+    monkeypatch.setitem(sys.modules, "sync.worker", None)  # "import sync.worker" now raises ImportError
+    with pytest.raises(SyncNotInstalledError, match="its package is not installed"):
+        mqtt_link(None, None, "", "", None, None)  # type: ignore[arg-type]
+    monkeypatch.setattr("tests.test_service_synclink.make_link", mqtt_link)
     with sync_on(tmp_path) as service:
         wait_until(lambda: service.status().sync.detail == "not installed", 30, "sync: not installed")
         assert service.status().sync.level is Level.WARN and service.status().storage.level is Level.OK
@@ -104,3 +106,61 @@ def test_the_core_names_the_sync_package_in_one_place_only() -> None:
         and re.search(r"^\s*(from|import) sync\b", path.read_text(encoding="utf-8"), re.MULTILINE)
     )
     assert importing == ["mirror/synclink.py"]
+
+
+class BrokenLink(HandMadeLink):
+    """A link whose start fails (its thread could not be made)."""
+
+    def start(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+
+def test_a_link_that_fails_to_start_is_said_as_syncs_error_and_still_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[HandMadeLink] = []
+
+    def broken(*args: object) -> SyncLink:
+        made.append(BrokenLink(*args[4:6]))  # type: ignore[arg-type]
+        return made[-1]
+
+    monkeypatch.setattr("tests.test_service_synclink.make_link", broken)
+    seen: list[Event] = []
+    with sync_on(tmp_path) as service:
+        error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "sync", 30, seen)
+        assert isinstance(error, Error) and "can't start new thread" in error.detail
+        assert service.status().sync.level is Level.ERROR
+        service._start_sync()  # a second call (the late-closet path) makes no second link
+        assert len(made) == 1
+    assert made[0].stopped.is_set(), "a link that failed half-way is stopped with the mirror"
+
+
+def test_a_closet_opened_late_starts_sync_once_and_says_a_failure_as_syncs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The closet could not be opened at start; when it opens, sync starts from the retry, and a
+    failure there is sync's error, not "checking the closet failed"."""
+    links.clear()
+    service = sync_on(tmp_path)
+    service._store_error = "the card was not mounted yet"  # as _open_store leaves it after a failure
+    service._retry_store()
+    assert len(links) == 1 and links[0].started.is_set()
+    service._retry_store()
+    service._start_sync()
+    assert len(links) == 1, "one link, whichever path gets there first"
+    assert service._store is not None
+    service._store.close()  # as if the card went again: the next retry opens it afresh
+    service._sync = None
+    service._store = None
+
+    def broken(*_args: object) -> SyncLink:
+        raise OSError(24, "Too many open files")
+
+    service._sync_factory = broken
+    service._store_error = "the card was not mounted yet"
+    with caplog.at_level("WARNING"):
+        service._housekeeping(service._retry_store)
+    assert service.status().sync.level is Level.ERROR
+    assert not [r for r in caplog.records if "checking the closet failed" in r.getMessage()]
+    assert service._store is not None
+    service._store.close()

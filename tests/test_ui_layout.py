@@ -199,10 +199,11 @@ def test_every_screen_holds_at_the_ends_of_the_font_scale_range(font_scale: floa
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("orientation", [name for name, (w, h) in SIZES.items() if h >= w])
-def test_every_portrait_screen_holds_at_the_floors_portrait_cap(orientation: str) -> None:
-    """The millimetre floor may raise a portrait page's sizes past the largest font_scale
-    (``ui.theme.MAX_FLOOR_SCALE_PORTRAIT``): every screen must hold there too."""
+@pytest.mark.parametrize("orientation", [name for name, (w, h) in SIZES.items() if h >= theme_mod.TALL_PORTRAIT * w])
+def test_every_tall_portrait_screen_holds_at_the_floors_portrait_cap(orientation: str) -> None:
+    """The millimetre floor may raise a tall portrait page's sizes past the largest font_scale
+    (``ui.theme.MAX_FLOOR_SCALE_PORTRAIT``): every screen must hold there too. The tall shapes
+    tested must include the squattest the cap allows (``TALL_PORTRAIT``)."""
     width, height = SIZES[orientation]
     problems = []
     for name, screen in every_screen().items():

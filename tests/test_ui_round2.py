@@ -171,6 +171,17 @@ def test_the_7_inch_panel_upright_meets_both_sizes_in_mm(qtbot) -> None:
         assert screen.theme().unit <= Theme.for_size(480, 800, theme_mod.MAX_FLOOR_SCALE_PORTRAIT).unit + 1e-9
 
 
+def test_a_squatter_upright_panel_keeps_the_largest_font_scales_cap() -> None:
+    """A 5.7" 640×480 panel hung upright (3:4) would need ~1.65 too, but the layouts are not tested
+    to hold that on a 3:4 page: it gets what font_scale 1.5 gives, as a landscape panel does."""
+    density = theme_mod.px_per_mm((480, 640), (86.4, 115.2))
+    assert density is not None
+    capped = Theme.for_size(480, 640, 1.0, density)
+    assert capped.unit == pytest.approx(Theme.for_size(480, 640, theme_mod.MAX_FLOOR_SCALE).unit)
+    upright_7in = Theme.for_size(480, 800, 1.0, theme_mod.px_per_mm(*PANEL_7IN))
+    assert upright_7in.unit > Theme.for_size(480, 800, theme_mod.MAX_FLOOR_SCALE).unit * 1.1
+
+
 def test_every_screen_holds_on_a_7_inch_panel_with_the_floor() -> None:
     (width, height), mm = PANEL_7IN
     density = theme_mod.px_per_mm((width, height), mm)

@@ -13,10 +13,11 @@ text 12 px (about 2.3 mm) and chips 30 px (under 6 mm), too small to read or to 
 panel's physical size is known (``QScreen.physicalSize``, sensible values only: see
 :func:`px_per_mm`), the sizes get a floor in millimetres: the smallest text at least
 ``MIN_TEXT_MM`` and the smallest touch target at least ``MIN_TOUCH_MM``, as if font_scale had
-been raised, but never past the largest scale the layouts are tested to hold: in portrait
-``MAX_FLOOR_SCALE_PORTRAIT`` (1.7, so the 7" panel turned upright, as a mirror hangs, gets both:
-it needs about 1.67), in landscape ``MAX_FLOOR_SCALE`` (1.5, the largest font_scale; there the
-cap binds on the 7" panel: text about 3.3 mm, chips about 8 mm).
+been raised, but never past the largest scale the layouts are tested to hold: on a tall portrait
+page (``TALL_PORTRAIT``, 10:16 or taller) ``MAX_FLOOR_SCALE_PORTRAIT`` (1.7, so the 7" panel
+turned upright, as a mirror hangs, gets both: it needs about 1.67), elsewhere ``MAX_FLOOR_SCALE``
+(1.5, the largest font_scale; there the cap binds on the 7" panel lying landscape: text about
+3.3 mm, chips about 8 mm).
 Unknown or absurd sizes (an HDMI display's EDID may say 16×9 "mm", the offscreen platform
 makes them up) leave the sizes as they were.
 """
@@ -58,10 +59,12 @@ SMALLEST_TOUCH = 68
 #: The floor raises the sizes at most as far as the largest ``[ui] font_scale`` would (the layouts
 #: are tested up to it; tests/test_ui_layout checks the two agree)...
 MAX_FLOOR_SCALE = 1.5
-#: ...except in portrait, where the pages have height to spare and every screen is tested to hold
-#: at this scale too (tests/test_ui_layout): above 1.5 a landscape page no longer fits the result's
-#: three rows of buttons beside its text, a portrait one does. The 7" panel upright needs ~1.67.
+#: ...except on a tall portrait page (height at least ``TALL_PORTRAIT`` times the width: 9:16, 10:16
+#: and the 7" panel's 3:5), where every screen is tested to hold at this scale too
+#: (tests/test_ui_layout): above 1.5 a landscape page no longer fits the result's three rows of
+#: buttons beside its text, and a 3:4 or square one not below them. The 7" panel upright needs ~1.67.
 MAX_FLOOR_SCALE_PORTRAIT = 1.7
+TALL_PORTRAIT = 1.6
 #: A panel whose diagonal is outside this range (millimetres) reports a size that is not its own.
 SENSIBLE_DIAGONAL_MM = (60.0, 2600.0)
 #: Pixels per millimetre outside this range (about 25 to 500 dpi) are not a real panel's either.
@@ -103,7 +106,7 @@ class Theme:
         """Sizes for a page ``width`` × ``height``; with the panel's ``px_per_mm`` (None: unknown),
         at least the floor in millimetres (see the module's doc)."""
         base = max(1, min(width, height)) / REFERENCE_SHORT_SIDE
-        floor = floor_unit(base, px_per_mm, portrait=height >= width)
+        floor = floor_unit(base, px_per_mm, tall=height >= TALL_PORTRAIT * width)
         return cls(width=width, height=height, unit=max(base * font_scale, floor), line_unit=base)
 
     @property
@@ -136,14 +139,14 @@ class Theme:
         return pen
 
 
-def floor_unit(base: float, px_per_mm: float | None, *, portrait: bool = False) -> float:
+def floor_unit(base: float, px_per_mm: float | None, *, tall: bool = False) -> float:
     """The least ``Theme.unit`` that keeps text and touch targets their size in mm (0: none known),
-    capped at the largest scale the layouts hold in that orientation."""
+    capped at the largest scale the layouts hold on that shape of page (``tall``: a tall portrait)."""
     if not px_per_mm:
         return 0.0
     text = MIN_TEXT_MM * px_per_mm / SMALLEST_TEXT
     touch = MIN_TOUCH_MM * px_per_mm / SMALLEST_TOUCH
-    return min(max(text, touch), base * (MAX_FLOOR_SCALE_PORTRAIT if portrait else MAX_FLOOR_SCALE))
+    return min(max(text, touch), base * (MAX_FLOOR_SCALE_PORTRAIT if tall else MAX_FLOOR_SCALE))
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,8 @@ class UiSettings:
         "filters and a line of garments). On a small panel such as the official 7\" 800x480 one use 1.4-1.5: "
         "sizes follow the pixels, and at 1.0 its smallest text is about 2.3 mm and its buttons under 9 mm. "
         "Where the display reports a sensible physical size the mirror raises small text and buttons towards "
-        "3.5 mm and 9 mm by itself (never beyond what 1.5 gives in landscape, 1.7 in portrait, where the layouts hold "
-        "it); set this where it does not.",
+        "3.5 mm and 9 mm by itself (never beyond what 1.5 gives, or 1.7 on a portrait panel 10:16 or taller, where the "
+        "layouts hold it); set this where it does not.",
         bounds=(0.5, 1.5),
     )
     preview: bool = setting(True, "Show the dimmed live preview while capturing.")

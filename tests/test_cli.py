@@ -276,6 +276,16 @@ def test_sync_command_offers_exactly_what_the_mirror_accepts() -> None:
     assert sync_command.REMOTE_COMMANDS == REMOTE_COMMANDS and sync_command.SCREENS == SCREENS
 
 
+def test_the_parser_is_built_on_a_mirror_without_the_sync_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``smart-mirror`` call builds this parser: without sync it offers no names rather than failing."""
+
+    def missing(package: str) -> object:
+        raise ModuleNotFoundError(f"No module named {package!r}", name=package)
+
+    monkeypatch.setattr("importlib.resources.files", missing)
+    assert sync_command._remote_vocabulary() == ((), ())
+
+
 def test_sync_command_refuses_options_that_do_not_go_with_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

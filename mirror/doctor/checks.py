@@ -92,17 +92,17 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         fix = _CLOSET_FIX if corrupt else _AS_SERVICE
         yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
         return
-    if refused:
+    if integrity is None or integrity[0] != "ok":
+        detail = integrity[0] if integrity else "no answer"
+        yield Finding(Outcome.FAIL, "closet", f"{db} is damaged ({detail})", _CLOSET_FIX)
+        return
+    if refused:  # after the damage check: the store checks that first too
         yield Finding(
             Outcome.FAIL,
             "closet",
             f"{db} is newer than this software ({refused}): the mirror runs without its closet",
             "install the newer version again, or restore the closet's pre-update backup (docs/deploy.md)",
         )
-        return
-    if integrity is None or integrity[0] != "ok":
-        detail = integrity[0] if integrity else "no answer"
-        yield Finding(Outcome.FAIL, "closet", f"{db} is damaged ({detail})", _CLOSET_FIX)
         return
     damaged = [f"{record_id} v{version}" for record_id, version, body in rows if not _readable(body)]
     if damaged:

@@ -164,6 +164,10 @@ def migrate(conn: sqlite3.Connection) -> Migrated:
     A file at a newer schema is neither migrated nor downgraded: it is used as it is when its
     floor is at or below :data:`SCHEMA_VERSION` (the newer migrations are additive), and refused
     with :class:`SchemaTooNewError` when the floor is higher or missing. It is not written then.
+
+    A closet migrated before the floor existed (schema 3 by released software) gets its floor on
+    its first open by this software: one small transaction under the write lock, once per file
+    (it may wait up to the busy timeout behind another writer, like any write).
     """
     known = SCHEMA_VERSION
     found = _user_version(conn)

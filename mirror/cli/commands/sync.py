@@ -24,7 +24,10 @@ def _remote_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
     sync package (``sync/schemas/command.v1.json``), where ``sync.commands.COMMANDS`` and ``SCREENS``
     come from too. Read rather than imported: this parser is built on every ``smart-mirror`` call,
     and importing ``sync.commands`` loads jsonschema (about 0.1 s here, several times that on a Pi)."""
-    schema = resources.files("sync") / "schemas" / "command.v1.json"
+    try:
+        schema = resources.files("sync") / "schemas" / "command.v1.json"
+    except ModuleNotFoundError:  # a mirror without the sync package: every other command still works
+        return (), ()
     properties = json.loads(schema.read_text(encoding="utf-8"))["properties"]
     return tuple(properties["command"]["enum"]), tuple(properties["screen"]["enum"])
 
@@ -58,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in [sync]; prints the mirror's answer, exit 0 when accepted"
     )
     command = sub.add_parser("command", help="send a mirror a remote command, as the backend would", description=about)
-    command.add_argument("name", choices=REMOTE_COMMANDS, metavar="COMMAND", help=", ".join(REMOTE_COMMANDS))
-    command.add_argument("--screen", choices=SCREENS, help="for show: the screen to open")
+    command.add_argument("name", choices=REMOTE_COMMANDS or None, metavar="COMMAND", help=", ".join(REMOTE_COMMANDS))
+    command.add_argument("--screen", choices=SCREENS or None, help="for show: the screen to open")
     command.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
     command.add_argument("--device", metavar="ID", help="the mirror to steer (default: this one's [device] id)")
     command.add_argument(

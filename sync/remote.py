@@ -6,7 +6,8 @@ For a backend, a home automation or a person at a shell, and for the tests::
         --username cloud --device mirror-1a2b3c4d5e show --screen closet
 
 It prints the mirror's answer (``sync/schemas/command-result.v1.json``) and exits 0 when the
-command was accepted, 1 when it was not (or no answer came: the mirror is off or offline),
+command was carried out (accepted, or a retry's ``duplicate`` of an id answered accepted: see
+:func:`carried_out`), 1 when it was not (or no answer came: the mirror is off or offline),
 2 on bad arguments. Whoever may publish on ``<prefix>/<device>/commands`` controls the
 mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the ``cloud`` user only.
 
@@ -43,8 +44,10 @@ from paho.mqtt.properties import Properties
 from sync.backoff import Backoff
 from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs, make_client, reason_text
 from sync.commands import (
+    ACCEPTED,
     COMMANDS,
     DELETE_RATE,
+    DUPLICATE,
     MAX_TTL_S,
     RATE,
     REJECTED,
@@ -72,6 +75,16 @@ RETRY_MAX_S = max(per_s / burst for burst, per_s in (RATE, DELETE_RATE))
 
 #: Told of each ``rate_limited`` answer before the wait: the answer, then the seconds until the next try.
 RetryHook = Callable[[dict[str, Any], float], None]
+
+
+def carried_out(answer: dict[str, Any]) -> bool:
+    """Whether the mirror carried the command out: ``accepted``, or a ``duplicate`` saying this id was
+    answered ``accepted`` before. Every retry sends the same id, and the answers to one id are told
+    apart by order alone, so a late copy of an earlier try's answer can be taken for a later try's;
+    the try after it then meets the id already carried out (``sync.commands``: "duplicate: id … was
+    answered accepted already")."""
+    status = answer.get("status")
+    return status == ACCEPTED or (status == DUPLICATE and f"was answered {ACCEPTED}" in str(answer.get("reason", "")))
 
 
 def refusal_code(answer: dict[str, Any]) -> str:
@@ -321,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(json.dumps(answer))
     _say_why(answer, args.command)
-    return 0 if answer.get("status") == "accepted" else 1
+    return 0 if carried_out(answer) else 1
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ from sync.commands import (
     result_message,
 )
 from sync.contract import Topics, load_schema, schema_validator
-from sync.remote import RETRY_MAX_S, RETRY_MIN_S, RemoteControl, RemoteError, refusal_code, retrying
+from sync.remote import RETRY_MAX_S, RETRY_MIN_S, RemoteControl, RemoteError, carried_out, refusal_code, retrying
 from sync.remote import main as remote_main
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
@@ -585,6 +585,28 @@ def test_a_rate_limited_answer_is_retried_with_a_growing_bounded_backoff_until_t
         assert retrying(functools.partial(dict, refused), until=clock.t + 60, clock=clock, sleep=sleep) == refused
         assert slept == []
     assert refusal_code({"status": "expired", "reason": "expired: rate_limited"}) == ""
+
+
+def test_a_retry_that_meets_its_own_earlier_try_carried_out_counts_as_done() -> None:
+    """A late copy of try 1's rate_limited answer taken for try 2's: try 3 then finds the id carried
+    out (the mirror remembers accepted ids). The command was done, once: the sender says so."""
+    clock = Clock()
+    done = {"id": "r-1", "status": "duplicate", "reason": "duplicate: id r-1 was answered accepted already"}
+    answers = [rate_limited(), rate_limited(), done]
+    tries: list[dict[str, Any]] = []
+
+    def attempt() -> dict[str, Any]:
+        tries.append(answers[len(tries)])
+        return tries[-1]
+
+    def sleep(seconds: float) -> None:
+        clock.t += seconds
+
+    answer = retrying(attempt, until=clock.t + 60, clock=clock, sleep=sleep)
+    assert answer == done and carried_out(answer)
+    assert carried_out({"id": "r-1", "status": "accepted"})
+    refused_before = {"status": "duplicate", "reason": "duplicate: id r-1 was answered expired already"}
+    assert not carried_out(refused_before) and not carried_out(rate_limited())
 
 
 def test_a_retry_sends_the_same_command_again_and_never_past_its_expiry(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,9 +11,9 @@ import pytest
 
 from sync.consumer.cli import main
 from sync.consumer.db import ConsumerDB
-from sync.consumer.devices import DeviceRegistry, DevicesFileError
+from sync.consumer.devices import DEVICE_ID, DeviceRegistry, DevicesFileError, parse_devices
 from sync.consumer.handler import MessageHandler
-from sync.contract import Topics
+from sync.contract import Topics, load_schema
 from tests.conftest_broker import DEVICE, PREFIX
 from tests.test_sync_consumer import record_and_image  # noqa: F401  (a fixture)
 
@@ -106,3 +106,11 @@ def test_a_mirror_refused_as_unknown_is_stored_once_its_id_is_in_the_file(
     assert handler.handle(stranger.image(sha), image) == []  # its image first, as the mirror sends it
     (stored,) = handler.handle(stranger.garment(record_id), theirs)
     assert (stored.device_id, stored.status) == ("mirror-new", "stored")
+
+
+def test_the_file_takes_the_device_ids_the_contract_takes() -> None:
+    """An id the garment schema refuses could never send a record: the file refuses it too."""
+    schema = load_schema("garment")["$defs"]["record"]["properties"]["device_id"]["pattern"]
+    assert DEVICE_ID.pattern == schema
+    with pytest.raises(DevicesFileError, match="line"):
+        parse_devices("mirror:1\n", Path("devices.txt"))

@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between looks at the file's modification time (a ``stat`` per message is too many).
 CHECK_EVERY_S = 5.0
-#: What a device id may be (the topic level the mirror publishes under: ``mirror-`` + 10 hex, or
-#: the ``[device] id`` an installer set): no MQTT wildcard or separator, no blank.
-DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+#: What a device id may be: the garment schema's ``device_id`` (``mirror-`` + 10 hex, or the
+#: ``[device] id`` an installer set; tests/test_sync_consumer_devices.py keeps the two alike).
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class DevicesFileError(ValueError):
@@ -40,7 +40,7 @@ def parse_devices(text: str, path: Path) -> frozenset[str]:
             continue
         if not DEVICE_ID.match(device):
             raise DevicesFileError(
-                f"{path}:{number}: {device[:80]!r} is not a device id (1-64 of A-Z a-z 0-9 . _ : -); fix that line"
+                f"{path}:{number}: {device[:80]!r} is not a device id (1-64 of A-Z a-z 0-9 _ -); fix that line"
             )
         ids.add(device)
     return frozenset(ids)
@@ -112,6 +112,8 @@ class DeviceRegistry:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise DevicesFileError(f"{path} is not UTF-8 text; write one device id per line") from None
+        if _stamp(path) != stamp:  # written to while it was read (an editor saving in place): next look
+            return
         ids = parse_devices(text, path)
         added, removed = ids - self._from_file, self._from_file - ids
         if self._stamp is not None and (added or removed):

@@ -308,7 +308,7 @@ def test_schema_from_the_future_without_a_floor_is_refused(tmp_path: Path) -> No
 def test_unknown_image_kind_is_a_programming_error(store: ClosetStore) -> None:
     draft = synthetic_draft(8, image_kb=1)
     with pytest.raises(ValueError, match="unknown image kind"):
-        store.add(type(draft)(category="bag", category_score=1, color=draft.color, images={"gif": b"x"}))
+        store.add(type(draft)(category="bag", category_score=1, color=draft.color, images={"gif": b"x"}, group="top"))
 
 
 def test_uuid7_is_version_7_time_ordered_and_unique() -> None:

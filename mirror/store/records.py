@@ -71,7 +71,9 @@ class GarmentDraft:
     images: Mapping[str, bytes]
     top3: Sequence[tuple[str, float]] = ()
     unsure: bool = False
-    group: str = ""
+    group: str = field(kw_only=True)
+    """The segmenter's garment group, one of ``mirror.vocab.GROUPS`` (the store refuses any other):
+    required, since no default is one the cloud would take."""
     score: float = 0.0
     box: Sequence[float] = (0, 0, 0, 0)
     polygons: Sequence[Sequence[Sequence[float]]] = ()

@@ -15,7 +15,8 @@ the optional *sync-worker*.
 
 API (stable; the UI codes against it):
 
-- ``MirrorService(settings, *, source=None, store=None, models=None, clock=time.monotonic, health=HEALTH)``
+- ``MirrorService(settings, *, source=None, store=None, models=None, clock=time.monotonic, health=HEALTH,
+  sync_factory=mqtt_link)``
 - ``events: queue.Queue[Event]``; ``start()``; ``stop()``; ``wake``: an optional callable run after
   each event but a preview frame is queued (a UI drains at once instead of at its next poll)
 - ``capture_now()``: shoot now (manual capture) -> ``AnalysisStarted`` ... ``AnalysisDone``
@@ -24,6 +25,8 @@ API (stable; the UI codes against it):
   is dropped with ``AnalysisFailed(cancelled=True)``); the garment must be lowered before the
   next auto-capture
 - ``hold_auto_capture(on)``: while the person browses, a garment in view is not shot by itself
+- ``watch_preview(on)``: the capture screen shows the preview; while it does not, an empty, still
+  room is looked at a few times a second (``FrameReady`` comes that often then)
 - ``command(name, screen=, record_id=, command_id=)`` -> ``""`` and ``CommandReceived`` when a
   remote command can be carried out now, else the reason it is refused (``mirror.refusals``;
   the sync worker calls it)
@@ -176,6 +179,7 @@ class MirrorService:
         vision = settings.vision
         self._machine = AutoCapture(vision.hold_still_ms, vision.countdown_s, auto=vision.auto_capture)
         self._detector = Detector(on_beat=lambda: self._health.beat("detector"))
+        self._preview_watched = threading.Event()  # set while the capture screen shows (watch_preview)
         self._camera = CameraSupervisor(
             settings.camera,
             self._machine,
@@ -188,6 +192,7 @@ class MirrorService:
             clock=self._clock,
             health=self._health,
             source=source,
+            preview_watched=self._preview_watched,
         )
         self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), STORAGE_FULL
         self._hold_lock = threading.Lock()
@@ -423,6 +428,15 @@ class MirrorService:
             self._cancel_epoch += 1
             self._review = None
             self._resume(rearm=False)
+
+    def watch_preview(self, on: bool) -> None:
+        """The capture screen shows the preview (``on``), or no longer does: while nobody watches it,
+        an empty, still room is looked at a few times a second instead of at the camera's rate
+        (``mirror.capture.loop.IDLE_REST_FPS``)."""
+        if on:
+            self._preview_watched.set()
+        else:
+            self._preview_watched.clear()
 
     def hold_auto_capture(self, on: bool) -> None:
         """While the person browses the closet (``on``), a garment in view is not shot by itself.

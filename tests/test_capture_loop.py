@@ -16,7 +16,7 @@ from mirror.camera import CameraError, FrameSource, Pacer
 from mirror.camera.demo import DemoSource
 from mirror.capture.background import Background
 from mirror.capture.detector import Candidate, Detector
-from mirror.capture.loop import CaptureLoop, Shot, flip_box
+from mirror.capture.loop import IDLE_REST_FPS, REST_AFTER_S, CaptureLoop, Shot, flip_box
 from mirror.capture.machine import AutoCapture
 from mirror.capture.supervisor import CAMERA_PATIENCE_S, CAMERA_RETRY_S, CAMERA_RETRY_SLOW_S, CameraSupervisor
 from mirror.config.settings import CameraSettings
@@ -299,3 +299,77 @@ def test_an_empty_still_room_is_looked_at_every_few_seconds_and_a_change_at_once
     loop.resume(rearm=False)
     loop.step()
     assert detector.offered == 1, "after a resume the room must be looked at the next frame"
+
+
+class Room(FrameSource):
+    """A camera on a still, empty room; ``enter()`` puts someone in the picture."""
+
+    name = "room"
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(3)
+        self.frame = np.clip(rng.normal(110, 6, (PREVIEW[1], PREVIEW[0], 3)), 0, 255).astype(np.uint8)
+        self.reads = 0
+
+    def open(self) -> None:
+        pass
+
+    def read(self) -> Image | None:
+        self.reads += 1
+        return self.frame.copy()
+
+    def still(self) -> Image:
+        return self.frame.copy()
+
+    def enter(self) -> None:
+        self.frame = self.frame.copy()
+        self.frame[40:200, 100:220] = 230  # a person in a white shirt
+
+
+def resting_loop(watched: threading.Event) -> tuple[CaptureLoop, Room, list[Event], list[float]]:
+    room, events, clock = Room(), list[Event](), [0.0]
+    loop = CaptureLoop(
+        room,
+        AutoCapture(hold_still_ms=500, countdown_s=1),
+        Detector(lambda _f: [], clock=lambda: clock[0]),
+        events.append,
+        lambda _shot: None,
+        clock=lambda: clock[0],
+        preview_watched=watched,
+    )
+    return loop, room, events, clock
+
+
+def frames_per_second(loop: CaptureLoop, events: list[Event], clock: list[float], seconds: float) -> float:
+    """Step the loop at a 15 fps camera's pace for ``seconds``; FrameReady events per second."""
+    before = sum(isinstance(e, FrameReady) for e in events)
+    for _ in range(round(seconds * 15)):
+        clock[0] += 1 / 15
+        loop.step()
+    return (sum(isinstance(e, FrameReady) for e in events) - before) / seconds
+
+
+def test_an_empty_still_room_nobody_watches_is_looked_at_a_few_times_a_second() -> None:
+    watched = threading.Event()
+    loop, room, events, clock = resting_loop(watched)
+    assert frames_per_second(loop, events, clock, REST_AFTER_S) == 15, "the full rate until the room is still"
+    assert frames_per_second(loop, events, clock, 6.0) <= IDLE_REST_FPS + 0.5
+    assert room.reads >= 15 * (REST_AFTER_S + 6) - 1, "every frame is still read (the driver is drained)"
+    watched.set()  # the capture screen shows the preview: every frame again, at once
+    assert frames_per_second(loop, events, clock, 1.0) == 15
+    watched.clear()
+    assert frames_per_second(loop, events, clock, REST_AFTER_S + 1) < 15
+    room.enter()  # someone walks in: seen at the next frame looked at, then the full rate
+    frames_per_second(loop, events, clock, 1 / IDLE_REST_FPS + 0.1)
+    assert frames_per_second(loop, events, clock, 1.0) == 15
+
+
+def test_a_manual_shot_asked_for_while_resting_is_taken_at_the_next_frame() -> None:
+    loop, _room, events, clock = resting_loop(threading.Event())
+    frames_per_second(loop, events, clock, REST_AFTER_S + 1)
+    shots: list[Shot] = []
+    loop.on_shot = shots.append
+    loop.request_shot()
+    clock[0] += 1 / 15
+    loop.step()
+    assert len(shots) == 1 and shots[0].manual

@@ -101,6 +101,7 @@ class Core(ClosetCore, Protocol):
     def capture_now(self) -> None: ...
     def cancel(self) -> None: ...
     def hold_auto_capture(self, on: bool) -> None: ...
+    def watch_preview(self, on: bool) -> None: ...
     def keep(self, result: AnalysisResult, index: int = 0) -> None: ...
     def retake(self) -> None: ...
     def correct(self, record_id: str, *, category: str | None = None, color: str | None = None) -> None: ...
@@ -185,6 +186,7 @@ class MirrorWindow(QWidget):
         self.set_result_timeout(result_timeout_s)
         self._kept_unattended = False
         self._browsing = False  # auto-capture held off while the closet, detail or about is up
+        self._watching = False  # the capture screen shows: the core looks at every camera frame
         self._watching_screen = False
         self._connect_bridge()
         self.home.set_status(self.read(core.status, Status()))
@@ -318,6 +320,10 @@ class MirrorWindow(QWidget):
         if browsing != self._browsing:
             self._browsing = browsing
             self.core.hold_auto_capture(browsing)
+        watching = screen is self.capture
+        if watching != self._watching:  # the core rests the camera loop while nobody sees the preview
+            self._watching = watching
+            self.core.watch_preview(watching)
         self._idle.start()
         screen.setFocus()
         screen.update()

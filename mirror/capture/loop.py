@@ -45,6 +45,14 @@ IDLE_DETECT_S = 2.0
 SCENE_CHANGE = 1.5
 #: Share of a detected garment's box that must differ from the idle scene for it to count.
 MIN_FOREGROUND = 0.3
+#: Resting: once the room has been empty and still for ``REST_AFTER_S`` and nobody watches the
+#: preview (the capture screen is not showing), frames are looked at only this often; the rest are
+#: read (the driver must be drained) and dropped. Why: measuring, learning the background and
+#: handing a frame to the UI at the camera's full rate was most of an idle mirror's CPU, all day,
+#: for a picture nobody saw. Someone walking in changes the picture, and the next frame looked at
+#: (within 1 / ``IDLE_REST_FPS`` s) brings the full rate back.
+IDLE_REST_FPS = 5.0
+REST_AFTER_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,10 @@ class CaptureLoop:
         burst: int = BURST,
         on_beat: Callable[[], None] | None = None,
         on_camera_error: Callable[[str], None] | None = None,
+        preview_watched: threading.Event | None = None,
     ) -> None:
+        """``preview_watched``: set while the capture screen shows the preview (``None``: always
+        watched, never resting)."""
         self.source = source
         self.machine = machine
         self.detector = detector
@@ -104,6 +115,9 @@ class CaptureLoop:
         self._manual = threading.Event()
         self._generation = 0  # resume() calls so far: a shot decided before the latest one is dropped
         self._looked_at = float("-inf")  # when a frame was last handed to the detector
+        self.preview_watched = preview_watched
+        self._processed_at = float("-inf")  # when a frame was last looked at (not dropped while resting)
+        self._still_since = float("inf")  # since when the room has been empty and still (inf: it is not)
         self._stop = threading.Event()
         self.ended = threading.Event()
 
@@ -131,6 +145,7 @@ class CaptureLoop:
             # Look again at the next frame, not up to IDLE_DETECT_S later: the detection was cleared,
             # and the person, still holding the garment up, is owed "still seen" at once.
             self._looked_at = float("-inf")
+            self._still_since = float("inf")  # nor rest: someone was just here
         self._announce(tick)
         self.detector.pause(False)
 
@@ -174,6 +189,9 @@ class CaptureLoop:
         if frame is None:
             return False
         now = self.clock()
+        if self._resting(now):
+            return True
+        self._processed_at = now
         small = shrink(frame, self.meter.work_width)  # once per frame, for the meter and the background
         background_small = small if self.background.work_width == self.meter.work_width else None
         garment = self._garment(frame, self._fresh(self.detector.latest(), now), background_small)
@@ -188,6 +206,8 @@ class CaptureLoop:
                 tick = self.machine.manual()
                 manual = tick.shoot
         self._announce(tick)
+        still = tick.state is CaptureState.IDLE and box is None and motion is not None and motion < SCENE_CHANGE
+        self._still_since = min(self._still_since, now) if still else float("inf")
         if tick.state is CaptureState.IDLE:
             self.background.learn(frame, background_small)
         self._emit_frame(frame, tick.state, garment, now)
@@ -199,6 +219,16 @@ class CaptureLoop:
             self._looked_at = now
             self.detector.offer(frame)
         return True
+
+    def _resting(self, now: float) -> bool:
+        """Whether to drop this frame unlooked at: see :data:`IDLE_REST_FPS`. Never while the preview
+        is watched, a manual shot is asked for, or the machine is anywhere but idle."""
+        watched = self.preview_watched
+        if watched is None or watched.is_set() or self._manual.is_set():
+            return False
+        if self.machine.state is not CaptureState.IDLE or now - self._still_since < REST_AFTER_S:
+            return False
+        return now - self._processed_at < 1.0 / IDLE_REST_FPS
 
     def _worth_a_look(self, box: Box | None, motion: float | None, now: float) -> bool:
         """While idle: a garment in view, a picture that changed (``motion`` is over the whole frame when

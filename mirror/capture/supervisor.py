@@ -55,6 +55,7 @@ class CameraSupervisor:
         clock: Callable[[], float],
         health: Health,
         source: FrameSource | None = None,
+        preview_watched: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.machine = machine
@@ -70,6 +71,7 @@ class CameraSupervisor:
         self._stop = stop
         self._clock = clock
         self._health = health
+        self._preview_watched = preview_watched
         self._error = ""  # the failure of the current spell without frames
         self._reported = ""  # the last failure said as an Error
 
@@ -173,4 +175,5 @@ class CameraSupervisor:
             hflip=self.settings.hflip,
             on_beat=lambda: self._health.beat("camera"),
             on_camera_error=self.failed,
+            preview_watched=self._preview_watched,
         )

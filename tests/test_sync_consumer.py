@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import stat
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
 from sync.consumer.db import ConsumerDB, ConsumerDBError, Tx
-from sync.consumer.handler import Limits, MessageHandler
+from sync.consumer.handler import PENDING_TTL_S, Limits, MessageHandler
 from sync.consumer.uploads import UploadServer
 from sync.contract import Topics, garment_message
 from tests.broker import Mosquitto
@@ -363,3 +364,36 @@ def test_a_mirror_can_be_erased_leaving_the_images_another_mirror_names(
     db.close()
     for store in stores.values():
         store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_images_no_garment_names_are_collected_once_they_are_a_week_old(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, backend: str
+) -> None:
+    """A mirror sends a garment's images before its record: a young unnamed image is on its way to being
+    named and stays; one nobody named for 7 days lost its record and goes. Named ones always stay."""
+    from sync.consumer.cli import collect_images
+
+    url = str(tmp_path / "cloud.db") if backend == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    device = f"collect-{tmp_path.name}"  # the PG database is shared between tests
+    handler = MessageHandler(ConsumerDB.open(url), PREFIX, frozenset({device}))
+    topics = Topics(PREFIX, device)
+    store = ClosetStore.open(tmp_path / "closet", device, min_free_mb=0)
+    named, lost, parked = (f"{what} {tmp_path}".encode() for what in ("named", "lost", "parked"))
+    record = store.add(dataclasses.replace(synthetic_draft(1, image_kb=1), images={"cutout_png": named}))
+    waiting = store.add(dataclasses.replace(synthetic_draft(2, image_kb=1), images={"cutout_png": parked}))
+    for data in (named, lost):
+        handler.handle(topics.image(hashlib.sha256(data).hexdigest()), data)
+    assert [a.status for a in handler.handle(topics.garment(record.id), garment_message(record, "mqtt"))] == ["stored"]
+    assert handler.handle(topics.garment(waiting.id), garment_message(waiting, "mqtt")) == []  # parked
+    db = handler.db
+
+    assert collect_images(db) == 0  # today: everything is young
+    assert "collected 0 image(s)" in capsys.readouterr().out
+    week_later = time.time() + PENDING_TTL_S + 60
+    assert collect_images(db, now=week_later) == 0
+    assert capsys.readouterr().out.startswith("collected 1 image(s)")
+    assert db.blob(hashlib.sha256(lost).hexdigest()) is None
+    assert db.blob(hashlib.sha256(named).hexdigest()) == named, "a stored garment's image stays"
+    db.close()
+    store.close()

@@ -16,6 +16,7 @@ import signal
 import socket
 import stat
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -27,7 +28,7 @@ from mirror.logsetup import configure_logging
 from sync.broker import BrokerConfig, BrokerSetupError
 from sync.consumer.db import ConsumerDB, ConsumerDBError
 from sync.consumer.devices import DeviceRegistry, DevicesFileError
-from sync.consumer.handler import Limits, MessageHandler
+from sync.consumer.handler import PENDING_TTL_S, Limits, MessageHandler
 from sync.consumer.service import ConsumerService
 from sync.consumer.uploads import UploadServer
 
@@ -116,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete everything this mirror sent (its garments' versions and the images only it named) from "
         "--db, then exit; for a mirror retired or a person who asks to be forgotten",
     )
+    p.add_argument(
+        "--collect-images",
+        action="store_true",
+        help="delete from --db the images no garment names that came more than 7 days ago (a record that never "
+        "followed its images), then exit; run it daily, e.g. from a systemd timer",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     return p
 
@@ -127,6 +134,14 @@ def open_db(url: str) -> ConsumerDB | None:
     except ConsumerDBError as exc:
         print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
         return None
+
+
+def collect_images(db: ConsumerDB, now: float | None = None) -> int:
+    """``--collect-images``: one line saying what went; exit status."""
+    with db.transaction() as tx:
+        images, size = tx.collect_images((time.time() if now is None else now) - PENDING_TTL_S)
+    print(f"collected {images} image(s), {size / 1e6:.1f} MB, that no garment names and came over 7 days ago")
+    return 0
 
 
 def erase_device(db: ConsumerDB, device_id: str) -> int:
@@ -176,14 +191,14 @@ def warn_if_shared(path: str, option: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
-    if args.erase_device:
-        erasing = open_db(args.db)
-        if erasing is None:
+    if args.erase_device or args.collect_images:
+        tending = open_db(args.db)
+        if tending is None:
             return 1
         try:
-            return erase_device(erasing, args.erase_device)
+            return erase_device(tending, args.erase_device) if args.erase_device else collect_images(tending)
         finally:
-            erasing.close()
+            tending.close()
     if not args.device and not args.devices_file and not args.any_device:
         print(
             "smart-mirror-consumer: name the mirrors it accepts with --device ID or --devices-file PATH "

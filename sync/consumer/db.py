@@ -251,14 +251,37 @@ class Tx:
         )
         for table in ("pending", "garment_versions", "garments"):
             self.q(f"DELETE FROM {table} WHERE device_id = ?", (device_id,))
+        unnamed = self._unnamed_images(None)
+        for sha, _size in unnamed:
+            self.q("DELETE FROM blobs WHERE sha256 = ?", (sha,))
+        return versions, len(unnamed)
+
+    def collect_images(self, received_before: float) -> tuple[int, int]:
+        """Delete the images no garment version, stored or parked, names and that came before this time;
+        returns (images, bytes) removed.
+
+        Why the age: a mirror sends a garment's images before its record, so a young image nobody
+        names yet is most likely on its way to being named. One still unnamed after the parked
+        records' own limit (``PENDING_TTL_S``, 7 days) lost its record: a keep the mirror's closet
+        never finished, or a version the cloud refused for good.
+        """
+        unnamed = self._unnamed_images(received_before)
+        for sha, _size in unnamed:
+            self.q("DELETE FROM blobs WHERE sha256 = ? AND received_at < ?", (sha, received_before))
+        return len(unnamed), sum(size for _sha, size in unnamed)
+
+    def _unnamed_images(self, received_before: float | None) -> list[tuple[str, int]]:
+        """(sha256, size) of the images no garment version names (received before this time, if given)."""
         named = {str(r[0]) for r in self.q("SELECT sha256 FROM pending_images").fetchall()}
         for table in ("garment_versions", "pending"):
             for (body,) in self.q(f"SELECT body FROM {table}").fetchall():
                 named.update(str(image["sha256"]) for image in json.loads(body).get("images", []))
-        unnamed = [str(r[0]) for r in self.q("SELECT sha256 FROM blobs").fetchall() if str(r[0]) not in named]
-        for sha in unnamed:
-            self.q("DELETE FROM blobs WHERE sha256 = ?", (sha,))
-        return versions, len(unnamed)
+        rows = (
+            self.q("SELECT sha256, size FROM blobs").fetchall()
+            if received_before is None
+            else self.q("SELECT sha256, size FROM blobs WHERE received_at < ?", (received_before,)).fetchall()
+        )
+        return [(str(sha), int(size)) for sha, size in rows if str(sha) not in named]
 
 
 class ConsumerDB:

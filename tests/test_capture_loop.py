@@ -7,6 +7,7 @@ independently of the segmenter, which has its own tests.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from mirror.camera import CameraError, FrameSource, Pacer
 from mirror.camera.demo import DemoSource
 from mirror.capture.background import Background
 from mirror.capture.detector import Candidate, Detector
-from mirror.capture.loop import IDLE_REST_FPS, REST_AFTER_S, CaptureLoop, Shot, flip_box
+from mirror.capture.loop import IDLE_DETECT_S, IDLE_REST_FPS, REST_AFTER_S, CaptureLoop, Shot, flip_box
 from mirror.capture.machine import AutoCapture
 from mirror.capture.supervisor import CAMERA_PATIENCE_S, CAMERA_RETRY_S, CAMERA_RETRY_SLOW_S, CameraSupervisor
 from mirror.config.settings import CameraSettings
@@ -362,6 +363,25 @@ def test_an_empty_still_room_nobody_watches_is_looked_at_a_few_times_a_second() 
     room.enter()  # someone walks in: seen at the next frame looked at, then the full rate
     frames_per_second(loop, events, clock, 1 / IDLE_REST_FPS + 0.1)
     assert frames_per_second(loop, events, clock, 1.0) == 15
+
+
+def test_a_resting_loop_still_shows_the_room_to_the_segmenter_every_few_seconds() -> None:
+    """Resting drops frames, not the idle looks (``IDLE_DETECT_S``): a garment laid down without
+    motion, or a slow change the meter misses, is still found."""
+    loop, _room, events, clock = resting_loop(threading.Event())
+    offered: list[float] = []
+    offer = loop.detector.offer
+
+    def counted(frame: Image) -> None:
+        offered.append(clock[0])
+        offer(frame)
+
+    loop.detector.offer = counted  # type: ignore[method-assign]
+    frames_per_second(loop, events, clock, REST_AFTER_S + 1)
+    offered.clear()
+    frames_per_second(loop, events, clock, 6.0)
+    assert 2 <= len(offered) <= 4, offered
+    assert all(later - earlier >= IDLE_DETECT_S - 0.01 for earlier, later in itertools.pairwise(offered))
 
 
 def test_a_manual_shot_asked_for_while_resting_is_taken_at_the_next_frame() -> None:

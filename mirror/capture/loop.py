@@ -207,6 +207,8 @@ class CaptureLoop:
                 manual = tick.shoot
         self._announce(tick)
         still = tick.state is CaptureState.IDLE and box is None and motion is not None and motion < SCENE_CHANGE
+        # Not under the lock: a resume() in between may have its reset overwritten, which costs only
+        # a rest begun on a room that was, in fact, still.
         self._still_since = min(self._still_since, now) if still else float("inf")
         if tick.state is CaptureState.IDLE:
             self.background.learn(frame, background_small)
@@ -228,7 +230,9 @@ class CaptureLoop:
             return False
         if self.machine.state is not CaptureState.IDLE or now - self._still_since < REST_AFTER_S:
             return False
-        return now - self._processed_at < 1.0 / IDLE_REST_FPS
+        # Less a millisecond: frames due exactly on the rest period (every 3rd at 15 fps) are not
+        # dropped by rounding, which would stretch it by a frame.
+        return now - self._processed_at < 1.0 / IDLE_REST_FPS - 1e-3
 
     def _worth_a_look(self, box: Box | None, motion: float | None, now: float) -> bool:
         """While idle: a garment in view, a picture that changed (``motion`` is over the whole frame when

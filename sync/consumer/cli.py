@@ -111,13 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="file holding the HMAC key for upload URLs; give every consumer of a --group the same one "
         "(default: a random key per start, so URLs signed before a restart stop working)",
     )
-    p.add_argument(
+    tending = p.add_mutually_exclusive_group()  # each does its one job on --db and exits
+    tending.add_argument(
         "--erase-device",
         metavar="ID",
         help="delete everything this mirror sent (its garments' versions and the images only it named) from "
         "--db, then exit; for a mirror retired or a person who asks to be forgotten",
     )
-    p.add_argument(
+    tending.add_argument(
         "--collect-images",
         action="store_true",
         help="delete from --db the images no garment names that came more than 7 days ago (a record that never "

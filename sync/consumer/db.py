@@ -64,7 +64,15 @@ class _Dialect:
 
 
 SQLITE = _Dialect("sqlite", ("BEGIN IMMEDIATE",), "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB")
-POSTGRES = _Dialect("postgresql", ("BEGIN", "SELECT pg_advisory_xact_lock(72431)"), "BIGSERIAL PRIMARY KEY", "BYTEA")
+#: READ COMMITTED said, not assumed: each statement after the advisory lock must see what the lock's
+#: previous holder committed (a server or role defaulting to REPEATABLE READ would take the snapshot
+#: before the lock wait ends, and ``collect_images`` could delete an image a batch just named).
+POSTGRES = _Dialect(
+    "postgresql",
+    ("BEGIN ISOLATION LEVEL READ COMMITTED", "SELECT pg_advisory_xact_lock(72431)"),
+    "BIGSERIAL PRIMARY KEY",
+    "BYTEA",
+)
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS garment_versions (
@@ -189,7 +197,9 @@ class Tx:
         """Keep an image (whose hash the caller checked); store and return the pending records it completes."""
         now = time.time()
         self.q(
-            "INSERT INTO blobs (sha256, size, data, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            # Sent again: it is young again (``collect_images`` must not take it from a record on its way).
+            "INSERT INTO blobs (sha256, size, data, received_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (sha256) DO UPDATE SET received_at = excluded.received_at",
             (sha256, len(data), data, now),
         )
         waiting = self.q("SELECT id, version FROM pending_images WHERE sha256 = ?", (sha256,)).fetchall()
@@ -244,6 +254,7 @@ class Tx:
             int(self.q(f"SELECT COUNT(*) FROM {table} WHERE device_id = ?", (device_id,)).fetchone()[0])
             for table in ("garment_versions", "pending")
         )
+        theirs = self._named_images(device_id)
         self.q(
             "DELETE FROM pending_images WHERE EXISTS (SELECT 1 FROM pending p WHERE p.id = pending_images.id"
             " AND p.version = pending_images.version AND p.device_id = ?)",
@@ -251,7 +262,8 @@ class Tx:
         )
         for table in ("pending", "garment_versions", "garments"):
             self.q(f"DELETE FROM {table} WHERE device_id = ?", (device_id,))
-        unnamed = self._unnamed_images(None)
+        # Only images it named: another mirror's image still on its way to its record is not its to erase.
+        unnamed = [(sha, size) for sha, size in self._unnamed_images(None) if sha in theirs]
         for sha, _size in unnamed:
             self.q("DELETE FROM blobs WHERE sha256 = ?", (sha,))
         return versions, len(unnamed)
@@ -270,12 +282,24 @@ class Tx:
             self.q("DELETE FROM blobs WHERE sha256 = ? AND received_at < ?", (sha, received_before))
         return len(unnamed), sum(size for _sha, size in unnamed)
 
-    def _unnamed_images(self, received_before: float | None) -> list[tuple[str, int]]:
-        """(sha256, size) of the images no garment version names (received before this time, if given)."""
-        named = {str(r[0]) for r in self.q("SELECT sha256 FROM pending_images").fetchall()}
+    def _named_images(self, device_id: str | None = None) -> set[str]:
+        """The images some garment version names, stored or parked (only ``device_id``'s, if given).
+
+        A parked version's body lists its images too (``pending_images`` holds the subset still
+        missing), so the bodies alone say every name."""
+        mine = "" if device_id is None else " WHERE device_id = ?"
+        params: tuple[str, ...] = () if device_id is None else (device_id,)
+        named: set[str] = set()
         for table in ("garment_versions", "pending"):
-            for (body,) in self.q(f"SELECT body FROM {table}").fetchall():
+            for (body,) in self.q(f"SELECT body FROM {table}{mine}", params).fetchall():
                 named.update(str(image["sha256"]) for image in json.loads(body).get("images", []))
+        return named
+
+    def _unnamed_images(self, received_before: float | None) -> list[tuple[str, int]]:
+        """(sha256, size) of the images no garment version names (received before this time, if given).
+
+        It reads every stored and parked record, holding the consumers' lock (``transaction``)."""
+        named = self._named_images()
         rows = (
             self.q("SELECT sha256, size FROM blobs").fetchall()
             if received_before is None

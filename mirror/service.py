@@ -44,8 +44,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from mirror.camera import FrameSource
@@ -74,10 +72,10 @@ from mirror.events import (
     RecordSaved,
     RecordsSynced,
     Status,
-    StatusChanged,
     StatusPart,
 )
 from mirror.health import HEALTH, Health
+from mirror.housekeeping import STATUS_EVERY_S, Housekeeper
 from mirror.imagetypes import Image
 from mirror.pipeline.analyzer import Analyzer
 from mirror.pipeline.choose import held_first
@@ -85,57 +83,25 @@ from mirror.pipeline.drafts import basic_color, to_draft
 from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.refusals import FlowNow, refusal
-from mirror.store import (
-    ClosetCounts,
-    ClosetStore,
-    Color,
-    DamagedRecordError,
-    RecordNotFoundError,
-    StoreCorruptError,
-    StoreError,
-    StoreFullError,
-    StoreReadOnlyError,
-)
-from mirror.store.usage import StorageMeter
+from mirror.status_board import StatusBoard
+from mirror.store import ClosetCounts, ClosetStore, Color, StoreError
 from mirror.synclink import SyncFactory, SyncLink, SyncNotInstalledError, mqtt_link
 from mirror.version import describe
-from mirror.wallclock import clock_problem
+from mirror.wording import (
+    CLOSET_FULL,
+    NO_CAMERA,
+    NO_GARMENT,
+    NO_MODELS,
+    PART_NAMES,
+    PHOTO_FAILED,
+    STARTING_UP,
+    store_problem,
+)
 
 log = logging.getLogger(__name__)
 
 #: Preview frames allowed to wait in ``events`` before new ones are dropped (the UI is behind).
 MAX_FRAME_BACKLOG = 4
-#: Seconds between status refreshes, and between storage measurements (see ``StorageMeter``).
-STATUS_EVERY_S = 2.0
-STORAGE_EVERY_S = 30.0
-NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
-
-# What the person at the glass reads (``Error.message``/``fix``, ``AnalysisFailed.reason``): plain
-# sentences, no paths, config keys or exceptions. The technical cause goes to the log and to
-# ``detail`` (shown on the About screen), where an installer looks for it.
-NO_CAMERA = ("No camera found", "check its cable, then restart the mirror")
-CLOSET_FULL = ("The closet is full", "delete garments you no longer have, or free space on its disk")
-#: A shot while the models are still loading after start-up: nothing is broken.
-STARTING_UP = "Still starting up · try again in a few seconds"
-NO_MODELS = "The mirror can't recognise clothes right now · it needs a software repair"
-PHOTO_FAILED = "Something went wrong with that photo · try again"
-#: How each part is named to the person when it cannot start.
-PART_NAMES = {"camera": "camera", "models": "clothes recognition", "storage": "closet", "sync": "cloud backup"}
-
-
-def store_problem(exc: Exception) -> tuple[str, str]:
-    """The person-facing (message, fix) for a closet operation that failed with ``exc``."""
-    if isinstance(exc, StoreFullError):
-        return CLOSET_FULL[0], CLOSET_FULL[1] + " · nothing stored was lost"
-    if isinstance(exc, StoreReadOnlyError):
-        return "The closet can't be changed right now", "its memory card needs a check · nothing stored was lost"
-    if isinstance(exc, StoreCorruptError):
-        return "The closet is damaged", "it needs restoring from a backup · the pictures are kept"
-    if isinstance(exc, DamagedRecordError):
-        return "This garment can't be read", "the other garments are fine"
-    if isinstance(exc, RecordNotFoundError):
-        return "That garment is no longer in the closet", ""
-    return "That did not work", "try again"
 
 
 class MirrorService:
@@ -165,8 +131,7 @@ class MirrorService:
         self._clock = clock
         self._health = health
         sync = StatusPart("sync", "connecting", Level.WARN) if settings.sync.enabled else StatusPart("sync", "off")
-        self._status = Status(sync=sync)
-        self._status_lock = threading.Lock()
+        self._board = StatusBoard(Status(sync=sync), self._emit, clock)
         # One analysis at a time (TFLite interpreters are not thread-safe); the preview detector has its own.
         self._model_lock = threading.Lock()
         self._stop = threading.Event()
@@ -187,7 +152,7 @@ class MirrorService:
             emit=self._from_camera,
             on_loop_event=self._from_loop,
             on_shot=self._on_shot,
-            set_status=lambda part: self._set_status(camera=part),
+            set_status=lambda part: self._board.set(camera=part),
             stop=self._stop,
             clock=self._clock,
             health=self._health,
@@ -196,9 +161,15 @@ class MirrorService:
         )
         self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), STORAGE_FULL
         self._hold_lock = threading.Lock()
-        self._storage_used = 0
-        self._storage_meter = StorageMeter(settings.store.path())
-        self._housekeeping_error = ""  # the last failed status or storage check, logged once
+        self._keeper = Housekeeper(
+            settings.store.path(),
+            self._board,
+            store=lambda: self._store,
+            link=lambda: self._sync,
+            hold_for_full_disk=lambda full: self._hold(STORAGE_FULL, full),
+            reopen_store=self._retry_store,
+            clock=clock,
+        )
         # The capture flow as remote commands and cancel see it: the result on screen and an
         # epoch that cancel() bumps, so a shot taken or analysed across a cancel is dropped
         # instead of shown (both guarded by _flow_lock); and the epoch the shot being taken
@@ -226,7 +197,7 @@ class MirrorService:
             raise RuntimeError("this MirrorService was stopped; create a new one to start again")
         self._started = True
         self._stop.clear()
-        self._emit(StatusChanged(self._status, at=self._clock()))
+        self._board.announce()
         self._health.register("analysis", deadline_s=60)
         self._health.register("detector", deadline_s=30)
         self._spawn("startup", self._startup)
@@ -290,11 +261,11 @@ class MirrorService:
             step()
         except ConfigError as exc:  # e.g. [sync] password_file unreadable: the config's own words
             detail = f"{' '.join(exc.problems)}; fix the config file (smart-mirror doctor checks it)"
-            self._fail(part, f"The {PART_NAMES[part]} could not start", "its settings need checking", detail)
+            self._board.fail(part, f"The {PART_NAMES[part]} could not start", "its settings need checking", detail)
         except Exception as exc:  # see _startup: the camera must still start
             log.exception("starting the %s failed", part)
             detail = f"{part} could not start ({exc}); smart-mirror doctor checks the install"
-            self._fail(part, f"The {PART_NAMES[part]} could not start", "restarting the mirror may help", detail)
+            self._board.fail(part, f"The {PART_NAMES[part]} could not start", "restarting the mirror may help", detail)
 
     # --- the closet -----------------------------------------------------------------------
 
@@ -316,10 +287,10 @@ class MirrorService:
                         if not isinstance(exc, StoreError):
                             log.exception("opening the closet failed")
                         self._store_error = message
-                        self._fail("storage", "The closet's disk could not be opened", "About shows why", message)
+                        self._board.fail("storage", "The closet's disk could not be opened", "About shows why", message)
                     return
                 self._store_error = ""
-        self._refresh_status()
+        self._keeper.refresh()
 
     def _retry_store(self) -> None:
         """Open the closet again if it could not be opened at start (a card mounted late, or
@@ -345,18 +316,18 @@ class MirrorService:
     def _load_models(self) -> None:
         if self._models is None:
             vision = self.settings.vision
-            self._set_status(models=StatusPart("models", "loading", Level.WARN))
+            self._board.set(models=StatusPart("models", "loading", Level.WARN))
             try:
                 self._models = load_models(
                     models_dir(vision.models_dir), vision.backend, vision.threads, vision.min_garment_area, preview=True
                 )
             except ModelsError as exc:  # Home says what it means; this says what is wrong
                 message = "Its clothes-recognition software is missing or damaged"
-                self._fail("models", message, "About shows which part", str(exc))
+                self._board.fail("models", message, "About shows which part", str(exc))
                 return
         self._analyzer = Analyzer(self._models, unsure_below=self.settings.vision.unsure_below)
         self._detector.detect = self._detect
-        self._set_status(models=StatusPart("models", "ready"))
+        self._board.set(models=StatusPart("models", "ready"))
         log.info("models loaded in %.0f ms (%s)", self._models.load_ms, self._models.backend)
 
     def _start_sync(self) -> None:
@@ -377,7 +348,7 @@ class MirrorService:
                 )
             except SyncNotInstalledError as exc:
                 log.warning("%s", exc)
-                self._set_status(sync=StatusPart("sync", "not installed", Level.WARN))
+                self._board.set(sync=StatusPart("sync", "not installed", Level.WARN))
                 return
             self._sync = link  # before start(): a link that fails half-way is still stopped at shutdown
             link.start()
@@ -492,16 +463,9 @@ class MirrorService:
         # waits for its result, and at nice +8 any other busy process on the machine
         # (measured on the shared 2-core box) stretched that wait by a third. The detector
         # is paused meanwhile, so the analysis only shares the CPU with the preview and GUI.
-        next_status = next_storage = 0.0
         while True:
             self._health.beat("analysis")
-            if self._clock() >= next_status:
-                self._housekeeping(self._refresh_status)
-                next_status = self._clock() + STATUS_EVERY_S
-            if self._clock() >= next_storage:
-                self._housekeeping(self._retry_store)
-                self._housekeeping(self._measure_storage)
-                next_storage = self._clock() + STORAGE_EVERY_S
+            self._keeper.tick()
             try:
                 job = self._jobs.get(timeout=STATUS_EVERY_S)
             except queue.Empty:
@@ -529,7 +493,7 @@ class MirrorService:
         if analyzer is None:
             # Loading at start-up is not a fault: the person only has to wait a moment.
             loading = self.status().models.level is Level.WARN
-            reason = STARTING_UP if loading else NO_MODELS
+            reason = STARTING_UP if loading else " · ".join(NO_MODELS)
             detail = "the models are still loading" if loading else "the models are not loaded; see smart-mirror doctor"
         else:
             try:
@@ -644,7 +608,7 @@ class MirrorService:
                 log.exception("closet operation failed")
                 detail = f"the closet operation failed ({exc}); see the log"
                 self._emit(Error(*store_problem(exc), "storage", detail, at=self._clock()))
-            self._housekeeping(self._refresh_status)
+            self._keeper.refresh()
 
         try:
             self._store_pool.submit(run)
@@ -683,95 +647,12 @@ class MirrorService:
 
     def status(self) -> Status:
         """The current status line."""
-        with self._status_lock:
-            return self._status
-
-    def _set_status(self, **parts: StatusPart) -> None:
-        with self._status_lock:
-            new = replace(self._status, **parts)
-            if new == self._status:
-                return
-            self._status = new
-        self._emit(StatusChanged(new, at=self._clock()))
-
-    def _fail(self, part: str, message: str, fix: str, detail: str = "") -> None:
-        """Mark ``part`` broken and say so: ``message``/``fix`` for the glass, ``detail`` for the log and About."""
-        if detail:
-            log.warning("%s: %s", part, detail)
-        self._set_status(**{part: StatusPart(part, "error", Level.ERROR)})
-        self._emit(Error(message, fix, part, detail, at=self._clock()))
-
-    def _refresh_status(self) -> None:
-        """Storage and sync parts, which change without an event of their own.
-
-        A closet that cannot be read right now (its disk gone, its database busy past the timeout)
-        shows as ``storage: unreadable`` until a later tick reads it again, instead of raising into
-        the worker thread that called this."""
-        store = self._store
-        if store is None:
-            return
-        try:
-            room = store.free_space()  # measured as the store measures it when it refuses a garment
-            clock = self._clock_status(store)
-            link = self._sync
-            outbox = store.outbox_stats() if link is not None else None
-        except (StoreError, OSError) as exc:
-            self._housekeeping_failed(exc)
-            self._set_status(storage=StatusPart("storage", "unreadable", Level.ERROR))
-            return
-        self._housekeeping_error = ""
-        full = room.refuses()
-        if full and self.status().storage.reason != STORAGE_FULL:
-            log.warning("the closet's disk is full: %s MB free, below [store] min_free_mb", room.free_mb)
-        self._hold(STORAGE_FULL, full)
-        parts = {
-            "storage": StatusPart("storage", "full", Level.ERROR, STORAGE_FULL)
-            if full
-            else StatusPart("storage", "ok"),
-            "clock": clock,
-        }
-        if link is not None and outbox is not None:
-            waiting = outbox.unacked
-            if link.connected:
-                parts["sync"] = StatusPart("sync", "online" if waiting == 0 else f"{waiting} waiting")
-            else:
-                parts["sync"] = StatusPart("sync", f"offline ({waiting} waiting)", Level.WARN)
-        self._set_status(**parts)
-
-    def _housekeeping(self, job: Callable[[], None]) -> None:
-        """Run a periodic status or storage job on a worker thread; a failure is logged, never fatal.
-
-        These run on the analysis thread between shots: an error escaping here would end that
-        thread, and with it every result, while the preview still counted down, until the
-        watchdog restarted the whole service."""
-        try:
-            job()
-        except Exception as exc:  # see above: the thread must outlive any one check
-            self._housekeeping_failed(exc, unexpected=not isinstance(exc, (StoreError, OSError)))
-
-    def _housekeeping_failed(self, exc: BaseException, *, unexpected: bool = False) -> None:
-        """Log a failed status or storage check once per distinct message (they repeat every few seconds)."""
-        message = f"{type(exc).__name__}: {exc}"
-        if message != self._housekeeping_error:
-            self._housekeeping_error = message
-            log.warning("checking the closet failed (%s); trying again", message, exc_info=unexpected)
-
-    def _clock_status(self, store: ClosetStore) -> StatusPart:
-        """``clock: not set`` while the wall clock is certainly wrong (``mirror.wallclock``), said once in the log."""
-        wrong = clock_problem(datetime.now(UTC), store.newest_time())
-        if wrong and self.status().clock.level is Level.OK:
-            log.warning("the clock is wrong (%s); connect the mirror to the network (NTP) to set it", wrong)
-        return StatusPart("clock", "not set", Level.WARN) if wrong else StatusPart("clock", "ok")
-
-    def _measure_storage(self) -> None:
-        """Bytes used by the closet folder, measured on the worker (never on the GUI thread,
-        which asks ``about()``); the images are listed again only when they changed."""
-        self._storage_used = self._storage_meter.measure()
+        return self._board.current()
 
     def about(self) -> About:
         """Device id, version, model versions, broker and storage (the closet folder as measured
         at most 30 s ago)."""
-        used = self._storage_used
+        used = self._keeper.storage_used
         sync = self.status().sync.detail
         return About(
             device_id=self.device_id,

@@ -188,20 +188,20 @@ def test_an_unchanged_closet_is_not_walked_again_for_the_about_screen(
 
     monkeypatch.setattr(os, "scandir", counting)
     service = mirror.service.MirrorService(settings, health=Health())  # not started: the worker's job by hand
-    service._measure_storage()
+    service._keeper.measure_storage()
     assert service.about().storage_used_mb == round((400 * 100 + 1000 + 10) / 1e6, 1)
-    assert service._storage_used == 400 * 100 + 1000 + 10
+    assert service._keeper.storage_used == 400 * 100 + 1000 + 10
     assert listed.count("images") == 1
     for _ in range(3):
-        service._measure_storage()
+        service._keeper.measure_storage()
     assert listed.count("images") == 1, "the unchanged images folder was listed again"
     with (root / "closet.db").open("ab") as db:  # the database grows in place (no folder change)
         db.write(b"d" * 500)
     tmp = images / ".tmp-new.png.1"
     tmp.write_bytes(b"y" * 300)
     tmp.replace(images / f"{400:064x}.png")  # a garment kept: written under a temp name, renamed
-    service._measure_storage()
-    assert service._storage_used == 401 * 100 + 200 + 1500 + 10
+    service._keeper.measure_storage()
+    assert service._keeper.storage_used == 401 * 100 + 200 + 1500 + 10
     assert listed.count("images") == 2
 
 

@@ -225,9 +225,9 @@ def test_a_closet_that_cannot_be_opened_at_start_is_opened_when_it_can(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A card mounted late or remounted writable: the running mirror picks the closet up, no restart."""
-    import mirror.service
+    import mirror.housekeeping
 
-    monkeypatch.setattr(mirror.service, "STORAGE_EVERY_S", 0.3)
+    monkeypatch.setattr(mirror.housekeeping, "STORAGE_EVERY_S", 0.3)
     settings = fast_settings(tmp_path)
     blocker = tmp_path / "closet"
     blocker.write_text("a file where the closet folder should be")
@@ -254,9 +254,9 @@ def test_a_closet_folder_that_vanishes_is_shown_and_the_analysis_thread_lives_on
     They used to raise there and end the thread, so every later shot counted down and never got
     a result, until the watchdog restarted the service. Now the status says the closet is
     unreadable, the thread lives on, and the status comes back with the folder."""
-    import mirror.service
+    import mirror.housekeeping
 
-    monkeypatch.setattr(mirror.service, "STORAGE_EVERY_S", 0.3)  # _measure_storage walks the folder too
+    monkeypatch.setattr(mirror.housekeeping, "STORAGE_EVERY_S", 0.3)  # measure_storage walks the folder too
     settings = fast_settings(tmp_path)
     folder = tmp_path / "closet"
     seen: list[Event] = []
@@ -282,9 +282,9 @@ def test_a_closet_mounted_after_start_lends_the_mirror_its_device_id(
 ) -> None:
     """A restored closet on a disk mounted late: its garments' device id is the mirror's, not one
     derived from this card's machine id (the cloud would refuse every version as another device's)."""
-    import mirror.service
+    import mirror.housekeeping
 
-    monkeypatch.setattr(mirror.service, "STORAGE_EVERY_S", 0.3)
+    monkeypatch.setattr(mirror.housekeeping, "STORAGE_EVERY_S", 0.3)
     restored = tmp_path / "restored"
     with ClosetStore.open(restored, "mirror-hall") as old:
         kept = old.add(synthetic_draft(1))

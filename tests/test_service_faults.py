@@ -206,7 +206,7 @@ def test_a_closet_that_failed_to_open_in_an_unforeseen_way_is_tried_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only store errors used to be retried: anything else left the mirror without a closet until a restart."""
-    monkeypatch.setattr("mirror.service.STORAGE_EVERY_S", 0.3)
+    monkeypatch.setattr("mirror.housekeeping.STORAGE_EVERY_S", 0.3)
     real = ClosetStore.open.__func__  # type: ignore[attr-defined]
     attempts: list[int] = []
 

@@ -159,7 +159,7 @@ def test_a_closet_opened_late_starts_sync_once_and_says_a_failure_as_syncs(
     service._sync_factory = broken
     service._store_error = "the card was not mounted yet"
     with caplog.at_level("WARNING"):
-        service._housekeeping(service._retry_store)
+        service._keeper.tick()  # the periodic checks, which retry the closet
     assert service.status().sync.level is Level.ERROR
     assert not [r for r in caplog.records if "checking the closet failed" in r.getMessage()]
     assert service._store is not None

@@ -1,6 +1,6 @@
 """How much the closet folder holds on disk, measured cheaply enough to repeat all day.
 
-The About screen shows it; the service measures it on its worker every ``STORAGE_EVERY_S``.
+The About screen shows it; the service measures it on its worker every ``mirror.housekeeping.STORAGE_EVERY_S``.
 """
 
 from __future__ import annotations

@@ -282,3 +282,28 @@ def test_the_about_screen_names_the_installed_commit(tmp_path: Path, monkeypatch
     monkeypatch.setattr(version, "APP_ROOT", app)
     service = MirrorService(fast_settings(tmp_path))  # not started: About needs no camera or models
     assert service.about().version == f"{__version__} (commit 1a2b3c4)"
+
+
+def test_doctor_names_the_device_id_the_broker_must_know(tmp_path: Path) -> None:
+    """An installer needs the id for the broker's password file and [sync] username (deploy.md step 5);
+    only the About screen showed it. A user name that is not the id is warned about: the example ACL
+    would refuse every record."""
+    import dataclasses
+
+    from mirror.config.settings import SyncSettings
+    from mirror.doctor.checks import check_broker, check_device
+    from tests.broker import closed_port
+
+    settings = dataclasses.replace(SETTINGS, store=dataclasses.replace(SETTINGS.store, data_dir=str(tmp_path)))
+    made = only(check_device(settings))
+    assert made.status is Outcome.OK and made.message.startswith("id mirror-") and "machine's id" in made.message
+    named = dataclasses.replace(settings, device=dataclasses.replace(settings.device, id="hall-mirror"))
+    assert only(check_device(named)).message == "id hall-mirror ([device] id)"
+    with closed_port() as port:
+        for username, warned in (("hall-mirror", False), ("cloud", True), ("", False)):
+            sync = SyncSettings(enabled=True, host="127.0.0.1", port=port, username=username)
+            findings = list(check_broker(dataclasses.replace(named, sync=sync)))
+            hints = [f for f in findings if "is not this mirror's device id" in f.message]
+            assert bool(hints) is warned, [f.line() for f in findings]
+            if warned:
+                assert hints[0].status is Outcome.WARN and '[sync] username = "hall-mirror"' in hints[0].fix

@@ -1,8 +1,9 @@
 """Secrets that must not live in the config file itself.
 
 The MQTT password comes from ``$SMART_MIRROR_MQTT_PASSWORD`` or from ``[sync] password_file``,
-a file only the service user can read (systemd's ``LoadCredential=`` works too: point
-``password_file`` at ``$CREDENTIALS_DIRECTORY/...``). It is never logged. Doctor warns when that
+a file only the service user can read (systemd's ``LoadCredential=NAME:PATH`` works too: point
+``password_file`` at the literal ``/run/credentials/smart-mirror.service/NAME``; nothing in the
+config is variable-expanded). It is never logged. Doctor warns when that
 file, or the TLS client's private key (``key_file``), is open to other users.
 """
 

@@ -293,12 +293,37 @@ def _check_v4l2(device: str) -> Iterator[Finding]:
         )
 
 
+def check_device(settings: Settings) -> Iterator[Finding]:
+    """The id the mirror goes by: its topics carry it, and with the example ACL it is the broker user name
+    (docs/deploy.md, step 5), so an installer needs it before the broker can take the mirror."""
+    if settings.device.id:
+        how = "[device] id"
+    elif closet_device_ids(settings.store.path()):
+        how = "the id its closet was made with"
+    else:
+        how = "made from this machine's id"
+    yield Finding(Outcome.OK, "device", f"id {device_id(settings)} ({how})")
+
+
+def _username_finding(sync: SyncSettings, mine: str) -> Iterator[Finding]:
+    """A user name other than the device id: the example ACL refuses every record such a mirror sends."""
+    if sync.username and sync.username != mine:
+        yield Finding(
+            Outcome.WARN,
+            "broker",
+            f"[sync] username {sync.username!r} is not this mirror's device id {mine!r}: with the example ACL "
+            "(user name = device id) the broker refuses its records",
+            f'set [sync] username = "{mine}", unless your broker\'s ACL names mirrors otherwise',
+        )
+
+
 def check_broker(settings: Settings) -> Iterator[Finding]:
     sync = settings.sync
     if not sync.enabled:
         yield Finding(Outcome.OK, "broker", "sync disabled: records stay on this mirror")
         return
     yield from credential_findings(sync)
+    yield from _username_finding(sync, device_id(settings))
     unreadable = list(_unreadable_sync_files(sync))
     if unreadable:  # the mirror fails on these before it connects; so does this check
         yield from unreadable
@@ -379,4 +404,13 @@ def _user() -> str:
         return "the service user"
 
 
-CHECKS = (check_data_dir, check_closet, check_free_disk, check_models, check_camera, check_broker, *SYSTEM_CHECKS)
+CHECKS = (
+    check_data_dir,
+    check_closet,
+    check_device,
+    check_free_disk,
+    check_models,
+    check_camera,
+    check_broker,
+    *SYSTEM_CHECKS,
+)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mirror.benchstats import summary
 from mirror.config import Settings
 from mirror.store import ClosetStore
 from mirror.store.samples import synthetic_draft
@@ -33,13 +34,6 @@ PREFIX = "bench"
 
 class BenchUnavailableError(Exception):
     """The benchmark cannot run here (one line: what is missing and how to get it)."""
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run_sync_bench(
@@ -86,6 +80,7 @@ def _measure(
         store.close()
         db.close()
     latencies = [s * 1000 for s in worker.stats.latencies_s]
+    ack = summary(latencies, (50, 95))  # one method for every bench report (mirror.benchstats)
     rate = records / elapsed if elapsed > 0 else float("inf")
     return {
         "sync": {
@@ -98,9 +93,9 @@ def _measure(
             "target_records_per_s": TARGET_RECORDS_PER_S,
             "meets_target": done and rate >= TARGET_RECORDS_PER_S,
             "ack_latency_ms": {
-                "p50": round(statistics.median(latencies), 1) if latencies else None,
-                "p95": round(_percentile(latencies, 0.95), 1),
-                "max": round(max(latencies), 1) if latencies else None,
+                "p50": round(ack.at[50], 1) if latencies else None,
+                "p95": round(ack.at[95], 1),
+                "max": round(ack.max, 1) if latencies else None,
             },
             "store_add_ms_median": round(statistics.median(add_ms), 2) if add_ms else None,
             "max_inflight": sync.max_inflight,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
+import statistics
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
+from mirror.benchstats import percentile, summary
 from mirror.camera.demo_scene import pose_at, render
 from mirror.cli import exitcodes, main
 from mirror.pipeline.bench import TARGETS, stats
@@ -19,6 +23,20 @@ STAGES = {"resize", "segment", "instances", "cutout", "classify", "colour", "enc
 def test_stats_are_median_and_p90() -> None:
     assert stats([1.0, 2.0, 3.0, 4.0, 100.0]) == {"median": 3.0, "p90": 61.6, "n": 5}
     assert stats([])["n"] == 0
+
+
+def test_every_bench_interpolates_its_percentiles_the_same_way() -> None:
+    """One method for the pipeline, UI and sync reports: linear between samples, as numpy does by default."""
+    values = [12.0, 3.5, 7.25, 40.0, 8.0, 9.5, 1.0]
+    for q in (50, 90, 95):
+        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+    assert percentile([5.0], 90) == 5.0  # one sample (statistics.quantiles wants two)
+    assert math.isnan(percentile([], 90))
+    figures = summary(values, (50, 95))
+    assert figures.n == 7 and figures.max == 40.0 and set(figures.at) == {50, 95}
+    assert figures.at[50] == statistics.median(values)
+    with pytest.raises(ValueError):
+        percentile(values, 100)
 
 
 @pytest.mark.slow

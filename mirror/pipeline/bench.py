@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
 import mirror
+from mirror.benchstats import summary
 from mirror.camera.demo_scene import GARMENTS, Timeline, pose_at, render
 from mirror.config import Settings
 from mirror.imagetypes import Image
@@ -58,15 +58,11 @@ TARGETS = {
 
 
 def stats(values: Sequence[float]) -> dict[str, float]:
-    """Median and 90th percentile, rounded to 0.01 ms (``n`` says how many samples)."""
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0:
-        return {"median": float("nan"), "p90": float("nan"), "n": 0}
-    return {
-        "median": round(float(np.median(arr)), 2),
-        "p90": round(float(np.percentile(arr, 90)), 2),
-        "n": int(arr.size),
-    }
+    """Median and 90th percentile, rounded to 0.01 ms (``n`` says how many samples).
+
+    Worked out by ``mirror.benchstats``, as the UI and sync benches do, so the reports compare."""
+    figures = summary(values, (50, 90))
+    return {"median": round(figures.at[50], 2), "p90": round(figures.at[90], 2), "n": figures.n}
 
 
 def demo_frames(width: int, height: int, count: int = 3) -> list[Image]:

@@ -27,6 +27,14 @@ def _toml(value: Any) -> str:
     return repr(value)
 
 
+def _default(f: dataclasses.Field[Any]) -> Any:
+    """A setting's default: its value, or what its factory makes (``fields.setting`` declares lists,
+    dicts and tuples through one)."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return f.default_factory()  # type: ignore[misc]  # mypy cannot see that MISSING was ruled out
+
+
 def _allowed(meta: Any) -> str:
     if CHOICES in meta:
         return " / ".join(_toml(c) for c in meta[CHOICES])
@@ -65,8 +73,7 @@ def render_markdown() -> str:
             "| --- | --- | --- | --- |",
         ]
         for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-            lines.append(f"| `{f.name}` | `{_toml(default)}` | {_allowed(f.metadata)} | {f.metadata[DOC]} |")
+            lines.append(f"| `{f.name}` | `{_toml(_default(f))}` | {_allowed(f.metadata)} | {f.metadata[DOC]} |")
     return "\n".join(lines) + "\n"
 
 
@@ -79,10 +86,9 @@ def render_example() -> str:
     for section, cls in SECTIONS.items():
         lines += ["", f"# {(cls.__doc__ or '').strip()}", f"[{section}]"]
         for f in dataclasses.fields(cls):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
             allowed = _allowed(f.metadata)
             lines.append(f"# {f.metadata[DOC]}" + (f" ({allowed})" if allowed else ""))
-            lines.append(f"{f.name} = {_toml(default)}")
+            lines.append(f"{f.name} = {_toml(_default(f))}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,6 @@ report and writes ``--output``. ``--sync`` hands over to the sync package's own 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -67,8 +66,9 @@ def _sync_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ui_bench(args: argparse.Namespace, settings: Settings) -> int:
     """The UI's figures from ``ui.bench.run_ui_bench`` (Qt is imported only here, as ``run`` does)."""
-    module = importlib.import_module("ui.bench")
-    return _emit(dict(module.run_ui_bench(settings)), args.output)
+    from ui.bench import run_ui_bench
+
+    return _emit(run_ui_bench(settings), args.output)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,7 +7,6 @@ loads Qt.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -53,8 +52,9 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
             print(f"smart-mirror run: cannot create {folder} ({exc.strerror}); pick another --screenshots DIR",
                   file=sys.stderr)  # fmt: skip
             return exitcodes.USAGE
-    app = importlib.import_module("ui.app")
-    return int(app.run_app(settings, args))
+    from ui.app import run_app  # here, not at the top: the rest of the core never loads Qt
+
+    return run_app(settings, args)
 
 
 def settings_problem(args: argparse.Namespace) -> int:
@@ -73,5 +73,6 @@ def settings_problem(args: argparse.Namespace) -> int:
         config = find_config_file(args.config)
     except ConfigError:
         config = None
-    screen = importlib.import_module("ui.settings_problem")
-    return int(screen.run_settings_problem(error.problems, config, notifier, windowed=args.windowed))
+    from ui.settings_problem import run_settings_problem
+
+    return run_settings_problem(error.problems, config, notifier, windowed=args.windowed)

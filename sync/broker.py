@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -26,6 +27,17 @@ small (acks at most ~6.5 KB, commands 4 KB, upload URLs ~34 KB by ``sync/schemas
 larger message for this client instead of sending it, so a 200 MiB publish on its commands topic never
 reaches a Pi's memory. MQTT 3.1.1 has no such property: there the broker's ``max_packet_size`` is the only
 limit (docs/sync.md)."""
+
+
+class ConnectArgs(TypedDict, total=False):
+    """The keyword arguments :func:`connect_kwargs` gives ``Client.connect`` / ``connect_async``,
+    typed as paho takes them, so a caller's ``connect(**kwargs)`` is checked."""
+
+    host: str
+    port: int
+    keepalive: int
+    clean_start: bool
+    properties: Properties
 
 
 class BrokerSetupError(ValueError):
@@ -101,22 +113,22 @@ def make_client(config: BrokerConfig) -> mqtt.Client:
     return client
 
 
-def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None, resume: bool = True) -> dict[str, object]:
+def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None, resume: bool = True) -> ConnectArgs:
     """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry),
     unless ``resume`` is off (a short-lived client such as ``sync.remote``).
 
     ``max_packet_bytes``: the largest packet this client takes (MQTT 5 only; ``None``: no limit). Each
     caller names its own: the mirror :data:`MIRROR_MAX_PACKET_BYTES`, the consumer its image limit.
     """
-    kwargs: dict[str, object] = {"host": config.host, "port": config.port, "keepalive": config.keepalive_s}
+    kwargs = ConnectArgs(host=config.host, port=config.port, keepalive=config.keepalive_s)
     if config.v5:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if resume:
             props.SessionExpiryInterval = config.session_expiry_s
-            kwargs.update(clean_start=False)
+            kwargs["clean_start"] = False
         if max_packet_bytes is not None:
             props.MaximumPacketSize = max_packet_bytes
-        kwargs.update(properties=props)
+        kwargs["properties"] = props
     return kwargs
 
 

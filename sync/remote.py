@@ -40,6 +40,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from sync.backoff import Backoff
 from sync.broker import MIRROR_MAX_PACKET_BYTES, BrokerConfig, connect_kwargs, make_client, reason_text
@@ -145,7 +146,7 @@ class RemoteControl:
         try:
             # Its answers are small: a flood on the result topic is refused by the broker, not read.
             kwargs = connect_kwargs(self.broker, max_packet_bytes=MIRROR_MAX_PACKET_BYTES, resume=False)
-            self._client.connect(**kwargs)  # type: ignore[arg-type]
+            self._client.connect(**kwargs)
         except (OSError, ValueError) as exc:
             raise RemoteError(f"broker {self.broker.describe()} unreachable ({exc})") from None
         self._client.loop_start()
@@ -164,8 +165,10 @@ class RemoteControl:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        if getattr(reason, "is_failure", False):
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, _flags: mqtt.ConnectFlags, reason: ReasonCode, _props: Properties | None
+    ) -> None:
+        if reason.is_failure:
             self._refused = reason_text(reason)
             return
         client.subscribe(self.topics.command_results, qos=1)

@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from mirror.config import SyncSettings
@@ -227,15 +230,17 @@ class SyncWorker:
         client.on_subscribe = self._on_subscribe
         self._dropped = False
         try:
-            client.connect(**connect_kwargs(self.broker, max_packet_bytes=MIRROR_MAX_PACKET_BYTES))  # type: ignore[arg-type]
+            client.connect(**connect_kwargs(self.broker, max_packet_bytes=MIRROR_MAX_PACKET_BYTES))
         except (OSError, ValueError) as exc:
             self._fail(f"broker {self.broker.describe()} unreachable ({exc})")
             return False
         self._client = client
         return True
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _props: Any) -> None:
-        if getattr(reason, "is_failure", False):
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, flags: mqtt.ConnectFlags, reason: ReasonCode, _props: Properties | None
+    ) -> None:
+        if reason.is_failure:
             self._fail(f"broker {self.broker.describe()} refused the connection ({reason_text(reason)})")
             self._dropped = True
             return
@@ -246,7 +251,7 @@ class SyncWorker:
             if self.last_error:
                 log.info("connected to %s again", self.broker.describe())
             self.last_error = ""
-        if getattr(flags, "session_present", False):
+        if flags.session_present:
             # The broker queued whatever the cloud acked while the mirror was away; it sends that
             # right after CONNACK. Sending those versions again first only earns "duplicate" acks.
             self._resend_after = time.monotonic() + RESUME_GRACE_S
@@ -269,14 +274,22 @@ class SyncWorker:
                 client.publish(topic, payload, qos=1, retain=True)
         self._state_due = 0.0
 
-    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, reasons: Any, _props: Any) -> None:
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reasons: list[ReasonCode], _props: Properties | None
+    ) -> None:
         if mid == self._commands_mid:
-            if all(not getattr(r, "is_failure", False) for r in reasons):
+            if not any(r.is_failure for r in reasons):
                 self.listening.set()
             else:
                 log.warning("the broker refused the commands subscription (%s)", reasons[0])
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: Any, _flags: mqtt.DisconnectFlags, reason: ReasonCode, _props: Properties | None
+    ) -> None:
+        self._lost(reason)
+
+    def _lost(self, reason: ReasonCode | MQTTErrorCode) -> None:
+        """The connection is gone: the broker said so (``reason``), or ``loop()`` failed (its error code)."""
         self.listening.clear()
         if not self._stop.is_set() and not self._closing and not self._dropped:
             if self._connected and time.monotonic() - self._connected_at < STABLE_S:
@@ -358,7 +371,7 @@ class SyncWorker:
         rc = client.loop(IDLE_LOOP_S if self._idle else BUSY_LOOP_S)
         if rc != mqtt.MQTT_ERR_SUCCESS:
             if not self._dropped:
-                self._on_disconnect(client, None, None, rc, None)
+                self._lost(rc)
             return
         if not self._connected:
             return

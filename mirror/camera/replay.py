@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 from mirror.camera.base import CameraError, FrameSource, Pacer, as_bgr, to_preview
 from mirror.imagefile import UnreadableImageError, read_image
@@ -55,7 +56,7 @@ class ReplaySource(FrameSource):
         self._files: list[Path] = []
         self._opened_folder = False
         self._index = 0
-        self._video: Any = None
+        self._video: cv2.VideoCapture | None = None
         self._current: Image | None = None
 
     def open(self) -> None:
@@ -93,7 +94,7 @@ class ReplaySource(FrameSource):
             if not ok and self.loop:
                 self._video.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 ok, frame = self._video.read()
-            return as_bgr(frame) if ok and frame is not None else None
+            return as_bgr(np.asarray(frame, dtype=np.uint8)) if ok and frame is not None else None  # 8-bit video
         while self._files:
             if self._index >= len(self._files):
                 if not self.loop:

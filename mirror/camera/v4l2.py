@@ -9,9 +9,8 @@ frame and back, which costs a few hundred milliseconds once per capture — duri
 
 from __future__ import annotations
 
-from typing import Any
-
 import cv2
+import numpy as np
 
 from mirror.camera.base import CameraError, FrameSource, as_bgr
 from mirror.imagetypes import Image
@@ -34,7 +33,7 @@ class V4L2Source(FrameSource):
         self.capture = capture
         self.fps = fps
         self.name = f"v4l2 {device}"
-        self._cap: Any = None
+        self._cap: cv2.VideoCapture | None = None
 
     def open(self) -> None:
         cap = cv2.VideoCapture(_device_arg(self.device), cv2.CAP_V4L2)
@@ -48,17 +47,21 @@ class V4L2Source(FrameSource):
         self._set_size(self.preview)
         cap.set(cv2.CAP_PROP_FPS, self.fps)
 
-    def _set_size(self, size: tuple[int, int]) -> None:
-        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
-        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
-
-    def _grab(self) -> Image:
+    def _opened(self) -> cv2.VideoCapture:
         if self._cap is None:
             raise CameraError(f"camera {self.device} is not open; start the source first")
-        ok, frame = self._cap.read()
+        return self._cap
+
+    def _set_size(self, size: tuple[int, int]) -> None:
+        cap = self._opened()
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, size[0])
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, size[1])
+
+    def _grab(self) -> Image:
+        ok, frame = self._opened().read()
         if not ok or frame is None:
             raise CameraError(f"camera {self.device} stopped delivering frames; check its cable and restart")
-        return as_bgr(frame)
+        return as_bgr(np.asarray(frame, dtype=np.uint8))  # typed as any depth; a camera's frames are 8-bit
 
     def read(self) -> Image | None:
         return self._grab()
@@ -72,7 +75,7 @@ class V4L2Source(FrameSource):
         self._set_size(self.capture)
         try:
             for _ in range(_FLUSH_FRAMES):
-                self._cap.grab()
+                self._opened().grab()
             return [self._grab() for _ in range(max(1, count))]
         finally:
             self._set_size(self.preview)

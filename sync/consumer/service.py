@@ -15,8 +15,10 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
-from sync.broker import BrokerConfig, connect_kwargs, make_client, reason_text
+from sync.broker import BrokerConfig, ConnectArgs, connect_kwargs, make_client, reason_text
 from sync.consumer.handler import Ack, MessageHandler
 from sync.consumer.uploads import UploadServer
 from sync.contract import Topics, ack_message
@@ -61,7 +63,7 @@ class ConsumerService:
         if uploads is not None:
             uploads.bind(lambda topic, payload: self._client.publish(topic, payload, qos=1), self.publish_acks)
 
-    def _connect_kwargs(self) -> dict[str, object]:
+    def _connect_kwargs(self) -> ConnectArgs:
         """The broker drops, rather than sends, a message larger than the largest this consumer would
         store (MQTT 5 ``MaximumPacketSize``): it is never read into memory."""
         limits = self.handler.limits
@@ -83,7 +85,7 @@ class ConsumerService:
         if self.uploads is not None:
             self.uploads.start()
         self._worker.start()
-        self._client.connect_async(**self._connect_kwargs())  # type: ignore[arg-type]
+        self._client.connect_async(**self._connect_kwargs())
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -98,7 +100,7 @@ class ConsumerService:
         if self.uploads is not None:
             self.uploads.start()
         self._worker.start()
-        self._client.connect_async(**self._connect_kwargs())  # type: ignore[arg-type]
+        self._client.connect_async(**self._connect_kwargs())
         self._client.loop_forever(retry_first_connection=True)
         self._stopping.set()
         self._worker.join(5)
@@ -112,8 +114,10 @@ class ConsumerService:
             topic = Topics(self.prefix, ack.device_id).acks
             self._client.publish(topic, ack_message(ack.record_id, ack.version, ack.status, ack.reason), qos=1)
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        if getattr(reason, "is_failure", False):
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, _flags: mqtt.ConnectFlags, reason: ReasonCode, _props: Properties | None
+    ) -> None:
+        if reason.is_failure:
             text = reason_text(reason)
             if text != self._refused:  # paho retries every few seconds: say each new reason once
                 log.error("broker %s refused the consumer (%s); it keeps retrying", self.broker.describe(), text)
@@ -130,7 +134,9 @@ class ConsumerService:
             log.warning("broker %s unreachable; the consumer keeps retrying", self.broker.describe())
             self._unreachable_logged = True
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: Any, _flags: mqtt.DisconnectFlags, reason: ReasonCode, _props: Properties | None
+    ) -> None:
         self.connected.clear()
         if not self._stopping.is_set() and not self._refused:  # after a refusal paho's disconnect says nothing new
             log.warning("consumer lost the broker %s (%s); reconnecting", self.broker.describe(), reason_text(reason))

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 from mirror.config import Settings
-from mirror.store.codec import NEWEST_CREATED_SQL, newest_created
-from mirror.store.orphan import orphan_log
+from mirror.store.peek import closet_device_ids
 
 MACHINE_ID = Path("/etc/machine-id")
 
@@ -35,38 +32,3 @@ def device_id(settings: Settings, machine_id_file: Path = MACHINE_ID) -> str:
         seed = socket.gethostname()
     # Hash with an app-specific salt: the raw machine-id must not leave the device.
     return "mirror-" + hashlib.sha256(f"smart-mirror:{seed}".encode()).hexdigest()[:10]
-
-
-def closet_device_ids(data_dir: Path) -> list[str]:
-    """The device ids the closet's records were made with, the oldest record's first."""
-    rows = peek_closet(data_dir, "SELECT device_id FROM records GROUP BY device_id ORDER BY MIN(created_at)")
-    return [str(row[0]) for row in rows]
-
-
-def closet_newest_time(data_dir: Path) -> datetime | None:
-    """When the closet's newest garment was added (what the wall clock must not precede), if any."""
-    return newest_created(peek_closet(data_dir, NEWEST_CREATED_SQL))
-
-
-def peek_closet(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
-    """One query on the closet, read-only and forgiving, without opening the store.
-
-    A closet that does not exist or cannot be read answers nothing (opening it later reports the
-    problem properly); used before the store is opened (the device id) and by doctor. Nor does it
-    touch a database beside an orphan write-ahead log: connecting at all would delete that log,
-    with every garment since the last checkpoint (:mod:`mirror.store.orphan`).
-    """
-    db = data_dir / "closet.db"  # mirror.store.closet.DB_NAME (not imported: the store imports this module)
-    try:
-        if not db.is_file() or orphan_log(db) is not None:
-            return []
-    except OSError:
-        return []
-    try:
-        conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=5.0)
-        try:
-            return [tuple(row) for row in conn.execute(sql).fetchall()]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return []

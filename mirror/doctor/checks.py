@@ -14,7 +14,7 @@ from pathlib import Path
 from mirror.config import Settings
 from mirror.config.secrets import password_file_problem, private_key_problem
 from mirror.config.settings import SyncSettings
-from mirror.device import closet_device_ids, device_id
+from mirror.device import device_id
 from mirror.doctor.report import Finding, Outcome
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.hosts import is_loopback
@@ -25,6 +25,7 @@ from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
 from mirror.store.images import committed_count
 from mirror.store.orphan import orphan_log
+from mirror.store.peek import closet_device_ids
 
 REQUIRED_MODELS = ("segmenter", "classifier", "colour")
 NEURAL_BACKENDS = ("tflite", "onnx")

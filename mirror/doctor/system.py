@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mirror.config import Settings
-from mirror.device import closet_newest_time
 from mirror.doctor.report import Finding, Outcome
+from mirror.store.peek import closet_newest_time
 from mirror.version import describe
 from mirror.wallclock import clock_problem, kernel_synchronised, trusted_newest
 

@@ -24,7 +24,7 @@ def parse_iso(text: str) -> datetime:
 
 
 #: When the closet's newest garment was added: the store asks it, and so does the clock check that
-#: peeks at the closet before the store is open (``mirror.device``). Read it with :func:`newest_created`.
+#: peeks at the closet before the store is open (``mirror.store.peek``). Read it with :func:`newest_created`.
 NEWEST_CREATED_SQL = "SELECT MAX(created_at) FROM current"
 
 

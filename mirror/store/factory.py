@@ -11,7 +11,7 @@ from mirror.store.closet import ClosetStore
 
 def open_closet(settings: Settings) -> ClosetStore:
     """The closet under ``[store] data_dir`` for this device, with ``[store] min_free_mb`` enforced."""
-    # Imported here: mirror.device reads the closet through this package (mirror.store.codec), so a
+    # Imported here: mirror.device reads the closet through this package (mirror.store.peek), so a
     # module-level import made ``import mirror.device`` fail when it came before ``mirror.store``.
     from mirror.device import device_id
 

@@ -1,0 +1,52 @@
+"""Looks at a closet without opening the store: which device made it, when its newest garment came.
+
+Why apart from ``ClosetStore``: the device id is needed before the store is opened (the store is
+opened with it), and doctor must judge a closet without changing it (opening the store migrates
+and repairs). So these read-only queries forgive everything: a closet that is missing, unreadable
+or damaged answers nothing, and the store, when it opens, says what is wrong.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from mirror.store.closet import DB_NAME
+from mirror.store.codec import NEWEST_CREATED_SQL, newest_created
+from mirror.store.orphan import orphan_log
+
+
+def closet_device_ids(data_dir: Path) -> list[str]:
+    """The device ids the closet's records were made with, the oldest record's first."""
+    rows = peek_closet(data_dir, "SELECT device_id FROM records GROUP BY device_id ORDER BY MIN(created_at)")
+    return [str(row[0]) for row in rows]
+
+
+def closet_newest_time(data_dir: Path) -> datetime | None:
+    """When the closet's newest garment was added (what the wall clock must not precede), if any."""
+    return newest_created(peek_closet(data_dir, NEWEST_CREATED_SQL))
+
+
+def peek_closet(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
+    """One query on the closet, read-only and forgiving, without opening the store.
+
+    A closet that does not exist or cannot be read answers nothing (opening it later reports the
+    problem properly); used before the store is opened (``mirror.device``) and by doctor. Nor does it
+    touch a database beside an orphan write-ahead log: connecting at all would delete that log,
+    with every garment since the last checkpoint (:mod:`mirror.store.orphan`).
+    """
+    db = data_dir / DB_NAME
+    try:
+        if not db.is_file() or orphan_log(db) is not None:
+            return []
+    except OSError:
+        return []
+    try:
+        conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []

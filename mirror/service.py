@@ -355,12 +355,6 @@ class MirrorService:
 
     # --- camera (``mirror.capture.supervisor`` keeps it open) -------------------------------
 
-    def _resume(self, *, rearm: bool) -> None:
-        """Back to watching for a garment (``rearm``: at once; else once the garment is lowered)."""
-        loop = self._camera.loop
-        if loop is not None:
-            loop.resume(rearm=rearm)
-
     def _detect(self, frame: Image) -> list[Candidate]:
         analyzer = self._analyzer
         if analyzer is None:
@@ -376,16 +370,14 @@ class MirrorService:
 
     def capture_now(self) -> None:
         """Take the shot now (manual capture), whatever the auto-capture state."""
-        loop = self._camera.loop
-        if loop is None or not self._camera.running:
+        if not self._camera.running:
             detail = "no camera to capture with; connect the camera or use --source demo"
             self._emit(Error(*NO_CAMERA, "camera", detail, at=self._clock()))
-            return
-        if STORAGE_FULL in self._holds:  # the garment could not be kept: say so before the shot, not after
+        elif STORAGE_FULL in self._holds:  # the garment could not be kept: say so before the shot, not after
             detail = f"the closet's disk ({self.settings.store.path()}) is below [store] min_free_mb"
             self._emit(Error(*CLOSET_FULL, "storage", detail, at=self._clock()))
-            return
-        loop.request_shot()
+        else:
+            self._camera.request_shot()
 
     def cancel(self) -> None:
         """Stop the capture in progress and any result waiting; wait for the garment to be lowered.
@@ -398,7 +390,7 @@ class MirrorService:
         with self._flow_lock:
             self._cancel_epoch += 1
             self._review = None
-            self._resume(rearm=False)
+            self._camera.resume(rearm=False)
 
     def watch_preview(self, on: bool) -> None:
         """The capture screen shows the preview (``on``), or no longer does: while nobody watches it,
@@ -429,11 +421,7 @@ class MirrorService:
             held = bool(self._holds)
             if held == before:
                 return  # e.g. the status tick saying "still full" every few seconds
-            loop = self._camera.loop
-            if loop is not None:
-                loop.hold_off(held)
-            else:
-                self._machine.hold_off(held)  # no camera thread yet: nothing else touches the machine
+            self._camera.hold_off(held)
 
     def _from_camera(self, event: Event) -> None:
         """The camera supervisor's events; its errors name the device and the driver's words, which
@@ -453,7 +441,7 @@ class MirrorService:
         with self._flow_lock:
             epoch = self._shot_epoch
             if epoch != self._cancel_epoch:  # cancelled while the burst was taken
-                self._resume(rearm=False)
+                self._camera.resume(rearm=False)
                 return
             self._emit(AnalysisStarted(shot.capture_id, shot.manual, at=self._clock()))
         self._jobs.put((shot, epoch))
@@ -482,7 +470,6 @@ class MirrorService:
         return True
 
     def _analyse(self, shot: Shot, epoch: int) -> None:
-        loop = self._camera.loop
         analyzer = self._analyzer
         reason = detail = ""
         result: AnalysisResult | None = None
@@ -514,19 +501,17 @@ class MirrorService:
                 return
             if reason or result is None:
                 self._emit(AnalysisFailed(shot.capture_id, reason, detail=detail, at=self._clock()))
-                if loop is not None:
-                    loop.resume(rearm=True)
+                self._camera.resume(rearm=True)
                 return
             self._review = result
-            if loop is not None:
-                loop.reviewed()
+            self._camera.reviewed()
             self._emit(AnalysisDone(shot.capture_id, result, held=held, at=self._clock()))
 
     def retake(self) -> None:
         """Discard the shown result and go back to capturing."""
         with self._flow_lock:
             self._review = None
-        self._resume(rearm=True)
+        self._camera.resume(rearm=True)
 
     # --- remote commands --------------------------------------------------------------------
 
@@ -566,7 +551,7 @@ class MirrorService:
 
         def add(store: ClosetStore) -> Event:
             record = store.add(to_draft(result, index))
-            self._resume(rearm=False)
+            self._camera.resume(rearm=False)
             return RecordSaved(record, at=self._clock())
 
         self._store_job(add)

@@ -81,6 +81,35 @@ class CameraSupervisor:
         loop = self.loop
         return loop is not None and not loop.ended.is_set()
 
+    # --- the running loop, for the service: each does nothing while there is none -------------
+
+    def request_shot(self) -> None:
+        """Take the shot at the next frame (manual capture); see ``running`` first."""
+        loop = self.loop
+        if loop is not None:
+            loop.request_shot()
+
+    def resume(self, *, rearm: bool) -> None:
+        """Back to watching for a garment (``rearm``: at once; else once the garment is lowered)."""
+        loop = self.loop
+        if loop is not None:
+            loop.resume(rearm=rearm)
+
+    def reviewed(self) -> None:
+        """The shot's result is on the screen."""
+        loop = self.loop
+        if loop is not None:
+            loop.reviewed()
+
+    def hold_off(self, held: bool) -> None:
+        """Auto-capture off (``held``) or on again; before the camera first opens, on the machine itself
+        (no camera thread yet: nothing else touches it)."""
+        loop = self.loop
+        if loop is not None:
+            loop.hold_off(held)
+        else:
+            self.machine.hold_off(held)
+
     def run(self) -> None:
         """Supervise until ``stop`` is set: open the camera, run the loop, reopen it after a failure."""
         reported = ""

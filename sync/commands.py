@@ -187,15 +187,23 @@ class StoreAnswers(MemoryAnswers):
         except StoreError as exc:
             log.warning("command %s is remembered until restart only (%s)", command_id, exc)
 
-    def newest_time(self) -> datetime | None:
-        """The closet's newest garment, which the clock must not precede (``ClosetStore.newest_time``:
-        ``None`` once NTP has set the clock); ``None`` when the closet cannot say (then only an
-        impossible year shows the clock wrong)."""
+
+def closet_newest(store: ClosetStore) -> Callable[[], datetime | None]:
+    """A ``newest`` for :class:`CommandInbox`: the closet's newest garment, which the clock must not
+    precede (``ClosetStore.newest_time``: ``None`` once NTP has set the clock); ``None`` when the
+    closet cannot say (then only an impossible year shows the clock wrong).
+
+    Its own function, not a method of :class:`StoreAnswers`: remembering answered ids and judging
+    the clock are separate jobs that happen to read the same closet."""
+
+    def newest() -> datetime | None:
         try:
-            return self.store.newest_time()
+            return store.newest_time()
         except StoreError as exc:
             log.warning("cannot read the closet's newest garment (%s); the clock is judged by its year only", exc)
             return None
+
+    return newest
 
 
 @dataclass(frozen=True)
@@ -298,16 +306,13 @@ class CommandInbox:
         """``now``: the wall clock (expiry); ``clock``: monotonic seconds (the rate limit).
 
         ``newest``: the latest time the mirror knows has passed, a reading of ``now`` before it
-        proves the clock wrong (``mirror.wallclock.clock_problem``). By default the closet's newest
-        garment when the answers are kept in the closet (:class:`StoreAnswers`, as the sync worker
-        does), else none (an impossible year still shows the clock wrong).
+        proves the clock wrong (``mirror.wallclock.clock_problem``): the sync worker passes
+        :func:`closet_newest`. By default none (an impossible year still shows the clock wrong).
         """
         self.handler = handler
         self.now = now
         self.answers = answers if answers is not None else MemoryAnswers(clock=clock)
-        if newest is None:
-            newest = self.answers.newest_time if isinstance(self.answers, StoreAnswers) else lambda: None
-        self.newest = newest
+        self.newest = newest if newest is not None else lambda: None
         self._all = TokenBucket(*rate, clock)
         self._deletes = TokenBucket(*delete_rate, clock)
         self._refusals = LogLimit(log, burst=20, clock=clock)

@@ -46,7 +46,7 @@ from sync.broker import (
     make_client,
     reason_text,
 )
-from sync.commands import CommandHandler, CommandInbox, StoreAnswers, result_message
+from sync.commands import CommandHandler, CommandInbox, StoreAnswers, closet_newest, result_message
 from sync.contract import OFFLINE, ONLINE, Topics, garment_message, parse_ack, printable
 from sync.loglimit import LogLimit
 from sync.uploads import HttpUploader
@@ -138,7 +138,11 @@ class SyncWorker:
             else None
         )
         self._failed_kinds: set[str] = set()  # message kinds whose handling raised: traceback logged once each
-        self._inbox = CommandInbox(on_command, answers=StoreAnswers(store)) if on_command is not None else None
+        self._inbox = (
+            CommandInbox(on_command, answers=StoreAnswers(store), newest=closet_newest(store))
+            if on_command is not None
+            else None
+        )
         self.on_acked = on_acked
         self.presence = presence
         self.listening = threading.Event()

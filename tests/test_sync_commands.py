@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mirror.cli import exitcodes
 from mirror.cli.main import main as cli_main
-from mirror.store import ClosetStore, StoreFullError
+from mirror.store import ClosetStore, StoreError, StoreFullError
 from mirror.store.codec import iso
 from mirror.store.samples import synthetic_draft
 from sync.broker import BrokerConfig
@@ -43,6 +43,7 @@ from sync.commands import (
     MemoryAnswers,
     StoreAnswers,
     Verdict,
+    closet_newest,
     command_message,
     message_expiry_s,
     result_message,
@@ -435,7 +436,7 @@ def test_while_the_clock_is_not_set_only_harmless_commands_are_carried_out() -> 
 def test_a_clock_behind_the_closets_newest_garment_refuses_a_capture_that_waited_as_long(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The sync worker keeps answers in the closet (``StoreAnswers``): its newest garment proves a
+    """The sync worker judges the clock by the closet (``closet_newest``): its newest garment proves a
     clock that booted two days behind wrong, unless NTP has set the clock since."""
     synced: list[bool | None] = [False]
     monkeypatch.setattr("mirror.store.closet.kernel_synchronised", lambda: synced[0])
@@ -445,7 +446,7 @@ def test_a_clock_behind_the_closets_newest_garment_refuses_a_capture_that_waited
         newest = store.newest_time()
         assert newest is not None
         behind = newest - timedelta(days=2)  # the Pi's clock after a power cut
-        gate = CommandInbox(core, now=lambda: behind, answers=StoreAnswers(store))
+        gate = CommandInbox(core, now=lambda: behind, answers=StoreAnswers(store), newest=closet_newest(store))
         queued = command_message("capture", command_id="q-1", sent_at=behind)  # two days in the broker
         verdict = gate.handle(queued)[1]
         assert verdict.status == REJECTED and verdict.reason.startswith("clock_unset: "), verdict
@@ -454,6 +455,20 @@ def test_a_clock_behind_the_closets_newest_garment_refuses_a_capture_that_waited
         assert [c.name for c in core.seen] == ["cancel"]
         synced[0] = True  # NTP set the clock: it is believed over a garment dated by a clock that was ahead
         assert gate.handle(queued)[1] == Verdict(ACCEPTED)
+
+
+def test_a_closet_that_cannot_say_its_newest_garment_leaves_the_clock_to_its_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:
+
+        def unreadable() -> None:
+            raise StoreError("the closet database is damaged")
+
+        monkeypatch.setattr(store, "newest_time", unreadable)
+        with caplog.at_level(logging.WARNING, logger="sync.commands"):
+            assert closet_newest(store)() is None
+    assert any("judged by its year only" in r.getMessage() for r in caplog.records)
 
 
 def test_the_message_expiry_is_the_commands_lifetime_rounded_up() -> None:

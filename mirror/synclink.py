@@ -3,8 +3,10 @@
 Why a Protocol and a factory: ``sync`` is a separate package (paho-mqtt, the message contract)
 that the core must not be built around. The service holds the running link only through
 :class:`SyncLink` and gets it from a :data:`SyncFactory`, so a test or another transport can be
-handed in, and this module is the one place in the core that names ``sync`` — imported when a
-mirror with sync enabled starts, so a mirror without the package still runs (and says so).
+handed in. This module is the service's only route to ``sync``, imported when a mirror with sync
+enabled starts, so a mirror without the package still runs (and says so). The CLI commands (the
+composition root: ``smart-mirror sync``, ``bench --sync``) import ``sync`` lazily too, each
+inside the action that needs it.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ do this now? This module asks it through a plain callback (``sync`` knows record
 vision or Qt), and turns every outcome into one reply on ``.../commands/result``:
 
 ``accepted`` (the core carries it out), ``rejected`` (with a reason: a code, a colon, one
-line), ``expired`` (after ``expires_at``, or :data:`DEFAULT_TTL_S` after ``sent_at``) or
-``duplicate`` (an id already answered). Nothing here raises on input, and nothing waits: a
-command the mirror cannot carry out now is rejected, never queued.
+line), ``expired`` (after ``expires_at``, or :data:`~sync.lifetime.DEFAULT_TTL_S` after
+``sent_at``) or ``duplicate`` (an id already answered). Nothing here raises on input, and nothing
+waits: a command the mirror cannot carry out now is rejected, never queued.
 
 Freshness is judged by the mirror's wall clock, and a Pi without a real-time clock can boot days
 behind. While the clock is certainly wrong (``mirror.wallclock``) a command's age cannot be
@@ -58,6 +58,7 @@ from sync.contract import (
     schema_problem,
     schema_validator,
 )
+from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
 from sync.loglimit import LogLimit
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,6 @@ ACCEPTED, REJECTED, EXPIRED, DUPLICATE = "accepted", "rejected", "expired", "dup
 #: (``command.v1.json``), written there only (``smart-mirror sync command`` reads them there too).
 COMMANDS: tuple[str, ...] = tuple(load_schema("command")["properties"]["command"]["enum"])
 SCREENS: tuple[str, ...] = tuple(load_schema("command")["properties"]["screen"]["enum"])
-#: A command without ``expires_at`` is stale this long after ``sent_at`` (a "capture" that
-#: waited in the broker while the mirror was off must not fire when it comes back).
-DEFAULT_TTL_S = 60.0
-#: ``expires_at`` is honoured up to this long after ``sent_at``: a command may not outlive a
-#: power cut by hours because its sender asked for it.
-MAX_TTL_S = 600.0
 #: A ``sent_at`` further in the future than this is the sender's clock, not a command to trust.
 MAX_CLOCK_SKEW_S = 60.0
 #: Larger payloads are rejected unread (a command is a few hundred bytes).
@@ -242,8 +237,9 @@ def _validator() -> Validator:
 
 
 def expiry(sent_at: datetime, expires_at: datetime | None) -> datetime:
-    """When a command sent at ``sent_at`` expires: its ``expires_at``, at most :data:`MAX_TTL_S`
-    after ``sent_at``, or :data:`DEFAULT_TTL_S` after it without one."""
+    """When a command sent at ``sent_at`` expires: its ``expires_at``, at most
+    :data:`~sync.lifetime.MAX_TTL_S` after ``sent_at``, or :data:`~sync.lifetime.DEFAULT_TTL_S`
+    after it without one."""
     return min(expires_at or sent_at + timedelta(seconds=DEFAULT_TTL_S), sent_at + timedelta(seconds=MAX_TTL_S))
 
 

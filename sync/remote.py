@@ -8,8 +8,10 @@ For a backend, a home automation or a person at a shell, and for the tests::
 It prints the mirror's answer (``sync/schemas/command-result.v1.json``) and exits 0 when the
 command was carried out (accepted, or a retry's ``duplicate`` of an id answered accepted: see
 :func:`carried_out`), 1 when it was not (or no answer came: the mirror is off or offline),
-2 on bad arguments. Whoever may publish on ``<prefix>/<device>/commands`` controls the
-mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the ``cloud`` user only.
+2 on bad arguments (its options, checks and output are ``sync.remote_cli``'s, which
+``smart-mirror sync command`` shares). Whoever may publish on ``<prefix>/<device>/commands``
+controls the mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the
+``cloud`` user only.
 
 The mirror rate-limits commands (``sync.commands.RATE``, ``DELETE_RATE``) and answers
 ``rate_limited`` beyond; it does not remember such an id, so the sender publishes the same command
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import threading
 import time
@@ -49,7 +50,6 @@ from sync.commands import (
     COMMANDS,
     DELETE_RATE,
     DUPLICATE,
-    MAX_TTL_S,
     RATE,
     REJECTED,
     SCREENS,
@@ -58,6 +58,8 @@ from sync.commands import (
     message_expiry_s,
 )
 from sync.contract import Topics
+from sync.lifetime import MAX_TTL_S
+from sync.remote_cli import RETRY_S, add_command_arguments, option_problem, send, sender_broker
 
 CONNECT_TIMEOUT_S = 10.0
 #: The refusals a sender may answer by sending the same command again: the mirror did not judge it
@@ -65,9 +67,6 @@ CONNECT_TIMEOUT_S = 10.0
 #: with time; ``clock_unset`` lasts until NTP sets the mirror's clock, so it is not retried.
 RATE_LIMITED = "rate_limited"
 CLOCK_UNSET = "clock_unset"
-#: How long a sender keeps retrying a ``rate_limited`` answer, by default (never past the command's
-#: own expiry, 60 s after it was sent unless its ``ttl_s`` says otherwise).
-RETRY_S = 60.0
 #: Retry delays: exponential from 1 s up to the slowest refill of the mirror's buckets (one
 #: ``delete`` every 12 s), half of each random (``sync.backoff``): several senders spread out.
 #: The answer carries no retry hint (``command-result.v1.json`` has no such field).
@@ -255,45 +254,23 @@ class RemoteControl:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync.remote", description="Send a command to a smart mirror.")
-    parser.add_argument("command", choices=COMMANDS, metavar="COMMAND", help=", ".join(COMMANDS))
-    parser.add_argument("--screen", choices=SCREENS, help="for show: the screen to open")
-    parser.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
+    add_command_arguments(parser, COMMANDS, SCREENS)
     parser.add_argument("--device", required=True, metavar="ID", help="required: the mirror's device id ([device] id)")
     parser.add_argument("--host", default="localhost", help="broker host (default %(default)s)")
     parser.add_argument("--port", type=int, default=1883, help="broker port (default %(default)s)")
     parser.add_argument("--prefix", default="smart-mirror", help="the mirror's topic_prefix (default %(default)s)")
-    parser.add_argument(
-        "--username", default="", help="broker user (default: anonymous); the password from $SMART_MIRROR_MQTT_PASSWORD"
-    )
     parser.add_argument("--tls", action="store_true", help="connect with TLS (the server certificate is verified)")
     parser.add_argument("--ca-file", default="", metavar="FILE", help="CA certificate for TLS (default: system store)")
-    parser.add_argument(
-        "--ttl",
-        type=float,
-        default=None,
-        metavar="S",
-        help="seconds until it expires (default 60, at most 600); the broker then drops it if still queued",
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="seconds to wait for the answer (default %(default)g)"
-    )
-    parser.add_argument(
-        "--retry",
-        type=float,
-        default=RETRY_S,
-        metavar="S",
-        help="when the mirror answers rate_limited, send it again with a backoff for up to S seconds, never past "
-        "its expiry (default %(default)g; 0: never)",
-    )
     return parser
 
 
-def _say_retry(answer: dict[str, Any], delay_s: float) -> None:
+def say_retry(answer: dict[str, Any], delay_s: float) -> None:
+    """One line on stderr before a ``rate_limited`` command goes again (a :data:`RetryHook`)."""
     why = str(answer.get("reason", "")).removeprefix(f"{RATE_LIMITED}: ").split(";")[0]
     print(f"sync.remote: rate limited by the mirror ({why}), retrying in {delay_s:.1f} s …", file=sys.stderr)
 
 
-def _say_why(answer: dict[str, Any], command: str) -> None:
+def say_why(answer: dict[str, Any], command: str) -> None:
     """One line on what to do about a refusal that sending again cannot cure by itself."""
     code = refusal_code(answer)
     if code == RATE_LIMITED:
@@ -307,37 +284,13 @@ def _say_why(answer: dict[str, Any], command: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if (args.command == "show") != (args.screen is not None):
-        _parser().error("--screen goes with show, and only with show")
-    if (args.command == "delete") != (args.record_id is not None):
-        _parser().error("--record-id goes with delete, and only with delete")
-    broker = BrokerConfig(
-        host=args.host,
-        port=args.port,
-        client_id=f"remote-{uuid.uuid4().hex[:12]}",
-        username=args.username,
-        password=os.environ.get("SMART_MIRROR_MQTT_PASSWORD"),
-        tls=args.tls,
-        ca_file=args.ca_file,
-    )
-    try:
-        with RemoteControl(broker, Topics(args.prefix, args.device)) as remote:
-            answer = remote.send(
-                args.command,
-                screen=args.screen,
-                record_id=args.record_id,
-                ttl_s=args.ttl,
-                timeout_s=args.timeout,
-                retry_s=args.retry,
-                on_retry=_say_retry,
-            )
-    except RemoteError as exc:
-        print(f"sync.remote: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(answer))
-    _say_why(answer, args.command)
-    return 0 if carried_out(answer) else 1
+    parser = _parser()
+    args = parser.parse_args(argv)
+    problem = option_problem(args)
+    if problem:
+        parser.error(problem)
+    broker = sender_broker(args.host, args.port, username=args.username, tls=args.tls, ca_file=args.ca_file)
+    return send(args, broker, Topics(args.prefix, args.device))
 
 
 if __name__ == "__main__":

@@ -30,13 +30,11 @@ from mirror.store.samples import synthetic_draft
 from sync.broker import BrokerConfig
 from sync.commands import (
     ACCEPTED,
-    DEFAULT_TTL_S,
     DUPLICATE,
     EXPIRED,
     LIFETIME_S,
     MAX_BYTES,
     MAX_CLOCK_SKEW_S,
-    MAX_TTL_S,
     REJECTED,
     Command,
     CommandInbox,
@@ -49,8 +47,10 @@ from sync.commands import (
     result_message,
 )
 from sync.contract import Topics, load_schema, schema_validator
+from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
 from sync.remote import RETRY_MAX_S, RETRY_MIN_S, RemoteControl, RemoteError, carried_out, refusal_code, retrying
 from sync.remote import main as remote_main
+from sync.remote_cli import RETRY_S
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
 from tests.conftest import ROOT
@@ -729,8 +729,9 @@ def test_a_mirror_whose_clock_is_not_set_is_not_retried_and_the_sender_names_the
 
 def test_the_command_line_offers_the_contracts_names_without_loading_the_sync_gate() -> None:
     """One list of command names and screens: the contract's (``command.v1.json``). ``sync.commands``
-    and ``smart-mirror sync command`` read it there; the CLI without importing ``sync.commands``
-    (jsonschema), since its parser is built on every ``smart-mirror`` call."""
+    and ``smart-mirror sync command`` read it there; the CLI through ``sync.remote_cli``, without
+    importing ``sync.commands`` (jsonschema) or the sender (paho), since its parser is built on every
+    ``smart-mirror`` call."""
     from mirror.cli.commands import sync as sync_command
     from sync.commands import COMMANDS, SCREENS
 
@@ -740,7 +741,40 @@ def test_the_command_line_offers_the_contracts_names_without_loading_the_sync_ga
     code = (
         "import sys; from mirror.cli.main import build_parser; build_parser()"
         ".parse_args(['sync', 'command', 'show', '--screen', 'closet']); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'jsonschema' or m == 'sync.commands'))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jsonschema', 'paho') "
+        "or m in ('sync.commands', 'sync.remote', 'sync.contract')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]", result.stdout
+
+
+def test_both_command_lines_offer_the_same_options_and_refuse_the_same_mistakes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m sync.remote`` and ``smart-mirror sync command`` share ``sync.remote_cli``: the same
+    options, with the defaults the mirror applies, and the same checks, each reported its own way."""
+    from sync.remote import _parser
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["--help"])
+    remote_help = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli_main(["sync", "command", "--help"])
+    cli_help = capsys.readouterr().out
+    for option in ("--screen", "--record-id", "--device", "--username", "--ttl", "--timeout", "--retry"):
+        assert option in remote_help and option in cli_help, option
+    for help_text in (remote_help, cli_help):
+        flat = " ".join(help_text.split())
+        assert f"(default {DEFAULT_TTL_S:g}, at most {MAX_TTL_S:g})" in flat
+        assert f"(default {RETRY_S:g}; 0: never)" in flat
+    base = ["--device", DEVICE]
+    with pytest.raises(SystemExit) as info:
+        remote_main([*base, "show"])
+    assert info.value.code == 2 and "error: --screen goes with show, and only with show" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        remote_main([*base, "keep", "--record-id", "x"])
+    assert info.value.code == 2 and "error: --record-id goes with delete" in capsys.readouterr().err
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    assert cli_main(["--config", str(config), "sync", "command", "delete"]) == exitcodes.USAGE
+    assert capsys.readouterr().err == "smart-mirror: --record-id goes with delete, and only with delete\n"

@@ -1,14 +1,19 @@
-"""``smart-mirror sync``: outbox status, a one-shot drain, and a remote command sent to a mirror."""
+"""``smart-mirror sync``: outbox status, a one-shot drain, and a remote command sent to a mirror.
+
+The CLI is the composition root, so it may name the ``sync`` package, which the rest of the core
+reaches only through ``mirror.synclink``. It does so lazily, through documented hooks: the
+``command`` sub-parser and its send are ``sync.remote_cli``'s (shared with ``python -m
+sync.remote``, and light enough to import on every call); paho, jsonschema and the worker load
+only inside the action that needs them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import sys
 from collections.abc import Iterator
-from importlib import resources
 
 from mirror.cli import exitcodes
 from mirror.config import ConfigError, Settings
@@ -20,16 +25,15 @@ HELP = "show the sync outbox, drain it to the broker now, or send a mirror a rem
 
 
 def _remote_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The command names and ``show`` screens of the remote-command contract, from its schema in the
-    sync package (``sync/schemas/command.v1.json``), where ``sync.commands.COMMANDS`` and ``SCREENS``
-    come from too. Read rather than imported: this parser is built on every ``smart-mirror`` call,
-    and importing ``sync.commands`` loads jsonschema (about 0.1 s here, several times that on a Pi)."""
+    """The command names and ``show`` screens ``sync command`` offers: ``sync.remote_cli.vocabulary``,
+    the contract's schema read without loading jsonschema (this parser is built on every call).
+    None on a mirror without the sync package: every other command still works."""
     try:
-        schema = resources.files("sync") / "schemas" / "command.v1.json"
-    except ModuleNotFoundError:  # a mirror without the sync package: every other command still works
+        from sync.remote_cli import vocabulary
+
+        return vocabulary()
+    except ModuleNotFoundError:
         return (), ()
-    properties = json.loads(schema.read_text(encoding="utf-8"))["properties"]
-    return tuple(properties["command"]["enum"]), tuple(properties["screen"]["enum"])
 
 
 REMOTE_COMMANDS, SCREENS = _remote_vocabulary()
@@ -61,32 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "in [sync]; prints the mirror's answer, exit 0 when accepted"
     )
     command = sub.add_parser("command", help="send a mirror a remote command, as the backend would", description=about)
-    command.add_argument("name", choices=REMOTE_COMMANDS or None, metavar="COMMAND", help=", ".join(REMOTE_COMMANDS))
-    command.add_argument("--screen", choices=SCREENS or None, help="for show: the screen to open")
-    command.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
-    command.add_argument("--device", metavar="ID", help="the mirror to steer (default: this one's [device] id)")
-    command.add_argument(
-        "--username",
-        default="",
-        help="broker user allowed to write commands (the ACL gives it to the backend's user, not the "
-        "mirror's); password from $SMART_MIRROR_MQTT_PASSWORD; default anonymous",
-    )
-    command.add_argument(
-        "--ttl",
-        type=float,
-        metavar="S",
-        help="seconds until the command expires (default 60, at most 600); the broker then drops it if still queued",
-    )
-    command.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer (default: %(default)g)"
-    )
-    command.add_argument(
-        "--retry",
-        type=float,
-        metavar="S",
-        help="when the mirror answers rate_limited (too many commands), send it again with a backoff for up to "
-        "S seconds, never past its expiry (default 60; 0: never)",
-    )
+    if REMOTE_COMMANDS:  # the sync package is here: its sender's options (python -m sync.remote has them too)
+        from sync.remote_cli import add_command_arguments
+
+        add_command_arguments(command, REMOTE_COMMANDS, SCREENS)
+        command.add_argument("--device", metavar="ID", help="the mirror to steer (default: this one's [device] id)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,22 +150,15 @@ def quieted(logger: str, on: bool) -> Iterator[None]:
 
 
 def send_command(args: argparse.Namespace, settings: Settings) -> int:
-    """``sync.remote.main`` with the broker and topics of this mirror's config (the sender's side)."""
-    if (args.name == "show") != (args.screen is not None):
-        print("smart-mirror: --screen goes with show, and only with show", file=sys.stderr)
+    """``sync.remote_cli.send`` through the broker and topics of this mirror's config (the sender's side)."""
+    from sync import remote_cli
+
+    problem = remote_cli.option_problem(args)
+    if problem:
+        print(f"smart-mirror: {problem}", file=sys.stderr)
         return exitcodes.USAGE
-    if (args.name == "delete") != (args.record_id is not None):
-        print("smart-mirror: --record-id goes with delete, and only with delete", file=sys.stderr)
-        return exitcodes.USAGE
-    from sync.remote import main as remote_main  # imported here: paho and jsonschema only for this action
+    from sync.contract import Topics  # imported here: jsonschema only for this action
 
     sync = settings.sync
-    argv = [args.name, "--device", args.device or device_id(settings), "--host", sync.host, "--port", str(sync.port)]
-    argv += ["--prefix", sync.topic_prefix, "--username", args.username, "--timeout", str(args.timeout)]
-    if sync.tls:
-        argv += ["--tls", "--ca-file", sync.ca_file]
-    options = (("--screen", args.screen), ("--record-id", args.record_id), ("--ttl", args.ttl), ("--retry", args.retry))
-    for option, value in options:
-        if value is not None:
-            argv += [option, str(value)]
-    return remote_main(argv)
+    broker = remote_cli.sender_broker(sync.host, sync.port, username=args.username, tls=sync.tls, ca_file=sync.ca_file)
+    return remote_cli.send(args, broker, Topics(sync.topic_prefix, args.device or device_id(settings)))

@@ -1,0 +1,126 @@
+"""The sender's command line, written once for ``python -m sync.remote`` and ``smart-mirror sync command``.
+
+Both offer the same command, options and checks, and send the same way; they differ only in
+where the broker and the device come from (flags for the one, the mirror's config for the
+other). So the options (:func:`add_command_arguments`), the checks (:func:`option_problem`), the
+sender's connection (:func:`sender_broker`) and the send (:func:`send`) live here, and each
+command line adds its own ``--device`` and broker options.
+
+Why this module imports nothing but argparse and the contract's schema file: ``smart-mirror``
+builds its whole parser, this sub-parser included, on every call, and ``sync.remote`` or
+``sync.commands`` would load paho and jsonschema (about 0.1 s here, several times that on a Pi)
+for a ``smart-mirror --help``. What sending needs is imported when it sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
+
+if TYPE_CHECKING:
+    from sync.broker import BrokerConfig
+    from sync.contract import Topics
+
+#: How long a sender keeps retrying a ``rate_limited`` answer, by default (never past the command's
+#: own expiry, :data:`~sync.lifetime.DEFAULT_TTL_S` after it was sent unless its ``ttl_s`` says otherwise).
+RETRY_S = 60.0
+
+
+def vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The command names and ``show`` screens of the remote-command contract, read from its schema
+    (``sync/schemas/command.v1.json``, where ``sync.commands.COMMANDS`` and ``SCREENS`` come from
+    too) without loading jsonschema."""
+    schema = resources.files("sync") / "schemas" / "command.v1.json"
+    properties = json.loads(schema.read_text(encoding="utf-8"))["properties"]
+    return tuple(properties["command"]["enum"]), tuple(properties["screen"]["enum"])
+
+
+def add_command_arguments(parser: argparse.ArgumentParser, commands: Sequence[str], screens: Sequence[str]) -> None:
+    """The command (``args.name``), its target and how to send it; ``commands`` and ``screens``: the
+    contract's (:func:`vocabulary`). The caller adds ``--device`` and where the broker is."""
+    parser.add_argument("name", choices=commands, metavar="COMMAND", help=", ".join(commands))
+    parser.add_argument("--screen", choices=screens, help="for show: the screen to open")
+    parser.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
+    parser.add_argument(
+        "--username",
+        default="",
+        help="broker user allowed to write commands (the ACL gives it to the backend's user, not the "
+        "mirror's); password from $SMART_MIRROR_MQTT_PASSWORD; default anonymous",
+    )
+    parser.add_argument(
+        "--ttl",
+        type=float,
+        metavar="S",
+        help=f"seconds until the command expires (default {DEFAULT_TTL_S:g}, at most {MAX_TTL_S:g}); "
+        "the broker then drops it if still queued",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer (default: %(default)g)"
+    )
+    parser.add_argument(
+        "--retry",
+        type=float,
+        default=RETRY_S,
+        metavar="S",
+        help="when the mirror answers rate_limited (too many commands), send it again with a backoff for up to "
+        "S seconds, never past its expiry (default %(default)g; 0: never)",
+    )
+
+
+def option_problem(args: argparse.Namespace) -> str:
+    """Why the options do not go with the command, in one line; ``""`` when they do. Each command
+    line reports it its own way (``smart-mirror``'s one line, ``argparse``'s usage)."""
+    if (args.name == "show") != (args.screen is not None):
+        return "--screen goes with show, and only with show"
+    if (args.name == "delete") != (args.record_id is not None):
+        return "--record-id goes with delete, and only with delete"
+    return ""
+
+
+def sender_broker(host: str, port: int, *, username: str, tls: bool, ca_file: str) -> BrokerConfig:
+    """A sender's connection: a client id of its own (never a mirror's session), the password from
+    ``$SMART_MIRROR_MQTT_PASSWORD``."""
+    from sync.broker import BrokerConfig  # paho: only to send
+
+    return BrokerConfig(
+        host=host,
+        port=port,
+        client_id=f"remote-{uuid.uuid4().hex[:12]}",
+        username=username,
+        password=os.environ.get("SMART_MIRROR_MQTT_PASSWORD"),
+        tls=tls,
+        ca_file=ca_file,
+    )
+
+
+def send(args: argparse.Namespace, broker: BrokerConfig, topics: Topics) -> int:
+    """Send the command in ``args`` to the mirror of ``topics`` and print its answer (JSON); on stderr,
+    the retries and what to do about a refusal that waiting cannot cure. The exit status: 0 when the
+    mirror carried it out, 1 when it did not or no answer came."""
+    from sync.remote import RemoteControl, RemoteError, carried_out, say_retry, say_why  # paho and jsonschema
+
+    try:
+        with RemoteControl(broker, topics) as remote:
+            answer = remote.send(
+                args.name,
+                screen=args.screen,
+                record_id=args.record_id,
+                ttl_s=args.ttl,
+                timeout_s=args.timeout,
+                retry_s=args.retry,
+                on_retry=say_retry,
+            )
+    except RemoteError as exc:
+        print(f"sync.remote: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer))
+    say_why(answer, args.name)
+    return 0 if carried_out(answer) else 1

@@ -239,7 +239,7 @@ def test_a_stop_during_start_up_leaves_no_thread_running(tmp_path: Path) -> None
     from mirror.camera.demo import DemoSource
     from mirror.service import MirrorService
     from tests.ui_harness import settings_for
-    from ui.app import join_stragglers
+    from ui.assembly import join_stragglers
 
     opening = threading.Event()
 
@@ -289,3 +289,43 @@ def test_only_a_demo_stops_by_itself_never_the_service() -> None:
     assert default_duration(True, {}) == OFFSCREEN_DEFAULT_DURATION_S
     assert default_duration(True, {"NOTIFY_SOCKET": "/run/systemd/notify"}) is None
     assert default_duration(False, {}) is None
+
+
+@pytest.mark.usefixtures("qapp")
+def test_a_core_that_does_not_start_leaves_the_mirror_up_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run`` with a core that fails at boot: the window says why, systemd hears READY (a restart
+    would not help), and the stop is still orderly (STOPPING, exit 0)."""
+    import argparse
+
+    from mirror.notify import SystemdNotifier
+    from mirror.service import MirrorService
+    from tests.ui_harness import settings_for
+    from ui.app import run_app
+    from ui.window import MirrorWindow
+
+    said: list[tuple[str, ...]] = []
+    notices: list[str] = []
+
+    class Recording(SystemdNotifier):
+        def send(self, *fields: str) -> bool:
+            said.append(fields)
+            return True
+
+    def no_start(self: MirrorService) -> None:
+        raise RuntimeError("the closet is unreadable")
+
+    class Window(MirrorWindow):
+        def close(self) -> bool:
+            notices.append(self.home.notice)
+            return super().close()
+
+    monkeypatch.setattr(SystemdNotifier, "from_env", classmethod(lambda cls: Recording(None)))
+    monkeypatch.setattr(MirrorService, "start", no_start)
+    monkeypatch.setattr("ui.assembly.MirrorWindow", Window)
+    args = argparse.Namespace(source="demo", screenshots=str(tmp_path / "shots"), duration=0.5, windowed=True)
+    assert run_app(settings_for(tmp_path), args) == 0
+    assert notices == ["The mirror could not start: the closet is unreadable"]
+    assert [fields[0] for fields in said] == ["READY=1", "STOPPING=1"], said
+    assert said[0][1] == "STATUS=up, core failed to start"

@@ -16,7 +16,7 @@ from mirror.config import Settings
 from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
 from mirror.events import Level
 from mirror.service import MirrorService
-from ui.app import join_stragglers
+from ui import assembly
 from ui.bench import wait_until
 from ui.bridge import ServiceBridge
 from ui.window import MirrorWindow
@@ -62,24 +62,14 @@ def settings_for(tmp: Path, **overrides: object) -> Settings:
 
 @contextmanager
 def running_mirror(settings: Settings) -> Iterator[MirrorUnderTest]:
-    """The mirror as ``smart-mirror run`` builds it (window, bridge, service), stopped afterwards."""
-    service = MirrorService(settings)
-    bridge = ServiceBridge(service)
-    window = MirrorWindow(service, bridge, sync_enabled=settings.sync.enabled)
-    window.resize(*SIZE)
-    window.show()
-    bridge.start()
-    service.start()
-    try:
-        yield MirrorUnderTest(window, service, bridge)
-    finally:
-        # Stop once the camera runs or has given up, as a person would meet the mirror (and so
-        # a stop never races the camera's start-up).
-        wait_until(lambda: bridge.frames_seen > 0 or service.status().camera.level == Level.ERROR, 20.0)
-        bridge.stop()
-        service.stop()
-        window.close()
-        join_stragglers()
+    """The mirror as ``smart-mirror run`` builds it (``ui.assembly``), stopped afterwards."""
+    with assembly.running_mirror(settings, size=SIZE) as (service, bridge, window):
+        try:
+            yield MirrorUnderTest(window, service, bridge)
+        finally:
+            # Stop once the camera runs or has given up, as a person would meet the mirror (and so
+            # a stop never races the camera's start-up).
+            wait_until(lambda: bridge.frames_seen > 0 or service.status().camera.level == Level.ERROR, 20.0)
 
 
 def grab(widget: QWidget) -> npt.NDArray[np.uint8]:

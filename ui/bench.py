@@ -34,11 +34,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mirror.benchstats import summary
 from mirror.config import Settings
+from mirror.config.settings import UiSettings
 from ui.platform import choose_platform
+
+if TYPE_CHECKING:  # Qt and the core are imported when the bench runs, not with this module
+    from mirror.service import MirrorService
+    from ui.bridge import ServiceBridge
+    from ui.stall import StallMonitor
+    from ui.window import MirrorWindow
 
 PANEL = (1080, 1920)
 IDLE_SECONDS = 4.0
@@ -56,9 +65,11 @@ TARGETS = {
 
 
 def bench_settings(settings: Settings, data_dir: Path) -> Settings:
-    """The settings for a bench run: demo camera at 640×480 and 30 fps, manual capture, no sync."""
+    """The settings for a bench run: demo camera at 640×480 and 30 fps, manual capture, no sync,
+    and the window as shipped (``[ui]``'s defaults: a config without the preview has no frame rate)."""
     return dataclasses.replace(
         settings,
+        ui=UiSettings(),
         camera=dataclasses.replace(
             settings.camera, source="demo", fps=30, preview_width=640, preview_height=480, hflip=True
         ),
@@ -95,10 +106,7 @@ def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, An
     import numpy as np
 
     from mirror.events import Level
-    from mirror.service import MirrorService
-    from ui.app import join_stragglers
-    from ui.bridge import ServiceBridge
-    from ui.window import MirrorWindow
+    from ui.assembly import running_mirror
 
     room = folder / "room"
     room.mkdir(parents=True)
@@ -110,30 +118,19 @@ def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, An
     cv2.imwrite(str(room / "empty.bmp"), np.clip(wall, 0, 255).astype(np.uint8))
     quiet = dataclasses.replace(
         settings,
+        ui=UiSettings(),
         camera=dataclasses.replace(settings.camera, source="replay", replay_path=str(room)),
         vision=dataclasses.replace(settings.vision, auto_capture=True),
         store=dataclasses.replace(settings.store, data_dir=str(folder / "closet"), min_free_mb=0),
         sync=dataclasses.replace(settings.sync, enabled=False),
     )
-    service = MirrorService(quiet)
-    bridge = ServiceBridge(service)
-    window = MirrorWindow(service, bridge, sync_enabled=False)
-    window.resize(*PANEL)
-    window.show()
-    bridge.start()
-    service.start()
-    try:
+    with running_mirror(quiet, size=PANEL) as (_service, _bridge, window):
         wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
         run_events_for(3.0)  # start-up work (first detections, caches) is not the idle state
         cpu0, wall0, usage0 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         run_events_for(seconds)  # one timer: a polling wait would add its own wake-ups to the figure
         cpu1, wall1, usage1 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         rss_mb = _rss_mb()
-    finally:
-        bridge.stop()
-        service.stop()
-        window.close()
-        join_stragglers()
     elapsed = wall1 - wall0
     switches = (usage1.ru_nvcsw + usage1.ru_nivcsw) - (usage0.ru_nvcsw + usage0.ru_nivcsw)
     return {
@@ -155,22 +152,12 @@ def _rss_mb() -> float | None:
 
 
 def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
-    from mirror.events import Level
-    from mirror.service import MirrorService
-    from ui.app import join_stragglers
-    from ui.bridge import ServiceBridge
+    """Figures 1 to 3 of the module docstring, on the demo source."""
+    from ui.assembly import running_mirror
     from ui.stall import StallMonitor
-    from ui.window import MirrorWindow
 
-    service = MirrorService(settings)
-    bridge = ServiceBridge(service)
-    window = MirrorWindow(service, bridge, sync_enabled=False)
-    window.resize(*PANEL)
-    window.show()
     monitor = StallMonitor()
-    bridge.start()
-    service.start()
-    try:
+    with running_mirror(settings, size=PANEL) as (service, bridge, window):
         window.show_screen(window.capture)
         if not wait_until(lambda: window.capture.frames_painted > 3, 60.0):
             raise RuntimeError("no preview frame arrived within 60 s (is the demo source working?)")
@@ -178,72 +165,99 @@ def _run(settings: Settings, captures: int, idle_s: float) -> dict[str, Any]:
         start_frames, start = window.capture.frames_painted, time.perf_counter()
         wait_until(lambda: False, idle_s)
         idle_fps = (window.capture.frames_painted - start_frames) / (time.perf_counter() - start)
-
-        latencies: list[float] = []
-        analysis: list[float] = []  # the pipeline's own time per shot
-        to_screen: list[float] = []  # result ready in the service -> painted on the result screen
-        busy_frames, busy_time = 0, 0.0
-        failed: list[object] = []
-        bridge.analysis_failed.connect(failed.append)
-        wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
-        models_ok = window.home.status.models.level == Level.OK
-        attempts = captures * 3 if models_ok else 0
-        while len(latencies) < captures and attempts > 0:
-            attempts -= 1
-            window.show_screen(window.capture)
-            wait_until(lambda: False, 0.3)
-            wait_until(lambda: window.capture.frame is not None and window.capture.frame.box is not None, 30.0)
-            window.result_shown_at = None
-            failed.clear()
-            frames, t0 = window.capture.frames_painted, time.perf_counter()
-            service.capture_now()
-            if not wait_until(lambda: window.result_shown_at is not None or bool(failed), 30.0):
-                raise RuntimeError("no analysis result within 30 s")
-            if window.result_shown_at is None:  # no garment in that shot: shoot again
-                window.core.retake()
-                continue
-            busy_frames += window.capture.frames_painted - frames
-            busy_time += time.perf_counter() - t0
-            assert window.shutter_at is not None and window.result_shown_at is not None
-            latencies.append((window.result_shown_at - window.shutter_at) * 1000.0)
-            analysis.append(window.analysis_ms)
-            if window.analysis_done_at is not None:
-                to_screen.append((window.result_shown_at - window.analysis_done_at) * 1000.0)
-            window.core.retake()
+        shots = _time_captures(service, bridge, window, captures)
         monitor.stop()
-        shots_failed = captures * 3 - attempts - len(latencies) if models_ok else 0
-    finally:
-        bridge.stop()
-        service.stop()
-        window.close()
-        join_stragglers()
-    ordered = sorted(latencies) or [float("nan")]
+    return _figures(settings, idle_fps, shots, monitor, bridge, window)
+
+
+@dataclass
+class _Shots:
+    """What ``_time_captures`` measured, in ms per shot timed (``busy_*``: the preview meanwhile)."""
+
+    models_ok: bool
+    latencies: list[float] = field(default_factory=list)  # shutter -> result painted
+    analysis: list[float] = field(default_factory=list)  # the pipeline's own time
+    to_screen: list[float] = field(default_factory=list)  # result ready in the service -> painted
+    busy_frames: int = 0
+    busy_time: float = 0.0
+    without_garment: int = 0
+
+
+def _time_captures(service: MirrorService, bridge: ServiceBridge, window: MirrorWindow, captures: int) -> _Shots:
+    """Figure 2: ``captures`` shots of the demo garment, each timed from the shutter to the result painted.
+
+    A shot that finds no garment is taken again (at most three tries a shot); with no models
+    nothing is shot at all."""
+    from mirror.events import Level
+
+    failed: list[object] = []
+    bridge.analysis_failed.connect(failed.append)
+    wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
+    shots = _Shots(models_ok=window.home.status.models.level == Level.OK)
+    attempts = captures * 3 if shots.models_ok else 0
+    while len(shots.latencies) < captures and attempts > 0:
+        attempts -= 1
+        window.show_screen(window.capture)
+        wait_until(lambda: False, 0.3)
+        wait_until(lambda: window.capture.frame is not None and window.capture.frame.box is not None, 30.0)
+        window.result_shown_at = None
+        failed.clear()
+        frames, t0 = window.capture.frames_painted, time.perf_counter()
+        service.capture_now()
+        if not wait_until(lambda: window.result_shown_at is not None or bool(failed), 30.0):
+            raise RuntimeError("no analysis result within 30 s")
+        if window.result_shown_at is None:  # no garment in that shot: shoot again
+            window.core.retake()
+            continue
+        shots.busy_frames += window.capture.frames_painted - frames
+        shots.busy_time += time.perf_counter() - t0
+        assert window.shutter_at is not None and window.result_shown_at is not None
+        shots.latencies.append((window.result_shown_at - window.shutter_at) * 1000.0)
+        shots.analysis.append(window.analysis_ms)
+        if window.analysis_done_at is not None:
+            shots.to_screen.append((window.result_shown_at - window.analysis_done_at) * 1000.0)
+        window.core.retake()
+    if shots.models_ok:
+        shots.without_garment = captures * 3 - attempts - len(shots.latencies)
+    return shots
+
+
+def _figures(
+    settings: Settings,
+    idle_fps: float,
+    shots: _Shots,
+    monitor: StallMonitor,
+    bridge: ServiceBridge,
+    window: MirrorWindow,
+) -> dict[str, Any]:
+    """The report of figures 1 to 3, and which targets they meet."""
+    latency = summary(shots.latencies, (50, 90))  # one method for every bench report (mirror.benchstats)
     figures: dict[str, Any] = {
         "panel": f"{PANEL[0]}x{PANEL[1]}",
         "load_avg_1min": round(os.getloadavg()[0], 2),  # other work on the machine skews every figure
         "preview_size": f"{settings.camera.preview_width}x{settings.camera.preview_height}",
         "preview_fps_idle": round(idle_fps, 1),
-        "preview_fps_while_analysing": round(busy_frames / busy_time, 1) if busy_time else None,
+        "preview_fps_while_analysing": round(shots.busy_frames / shots.busy_time, 1) if shots.busy_time else None,
         "capture_to_result_ms": {
-            "n": len(latencies),
-            "median": round(statistics.median(ordered), 1),
-            "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1),
-            "max": round(ordered[-1], 1),
+            "n": latency.n,
+            "median": round(latency.at[50], 1),
+            "p90": round(latency.at[90], 1),
+            "max": round(latency.max, 1),
         },
-        "analysis_ms_median": round(statistics.median(analysis), 1) if analysis else None,
-        "result_ready_to_screen_ms_median": round(statistics.median(to_screen), 1) if to_screen else None,
+        "analysis_ms_median": round(statistics.median(shots.analysis), 1) if shots.analysis else None,
+        "result_ready_to_screen_ms_median": round(statistics.median(shots.to_screen), 1) if shots.to_screen else None,
         "gui_max_block_ms": round(monitor.max_block_ms, 1),
         "gui_blocks_over_50ms": monitor.blocks_over_50ms,
         "frames_dropped_by_bridge": bridge.frames_dropped,
-        "shots_without_garment": shots_failed,
+        "shots_without_garment": shots.without_garment,
         "targets": TARGETS,
     }
-    if not models_ok:
+    if not shots.models_ok:
         figures["capture_to_result_ms"] = None
         figures["note"] = f"no capture timings: the models did not load ({window.home.notice})"
     figures["meets_targets"] = {
         "preview_fps_idle": figures["preview_fps_idle"] >= TARGETS["preview_fps_idle"],
-        "capture_to_result_ms": models_ok
+        "capture_to_result_ms": shots.models_ok
         and figures["capture_to_result_ms"]["max"] <= TARGETS["capture_to_result_ms_max"],
         "gui_max_block_ms": figures["gui_max_block_ms"] <= TARGETS["gui_max_block_ms"],
     }

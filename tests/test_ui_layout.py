@@ -31,7 +31,8 @@ from ui import home as home_mod
 from ui import theme as theme_mod
 from ui.about import AboutScreen
 from ui.capture import CaptureScreen
-from ui.closet import ClosetItem, ClosetScreen, filtered_closet
+from ui.closet import ClosetItem, ClosetScreen
+from ui.closet_browser import filtered_closet
 from ui.detail import DetailScreen
 from ui.home import HomeScreen
 from ui.result import ResultScreen
@@ -430,7 +431,7 @@ def test_filter_counts_are_within_the_other_filter(
 ) -> None:
     """With Dress on, Red counts red dresses; with Red on, Dress counts red dresses; in at most 3 reads."""
     core = Core()
-    records, counts, total = filtered_closet(core.closet, core.counts, category, colour)
+    records, counts, total = filtered_closet(core, category, colour)
     assert core.calls <= 3
     assert len(records) == shown and total == len(RECORDS)
     assert all((category is None or r.category == category) for r in records)

@@ -20,7 +20,6 @@ is not there through the glass).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
@@ -102,36 +101,6 @@ class _Drag:
     moved: bool = False
 
 
-def filtered_closet(
-    closet: Callable[..., list[Record]],
-    counts: Callable[[], ClosetCounts],
-    category: str | None,
-    colour: str | None,
-) -> tuple[list[Record], ClosetCounts, int]:
-    """The records to show, the counts for the chips, and the closet's total, in two or three reads.
-
-    A category chip counts the garments of that category in the colour chosen (all colours
-    when none is), a colour chip those of that colour in the category chosen, so with
-    Dress on, Red says how many red dresses there are. ``closet`` and ``counts`` are the
-    core's reads (``closet(category=..., basic_color=...)``, ``counts()``).
-    """
-    overall = counts()
-    total = overall.garments
-    if category is None and colour is None:
-        return closet(category=None, basic_color=None), overall, total
-    if colour is None:
-        records = closet(category=category, basic_color=None)
-        return records, ClosetCounts(overall.category, ClosetCounts.tally(records).basic_color), total
-    if category is None:
-        records = closet(category=None, basic_color=colour)
-        return records, ClosetCounts(ClosetCounts.tally(records).category, overall.basic_color), total
-    in_category = closet(category=category, basic_color=None)
-    in_colour = closet(category=None, basic_color=colour)
-    records = [r for r in in_category if r.color.basic == colour]
-    within = ClosetCounts(ClosetCounts.tally(in_colour).category, ClosetCounts.tally(in_category).basic_color)
-    return records, within, total
-
-
 @dataclass
 class ClosetItem:
     """One garment as the closet grid shows it."""
@@ -211,7 +180,7 @@ class ClosetScreen(Screen):
             if not self.total:  # nothing to filter: the chips would only say 0 twenty times
                 row.set_buttons([])
             row.dimmed = {i for i, b in enumerate(row.buttons) if b.badge == "0" and not b.selected}
-        self.grid.set_buttons([Button(ITEM_PREFIX + str(item.record.id), "") for item in items])
+        self.grid.set_buttons([Button(ITEM_PREFIX + item.record.id, "") for item in items])
         if not items and self.focus_row == GRID_ROW:
             self.focus_row = FILTER_ROW
         self.update()
@@ -295,12 +264,6 @@ class ClosetScreen(Screen):
                 self.focus_row = self.rows().index(row)
                 self.update()
                 return
-
-    def set_thumbnail(self, record_id: str, image: QImage) -> None:
-        for item in self.items:
-            if item.record.id == record_id:
-                item.thumbnail = image
-                self.update()
 
     def item(self, record_id: str) -> ClosetItem | None:
         return next((i for i in self.items if i.record.id == record_id), None)

@@ -25,7 +25,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QImage
 
 from mirror.events import ClosetCounts, Record, RecordsSynced
-from mirror.pipeline.result import CUTOUT_PNG
+from mirror.store.records import CUTOUT_PNG
 from ui import closet as closet_mod
 from ui.closet import ClosetItem, ClosetScreen
 from ui.detail import DetailScreen
@@ -41,11 +41,16 @@ FIRST_PAGE_GUESS = 12
 SIZE_STEP, SMALLEST_PX, LARGEST_PX = 64, 64, 1024
 
 
-class ClosetCore(Protocol):
-    """The core's reads the closet needs (``mirror.service.MirrorService``)."""
+class ClosetReads(Protocol):
+    """The core's two reads behind the grid and its filter chips (:func:`filtered_closet`)."""
 
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]: ...
     def counts(self) -> ClosetCounts: ...
+
+
+class ClosetCore(ClosetReads, Protocol):
+    """The core's reads the closet needs (``mirror.service.MirrorService``)."""
+
     def image_path(self, record: Record, kind: str) -> Path: ...
     def unsynced_ids(self) -> set[str]: ...
 
@@ -54,6 +59,33 @@ class Reader(Protocol):
     """A read from the core that, on failure, says so on the mirror and gives ``default``."""
 
     def __call__(self, call: Callable[[], T], default: T) -> T: ...
+
+
+def filtered_closet(
+    core: ClosetReads, category: str | None, colour: str | None
+) -> tuple[list[Record], ClosetCounts, int]:
+    """The records to show, the counts for the chips, and the closet's total, in two or three reads.
+
+    A category chip counts the garments of that category in the colour chosen (all colours
+    when none is), a colour chip those of that colour in the category chosen, so with
+    Dress on, Red says how many red dresses there are. Here, not in ``ui.closet``: it is a
+    query over the core's reads (no Qt), and the screen only draws what it is given.
+    """
+    overall = core.counts()
+    total = overall.garments
+    if category is None and colour is None:
+        return core.closet(category=None, basic_color=None), overall, total
+    if colour is None:
+        records = core.closet(category=category, basic_color=None)
+        return records, ClosetCounts(overall.category, ClosetCounts.tally(records).basic_color), total
+    if category is None:
+        records = core.closet(category=None, basic_color=colour)
+        return records, ClosetCounts(ClosetCounts.tally(records).category, overall.basic_color), total
+    in_category = core.closet(category=category, basic_color=None)
+    in_colour = core.closet(category=None, basic_color=colour)
+    records = [r for r in in_category if r.color.basic == colour]
+    within = ClosetCounts(ClosetCounts.tally(in_colour).category, ClosetCounts.tally(in_category).basic_color)
+    return records, within, total
 
 
 class _AfterPaint(QObject):
@@ -105,11 +137,9 @@ class ClosetBrowser:
     def refresh(self, category: str | None, colour: str | None, keep_focus: bool) -> None:
         """Read the closet (filtered) and the counts into the closet screen; start loading thumbnails."""
         nothing: tuple[list[Record], ClosetCounts, int] = ([], ClosetCounts(), 0)
-        records, counts, total = self.read(
-            lambda: closet_mod.filtered_closet(self.core.closet, self.core.counts, category, colour), nothing
-        )
+        records, counts, total = self.read(lambda: filtered_closet(self.core, category, colour), nothing)
         states = self._sync_states(records)
-        items = [ClosetItem(r, states.get(str(r.id), closet_mod.LOCAL)) for r in records]
+        items = [ClosetItem(r, states.get(r.id, closet_mod.LOCAL)) for r in records]
         focus_row = self.closet.focus_row
         self.closet.set_content(items, counts, category, colour, total)
         if not keep_focus:
@@ -168,7 +198,7 @@ class ClosetBrowser:
             return
         states = self._sync_states([item.record for item in items])
         for item in items:
-            item.sync = states.get(str(item.record.id), closet_mod.LOCAL)
+            item.sync = states.get(item.record.id, closet_mod.LOCAL)
         self.closet.update()
         self.detail.update()
 
@@ -231,5 +261,5 @@ class ClosetBrowser:
         if not self.sync_enabled:
             return {}
         no_ids: set[str] = set()
-        ids = {str(i) for i in self.read(self.core.unsynced_ids, no_ids)}
-        return {str(r.id): closet_mod.WAITING if str(r.id) in ids else closet_mod.SYNCED for r in records}
+        ids = self.read(self.core.unsynced_ids, no_ids)
+        return {r.id: closet_mod.WAITING if r.id in ids else closet_mod.SYNCED for r in records}

@@ -146,7 +146,7 @@ class DetailScreen(Screen):
         record = self.item.record
         line = theme.px(64)
         y = info.top()
-        edited = "  (corrected)" if getattr(record, "edited", False) else ""
+        edited = "  (corrected)" if record.edited else ""
         draw_text(
             painter,
             QRect(info.left(), y, info.width(), theme.px(110)),

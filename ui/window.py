@@ -187,7 +187,7 @@ class MirrorWindow(QWidget):
         self._kept_unattended = False
         self._browsing = False  # auto-capture held off while the closet, detail or about is up
         self._watching = False  # the capture screen shows: the core looks at every camera frame
-        self._watching_screen = False
+        self._screen_change_hooked = False  # showEvent connected screenChanged (once)
         self._connect_bridge()
         self.home.set_status(self.read(core.status, Status()))
         self.show_screen(self.home)
@@ -237,8 +237,8 @@ class MirrorWindow(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         handle = self.windowHandle()
-        if handle is not None and not self._watching_screen:
-            self._watching_screen = True
+        if handle is not None and not self._screen_change_hooked:
+            self._screen_change_hooked = True
             handle.screenChanged.connect(self.use_screen)
         self.use_screen(self.screen())
 
@@ -281,9 +281,13 @@ class MirrorWindow(QWidget):
     def is_browsing(self, screen: Screen | None = None) -> bool:
         """Closet, detail, about, or a picker opened from the detail: the person is reading, not showing."""
         screen = screen or self.current()
-        return screen in (self.closet, self.detail, self.about) or (
-            screen is self.picker and self._picker_return is self.detail
-        )
+        return screen in (self.closet, self.about) or self._showing(self.detail, screen)
+
+    def _showing(self, screen: Screen, current: Screen | None = None) -> bool:
+        """``current`` (the screen up now, by default) is ``screen``, or the picker that goes back to it:
+        a category or colour being chosen for a result or a garment is still that result or garment."""
+        current = current or self.current()
+        return current is screen or (current is self.picker and self._picker_return is screen)
 
     def _idle_home(self) -> None:
         """Nobody touched the mirror for a while: browsing screens, and a capture screen with
@@ -438,17 +442,12 @@ class MirrorWindow(QWidget):
         self.core.cancel()
         self.capture.clear()
         self._quiet_until = time.monotonic() + CANCEL_QUIET_MS / 1000
-        if self.current() in (self.capture, self.result) or (
-            self.current() is self.picker and self._picker_return is self.result
-        ):
+        if self.current() is self.capture or self._showing(self.result):
             self.show_screen(self.home)
 
     def _result_unattended(self) -> None:
         """Nobody acted on the result: keep it if the mirror was sure, else drop it; go home."""
-        on_result = self.current() is self.result or (
-            self.current() is self.picker and self._picker_return is self.result
-        )
-        if not on_result or self._saving is not None:
+        if not self._showing(self.result) or self._saving is not None:
             return
         if self.review is None or self.result.garment is None:  # a failed shot's message
             self.show_screen(self.home)
@@ -491,7 +490,7 @@ class MirrorWindow(QWidget):
                     category = colour = None  # the value it already has: not a correction
                 if category or colour:
                     self.detail.message = "Saving…"
-                    self.core.correct(str(record.id), category=category, color=colour)
+                    self.core.correct(record.id, category=category, color=colour)
         self.show_screen(back_to)
 
     def _on_closet(self, key: str) -> None:
@@ -524,7 +523,7 @@ class MirrorWindow(QWidget):
             self.detail.ask_delete()
         elif key == detail_mod.CONFIRM_DELETE and not self.detail.deleting:
             self.detail.begin_delete()
-            self.core.delete(str(item.record.id))
+            self.core.delete(item.record.id)
 
     def _on_about(self, key: str) -> None:
         if key in (about_mod.BACK_HOME, BACK):
@@ -597,7 +596,7 @@ class MirrorWindow(QWidget):
         colour = self._pending_edit.get("color", record.color.basic)
         if self._pending_edit:
             self.core.correct(
-                str(record.id), category=self._pending_edit.get("category"), color=self._pending_edit.get("color")
+                record.id, category=self._pending_edit.get("category"), color=self._pending_edit.get("color")
             )
             self._pending_edit = {}
         self.review = self._saving = None
@@ -616,7 +615,7 @@ class MirrorWindow(QWidget):
 
     def _on_record_changed(self, event: RecordChanged) -> None:
         self.home.clear_notice("storage")  # the closet took a write: an earlier storage error is over
-        if self.detail.item is not None and str(self.detail.item.record.id) == str(event.record.id):
+        if self.detail.item is not None and self.detail.item.record.id == event.record.id:
             self.detail.item.record = event.record
             self.detail.message = ""
             self.detail.update()
@@ -624,7 +623,7 @@ class MirrorWindow(QWidget):
 
     def _on_record_deleted(self, event: RecordDeleted) -> None:
         self.home.clear_notice("storage")
-        if self.detail.item is not None and str(self.detail.item.record.id) == event.record_id:
+        if self.detail.item is not None and self.detail.item.record.id == event.record_id:
             self.detail.item = None
         self.closet_browser.reread()
         if self.current() is self.detail:
@@ -659,7 +658,7 @@ class MirrorWindow(QWidget):
             self.retake()
         elif name == "delete":
             item = self.detail.item
-            if item is not None and str(item.record.id) == event.record_id:
+            if item is not None and item.record.id == event.record_id:
                 self.detail.begin_delete()
             self.core.delete(event.record_id)
         else:

@@ -14,14 +14,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mirror.store.records import PaletteEntry
+# The image kinds are the store's names (``mirror.store.records.IMAGE_KINDS`` gives each one's
+# extension and media type), re-exported here for the pipeline stages that make the images.
+from mirror.store.records import CUTOUT_BLACK, CUTOUT_PNG, CUTOUT_WHITE, PHOTO, PaletteEntry
 
-#: Image kinds, named as the store names them (``GarmentDraft.images`` keys, the keys of
-#: ``mirror.store.records.IMAGE_KINDS``, which also gives each kind's extension and media type).
-CUTOUT_PNG = "cutout_png"  # RGBA, alpha from the mask, edge feathered
-CUTOUT_BLACK = "cutout_black_jpg"  # on black: what the mirror shows
-CUTOUT_WHITE = "cutout_white_jpg"  # on white: what the web shows
-PHOTO = "photo_jpg"  # the captured frame, downscaled
+__all__ = [
+    "CUTOUT_BLACK",
+    "CUTOUT_PNG",
+    "CUTOUT_WHITE",
+    "PHOTO",
+    "AnalysisResult",
+    "GarmentColour",
+    "GarmentResult",
+]
 
 
 @dataclass(frozen=True)

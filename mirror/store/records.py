@@ -14,11 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+#: Image kinds, the names of a draft's images (``GarmentDraft.images`` keys); the pipeline
+#: re-exports them (``mirror.pipeline.result``), where they are made.
+CUTOUT_PNG = "cutout_png"  # RGBA, alpha from the mask, edge feathered
+CUTOUT_BLACK = "cutout_black_jpg"  # on black: what the mirror shows
+CUTOUT_WHITE = "cutout_white_jpg"  # on white: what the web shows
+PHOTO = "photo_jpg"  # the captured frame, downscaled
+
 IMAGE_KINDS: dict[str, tuple[str, str]] = {
-    "cutout_png": ("png", "image/png"),
-    "cutout_black_jpg": ("jpg", "image/jpeg"),
-    "cutout_white_jpg": ("jpg", "image/jpeg"),
-    "photo_jpg": ("jpg", "image/jpeg"),
+    CUTOUT_PNG: ("png", "image/png"),
+    CUTOUT_BLACK: ("jpg", "image/jpeg"),
+    CUTOUT_WHITE: ("jpg", "image/jpeg"),
+    PHOTO: ("jpg", "image/jpeg"),
 }
 """Image kinds a draft may carry: kind -> (file extension, media type)."""
 

@@ -55,11 +55,10 @@ from sync.contract import (
     SCHEMA_VERSION,
     load_schema,
     printable,
-    schema_problem,
-    schema_validator,
 )
 from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
 from sync.loglimit import LogLimit
+from sync.validation import schema_problem, schema_validator
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,11 @@ other). So the options (:func:`add_command_arguments`), the checks (:func:`optio
 sender's connection (:func:`sender_broker`) and the send (:func:`send`) live here, and each
 command line adds its own ``--device`` and broker options.
 
-Why this module imports nothing but argparse and the contract's schema file: ``smart-mirror``
-builds its whole parser, this sub-parser included, on every call, and ``sync.remote`` or
-``sync.commands`` would load paho and jsonschema (about 0.1 s here, several times that on a Pi)
-for a ``smart-mirror --help``. What sending needs is imported when it sends.
+Why this module imports nothing heavier than argparse, the contract's schema file and
+``sync.lifetime``: ``smart-mirror`` builds its whole parser, this sub-parser included, on every
+call, and ``sync.remote`` or ``sync.commands`` would load paho and jsonschema (about 0.1 s here,
+several times that on a Pi) for a ``smart-mirror --help``. What sending needs is imported when
+it sends.
 """
 
 from __future__ import annotations

@@ -43,13 +43,11 @@ from sync.contract import (
     UPLOAD_REQUEST_SCHEMA,
     UPLOAD_URLS_SCHEMA,
     Topics,
-    bounded_object,
     load_schema,
     printable,
-    schema_problem,
-    schema_validator,
 )
 from sync.loglimit import LogLimit
+from sync.validation import bounded_object, schema_problem, schema_validator
 
 log = logging.getLogger(__name__)
 REQUEST_AGAIN_S = 10.0

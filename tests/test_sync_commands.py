@@ -46,11 +46,12 @@ from sync.commands import (
     message_expiry_s,
     result_message,
 )
-from sync.contract import Topics, load_schema, schema_validator
+from sync.contract import Topics, load_schema
 from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
 from sync.remote import RETRY_MAX_S, RETRY_MIN_S, RemoteControl, RemoteError, carried_out, refusal_code, retrying
 from sync.remote import main as remote_main
 from sync.remote_cli import RETRY_S
+from sync.validation import schema_validator
 from sync.worker import SyncWorker
 from tests.broker import Mosquitto
 from tests.conftest import ROOT

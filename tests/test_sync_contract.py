@@ -35,13 +35,11 @@ from sync.contract import (
     Ack,
     Topics,
     ack_message,
-    ecma_regex,
     garment_message,
     load_schema,
     parse_ack,
-    schema_problem,
-    schema_validator,
 )
+from sync.validation import ecma_regex, schema_problem, schema_validator
 from tests.conftest import ROOT
 from tests.test_analyze import require_models
 

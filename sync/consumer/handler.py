@@ -32,8 +32,8 @@ from sync.contract import (
     conflict_reason,
     load_schema,
     parse_topic,
-    schema_validator,
 )
+from sync.validation import schema_validator
 
 log = logging.getLogger(__name__)
 _SHA = re.compile(r"[0-9a-f]{64}")  # fullmatch: "$" would pass a final newline

@@ -37,7 +37,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sync.consumer.handler import Ack, DeadLetterError, MessageHandler, load_json
-from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema, schema_validator
+from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema
+from sync.validation import schema_validator
 
 log = logging.getLogger(__name__)
 URL_LIFETIME_S = 600

@@ -95,10 +95,14 @@ class Status:
     """WARN when the wall clock is certainly wrong (before the newest garment, or before 2025):
     a Pi without an RTC battery, after a power cut, before NTP has set it."""
 
+    def subsystems(self) -> dict[str, StatusPart]:
+        """The parts an ``Error`` can be about (its ``about``), by that name, in display order."""
+        return {"camera": self.camera, "models": self.models, "sync": self.sync, "storage": self.storage}
+
     def parts(self) -> tuple[StatusPart, ...]:
         """The parts in display order; the clock only when it is wrong (the mirror shows the time anyway)."""
         clock = (self.clock,) if self.clock.level is not Level.OK else ()
-        return (self.camera, self.models, self.sync, self.storage, *clock)
+        return (*self.subsystems().values(), *clock)
 
     def line(self) -> str:
         """The parts joined for a one-line display (``camera: demo · models: ready · ...``)."""

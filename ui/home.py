@@ -22,6 +22,7 @@ from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from mirror.events import STORAGE_FULL, Level, Status, StatusPart
+from mirror.wording import NO_MODELS
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
 from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
@@ -33,7 +34,8 @@ CLOCK_NOT_SET = "Clock not set · connect the mirror to the network"
 INVITE = ("Hold up a garment", "Hold it still for a moment, or tap Capture")
 #: After switching on, until the models have loaded (a few seconds on a Pi): nothing is wrong.
 STARTING = ("Getting ready…", "This takes a few seconds after switching on · the closet already works")
-NO_MODELS = ("The mirror can't recognise clothes right now", "It needs a software repair · the closet still works")
+#: Home's own wording of the core's NO_MODELS: the closet screens still work without the models.
+NO_MODELS_NOTICE = (NO_MODELS[0], f"{NO_MODELS[1].capitalize()} · the closet still works")
 
 _LEVEL_COLOURS = {Level.OK: WHITE, Level.WARN: WARN, Level.ERROR: WARN}
 #: The status line's words for a part that is not OK, by part and level (About keeps the technical
@@ -53,8 +55,7 @@ _PLAIN: dict[tuple[str, Level], str] = {
 def plain_status(status: Status) -> list[StatusPart]:
     """The parts that are not OK, in plain words for the person at the mirror; empty while all work."""
     parts = []
-    for name in ("camera", "models", "sync", "storage"):
-        part: StatusPart = getattr(status, name)
+    for name, part in status.subsystems().items():
         if part.level is Level.OK:
             continue
         text = "Closet full" if part.reason == STORAGE_FULL else _PLAIN[(name, part.level)]
@@ -203,7 +204,7 @@ class HomeScreen(Screen):
             )
             return "The closet cannot be opened", fix
         if self.models_failed:
-            title, fix = NO_MODELS
+            title, fix = NO_MODELS_NOTICE
             return title, "The closet still works; the note below says what to do" if self._noted("models") else fix
         if self.models_loading:
             return STARTING

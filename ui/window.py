@@ -50,6 +50,7 @@ from mirror.events import (
     StatusChanged,
 )
 from mirror.pipeline.result import AnalysisResult
+from mirror.wording import NO_CAMERA
 from ui import about as about_mod
 from ui import capture as capture_mod
 from ui import closet as closet_mod
@@ -90,7 +91,7 @@ CANCEL_QUIET_MS = 3000
 #: A read of the closet failed (the technical cause goes to the log and About).
 CLOSET_UNREADABLE = "The closet can't be read right now · the mirror keeps trying"
 #: On Home and the capture screen while the camera is missing.
-NO_CAMERA_NOTICE = "No camera found · check its cable, then restart the mirror"
+NO_CAMERA_NOTICE = " · ".join(NO_CAMERA)
 #: Platforms whose screens have no real size (offscreen makes one up from 100 dpi): sized from pixels.
 _NO_PHYSICAL_SIZE = ("offscreen", "minimal")
 
@@ -631,8 +632,8 @@ class MirrorWindow(QWidget):
 
     def _on_status(self, event: StatusChanged) -> None:
         self.home.set_status(event.status)
-        for name in ("camera", "models", "sync", "storage"):
-            if getattr(event.status, name).level is Level.OK:
+        for name, part in event.status.subsystems().items():
+            if part.level is Level.OK:
                 self.home.clear_notice(name)
         self.about.set_about(self.about.about, event.status)
         if self.current() is self.capture and self.home.capture_blocked and self._capture_is_idle():

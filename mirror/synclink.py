@@ -77,3 +77,13 @@ def mqtt_link(
         on_command=lambda c: on_command(c.name, screen=c.screen, record_id=c.record_id, command_id=c.id),
         on_acked=on_acked,
     )
+
+
+def broker_login_problem(settings: SyncSettings, client_id: str, timeout_s: float = 5.0) -> str:
+    """Log in to the broker as the mirror would, under ``client_id``, and out again: ``""`` when the
+    broker accepted, else why not (``sync.probe``; doctor's broker check)."""
+    try:
+        from sync.probe import login_problem
+    except ImportError as exc:
+        raise SyncNotInstalledError(exc.name or "sync") from exc
+    return login_problem(settings, client_id, timeout_s)

@@ -85,13 +85,18 @@ class BrokerConfig:
         return self.protocol == "5"
 
 
-def make_client(config: BrokerConfig) -> mqtt.Client:
-    """A paho client set up for a persistent session (clean_session False in 3.1.1)."""
+def make_client(config: BrokerConfig, *, persistent: bool = True) -> mqtt.Client:
+    """A paho client set up for a persistent session (clean_session False in 3.1.1), unless not
+    ``persistent`` (a short-lived client: the broker keeps nothing of it once it leaves). In MQTT 5
+    the session is chosen at connect instead (:func:`connect_kwargs`, ``resume``)."""
     if config.v5:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv5)
     else:
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=config.client_id, protocol=mqtt.MQTTv311, clean_session=False
+            CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=not persistent,
         )
     if config.username:
         client.username_pw_set(config.username, config.password)

@@ -132,7 +132,7 @@ class RemoteControl:
     def __init__(self, broker: BrokerConfig, topics: Topics) -> None:
         self.broker = broker
         self.topics = topics
-        self._client = make_client(broker)
+        self._client = make_client(broker, persistent=False)  # a sender leaves no session behind
         self._ready = threading.Event()
         self._changed = threading.Condition()
         self._answers: list[dict[str, Any]] = []

@@ -357,3 +357,46 @@ def test_the_mirror_retains_only_its_status_state_and_home_assistant_configs(
     assert {topics.status, topics.state} <= kept
     assert {t for t in kept if t.startswith("homeassistant/")}, kept
     assert {t for t in kept if not t.startswith("homeassistant/")} == {topics.status, topics.state}
+
+
+def test_doctor_logs_in_as_the_mirror_and_says_when_the_broker_refuses(secured: Any, tmp_path: Path) -> None:
+    """A broker that is up but refuses the mirror's login used to pass doctor ("reachable"): the
+    records then waited in the outbox for ever. Doctor now logs in as the mirror would, under its
+    own client id, so a running mirror is not knocked off the broker by it."""
+    import dataclasses
+
+    from mirror.config import Settings
+    from mirror.config.settings import SyncSettings
+    from mirror.doctor import Outcome
+    from mirror.doctor.checks import check_broker
+    from sync.broker import BrokerConfig, make_client
+
+    secret = tmp_path / "mqtt.pass"
+    secret.write_text(USERS["mirror-a"])
+    secret.chmod(0o600)
+    base = Settings()
+    base = dataclasses.replace(base, device=dataclasses.replace(base.device, id="mirror-a"))
+    running = make_client(BrokerConfig(host="127.0.0.1", port=secured.port, client_id="mirror-a",
+                                       username="mirror-a", password=USERS["mirror-a"]))  # fmt: skip
+    lost: list[object] = []
+    running.on_disconnect = lambda *args: lost.append(args)
+    running.connect("127.0.0.1", secured.port)
+    running.loop_start()
+    try:
+        for username, password_file, outcome, words in (
+            ("mirror-a", str(secret), Outcome.OK, "login as 'mirror-a' accepted"),
+            ("", "", Outcome.FAIL, "refused the login as anonymous"),
+            ("mirror-b", str(secret), Outcome.FAIL, "refused the login as 'mirror-b'"),  # mirror-a's password
+        ):
+            sync = SyncSettings(
+                enabled=True, host="127.0.0.1", port=secured.port, username=username, password_file=password_file
+            )
+            findings = list(check_broker(dataclasses.replace(base, sync=sync)))
+            last = findings[-1]
+            assert last.status is outcome and words in last.message, [f.line() for f in findings]
+            if outcome is Outcome.FAIL:
+                assert '[sync] username = "mirror-a"' in last.fix and "mosquitto_passwd" in last.fix
+        assert not lost, "doctor's login took the running mirror's place on the broker"
+    finally:
+        running.disconnect()
+        running.loop_stop()

@@ -26,8 +26,10 @@ from mirror.store.codec import record_from_json
 from mirror.store.images import committed_count
 from mirror.store.orphan import orphan_log
 from mirror.store.peek import closet_device_ids
+from mirror.synclink import SyncNotInstalledError, broker_login_problem
 
 REQUIRED_MODELS = ("segmenter", "classifier", "colour")
+_REINSTALL = "reinstall the project (git pull; pip install -e .)"
 NEURAL_BACKENDS = ("tflite", "onnx")
 
 
@@ -196,7 +198,7 @@ def check_models(settings: Settings) -> Iterator[Finding]:
             fix = (
                 f"check [vision] models_dir ({settings.vision.models_dir})"
                 if settings.vision.models_dir
-                else "reinstall the project (git pull; pip install -e .)"
+                else _REINSTALL
             )
             yield Finding(Outcome.FAIL, f"model {name}", str(exc), fix)
             continue
@@ -355,7 +357,34 @@ def check_broker(settings: Settings) -> Iterator[Finding]:
             "start the broker or fix [sync] host/port",
         )
         return
-    yield Finding(Outcome.OK, "broker", f"{where} reachable" + (" with TLS" if sync.tls else ""))
+    yield _login_finding(sync, where + (" with TLS" if sync.tls else ""), device_id(settings))
+
+
+def _login_finding(sync: SyncSettings, where: str, mine: str) -> Finding:
+    """Log in as the mirror would: a broker that is up can still refuse its user name or password."""
+    user = repr(sync.username) if sync.username else "anonymous"
+    try:
+        problem = broker_login_problem(sync, f"{mine}-doctor")
+    except SyncNotInstalledError as exc:
+        return Finding(Outcome.WARN, "broker", f"{where} reachable, login not tried: {exc}", _REINSTALL)
+    except ValueError as exc:  # the client could not be set up (sync.broker.BrokerSetupError)
+        return Finding(Outcome.FAIL, "broker", f"{where} reachable, but {exc}", "fix the [sync] TLS files")
+    except OSError as exc:  # no verdict: the broker is slow, or went away since the connect above
+        return Finding(
+            Outcome.WARN,
+            "broker",
+            f"{where} reachable, but the login got no answer ({exc}); records will wait in the outbox",
+            "check the broker's log",
+        )
+    if not problem:
+        return Finding(Outcome.OK, "broker", f"{where} reachable, login as {user} accepted")
+    return Finding(
+        Outcome.FAIL,
+        "broker",
+        f"{where} refused the login as {user} ({problem}): records will wait in the outbox for ever",
+        f"set [sync] username = \"{mine}\" (the device id, with the example ACL) and the password in "
+        "[sync] password_file, and add the same pair to the broker (mosquitto_passwd)",
+    )
 
 
 def _unreadable_sync_files(sync: SyncSettings) -> Iterator[Finding]:

@@ -117,6 +117,24 @@ def test_a_device_id_must_be_usable_as_an_mqtt_topic_level(bad: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("bad", ["a/#/+", "$SYS", "/mirrors", "mirrors/", "x+y"])
+def test_a_topic_prefix_the_mqtt_client_would_refuse_is_said_at_load(bad: str) -> None:
+    """It used to pass as valid and then raise in the sync worker at every reconnect."""
+    [problem] = problems_of(f'[sync]\ntopic_prefix = "{bad}"\n')
+    assert problem.startswith(f"config.toml: [sync] topic_prefix: {bad!r} is not usable in MQTT topics")
+    assert problems_of('[sync]\ntopic_prefix = ""\n') == [
+        "config.toml: [sync] topic_prefix: empty; topics would start with '/'. Use e.g. \"smart-mirror\""
+    ]
+    assert parse_settings('[sync]\ntopic_prefix = "home/mirrors"\n').sync.topic_prefix == "home/mirrors"
+
+
+@pytest.mark.parametrize("bad", ["a b", "tab\\there", "x" * 129])
+def test_a_client_id_the_broker_would_refuse_is_said_at_load(bad: str) -> None:
+    [problem] = problems_of(f'[sync]\nclient_id = "{bad}"\n')
+    assert problem.startswith("config.toml: [sync] client_id: must be at most 128 bytes")
+    assert parse_settings('[sync]\nclient_id = "hall-mirror.1"\n').sync.client_id == "hall-mirror.1"
+
+
 def test_good_device_ids_and_the_empty_default_load() -> None:
     assert parse_settings('[device]\nid = "hall-mirror_2"\n').device.id == "hall-mirror_2"
     assert parse_settings('[device]\nid = ""\n').device.id == ""  # empty: derived from /etc/machine-id

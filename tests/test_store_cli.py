@@ -46,6 +46,23 @@ def test_list_show_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["--config", str(config), "closet", "delete", ids[0]]) == exitcodes.FAILED
 
 
+@pytest.mark.parametrize("action", ["show", "delete"])
+def test_an_id_with_undecodable_bytes_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], action: str
+) -> None:
+    """A bad paste (bytes the terminal could not decode) reached SQLite and ended in a traceback."""
+    config, ids = setup(tmp_path)
+    pasted = b"\xff\xfe".decode(errors="surrogateescape")  # as Python hands such argv bytes over
+    try:
+        code = main(["--config", str(config), "closet", action, pasted])
+    except SystemExit as exc:
+        code = exc.code  # argparse's usage error
+    assert code == exitcodes.USAGE
+    err = capsys.readouterr().err
+    assert "is not a record id" in err and "Traceback" not in err
+    assert main(["--config", str(config), "closet", "show", ids[0]]) == exitcodes.OK, "the closet is untouched"
+
+
 def test_corrupt_closet_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, _ = setup(tmp_path, count=0)
     db = tmp_path / "closet" / "closet.db"

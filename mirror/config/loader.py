@@ -170,11 +170,36 @@ def _cross_checks(settings: Settings) -> list[str]:
         problems.append(
             f"[device] id: {settings.device.id!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
         )
+    problems.extend(_mqtt_name_problems(settings.sync.topic_prefix, settings.sync.client_id))
     if settings.sync.key_file and not settings.sync.cert_file:
         problems.append("[sync] key_file: given without cert_file; set both for client certificates, or neither")
     hosts = [("host", settings.sync.host)]
     hosts += [("upload_hosts", h.strip()) for h in settings.sync.upload_hosts.split(",") if h.strip()]
     problems.extend(f"[sync] {key}: {problem}" for key, host in hosts if (problem := _host_problem(key, host)))
+    return problems
+
+
+#: The longest ``[sync] client_id`` taken: MQTT allows 65,535 bytes, brokers far fewer in practice, and
+#: the mirror adds suffixes of its own (``-drain``, ``-doctor``).
+MAX_CLIENT_ID_BYTES = 128
+
+
+def _mqtt_name_problems(prefix: str, client_id: str) -> list[str]:
+    """A topic prefix or client id the MQTT client would refuse only once it connects (a traceback per
+    reconnect while the mirror never syncs): said at load, like any other bad value."""
+    problems = []
+    if not prefix:
+        problems.append("[sync] topic_prefix: empty; topics would start with '/'. Use e.g. \"smart-mirror\"")
+    elif any(c in prefix for c in "+#\0") or prefix.startswith(("$", "/")) or prefix.endswith("/"):
+        problems.append(
+            f"[sync] topic_prefix: {prefix!r} is not usable in MQTT topics; no +, # or NUL, "
+            "and no $ or / at the start or / at the end"
+        )
+    if len(client_id.encode()) > MAX_CLIENT_ID_BYTES or any(not c.isprintable() or c.isspace() for c in client_id):
+        problems.append(
+            f"[sync] client_id: must be at most {MAX_CLIENT_ID_BYTES} bytes of printable characters without "
+            "spaces (empty: smart-mirror-<device id>)"
+        )
     return problems
 
 

@@ -16,6 +16,16 @@ NAME = "closet"
 HELP = "list, show or delete the garments stored on this mirror"
 
 
+def record_id(text: str) -> str:
+    """An argparse ``type``: the id as typed, unless it holds bytes the terminal could not decode (a bad
+    paste), which SQLite cannot take: a one-line usage error instead of a traceback."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(f"{text!a} is not a record id (see `smart-mirror closet list`)") from None
+    return text
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="one line per garment", description="one line per garment")
@@ -26,13 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--color", choices=BASIC_TERMS, metavar="COLOR", help=f"only this basic colour: {', '.join(BASIC_TERMS)}"
     )
     show = sub.add_parser("show", help="one garment as JSON", description="one garment as JSON")
-    show.add_argument("id", metavar="ID", help="record id (the first column of `closet list`)")
+    show.add_argument("id", metavar="ID", type=record_id, help="record id (the first column of `closet list`)")
     delete = sub.add_parser(
         "delete",
         help="delete a garment (synced as a new version)",
         description="delete a garment (synced as a new version)",
     )
-    delete.add_argument("id", metavar="ID", help="record id (the first column of `closet list`)")
+    delete.add_argument("id", metavar="ID", type=record_id, help="record id (the first column of `closet list`)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

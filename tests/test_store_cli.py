@@ -53,11 +53,9 @@ def test_an_id_with_undecodable_bytes_is_a_usage_error(
     """A bad paste (bytes the terminal could not decode) reached SQLite and ended in a traceback."""
     config, ids = setup(tmp_path)
     pasted = b"\xff\xfe".decode(errors="surrogateescape")  # as Python hands such argv bytes over
-    try:
-        code = main(["--config", str(config), "closet", action, pasted])
-    except SystemExit as exc:
-        code = exc.code  # argparse's usage error
-    assert code == exitcodes.USAGE
+    with pytest.raises(SystemExit) as usage:  # argparse's usage error
+        main(["--config", str(config), "closet", action, pasted])
+    assert usage.value.code == exitcodes.USAGE
     err = capsys.readouterr().err
     assert "is not a record id" in err and "Traceback" not in err
     assert main(["--config", str(config), "closet", "show", ids[0]]) == exitcodes.OK, "the closet is untouched"

@@ -277,6 +277,29 @@ except StoreError as exc:
 """
 
 
+def test_a_file_where_a_closet_folder_belongs_is_named_and_left_alone(tmp_path: Path) -> None:
+    """mkdir's "File exists" named the closet folder whichever path was the file, and a folder where
+    the database belongs was "unable to open database file; check the folder's owner"."""
+    folder = tmp_path / "closet"
+    ClosetStore.open(folder, "dev-a", min_free_mb=0).close()
+    shutil.rmtree(folder / "images")
+    (folder / "images").write_bytes(b"a stray file")
+    with pytest.raises(StoreError, match=rf"^{re.escape(str(folder / 'images'))} is a file, not a folder; move it"):
+        ClosetStore.open(folder, "dev-a", min_free_mb=0)
+    assert (folder / "images").read_bytes() == b"a stray file"
+
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"x")
+    with pytest.raises(StoreError, match=rf"^{re.escape(str(plain))} is a file, not a folder; .* \[store\] data_dir"):
+        ClosetStore.open(plain, "dev-a", min_free_mb=0)
+
+    fresh = tmp_path / "fresh"
+    (fresh / "closet.db").mkdir(parents=True)
+    with pytest.raises(StoreError, match=rf"^{re.escape(str(fresh / 'closet.db'))} is a folder, not the closet"):
+        ClosetStore.open(fresh, "dev-a", min_free_mb=0)
+    assert (fresh / "closet.db").is_dir()
+
+
 def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) -> None:
     """A closet folder made by root and run by the service user: the usual install mistake.
 

@@ -112,18 +112,14 @@ class ClosetStore:
     @classmethod
     def _open(cls, data_dir: Path, device_id: str, min_free_mb: int) -> ClosetStore:
         db_path = data_dir / DB_NAME
-        try:
-            # Private when made here (a run by hand, the demo): the closet holds photos of the person.
-            # Under the service systemd makes it (StateDirectoryMode=0750) and this changes nothing.
-            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (data_dir / IMAGES_DIR).mkdir(exist_ok=True)
-        except OSError as exc:
-            raise translate.from_os(exc, data_dir, f"cannot create closet folder {data_dir}") from None
+        _make_folders(data_dir)
+        if db_path.is_dir():
+            raise StoreError(f"{db_path} is a folder, not the closet database; move it aside")
         _refuse_an_orphan_log(db_path)
         try:
             conn = sqlite3.connect(db_path, timeout=10.0, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open closet database {db_path} ({exc}); check the folder's owner") from None
+            raise translate.from_sqlite(exc, db_path) from None
         try:
             # Integrity first, before any PRAGMA that could write to a damaged file.
             row = conn.execute("PRAGMA quick_check").fetchone()
@@ -708,6 +704,21 @@ class ClosetStore:
             return action()
         except OSError as exc:
             raise translate.from_os(exc, self.data_dir, f"closet images folder {self.images.folder} failed") from None
+
+
+def _make_folders(data_dir: Path) -> None:
+    """The closet folder and its images folder, each named in the error when it cannot be made.
+
+    Private when made here (a run by hand, the demo): the closet holds photos of the person. Under
+    the service systemd makes the closet folder (StateDirectoryMode=0750) and this changes nothing.
+    """
+    for folder, mode in ((data_dir, 0o700), (data_dir / IMAGES_DIR, 0o777)):
+        if folder.exists() and not folder.is_dir():  # mkdir's "File exists" would name no culprit
+            raise StoreError(f"{folder} is a file, not a folder; move it aside, or check [store] data_dir")
+        try:
+            folder.mkdir(mode=mode, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise translate.from_os(exc, data_dir, f"cannot create closet folder {folder}") from None
 
 
 def _refuse_an_orphan_log(db_path: Path) -> None:

@@ -18,6 +18,9 @@ from mirror import MAX_IMAGE_PIXELS
 from mirror.imagetypes import Image
 
 MAX_PIXELS = MAX_IMAGE_PIXELS
+#: The largest file read at all: far above any photo (a 100-megapixel JPEG is ~30 MB), far below what
+#: a Pi can hold twice over (the file and its decoded pixels).
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SOI, _JPEG_SOS, _JPEG_EOI = b"\xff\xd8", b"\xff\xda", b"\xff\xd9"
@@ -34,7 +37,12 @@ def read_image(path: str) -> Image:
         raise UnreadableImageError("no such file")
     if p.is_dir():
         raise UnreadableImageError("is a folder, not an image")
+    if not p.is_file():  # a pipe would block the read for ever, a device never end
+        raise UnreadableImageError("not a regular file (a device or a pipe)")
     try:
+        size_bytes = p.stat().st_size
+        if size_bytes > MAX_FILE_BYTES:
+            raise UnreadableImageError(f"the file is {size_bytes // 1_000_000} MB, too large for a photo")
         data = np.fromfile(p, dtype=np.uint8)
     except OSError as exc:
         raise UnreadableImageError(f"cannot read the file ({exc.strerror or exc})") from None

@@ -117,3 +117,25 @@ def test_sync_bench_report_goes_to_stdout_and_output(
     output = tmp_path / "sync.json"
     assert main(["bench", "--sync", "--output", str(output)]) == exitcodes.OK
     assert json.loads(capsys.readouterr().out) == json.loads(output.read_text()) == {"records": 3}
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_bench_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to fail only after the whole bench had run (minutes on a Pi), losing the figures."""
+    import sync.bench
+
+    ran: list[object] = []
+
+    def bench(settings: object) -> dict[str, int]:
+        ran.append(settings)
+        return {"records": 3}
+
+    monkeypatch.setattr(sync.bench, "run_sync_bench", bench)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for output, why in ((afile / "x.json", f"{afile} is not an existing folder"), (tmp_path, "is a folder")):
+        assert main(["bench", "--sync", "--output", str(output)]) == exitcodes.USAGE
+        err = capsys.readouterr().err
+        assert why in err and "pick another --output" in err and err.count("\n") == 1
+    assert not ran, "the bench ran although its report could not be written"

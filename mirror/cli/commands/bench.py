@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,23 @@ def _ui_bench(args: argparse.Namespace, settings: Settings) -> int:
     return _emit(run_ui_bench(settings), args.output)
 
 
+def _output_problem(output: str) -> str:
+    """Why ``--output`` could not be written, checked before a bench of minutes rather than after it."""
+    path = Path(output)
+    if path.is_dir():
+        return f"{output} is a folder"
+    if not path.parent.is_dir():
+        return f"{path.parent} is not an existing folder"
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "permission denied"
+    return ""
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    problem = _output_problem(args.output) if args.output else ""
+    if problem:
+        print(f"smart-mirror bench: cannot write {args.output} ({problem}); pick another --output", file=sys.stderr)
+        return exitcodes.USAGE
     if args.sync:
         return _sync_bench(args, settings)
     if getattr(args, "ui", False):

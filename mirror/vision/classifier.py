@@ -63,18 +63,35 @@ def cutout_batch(on_black_bgr: npt.NDArray[np.uint8], size: int, layout: str) ->
     return to_batch(normalise(rgb, MOBILENET_MEAN, MOBILENET_STD), layout)
 
 
+def _pixels(value: object) -> int:
+    """A positive whole number of pixels (``meta.input_size``); ValueError otherwise, ``true`` included."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"expected a positive whole number of pixels, got {value!r}")
+    return value
+
+
+def _share(value: object) -> float:
+    """A number from 0 to 1 (``meta.unsure_below``); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"expected a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
 class Classifier:
     """The shipped category model run by one of the inference backends."""
 
     def __init__(self, manifest: ModelManifest, model: Model) -> None:
         self.manifest = manifest
         self.model = model
-        labels = tuple(manifest.meta.get("labels", CATEGORIES))
+        labels = manifest.read_meta("labels", tuple, CATEGORIES)
         if labels != CATEGORIES:
-            raise ManifestError(f"{manifest.folder}/model.json: labels {labels} differ from {CATEGORIES}")
-        self.size = int(manifest.meta.get("input_size", 224))
-        self.unsure_below = float(manifest.meta.get("unsure_below", DEFAULT_UNSURE_BELOW))
+            raise ManifestError(
+                f"{manifest.json_path}: labels {labels} differ from {CATEGORIES}; reinstall the model files"
+            )
+        self.size = manifest.read_meta("input_size", _pixels, 224)
+        self.unsure_below = manifest.read_meta("unsure_below", _share, DEFAULT_UNSURE_BELOW)
         self.layout = _LAYOUTS[model.backend]
+        manifest.check_input(model.path, model.input_shape, self.layout, self.size, self.size)
 
     @classmethod
     def load(cls, folder: Path, backend: str, threads: int = 1) -> Classifier:

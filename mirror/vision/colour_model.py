@@ -12,7 +12,7 @@ by the training code that writes and tunes the files (``models.training.colour_b
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +153,24 @@ class FabricStage:
         return BASIC_TERMS[best] if probabilities[best] >= self.min_confidence else None
 
 
+def _surface(value: object) -> SurfaceAdaptation:
+    """``meta.surface``: an object of :class:`SurfaceAdaptation`'s numbers; ValueError otherwise.
+
+    Read before the table so that a bad value is blamed on ``model.json``, not on the ``.npz``.
+    """
+    known = [f.name for f in fields(SurfaceAdaptation)]
+    if not isinstance(value, dict) or not all(k in known and _is_number(v) for k, v in value.items()):
+        raise ValueError(f"expected numbers for some of {', '.join(known)}, got {value!r}")
+    surface = SurfaceAdaptation(**{k: float(v) for k, v in value.items()})
+    if not surface.white_l > surface.black_l:
+        raise ValueError(f"white_l must be above black_l, got {value!r}")
+    return surface
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def runner_up(probabilities: FloatArray, basic: str, doubt_below: float) -> str | None:
     """The most likely other term when ``basic`` has less than ``doubt_below``; None when the answer is clear.
 
@@ -185,6 +203,7 @@ class ColourTable:
         is about to replace the stage.
         """
         manifest = ModelManifest.load(folder)
+        surface = manifest.read_meta("surface", _surface, {})
         path = manifest.path("table")
         try:
             with np.load(path, allow_pickle=False) as data:
@@ -193,7 +212,7 @@ class ColourTable:
                     name=np.asarray(data["name"], dtype=np.uint16),
                     names=tuple(str(n) for n in data["names"]),
                     version=manifest.version,
-                    surface=SurfaceAdaptation(**{k: float(v) for k, v in manifest.meta.get("surface", {}).items()}),
+                    surface=surface,
                 )
         except UNREADABLE as exc:
             raise ManifestError(f"{path}: unreadable colour table ({exc}); reinstall models/colour") from exc

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from mirror.inference import load_model
 from mirror.manifest import ModelManifest, default_models_dir
-from mirror.vision.preprocess import Letterbox, prepare
+from mirror.vision.preprocess import LAYOUTS, Letterbox, prepare
 
 DEFAULT_FOLDER = default_models_dir() / "segmenter"
 #: Long side (pixels) at which the class argmax is taken before a nearest-neighbour resize
@@ -39,18 +39,17 @@ class Segmenter:
     """One loaded segmenter model (not thread-safe: use one per worker thread)."""
 
     def __init__(self, folder: Path = DEFAULT_FOLDER, backend: str = "tflite", threads: int = 1) -> None:
-        self.manifest = ModelManifest.load(folder)
-        meta = self.manifest.meta
+        manifest = self.manifest = ModelManifest.load(folder)
         self.backend = backend
-        self.model = load_model(self.manifest.path(backend), backend, threads)
-        self.layout: str = str(meta["layout"][backend])
-        width, height = (int(v) for v in meta["input_size"])
-        self.size = (width, height)
-        self.mean = tuple(float(v) for v in meta["mean"])
-        self.std = tuple(float(v) for v in meta["std"])
-        self.names: tuple[str, ...] = tuple(str(n) for n in meta["classes"])
-        garments = {str(n) for n in meta["garment_classes"]}
+        self.model = load_model(manifest.path(backend), backend, threads)
+        self.layout: str = manifest.read_meta("layout", lambda v: _layout(v[backend]))
+        self.size = manifest.read_meta("input_size", _size)
+        self.mean = manifest.read_meta("mean", _per_channel)
+        self.std = manifest.read_meta("std", _per_channel)
+        self.names: tuple[str, ...] = manifest.read_meta("classes", _names)
+        garments = set(manifest.read_meta("garment_classes", _names))
         self.garment_ids = tuple(i for i, n in enumerate(self.names) if n in garments)
+        manifest.check_input(self.model.path, self.model.input_shape, self.layout, *self.size)
 
     def raw(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], Letterbox]:
         """The model's logits (H/stride × W/stride × C) and the letterbox that maps them back."""
@@ -92,6 +91,38 @@ class Segmenter:
     def segment(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         """Class index per source pixel (``self.names`` gives each index's name)."""
         return self.analyse(image_bgr).classes
+
+
+def _layout(value: object) -> str:
+    """A tensor layout the preprocessing knows (``meta.layout[backend]``); ValueError otherwise."""
+    if value not in LAYOUTS:
+        raise ValueError(f"expected one of {', '.join(LAYOUTS)}, got {value!r}")
+    return str(value)
+
+
+def _size(value: object) -> tuple[int, int]:
+    """``[width, height]`` in pixels (``meta.input_size``); ValueError otherwise."""
+    if not isinstance(value, list) or len(value) != 2 or not all(_is_count(v) for v in value):
+        raise ValueError(f"expected [width, height] in pixels, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _per_channel(value: object) -> tuple[float, float, float]:
+    """Three numbers, one per RGB channel (``meta.mean``/``meta.std``); ValueError otherwise."""
+    if not isinstance(value, list) or len(value) != 3 or not all(isinstance(v, int | float) for v in value):
+        raise ValueError(f"expected three numbers (R, G, B), got {value!r}")
+    return float(value[0]), float(value[1]), float(value[2])
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """A list of class names (``meta.classes``/``meta.garment_classes``); ValueError otherwise."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of names, got {value!r}")
+    return tuple(value)
 
 
 def _to_canvas(array: npt.NDArray[np.float32], size: tuple[int, int]) -> npt.NDArray[np.float32]:

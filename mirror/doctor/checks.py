@@ -18,8 +18,9 @@ from mirror.device import device_id
 from mirror.doctor.report import Finding, Outcome
 from mirror.doctor.system import SYSTEM_CHECKS
 from mirror.hosts import is_loopback
-from mirror.inference import InferenceError, load_model
+from mirror.inference import InferenceError
 from mirror.manifest import ManifestError, ModelManifest, models_dir
+from mirror.pipeline.models import MODEL_NAMES, ModelsError, models_fix, try_model
 from mirror.store import schema, space
 from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
@@ -28,7 +29,7 @@ from mirror.store.orphan import orphan_log
 from mirror.store.peek import closet_device_ids
 from mirror.synclink import SyncNotInstalledError, broker_login_problem
 
-REQUIRED_MODELS = ("segmenter", "classifier", "colour")
+REQUIRED_MODELS = MODEL_NAMES
 _REINSTALL = "reinstall the project (git pull; pip install -e .)"
 NEURAL_BACKENDS = ("tflite", "onnx")
 
@@ -189,30 +190,39 @@ def check_free_disk(settings: Settings) -> Iterator[Finding]:
 
 
 def check_models(settings: Settings) -> Iterator[Finding]:
+    """One line per model: its manifest and checksums, then the mirror's own loading (one thread) and
+    one run on a blank frame, so doctor fails exactly when ``analyze`` and the mirror would."""
     folder = models_dir(settings.vision.models_dir)
     backend = settings.vision.backend
     for name in REQUIRED_MODELS:
         try:
             manifest = ModelManifest.load(folder / name)
         except ManifestError as exc:
-            fix = (
-                f"check [vision] models_dir ({settings.vision.models_dir})"
-                if settings.vision.models_dir
-                else _REINSTALL
-            )
-            yield Finding(Outcome.FAIL, f"model {name}", str(exc), fix)
+            yield Finding(Outcome.FAIL, f"model {name}", str(exc), _models_fix(settings))
             continue
         problems = manifest.verify()
         if problems:
             yield Finding(Outcome.FAIL, f"model {name}", "; ".join(problems), "reinstall the model files")
             continue
-        if backend in manifest.files:
-            try:
-                load_model(manifest.path(backend), backend, threads=1)
-            except InferenceError as exc:
-                yield Finding(Outcome.FAIL, f"model {name}", str(exc), f'try [vision] backend = "{_other(backend)}"')
-                continue
-        yield Finding(Outcome.OK, f"model {name}", f"v{manifest.version} loads ({_kind(manifest, backend)})")
+        try:
+            version = try_model(folder, name, backend)
+        except ModelsError as exc:
+            yield Finding(Outcome.FAIL, f"model {name}", str(exc), _load_fix(exc, settings))
+            continue
+        yield Finding(Outcome.OK, f"model {name}", f"v{version} loads ({_kind(manifest, backend)})")
+
+
+def _models_fix(settings: Settings) -> str:
+    """``[vision] models_dir`` when it is set, else reinstalling the software that ships the models."""
+    configured = settings.vision.models_dir
+    return models_fix(configured) if configured else _REINSTALL
+
+
+def _load_fix(exc: ModelsError, settings: Settings) -> str:
+    """The other runtime when this one cannot load a file whose checksum is right; else the install."""
+    if isinstance(exc.__cause__, InferenceError):
+        return f'try [vision] backend = "{_other(settings.vision.backend)}"'
+    return _models_fix(settings)
 
 
 def _kind(manifest: ModelManifest, backend: str) -> str:

@@ -12,7 +12,7 @@ BACKENDS = ("tflite", "onnx")
 def load_model(path: Path, backend: str, threads: int = 1) -> Model:
     """Load ``path`` with ``backend`` (``"tflite"`` or ``"onnx"``) using ``threads`` CPU threads."""
     if not path.is_file():
-        raise InferenceError(f"{path}: model file missing; reinstall the project or run scripts/test.sh")
+        raise InferenceError(f"{path}: model file missing; reinstall the model files")
     if backend == "tflite":
         from mirror.inference.tflite_backend import TFLiteModel
 

@@ -72,6 +72,16 @@ def _unique_stem(path: str, used: set[str]) -> str:
     return candidate
 
 
+def _with_models_dir(message: str, configured: str) -> str:
+    """A model error plus ``[vision] models_dir`` when one is set: a folder of one's own is the likely
+    culprit, and the error's "reinstall" alone would send the user to the wrong place (doctor says the same)."""
+    if not configured:
+        return message
+    from mirror.pipeline.models import models_fix
+
+    return f"{message}; or {models_fix(configured)}"
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from mirror.imagefile import UnreadableImageError, read_image
     from mirror.pipeline.analyzer import Analyzer
@@ -97,7 +107,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         models = load_models(models_dir(vision.models_dir), backend, threads, vision.min_garment_area)
     except ModelsError as exc:
-        print(f"smart-mirror analyze: {exc}", file=sys.stderr)
+        print(f"smart-mirror analyze: {_with_models_dir(str(exc), vision.models_dir)}", file=sys.stderr)
         return exitcodes.FAILED
     analyzer = Analyzer(models, unsure_below=vision.unsure_below)
     failed = 0

@@ -307,3 +307,28 @@ def test_doctor_names_the_device_id_the_broker_must_know(tmp_path: Path) -> None
             assert bool(hints) is warned, [f.line() for f in findings]
             if warned:
                 assert hints[0].status is Outcome.WARN and '[sync] username = "hall-mirror"' in hints[0].fix
+
+
+def test_doctor_names_a_file_where_a_closet_folder_belongs(tmp_path: Path) -> None:
+    """Doctor said all OK (or "chown it") while every closet command failed on the stray file."""
+    import dataclasses
+
+    from mirror.doctor.checks import check_closet, check_data_dir
+
+    def at(folder: Path) -> Settings:
+        return dataclasses.replace(SETTINGS, store=dataclasses.replace(SETTINGS.store, data_dir=str(folder)))
+
+    closet = tmp_path / "closet"
+    closet.mkdir()
+    (closet / "images").write_text("stray")
+    found = only(check_data_dir(at(closet)))
+    assert (found.status, found.message) == (Outcome.FAIL, f"{closet / 'images'} is a file, not a folder")
+    plain = tmp_path / "plain"
+    plain.write_text("x")
+    found = only(check_data_dir(at(plain)))
+    assert found.status is Outcome.FAIL and "[store] data_dir" in found.fix
+    fresh = tmp_path / "fresh"
+    (fresh / "closet.db").mkdir(parents=True)
+    found = only(check_closet(at(fresh)))
+    assert found.status is Outcome.FAIL
+    assert found.message == f"{fresh / 'closet.db'} is a folder, not the closet database"

@@ -36,6 +36,11 @@ NEURAL_BACKENDS = ("tflite", "onnx")
 
 def check_data_dir(settings: Settings) -> Iterator[Finding]:
     path = settings.store.path()
+    for folder in (path, path / IMAGES_DIR):  # the closet refuses to open with a file in either place
+        if folder.exists() and not folder.is_dir():
+            fix = "move it aside" + ("" if folder != path else ", or set [store] data_dir to a folder")
+            yield Finding(Outcome.FAIL, "data dir", f"{folder} is a file, not a folder", fix)
+            return
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-") as probe:
@@ -74,6 +79,9 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         return
     if not db.exists():
         yield Finding(Outcome.OK, "closet", f"{db} not created yet (the first run creates it)")
+        return
+    if db.is_dir():
+        yield Finding(Outcome.FAIL, "closet", f"{db} is a folder, not the closet database", "move it aside")
         return
     try:
         conn = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True, timeout=10.0)

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import random
 
+#: Failures counted at most: 2**64 times any sane minimum is past any maximum, and counting on
+#: would overflow a float (``2.0**1024``) after 1024 straight failures — a broker down for about
+#: 13 hours with the default 1-60 s — and end the sync thread (review s13, H1).
+MAX_DOUBLINGS = 64
+
 
 class Backoff:
     """``next()`` gives the delay before the next try; ``reset()`` after a success."""
@@ -21,7 +26,7 @@ class Backoff:
 
     def next(self) -> float:
         base = min(self.maximum, self.minimum * (2.0**self.failures))
-        self.failures += 1
+        self.failures = min(self.failures + 1, MAX_DOUBLINGS)
         return base / 2 + self._rng.uniform(0, base / 2)
 
     def reset(self) -> None:

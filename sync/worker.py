@@ -126,6 +126,7 @@ class SyncWorker:
         self._rejections = LogLimit(log, burst=20)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._requeued = False  # in-flight versions of an earlier run put back to waiting (once per run)
         self._state_due = 0.0
         self._resend_after = 0.0  # monotonic; until then only never-sent versions go (RESUME_GRACE_S)
         self._uploader = (
@@ -178,44 +179,75 @@ class SyncWorker:
         """Connect, publish and collect acks until ``until()`` holds, :meth:`stop`, or ``timeout``."""
         deadline = None if timeout is None else time.monotonic() + timeout
         backoff = Backoff(self.sync.backoff_min_s, self.sync.backoff_max_s)
-        requeued = False
+        self._requeued = False
         try:
             while not self._stop.is_set():
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
                 try:
-                    if not requeued:
-                        self.store.requeue_in_flight()
-                        requeued = True
-                    if until is not None and until():
+                    if self._turn(until, backoff, deadline):
                         return True
-                    if self._client is None and not self._connect():
-                        self._wait(backoff.next(), deadline)
-                        continue
-                    self._step()
-                except StoreError as exc:  # e.g. the closet is busy or full: keep the thread, retry later
-                    if str(exc) != self.last_error:
-                        log.warning("%s", exc)
-                    self.last_error = str(exc)
-                    self._wait(backoff.next(), deadline)
-                    continue
                 except Exception as exc:  # a bug must not end sync and remote commands until a restart
-                    line = f"sync stumbled ({type(exc).__name__}: {printable(exc)}); it reconnects and carries on"
-                    if line != self.last_error:
-                        log.exception("%s", line)
-                    self.last_error = line
-                    self._teardown()
-                    self._wait(backoff.next(), deadline)
-                    continue
-                if self._dropped:
-                    self._teardown()
-                    self._wait(backoff.next(), deadline)
-                elif self._connected and time.monotonic() - self._connected_at >= STABLE_S:
-                    self._settled()
-                    backoff.reset()
+                    self._recover(exc, backoff, deadline)
             return until() if until is not None else True
         finally:
             self._shutdown()
+
+    def _turn(self, until: Callable[[], bool] | None, backoff: Backoff, deadline: float | None) -> bool:
+        """One pass of :meth:`run`'s loop; ``True`` once ``until()`` holds. What it raises goes to :meth:`_recover`."""
+        if not self._requeued:
+            self.store.requeue_in_flight()
+            self._requeued = True
+        if until is not None and until():
+            return True
+        if self._client is None and not self._connect():
+            self._wait(backoff.next(), deadline)
+            return False
+        self._step()
+        if self._dropped:
+            self._teardown()
+            self._wait(backoff.next(), deadline)
+        elif self._connected and time.monotonic() - self._connected_at >= STABLE_S:
+            self._settled()
+            backoff.reset()
+        return False
+
+    def _recover(self, exc: Exception, backoff: Backoff, deadline: float | None) -> None:
+        """After a failed pass: say why (once), drop the connection unless the closet was the trouble
+        (busy or full: the connection is fine), and back off.
+
+        Nothing may raise out of here: it would end :meth:`run`, and with it the service's sync thread,
+        until a restart (review s13, H1: the backoff overflowed right here). A second fault while
+        recovering is logged once per kind, the connection is forgotten, and the longest backoff is waited.
+        """
+        try:
+            self._report(exc)
+            if not isinstance(exc, StoreError):
+                self._teardown()
+            delay = backoff.next()
+        except Exception as again:
+            name = type(again).__name__
+            if f"recovery:{name}" not in self._failed_kinds:  # kinds of a fault's handling that raised
+                self._failed_kinds.add(f"recovery:{name}")
+                log.exception("sync could not recover from a fault (%s); it waits and tries again", name)
+            self._client = None
+            self._connected = False
+            self._inflight.clear()
+            delay = self.sync.backoff_max_s
+        self._wait(delay, deadline)
+
+    def _report(self, exc: Exception) -> None:
+        """Log a failed pass once while it repeats: a closet problem is a warning with its fix, anything else
+        a bug, logged with its traceback."""
+        if isinstance(exc, StoreError):  # e.g. the closet is busy or full: keep the thread, retry later
+            line = str(exc)
+            if line != self.last_error:
+                log.warning("%s", line)
+        else:
+            line = f"sync stumbled ({type(exc).__name__}: {printable(exc)}); it reconnects and carries on"
+            if line != self.last_error:
+                log.error("%s", line, exc_info=exc)
+        self.last_error = line
 
     # ----------------------------------------------------------------------------- connection
     def _connect(self) -> bool:

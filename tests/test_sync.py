@@ -386,6 +386,36 @@ def test_backoff_doubles_with_jitter_and_resets() -> None:
     assert backoff.next() <= 1.0
 
 
+
+def test_backoff_never_overflows_however_long_the_broker_stays_down() -> None:
+    """Review s13, H1: ``2.0**1024`` overflowed after 1024 straight failures and ended the sync thread."""
+    backoff = Backoff(0.1, 60.0, rng=random.Random(1))
+    for _ in range(10_000):
+        delay = backoff.next()
+    assert 30.0 <= delay <= 60.0  # the maximum, with its jitter
+    assert 0.05 <= Backoff(0.1, 0.1).next() <= 0.1
+
+
+def test_a_fault_while_recovering_from_a_fault_does_not_end_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The loop's own fault handling can fail too (H1: the backoff overflowed inside it): the loop
+    goes on, waiting the longest backoff, and says so once."""
+
+    class Overflowing(Backoff):
+        def next(self) -> float:
+            raise OverflowError(34, "Numerical result out of range")
+
+    monkeypatch.setattr("sync.worker.Backoff", Overflowing)
+    store = fill_store(tmp_path / "mirror", 1)
+    with closed_port() as port, caplog.at_level(logging.WARNING, logger="sync.worker"):
+        worker = SyncWorker(store, sync_settings(port, backoff_max_s=0.1), DEVICE)
+        assert worker.drain(timeout=1.0) is False  # ran out of time; before the fix, OverflowError
+    recoveries = [r for r in caplog.records if "could not recover" in r.getMessage()]
+    assert len(recoveries) == 1 and recoveries[0].exc_info is not None
+    assert "OverflowError" in worker.last_error and store.outbox_stats().waiting == 1
+    store.close()
+
 def test_a_reason_from_the_broker_cannot_forge_log_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """An ack's reason is the cloud's text (up to 500 characters): a newline in it would make journald
     show a second, forged line (security review S9, finding 18)."""

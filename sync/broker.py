@@ -118,6 +118,18 @@ def make_client(config: BrokerConfig, *, persistent: bool = True) -> mqtt.Client
     return client
 
 
+def setup_problem(config: BrokerConfig) -> str:
+    """Why no client can be set up for ``config`` (the whole :class:`BrokerSetupError` message, which
+    names the files and the fix); ``""`` when one can. Nothing connects: only the TLS files are read.
+    For a one-shot run (``sync drain``) that should stop at once on a config error rather than retry
+    it until its timeout: unlike a broker that is down, it never comes back by itself."""
+    try:
+        make_client(config, persistent=False)
+    except BrokerSetupError as exc:
+        return str(exc)
+    return ""
+
+
 def connect_kwargs(config: BrokerConfig, *, max_packet_bytes: int | None, resume: bool = True) -> ConnectArgs:
     """Arguments for ``client.connect``: resume the session (MQTT 5: clean_start False + expiry),
     unless ``resume`` is off (a short-lived client such as ``sync.remote``).

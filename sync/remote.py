@@ -8,7 +8,7 @@ For a backend, a home automation or a person at a shell, and for the tests::
 It prints the mirror's answer (``sync/schemas/command-result.v1.json``) and exits 0 when the
 command was carried out (accepted, or a retry's ``duplicate`` of an id answered accepted: see
 :func:`carried_out`), 1 when it was not (or no answer came: the mirror is off or offline),
-2 on bad arguments (its options, checks and output are ``sync.remote_cli``'s, which
+2 on bad arguments or TLS files it cannot use (its options, checks and output are ``sync.remote_cli``'s, which
 ``smart-mirror sync command`` shares). Whoever may publish on ``<prefix>/<device>/commands``
 controls the mirror; the example ACL (``sync/mosquitto/acl.example``) gives that to the
 ``cloud`` user only.
@@ -59,9 +59,11 @@ from sync.commands import (
 )
 from sync.contract import Topics
 from sync.lifetime import MAX_TTL_S
-from sync.remote_cli import RETRY_S, add_command_arguments, option_problem, send, sender_broker
+from sync.remote_cli import RETRY_S, add_command_arguments, device_arg, option_problem, send, sender_broker
 
 CONNECT_TIMEOUT_S = 10.0
+#: How this command line starts its lines on stderr (``smart-mirror sync command`` says ``smart-mirror:``).
+PROG = "sync.remote"
 #: The refusals a sender may answer by sending the same command again: the mirror did not judge it
 #: and does not remember its id (``sync.commands.NOT_YET``). Of those, only ``rate_limited`` passes
 #: with time; ``clock_unset`` lasts until NTP sets the mirror's clock, so it is not retried.
@@ -255,7 +257,9 @@ class RemoteControl:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sync.remote", description="Send a command to a smart mirror.")
     add_command_arguments(parser, COMMANDS, SCREENS)
-    parser.add_argument("--device", required=True, metavar="ID", help="required: the mirror's device id ([device] id)")
+    parser.add_argument(
+        "--device", type=device_arg, required=True, metavar="ID", help="required: the mirror's device id ([device] id)"
+    )
     parser.add_argument("--host", default="localhost", help="broker host (default %(default)s)")
     parser.add_argument("--port", type=int, default=1883, help="broker port (default %(default)s)")
     parser.add_argument("--prefix", default="smart-mirror", help="the mirror's topic_prefix (default %(default)s)")
@@ -264,20 +268,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def say_retry(answer: dict[str, Any], delay_s: float) -> None:
-    """One line on stderr before a ``rate_limited`` command goes again (a :data:`RetryHook`)."""
+def say_retry(answer: dict[str, Any], delay_s: float, *, prog: str = PROG) -> None:
+    """One line on stderr, starting ``prog:``, before a ``rate_limited`` command goes again (a :data:`RetryHook`)."""
     why = str(answer.get("reason", "")).removeprefix(f"{RATE_LIMITED}: ").split(";")[0]
-    print(f"sync.remote: rate limited by the mirror ({why}), retrying in {delay_s:.1f} s …", file=sys.stderr)
+    print(f"{prog}: rate limited by the mirror ({why}), retrying in {delay_s:.1f} s …", file=sys.stderr)
 
 
-def say_why(answer: dict[str, Any], command: str) -> None:
-    """One line on what to do about a refusal that sending again cannot cure by itself."""
+def say_why(answer: dict[str, Any], command: str, *, prog: str = PROG) -> None:
+    """One line, starting ``prog:``, on what to do about a refusal that sending again cannot cure by itself."""
     code = refusal_code(answer)
     if code == RATE_LIMITED:
-        print("sync.remote: still rate limited by the mirror; send it again later", file=sys.stderr)
+        print(f"{prog}: still rate limited by the mirror; send it again later", file=sys.stderr)
     elif code == CLOCK_UNSET:
         print(
-            f"sync.remote: not retried: the mirror's clock is not set, so it refuses {command} until NTP sets it; "
+            f"{prog}: not retried: the mirror's clock is not set, so it refuses {command} until NTP sets it; "
             "connect the mirror to the network (smart-mirror doctor on it checks the clock), then send it again",
             file=sys.stderr,
         )
@@ -290,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         parser.error(problem)
     broker = sender_broker(args.host, args.port, username=args.username, tls=args.tls, ca_file=args.ca_file)
-    return send(args, broker, Topics(args.prefix, args.device))
+    return send(args, broker, Topics(args.prefix, args.device), prog=PROG)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,17 @@ other). So the options (:func:`add_command_arguments`), the checks (:func:`optio
 sender's connection (:func:`sender_broker`) and the send (:func:`send`) live here, and each
 command line adds its own ``--device`` and broker options.
 
-Why this module imports nothing heavier than argparse, the contract's schema file and
-``sync.lifetime``: ``smart-mirror`` builds its whole parser, this sub-parser included, on every
+Why this module imports nothing heavier than argparse, the contract's schema file,
+``sync.lifetime`` and the config's settings (for the device-id rule; both command lines load
+them anyway): ``smart-mirror`` builds its whole parser, this sub-parser included, on every
 call, and ``sync.remote`` or ``sync.commands`` would load paho and jsonschema (about 0.1 s here,
 several times that on a Pi) for a ``smart-mirror --help``. What sending needs is imported when
 it sends.
+
+Numeric options take ``mirror.cli.argtypes.bounded`` (NaN, infinities, negatives and values past
+the limits are argparse's one-line usage error, exit 2), imported when the parser is built rather
+than at the top: ``mirror.cli``'s package loads the whole ``smart-mirror`` CLI, whose ``sync``
+command imports this module, so a top-level import would be a cycle for ``python -m sync.remote``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from mirror.config.settings import DEVICE_ID
 from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
 
 if TYPE_CHECKING:
@@ -33,6 +40,9 @@ if TYPE_CHECKING:
 #: How long a sender keeps retrying a ``rate_limited`` answer, by default (never past the command's
 #: own expiry, :data:`~sync.lifetime.DEFAULT_TTL_S` after it was sent unless its ``ttl_s`` says otherwise).
 RETRY_S = 60.0
+#: The longest wait for one answer: past the command's lifetime (at most :data:`~sync.lifetime.MAX_TTL_S`)
+#: the mirror could only answer ``expired``.
+MAX_WAIT_S = MAX_TTL_S
 
 
 def vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -47,6 +57,9 @@ def vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
 def add_command_arguments(parser: argparse.ArgumentParser, commands: Sequence[str], screens: Sequence[str]) -> None:
     """The command (``args.name``), its target and how to send it; ``commands`` and ``screens``: the
     contract's (:func:`vocabulary`). The caller adds ``--device`` and where the broker is."""
+    from mirror.cli.argtypes import bounded  # here, not at the top: see the module's docstring
+
+    seconds = "a number of seconds"
     parser.add_argument("name", choices=commands, metavar="COMMAND", help=", ".join(commands))
     parser.add_argument("--screen", choices=screens, help="for show: the screen to open")
     parser.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
@@ -58,22 +71,34 @@ def add_command_arguments(parser: argparse.ArgumentParser, commands: Sequence[st
     )
     parser.add_argument(
         "--ttl",
-        type=float,
+        type=bounded(float, seconds, 0.0, MAX_TTL_S, unit=" s"),
         metavar="S",
         help=f"seconds until the command expires (default {DEFAULT_TTL_S:g}, at most {MAX_TTL_S:g}); "
         "the broker then drops it if still queued",
     )
     parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="wait S seconds for the answer (default: %(default)g)"
+        "--timeout",
+        type=bounded(float, seconds, 0.0, MAX_WAIT_S, unit=" s"),
+        default=10.0,
+        metavar="S",
+        help=f"wait S seconds for the answer (default: %(default)g, at most {MAX_WAIT_S:g})",
     )
     parser.add_argument(
         "--retry",
-        type=float,
+        type=bounded(float, seconds, 0.0, MAX_TTL_S, unit=" s", lowest_ok=True),
         default=RETRY_S,
         metavar="S",
         help="when the mirror answers rate_limited (too many commands), send it again with a backoff for up to "
-        "S seconds, never past its expiry (default %(default)g; 0: never)",
+        f"S seconds, never past its expiry (default %(default)g, at most {MAX_TTL_S:g}; 0: never)",
     )
+
+
+def device_arg(text: str) -> str:
+    """The argparse ``type`` of ``--device``: the config's rule for a device id (``[device] id``). It is
+    a topic level: a ``+``, ``#`` or ``/`` would address other mirrors, or make paho raise mid-connect."""
+    if not DEVICE_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a device id (1-64 letters, digits, - or _), got {text!r}")
+    return text
 
 
 def option_problem(args: argparse.Namespace) -> str:
@@ -102,11 +127,17 @@ def sender_broker(host: str, port: int, *, username: str, tls: bool, ca_file: st
     )
 
 
-def send(args: argparse.Namespace, broker: BrokerConfig, topics: Topics) -> int:
+def send(args: argparse.Namespace, broker: BrokerConfig, topics: Topics, *, prog: str) -> int:
     """Send the command in ``args`` to the mirror of ``topics`` and print its answer (JSON); on stderr,
-    the retries and what to do about a refusal that waiting cannot cure. The exit status: 0 when the
-    mirror carried it out, 1 when it did not or no answer came."""
+    each line starting with ``prog:`` (the command line's own name, as its other errors do), the
+    retries and what to do about a refusal that waiting cannot cure. The exit status: 0 when the
+    mirror carried it out, 1 when it did not or no answer came, 2 when the client cannot be set up
+    (a TLS file missing or unreadable: waiting does not cure it)."""
+    from sync.broker import BrokerSetupError  # paho: only to send
     from sync.remote import RemoteControl, RemoteError, carried_out, say_retry, say_why  # paho and jsonschema
+
+    def on_retry(answer: dict[str, object], delay_s: float) -> None:
+        say_retry(answer, delay_s, prog=prog)
 
     try:
         with RemoteControl(broker, topics) as remote:
@@ -117,11 +148,14 @@ def send(args: argparse.Namespace, broker: BrokerConfig, topics: Topics) -> int:
                 ttl_s=args.ttl,
                 timeout_s=args.timeout,
                 retry_s=args.retry,
-                on_retry=say_retry,
+                on_retry=on_retry,
             )
+    except BrokerSetupError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     except RemoteError as exc:
-        print(f"sync.remote: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(answer))
-    say_why(answer, args.name)
+    say_why(answer, args.name, prog=prog)
     return 0 if carried_out(answer) else 1

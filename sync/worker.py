@@ -68,6 +68,15 @@ IDLE_LOOP_S = 0.25
 #: sooner (another mirror with the same client id takes the session over, a broker that accepts and
 #: then drops) keeps backing off, and the log says it once instead of two lines every few seconds.
 STABLE_S = 60.0
+#: What :meth:`SyncWorker._fail` appends to a connection problem, after the count: the records are safe.
+QUEUED_TAIL = " record version(s) waiting — they stay queued and go when it is back"
+
+
+def without_queued_tail(error: str) -> str:
+    """A ``last_error`` without the count and :data:`QUEUED_TAIL` (``sync drain`` gives the count left
+    after its run instead), keeping the rest: the fix a message names comes after a ``;`` too."""
+    head, _sep, tail = error.rpartition("; ")
+    return head if tail.endswith(QUEUED_TAIL) else error
 
 
 @dataclass
@@ -357,7 +366,7 @@ class SyncWorker:
             waiting: int | str = self._waiting_count()
         except StoreError:
             waiting = "some"
-        line = f"{message}; {waiting} record version(s) waiting — they stay queued and go when it is back"
+        line = f"{message}; {waiting}{QUEUED_TAIL}"
         if line != self.last_error:
             log.warning("%s", line)
         self.last_error = line

@@ -685,13 +685,13 @@ def test_a_bulk_of_deletes_over_the_rate_limit_all_end_accepted_through_the_send
         assert cli_main([*cli, ids[5], "--retry", "0"]) == exitcodes.FAILED  # told not to wait
         out, err = capsys.readouterr()
         assert json.loads(out)["reason"].startswith("rate_limited: over 2 deletes in 4 s")
-        said = [line for line in err.splitlines() if line.startswith("sync.remote:")]  # the mirror logs here too
-        assert said == ["sync.remote: still rate limited by the mirror; send it again later"]
+        said = [line for line in err.splitlines() if line.startswith("smart-mirror:")]  # the mirror logs here too
+        assert said == ["smart-mirror: still rate limited by the mirror; send it again later"]
         for record_id in ids[5:]:
             assert cli_main([*cli, record_id]) == exitcodes.OK
         out, err = capsys.readouterr()
         assert [json.loads(line)["status"] for line in out.splitlines()] == ["accepted"] * 2
-        assert "sync.remote: rate limited by the mirror (over 2 deletes in 4 s), retrying in " in err
+        assert "smart-mirror: rate limited by the mirror (over 2 deletes in 4 s), retrying in " in err
         assert store.list() == []
     finally:
         worker.stop()
@@ -767,7 +767,7 @@ def test_both_command_lines_offer_the_same_options_and_refuse_the_same_mistakes(
     for help_text in (remote_help, cli_help):
         flat = " ".join(help_text.split())
         assert f"(default {DEFAULT_TTL_S:g}, at most {MAX_TTL_S:g})" in flat
-        assert f"(default {RETRY_S:g}; 0: never)" in flat
+        assert f"(default {RETRY_S:g}, at most {MAX_TTL_S:g}; 0: never)" in flat
     base = ["--device", DEVICE]
     with pytest.raises(SystemExit) as info:
         remote_main([*base, "show"])

@@ -14,10 +14,17 @@ BACKENDS = ("tflite", "onnx")
 
 
 def bounded(
-    parse: Callable[[str], N], noun: str, lowest: N, highest: N | None = None, *, unit: str = ""
+    parse: Callable[[str], N],
+    noun: str,
+    lowest: N,
+    highest: N | None = None,
+    *,
+    unit: str = "",
+    lowest_ok: bool = False,
 ) -> Callable[[str], N]:
     """An argparse ``type``: ``parse`` the text, then require ``lowest <= value`` (or ``lowest < value``
-    when ``highest`` is given: a stretch of time must be more than nothing) and ``value <= highest``.
+    when ``highest`` is given: a stretch of time must be more than nothing, unless ``lowest_ok``, as for
+    ``--retry 0``, never) and ``value <= highest``.
 
     NaN fails every comparison, so ``nan`` is refused too; ``inf`` fails a finite ``highest``.
     """
@@ -30,6 +37,9 @@ def bounded(
         if highest is None:
             if not value >= lowest:
                 raise argparse.ArgumentTypeError(f"must be {lowest:g} or more, got {value}")
+        elif lowest_ok:
+            if not lowest <= value <= highest:
+                raise argparse.ArgumentTypeError(f"must be from {lowest:g} to {highest:g}{unit}, got {text}")
         elif not lowest < value <= highest:
             raise argparse.ArgumentTypeError(f"must be more than {lowest:g} and at most {highest:g}{unit}, got {text}")
         return value

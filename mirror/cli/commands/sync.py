@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 
 from mirror.cli import exitcodes
+from mirror.cli.argtypes import bounded
 from mirror.config import ConfigError, Settings
 from mirror.device import device_id
 from mirror.store import StoreError, open_closet
@@ -37,6 +38,8 @@ def _remote_vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 REMOTE_COMMANDS, SCREENS = _remote_vocabulary()
+#: The longest ``sync drain --timeout``: a day (the service drains all the time; longer is a typo).
+MAX_DRAIN_S = 86_400.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="publish everything waiting and wait for the cloud's acks",
     )
     drain.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds (default: %(default)g)"
+        "--timeout",
+        type=bounded(float, "a number of seconds", 0.0, MAX_DRAIN_S, unit=" s"),
+        default=60.0,
+        metavar="S",
+        help=f"give up after S seconds (default: %(default)g, at most {MAX_DRAIN_S:g})",
     )
     about = (
         "send a remote command (as the backend would) to this mirror, or to --device, through the broker "
@@ -66,18 +73,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     command = sub.add_parser("command", help="send a mirror a remote command, as the backend would", description=about)
     if REMOTE_COMMANDS:  # the sync package is here: its sender's options (python -m sync.remote has them too)
-        from sync.remote_cli import add_command_arguments
+        from sync.remote_cli import add_command_arguments, device_arg
 
         add_command_arguments(command, REMOTE_COMMANDS, SCREENS)
-        command.add_argument("--device", metavar="ID", help="the mirror to steer (default: this one's [device] id)")
+        command.add_argument(
+            "--device", type=device_arg, metavar="ID", help="the mirror to steer (default: this one's [device] id)"
+        )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "command":
         return send_command(args, settings)
     # Imported here: the sync package (paho) is only needed by the sync actions.
-    from sync.broker import BrokerConfig
-    from sync.worker import SyncWorker
+    from sync.broker import BrokerConfig, setup_problem
+    from sync.worker import QUEUED_TAIL, SyncWorker, without_queued_tail
 
     # Its own client id: the running service keeps its session; sharing one id would make
     # the broker throw each out whenever the other connects.
@@ -105,6 +114,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if not settings.sync.enabled:
                 print("smart-mirror: sync is disabled ([sync] enabled = false); nothing was sent", file=sys.stderr)
                 return exitcodes.FAILED
+            setup = setup_problem(broker)
+            if setup:  # a config error: retrying until the timeout would not heal it
+                print(f"smart-mirror: {setup}", file=sys.stderr)
+                return exitcodes.USAGE
             # Beside a running mirror: deliver, but leave its online status alone.
             name = settings.device.name
             worker = SyncWorker(
@@ -124,12 +137,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if done:
                 print(f"all record versions acknowledged by the cloud ({worker.stats.acked} this run)")
                 return exitcodes.OK
-            reason = worker.last_error or f"no ack from the cloud within {args.timeout:g} s"
-            print(
-                f"smart-mirror: {reason.split('; ')[0]}; {left.unacked} record version(s) waiting "
-                "— they stay queued and go when it is back",
-                file=sys.stderr,
-            )
+            reason = without_queued_tail(worker.last_error) or f"no ack from the cloud within {args.timeout:g} s"
+            print(f"smart-mirror: {reason}; {left.unacked}{QUEUED_TAIL}", file=sys.stderr)
             return exitcodes.FAILED
     except StoreError as exc:
         print(f"smart-mirror: {exc}", file=sys.stderr)
@@ -161,4 +170,5 @@ def send_command(args: argparse.Namespace, settings: Settings) -> int:
 
     sync = settings.sync
     broker = remote_cli.sender_broker(sync.host, sync.port, username=args.username, tls=sync.tls, ca_file=sync.ca_file)
-    return remote_cli.send(args, broker, Topics(sync.topic_prefix, args.device or device_id(settings)))
+    topics = Topics(sync.topic_prefix, args.device or device_id(settings))
+    return remote_cli.send(args, broker, topics, prog="smart-mirror")

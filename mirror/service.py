@@ -38,7 +38,6 @@ API (stable; the UI codes against it):
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import queue
 import threading
@@ -51,8 +50,8 @@ from mirror.capture.detector import Candidate, Detector
 from mirror.capture.loop import Shot
 from mirror.capture.machine import AutoCapture
 from mirror.capture.supervisor import CameraSupervisor
+from mirror.closet_access import ClosetAccess
 from mirror.config import ConfigError, Settings
-from mirror.device import device_id
 from mirror.events import (
     STORAGE_FULL,
     About,
@@ -84,7 +83,7 @@ from mirror.pipeline.models import Models, ModelsError, load_models, models_dir
 from mirror.pipeline.result import AnalysisResult
 from mirror.refusals import FlowNow, refusal
 from mirror.status_board import StatusBoard
-from mirror.store import ClosetCounts, ClosetStore, Color, StoreError
+from mirror.store import ClosetCounts, ClosetStore, Color
 from mirror.synclink import SyncFactory, SyncLink, SyncNotInstalledError, mqtt_link
 from mirror.version import describe
 from mirror.wording import (
@@ -95,7 +94,6 @@ from mirror.wording import (
     PART_NAMES,
     PHOTO_FAILED,
     STARTING_UP,
-    store_problem,
 )
 
 log = logging.getLogger(__name__)
@@ -121,22 +119,19 @@ class MirrorService:
         """``sync_factory`` makes the cloud link when ``[sync] enabled`` (``mirror.synclink``)."""
         self.settings = settings
         self.events: queue.Queue[Event] = queue.Queue()
-        self.device_id = device_id(settings)
-        self._store = store
-        self._owns_store = store is None
-        self._store_lock = threading.Lock()  # the start-up thread and the retry on the worker
-        self._store_error = ""  # why the closet could not be opened (retried while set)
         self._models = models
         self._analyzer: Analyzer | None = None
         self._clock = clock
         self._health = health
         sync = StatusPart("sync", "connecting", Level.WARN) if settings.sync.enabled else StatusPart("sync", "off")
         self._board = StatusBoard(Status(sync=sync), self._emit, clock)
+        self._closet = ClosetAccess(
+            settings, self._board, emit=self._emit, clock=clock, after_change=self._closet_changed, store=store
+        )
         # One analysis at a time (TFLite interpreters are not thread-safe); the preview detector has its own.
         self._model_lock = threading.Lock()
         self._stop = threading.Event()
         self._jobs: queue.Queue[tuple[Shot, int] | None] = queue.Queue()
-        self._store_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._threads: list[threading.Thread] = []
         self._sync: SyncLink | None = None
         self._sync_factory = sync_factory
@@ -164,7 +159,7 @@ class MirrorService:
         self._keeper = Housekeeper(
             settings.store.path(),
             self._board,
-            store=lambda: self._store,
+            store=lambda: self._closet.store,
             link=lambda: self._sync,
             hold_for_full_disk=lambda full: self._hold(STORAGE_FULL, full),
             reopen_store=self._retry_store,
@@ -183,6 +178,11 @@ class MirrorService:
         #: Called (from the emitting thread) after any event but a preview frame is queued, so
         #: a UI can drain at once instead of at its next poll; it must only schedule work.
         self.wake: Callable[[], None] | None = None
+
+    @property
+    def device_id(self) -> str:
+        """The id the mirror goes by (``mirror.device``), read again when the closet opens."""
+        return self._closet.device_id
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -217,12 +217,10 @@ class MirrorService:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
-        self._store_pool.shutdown(wait=True)
+        self._closet.close()  # its queued changes first: a garment kept at the last moment is kept
         if self._sync is not None:
             self._sync.stop()
         self._camera.close_camera()
-        if self._store is not None and self._owns_store:
-            self._store.close()
         for name in ("camera", "analysis", "detector"):
             self._health.unregister(name)
 
@@ -248,7 +246,7 @@ class MirrorService:
         for part, step in (
             ("storage", self._open_store),
             ("models", self._load_models),
-            ("storage", self._warm_closet),
+            ("storage", self._closet.warm),
             ("sync", self._start_sync),
         ):
             self._start_part(part, step)
@@ -270,48 +268,20 @@ class MirrorService:
     # --- the closet -----------------------------------------------------------------------
 
     def _open_store(self) -> None:
-        with self._store_lock:
-            if self._store is None:
-                # Again now, not only at construction: a closet on a disk mounted after boot holds
-                # the id its garments were made with (a restored closet keeps the mirror's identity).
-                was, self.device_id = self.device_id, device_id(self.settings)
-                if self.device_id != was:
-                    log.info("device id %s, the id the closet's garments were made with", self.device_id)
-                try:
-                    self._store = ClosetStore.open(
-                        self.settings.store.path(), self.device_id, min_free_mb=self.settings.store.min_free_mb
-                    )
-                except Exception as exc:  # a StoreError says it all; anything else is retried all the same
-                    message = str(exc) if isinstance(exc, StoreError) else f"the closet could not be opened ({exc})"
-                    if message != self._store_error:  # said once, not at every retry
-                        if not isinstance(exc, StoreError):
-                            log.exception("opening the closet failed")
-                        self._store_error = message
-                        self._board.fail("storage", "The closet's disk could not be opened", "About shows why", message)
-                    return
-                self._store_error = ""
+        self._closet.open()
+        self._keeper.refresh()
+
+    def _closet_changed(self) -> None:
+        """After each change (on the closet's worker): the disk and the outbox, looked at again now."""
         self._keeper.refresh()
 
     def _retry_store(self) -> None:
         """Open the closet again if it could not be opened at start (a card mounted late, or
         remounted writable after a check), so captures work again without a restart."""
-        if self._store is not None or not self._store_error:
-            return
-        self._open_store()
-        if self._store is not None:
-            log.info("the closet at %s is open now", self.settings.store.path())
-            self._warm_closet()
+        if self._closet.reopen():
+            self._keeper.refresh()
+            self._closet.warm()
             self._start_part("sync", self._start_sync)  # said as sync's error, not as the closet check's
-
-    def _warm_closet(self) -> None:
-        """Decode every garment once, off the GUI thread and after the models (the first capture matters
-        more): the closet screen then lists from the store's cache (a Pi takes several hundred ms for a
-        large closet's first read)."""
-        if self._store is not None:
-            try:
-                self._store.list()
-            except StoreError:  # only a warm-up: the closet screen's own read reports the problem
-                log.debug("warming the closet cache failed", exc_info=True)
 
     def _load_models(self) -> None:
         if self._models is None:
@@ -335,11 +305,12 @@ class MirrorService:
         then opens later (``_retry_store``, on another thread: the two may race, hence the lock; two
         links would share one client id and keep knocking each other off the broker)."""
         with self._sync_lock:
-            if self._sync is not None or not self.settings.sync.enabled or self._store is None:
+            store = self._closet.store
+            if self._sync is not None or not self.settings.sync.enabled or store is None:
                 return
             try:
                 link = self._sync_factory(
-                    self._store,
+                    store,
                     self.settings.sync,
                     self.device_id,
                     self.settings.device.name,
@@ -537,7 +508,7 @@ class MirrorService:
             camera=self._camera.running,
             storage_full=STORAGE_FULL in self._holds,
         )
-        store = self._store
+        store = self._closet.store
         return refusal(name, now, record_id, None if store is None else lambda rid: store.get(rid) is not None)
 
     # --- closet operations ----------------------------------------------------------------
@@ -554,7 +525,7 @@ class MirrorService:
             self._camera.resume(rearm=False)
             return RecordSaved(record, at=self._clock())
 
-        self._store_job(add)
+        self._closet.submit(add)
 
     def correct(self, record_id: str, *, category: str | None = None, color: str | Color | None = None) -> None:
         """Store the person's correction of a record's category and/or colour as a new version.
@@ -566,7 +537,7 @@ class MirrorService:
             new_color = basic_color(color) if isinstance(color, str) else color
             return RecordChanged(store.edit(record_id, category=category, color=new_color), at=self._clock())
 
-        self._store_job(edit)
+        self._closet.submit(edit)
 
     def delete(self, record_id: str) -> None:
         """Delete a record (a tombstone version, synced like any other); answers ``RecordDeleted``."""
@@ -575,48 +546,22 @@ class MirrorService:
             store.delete(record_id)
             return RecordDeleted(record_id, at=self._clock())
 
-        self._store_job(remove)
-
-    def _store_job(self, job: Callable[[ClosetStore], Event]) -> None:
-        def run() -> None:
-            store = self._store
-            if store is None:
-                detail = "the closet is not open; check [store] data_dir"
-                message, fix = "The closet can't be opened right now", "the mirror keeps trying"
-                self._emit(Error(message, fix, "storage", detail, at=self._clock()))
-                return
-            try:
-                self._emit(job(store))
-            except (StoreError, ValueError) as exc:
-                self._emit(Error(*store_problem(exc), "storage", str(exc), at=self._clock()))
-            except Exception as exc:  # a failed save must be seen, not lost in a worker thread
-                log.exception("closet operation failed")
-                detail = f"the closet operation failed ({exc}); see the log"
-                self._emit(Error(*store_problem(exc), "storage", detail, at=self._clock()))
-            self._keeper.refresh()
-
-        try:
-            self._store_pool.submit(run)
-        except RuntimeError:  # stopped: the store is closed or closing
-            self._emit(Error("The mirror is stopping", "try again once it has restarted", at=self._clock()))
+        self._closet.submit(remove)
 
     def closet(self, category: str | None = None, basic_color: str | None = None) -> list[Record]:
         """Live records, newest first, optionally filtered (empty while the closet is not open)."""
-        return self._store.list(category=category, basic_color=basic_color) if self._store is not None else []
+        return self._closet.records(category, basic_color)
 
     def counts(self) -> ClosetCounts:
         """Records per category and per basic colour (for the closet's filter counts)."""
-        return self._store.counts() if self._store is not None else ClosetCounts()
+        return self._closet.counts()
 
     def unsynced_ids(self) -> set[str]:
         """Ids of records with a version still in the outbox (waiting, or sent and not acked yet).
 
         Read on the GUI thread for the closet's sync badges: one indexed query, no record bodies.
         """
-        store = self._store
-        if store is None or not self.settings.sync.enabled:
-            return set()
-        return store.unacked_ids()
+        return self._closet.unacked_ids() if self.settings.sync.enabled else set()
 
     def _on_acked(self, acks: list[tuple[str, int]]) -> None:
         """The sync worker's ack listener: the closet's badges follow the cloud."""
@@ -624,9 +569,7 @@ class MirrorService:
 
     def image_path(self, record: Record, kind: str) -> Path:
         """The file of one of a record's images (kinds as in ``mirror.store.records.IMAGE_KINDS``)."""
-        if self._store is None:
-            raise StoreError("the closet is not open; check [store] data_dir")
-        return self._store.image_path(record, kind)
+        return self._closet.image_path(record, kind)
 
     # --- status ---------------------------------------------------------------------------
 

@@ -135,32 +135,42 @@ def test_a_link_that_fails_to_start_is_said_as_syncs_error_and_still_stopped(
     assert made[0].stopped.is_set(), "a link that failed half-way is stopped with the mirror"
 
 
+def late_closet(tmp_path: Path) -> MirrorService:
+    """A service whose closet could not be opened at start: a file where its folder belongs (a card
+    not mounted yet, its mount point taken), removed again at once, as when the card is mounted."""
+    service = sync_on(tmp_path)
+    folder = service.settings.store.path()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not mounted yet")
+    service._open_store()
+    assert service.status().storage.level is Level.ERROR
+    folder.unlink()
+    return service
+
+
 def test_a_closet_opened_late_starts_sync_once_and_says_a_failure_as_syncs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The closet could not be opened at start; when it opens, sync starts from the retry, and a
     failure there is sync's error, not "checking the closet failed"."""
     links.clear()
-    service = sync_on(tmp_path)
-    service._store_error = "the card was not mounted yet"  # as _open_store leaves it after a failure
+    service = late_closet(tmp_path / "a")
+    assert not links, "no sync without a closet"
     service._retry_store()
     assert len(links) == 1 and links[0].started.is_set()
     service._retry_store()
     service._start_sync()
     assert len(links) == 1, "one link, whichever path gets there first"
-    assert service._store is not None
-    service._store.close()  # as if the card went again: the next retry opens it afresh
-    service._sync = None
-    service._store = None
+    service._closet.close()
 
     def broken(*_args: object) -> SyncLink:
         raise OSError(24, "Too many open files")
 
+    service = late_closet(tmp_path / "b")
     service._sync_factory = broken
-    service._store_error = "the card was not mounted yet"
     with caplog.at_level("WARNING"):
         service._keeper.tick()  # the periodic checks, which retry the closet
+    assert service._closet.store is not None
     assert service.status().sync.level is Level.ERROR
     assert not [r for r in caplog.records if "checking the closet failed" in r.getMessage()]
-    assert service._store is not None
-    service._store.close()
+    service._closet.close()

@@ -121,7 +121,7 @@ def test_a_closet_that_cannot_be_read_is_said_on_the_home_screen(tmp_path: Path,
     with running_mirror(settings) as m:
         w = m.window
         m.wait(lambda: m.service.closet() != [], what="the closet")
-        store = m.service._store
+        store = m.service._closet.store
         assert store is not None
         store.close()  # the fault: every read of the closet fails from here on
         choose(qtbot, m, "closet")

@@ -160,8 +160,8 @@ def test_the_status_tick_holds_auto_capture_while_storage_is_full(tmp_path: Path
         assert isinstance(refused, Error) and refused.about == "storage" and "is full" in refused.message
         assert "delete garments" in refused.fix
         assert not any(isinstance(e, AnalysisStarted) for e in seen)
-        assert service._store is not None
-        service._store.min_free_mb = 0  # room again, as after deleting files (the store owns the floor it measures)
+        assert service._closet.store is not None
+        service._closet.store.min_free_mb = 0  # room again, as after deleting files (the store owns its floor)
         wait_for(
             service.events, lambda e: isinstance(e, StatusChanged) and e.status.storage.level is Level.OK, 20, seen
         )

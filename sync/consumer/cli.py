@@ -189,89 +189,38 @@ def warn_if_shared(path: str, option: str) -> None:
         log.warning("%s %s is open to other users (mode %03o); run: chmod 600 %s", option, path, mode & 0o777, path)
 
 
+class UsageError(Exception):
+    """A start-up problem the operator fixes on the command line: said in one line, exit 2."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.verbose)
     if args.erase_device or args.collect_images:
-        tending = open_db(args.db)
-        if tending is None:
+        return _tend(args)
+    db: ConsumerDB | None = None
+    try:
+        devices = _devices(args)
+        password, secret = _secrets(args)
+        db = open_db(args.db)
+        if db is None:
             return 1
+        broker = _broker(args, password)
+        handler = MessageHandler(
+            db,
+            args.prefix,
+            devices,
+            Limits(max_record_bytes=args.max_record_kb * 1024, max_image_bytes=args.max_image_mb * 1024 * 1024),
+        )
+        uploads = _upload_server(args, handler, secret)
         try:
-            return erase_device(tending, args.erase_device) if args.erase_device else collect_images(tending)
-        finally:
-            tending.close()
-    if not args.device and not args.devices_file and not args.any_device:
-        print(
-            "smart-mirror-consumer: name the mirrors it accepts with --device ID or --devices-file PATH "
-            "(or --any-device)",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        devices = None if args.any_device else DeviceRegistry(args.device, args.devices_file)
-    except DevicesFileError as exc:
+            service = ConsumerService(handler, broker, group=args.group, uploads=uploads)
+        except BrokerSetupError as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
         print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
-        return 2
-    try:
-        password = read_password(args.password_file)
-    except OSError as exc:
-        print(
-            f"smart-mirror-consumer: cannot read --password-file {args.password_file} ({exc.strerror})", file=sys.stderr
-        )
-        return 2
-    try:
-        secret = read_upload_secret(args.upload_secret_file)
-    except OSError as exc:
-        print(
-            f"smart-mirror-consumer: cannot read --upload-secret-file {args.upload_secret_file} ({exc.strerror})",
-            file=sys.stderr,
-        )
-        return 2
-    except ValueError as exc:
-        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
-        return 2
-    db = open_db(args.db)
-    if db is None:
-        return 1
-    broker = BrokerConfig(
-        host=args.host,
-        port=args.port,
-        protocol="5",
-        client_id=args.client_id or f"smart-mirror-consumer-{socket.gethostname()}",
-        username=args.username,
-        password=password,
-        tls=args.tls,
-        ca_file=args.ca_file,
-        cert_file=args.cert_file,
-        key_file=args.key_file,
-        session_expiry_s=args.session_expiry,
-    )
-    handler = MessageHandler(
-        db,
-        args.prefix,
-        devices,
-        Limits(max_record_bytes=args.max_record_kb * 1024, max_image_bytes=args.max_image_mb * 1024 * 1024),
-    )
-    uploads = None
-    if args.http_port:
-        warning = unreachable_uploads(args.http_bind, args.http_url)
-        if warning:
-            log.warning("%s", warning)
-        try:
-            uploads = UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
-        except OSError as exc:
-            print(
-                f"smart-mirror-consumer: upload server on {args.http_bind}:{args.http_port} "
-                f"({exc.strerror or exc}); check --http-port/--http-bind",
-                file=sys.stderr,
-            )
+        if db is not None:
             db.close()
-            return 2
-    try:
-        service = ConsumerService(handler, broker, group=args.group, uploads=uploads)
-    except BrokerSetupError as exc:
-        print(f"smart-mirror-consumer: {exc}", file=sys.stderr)
-        db.close()
         return 2
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -286,6 +235,73 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         db.close()
     return 0
+
+
+def _tend(args: argparse.Namespace) -> int:
+    """``--erase-device`` or ``--collect-images``: one job on the database, then exit."""
+    tending = open_db(args.db)
+    if tending is None:
+        return 1
+    try:
+        return erase_device(tending, args.erase_device) if args.erase_device else collect_images(tending)
+    finally:
+        tending.close()
+
+
+def _devices(args: argparse.Namespace) -> DeviceRegistry | None:
+    """The mirrors accepted (``None``: any, with ``--any-device``); one must be named, on purpose."""
+    if not args.device and not args.devices_file and not args.any_device:
+        raise UsageError("name the mirrors it accepts with --device ID or --devices-file PATH (or --any-device)")
+    try:
+        return None if args.any_device else DeviceRegistry(args.device, args.devices_file)
+    except DevicesFileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _secrets(args: argparse.Namespace) -> tuple[str | None, bytes]:
+    """The broker password and the upload-URL secret, from their files."""
+    try:
+        password = read_password(args.password_file)
+    except OSError as exc:
+        raise UsageError(f"cannot read --password-file {args.password_file} ({exc.strerror})") from None
+    try:
+        secret = read_upload_secret(args.upload_secret_file)
+    except OSError as exc:
+        raise UsageError(f"cannot read --upload-secret-file {args.upload_secret_file} ({exc.strerror})") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return password, secret
+
+
+def _broker(args: argparse.Namespace, password: str | None) -> BrokerConfig:
+    return BrokerConfig(
+        host=args.host,
+        port=args.port,
+        protocol="5",
+        client_id=args.client_id or f"smart-mirror-consumer-{socket.gethostname()}",
+        username=args.username,
+        password=password,
+        tls=args.tls,
+        ca_file=args.ca_file,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
+        session_expiry_s=args.session_expiry,
+    )
+
+
+def _upload_server(args: argparse.Namespace, handler: MessageHandler, secret: bytes) -> UploadServer | None:
+    """The HTTP server for image uploads, with ``--http-port``."""
+    if not args.http_port:
+        return None
+    warning = unreachable_uploads(args.http_bind, args.http_url)
+    if warning:
+        log.warning("%s", warning)
+    try:
+        return UploadServer(handler, args.http_bind, args.http_port, args.http_url, secret)
+    except OSError as exc:
+        raise UsageError(
+            f"upload server on {args.http_bind}:{args.http_port} ({exc.strerror or exc}); check --http-port/--http-bind"
+        ) from None
 
 
 def entry_point() -> None:

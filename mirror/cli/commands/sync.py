@@ -14,12 +14,16 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import bounded
 from mirror.config import ConfigError, Settings
 from mirror.device import device_id
-from mirror.store import StoreError, open_closet
+from mirror.store import ClosetStore, StoreError, open_closet
+
+if TYPE_CHECKING:  # the sync package (paho) loads only inside the actions that use it
+    from sync.broker import BrokerConfig
 
 NAME = "sync"
 HELP = "show the sync outbox, drain it to the broker now, or send a mirror a remote command"
@@ -85,8 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "command":
         return send_command(args, settings)
     # Imported here: the sync package (paho) is only needed by the sync actions.
-    from sync.broker import BrokerConfig, setup_problem
-    from sync.worker import QUEUED_TAIL, SyncWorker, without_queued_tail
+    from sync.broker import BrokerConfig
 
     # Its own client id: the running service keeps its session; sharing one id would make
     # the broker throw each out whenever the other connects.
@@ -100,49 +103,59 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with open_closet(settings) as store:
             if args.action == "status":
-                stats = store.outbox_stats()
-                state = "" if settings.sync.enabled else " (sync is disabled: [sync] enabled = false)"
-                held = f" ({stats.held} held back after a rejection)" if stats.held else ""
-                print(
-                    f"{broker.describe()}: {stats.waiting} waiting{held}, {stats.in_flight} in flight, "
-                    f"{stats.acked} acknowledged{state}"
-                )
-                return exitcodes.OK
+                return _status(store, broker, settings)
             if args.action == "resend":
                 print(f"{store.resend_all()} garment(s) queued again; they go when the mirror is online")
                 return exitcodes.OK
-            if not settings.sync.enabled:
-                print("smart-mirror: sync is disabled ([sync] enabled = false); nothing was sent", file=sys.stderr)
-                return exitcodes.FAILED
-            setup = setup_problem(broker)
-            if setup:  # a config error: retrying until the timeout would not heal it
-                print(f"smart-mirror: {setup}", file=sys.stderr)
-                return exitcodes.USAGE
-            # Beside a running mirror: deliver, but leave its online status alone.
-            name = settings.device.name
-            worker = SyncWorker(
-                store, settings.sync, device_id(settings), broker=broker, device_name=name, presence=False
-            )
-            with quieted("sync", not args.verbose):  # the summary line below says it once; the log would repeat it
-                done = worker.drain(args.timeout)
-            left = store.outbox_stats()
-            if done and left.held:
-                print(
-                    f"smart-mirror: {worker.stats.acked} acknowledged this run, but {left.held} record version(s) "
-                    f"were rejected by the cloud (last: {worker.last_rejection or 'in an earlier run'}); "
-                    "they stay queued and are offered again within the hour — see the consumer's dead letters",
-                    file=sys.stderr,
-                )
-                return exitcodes.FAILED
-            if done:
-                print(f"all record versions acknowledged by the cloud ({worker.stats.acked} this run)")
-                return exitcodes.OK
-            reason = without_queued_tail(worker.last_error) or f"no ack from the cloud within {args.timeout:g} s"
-            print(f"smart-mirror: {reason}; {left.unacked}{QUEUED_TAIL}", file=sys.stderr)
-            return exitcodes.FAILED
+            return _drain(store, broker, settings, args)
     except StoreError as exc:
         print(f"smart-mirror: {exc}", file=sys.stderr)
         return exitcodes.FAILED
+
+
+def _status(store: ClosetStore, broker: BrokerConfig, settings: Settings) -> int:
+    """``sync status``: the outbox in one line."""
+    stats = store.outbox_stats()
+    state = "" if settings.sync.enabled else " (sync is disabled: [sync] enabled = false)"
+    held = f" ({stats.held} held back after a rejection)" if stats.held else ""
+    counts = f"{stats.waiting} waiting{held}, {stats.in_flight} in flight, {stats.acked} acknowledged"
+    print(f"{broker.describe()}: {counts}{state}")
+    return exitcodes.OK
+
+
+def _drain(store: ClosetStore, broker: BrokerConfig, settings: Settings, args: argparse.Namespace) -> int:
+    """``sync drain``: deliver everything waiting and wait for the acks, beside a running mirror."""
+    from sync.broker import setup_problem
+    from sync.worker import QUEUED_TAIL, SyncWorker, without_queued_tail
+
+    if not settings.sync.enabled:
+        print("smart-mirror: sync is disabled ([sync] enabled = false); nothing was sent", file=sys.stderr)
+        return exitcodes.FAILED
+    setup = setup_problem(broker)
+    if setup:  # a config error: retrying until the timeout would not heal it
+        print(f"smart-mirror: {setup}", file=sys.stderr)
+        return exitcodes.USAGE
+    # Beside a running mirror: deliver, but leave its online status alone.
+    worker = SyncWorker(
+        store, settings.sync, device_id(settings), broker=broker, device_name=settings.device.name, presence=False
+    )
+    with quieted("sync", not args.verbose):  # the summary line below says it once; the log would repeat it
+        done = worker.drain(args.timeout)
+    left = store.outbox_stats()
+    if done and left.held:
+        print(
+            f"smart-mirror: {worker.stats.acked} acknowledged this run, but {left.held} record version(s) "
+            f"were rejected by the cloud (last: {worker.last_rejection or 'in an earlier run'}); "
+            "they stay queued and are offered again within the hour — see the consumer's dead letters",
+            file=sys.stderr,
+        )
+        return exitcodes.FAILED
+    if done:
+        print(f"all record versions acknowledged by the cloud ({worker.stats.acked} this run)")
+        return exitcodes.OK
+    reason = without_queued_tail(worker.last_error) or f"no ack from the cloud within {args.timeout:g} s"
+    print(f"smart-mirror: {reason}; {left.unacked}{QUEUED_TAIL}", file=sys.stderr)
+    return exitcodes.FAILED
 
 
 @contextlib.contextmanager

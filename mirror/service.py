@@ -47,6 +47,7 @@ from pathlib import Path
 
 from mirror.camera import FrameSource
 from mirror.capture.detector import Candidate, Detector
+from mirror.capture.flow import CaptureFlow
 from mirror.capture.loop import Shot
 from mirror.capture.machine import AutoCapture
 from mirror.capture.supervisor import CameraSupervisor
@@ -55,9 +56,6 @@ from mirror.config import ConfigError, Settings
 from mirror.events import (
     STORAGE_FULL,
     About,
-    AnalysisDone,
-    AnalysisFailed,
-    AnalysisStarted,
     CaptureState,
     CaptureStateChanged,
     CommandReceived,
@@ -165,14 +163,7 @@ class MirrorService:
             reopen_store=self._retry_store,
             clock=clock,
         )
-        # The capture flow as remote commands and cancel see it: the result on screen and an
-        # epoch that cancel() bumps, so a shot taken or analysed across a cancel is dropped
-        # instead of shown (both guarded by _flow_lock); and the epoch the shot being taken
-        # began in (only the camera thread touches it: _from_loop and _on_shot run there).
-        self._flow_lock = threading.Lock()
-        self._review: AnalysisResult | None = None
-        self._cancel_epoch = 0
-        self._shot_epoch = 0
+        self._flow = CaptureFlow(self._camera, self._emit, clock)
         self._started = False
         self._stopped = False
         #: Called (from the emitting thread) after any event but a preview frame is queued, so
@@ -358,10 +349,7 @@ class MirrorService:
         result on screen is discarded. The garment still held up does not start a new
         countdown until it has been lowered (as after keep); ``capture_now`` still works.
         """
-        with self._flow_lock:
-            self._cancel_epoch += 1
-            self._review = None
-            self._camera.resume(rearm=False)
+        self._flow.cancel()
 
     def watch_preview(self, on: bool) -> None:
         """The capture screen shows the preview (``on``), or no longer does: while nobody watches it,
@@ -405,17 +393,13 @@ class MirrorService:
     def _from_loop(self, event: Event) -> None:
         """The capture loop's events; the start of a shot notes the cancel epoch it belongs to."""
         if isinstance(event, CaptureStateChanged) and event.state is CaptureState.CAPTURING:
-            self._shot_epoch = self._cancel_epoch
+            self._flow.shot_begins()
         self._emit(event)
 
     def _on_shot(self, shot: Shot) -> None:
-        with self._flow_lock:
-            epoch = self._shot_epoch
-            if epoch != self._cancel_epoch:  # cancelled while the burst was taken
-                self._camera.resume(rearm=False)
-                return
-            self._emit(AnalysisStarted(shot.capture_id, shot.manual, at=self._clock()))
-        self._jobs.put((shot, epoch))
+        epoch = self._flow.shot_taken(shot)
+        if epoch is not None:
+            self._jobs.put((shot, epoch))
 
     def _analysis_worker(self) -> None:
         # Normal priority, unlike the preview detector: a shot is analysed while the person
@@ -433,21 +417,13 @@ class MirrorService:
                 return
             self._analyse(*job)
 
-    def _cancelled(self, shot: Shot, epoch: int) -> bool:
-        """True (and said) when ``cancel`` came after this shot was taken; call with _flow_lock held."""
-        if epoch == self._cancel_epoch:
-            return False
-        self._emit(AnalysisFailed(shot.capture_id, "cancelled", cancelled=True, at=self._clock()))
-        return True
-
     def _analyse(self, shot: Shot, epoch: int) -> None:
         analyzer = self._analyzer
         reason = detail = ""
         result: AnalysisResult | None = None
         held = False
-        with self._flow_lock:
-            if self._cancelled(shot, epoch):
-                return
+        if not self._flow.still_wanted(shot, epoch):
+            return
         if analyzer is None:
             # Loading at start-up is not a fault: the person only has to wait a moment.
             loading = self.status().models.level is Level.WARN
@@ -467,22 +443,14 @@ class MirrorService:
                 reason, detail = PHOTO_FAILED, f"the analysis failed ({exc})"
         if result is not None and not result.garments:
             reason = NO_GARMENT
-        with self._flow_lock:
-            if self._cancelled(shot, epoch):
-                return
-            if reason or result is None:
-                self._emit(AnalysisFailed(shot.capture_id, reason, detail=detail, at=self._clock()))
-                self._camera.resume(rearm=True)
-                return
-            self._review = result
-            self._camera.reviewed()
-            self._emit(AnalysisDone(shot.capture_id, result, held=held, at=self._clock()))
+        if reason or result is None:
+            self._flow.fail(shot, epoch, reason, detail)
+        else:
+            self._flow.show(shot, epoch, result, held=held)
 
     def retake(self) -> None:
         """Discard the shown result and go back to capturing."""
-        with self._flow_lock:
-            self._review = None
-        self._camera.resume(rearm=True)
+        self._flow.retake()
 
     # --- remote commands --------------------------------------------------------------------
 
@@ -500,11 +468,9 @@ class MirrorService:
         return reason
 
     def _refusal(self, name: str, record_id: str) -> str:
-        with self._flow_lock:
-            showing = self._review is not None
         now = FlowNow(
             self._machine.state,
-            showing=showing,
+            showing=self._flow.showing,
             camera=self._camera.running,
             storage_full=STORAGE_FULL in self._holds,
         )
@@ -516,9 +482,7 @@ class MirrorService:
     def keep(self, result: AnalysisResult, index: int = 0) -> None:
         """Store ``result.garments[index]`` as a new closet record; answers ``RecordSaved`` or ``Error``."""
 
-        with self._flow_lock:
-            if self._review is result:
-                self._review = None  # kept: a remote keep or retake now has nothing to act on
+        self._flow.kept(result)
 
         def add(store: ClosetStore) -> Event:
             record = store.add(to_draft(result, index))

@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from mirror.capture.loop import Shot
-from mirror.capture.supervisor import CameraSupervisor
 from mirror.events import AnalysisDone, AnalysisFailed, AnalysisStarted, Event
 from mirror.pipeline.result import AnalysisResult
+
+
+class Camera(Protocol):
+    """What the flow tells the camera (``mirror.capture.supervisor.CameraSupervisor``)."""
+
+    def resume(self, *, rearm: bool) -> None:
+        """Watch for a garment again (``rearm``: at once; else once the garment is lowered)."""
+
+    def reviewed(self) -> None:
+        """The shot's result is on the screen."""
 
 
 class CaptureFlow:
     """Epochs and the result on screen, guarded by one lock; the camera is told what comes next."""
 
-    def __init__(self, camera: CameraSupervisor, emit: Callable[[Event], None], clock: Callable[[], float]) -> None:
+    def __init__(self, camera: Camera, emit: Callable[[Event], None], clock: Callable[[], float]) -> None:
         self._camera = camera
         self._emit = emit
         self._clock = clock

@@ -206,7 +206,8 @@ def brightest(array: npt.NDArray[np.uint8], rect: QRect) -> int:
 
 
 def test_filters_with_nothing_in_them_are_faint(qtbot) -> None:
-    """A chip counting 0 is drawn fainter than one with garments (the counts within a filter too)."""
+    """A chip counting 0 is drawn fainter than one with garments (the counts within a filter too):
+    in the disabled greys, still bright enough for the glass (tests/test_ui_small_panels)."""
     screen, _ = closet(qtbot, 30, (1080, 1920))
     screen.focus_row = 3
     array = pixels(screen)
@@ -215,7 +216,7 @@ def test_filters_with_nothing_in_them_are_faint(qtbot) -> None:
     empty = [k for k, n in badges.items() if n == "0"]
     full = [k for k, n in badges.items() if n != "0" and k != COL_PREFIX + "*"]
     assert empty and full
-    assert max(brightest(array, chips[k]) for k in empty) < min(brightest(array, chips[k]) for k in full) * 0.6
+    assert max(brightest(array, chips[k]) for k in empty) < min(brightest(array, chips[k]) for k in full) * 0.75
     # Filtered: the colour counts are within the category chosen, and so is what is faint.
     everything = many(screenshots(), 30)
     dresses = [i for i in everything if i.record.category == "dress"]

@@ -9,8 +9,13 @@ on the grid scrolls it and, when the garments fill more than one screen, ▲ and
 (beside the count, or over the grid where the header has no room) page through them.
 Where the wrapped chips would leave fewer than two lines of garments (a large
 ``font_scale``, a landscape panel) each filter row becomes one line that scrolls with the
-focus, with a chevron where more chips wait; a filter with nothing in it is drawn faint, and
-an empty closet shows no filters at all, only what to do. The header says which garments
+focus, with a chevron where more chips wait (a finger-sized one: the chips' height square);
+where even that leaves fewer than two lines (the 7" panel lying landscape) the two rows share
+one line, side by side, and the grid takes smaller tiles (down to ``SMALLEST_TILE``) rather
+than show one line of three garments to page through a hundred times. A filter with nothing
+in it is drawn in the theme's disabled greys (at full strength: a half-transparent grey is
+under what shows through the glass), and an empty closet shows no filters at all, only what
+to do. The header says which garments
 show of how many, and a thin bar beside the grid shows where they are in the list. Each
 cut-out carries a small sync badge: a filled dot once the cloud has it, a ring while it
 waits in the outbox, nothing when sync is off. Thumbnails arrive later from a worker thread;
@@ -20,7 +25,7 @@ is not there through the glass).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter
@@ -44,6 +49,11 @@ EMPTY_CLOSET = "Nothing here yet · go Back and hold up a garment"
 NO_MATCH = "No garment matches these filters · choose All types or All colours"
 #: Below this luma a swatch is lost on black (through the glass more so): it gets a light ring.
 DARK_LUMA = 72
+#: A faint chip's swatch at this ``QColor.darker`` factor: a white dot at about DIM's level.
+DIMMED_SWATCH = 200
+#: Tiles are about this wide (design px); where one line of those is all the height holds, the
+#: grid takes more, smaller ones, down to about ``SMALLEST_TILE``, until two lines fit.
+TILE, SMALLEST_TILE = 300, 200
 
 
 
@@ -76,7 +86,12 @@ def ring_dark_swatches(painter: QPainter, theme: Theme, row: ButtonRow, has_focu
 @dataclass
 class ChipRow(ButtonRow):
     """A row whose ``dimmed`` buttons are drawn faint: still there (and tappable, so nothing
-    moves under the finger), but a filter with no garment, or ▲ at the top, does not invite."""
+    moves under the finger), but a filter with no garment, or ▲ at the top, does not invite.
+
+    Faint is the disabled look (``FAINT`` outline, ``DIM`` type) at full opacity, not the
+    button made transparent: through two-way glass anything much under 90 vanishes, and a
+    grey at 40 % is 76 (a gap in the row, not a quiet chip). Its swatch is darkened to match.
+    """
 
     dimmed: set[int] = field(default_factory=set)
 
@@ -85,11 +100,17 @@ class ChipRow(ButtonRow):
             if rect.isEmpty():  # scrolled out of view
                 continue
             focused = has_focus and index == self.focus
-            painter.setOpacity(0.4 if index in self.dimmed and not focused else 1.0)
+            if index in self.dimmed and not focused:
+                paint_button(painter, theme, rect, replace(button, disabled=True), focused=False)
+                if button.swatch is not None:  # its dot and ring as faint as the rest of it
+                    painter.setPen(theme.pen(FAINT, 2.5))
+                    painter.setBrush(button.swatch.darker(DIMMED_SWATCH))
+                    painter.drawEllipse(swatch_dot(rect))
+                    painter.setBrush(Qt.BrushStyle.NoBrush)
+                continue
             paint_button(painter, theme, rect, button, focused=focused)
-            if button.swatch is not None and not focused and index not in self.dimmed:
+            if button.swatch is not None and not focused:
                 ring_dark_swatch(painter, theme, swatch_dot(rect), button.swatch)
-        painter.setOpacity(1.0)
 
 
 @dataclass
@@ -131,6 +152,8 @@ class ClosetScreen(Screen):
         self.visible_lines = 1  # grid lines that fit (a PageUp/PageDown moves this many)
         self.chips_first = {id(self.categories): 0, id(self.colours): 0}  # one-line filter rows: first chip shown
         self.one_line_filters = False  # the filter rows each on one scrolling line (set at paint)
+        self.shared_filter_line = False  # ...and those two lines side by side on one (a short page)
+        self._filter_lines: dict[int, QRect] = {}  # a one-line filter row's line, chevrons included
         self._chevrons: list[tuple[QRect, ButtonRow, int]] = []  # tap targets: (where, row, chips to scroll)
         self._grid_area = QRect()  # where a finger down starts a drag (set at paint)
         self._line_h = 1  # a grid line's height and gap: the drag that scrolls one line
@@ -303,7 +326,7 @@ class ClosetScreen(Screen):
             for row in (self.categories, self.colours):
                 row.paint(painter, theme, self.row_has_focus(row))
                 if self.one_line_filters:
-                    self._paint_chevrons(painter, theme, row, area, chip_h)
+                    self._paint_chevrons(painter, theme, row, self._filter_lines[id(row)])
             painter.setPen(theme.pen(FAINT, 2))
             painter.drawLine(area.left(), y - theme.px(14), area.right(), y - theme.px(14))
         grid = QRect(area.left(), y, area.width(), area.bottom() + 1 - y)
@@ -320,47 +343,65 @@ class ClosetScreen(Screen):
             shown = shown.removesuffix(" garments")  # "7–12 of 300" still says it, at full size
         draw_text(painter, info, shown, font, GREY, Qt.AlignmentFlag.AlignRight)
 
-    def _min_grid_height(self, theme: Theme, width: int) -> int:
-        """One line of garments at a size where they still read as garments."""
-        cols = max(2, width // theme.px(300))
+    def _min_grid_height(self, theme: Theme, width: int, tile: int = TILE) -> int:
+        """One line of garments at a size where they still read as garments (tiles about
+        ``tile`` design px wide)."""
+        cols = max(2, width // theme.px(tile))
         cell = (width - theme.lx(20) * (cols - 1)) // cols
-        return min(theme.px(300), int(cell * 0.9))
+        return min(theme.px(tile), int(cell * 0.9))
 
     def _layout_filters(self, theme: Theme, area: QRect, chip_h: int, gap: int) -> int:
         """Lay out both filter rows from the top of ``area``; return the grid's top.
 
         Wrapped over as many lines as their labels need when that leaves two lines of garments
         (one line of a long closet is a letterbox to page through), else each on one line that
-        scrolls with its focus.
+        scrolls with its focus; where two such lines still leave no room for two lines of the
+        smallest tiles (a short landscape panel), the two share one line, side by side.
         """
         rows = (self.categories, self.colours)
         for row in rows:
             row.fit_columns(theme, area.width(), chip_h, gap)
         wrapped = sum(row.height_for(chip_h, gap) for row in rows) + theme.px(20) + theme.px(28)
         self.one_line_filters = wrapped + 2 * self._min_grid_height(theme, area.width()) > area.height()
+        stacked = 2 * chip_h + theme.px(20) + theme.px(28)
+        smallest = 2 * self._min_grid_height(theme, area.width(), SMALLEST_TILE) + theme.lx(20)
+        self.shared_filter_line = self.one_line_filters and stacked + smallest > area.height()
+        self._filter_lines = {}
         y = area.top()
         if not self.one_line_filters:
             y += self.categories.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(20)
             y += self.colours.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(28)
             return y
+        if self.shared_filter_line:
+            between = theme.px(24)
+            half = (area.width() - between) // 2
+            lines = (QRect(area.left(), y, half, chip_h), QRect(area.right() + 1 - half, y, half, chip_h))
+            for row, line in zip(rows, lines, strict=True):
+                self._filter_lines[id(row)] = line
+                self._layout_one_line(theme, row, line, gap)
+            return y + chip_h + theme.px(28)
         for row, after in ((self.categories, theme.px(20)), (self.colours, theme.px(28))):
-            self._layout_one_line(theme, row, QRect(area.left(), y, area.width(), chip_h), gap)
+            line = QRect(area.left(), y, area.width(), chip_h)
+            self._filter_lines[id(row)] = line
+            self._layout_one_line(theme, row, line, gap)
             y += chip_h + after
         return y
 
     def _layout_one_line(self, theme: Theme, row: ButtonRow, line: QRect, gap: int) -> None:
         """As many chips as fit on ``line`` at their own widths, the focused one among them; a
-        chevron's room at an end where more chips wait."""
+        chevron's room (as wide as the chips are high: a fingertip's target) at an end where
+        more chips wait."""
         row.columns = 0  # one line: Left/Right go through every chip
         count = len(row.buttons)
         widths = [min(line.width(), button_width(theme, b, line.height())) for b in row.buttons]
         if sum(widths) + gap * (count - 1) <= line.width():
             first, last = 0, count - 1
         else:
-            chevron = theme.px(44)
-            room = line.width() - 2 * chevron
+            chevron = line.height()
+            widths = [min(w, max(1, line.width() - 2 * chevron)) for w in widths]
 
             def last_shown(first: int) -> int:
+                room = line.width() - (2 if first > 0 else 1) * chevron  # ‹ only once scrolled
                 used, last = widths[first], first
                 while last + 1 < count and used + gap + widths[last + 1] <= room:
                     last += 1
@@ -381,23 +422,23 @@ class ClosetScreen(Screen):
             row.rects[index] = QRect(x, line.top(), widths[index], line.height())
             x += widths[index] + gap
 
-    def _paint_chevrons(self, painter: QPainter, theme: Theme, row: ButtonRow, area: QRect, chip_h: int) -> None:
-        """‹ and › beside a one-line filter row where chips are out of view (a tap scrolls to them)."""
+    def _paint_chevrons(self, painter: QPainter, theme: Theme, row: ButtonRow, line: QRect) -> None:
+        """‹ and › at the ends of a one-line filter row's ``line`` where chips are out of view
+        (a tap scrolls to them); each a square as high as the chips, a fingertip's target."""
         shown = [i for i, r in enumerate(row.rects) if not r.isEmpty()]
         if not shown or len(shown) == len(row.buttons):
             return
-        top = row.rects[shown[0]].top()
-        size = theme.px(44)
+        size = line.height()
         painter.setPen(theme.pen(GREY, 3))
         for more, left, step in (
-            (shown[0] > 0, area.left(), -len(shown)),
-            (shown[-1] < len(row.buttons) - 1, area.right() + 1 - size, len(shown)),
+            (shown[0] > 0, line.left(), -len(shown)),
+            (shown[-1] < len(row.buttons) - 1, line.right() + 1 - size, len(shown)),
         ):
             if not more:
                 continue
-            rect = QRect(left, top, size, chip_h)
+            rect = QRect(left, line.top(), size, size)
             self._chevrons.append((rect, row, step))
-            cx, cy, arm = rect.center().x(), rect.center().y(), chip_h * 0.18
+            cx, cy, arm = rect.center().x(), rect.center().y(), size * 0.18
             tip = cx - arm / 2 if step < 0 else cx + arm / 2
             back = cx + arm / 2 if step < 0 else cx - arm / 2
             painter.drawLine(QPointF(back, cy - arm), QPointF(tip, cy))
@@ -466,20 +507,30 @@ class ClosetScreen(Screen):
     def _grid_shape(self, theme: Theme, width: int, height: int, gap: int) -> tuple[int, int, int, int]:
         """(columns, cell width, cell height, lines) filling ``height`` with whole lines of tiles.
 
-        As many columns as tiles about 300 wide fit, or fewer where one line of those could not
-        grow tall enough to fill the height (a 16:10 landscape panel): wider tiles, no band of
-        empty glass under them.
+        As many columns as tiles about ``TILE`` wide fit, or fewer where one line of those could
+        not grow tall enough to fill the height (a 16:10 landscape panel): wider tiles, no band
+        of empty glass under them. Where that is one line only (a short landscape panel), more
+        columns of smaller tiles (down to about ``SMALLEST_TILE``) when two lines of them fit:
+        a screen of one line is a letterbox to page through.
         """
-        shapes = []
-        for cols in range(max(2, width // theme.px(300)), 1, -1):
+
+        def shape(cols: int) -> tuple[int, int, int, int, bool]:
             cell = (width - gap * (cols - 1)) // cols
             ideal = int(cell * 1.15)
             lines = max(1, (height + gap) // (int(ideal * 0.8) + gap))
             room = (height - gap * (lines - 1)) // lines
-            shapes.append((cols, cell, max(1, min(int(ideal * 1.3), room)), lines))
-            if room <= int(ideal * 1.3):  # the tiles fill the height
-                return shapes[-1]
-        return shapes[0]
+            return cols, cell, max(1, min(int(ideal * 1.3), room)), lines, room <= int(ideal * 1.3)
+
+        most = max(2, width // theme.px(TILE))
+        shapes = [shape(cols) for cols in range(most, 1, -1)]
+        found = next((s for s in shapes if s[4]), shapes[0])  # the tiles fill the height
+        if found[3] < 2:
+            for cols in range(most + 1, max(2, width // theme.px(SMALLEST_TILE)) + 1):
+                smaller = shape(cols)
+                if smaller[3] >= 2:
+                    found = smaller
+                    break
+        return found[:4]
 
     def _paint_position(self, painter: QPainter, theme: Theme, area: QRect, lines: int, total_lines: int) -> None:
         """A thin bar at the right of the grid: how much of the list shows, and where."""
@@ -508,21 +559,24 @@ class ClosetScreen(Screen):
         painter.drawEllipse(dot_rect)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         ring_dark_swatch(painter, theme, dot_rect, colour)
+        font = theme.font(28)
+        text_rect = label_rect.adjusted(theme.lx(16) + dot + theme.px(12), 0, -theme.px(40), 0)
+        badge = QRect(label_rect.right() - theme.px(36), label_rect.center().y() - dot // 2, dot, dot)
+        if item.sync != LOCAL and QFontMetrics(font).horizontalAdvance(label) > text_rect.width():
+            # A small tile (a short panel): the badge goes to the top corner, so that the label
+            # keeps its size rather than shrink under the mm floor ("Long sleeve" on the 7").
+            text_rect.setRight(rect.right() - theme.lx(12))
+            badge.moveTo(rect.right() - theme.lx(12) - dot, rect.top() + theme.lx(12))
         draw_text(
             painter,
-            label_rect.adjusted(theme.lx(16) + dot + theme.px(12), 0, -theme.px(40), 0),
+            text_rect,
             label,
-            theme.font(28),
+            font,
             WHITE if focused else GREY,
             Qt.AlignmentFlag.AlignLeft,
             in_button=True,
         )
-        self._paint_badge(
-            painter,
-            theme,
-            QRect(label_rect.right() - theme.px(36), label_rect.center().y() - dot // 2, dot, dot),
-            item.sync,
-        )
+        self._paint_badge(painter, theme, badge, item.sync)
         painter.setPen(theme.pen(WHITE if focused else FAINT, 4 if focused else 1.5))
         radius = theme.lx(18)
         painter.drawRoundedRect(QRectF(rect), radius, radius)

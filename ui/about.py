@@ -8,18 +8,24 @@ too: the rest of the mirror says problems in plain words for whoever stands in f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from mirror.events import About, Level, Status
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
-from ui.theme import FAINT, GREY, WARN, WHITE, Theme, draw_text
+from ui.theme import FAINT, GREY, MIN_SHRINK, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 
 BACK_HOME = "back_home"
+PROBLEM = "Last problem"
 
 
 BUTTON_H = 96
+GUTTER = 48
+#: A fact's value is made at most this much smaller to stay on one line; longer, it takes two.
+ONE_LINE_SHRINK = 0.85
 
 
 class AboutScreen(Screen):
@@ -60,63 +66,158 @@ class AboutScreen(Screen):
         for part in self.status.parts():
             lines.append((part.label.capitalize(), part.detail, part.level != Level.OK))
         if self.problem:
-            lines.append(("Last problem", self.problem, True))
+            lines.append((PROBLEM, self.problem, True))
         return lines
 
-    def fact_rows(self, theme: Theme, count: int) -> tuple[int, int]:
-        """Top and pitch of ``count`` fact rows.
+    def fact_rows(self, theme: Theme, count: int, back_in_header: bool = False) -> tuple[int, int]:
+        """Top and pitch of ``count`` fact rows at full size.
 
-        Rows share the height above the Back button: a landscape panel with every status
-        line showing has room for about ten rows at full size, so they shrink to fit.
+        Rows share the height above the Back button (beside the title with ``back_in_header``):
+        a landscape panel with every status line showing has room for about ten rows at full
+        size, so they shrink to fit.
         """
-        area = self.content_rect(theme)
-        top = area.top() + theme.px(150)
-        room = area.bottom() - theme.px(BUTTON_H) - theme.px(24) - top
+        top, room = self._room(theme, back_in_header)
         return top, min(theme.px(70), room // max(1, count))
 
-    def columns(self, theme: Theme, count: int) -> int:
+    def _room(self, theme: Theme, back_in_header: bool) -> tuple[int, int]:
+        """Top and height of the room for the facts (under the title, over the Back button)."""
+        area = self.content_rect(theme)
+        top = area.top() + theme.px(150)
+        bottom = area.bottom() if back_in_header else area.bottom() - theme.px(BUTTON_H) - theme.px(24)
+        return top, bottom - top
+
+    def columns(self, theme: Theme, count: int, back_in_header: bool = False) -> int:
         """Two columns of facts on a landscape panel where one would make the rows small."""
-        _, pitch = self.fact_rows(theme, count)
+        _, pitch = self.fact_rows(theme, count, back_in_header)
         return 2 if not theme.portrait and pitch < theme.px(70) * 0.85 else 1
+
+    def _grid_facts(self) -> tuple[list[tuple[str, str, bool]], str]:
+        """The facts for the grid, and the last problem (drawn whole under it, not in a cell)."""
+        facts = self.facts()
+        if self.problem and facts and facts[-1][0] == PROBLEM:
+            return facts[:-1], self.problem
+        return facts, ""
+
+    def fact_layout(self, theme: Theme) -> AboutLayout:
+        """Where the facts go: with the Back button under them, or on a landscape page where the
+        type would have to shrink there, beside the title (as the closet has it), if that lets
+        it stay larger (a 7" panel lying landscape: all of its height for the facts)."""
+        under = self._fit(theme, back_in_header=False)
+        if theme.portrait or under.scale >= 1:
+            return under
+        beside = self._fit(theme, back_in_header=True)
+        return beside if beside.scale > under.scale else under
+
+    def _fit(self, theme: Theme, back_in_header: bool) -> AboutLayout:
+        """The largest type (from full size down to 60 %) at which every fact and the whole last
+        problem fit; at 60 % what still does not fit is made smaller by ``draw_wrapped`` (to 60 %
+        again) rather than cut. The rows close up (to 3/4 of their pitch) before the type shrinks, and
+        it shrinks as one (the labels too, where half a column is too narrow for them).
+
+        A value too long for its cell goes under its label, across the column, rather than shrink past 85 %
+        (a broker address on a 7" panel went to 10 px, 1.9 mm, and was elided); the last problem,
+        the point of this page for an installer, is drawn under the grid across the whole width,
+        wrapped over as many lines as it needs (it was one cell, elided after 40 characters at
+        every size).
+        """
+        area = self.content_rect(theme)
+        grid, problem = self._grid_facts()
+        columns = self.columns(theme, len(grid), back_in_header)
+        per_column = max(1, -(-len(grid) // columns))
+        gutter = theme.px(GUTTER)
+        column_w = (area.width() - gutter * (columns - 1)) // columns
+        top, room = self._room(theme, back_in_header)
+        steps = [(pitch, 1.0) for pitch in (1.0, 0.93, 0.86, 0.8, 0.75)]
+        scale = 0.93
+        while scale > MIN_SHRINK:
+            steps.append((0.75 * scale, scale))
+            scale *= 0.93
+        steps.append((0.75 * MIN_SHRINK, MIN_SHRINK))
+        for pitch_scale, scale in steps:
+            pitch = max(1, int(theme.px(70) * pitch_scale))
+            font = theme.font(32 * scale)
+            metrics = QFontMetrics(font)
+            labels_w = max((metrics.horizontalAdvance(label) for label, _, _ in grid), default=0)
+            label_w = min(column_w // 2, labels_w + theme.px(32))
+            value_w = column_w - label_w
+            heights = [
+                pitch
+                if metrics.horizontalAdvance(value) * ONE_LINE_SHRINK <= value_w
+                else pitch + wrapped_height(font, value, column_w)  # under its label
+                for _, value, _ in grid
+            ]
+            grid_h = max((sum(heights[c * per_column : (c + 1) * per_column]) for c in range(columns)), default=0)
+            problem_h = 0
+            if problem:
+                problem_h = theme.px(24) + metrics.lineSpacing() + wrapped_height(font, problem, area.width())
+            labels_fit = labels_w + theme.px(24) <= label_w  # else each label shrinks on its own
+            if grid_h + problem_h <= room and labels_fit:
+                break
+        return AboutLayout(
+            back_in_header, scale, top, columns, per_column, column_w, label_w, pitch, font, heights, problem_h
+        )
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         area = self.content_rect(theme)
-        draw_text(
-            painter,
-            QRect(area.left(), area.top(), area.width(), theme.px(110)),
-            "About this mirror",
-            theme.font(64, QFont.Weight.Light),
-            WHITE,
-            Qt.AlignmentFlag.AlignLeft,
-        )
-        facts = self.facts()
-        columns = self.columns(theme, len(facts))
-        per_column = -(-len(facts) // columns)
-        top, pitch = self.fact_rows(theme, per_column)
+        shape = self.fact_layout(theme)
         button_h = theme.px(BUTTON_H)
-        line = pitch - theme.px(6)
-        font = theme.font(32 * min(1.0, pitch / theme.px(70)))
-        gutter = theme.px(48)
-        column_w = (area.width() - gutter * (columns - 1)) // columns
-        labels_w = max((QFontMetrics(font).horizontalAdvance(label) for label, _, _ in facts), default=0)
-        label_w = min(int(column_w * 0.45), labels_w + theme.px(32))
-        for index, (label, value, problem) in enumerate(facts):
-            column, row = divmod(index, per_column)
-            left = area.left() + column * (column_w + gutter)
-            y = top + row * pitch
-            draw_text(painter, QRect(left, y, label_w, line), label, font, GREY, Qt.AlignmentFlag.AlignLeft)
-            draw_text(
-                painter,
-                QRect(left + label_w, y, column_w - label_w, line),
-                value,
-                font,
-                WARN if problem else WHITE,
-                Qt.AlignmentFlag.AlignLeft,
-            )
+        back_w = min(area.width(), theme.px(400 if not shape.back_in_header else 260))
+        title = QRect(area.left(), area.top(), area.width(), theme.px(110))
+        if shape.back_in_header:
+            title.setRight(area.right() - back_w - theme.px(24))
+        title_font = theme.font(64, QFont.Weight.Light)
+        draw_text(painter, title, "About this mirror", title_font, WHITE, Qt.AlignmentFlag.AlignLeft)
+        grid, problem = self._grid_facts()
+        gap = theme.px(6)
+        line_h = QFontMetrics(shape.font).lineSpacing()
+        bottom = shape.top
+        for index, (label, value, is_problem) in enumerate(grid):
+            column = index // shape.per_column
+            left = area.left() + column * (shape.column_w + theme.px(GUTTER))
+            y = shape.top + sum(shape.heights[column * shape.per_column : index])
+            row_h = shape.heights[index] - gap
+            line = shape.pitch - gap
+            label_rect = QRect(left, y, shape.label_w - theme.px(16), line)  # a gap before the value
+            draw_text(painter, label_rect, label, shape.font, GREY, Qt.AlignmentFlag.AlignLeft)
+            colour = WARN if is_problem else WHITE
+            value_rect = QRect(left + shape.label_w, y, shape.column_w - shape.label_w, row_h)
+            if row_h == line:
+                draw_text(painter, value_rect, value, shape.font, colour, Qt.AlignmentFlag.AlignLeft)
+            else:  # under its label, the column's whole width (a broker's address on a 7" panel)
+                value_rect = QRect(left, y + (line + line_h) // 2, shape.column_w, row_h - (line + line_h) // 2)
+                draw_wrapped(painter, value_rect, value, shape.font, colour, Qt.AlignmentFlag.AlignLeft)
             painter.setPen(theme.pen(FAINT, 1))
-            painter.drawLine(left, y + line, left + column_w, y + line)
-        width = min(area.width(), theme.px(400))
-        self.buttons.layout(
-            QRect(area.center().x() - width // 2, area.bottom() - button_h, width, button_h), button_h, 0
-        )
+            painter.drawLine(left, y + row_h, left + shape.column_w, y + row_h)
+            bottom = max(bottom, y + row_h)
+        if shape.back_in_header:
+            back = QRect(area.right() + 1 - back_w, area.top() + (theme.px(110) - button_h) // 2, back_w, button_h)
+            facts_bottom = area.bottom()
+        else:
+            back = QRect(area.center().x() - back_w // 2, area.bottom() - button_h, back_w, button_h)
+            facts_bottom = back.top() - theme.px(24)
+        if problem:
+            y = bottom + theme.px(24)
+            label_rect = QRect(area.left(), y, area.width(), line_h)
+            draw_text(painter, label_rect, PROBLEM, shape.font, GREY, Qt.AlignmentFlag.AlignLeft)
+            y += line_h
+            room = QRect(area.left(), y, area.width(), max(line_h, facts_bottom - y))
+            draw_wrapped(painter, room, problem, shape.font, WARN, Qt.AlignmentFlag.AlignLeft)
+        self.buttons.layout(back, button_h, 0)
         self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
+
+
+@dataclass(frozen=True)
+class AboutLayout:
+    """Where the facts go at the type size that fits (see :meth:`AboutScreen.fact_layout`)."""
+
+    back_in_header: bool  # the Back button beside the title, not under the facts
+    scale: float  # the type's share of its full size
+    top: int
+    columns: int
+    per_column: int
+    column_w: int
+    label_w: int
+    pitch: int  # a one-line row's height and gap
+    font: QFont
+    heights: list[int]  # each fact's row, in order (a two-line value's is a line taller)
+    problem_h: int  # the last problem's label and lines, with the gap over them (0: none)

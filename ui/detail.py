@@ -8,7 +8,7 @@ offers the same corrections as the result screen plus delete.
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFont, QPainter
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from ui.buttons import Button, ButtonRow
 from ui.closet import LOCAL, SYNCED, ClosetItem
@@ -88,9 +88,30 @@ class DetailScreen(Screen):
             ]
         )
 
+    def added_text(self, theme: Theme, width: int) -> str:
+        """When it was added and where it is kept: one line where that fits ``width`` at full
+        size, else two ("Added 20 November 2026, 18:05" / "Waiting to sync").
+
+        Two lines rather than one made smaller: on a 7" panel the one line shrank to about
+        2.5 mm, under the floor the theme keeps text at (``ui.theme.MIN_TEXT_MM``).
+        """
+        if self.item is None:
+            return ""
+        added = self.item.record.created_at.astimezone().strftime("Added %-d %B %Y, %H:%M")
+        sync = _SYNC_TEXT.get(self.item.sync, "waiting to sync")
+        line = f"{added} · {sync}"
+        if QFontMetrics(theme.font(28)).horizontalAdvance(line) <= width:
+            return line
+        return f"{added}\n{sync[:1].upper()}{sync[1:]}"
+
+    def _added_height(self, theme: Theme, width: int) -> int:
+        """The room the added lines take (with the gap under them)."""
+        text = self.added_text(theme, width)
+        return max(theme.px(44), wrapped_height(theme.font(28), text, width)) + theme.px(12)
+
     def _text_height(self, theme: Theme, width: int) -> int:
         """The category, colour and added lines, and the question or message under them."""
-        height = theme.px(120) + theme.px(64) + theme.px(12) + theme.px(56)
+        height = theme.px(120) + theme.px(64) + theme.px(12) + self._added_height(theme, width)
         if self.confirming:
             return height + theme.px(56)
         if self.message:
@@ -179,12 +200,16 @@ class DetailScreen(Screen):
             Qt.AlignmentFlag.AlignLeft,
         )
         y += line + theme.px(12)
-        added = record.created_at.astimezone().strftime("added %-d %B %Y, %H:%M")
-        sync = _SYNC_TEXT.get(self.item.sync, "waiting to sync")
-        draw_text(
-            painter, QRect(info.left(), y, info.width(), theme.px(44)), f"{added} · {sync}", theme.font(28), GREY, align
+        added_h = self._added_height(theme, info.width())
+        draw_wrapped(
+            painter,
+            QRect(info.left(), y, info.width(), added_h - theme.px(12)),
+            self.added_text(theme, info.width()),
+            theme.font(28),
+            GREY,
+            align,
         )
-        y += theme.px(56)
+        y += added_h
         if self.confirming:
             draw_text(
                 painter,

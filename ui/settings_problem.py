@@ -15,17 +15,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from mirror.notify import SystemdNotifier, watchdog_interval
 from ui.platform import choose_platform
-from ui.theme import GREY, WARN
+from ui.theme import GREY, WARN, Theme, px_per_mm
 
 #: The exit status after the config file changed: a failure, so ``Restart=on-failure`` starts the
 #: mirror again (2, a config error, is not restarted: ``RestartPreventExitStatus=2``).
 RESTART = 1
 #: How often the config file is looked at.
 RECHECK_MS = 3000
+#: Design sizes (``ui.theme``: pixels on a 1080-wide panel): the title as the other screens' titles,
+#: the problems and the fix as their explaining text.
+TITLE, TEXT = 64, 32
 
 
 def _stamp(path: Path | None) -> tuple[float, int] | None:
@@ -37,26 +41,56 @@ def _stamp(path: Path | None) -> tuple[float, int] | None:
 
 
 class SettingsProblemScreen(QWidget):
-    """Black, a title the person can read from across the room, then the problems for the installer."""
+    """Black, a title the person can read from across the room, then the problems for the installer.
+
+    Sized like every other screen, from ``ui.theme.Theme`` for the window's size (and the panel's
+    millimetres where the screen says them): fixed pixel sizes were a small block in the middle of
+    a 1080×1920 panel, and under the mm floor on a dense 7" one.
+    """
 
     def __init__(self, problems: Sequence[str], config: Path | None) -> None:
         super().__init__()
         self.setStyleSheet("background: black;")
         where = str(config) if config is not None else "the config file"
-        title = QLabel("The mirror's settings need fixing")
-        title.setStyleSheet(f"color: {WARN.name()}; font-size: 44px;")
-        lines = QLabel("\n".join(problems))
-        lines.setStyleSheet(f"color: {GREY.name()}; font-size: 22px;")
-        fix = QLabel(f"Fix {where} (smart-mirror doctor checks it); the mirror starts again by itself")
-        fix.setStyleSheet(f"color: {GREY.name()}; font-size: 22px;")
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        for label in (title, lines, fix):
+        self.title = QLabel("The mirror's settings need fixing")
+        self.title.setStyleSheet(f"color: {WARN.name()};")
+        self.lines = QLabel("\n".join(problems))
+        self.lines.setStyleSheet(f"color: {GREY.name()};")
+        self.fix = QLabel(f"Fix {where} (smart-mirror doctor checks it); the mirror starts again by itself")
+        self.fix.setStyleSheet(f"color: {GREY.name()};")
+        self._layout = QVBoxLayout(self)
+        self._layout.addStretch(1)
+        for label in (self.title, self.lines, self.fix):
             label.setWordWrap(True)
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            layout.addWidget(label)
-        layout.addStretch(1)
-        self.texts = [title.text(), lines.text(), fix.text()]
+            self._layout.addWidget(label)
+        self._layout.addStretch(1)
+        self.texts = [self.title.text(), self.lines.text(), self.fix.text()]
+        self._size_type()
+
+    def theme(self) -> Theme:
+        """The sizes for this window as it is now (with the panel's density where it is known)."""
+        screen = self.screen()
+        density = None
+        if screen is not None:
+            geometry, physical = screen.geometry(), screen.physicalSize()
+            density = px_per_mm((geometry.width(), geometry.height()), (physical.width(), physical.height()))
+        return Theme.for_size(self.width(), self.height(), px_per_mm=density)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        self._size_type()
+        super().resizeEvent(event)
+
+    def _size_type(self) -> None:
+        """The title at the size of the other screens' titles, the problems and the fix at their
+        text's (``TEXT``: a reading size, above the smallest), margins as theirs."""
+        theme = self.theme()
+        self.title.setFont(theme.font(TITLE))  # regular: thin amber strokes fade behind the glass
+        for label in (self.lines, self.fix):
+            label.setFont(theme.font(TEXT))
+        margin = theme.margin
+        self._layout.setContentsMargins(margin, margin, margin, margin)
+        self._layout.setSpacing(theme.px(24))
 
 
 def run_settings_problem(

@@ -173,15 +173,60 @@ def test_bad_input_through_a_real_broker_keeps_the_consumer_running(
     assert hashlib.sha256(consumer.db.blob(sha) or b"").hexdigest() == sha
 
 
+def emptied(db: ConsumerDB) -> ConsumerDB:
+    """``db`` with its consumer tables emptied (the private PostgreSQL server is shared by the tests)."""
+    with db.transaction() as tx:
+        for table in ("garment_versions", "garments", "blobs", "pending", "pending_images", "dead_letters"):
+            tx.q(f"DELETE FROM {table}")
+    return db
+
+
+def three_versions(tmp_path: Path) -> tuple[list[bytes], bytes, str]:
+    """One garment's messages as kept, corrected and deleted (v1, v2, v3), its image and that image's hash."""
+    with ClosetStore.open(tmp_path / "versions", DEVICE, min_free_mb=0) as store:
+        kept = store.add(synthetic_draft(1, image_kb=2))
+        ref = kept.images["cutout_png"]
+        image = store.read_image(ref)  # before the delete, which lets the images go
+        corrected = store.edit(kept.id, category="dress")
+        deleted = store.delete(kept.id)
+        return [garment_message(record, "mqtt") for record in (kept, corrected, deleted)], image, ref.sha256
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_late_older_version_never_replaces_a_newer_one(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Versions may arrive in any order (docs/sync.md): a v1 redelivered after the consumer was killed can
+    land after the v2 edit or the v3 delete, and must not bring back the old category or the deleted
+    garment. Only the versions table was checked before, so "last to arrive wins" passed every test."""
+    url = str(tmp_path / "c.db") if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    db = emptied(ConsumerDB.open(url))
+    handler = MessageHandler(db, PREFIX, frozenset({DEVICE}))
+    (v1, v2, v3), image, sha = three_versions(tmp_path)
+    record_id = json.loads(v1)["record"]["id"]
+
+    def current() -> list[tuple[Any, ...]]:
+        with db.transaction() as tx:
+            rows = tx.q("SELECT version, body, deleted FROM garments").fetchall()
+        return [(version, json.loads(body)["category"], deleted) for version, body, deleted in rows]
+
+    handler.handle(TOPICS.image(sha), image)
+    for message in (v2, v1):
+        assert [a.status for a in handler.handle(TOPICS.garment(record_id), message)] == ["stored"]
+    assert current() == [(2, "dress", 0)], "the late v1 took the corrected garment's place"
+    handler.handle(TOPICS.garment(record_id), v3)
+    handler.handle(TOPICS.garment(record_id), v1)  # redelivered once more, after the delete
+    assert current() == [(3, "dress", 1)], "the late v1 brought a deleted garment back"
+    assert sorted(v for _d, _i, v, _b in db.versions()) == [1, 2, 3]
+    db.close()
+
+
 def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
     record_and_image: tuple[bytes, bytes, str, str], postgres_url: str
 ) -> None:
     """The same flow on a real PostgreSQL server (tests/conftest_postgres.py starts a private one;
     its consumer tables are emptied first)."""
-    db = ConsumerDB.open(postgres_url)
-    with db.transaction() as tx:
-        for table in ("garment_versions", "garments", "blobs", "pending", "pending_images", "dead_letters"):
-            tx.q(f"DELETE FROM {table}")
+    db = emptied(ConsumerDB.open(postgres_url))
     handler = MessageHandler(db, PREFIX, frozenset({DEVICE}))
     message, image, sha, record_id = record_and_image
     assert handler.handle(TOPICS.garment(record_id), message) == []

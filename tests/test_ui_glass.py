@@ -390,3 +390,16 @@ def test_a_dark_closet_thumbnail_is_lifted_but_its_file_is_not(tmp_path) -> None
     assert opaque.mean() > 0.2
     assert luma(thumb[..., :3].astype(float))[opaque].min() >= LIFT_FLOOR - 4
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("screen", ["closet", "about"])
+def test_a_browsing_screen_left_alone_goes_home_and_auto_capture_comes_back(qtbot: Any, screen: str) -> None:
+    """A person who walks away from the closet left the mirror there for good, with auto-capture held
+    off (the screen holds it while the person browses); nothing tested the browsing screens' idle return."""
+    w, _bridge, core = window(qtbot)
+    w._idle.setInterval(100)
+    w.show_screen(getattr(w, screen))
+    assert w.current() is getattr(w, screen)
+    core.hold_auto_capture.assert_called_with(True)
+    assert wait_until(lambda: w.current() is w.home, 2.0), f"the {screen} screen stayed with nobody there"
+    core.hold_auto_capture.assert_called_with(False)

@@ -72,6 +72,7 @@ def test_demo_runs_offscreen_and_writes_screenshots(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1300)  # pip may fetch hundreds of MB on a fresh runner: the suite's 300 s would cut it
 def test_clean_clone_installs_from_nothing(tmp_path: Path) -> None:
     """A fresh clone of the committed tree sets itself up and the installed CLI works.
 

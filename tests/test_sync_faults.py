@@ -121,9 +121,16 @@ def test_mirror_sync_process_sigkilled_mid_publish_and_restarted(
 ) -> None:
     consumer = start_consumer(mosquitto.port)
     drain = [sys.executable, "-m", "mirror", "--config", str(mirror_config(tmp_path, mosquitto.port)), "sync", "drain"]
-    first = subprocess.Popen([*drain, "--timeout", "60"], cwd=ROOT, stderr=subprocess.PIPE)
+    log = tmp_path / "first-drain.log"
+    with log.open("wb") as errors:  # a file, not an unread pipe: a chatty child never blocks on it
+        first = subprocess.Popen([*drain, "--timeout", "60"], cwd=ROOT, stderr=errors)
     try:
-        wait_until(lambda: consumer.db.counts()["garments"] >= 40, 30, "the first records at the consumer")
+        wait_until(
+            lambda: first.poll() is not None or consumer.db.counts()["garments"] >= 40,
+            30,
+            "the first records at the consumer",
+        )
+        assert first.poll() is None, f"the first drain ended before the kill:\n{log.read_text()[-2000:]}"
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()

@@ -46,3 +46,9 @@ def test_kept_garment_is_synced_and_the_status_line_says_online(
         body = next(json.loads(b) for _d, i, _v, b in consumer.db.versions() if i == record.id)
         assert body["category"] == record.category and body["device_id"] == DEVICE
         assert "online" in service.about().broker
+
+        # The broker dies under a running mirror, and comes back: the status line follows it.
+        mosquitto.kill()
+        wait_until(lambda: service.status().sync.text == "sync: offline (0 waiting)", 15, "the status to say offline")
+        mosquitto.start()
+        wait_until(lambda: service.status().sync.text == "sync: online", 30, "the status to say online again")

@@ -350,8 +350,11 @@ def _flip(outline: tuple[tuple[int, int], ...], width: int) -> tuple[tuple[int, 
     return tuple((width - 1 - x, y) for x, y in outline)
 
 
-def render(out: Path) -> list[Path]:
-    """Write every screen in both orientations; return the files written."""
+def render(out: Path, *, quality: int = 0) -> list[Path]:
+    """Write every screen in both orientations; return the files written.
+
+    ``quality`` is Qt's PNG setting: 0 (the default, for docs/img) compresses hardest and takes
+    about ten times as long as 100, which a test that only checks the files has no use for."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert app is not None
     out.mkdir(parents=True, exist_ok=True)
@@ -360,7 +363,7 @@ def render(out: Path) -> list[Path]:
         for orientation, (width, height) in SIZES.items():
             screen.resize(width, height)
             path = out / f"ui_{name}_{orientation}.png"
-            if not screen.grab().save(str(path), "PNG", 0):  # 0: smallest file
+            if not screen.grab().save(str(path), "PNG", quality):
                 raise SystemExit(f"could not write {path}")
             written.append(path)
     return written

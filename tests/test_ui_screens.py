@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from mirror.events import STORAGE_FULL, CaptureState, CaptureStateChanged, ClosetCounts, Level, Status, StatusPart
+from mirror.wording import CLOSET_FULL, NO_CAMERA
 from tests.conftest import ROOT
 from ui.about import AboutScreen
 from ui.buttons import Button, ButtonRow
@@ -25,6 +26,7 @@ from ui.picker import PickerScreen
 from ui.result import ResultScreen
 from ui.screen import BACK, Screen
 from ui.theme import GREY, WARN, message_colour
+from ui.vocab import on_lines
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -116,11 +118,12 @@ def test_colour_in_doubt_offers_the_runner_up_with_one_press() -> None:
     screen.show_garment(shots.sample_garment(colour_doubt=True))
     assert not screen.asks, "a colour in doubt does not hold back Keep"
     assert screen.colour_doubt == "white" and screen.shown_colour == "grey"
-    assert [(b.key, b.label) for b in screen.edit.buttons][1] == ("colour-alternative", "White?")
+    assert [(b.key, b.label) for b in screen.answers.buttons] == [("colour-alternative", "White?")]
+    assert [b.key for b in screen.edit.buttons] == ["category", "colour", "discard"], "the full list stays a tap away"
     assert near(pixels(screen), (WARN.red(), WARN.green(), WARN.blue())) > clear + 50  # the "or white?" line
     screen.choose_colour("white")  # what the window does on that press
     assert screen.colour_doubt is None and screen.shown_colour == "white"
-    assert [b.key for b in screen.edit.buttons][1] == "colour"
+    assert screen.answers.buttons == [] and [b.key for b in screen.edit.buttons][1] == "colour"
 
 
 def test_keyboard_moves_focus_and_presses(qtbot) -> None:
@@ -226,7 +229,7 @@ def test_preview_counts_each_camera_frame_once() -> None:
 @pytest.mark.slow
 def test_screenshot_script_renders_every_screen_in_both_orientations(tmp_path) -> None:
     shots = load_screenshots()
-    written = shots.render(tmp_path)
+    written = shots.render(tmp_path, quality=100)  # the fastest PNG: these files are only checked, not kept
     names = {p.name for p in written}
     for screen in shots.screens():
         for orientation in ("portrait", "landscape"):
@@ -366,23 +369,23 @@ def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> N
     home = HomeScreen()
     home.set_status(full)
     title, fix = home.hint()
-    assert title == "The closet's storage is full"
-    assert "Free space" in fix and "still works" in fix
+    assert title == CLOSET_FULL[0], "the core's own sentence for the state, as the notice and the status line say it"
+    assert fix == "Delete garments you no longer have, or free space on its disk"
     texts = hint_blocks(home)
     assert not any("Hold up a garment" in t or "capture now" in t for t in texts), texts
     assert texts[title] == (WARN.red(), WARN.green(), WARN.blue()), "said in amber"
-    assert any(t.startswith("Free space on its disk") for t in texts), texts
+    assert any(t.startswith("Delete garments") for t in texts), texts
 
     # A notice about the storage says the fix itself: the hint points to it instead of repeating it.
     home.set_notice("The closet disk is full (3 MB free); free space on that disk and try again", "storage")
-    assert home.hint() == (title, "The closet still works; the note below says what to do")
+    assert home.hint() == (title, "You can still look through it; the note below says what to do")
     home.set_notice("Sync: the broker refused the login", "sync")
-    assert home.hint()[1].startswith("Free space")
+    assert home.hint()[1].startswith("Delete garments")
 
     # No camera is said first (nothing can be captured either way); the status line still shows the disk.
     home.set_status(dataclasses.replace(full, camera=StatusPart("camera", "missing", Level.ERROR)))
     assert home.hint()[0] == "No camera to capture with"
-    assert "Closet full" in hint_blocks(home)
+    assert {NO_CAMERA[0], "Closet full"} <= set(hint_blocks(home)), "the status line: the camera in the core's words"
 
     # A closet that did not open is not called full.
     home.set_notice("")
@@ -391,7 +394,7 @@ def test_home_with_its_storage_full_says_so_instead_of_inviting_a_capture() -> N
     assert "full" not in " ".join(home.hint())
     # The core's reason decides, not the wording of the status text.
     home.set_status(dataclasses.replace(full, storage=StatusPart("storage", "0 MB left", Level.ERROR, STORAGE_FULL)))
-    assert home.hint()[0] == "The closet's storage is full"
+    assert home.hint()[0] == CLOSET_FULL[0]
 
     # Space again: the invitation is back.
     home.set_status(dataclasses.replace(full, storage=StatusPart("storage", "ok")))
@@ -413,7 +416,8 @@ def test_a_wrong_clock_is_said_in_place_of_the_date_in_amber() -> None:
     texts = hint_blocks(home)
     warn = (WARN.red(), WARN.green(), WARN.blue())
     (date,) = [t for t in texts if t.startswith("Clock not set")]
-    assert date.replace("\n", " · ") == CLOCK_NOT_SET and texts[date] == warn
+    assert date == on_lines(CLOCK_NOT_SET) and texts[date] == warn
+    assert date.split("\n")[1][0].isupper(), "each line starts as a sentence"
     assert "Tuesday 24 November" not in texts
     assert not any("clock" in t.lower() for t in texts if t != date), "said once, with its fix (About lists it)"
     assert "Hold up a garment" in texts, "capturing still works"

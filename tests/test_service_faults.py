@@ -20,6 +20,7 @@ from mirror.manifest import default_models_dir
 from mirror.pipeline.analyzer import Analyzer
 from mirror.service import MAX_FRAME_BACKLOG, MirrorService
 from mirror.store import ClosetStore
+from tests.conftest_broker import wait_until
 from tests.test_service import fast_settings, wait_for
 
 
@@ -105,7 +106,10 @@ def test_a_camera_driver_error_on_open_is_said_and_retried(tmp_path: Path, monke
 class BrokenDriver(DemoSource):
     """The demo camera, whose driver has a bug: its open raises something no camera error explains."""
 
+    opens = 0
+
     def open(self) -> None:
+        BrokenDriver.opens += 1
         raise KeyError("sensor_mode")
 
 
@@ -115,6 +119,7 @@ def test_an_unforeseen_camera_open_error_is_retried_with_its_traceback_logged_on
     """A bug in a driver is retried like a missing camera, and the journal has its traceback, once."""
     monkeypatch.setattr("mirror.capture.supervisor.CAMERA_RETRY_S", 0.05)
     seen: list[Event] = []
+    BrokenDriver.opens = 0
     source = BrokenDriver((320, 240), (800, 600), 15)
     settings = fast_settings(tmp_path, models_dir=str(tmp_path))
     with (
@@ -124,7 +129,7 @@ def test_an_unforeseen_camera_open_error_is_retried_with_its_traceback_logged_on
         error = wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "camera", 20, seen)
         assert isinstance(error, Error) and error.message == "No camera found"
         assert "sensor_mode" in error.detail and "\n" not in error.line()
-        time.sleep(0.5)  # about ten more tries
+        wait_until(lambda: BrokenDriver.opens >= 4, 10, "more tries")  # "once" must be over several tries
     tracebacks = [r for r in caplog.records if r.exc_info and "opening the camera raised KeyError" in r.getMessage()]
     assert len(tracebacks) == 1, [r.getMessage() for r in caplog.records]
 

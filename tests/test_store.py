@@ -23,6 +23,7 @@ from mirror.store.ids import uuid7, uuid7_time_ms
 from mirror.store.images import ImageFiles
 from mirror.store.samples import synthetic_draft
 from mirror.store.schema import SCHEMA_VERSION
+from mirror.vocab import BASIC_TERMS, CATEGORIES, GROUPS
 
 
 @pytest.fixture
@@ -59,10 +60,10 @@ def test_list_filters_newest_first_and_counts(store: ClosetStore) -> None:
     assert [r.id for r in listed] == [r.id for r in reversed(records)]
     shirts = store.list(category=records[1].category)
     assert {r.id for r in shirts} == {r.id for r in records if r.category == records[1].category}
-    assert [r.id for r in store.list(category="tshirt", basic_color="black")] == [records[0].id]
+    assert [r.id for r in store.list(category="t-shirt", basic_color="black")] == [records[0].id]
     counts = store.counts()
     assert counts.garments == 12 and sum(counts.basic_color.values()) == 12
-    assert counts.category["tshirt"] == 2  # index 0 and 10
+    assert counts.category["t-shirt"] == 2  # index 0 and 10
     assert counts == ClosetCounts.tally(listed), "counted in SQL as the UI counts a list it read"
 
 
@@ -547,3 +548,14 @@ def test_two_kinds_with_the_same_bytes_both_get_their_final_name(
         assert store.image_path(record, "cutout_black_jpg") == store.image_path(record, "cutout_white_jpg")
         assert store.image_path(record, "cutout_white_jpg").read_bytes() == same
         assert not list(store.images.folder.glob(".tmp-*"))
+
+
+def test_synthetic_garments_speak_the_apps_vocabulary(store: ClosetStore) -> None:
+    """A bench or demo closet shows what a real one would: every category, colour and group is the
+    app's own (``mirror.vocab``), so each garment is reachable from a filter chip of the closet."""
+    records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(len(CATEGORIES) * len(BASIC_TERMS))]
+    assert {r.category for r in records} == set(CATEGORIES)
+    assert {r.color.basic for r in records} == set(BASIC_TERMS)
+    assert {r.group for r in records} <= set(GROUPS)
+    counts = store.counts()
+    assert sum(counts.category.get(name, 0) for name in CATEGORIES) == counts.garments, "no garment outside the chips"

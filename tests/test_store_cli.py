@@ -33,8 +33,8 @@ def test_list_show_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     out, err = capsys.readouterr()
     assert [line.split()[0] for line in out.splitlines()] == list(reversed(ids))
     assert "3 garment(s)" in err
-    assert main(["--config", str(config), "closet", "list", "--category", "shirt"]) == exitcodes.OK
-    assert capsys.readouterr().out.split()[0] == ids[1]
+    assert main(["--config", str(config), "closet", "list", "--category", "longsleeve"]) == exitcodes.OK
+    assert capsys.readouterr().out.split()[0] == ids[1]  # synthetic_draft(1): mirror.vocab's second category
     assert main(["--config", str(config), "closet", "show", ids[0]]) == exitcodes.OK
     shown = json.loads(capsys.readouterr().out)
     assert shown["id"] == ids[0] and Path(shown["image_paths"]["cutout_png"]).exists()

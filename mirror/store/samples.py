@@ -1,7 +1,9 @@
 """Synthetic garments for tests, the sync benchmark and the demo: no camera, no models.
 
 The image is a real (noise-filled, so incompressible) RGBA PNG of about the asked size, so
-byte counts and hashes behave like a real cut-out's would.
+byte counts and hashes behave like a real cut-out's would. Categories, colours and groups are
+the app's own (``mirror.vocab``): a demo or bench closet then reads like a real one, every
+garment reachable from a filter chip of the closet screen.
 """
 
 from __future__ import annotations
@@ -11,9 +13,21 @@ import struct
 import zlib
 
 from mirror.store.records import Color, GarmentDraft, PaletteEntry
+from mirror.vocab import BASIC_TERMS, CATEGORIES
 
-CATEGORIES = ("tshirt", "shirt", "sweater", "jacket", "dress", "skirt", "trousers", "shorts", "shoes", "bag")
-BASICS = ("black", "white", "grey", "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown")
+#: The segmenter's group each category belongs to (``mirror.vocab.GROUPS``), as the pipeline would pair them.
+GROUP_OF = {
+    "t-shirt": "top",
+    "longsleeve": "top",
+    "shirt": "top",
+    "outwear": "outerwear",
+    "dress": "one-piece",
+    "skirt": "bottom",
+    "pants": "bottom",
+    "shorts": "bottom",
+    "shoes": "footwear",
+    "hat": "headwear",
+}
 
 
 def noise_png(size_bytes: int, seed: int) -> bytes:
@@ -33,7 +47,7 @@ def synthetic_draft(index: int, image_kb: float = 10.0) -> GarmentDraft:
     """A plausible draft, different for every ``index`` (category, colour and image all vary)."""
     rng = random.Random(index)
     category = CATEGORIES[index % len(CATEGORIES)]
-    basic = BASICS[index % len(BASICS)]
+    basic = BASIC_TERMS[index % len(BASIC_TERMS)]
     hex_value = f"#{rng.randrange(1 << 24):06x}"
     color = Color(
         basic=basic, name=f"{basic} {index % 7}", hex=hex_value, palette=(PaletteEntry(hex_value, basic, 1.0),)
@@ -46,9 +60,13 @@ def synthetic_draft(index: int, image_kb: float = 10.0) -> GarmentDraft:
         category_score=round(rng.uniform(0.5, 1.0), 3),
         color=color,
         images={"cutout_png": noise_png(int(image_kb * 1024), seed=index)},
-        top3=[(category, 0.8), (CATEGORIES[(index + 1) % 10], 0.1), (CATEGORIES[(index + 2) % 10], 0.05)],
+        top3=[
+            (category, 0.8),
+            (CATEGORIES[(index + 1) % len(CATEGORIES)], 0.1),
+            (CATEGORIES[(index + 2) % len(CATEGORIES)], 0.05),
+        ],
         unsure=False,
-        group="top",
+        group=GROUP_OF.get(category, "top"),
         score=0.9,
         box=box,
         polygons=[polygon],

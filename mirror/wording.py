@@ -31,6 +31,28 @@ PHOTO_FAILED = "Something went wrong with that photo · try again"
 #: How each part is named to the person when it cannot start.
 PART_NAMES = {"camera": "camera", "models": "clothes recognition", "storage": "closet", "sync": "cloud backup"}
 
+# One vocabulary for the cloud copy of the closet, on every screen: Home's status line says how
+# backing up goes, a garment's detail whether it is backed up. "Backed up" throughout (the part is
+# named "cloud backup" above), never "synced" or "in the cloud" beside it, so the person learns
+# one word for one thing.
+#: A garment the cloud has.
+BACKED_UP = "Backed up"
+#: A garment (or, on Home, the closet) the cloud does not have yet: it goes when the network is back.
+NOT_BACKED_UP = "Not backed up yet"
+#: ``[sync] enabled = false``: nothing leaves the mirror.
+BACKUP_OFF = "Only on this mirror (backup is off)"
+#: Backing up fails (not merely offline): the installer's detail is on the About screen.
+BACKUP_FAILING = "Backup not working"
+
+# A garment kept or not, said on Home the same way whether Keep was pressed or the mirror settled
+# the result itself (one verb: "Added"), naming it as the person will find it in the closet.
+#: Followed by ": " and the garment ("grey T-shirt").
+ADDED = "Added to your closet"
+#: After Keep: the mirror arms again only once this garment has left the view. ``{it}``: "it" or "them".
+LOWER_FIRST = "lower {it}, then hold up the next"
+#: An unsure result nobody answered is dropped. ``{claim}``: "it is a T-shirt", "they are shorts".
+NOT_ADDED_UNSURE = "Not added: the mirror was unsure {claim}"
+
 
 def store_problem(exc: Exception) -> tuple[str, str]:
     """The person-facing (message, fix) for a closet operation that failed with ``exc``."""

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from mirror.camera.demo_scene import GARMENTS, Pose, garment_box, render
 from mirror.events import Level
 from mirror.store import ClosetStore, Color, GarmentDraft
+from mirror.wording import ADDED
 from tests.ui_harness import (
     MirrorUnderTest,
     grab,
@@ -31,7 +32,7 @@ from tests.ui_harness import (
 )
 from ui.buttons import ButtonRow
 from ui.screen import Screen
-from ui.vocab import category_label
+from ui.vocab import category_noun
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -167,21 +168,22 @@ def test_whole_flow_home_capture_result_keep_closet_delete(tmp_path: Path, qtbot
         assert shot[0, 0].max() == 0 and (shot.max(axis=2) == 0).mean() > 0.3  # black glass
         upper = shot[: shot.shape[0] // 2]
         assert (upper.max(axis=2) > 60).mean() > 0.05  # the cut-out is visible
-        # As if the colour step had doubted its answer: one press takes its runner-up, and the kept
-        # record carries the person's colour (the demo's own colours are never in doubt).
+        # As if the colour step had doubted its answer: once the category is settled (one question at
+        # a time), one press takes its runner-up, and the kept record carries the person's colour (the
+        # demo's own colours are never in doubt).
         other = next(c for c in ("purple", "orange") if c != garment.color.basic)
         w.result.show_garment(dataclasses.replace(garment, color=dataclasses.replace(garment.color, alternative=other)))
-        choose(qtbot, m, "colour-alternative")
-        assert w.current() is w.result and w.result.shown_colour == other
         corrected = next(c for c in ("hat", "shoes") if c != garment.category)
         choose(qtbot, m, "category")
         choose(qtbot, m, f"pick:{corrected}")
         assert w.current() is w.result and w.result.shown_category == corrected
+        choose(qtbot, m, "colour-alternative")
+        assert w.current() is w.result and w.result.shown_colour == other
         category, colour = w.result.shown_category, w.result.shown_colour
 
         choose(qtbot, m, "keep")  # Keep (or "Yes, keep it" when unsure)
         m.wait(lambda: w.current() is w.home, timeout_s=20, what="the record saved")
-        assert w.home.note.startswith(f"Added to your closet: {category_label(corrected)} · ")  # as the person named it
+        assert w.home.note.startswith(f"{ADDED}: {other} {category_noun(corrected)} · ")  # as the person named it
         m.wait(lambda: [r.category for r in m.service.closet()] == [corrected], what="the correction stored")
 
         press(qtbot, w.home, Qt.Key.Key_Right, Qt.Key.Key_Return)  # Closet

@@ -30,6 +30,7 @@ from mirror.events import (
     StatusPart,
 )
 from mirror.pipeline.result import GarmentColour
+from mirror.wording import NO_CAMERA
 from tests.test_ui_glass import READY, screenshots, texts, window
 from tests.test_ui_layout import every_screen, layout_problems
 from ui import detail as detail_mod
@@ -230,7 +231,7 @@ def test_a_part_that_is_not_ok_is_said_in_plain_words_and_about_keeps_the_detail
     assert WARN.rgb() in colours, "in amber"
 
     home.set_status(dataclasses.replace(status, camera=StatusPart("camera", "missing", Level.ERROR)))
-    assert "Camera not found" in texts(home)
+    assert NO_CAMERA[0] in texts(home), "the core's own words for it"
 
     about = AboutScreen()
     about.set_about(None, status)
@@ -378,14 +379,28 @@ def test_discard_needs_a_second_tap_within_a_few_seconds(qtbot) -> None:
     assert not screen.discard_armed
 
 
-def test_done_after_a_failed_shot_and_esc_leave_at_once(qtbot) -> None:
+def test_done_after_a_failed_shot_leaves_at_once_and_esc_on_a_garment_asks_twice(qtbot) -> None:
+    """Nothing to lose after a failed shot: Done (and Esc) leave at once. A garment shown is thrown
+    away by Esc or Backspace only as by Discard: a second press, said in between (s13 L2)."""
     w, bridge, core = window(qtbot)
     bridge.analysis_failed.emit(AnalysisFailed(1, "Something went wrong with that photo · try again"))
     tap(qtbot, w.result, rect_of(w.result, result_mod.DISCARD))  # "Done": nothing to lose
     assert w.current() is w.home
-    bridge.analysis_done.emit(AnalysisDone(2, analysed(screenshots().sample_garment())))
+    bridge.analysis_failed.emit(AnalysisFailed(2, "Something went wrong with that photo · try again"))
     qtbot.keyClick(w.result, Qt.Key.Key_Escape)
     assert w.current() is w.home and core.cancel.call_count == 2
+    for key in (Qt.Key.Key_Escape, Qt.Key.Key_Backspace):
+        before = core.cancel.call_count
+        bridge.analysis_done.emit(AnalysisDone(3, analysed(screenshots().sample_garment())))
+        qtbot.keyClick(w.result, key)
+        assert w.current() is w.result and core.cancel.call_count == before, "one press discards nothing"
+        assert "Tap again to discard" in texts(w.result)
+        qtbot.keyClick(w.result, key)
+        assert w.current() is w.home and core.cancel.call_count == before + 1
+    bridge.analysis_done.emit(AnalysisDone(4, analysed(screenshots().sample_garment())))
+    qtbot.keyClick(w.result, Qt.Key.Key_Escape)  # Esc, then a tap on Discard: both say "throw it away"
+    tap(qtbot, w.result, rect_of(w.result, result_mod.DISCARD))
+    assert w.current() is w.home
 
 
 def test_status_changes_leave_the_home_buttons_in_place(qtbot) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from mirror.config.settings import CameraSettings, StoreSettings, SyncSettings, VisionSettings
 from mirror.events import STORAGE_FULL, CaptureState, Level
+from mirror.wording import CLOSET_FULL
 from tests.broker import closed_port
 from tests.ui_harness import grab, running_mirror, settings_for
 from ui.theme import WARN
@@ -102,5 +103,5 @@ def test_a_garment_held_up_with_the_disk_full_keeps_home_saying_why(tmp_path) ->
         m.wait(lambda: w.home.status.models.level == Level.OK, timeout_s=60, what="the models")
         m.wait(lambda: w.capture.state.state is CaptureState.PRESENT, 60, "the demo garment held up")
         assert w.current() is w.home
-        assert w.home.hint()[0] == "The closet's storage is full"
+        assert w.home.hint()[0] == CLOSET_FULL[0]
         assert w.shutter_at is None

@@ -16,9 +16,10 @@ from PySide6.QtCore import Qt
 
 from mirror.config.settings import VisionSettings
 from mirror.events import Error
+from mirror.wording import ADDED, NOT_ADDED_UNSURE
 from tests.ui_harness import MirrorUnderTest, running_mirror, settings_for, wait_for_garment_result, wait_for_models
 from ui.bench import wait_until
-from ui.vocab import category_label
+from ui.vocab import category_claim, category_noun
 
 pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.slow]
 TIMEOUT_S = 1.0
@@ -59,8 +60,8 @@ def test_a_confident_result_nobody_acts_on_is_kept(tmp_path: Path, qtbot) -> Non
         m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
         m.wait(lambda: len(m.service.closet()) == 1, what="the kept record")
         [record] = m.service.closet()
-        expected = f"Kept: {record.color.basic} {category_label(record.category).lower()}"
-        assert w.home.note == expected
+        # The same verb as after a Keep press, the garment named as the closet will show it.
+        assert w.home.note == f"{ADDED}: {record.color.basic} {category_noun(record.category)}"
         assert record.category == w.result.shown_category
 
 
@@ -73,7 +74,7 @@ def test_an_unsure_result_nobody_answers_is_not_kept(tmp_path: Path) -> None:
         assert w.result.asks
         assert w.result.countdown.startswith("Discarding it in "), "said before it happens"
         m.wait(lambda: w.current() is w.home, timeout_s=10, what="home after the timeout")
-        assert w.home.note.startswith("Not kept: the mirror was unsure")
+        assert w.home.note == NOT_ADDED_UNSURE.format(claim=category_claim(w.result.shown_category))
         wait_until(lambda: m.service.closet() != [], 1.0)
         assert m.service.closet() == []
         assert m.service.command("keep").startswith("nothing_to_do")  # dropped in the core too

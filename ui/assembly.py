@@ -53,8 +53,9 @@ def running_mirror(
     """The mirror of ``settings``, up for the ``with`` block and taken down after it (see the module docstring).
 
     ``size``: the window's size, or None for full screen. The window takes its type size,
-    orientation, preview and result timeout from ``[ui]``, and shows sync badges when ``[sync]``
-    is enabled; ``screenshot_dir`` gets a PNG of each screen shown (None: none).
+    orientation, preview and result timeout from ``[ui]``, words its hints for ``[vision]
+    auto_capture``, and shows sync badges when ``[sync]`` is enabled; ``screenshot_dir`` gets
+    a PNG of each screen shown (None: none).
 
     ``life``: the app's :class:`~mirror.lifecycle.Lifecycle`. The service's stop then becomes
     one of its cleanups, and taking the mirror down runs them all (STOPPING to systemd first,
@@ -75,6 +76,7 @@ def running_mirror(
         sync_enabled=settings.sync.enabled,
         screenshot_dir=screenshot_dir,
         result_timeout_s=settings.ui.result_timeout_s,
+        auto_capture=settings.vision.auto_capture,
     )
     mirror = Mirror(service, bridge, window)
     if size is None:

@@ -7,7 +7,9 @@ out is unmistakable. A ring fills while the garment is held still and then count
 The screen only paints the newest frame it was given; it never waits for one. "Capture now"
 is offered only while it can do something: not while the shot is being taken or analysed,
 nor without a camera (then Cancel alone). A refused capture (the closet full) is said here,
-in amber in place of the hint, since this is where the person pressed it.
+in amber in place of the hint, since this is where the person pressed it. With ``[vision]
+auto_capture`` off nothing counts down, so a garment in view is met with "Tap Capture now",
+not "Hold still". Without a camera the hint is the core's own sentence (``mirror.wording``).
 
 A preview frame repaints only the preview (with the garment's outline drawn over it), and a
 turn of the ring only the ring: the rest of the 1080×1920 page does not change 15 to 30 times
@@ -21,13 +23,15 @@ import math
 import time
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPen, QTextLayout, QTextOption
 
 from mirror.events import CaptureState, CaptureStateChanged, FrameReady
+from mirror.wording import NO_CAMERA
 from ui.buttons import Button, ButtonRow
 from ui.images import dimmed_frame, fit
 from ui.screen import Screen
 from ui.theme import DIM, GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
+from ui.vocab import on_lines
 
 SHOOT, CANCEL = "shoot", "cancel"
 #: Preview opacity: enough to find yourself in frame, dim enough not to outshine the glass.
@@ -41,8 +45,36 @@ _HINTS = {
     CaptureState.CAPTURING: "Got it",
     CaptureState.ANALYSING: "Looking at it…",
     CaptureState.REVIEW: "",
-    CaptureState.NO_CAMERA: "No camera: check its cable, then restart the mirror",
+    CaptureState.NO_CAMERA: on_lines(" · ".join(NO_CAMERA)),
 }
+#: A garment in view with ``[vision] auto_capture`` off: the shot is the person's tap.
+TAP_NOW = "Tap Capture now"
+
+
+def orphaned(font: QFont, text: str, width: int) -> bool:
+    """True when ``text`` wrapped to ``width`` leaves one word alone on a paragraph's last line
+    ("Looking at / it…"). Lines the text breaks itself ("\\n", one per sense) are not judged."""
+    metrics = QFontMetrics(font)
+    for paragraph in text.split("\n"):
+        words = paragraph.split()
+        if len(words) < 2 or metrics.horizontalAdvance(paragraph) <= width:
+            continue
+        layout = QTextLayout(paragraph, font)
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WordWrap)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        last = ""
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            last = paragraph[line.textStart() : line.textStart() + line.textLength()]
+        layout.endLayout()
+        if len(last.split()) == 1:
+            return True
+    return False
 
 
 class CaptureScreen(Screen):
@@ -53,6 +85,7 @@ class CaptureScreen(Screen):
     def __init__(self, font_scale: float = 1.0, show_preview: bool = True) -> None:
         super().__init__(font_scale)
         self.show_preview = show_preview
+        self.auto_capture = True  # ``[vision] auto_capture``: a garment held still is shot by itself
         self.frame: FrameReady | None = None
         self._frame_no = 0  # counts set_frame calls: which frame the prepared image is of
         self._frame_size = QSize()  # the frame's pixels (the layout follows its shape)
@@ -159,6 +192,14 @@ class CaptureScreen(Screen):
         else:
             self.buttons.set_buttons([Button(CANCEL, "Cancel")])
 
+    def hint(self) -> str:
+        """The line under the ring: a refused capture's reason, else what to do in this state."""
+        if self.message:
+            return self.message
+        if not self.auto_capture and self.state.state == CaptureState.PRESENT:
+            return TAP_NOW
+        return _HINTS.get(self.state.state, "")
+
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         """Portrait: preview, ring, hint, buttons down the page. Landscape: the preview on the left,
         the ring and the hint under it in one column on the right (the eye goes from the ring to
@@ -169,7 +210,7 @@ class CaptureScreen(Screen):
         radius = theme.px(96)
         gap = theme.px(32)
         frame_size = self._frame_size if self.frame is not None and not self._frame_size.isEmpty() else QSize(640, 480)
-        hint = self.message or _HINTS.get(self.state.state, "")
+        hint = self.hint()
         hint_font = theme.font(52)
         buttons_top = area.bottom() + 1 - button_h
         if theme.portrait:  # preview on top, the ring and the hint under it
@@ -184,11 +225,19 @@ class CaptureScreen(Screen):
             hint_left = area.left()
         else:  # preview on the left, the ring and the hint in one column beside it
             room = buttons_top - gap - area.top()
+            # The narrowest column that holds the hint and leaves no word alone on its last line
+            # ("Looking at / it…" on a 7" panel); failing that, the narrowest that holds it.
+            fallback: tuple[int, int] | None = None
             for share in (0.3, 0.36, 0.42, 0.5):
                 hint_w = int(area.width() * share)
                 hint_h = max(theme.px(84), wrapped_height(hint_font, hint, hint_w) + theme.px(8))
-                if 2 * radius + gap + hint_h <= room:
+                if 2 * radius + gap + hint_h > room:
+                    continue
+                if not orphaned(hint_font, hint, hint_w):
                     break
+                fallback = fallback or (hint_w, hint_h)
+            else:
+                hint_w, hint_h = fallback or (hint_w, hint_h)
             column_left = area.right() + 1 - hint_w
             preview_area = QRect(area.left(), area.top(), column_left - gap - area.left(), room)
             target = fit(frame_size, preview_area)

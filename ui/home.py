@@ -4,14 +4,16 @@ This is what the mirror shows most of the day, so it is mostly empty glass: a la
 clock, a grey date (in amber, "Clock not set" and its fix, while the wall clock is certainly
 wrong), Capture and Closet, and a small About in the corner (that screen is for whoever
 installs the mirror). While every part works there is no status line at all; when one does
-not, the bottom line says which in plain words ("Camera not found", "Not backed up yet"),
-the technical names and states staying on the About screen. Anything broken (no camera,
-models missing, broker down, disk full) is said in words with the fix, in amber, instead of
-a dialog nobody can dismiss. While a capture cannot work
+not, the bottom line says which in plain words ("No camera found", "Not backed up yet": the
+core's own sentences from ``mirror.wording`` where it has them), the technical names and
+states staying on the About screen; a part still starting is said in grey, as nothing is
+wrong. Anything broken (no camera, models missing, broker down, disk full) is said in words
+with the fix, in amber, instead of a dialog nobody can dismiss. While a capture cannot work
 (no camera, a full or unopened closet, the models missing or still loading) the invitation to
 hold up a garment gives way to why, Closet becomes the main button and a tap off the buttons
 does nothing: the mirror never offers what it cannot do. A tap off the buttons is a tap only
-when short, still and with one finger: wiping the glass clean is not one.
+when short, still and with one finger: wiping the glass clean is not one. With ``[vision]
+auto_capture`` off, the invitation says to tap Capture (no shot comes by holding still).
 """
 
 from __future__ import annotations
@@ -22,34 +24,42 @@ from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
 from mirror.events import STORAGE_FULL, Level, Status, StatusPart
-from mirror.wording import NO_MODELS
+from mirror.wording import BACKUP_FAILING, CLOSET_FULL, NO_CAMERA, NO_MODELS, NOT_BACKED_UP
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
 from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
+from ui.vocab import on_lines, sentence
 
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
 #: In place of the date while the wall clock is wrong (a Pi without a clock battery sets it from the network).
 CLOCK_NOT_SET = "Clock not set · connect the mirror to the network"
 #: The invitation, when a capture can work: for a finger on the glass (the mirror has no keyboard).
 INVITE = ("Hold up a garment", "Hold it still for a moment, or tap Capture")
+#: The invitation with ``[vision] auto_capture`` off: holding still takes no shot, so it is not promised.
+INVITE_MANUAL = ("Hold up a garment", "Then tap Capture")
 #: After switching on, until the models have loaded (a few seconds on a Pi): nothing is wrong.
 STARTING = ("Getting ready…", "This takes a few seconds after switching on · the closet already works")
 #: Home's own wording of the core's NO_MODELS: the closet screens still work without the models.
 NO_MODELS_NOTICE = (NO_MODELS[0], f"{NO_MODELS[1].capitalize()} · the closet still works")
+#: In place of a fix the notice below already gives.
+_SEE_NOTE = "The closet still works; the note below says what to do"
 
 _LEVEL_COLOURS = {Level.OK: WHITE, Level.WARN: WARN, Level.ERROR: WARN}
 #: The status line's words for a part that is not OK, by part and level (About keeps the technical
 #: text). The clock is left out: the date line already says it is not set, with the fix.
 _PLAIN: dict[tuple[str, Level], str] = {
     ("camera", Level.WARN): "Camera starting…",
-    ("camera", Level.ERROR): "Camera not found",
+    ("camera", Level.ERROR): NO_CAMERA[0],
     ("models", Level.WARN): "Recognition starting…",
     ("models", Level.ERROR): "Can't recognise clothes",
-    ("sync", Level.WARN): "Not backed up yet",
-    ("sync", Level.ERROR): "Backup not working",
+    ("sync", Level.WARN): NOT_BACKED_UP,
+    ("sync", Level.ERROR): BACKUP_FAILING,
     ("storage", Level.WARN): "Closet nearly full",
     ("storage", Level.ERROR): "Closet can't be opened",
 }
+#: Parts still starting after switching on: nothing is wrong, so they are said in grey, not amber
+#: (amber is the colour of a fault, and the hint above says to wait).
+_STARTING_PARTS = frozenset({_PLAIN[("camera", Level.WARN)], _PLAIN[("models", Level.WARN)]})
 
 
 def plain_status(status: Status) -> list[StatusPart]:
@@ -78,6 +88,7 @@ class HomeScreen(Screen):
         self.notice_about = ""  # the status part it concerns; cleared when that part recovers
         self.note = ""  # one line of good news, e.g. what was just added (white)
         self.now: datetime | None = None  # fixed time for screenshots; None: the real clock
+        self.auto_capture = True  # ``[vision] auto_capture``: a garment held still is shot by itself
         self.buttons = ButtonRow([Button(CAPTURE, "Capture"), Button(CLOSET, "Closet")])
         #: About, small in the top corner: its screen is for whoever installs the mirror.
         self.more = ButtonRow([Button(ABOUT, "About")])
@@ -182,21 +193,19 @@ class HomeScreen(Screen):
 
     def hint(self) -> tuple[str, str]:
         """The two lines in the middle of the glass: the invitation, or why there is none."""
+        # The fixes, and the full closet's title, are the core's own sentences (``mirror.wording``):
+        # the hint and the notice under it name one state one way.
         if self.camera_missing:
-            fix = (
-                "The closet still works; the note below says what to do"
-                if self._noted("camera")
-                else "Check its cable, then restart the mirror · the closet still works"
-            )
+            fix = _SEE_NOTE if self._noted("camera") else f"{sentence(NO_CAMERA[1])} · the closet still works"
             return "No camera to capture with", fix
         if self.storage_failed:
             if self.status.storage.reason == STORAGE_FULL:
                 fix = (
-                    "The closet still works; the note below says what to do"
+                    "You can still look through it; the note below says what to do"
                     if self._noted("storage")
-                    else "Free space on its disk to add garments · the closet still works"
+                    else sentence(CLOSET_FULL[1])
                 )
-                return "The closet's storage is full", fix
+                return CLOSET_FULL[0], fix
             fix = (
                 "The note below says what to do"
                 if self._noted("storage")
@@ -205,10 +214,10 @@ class HomeScreen(Screen):
             return "The closet cannot be opened", fix
         if self.models_failed:
             title, fix = NO_MODELS_NOTICE
-            return title, "The closet still works; the note below says what to do" if self._noted("models") else fix
+            return title, _SEE_NOTE if self._noted("models") else fix
         if self.models_loading:
             return STARTING
-        return INVITE
+        return INVITE if self.auto_capture else INVITE_MANUAL
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
         """Top down the clock and date; bottom up the status, a notice, the buttons; the hint between.
@@ -245,13 +254,13 @@ class HomeScreen(Screen):
         hint_w = min(area.width(), theme.px(1400))
         title_h = theme.px(76)
         if QFontMetrics(fix_font).horizontalAdvance(fix) > hint_w:  # two lines: break where the sense breaks
-            fix = fix.replace(" · ", "\n")
+            fix = on_lines(fix)
         fix_h = wrapped_height(fix_font, fix, hint_w) + theme.px(4)
         hanger = theme.px(120 if theme.portrait else 90)
         clock_h, date_h = theme.px(230), theme.px(64)
         date, date_font = self.date_line(now), theme.font(46)  # Normal: thin grey strokes vanish in the glass
         if self.clock_wrong and QFontMetrics(date_font).horizontalAdvance(date) > area.width():  # on two lines
-            date = date.replace(" · ", "\n")
+            date = on_lines(date)
             date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
         offset = int(area.height() * (0.12 if theme.portrait else 0.06))
         # About, small in the top right corner; the clock starts under it only where they would meet.
@@ -387,7 +396,7 @@ class HomeScreen(Screen):
             total = sum(w for _, w in line) + gap * (len(line) - 1)
             x = rect.center().x() - total // 2
             for part, width in line:
-                colour = _LEVEL_COLOURS[part.level]
+                colour = GREY if part.text in _STARTING_PARTS else _LEVEL_COLOURS[part.level]
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(colour)
                 painter.drawEllipse(QRect(x, rect.center().y() - dot // 2, dot, dot))

@@ -2,7 +2,10 @@
 
 Corrections must land on names the models and the closet filters know, so the person picks
 from the fixed lists (the ten categories, the eleven basic colours) rather than typing.
-The same screen serves both; the window knows what the pick is for.
+The same screen serves both; the window knows what the pick is for. Opened from a result
+that the window will settle by itself soon, it says so in its last seconds ("Keeping it in
+8 s…", white, in the help line's place), as the result screen would: a person lingering over
+the list must not have the result kept or dropped unseen.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from ui.buttons import Button, ButtonRow
 from ui.closet import ring_dark_swatches
 from ui.screen import BACK, Screen
 from ui.theme import GREY, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
-from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
+from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, on_lines, swatch
 
 PICK_PREFIX = "pick:"
 HELP = "Tap one · Back leaves it as it was"
@@ -29,11 +32,18 @@ class PickerScreen(Screen):
         super().__init__(font_scale)
         self.title = ""
         self.purpose = ""  # "category" or "colour": what the window will do with the pick
+        self.countdown = ""  # the result's settle countdown, while choosing for that result
         self.grid = ButtonRow([], columns=2)
         self.back = ButtonRow([Button(BACK, "Back")])  # for touch; Esc does the same
 
     def rows(self) -> list[ButtonRow]:
         return [self.grid, self.back]
+
+    def set_countdown(self, text: str) -> None:
+        """The window's warning that it will settle the result this pick is for (empty: none)."""
+        if text != self.countdown:
+            self.countdown = text
+            self.update()
 
     def ask_category(self, current: str) -> None:
         self.purpose, self.title = "category", "What is it?"
@@ -66,10 +76,12 @@ class PickerScreen(Screen):
         help_text = HELP  # for a finger on the glass: the mirror has no keyboard in front of it
         help_font = theme.font(28)
         if QFontMetrics(help_font).horizontalAdvance(help_text) > area.width():
-            help_text = help_text.replace(" · ", "\n")
+            help_text = on_lines(help_text)
+        # Room for the help, the taller of the two: the choices do not move when the countdown comes.
         help_h = wrapped_height(help_font, help_text, area.width()) + theme.px(8)
         help_rect = QRect(area.left(), area.top() + theme.px(120), area.width(), help_h)
-        draw_wrapped(painter, help_rect, help_text, help_font, GREY, Qt.AlignmentFlag.AlignHCenter)
+        shown, colour = (self.countdown, WHITE) if self.countdown else (help_text, GREY)
+        draw_wrapped(painter, help_rect, shown, help_font, colour, Qt.AlignmentFlag.AlignHCenter)
         gap = theme.lx(24)
         width = min(area.width(), theme.px(900 if theme.portrait else 1500))
         top = help_rect.bottom() + theme.px(40)

@@ -3,17 +3,20 @@
 The garment is the only large bright thing on the glass, so the person can compare it with
 what they hold. Category, colour (swatch + name) and confidence sit beside it; the actions
 are keep, retake, change category, change colour and discard. An ``unsure`` result asks a
-question ("Is this a shirt?") instead of offering a plain Keep, so a guess is never filed
-silently; its two runners-up are one tap each ("Long sleeve?", "T-shirt?") beside
-"Something else" (the full list), and no percentages are shown while it asks. Answering it,
-or picking the category by hand, counts as the person's word. When the shot held more than
-one garment a grey line says so ("I saw 2 garments · showing the one you held", or "the main
-one" when the preview did not see which was held). Discard asks for a second tap within a few
-seconds ("Tap again to discard"), so a hand wiping the glass does not throw a result away.
+question ("Is this a shirt?", "Are these trousers?": ``ui.vocab.category_question``) instead
+of offering a plain Keep, so a guess is never filed silently; its two runners-up are one tap
+each ("Long sleeve?", "T-shirt?") beside "Something else" (the full list), and no percentages
+are shown while it asks. Answering it, or picking the category by hand, counts as the
+person's word. When the shot held more than one garment a grey line says so ("I saw 2
+garments · showing the one you held", or "the main one" when the preview did not see which
+was held). Discard asks for a second tap within a few seconds ("Tap again to discard"), so a
+hand wiping the glass does not throw a result away.
 A colour in doubt (the colour step names a runner-up) is asked more lightly: "or white?"
-under the colour and a one-press "White?" button in place of "Colour"; left alone, the
-mirror's own term is kept. A result nobody acts on is settled by the window after a while;
-in its last seconds the screen says so ("Keeping it in 8 s…"), so it never happens unseen.
+under the colour and a one-press "White?" button in the answers row, once no category is
+being asked (one question at a time); "Colour" stays beside Discard, so a garment that is
+neither (beige) goes straight to the full list. Left alone, the mirror's own term is kept.
+A result nobody acts on is settled by the window after a while; in its last seconds the
+screen says so ("Keeping it in 8 s…"), so it never happens unseen.
 Corrections made here are remembered by the window and stored as an edit right after the
 record is kept, so the closet knows which values came from a person.
 """
@@ -40,7 +43,7 @@ from ui.theme import (
     message_colour,
     wrapped_height,
 )
-from ui.vocab import category_label, colour_label, colour_line, swatch
+from ui.vocab import category_claim, category_label, category_question, colour_label, colour_line, swatch
 
 KEEP, RETAKE, CATEGORY, COLOUR, DISCARD = "keep", "retake", "category", "colour", "discard"
 ALTERNATIVE = "colour-alternative"  # take the colour step's runner-up with one press
@@ -77,6 +80,7 @@ class ResultScreen(Screen):
         self.seen = 1  # garments in the shot
         self.held = False  # the one shown is the one seen held up (not only the most prominent)
         self._say_seen = False  # the "I saw 2 garments" line has room (it goes first when room runs out)
+        self._say_doubt = False  # the "or white?" line has room (next to go: its "White?" button still asks)
         self.discard_armed = False  # Discard was tapped once: a second tap soon discards
         self._disarm = QTimer(self)
         self._disarm.setSingleShot(True)
@@ -198,14 +202,15 @@ class ResultScreen(Screen):
             return
         keep = "Yes, keep it" if self.asks else "Keep"
         self.main.set_buttons([Button(KEEP, keep, primary=True), Button(RETAKE, "Retake")])
+        # The answers row holds the one question being asked: the category's runners-up while it
+        # is asked, else the colour's. "Colour" itself never gives way to a guess: the full list
+        # must stay one tap away for a garment that is neither of the two colours.
         other = self.colour_doubt
-        colour = (
-            Button(ALTERNATIVE, f"{colour_label(other)}?", swatch=swatch(other))
-            if other
-            else Button(COLOUR, "Colour", swatch=swatch(self.shown_colour, self._hex()))
-        )
         answers = [Button(ANSWER_PREFIX + name, f"{category_label(name)}?") for name in self.alternatives]
+        if other and not self.asks:
+            answers = [Button(ALTERNATIVE, f"{colour_label(other)}?", swatch=swatch(other))]
         self.answers.set_buttons(answers)
+        colour = Button(COLOUR, "Colour", swatch=swatch(self.shown_colour, self._hex()))
         discard = Button(DISCARD, "Discard", selected=self.discard_armed)
         self.edit.set_buttons([Button(CATEGORY, "Something else" if self.asks else "Category"), colour, discard])
 
@@ -230,7 +235,7 @@ class ResultScreen(Screen):
 
     def _info_height(self, theme: Theme) -> int:
         """The height of the text under (or beside) the cut-out, without the message."""
-        doubt = theme.px(52) if self.colour_doubt and not self.asks else 0
+        doubt = theme.px(52) if self._say_doubt else 0
         seen = theme.px(48) if self._say_seen else 0
         confidence = 0 if self.asks else theme.px(CONFIDENCE_H)  # the question says it: no figures
         return theme.px(116) + confidence + theme.px(60) + doubt + seen + theme.px(16)
@@ -243,6 +248,7 @@ class ResultScreen(Screen):
             return
         gap = theme.px(40)
         self._say_seen = self.seen > 1
+        self._say_doubt = bool(self.colour_doubt) and not self.asks
         if theme.portrait:
             width = min(area.width(), theme.px(860))
             *_, buttons_h = self._button_rows(theme, width)
@@ -250,6 +256,9 @@ class ResultScreen(Screen):
             if self._say_seen and area.height() - gap - text_h - buttons_h < theme.px(120):
                 self._say_seen = False  # the least needed line goes first
                 text_h -= theme.px(48)
+            if self._say_doubt and area.height() - gap - text_h - buttons_h < theme.px(120):
+                self._say_doubt = False  # then the colour's note: its button asks the same
+                text_h -= theme.px(52)
             image_h = min(int(area.height() * 0.5), area.height() - gap - text_h - buttons_h)
             image_area = QRect(area.left(), area.top(), area.width(), max(theme.px(120), image_h))
             info = QRect(area.left(), image_area.bottom() + gap, area.width(), 0)
@@ -270,6 +279,9 @@ class ResultScreen(Screen):
             if slack < 0 and self._say_seen:  # the least needed line goes first: what to do must show
                 self._say_seen = False
                 slack += theme.px(48)
+            if slack < 0 and self._say_doubt:  # then the colour's note: its "White?" button asks the same
+                self._say_doubt = False
+                slack += theme.px(52)
             info.setTop(area.top() + max(0, min(int(area.height() * 0.12), slack)))
         if not self._cutout.isNull():
             target = fit(self._cutout.size(), image_area)
@@ -319,7 +331,7 @@ class ResultScreen(Screen):
         buttons_top = info.bottom() + 1 - buttons_h
         y = info.top()
         if self.asks:
-            question = f"Is this a {category_label(self.shown_category).lower()}?"
+            question = category_question(self.shown_category)
             draw_text(
                 painter,
                 QRect(info.left(), y, info.width(), theme.px(100)),
@@ -345,7 +357,7 @@ class ResultScreen(Screen):
             )
         y = self._paint_colour(painter, theme, QRect(info.left(), y, info.width(), theme.px(60)), garment, align)
         other = self.colour_doubt
-        if other and not self.asks:  # while the category is asked, its "White?" button alone: one question at a time
+        if other and self._say_doubt:  # while the category is asked, the colour waits: one question at a time
             y = self._paint_note(painter, theme, info, y, f"or {colour_label(other).lower()}?", (30, 44), WARN, align)
         if self._say_seen:  # the others were not lost unseen: say that this is the one held up
             which = "the one you held" if self.held else "the main one"
@@ -416,13 +428,13 @@ class ResultScreen(Screen):
     def _paint_confidence(
         self, painter: QPainter, theme: Theme, rect: QRect, garment: GarmentResult, align: Qt.AlignmentFlag
     ) -> int:
-        """Right under the category: a thin bar and ``93 % sure it is a t-shirt`` (``your choice``
+        """Right under the category: a thin bar and ``93 % sure it is a T-shirt`` (``your choice``
         once the person picked), so the figure reads as the category's, not the colour's. Not drawn
         while the mirror asks: the question says it is unsure, and its runners-up are buttons."""
         if self.category:
             text = "your choice"
         else:
-            text = f"{round(garment.category_score * 100)} % sure it is a {category_label(garment.category).lower()}"
+            text = f"{round(garment.category_score * 100)} % sure {category_claim(garment.category)}"
         bar_w = min(rect.width(), theme.px(420))
         left = rect.center().x() - bar_w // 2 if align == Qt.AlignmentFlag.AlignHCenter else rect.left()
         y = rect.top() + theme.px(6)
@@ -438,11 +450,16 @@ class ResultScreen(Screen):
     def _paint_buttons(self, painter: QPainter, theme: Theme, top: QRect) -> None:
         main_h, edit_h, gap, _ = self._button_rows(theme, top.width())
         y = top.top() + self.main.layout(QRect(top.left(), top.top(), top.width(), main_h), main_h, gap) + gap
+        answers_y = y
         if self.answers.buttons:
             y += self.answers.layout(QRect(top.left(), y, top.width(), edit_h), edit_h, gap) + gap
         else:
             self.answers.rects = []
         self.edit.layout(QRect(top.left(), y, top.width(), edit_h), edit_h, gap)
+        colour = next((r for b, r in zip(self.edit.buttons, self.edit.rects, strict=True) if b.key == COLOUR), None)
+        if [b.key for b in self.answers.buttons] == [ALTERNATIVE] and colour is not None and colour.top() == y:
+            # The colour's one-tap answer right above "Colour": the two read as one question.
+            self.answers.rects = [QRect(colour.left(), answers_y, colour.width(), edit_h)]
         for row in self.rows():
             row.paint(painter, theme, self.row_has_focus(row))
 

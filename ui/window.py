@@ -10,9 +10,12 @@ as ``CommandReceived`` and take the same paths as the keys and buttons. A result
 on for ``[ui] result_timeout_s`` is settled the way a person walking away means it: a
 confident one is kept (they held it up to register it), an unsure one is dropped (it needs
 their answer), and the mirror goes home saying which; in its last seconds the result screen says
-which is coming ("Keeping it in 8 s…"). While a capture cannot work (no camera, the closet
-full or not open, the models missing) a garment held up does not pull the mirror off Home,
-which says why, and a capture screen the person walked away from goes home within seconds.
+which is coming ("Keeping it in 8 s…"), and so does the picker opened from it. Esc or
+Backspace on a garment shown asks for the same second press as Discard. Home names a garment
+kept with one verb ("Added to your closet: grey T-shirt") whoever kept it. While a capture
+cannot work (no camera, the closet full or not open, the models missing) a garment held up
+does not pull the mirror off Home, which says why, and a capture screen the person walked
+away from goes home within seconds.
 Errors are shown as the core worded them for people; their technical ``detail`` goes to the
 log and the About screen. Where Qt reports the panel's physical size sensibly (not offscreen),
 every screen keeps its text and touch targets a least size in millimetres (``ui.theme``).
@@ -50,7 +53,7 @@ from mirror.events import (
     StatusChanged,
 )
 from mirror.pipeline.result import AnalysisResult
-from mirror.wording import NO_CAMERA
+from mirror.wording import ADDED, LOWER_FIRST, NO_CAMERA, NOT_ADDED_UNSURE
 from ui import about as about_mod
 from ui import capture as capture_mod
 from ui import closet as closet_mod
@@ -69,7 +72,7 @@ from ui.result import ResultScreen
 from ui.screen import BACK, SPACE, Screen
 from ui.screenshots import ScreenshotWriter
 from ui.theme import px_per_mm
-from ui.vocab import category_label, colour_label
+from ui.vocab import category_claim, category_noun, category_pronoun
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -125,7 +128,10 @@ class MirrorWindow(QWidget):
         sync_enabled: bool = True,
         screenshot_dir: Path | None = None,
         result_timeout_s: float = 60.0,
+        auto_capture: bool = True,
     ) -> None:
+        """``auto_capture``: ``[vision] auto_capture``; off, Home and the capture screen say to tap
+        Capture instead of promising a shot that comes when the garment is held still."""
         super().__init__()
         self.setWindowTitle("Smart mirror")
         self.setStyleSheet("background: black;")
@@ -133,7 +139,9 @@ class MirrorWindow(QWidget):
         self.bridge = bridge
         self.screenshots = ScreenshotWriter(self, screenshot_dir)
         self.home = HomeScreen(font_scale)
+        self.home.auto_capture = auto_capture
         self.capture = CaptureScreen(font_scale, show_preview)
+        self.capture.auto_capture = auto_capture
         self.result = ResultScreen(font_scale)
         self.picker = PickerScreen(font_scale)
         self.closet = ClosetScreen(font_scale)
@@ -262,22 +270,28 @@ class MirrorWindow(QWidget):
     def _stop_unattended(self) -> None:
         self._unattended.stop()
         self._settle_tick.stop()
-        self.result.set_countdown("")
+        self._set_countdown("")
+
+    def _set_countdown(self, text: str) -> None:
+        """The countdown on the result, and on the picker while it chooses for that result: a
+        person lingering over the categories must see the result is about to be settled too."""
+        self.result.set_countdown(text)
+        self.picker.set_countdown(text if self._picker_return is self.result else "")
 
     def _show_settle_countdown(self) -> None:
         """In the last seconds of the wait, say on the result what is about to happen to it."""
         left = self._unattended.remainingTime() if self._unattended.isActive() else -1
         if left < 0 or self.result.garment is None or self._saving is not None:
-            self.result.set_countdown("")
+            self._set_countdown("")
             if left < 0:
                 self._settle_tick.stop()
             return
         if left > SETTLE_WARNING_MS:
-            self.result.set_countdown("")
+            self._set_countdown("")
             return
         seconds = max(1, -(-left // 1000))
         doing = "Discarding it" if self.result.asks else "Keeping it"
-        self.result.set_countdown(f"{doing} in {seconds} s…")
+        self._set_countdown(f"{doing} in {seconds} s…")
 
     def is_browsing(self, screen: Screen | None = None) -> bool:
         """Closet, detail, about, or a picker opened from the detail: the person is reading, not showing."""
@@ -386,19 +400,18 @@ class MirrorWindow(QWidget):
             self.cancel()  # the core stops its countdown too: no shot after the person said no
 
     def _on_result(self, key: str) -> None:
-        if key != result_mod.DISCARD:
+        if key not in (result_mod.DISCARD, BACK):
             self.result.disarm_discard()  # anything else between the two taps: start over
         if key == result_mod.KEEP:
             self.keep()
         elif key == result_mod.RETAKE:
             self.retake()
-        elif key == result_mod.DISCARD:
-            # A garment on the screen takes a second tap (a hand wiping the glass must not throw it
-            # away); "Done" after a failed shot has nothing to lose.
+        elif key in (result_mod.DISCARD, BACK):
+            # A garment on the screen takes a second press, by tap or by Esc/Backspace (a hand
+            # wiping the glass, a key hit by mistake, must not throw it away); "Done" after a failed
+            # shot has nothing to lose.
             if self.result.garment is None or self.result.confirm_discard():
                 self.cancel()
-        elif key == BACK:
-            self.cancel()
         elif key.startswith(result_mod.ANSWER_PREFIX):
             self.result.choose_category(key.removeprefix(result_mod.ANSWER_PREFIX))
         elif key == result_mod.CATEGORY:
@@ -454,9 +467,9 @@ class MirrorWindow(QWidget):
             self.show_screen(self.home)
             return
         if self.result.asks:
-            label = category_label(self.result.shown_category).lower()
+            claim = category_claim(self.result.shown_category)
             self.cancel()
-            self._home_note(f"Not kept: the mirror was unsure it is a {label}")
+            self._home_note(NOT_ADDED_UNSURE.format(claim=claim))
             return
         self._kept_unattended = True
         self.keep()
@@ -472,6 +485,7 @@ class MirrorWindow(QWidget):
             self.picker.ask_category(current)
         else:
             self.picker.ask_colour(current)
+        self.picker.set_countdown(self.result.countdown if back_to is self.result else "")
         self.show_screen(self.picker)
 
     def _on_picker(self, key: str) -> None:
@@ -602,12 +616,14 @@ class MirrorWindow(QWidget):
             self._pending_edit = {}
         self.review = self._saving = None
         self.result.set_message("")
+        # Named as it will be found in the closet, with the same verb whoever kept it.
+        added = f"{ADDED}: {colour} {category_noun(category)}"
         if self._kept_unattended:  # nobody pressed Keep: say what was kept, so it can be found
-            self._home_note(f"Kept: {colour_label(colour).lower()} {category_label(category).lower()}")
+            self._home_note(added)
         else:
             # The core arms again only once this garment has left the view: say so, or a person who
             # swaps straight to the next one sees nothing happen.
-            self._home_note(f"Added to your closet: {category_label(category)} · lower it, then hold up the next")
+            self._home_note(f"{added} · {LOWER_FIRST.format(it=category_pronoun(category))}")
         self._kept_unattended = False
         self._quiet_until = time.monotonic() + HOME_NOTE_MS / 1000
         # No retake here: the service waits for this garment to be lowered before it arms again.

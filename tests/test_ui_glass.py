@@ -33,6 +33,7 @@ from mirror.events import (
     StatusPart,
 )
 from mirror.pipeline.result import CUTOUT_PNG, GarmentColour, GarmentResult
+from mirror.wording import CLOSET_FULL
 from ui import home as home_mod
 from ui.bench import wait_until
 from ui.bridge import ServiceBridge
@@ -97,7 +98,7 @@ def test_a_garment_held_up_while_the_closet_is_full_leaves_home_saying_why(qtbot
     bridge.status.emit(StatusChanged(FULL))
     state(bridge, CaptureState.PRESENT)  # the core holds auto-capture off: PRESENT for as long as it is held
     assert w.current() is w.home, "the capture screen would say 'Hold still' for good"
-    assert w.home.hint()[0] == "The closet's storage is full"
+    assert w.home.hint()[0] == CLOSET_FULL[0]
     assert "Hold still" not in texts(w.home)
 
 

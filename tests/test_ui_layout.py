@@ -473,7 +473,7 @@ def test_the_confidence_belongs_to_the_category_not_the_colour() -> None:
         render(screen, *SIZES[orientation], 1.0)
         blocks = {b.text: b.drawn for b in screen.text_blocks}
         sure = next(text for text in blocks if "% sure" in text)
-        assert sure == "93 % sure it is a t-shirt"
+        assert sure == "93 % sure it is a T-shirt"
         colour = next(text for text in blocks if "blue" in text)
         assert blocks["T-shirt"].bottom() < blocks[sure].top() < blocks[colour].top()
 

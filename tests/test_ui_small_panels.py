@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 
 from mirror.events import About, Level, Status, StatusPart
 from mirror.store.records import ClosetCounts
+from mirror.wording import NOT_BACKED_UP
 from tests.test_ui_closet_touch import brightest
 from tests.test_ui_layout import layout_problems, many, pixels, screenshots
 from ui.about import AboutScreen
@@ -124,7 +125,7 @@ def test_empty_filters_and_the_first_pages_up_arrow_show_through_the_glass() -> 
 def test_detail_says_when_it_was_added_at_the_mm_floor(width: int, height: int, density: float) -> None:
     """M4: "added … · waiting to sync" was one line made smaller, 2.5 mm on the 7" panel; where
     it does not fit at full size it is two lines, each starting with a capital."""
-    item = screenshots().sample_closet()[0]  # waiting to sync: the longest sync words
+    item = screenshots().sample_closet()[0]  # not backed up yet: the longest sync words
     screen = DetailScreen()
     screen.show_item(dataclasses.replace(item, record=dataclasses.replace(item.record)))
     on_panel(screen, width, height, density)
@@ -132,7 +133,7 @@ def test_detail_says_when_it_was_added_at_the_mm_floor(width: int, height: int, 
     theme = screen.theme()
     assert block.size >= theme.px(SMALLEST_TEXT), f"{block.size} px: made smaller to fit"
     assert block.size / density >= MIN_TEXT_MM * 0.98
-    assert "\nWaiting to sync" in block.text or block.text.endswith(" · waiting to sync")
+    assert f"\n{NOT_BACKED_UP}" in block.text or block.text.endswith(f" · {NOT_BACKED_UP.lower()}")
     assert not layout_problems("detail", screen, width, height)
 
 

@@ -583,7 +583,7 @@ class ClosetScreen(Screen):
 
     @staticmethod
     def _paint_badge(painter: QPainter, theme: Theme, rect: QRect, sync: str) -> None:
-        """Filled dot: in the cloud. Ring: waiting to sync. Nothing: sync is off."""
+        """Filled dot: backed up. Ring: not backed up yet. Nothing: backup (sync) is off."""
         if sync == LOCAL:
             return
         painter.setPen(theme.pen(GREY if sync == SYNCED else DIM, 2))

@@ -1,7 +1,7 @@
 """Detail: one garment from the closet, large, with what is known about it and its actions.
 
 Reached from the closet grid. It shows the cut-out big, the category and colour (saying
-when the person corrected them), when it was added and whether the cloud has it, and
+when the person corrected them), when it was added and whether it is backed up, and
 offers the same corrections as the result screen plus delete.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
+from mirror.wording import BACKED_UP, BACKUP_OFF, NOT_BACKED_UP
 from ui.buttons import Button, ButtonRow
 from ui.closet import LOCAL, SYNCED, ClosetItem
 from ui.images import fit
@@ -24,7 +25,7 @@ EDIT_CATEGORY, EDIT_COLOUR, DELETE, CONFIRM_DELETE, BACK_TO_CLOSET = (
     "confirm_delete",
     "back_to_closet",
 )
-_SYNC_TEXT = {SYNCED: "in the cloud", LOCAL: "on this mirror only (sync is off)"}
+_SYNC_TEXT = {SYNCED: BACKED_UP, LOCAL: BACKUP_OFF}
 
 
 class DetailScreen(Screen):
@@ -98,11 +99,11 @@ class DetailScreen(Screen):
         if self.item is None:
             return ""
         added = self.item.record.created_at.astimezone().strftime("Added %-d %B %Y, %H:%M")
-        sync = _SYNC_TEXT.get(self.item.sync, "waiting to sync")
-        line = f"{added} · {sync}"
+        sync = _SYNC_TEXT.get(self.item.sync, NOT_BACKED_UP)  # the closet's words, capitalised for a line
+        line = f"{added} · {sync[:1].lower()}{sync[1:]}"
         if QFontMetrics(theme.font(28)).horizontalAdvance(line) <= width:
             return line
-        return f"{added}\n{sync[:1].upper()}{sync[1:]}"
+        return f"{added}\n{sync}"
 
     def _added_height(self, theme: Theme, width: int) -> int:
         """The room the added lines take (with the gap under them)."""

@@ -75,14 +75,9 @@ class ClosetAccess:
         with self._lock:
             if self._store is not None:
                 return
-            # Again now, not only at construction: a closet on a disk mounted after boot holds the id its
-            # garments were made with (a restored closet keeps the mirror's identity).
-            was, self.device_id = self.device_id, device_id(self._settings)
-            if self.device_id != was:
-                log.info("device id %s, the id the closet's garments were made with", self.device_id)
+            was = self.device_id
             try:
-                floor = self._settings.store.min_free_mb
-                self._store = ClosetStore.open(self.folder, self.device_id, min_free_mb=floor)
+                self._store = self._open_as_its_own()
             except Exception as exc:  # a StoreError says it all; anything else is retried all the same
                 message = str(exc) if isinstance(exc, StoreError) else f"the closet could not be opened ({exc})"
                 if message != self._error:  # said once, not at every retry
@@ -92,6 +87,25 @@ class ClosetAccess:
                     self._board.fail("storage", "The closet's disk could not be opened", "About shows why", message)
                 return
             self._error = ""
+            if self.device_id != was:
+                log.info("device id %s, the id the closet's garments were made with", self.device_id)
+
+    def _open_as_its_own(self) -> ClosetStore:
+        """The closet, opened under the id its garments were made with (``mirror.device``).
+
+        Read again now, not only at construction: a closet on a disk mounted after boot keeps the
+        mirror's identity. And read again once it is open: a disk mounted between the first read
+        and the open would otherwise be opened under this machine's id, and every garment kept
+        from then on refused by the cloud as another device's."""
+        floor = self._settings.store.min_free_mb
+        self.device_id = device_id(self._settings)
+        store = ClosetStore.open(self.folder, self.device_id, min_free_mb=floor)
+        held = device_id(self._settings)
+        if held == self.device_id:
+            return store
+        store.close()
+        self.device_id = held
+        return ClosetStore.open(self.folder, held, min_free_mb=floor)
 
     def reopen(self) -> bool:
         """Open the closet if it could not be opened before; ``True`` when it opened just now."""

@@ -293,41 +293,63 @@ def test_only_a_demo_stops_by_itself_never_the_service() -> None:
     assert default_duration(False, {}) is None
 
 
-@pytest.mark.usefixtures("qapp")
-def test_a_core_that_does_not_start_leaves_the_mirror_up_saying_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+CORE_FAILS = """
+import argparse, json, sys
+from pathlib import Path
+
+from mirror.notify import SystemdNotifier
+from mirror.service import MirrorService
+from tests.ui_harness import settings_for
+from ui.app import run_app
+from ui.window import MirrorWindow
+import ui.assembly
+
+said, notices = [], []
+
+class Recording(SystemdNotifier):
+    def send(self, *fields):
+        said.append(fields)
+        return True
+
+def no_start(self):
+    raise RuntimeError("the closet is unreadable")
+
+class Window(MirrorWindow):
+    def close(self):
+        notices.append(self.home.notice)
+        return super().close()
+
+SystemdNotifier.from_env = classmethod(lambda cls: Recording(None))
+MirrorService.start = no_start
+ui.assembly.MirrorWindow = Window
+tmp = Path(sys.argv[1])
+args = argparse.Namespace(source="demo", screenshots=str(tmp / "shots"), duration=0.5, windowed=True)
+code = run_app(settings_for(tmp), args)
+print(json.dumps({"code": code, "notices": notices, "said": said}))
+"""
+
+
+def test_a_core_that_does_not_start_leaves_the_mirror_up_saying_so(tmp_path: Path) -> None:
     """``run`` with a core that fails at boot: the window says why, systemd hears READY (a restart
-    would not help), and the stop is still orderly (STOPPING, exit 0)."""
-    import argparse
+    would not help), and the stop is still orderly (STOPPING, exit 0).
 
-    from mirror.notify import SystemdNotifier
-    from mirror.service import MirrorService
-    from tests.ui_harness import settings_for
-    from ui.app import run_app
-    from ui.window import MirrorWindow
+    In a process of its own, as the other ``run`` tests: after ``app.exec()`` has returned, Qt ends
+    every later event loop of the process at once, which would break the UI tests that follow."""
+    import json
 
-    said: list[tuple[str, ...]] = []
-    notices: list[str] = []
-
-    class Recording(SystemdNotifier):
-        def send(self, *fields: str) -> bool:
-            said.append(fields)
-            return True
-
-    def no_start(self: MirrorService) -> None:
-        raise RuntimeError("the closet is unreadable")
-
-    class Window(MirrorWindow):
-        def close(self) -> bool:
-            notices.append(self.home.notice)
-            return super().close()
-
-    monkeypatch.setattr(SystemdNotifier, "from_env", classmethod(lambda cls: Recording(None)))
-    monkeypatch.setattr(MirrorService, "start", no_start)
-    monkeypatch.setattr("ui.assembly.MirrorWindow", Window)
-    args = argparse.Namespace(source="demo", screenshots=str(tmp_path / "shots"), duration=0.5, windowed=True)
-    assert run_app(settings_for(tmp_path), args) == 0
-    assert notices == ["The mirror could not start: the closet is unreadable"]
-    assert [fields[0] for fields in said] == ["READY=1", "STOPPING=1"], said
-    assert said[0][1] == "STATUS=up, core failed to start"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", CORE_FAILS, str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    ran = json.loads(result.stdout.strip().splitlines()[-1])
+    assert ran["code"] == 0
+    assert ran["notices"] == ["The mirror could not start: the closet is unreadable"]
+    assert [fields[0] for fields in ran["said"]] == ["READY=1", "STOPPING=1"], ran["said"]
+    assert ran["said"][0][1] == "STATUS=up, core failed to start"

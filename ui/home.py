@@ -18,6 +18,7 @@ auto_capture`` off, the invitation says to tap Capture (no shot comes by holding
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRect, Qt, QTimer
@@ -31,6 +32,10 @@ from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_
 from ui.vocab import on_lines, sentence
 
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
+#: Type sizes and line heights in design px (``Theme.px`` scales them): laid out and painted alike.
+CLOCK_PT, CLOCK_H = 210, 230
+DATE_PT, TITLE_PT, TITLE_H, FIX_PT = 46, 60, 76, 30
+STATUS_PT, STATUS_LINE_H, NOTICE_PT = 28, 44, 30
 #: In place of the date while the wall clock is wrong (a Pi without a clock battery sets it from the network).
 CLOCK_NOT_SET = "Clock not set · connect the mirror to the network"
 #: The invitation, when a capture can work: for a finger on the glass (the mirror has no keyboard).
@@ -71,6 +76,25 @@ def plain_status(status: Status) -> list[StatusPart]:
         text = "Closet full" if part.reason == STORAGE_FULL else _PLAIN[(name, part.level)]
         parts.append(StatusPart("", text, part.level, part.reason))
     return parts
+
+
+@dataclass(frozen=True)
+class HomeLayout:
+    """Where Home's parts go at one panel size, font scale and moment (``HomeScreen.layout_page``):
+    measured apart from the painting, so the room-sharing rules read on their own."""
+
+    area: QRect
+    clock: QRect
+    date: QRect
+    date_text: str  # on two lines while the clock is wrong and it does not fit on one
+    hint_top: int
+    hanger: int  # the hanger glyph's size; 0 when there is no room for it
+    title: str  # the hint's lines; "" where there is no room for them
+    fix: str
+    hint_width: int
+    status_lines: list[list[tuple[StatusPart, int]]]
+    status_top: int
+    notice: QRect | None
 
 
 class HomeScreen(Screen):
@@ -220,28 +244,45 @@ class HomeScreen(Screen):
         return INVITE if self.auto_capture else INVITE_MANUAL
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
+        now = self.now or datetime.now()
+        self._shown_minute = now.strftime("%H:%M")
+        page = self.layout_page(theme, now)
+        clock_font = theme.font(CLOCK_PT * page.clock.height() / theme.px(CLOCK_H), QFont.Weight.Light)
+        draw_text(painter, page.clock, now.strftime("%H:%M"), clock_font, WHITE)
+        date_font, date_colour = theme.font(DATE_PT), WARN if self.clock_wrong else GREY
+        if "\n" in page.date_text:
+            draw_wrapped(painter, page.date, page.date_text, date_font, date_colour)
+        else:
+            draw_text(painter, page.date, page.date_text, date_font, date_colour)
+        self._paint_hint(painter, theme, page)
+        self._paint_status(painter, theme, page)
+        if page.notice is not None:
+            colour = WARN if self.notice else WHITE
+            notice = self.notice or self.note
+            draw_wrapped(painter, page.notice, notice, theme.font(NOTICE_PT), colour, Qt.AlignmentFlag.AlignHCenter)
+        self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
+        self.more.paint(painter, theme, self.row_has_focus(self.more))
+
+    def layout_page(self, theme: Theme, now: datetime) -> HomeLayout:
         """Top down the clock and date; bottom up the status, a notice, the buttons; the hint between.
 
         Nothing is placed at a fixed height: each part takes the room its text needs at this
         panel and font scale. Where the room runs out (a large ``font_scale`` on a landscape
         panel, a long notice) the hanger goes first, then the clock gets smaller (to 60 %),
         then the hint's second line and its first: what is wrong and the buttons always show.
+        The button rows are laid out here too (they are widgets of their own, placed by the page).
         """
-        now = self.now or datetime.now()
-        self._shown_minute = now.strftime("%H:%M")
         area = self.content_rect(theme)
         gap = theme.px(24)
 
         # Bottom up: status line(s), the notice (wrapped, as many lines as it needs), the buttons.
-        status_font = theme.font(28)
-        status_line_h = theme.px(44)
-        status_lines = self._status_lines(theme, status_font, area.width())
+        status_line_h = theme.px(STATUS_LINE_H)
+        status_lines = self._status_lines(theme, theme.font(STATUS_PT), area.width())
         # None while all is well; in portrait a line's room is kept so the buttons do not jump.
         status_top = area.bottom() + 1 - status_line_h * max(len(status_lines), int(theme.portrait))
         notice = self.notice or self.note
-        notice_font = theme.font(30)
         notice_w = min(area.width(), theme.px(1400))
-        notice_h = wrapped_height(notice_font, notice, notice_w) if notice else 0
+        notice_h = wrapped_height(theme.font(NOTICE_PT), notice, notice_w) if notice else 0
         if theme.portrait:  # room for two lines is kept, so the buttons do not jump when one comes
             notice_h = max(notice_h, status_line_h * 2)
         notice_top = status_top - (notice_h + theme.px(8) if notice_h else 0)
@@ -250,15 +291,15 @@ class HomeScreen(Screen):
 
         # Top down: the clock and the date; between them and the buttons, the hanger and the hint.
         title, fix = self.hint()
-        hint_font, fix_font = theme.font(60), theme.font(30)
+        fix_font = theme.font(FIX_PT)
         hint_w = min(area.width(), theme.px(1400))
-        title_h = theme.px(76)
+        title_h = theme.px(TITLE_H)
         if QFontMetrics(fix_font).horizontalAdvance(fix) > hint_w:  # two lines: break where the sense breaks
             fix = on_lines(fix)
         fix_h = wrapped_height(fix_font, fix, hint_w) + theme.px(4)
         hanger = theme.px(120 if theme.portrait else 90)
-        clock_h, date_h = theme.px(230), theme.px(64)
-        date, date_font = self.date_line(now), theme.font(46)  # Normal: thin grey strokes vanish in the glass
+        clock_h, date_h = theme.px(CLOCK_H), theme.px(64)
+        date, date_font = self.date_line(now), theme.font(DATE_PT)  # Normal: thin grey strokes vanish in the glass
         if self.clock_wrong and QFontMetrics(date_font).horizontalAdvance(date) > area.width():  # on two lines
             date = on_lines(date)
             date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
@@ -267,7 +308,7 @@ class HomeScreen(Screen):
         about_h = theme.px(68)
         about_w = self.more.natural_width(theme, about_h)
         self.more.layout(QRect(area.right() + 1 - about_w, area.top(), about_w, about_h), about_h, 0)
-        clock_w = QFontMetrics(theme.font(210, QFont.Weight.Light)).horizontalAdvance("00:00")
+        clock_w = QFontMetrics(theme.font(CLOCK_PT, QFont.Weight.Light)).horizontalAdvance("00:00")
         least = about_h + theme.lx(16) if (area.width() - clock_w) // 2 < about_w + theme.lx(16) else 0
         offset = max(offset, least)
 
@@ -287,56 +328,34 @@ class HomeScreen(Screen):
             fix = ""
         if needed() > room():
             title = ""
-        clock_size = 210 * clock_h / theme.px(230)
         top = area.top() + offset
-        draw_text(
-            painter,
-            QRect(area.left(), top, area.width(), clock_h),
-            now.strftime("%H:%M"),
-            theme.font(clock_size, QFont.Weight.Light),
-            WHITE,
-        )
         date_rect = QRect(area.left(), top + clock_h, area.width(), date_h)
-        date_colour = WARN if self.clock_wrong else GREY
-        if "\n" in date:
-            draw_wrapped(painter, date_rect, date, date_font, date_colour)
-        else:
-            draw_text(painter, date_rect, date, date_font, date_colour)
-
         middle_top = date_rect.bottom() + gap
-        block_top = middle_top + max(0, (buttons_top - gap - middle_top - needed()) // 2)
+        hint_top = middle_top + max(0, (buttons_top - gap - middle_top - needed()) // 2)
         if theme.portrait:  # as high as it was designed (56 % down the glass) when there is room
-            block_top = min(block_top, max(middle_top, area.top() + int(area.height() * 0.56) - hanger))
-        self._paint_hint(painter, theme, area, block_top, hanger, title, fix, hint_font, fix_font, hint_w)
-
-        self._paint_status(painter, theme, status_lines, status_font, status_top, status_line_h, area)
-        if notice:
-            notice_rect = QRect(area.center().x() - notice_w // 2, notice_top, notice_w, notice_h)
-            colour = WARN if self.notice else WHITE
-            draw_wrapped(painter, notice_rect, notice, notice_font, colour, Qt.AlignmentFlag.AlignHCenter)
+            hint_top = min(hint_top, max(middle_top, area.top() + int(area.height() * 0.56) - hanger))
         width = min(area.width(), theme.px(900))
-        row = QRect(area.center().x() - width // 2, buttons_top, width, button_h)
-        self.buttons.layout(row, button_h, theme.lx(24))
-        self.buttons.paint(painter, theme, self.row_has_focus(self.buttons))
-        self.more.paint(painter, theme, self.row_has_focus(self.more))
+        self.buttons.layout(QRect(area.center().x() - width // 2, buttons_top, width, button_h), button_h, theme.lx(24))
+        return HomeLayout(
+            area=area,
+            clock=QRect(area.left(), top, area.width(), clock_h),
+            date=date_rect,
+            date_text=date,
+            hint_top=hint_top,
+            hanger=hanger,
+            title=title,
+            fix=fix,
+            hint_width=hint_w,
+            status_lines=status_lines,
+            status_top=status_top,
+            notice=QRect(area.center().x() - notice_w // 2, notice_top, notice_w, notice_h) if notice else None,
+        )
 
-    def _paint_hint(
-        self,
-        painter: QPainter,
-        theme: Theme,
-        area: QRect,
-        top: int,
-        hanger: int,
-        title: str,
-        fix: str,
-        title_font: QFont,
-        fix_font: QFont,
-        width: int,
-    ) -> None:
-        """A hanger glyph (when there is room) and the hint's two lines, from ``top`` down."""
-        cx = area.center().x()
-        if hanger:
-            size = hanger
+    def _paint_hint(self, painter: QPainter, theme: Theme, page: HomeLayout) -> None:
+        """A hanger glyph (when there is room) and the hint's two lines, from ``page.hint_top`` down."""
+        cx, top, width = page.area.center().x(), page.hint_top, page.hint_width
+        if page.hanger:
+            size = page.hanger
             centre_y = top + size
             painter.setPen(theme.pen(WARN if self.capture_blocked else WHITE, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -349,14 +368,16 @@ class HomeScreen(Screen):
             bar_y = centre_y - size * 0.1
             painter.drawLine(QPointF(cx - size * 0.9, bar_y), QPointF(cx + size * 0.9, bar_y))
             top = centre_y + theme.px(24)
-        if title:
+        if page.title:
             colour = WARN if self.capture_blocked else WHITE
-            draw_text(painter, QRect(area.left(), top, area.width(), theme.px(76)), title, title_font, colour)
-            top += theme.px(76)
-        if fix:
-            height = wrapped_height(fix_font, fix, width) + theme.px(4)
+            title_rect = QRect(page.area.left(), top, page.area.width(), theme.px(TITLE_H))
+            draw_text(painter, title_rect, page.title, theme.font(TITLE_PT), colour)
+            top += theme.px(TITLE_H)
+        if page.fix:
+            fix_font = theme.font(FIX_PT)
+            height = wrapped_height(fix_font, page.fix, width) + theme.px(4)
             rect = QRect(cx - width // 2, top, width, height)
-            draw_wrapped(painter, rect, fix, fix_font, GREY, Qt.AlignmentFlag.AlignHCenter)
+            draw_wrapped(painter, rect, page.fix, fix_font, GREY, Qt.AlignmentFlag.AlignHCenter)
 
     def _status_lines(self, theme: Theme, font: QFont, width: int) -> list[list[tuple[StatusPart, int]]]:
         """The status parts, each with its width, flowed onto as many centred lines as they need.
@@ -379,20 +400,12 @@ class HomeScreen(Screen):
             lines[-1].append((part, part_w))
         return lines
 
-    def _paint_status(
-        self,
-        painter: QPainter,
-        theme: Theme,
-        lines: list[list[tuple[StatusPart, int]]],
-        font: QFont,
-        top: int,
-        line_h: int,
-        area: QRect,
-    ) -> None:
+    def _paint_status(self, painter: QPainter, theme: Theme, page: HomeLayout) -> None:
         """The status parts centred line by line, each after a dot in its level's colour."""
         gap, dot = theme.px(40), theme.px(12)
-        for index, line in enumerate(lines):
-            rect = QRect(area.left(), top + index * line_h, area.width(), line_h)
+        font, line_h, area = theme.font(STATUS_PT), theme.px(STATUS_LINE_H), page.area
+        for index, line in enumerate(page.status_lines):
+            rect = QRect(area.left(), page.status_top + index * line_h, area.width(), line_h)
             total = sum(w for _, w in line) + gap * (len(line) - 1)
             x = rect.center().x() - total // 2
             for part, width in line:

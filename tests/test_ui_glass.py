@@ -12,7 +12,7 @@ import dataclasses
 import queue
 from types import SimpleNamespace
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, create_autospec
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,9 @@ from mirror.events import (
     StatusChanged,
     StatusPart,
 )
-from mirror.pipeline.result import CUTOUT_PNG, GarmentColour, GarmentResult
+from mirror.pipeline.result import CUTOUT_PNG, AnalysisResult, GarmentColour, GarmentResult
+from mirror.service import MirrorService
+from mirror.store import ClosetCounts
 from mirror.wording import CLOSET_FULL
 from ui import home as home_mod
 from ui.bench import wait_until
@@ -62,10 +64,12 @@ def quiet_bridge() -> ServiceBridge:
 
 
 def window(qtbot: Any, status: Status = READY) -> tuple[MirrorWindow, ServiceBridge, MagicMock]:
-    core = MagicMock()
+    """The real window over a stand-in core with the service's own signatures (a call the service does
+    not have, or with arguments it does not take, fails the test)."""
+    core = create_autospec(MirrorService, instance=True)
     core.status.return_value = status
     core.closet.return_value = []
-    core.counts.return_value = {}
+    core.counts.return_value = ClosetCounts()
     core.unsynced_ids.return_value = set()
     bridge = quiet_bridge()
     w = MirrorWindow(core, bridge)
@@ -73,6 +77,13 @@ def window(qtbot: Any, status: Status = READY) -> tuple[MirrorWindow, ServiceBri
     w.show()
     qtbot.addWidget(w)
     return w, bridge, core
+
+
+def analysis_of(garment: GarmentResult, count: int = 1) -> AnalysisResult:
+    """A real analysis result holding ``garment`` (``count`` times, as a shot of several would)."""
+    return AnalysisResult(
+        1, (garment,) * count, ms=100.0, timings_ms={}, image_size=(640, 480), model_versions={}
+    )
 
 
 def state(bridge: ServiceBridge, value: CaptureState) -> None:
@@ -172,10 +183,7 @@ def test_the_capture_screen_goes_home_soon_after_the_garment_leaves(qtbot) -> No
 def test_a_result_counts_down_in_its_last_seconds(qtbot, unsure: bool, words: str) -> None:
     w, bridge, _core = window(qtbot)
     w.set_result_timeout(30)
-    result = MagicMock()
-    result.primary = screenshots().sample_garment(unsure=unsure)
-    result.ms = 100.0
-    bridge.analysis_done.emit(AnalysisDone(1, result))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment(unsure=unsure))))
     assert w.current() is w.result
     assert w.result.countdown == "", "no countdown while there is time"
     assert not any(words in t for t in texts(w.result))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 from PySide6.QtCore import QRect, Qt
@@ -31,7 +30,7 @@ from mirror.events import (
 )
 from mirror.pipeline.result import GarmentColour
 from mirror.wording import NO_CAMERA
-from tests.test_ui_glass import READY, screenshots, texts, window
+from tests.test_ui_glass import READY, analysis_of, screenshots, texts, window
 from tests.test_ui_layout import every_screen, layout_problems
 from ui import detail as detail_mod
 from ui import home as home_mod
@@ -64,12 +63,6 @@ def rect_of(screen: Screen, key: str) -> QRect:
     raise AssertionError(f"no button {key!r} on {screen.name}")
 
 
-def analysed(garment: Any, count: int = 1) -> MagicMock:
-    result = MagicMock()
-    result.primary = garment
-    result.garments = (garment,) * count
-    result.ms = 100.0
-    return result
 
 
 # --- M6: the unsure result's runners-up are one tap away ------------------------------------------
@@ -77,7 +70,7 @@ def analysed(garment: Any, count: int = 1) -> MagicMock:
 
 def test_an_unsure_result_offers_its_runners_up_as_one_tap_answers(qtbot) -> None:
     w, bridge, core = window(qtbot)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment(unsure=True))))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment(unsure=True))))
     screen = w.result
     assert screen.asks
     assert [b.label for b in screen.answers.buttons] == ["Long sleeve?", "T-shirt?"]
@@ -98,7 +91,7 @@ def test_an_unsure_result_offers_its_runners_up_as_one_tap_answers(qtbot) -> Non
 
 def test_something_else_opens_the_full_list(qtbot) -> None:
     w, bridge, _core = window(qtbot)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment(unsure=True))))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment(unsure=True))))
     tap(qtbot, w.result, rect_of(w.result, result_mod.CATEGORY))
     assert w.current() is w.picker and w.picker.purpose == "category"
 
@@ -140,7 +133,7 @@ def test_a_7_inch_panel_keeps_text_and_touch_targets_their_size_in_mm(qtbot) -> 
     """At 800×480 the smallest text was 12 px (about 2.3 mm) and the chips 30 px (under 6 mm)."""
     w, bridge, _core = window(qtbot)
     w.resize(800, 480)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment())))
     screens = (w.home, w.result)
     before = [smallest_text_and_button(s) for s in screens]
     density = w.set_panel_size(*PANEL_7IN)
@@ -162,7 +155,7 @@ def test_the_7_inch_panel_upright_meets_both_sizes_in_mm(qtbot) -> None:
     """Hung upright, as a mirror is, the panel gets the whole floor: 3.5 mm text, 9 mm buttons."""
     w, bridge, _core = window(qtbot)
     w.resize(480, 800)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment())))
     density = w.set_panel_size(*PANEL_7IN)
     assert density is not None
     for screen in (w.home, w.result):
@@ -261,12 +254,12 @@ def test_detail_opens_with_the_focus_on_back(qtbot) -> None:
 def test_a_second_garment_in_the_shot_is_said(qtbot) -> None:
     w, bridge, _core = window(qtbot)
     garment = screenshots().sample_garment()
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(garment, 2), held=True))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(garment, 2), held=True))
     assert "I saw 2 garments · showing the one you held" in texts(w.result)
-    bridge.analysis_done.emit(AnalysisDone(2, analysed(garment, 1), held=True))
+    bridge.analysis_done.emit(AnalysisDone(2, analysis_of(garment, 1), held=True))
     assert not any("I saw" in t for t in texts(w.result))
     # A manual shot of a room where the preview found no garment: the first is only the most prominent.
-    bridge.analysis_done.emit(AnalysisDone(3, analysed(garment, 2)))
+    bridge.analysis_done.emit(AnalysisDone(3, analysis_of(garment, 2)))
     assert "I saw 2 garments · showing the main one" in texts(w.result)
     assert not any("you held" in t for t in texts(w.result))
 
@@ -276,7 +269,7 @@ def test_a_second_garment_in_the_shot_is_said(qtbot) -> None:
 
 def test_after_keep_home_says_to_lower_it_and_hold_up_the_next(qtbot) -> None:
     w, bridge, core = window(qtbot)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment())))
     tap(qtbot, w.result, rect_of(w.result, result_mod.KEEP))
     core.keep.assert_called_once()
     record = screenshots().sample_closet()[0].record
@@ -355,7 +348,7 @@ def test_about_is_a_small_control_off_the_main_row(qtbot) -> None:
 
 def test_discard_needs_a_second_tap_within_a_few_seconds(qtbot) -> None:
     w, bridge, core = window(qtbot)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment())))
     screen = w.result
     where = rect_of(screen, result_mod.DISCARD)
     tap(qtbot, screen, where)
@@ -367,7 +360,7 @@ def test_discard_needs_a_second_tap_within_a_few_seconds(qtbot) -> None:
 
     # Too late: the second tap counts as a first one again.
     core.cancel.reset_mock()
-    bridge.analysis_done.emit(AnalysisDone(2, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(2, analysis_of(screenshots().sample_garment())))
     screen._disarm.setInterval(100)
     tap(qtbot, screen, where)
     qtbot.waitUntil(lambda: not screen.discard_armed, timeout=2000)
@@ -391,13 +384,13 @@ def test_done_after_a_failed_shot_leaves_at_once_and_esc_on_a_garment_asks_twice
     assert w.current() is w.home and core.cancel.call_count == 2
     for key in (Qt.Key.Key_Escape, Qt.Key.Key_Backspace):
         before = core.cancel.call_count
-        bridge.analysis_done.emit(AnalysisDone(3, analysed(screenshots().sample_garment())))
+        bridge.analysis_done.emit(AnalysisDone(3, analysis_of(screenshots().sample_garment())))
         qtbot.keyClick(w.result, key)
         assert w.current() is w.result and core.cancel.call_count == before, "one press discards nothing"
         assert "Tap again to discard" in texts(w.result)
         qtbot.keyClick(w.result, key)
         assert w.current() is w.home and core.cancel.call_count == before + 1
-    bridge.analysis_done.emit(AnalysisDone(4, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(4, analysis_of(screenshots().sample_garment())))
     qtbot.keyClick(w.result, Qt.Key.Key_Escape)  # Esc, then a tap on Discard: both say "throw it away"
     tap(qtbot, w.result, rect_of(w.result, result_mod.DISCARD))
     assert w.current() is w.home

@@ -31,8 +31,8 @@ from mirror.wording import (
     NOT_ADDED_UNSURE,
     NOT_BACKED_UP,
 )
-from tests.test_ui_glass import READY, quiet_bridge, screenshots, texts, window
-from tests.test_ui_round2 import analysed, rect_of, tap
+from tests.test_ui_glass import READY, analysis_of, quiet_bridge, screenshots, texts, window
+from tests.test_ui_round2 import rect_of, tap
 from ui import assembly
 from ui import result as result_mod
 from ui.capture import TAP_NOW, CaptureScreen, orphaned
@@ -88,7 +88,7 @@ def test_the_result_asks_and_answers_in_good_english(category: str) -> None:
 def test_an_unsure_result_nobody_answers_is_said_in_good_english(qtbot: Any) -> None:
     w, bridge, core = window(qtbot)
     w.set_result_timeout(0.2)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(garment_of("shorts", unsure=True))))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(garment_of("shorts", unsure=True))))
     qtbot.waitUntil(lambda: w.current() is w.home, timeout=3000)
     assert w.home.note == "Not added: the mirror was unsure they are shorts"
     assert w.home.note == NOT_ADDED_UNSURE.format(claim=category_claim("shorts"))
@@ -101,7 +101,7 @@ def test_an_unsure_result_nobody_answers_is_said_in_good_english(qtbot: Any) -> 
 def test_a_colour_in_doubt_keeps_the_full_colour_list_one_tap_away(qtbot: Any) -> None:
     w, bridge, _ = window(qtbot)
     doubtful = screenshots().sample_garment(colour_doubt=True)
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(doubtful)))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(doubtful)))
     screen = w.result
     assert [b.key for b in screen.edit.buttons] == [result_mod.CATEGORY, result_mod.COLOUR, result_mod.DISCARD]
     assert [b.label for b in screen.answers.buttons] == ["White?"]
@@ -112,7 +112,7 @@ def test_a_colour_in_doubt_keeps_the_full_colour_list_one_tap_away(qtbot: Any) -
 
     # An unsure category is asked first; its colour's guess comes once it is answered.
     both = dataclasses.replace(doubtful, unsure=True, top3=(("t-shirt", 0.4), ("shirt", 0.3), ("longsleeve", 0.2)))
-    bridge.analysis_done.emit(AnalysisDone(2, analysed(both)))
+    bridge.analysis_done.emit(AnalysisDone(2, analysis_of(both)))
     assert [b.label for b in screen.answers.buttons] == ["Shirt?", "Long sleeve?"], "one question at a time"
     assert result_mod.COLOUR in [b.key for b in screen.edit.buttons]
     assert "or white?" not in texts(screen)
@@ -208,14 +208,14 @@ def test_a_garment_kept_is_said_with_one_verb_whoever_kept_it(qtbot: Any) -> Non
     record = screenshots().sample_closet()[0].record
     record = dataclasses.replace(record, category="pants", color=dataclasses.replace(record.color, basic="blue"))
 
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(garment)))  # Keep pressed
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(garment)))  # Keep pressed
     tap(qtbot, w.result, rect_of(w.result, result_mod.KEEP))
     bridge.record_saved.emit(RecordSaved(record))
     assert w.home.note == "Added to your closet: blue trousers · lower them, then hold up the next"
     assert w.home.note == f"{ADDED}: blue {category_noun('pants')} · {LOWER_FIRST.format(it='them')}"
 
     w.set_result_timeout(0.2)  # nobody there: the mirror keeps it, and says so the same way
-    bridge.analysis_done.emit(AnalysisDone(2, analysed(garment)))
+    bridge.analysis_done.emit(AnalysisDone(2, analysis_of(garment)))
     qtbot.waitUntil(lambda: core.keep.call_count == 2, timeout=3000)
     bridge.record_saved.emit(RecordSaved(record))
     assert w.home.note == "Added to your closet: blue trousers"
@@ -227,7 +227,7 @@ def test_a_garment_kept_is_said_with_one_verb_whoever_kept_it(qtbot: Any) -> Non
 def test_the_picker_says_the_result_is_about_to_be_settled(qtbot: Any) -> None:
     w, bridge, _ = window(qtbot)
     w.set_result_timeout(5.0)  # inside the warning from the start
-    bridge.analysis_done.emit(AnalysisDone(1, analysed(screenshots().sample_garment())))
+    bridge.analysis_done.emit(AnalysisDone(1, analysis_of(screenshots().sample_garment())))
     assert w.result.countdown.startswith("Keeping it in ")
     tap(qtbot, w.result, rect_of(w.result, result_mod.CATEGORY))
     assert w.current() is w.picker

@@ -110,6 +110,17 @@ def test_cross_field_rules() -> None:
     ]
 
 
+def test_cross_field_rules_are_reported_beside_a_bad_key_elsewhere_but_not_on_its_defaults() -> None:
+    """A bad [device] id was left out when any key anywhere was bad ("lists every problem" was not true),
+    while a section's own bad key falls back to its default, which its rules must not judge."""
+    assert problems_of('[device]\nid = "bad id!"\n[sync]\nport = "x"\n') == [
+        'config.toml: [sync] port: expected an integer 1–65535, got "x"',
+        "config.toml: [device] id: 'bad id!' is not usable in MQTT topics; use 1–64 letters, digits, - or _",
+    ]
+    problems = problems_of('[sync]\nbackoff_min_s = "x"\nbackoff_max_s = 0.5\n')  # the default minimum is 1
+    assert len(problems) == 1 and "backoff_min_s: expected" in problems[0]
+
+
 @pytest.mark.parametrize("bad", ["a/b", "mirror #1", "x+", "é", "a" * 65])
 def test_a_device_id_must_be_usable_as_an_mqtt_topic_level(bad: str) -> None:
     assert problems_of(f'[device]\nid = "{bad}"\n') == [

@@ -70,16 +70,24 @@ def parse_settings(text: str, name: str = "config.toml") -> Settings:
         raise ConfigError([f"{name}: invalid TOML: {exc}"]) from None
     problems: list[str] = []
     sections: dict[str, Any] = {}
+    flawed: set[str] = set()  # sections with a bad key: their cross-checks would judge defaults
     for key, value in data.items():
         if key not in SECTIONS:
             problems.append(f"{name}: [{key}]: unknown section{_hint(key, SECTIONS)}")
         elif not isinstance(value, dict):
             problems.append(f"{name}: {key}: expected a [{key}] table, got {_show(value)}")
+            flawed.add(key)
         else:
+            before = len(problems)
             sections[key] = _build_section(name, key, SECTIONS[key], value, problems)
-    settings = Settings(**sections, origin=name) if not problems else Settings()
-    if not problems:  # with a bad key the settings are the defaults: nothing to cross-check yet
-        problems.extend(f"{name}: {p}" for p in _cross_checks(settings))
+            if len(problems) > before:
+                flawed.add(key)
+    settings = Settings(**sections, origin=name)
+    # Every problem at once: the cross-field rules of the sections without a bad key too (a bad
+    # [device] id beside a mistyped [sync] port), none of a section whose bad key fell back to its default.
+    problems.extend(
+        f"{name}: {p}" for p in _cross_checks(settings) if p.split("]", 1)[0].lstrip("[") not in flawed
+    )
     if problems:
         raise ConfigError(problems)
     return settings

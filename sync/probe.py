@@ -24,9 +24,9 @@ from sync.broker import BrokerConfig, BrokerSetupError, connect_kwargs, make_cli
 def login_problem(settings: SyncSettings, client_id: str, timeout_s: float = 5.0) -> str:
     """Log in and out again: ``""`` when the broker accepted the login, else its refusal in a few words.
 
-    No verdict raises: ``OSError`` when the connection fails (``TimeoutError`` when the broker does
-    not answer within ``timeout_s``), ``BrokerSetupError`` when the client cannot even be set up (a
-    TLS file unreadable)."""
+    No verdict raises: ``OSError`` when the connection fails (``ConnectionResetError`` when the broker
+    hangs up without answering, ``TimeoutError`` when it does not answer within ``timeout_s``),
+    ``BrokerSetupError`` when the client cannot even be set up (a TLS file unreadable)."""
     config = BrokerConfig.from_sync(settings, client_id)
     client = make_client(config, persistent=False)
     answer: list[str] = []
@@ -41,7 +41,10 @@ def login_problem(settings: SyncSettings, client_id: str, timeout_s: float = 5.0
         client.connect(**connect_kwargs(config, max_packet_bytes=None, resume=False))
         deadline = time.monotonic() + timeout_s
         while not answer and time.monotonic() < deadline:
-            client.loop(timeout=0.1)
+            if client.loop(timeout=0.1) != mqtt.MQTT_ERR_SUCCESS and not answer:
+                # Hung up without a CONNACK: a plain client on a TLS port, a broker at its
+                # max_connections. Said at once, not waited out (paho's loop would spin).
+                raise ConnectionResetError("the broker closed the connection before answering the login")
     finally:
         client.disconnect()
     if not answer:

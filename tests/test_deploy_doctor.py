@@ -332,3 +332,37 @@ def test_doctor_names_a_file_where_a_closet_folder_belongs(tmp_path: Path) -> No
     found = only(check_closet(at(fresh)))
     assert found.status is Outcome.FAIL
     assert found.message == f"{fresh / 'closet.db'} is a folder, not the closet database"
+
+
+def test_a_broker_that_hangs_up_at_the_login_is_a_fail_said_at_once() -> None:
+    """Plain MQTT to a TLS listener: the broker reads the CONNECT and closes. The probe spun a core for
+    5 s and then called it "no answer" (a warning), though the config is what is wrong."""
+    import threading
+    import time
+
+    from mirror.config.settings import SyncSettings
+    from mirror.doctor.checks import check_broker
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def hang_up() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return  # closed: the test is over
+            with conn:
+                conn.recv(1024)
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        started = time.monotonic()
+        findings = list(check_broker(Settings(sync=SyncSettings(enabled=True, host="127.0.0.1", port=port))))
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    last = findings[-1]
+    assert last.status is Outcome.FAIL and "closed the connection before answering" in last.message, last.line()
+    assert "tls" in last.fix
+    assert took < 4, f"{took:.1f} s: the probe waited out its deadline"

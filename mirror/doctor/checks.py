@@ -382,11 +382,15 @@ def _login_finding(sync: SyncSettings, where: str, mine: str) -> Finding:
     """Log in as the mirror would: a broker that is up can still refuse its user name or password."""
     user = repr(sync.username) if sync.username else "anonymous"
     try:
-        problem = broker_login_problem(sync, f"{mine}-doctor")
+        # Beside the mirror's own client id, as sync drain does: the running mirror stays connected.
+        problem = broker_login_problem(sync, (sync.client_id or f"smart-mirror-{mine}") + "-doctor")
     except SyncNotInstalledError as exc:
         return Finding(Outcome.WARN, "broker", f"{where} reachable, login not tried: {exc}", _REINSTALL)
     except ValueError as exc:  # the client could not be set up (sync.broker.BrokerSetupError)
         return Finding(Outcome.FAIL, "broker", f"{where} reachable, but {exc}", "fix the [sync] TLS files")
+    except ConnectionResetError as exc:  # hung up at the login: most often plain MQTT on a TLS port
+        fix = "check [sync] tls and port (a TLS listener, often 8883, needs tls = true)"
+        return Finding(Outcome.FAIL, "broker", f"{where} reachable, but {exc}", fix)
     except OSError as exc:  # no verdict: the broker is slow, or went away since the connect above
         return Finding(
             Outcome.WARN,

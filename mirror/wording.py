@@ -1,4 +1,4 @@
-"""What the person at the glass reads when something goes wrong.
+"""What the person at the glass reads: what went wrong and what to do, and the closet's and backup's states.
 
 Why a module of its own: these sentences are the product's voice (``Error.message``/``fix``,
 ``AnalysisFailed.reason``), written once here and read by the core and the UI alike, so the

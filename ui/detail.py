@@ -91,7 +91,7 @@ class DetailScreen(Screen):
 
     def added_text(self, theme: Theme, width: int) -> str:
         """When it was added and where it is kept: one line where that fits ``width`` at full
-        size, else two ("Added 20 November 2026, 18:05" / "Waiting to sync").
+        size, else two ("Added 20 November 2026, 18:05" / "Not backed up yet").
 
         Two lines rather than one made smaller: on a 7" panel the one line shrank to about
         2.5 mm, under the floor the theme keeps text at (``ui.theme.MIN_TEXT_MM``).
@@ -99,8 +99,8 @@ class DetailScreen(Screen):
         if self.item is None:
             return ""
         added = self.item.record.created_at.astimezone().strftime("Added %-d %B %Y, %H:%M")
-        sync = _SYNC_TEXT.get(self.item.sync, NOT_BACKED_UP)  # the closet's words, capitalised for a line
-        line = f"{added} · {sync[:1].lower()}{sync[1:]}"
+        sync = _SYNC_TEXT.get(self.item.sync, NOT_BACKED_UP)  # mirror.wording's, a line of their own
+        line = f"{added} · {sync[:1].lower()}{sync[1:]}"  # after a dot on one line: lower case
         if QFontMetrics(theme.font(28)).horizontalAdvance(line) <= width:
             return line
         return f"{added}\n{sync}"

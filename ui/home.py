@@ -45,7 +45,7 @@ INVITE_MANUAL = ("Hold up a garment", "Then tap Capture")
 #: After switching on, until the models have loaded (a few seconds on a Pi): nothing is wrong.
 STARTING = ("Getting ready…", "This takes a few seconds after switching on · the closet already works")
 #: Home's own wording of the core's NO_MODELS: the closet screens still work without the models.
-NO_MODELS_NOTICE = (NO_MODELS[0], f"{NO_MODELS[1].capitalize()} · the closet still works")
+NO_MODELS_NOTICE = (NO_MODELS[0], f"{sentence(NO_MODELS[1])} · the closet still works")
 #: In place of a fix the notice below already gives.
 _SEE_NOTE = "The closet still works; the note below says what to do"
 

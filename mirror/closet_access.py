@@ -173,7 +173,7 @@ class ClosetAccess:
     def unacked_ids(self) -> set[str]:
         """Ids of records with a version the cloud has not acked (none while the closet is not open)."""
         store = self._store
-        return store.unacked_ids() if store is not None else set()
+        return store.outbox.unacked_ids() if store is not None else set()
 
     def image_path(self, record: Record, kind: str) -> Path:
         """The file of one of a record's images (``StoreError`` while the closet is not open)."""

@@ -94,7 +94,7 @@ class Housekeeper:
             room = store.free_space()  # measured as the store measures it when it refuses a garment
             clock = self._clock_part(store)
             link = self._link()
-            outbox = store.outbox_stats() if link is not None else None
+            outbox = store.outbox.stats() if link is not None else None
         except (StoreError, OSError) as exc:
             self._failed(exc)
             self._board.set(storage=StatusPart("storage", "unreadable", Level.ERROR))

@@ -169,7 +169,7 @@ class StoreAnswers(MemoryAnswers):
         if known is not None:
             return known
         try:
-            return self.store.command_answer(command_id)
+            return self.store.commands.answer(command_id)
         except StoreError as exc:
             log.warning("cannot look up command %s in the closet (%s); checked in memory only", command_id, exc)
             return None
@@ -177,7 +177,7 @@ class StoreAnswers(MemoryAnswers):
     def remember(self, command_id: str, status: str) -> None:
         super().remember(command_id, status)
         try:
-            self.store.remember_command(command_id, status, self.keep)
+            self.store.commands.remember(command_id, status, self.keep)
         except StoreError as exc:
             log.warning("command %s is remembered until restart only (%s)", command_id, exc)
 

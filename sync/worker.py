@@ -180,7 +180,7 @@ class SyncWorker:
         """Publish until nothing waits or is in flight; ``False`` when ``timeout`` ran out first.
 
         Versions held back (rejected by the cloud, or with an unreadable image) are not waited
-        for: they are due again only in an hour. ``store.outbox_stats().held`` counts them.
+        for: they are due again only in an hour. ``store.outbox.stats().held`` counts them.
         """
         return self.run(until=self._outbox_empty, timeout=timeout)
 
@@ -205,7 +205,7 @@ class SyncWorker:
     def _turn(self, until: Callable[[], bool] | None, backoff: Backoff, deadline: float | None) -> bool:
         """One pass of :meth:`run`'s loop; ``True`` once ``until()`` holds. What it raises goes to :meth:`_recover`."""
         if not self._requeued:
-            self.store.requeue_in_flight()
+            self.store.outbox.requeue_in_flight()
             self._requeued = True
         if until is not None and until():
             return True
@@ -384,7 +384,7 @@ class SyncWorker:
         if self._uploader is not None:
             self._uploader.reset()
         with contextlib.suppress(StoreError):  # if this fails, overdue in-flight versions are resent anyway
-            self.store.requeue_in_flight()
+            self.store.outbox.requeue_in_flight()
 
     def _shutdown(self) -> None:
         self._closing = True
@@ -433,7 +433,7 @@ class SyncWorker:
         overdue = {k for k, t in self._inflight.items() if now - t > self.sync.ack_timeout_s}
         if len(self._inflight) - len(overdue) >= self.sync.max_inflight:
             return
-        items = self.store.outbox_due(self.sync.max_inflight, self.sync.ack_timeout_s)
+        items = self.store.outbox.due(self.sync.max_inflight, self.sync.ack_timeout_s)
         self._idle = not items and not self._inflight
         resending = now >= self._resend_after
         sent: list[OutboxItem] = []
@@ -467,14 +467,14 @@ class SyncWorker:
             self.stats.published += 1
             sent.append(item)
         if sent:
-            self.store.mark_published(sent)
+            self.store.outbox.mark_published(sent)
 
     def _hold_back(self, key: tuple[str, int], why: str) -> None:
         """Keep a version queued but not due for an hour, saying why once (not at every retry)."""
         if key not in self._held_said:
             self._held_said.add(key)
             log.error("%s; it waits, and is tried again in %.0f min", why, POSTPONE_S / 60)
-        self.store.postpone([key], POSTPONE_S)
+        self.store.outbox.postpone([key], POSTPONE_S)
 
     def _publish_record(self, client: mqtt.Client, record: Record) -> bool:
         """Images (or their upload), then the record; ``False`` when it cannot go now.
@@ -566,7 +566,7 @@ class SyncWorker:
         if self._rejected:
             rejected, self._rejected = self._rejected, []
             try:
-                self.store.postpone(rejected, POSTPONE_S)
+                self.store.outbox.postpone(rejected, POSTPONE_S)
             except StoreError:
                 self._rejected = rejected + self._rejected
                 raise
@@ -576,7 +576,7 @@ class SyncWorker:
             return
         acks, self._acks = self._acks, []
         try:
-            self.stats.acked += self.store.mark_acked(acks)
+            self.stats.acked += self.store.outbox.mark_acked(acks)
         except StoreError:
             self._acks = acks + self._acks  # keep them for the next try
             raise
@@ -608,9 +608,9 @@ class SyncWorker:
                 )
 
     def _waiting_count(self) -> int:
-        return self.store.outbox_stats().unacked
+        return self.store.outbox.stats().unacked
 
     def _outbox_empty(self) -> bool:
         """Nothing left to send now: versions held back after a rejection do not count (they wait an hour)."""
         self._flush_acks()
-        return self.store.outbox_stats().due == 0
+        return self.store.outbox.stats().due == 0

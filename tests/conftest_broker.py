@@ -185,6 +185,6 @@ def assert_exactly_once(store: ClosetStore, db: ConsumerDB) -> int:
             data = db.blob(ref.sha256)
             assert data is not None, f"image {ref.sha256} of {record.id} is missing at the consumer"
             assert hashlib.sha256(data).hexdigest() == ref.sha256 == hashlib.sha256(store.read_image(ref)).hexdigest()
-    stats = store.outbox_stats()
+    stats = store.outbox.stats()
     assert stats.waiting == 0 and stats.in_flight == 0, stats
     return len(live)

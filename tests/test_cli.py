@@ -217,7 +217,7 @@ def test_garments_of_another_device_id_wait_and_doctor_names_the_fix(
     with ClosetStore.open(tmp_path / "closet", "new-id", min_free_mb=0) as store:
         worker = SyncWorker(store, sync_settings(mosquitto.port), "new-id")
         assert worker.drain(timeout=5)  # nothing it can send: held, not published for the cloud to refuse
-        assert worker.stats.published == 0 and store.outbox_stats().held == 1
+        assert worker.stats.published == 0 and store.outbox.stats().held == 1
 
 
 def test_doctor_expands_home_in_models_dir_as_analyze_does(

@@ -75,7 +75,7 @@ def test_sigterm_while_adding_leaves_a_closed_consistent_closet(tmp_path: Path) 
     with ClosetStore.open(data, "dev-term", min_free_mb=0) as store:
         assert assert_consistent(store) == len(written)
         assert {record.id for record in store.list()} == set(written)
-        stats = store.outbox_stats()
+        stats = store.outbox.stats()
         assert stats.waiting == len(written)
         for record in store.list():
             assert set(record.images) == {"cutout_png"}
@@ -116,4 +116,4 @@ def test_sigterm_during_sync_drain_closes_the_closet_and_exits_130(tmp_path: Pat
     assert not (data / "closet.db-wal").exists()  # closed on the way out, not killed
     with ClosetStore.open(data, "dev-drain", min_free_mb=0) as store:
         assert {record.id for record in store.list()} == set(ids)
-        assert store.outbox_stats().unacked == 3
+        assert store.outbox.stats().unacked == 3

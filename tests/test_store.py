@@ -41,7 +41,7 @@ def test_add_keeps_record_images_and_outbox_row(store: ClosetStore) -> None:
     path = store.image_path(record, "cutout_png")
     assert path.read_bytes() == draft.images["cutout_png"]
     assert record.images["cutout_png"].sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert store.outbox_stats() == OutboxStats(waiting=1, in_flight=0, acked=0)
+    assert store.outbox.stats() == OutboxStats(waiting=1, in_flight=0, acked=0)
     with pytest.raises(StoreError, match="no photo_jpg image"):
         store.image_path(record, "photo_jpg")
 
@@ -51,7 +51,7 @@ def test_wal_full_sync_and_schema_version(store: ClosetStore) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
-    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store._db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_list_filters_newest_first_and_counts(store: ClosetStore) -> None:
@@ -76,15 +76,15 @@ def test_edit_makes_a_new_version_and_supersedes_the_unsent_one(store: ClosetSto
     assert store.get(first.id) == edited
     assert store.get_version(first.id, 1) == first
     # v1 was never sent: only v2 needs to reach the cloud.
-    assert [(i.record_id, i.version) for i in store.outbox_due(10, 60)] == [(first.id, 2)]
+    assert [(i.record_id, i.version) for i in store.outbox.due(10, 60)] == [(first.id, 2)]
     assert store.counts().category == {"dress": 1}
 
 
 def test_edit_keeps_an_in_flight_version_queued(store: ClosetStore) -> None:
     first = store.add(synthetic_draft(3, image_kb=1))
-    store.mark_published(store.outbox_due(10, 60))
+    store.outbox.mark_published(store.outbox.due(10, 60))
     store.edit(first.id, category="bag")
-    assert store.outbox_stats() == OutboxStats(waiting=1, in_flight=1, acked=0)
+    assert store.outbox.stats() == OutboxStats(waiting=1, in_flight=1, acked=0)
 
 
 def test_delete_is_a_tombstone_version_and_removes_images(store: ClosetStore) -> None:
@@ -107,14 +107,14 @@ def test_a_clock_that_steps_back_does_not_strand_sent_or_held_versions(store: Cl
     """A Pi with no RTC, set late by NTP: times stamped before the step lie in the future."""
     records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(3)]
     ahead = time.time()
-    store.mark_published(store.outbox_due(2, ack_timeout_s=60, now=ahead), now=ahead)
-    store.postpone([(records[2].id, 1)], 3600)  # held back for an hour by the clock of the time
+    store.outbox.mark_published(store.outbox.due(2, ack_timeout_s=60, now=ahead), now=ahead)
+    store.outbox.postpone([(records[2].id, 1)], 3600)  # held back for an hour by the clock of the time
     year_ago = ahead - 365 * 86400
-    due = store.outbox_due(10, ack_timeout_s=60, now=year_ago)
+    due = store.outbox.due(10, ack_timeout_s=60, now=year_ago)
     assert {i.record_id for i in due} == {r.id for r in records}  # the sent ones and the held one
-    assert store.outbox_stats(now=year_ago).held == 0
-    assert store.outbox_stats(now=ahead).held == 1  # with the clock unchanged it is still held
-    assert len(store.outbox_due(10, ack_timeout_s=60, now=ahead + 30)) == 0
+    assert store.outbox.stats(now=year_ago).held == 0
+    assert store.outbox.stats(now=ahead).held == 1  # with the clock unchanged it is still held
+    assert len(store.outbox.due(10, ack_timeout_s=60, now=ahead + 30)) == 0
 
 
 def test_a_damaged_image_file_is_not_read_as_the_garments_image(store: ClosetStore) -> None:
@@ -146,28 +146,28 @@ def test_an_image_renamed_while_it_is_being_looked_up_is_still_found(tmp_path: P
 
 def test_outbox_publish_ack_and_requeue(store: ClosetStore) -> None:
     records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(5)]
-    due = store.outbox_due(3, ack_timeout_s=60)
+    due = store.outbox.due(3, ack_timeout_s=60)
     assert [i.record_id for i in due] == [r.id for r in records[:3]]
-    store.mark_published(due)
-    assert store.outbox_stats() == OutboxStats(waiting=2, in_flight=3, acked=0)
-    assert len(store.outbox_due(10, ack_timeout_s=60)) == 2
+    store.outbox.mark_published(due)
+    assert store.outbox.stats() == OutboxStats(waiting=2, in_flight=3, acked=0)
+    assert len(store.outbox.due(10, ack_timeout_s=60)) == 2
     # Overdue acks come back round.
-    assert len(store.outbox_due(10, ack_timeout_s=60, now=time.time() + 61)) == 5
-    assert store.mark_acked([(records[0].id, 1), (records[0].id, 1), (records[1].id, 7)]) == 1
-    assert store.outbox_stats() == OutboxStats(waiting=2, in_flight=2, acked=1)
-    assert store.requeue_in_flight() == 2
-    assert store.outbox_stats() == OutboxStats(waiting=4, in_flight=0, acked=1)
+    assert len(store.outbox.due(10, ack_timeout_s=60, now=time.time() + 61)) == 5
+    assert store.outbox.mark_acked([(records[0].id, 1), (records[0].id, 1), (records[1].id, 7)]) == 1
+    assert store.outbox.stats() == OutboxStats(waiting=2, in_flight=2, acked=1)
+    assert store.outbox.requeue_in_flight() == 2
+    assert store.outbox.stats() == OutboxStats(waiting=4, in_flight=0, acked=1)
 
 
 def test_unacked_ids_follow_the_outbox(store: ClosetStore) -> None:
     """The closet's sync badges: a record is unsynced while any of its versions waits or is in flight."""
     records = [store.add(synthetic_draft(i, image_kb=1)) for i in range(3)]
-    assert store.unacked_ids() == {r.id for r in records}
-    store.mark_published(store.outbox_due(1, ack_timeout_s=60))  # in flight is still unsynced
-    store.mark_acked([(records[1].id, 1)])
-    assert store.unacked_ids() == {records[0].id, records[2].id}
-    store.mark_acked([(records[0].id, 1), (records[2].id, 1)])
-    assert store.unacked_ids() == set()
+    assert store.outbox.unacked_ids() == {r.id for r in records}
+    store.outbox.mark_published(store.outbox.due(1, ack_timeout_s=60))  # in flight is still unsynced
+    store.outbox.mark_acked([(records[1].id, 1)])
+    assert store.outbox.unacked_ids() == {records[0].id, records[2].id}
+    store.outbox.mark_acked([(records[0].id, 1), (records[2].id, 1)])
+    assert store.outbox.unacked_ids() == set()
 
 
 def test_reopen_keeps_everything_and_a_second_connection_reads(tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_reopen_keeps_everything_and_a_second_connection_reads(tmp_path: Path) -
         with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as second:
             assert second.get(record.id) == record
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
-        assert again.get(record.id) == record and again.outbox_stats().waiting == 1
+        assert again.get(record.id) == record and again.outbox.stats().waiting == 1
 
 
 def test_stale_temp_files_go_on_open_but_unnamed_images_stay(tmp_path: Path) -> None:
@@ -324,9 +324,9 @@ def test_uuid7_is_version_7_time_ordered_and_unique() -> None:
 def test_outbox_bookkeeping_is_relaxed_but_records_stay_full(store: ClosetStore) -> None:
     """Published/acked marks commit without fsync; the connection is back at FULL afterwards."""
     record = store.add(synthetic_draft(9, image_kb=1))
-    store.mark_published(store.outbox_due(10, 60))
-    store.mark_acked([(record.id, 1)])
-    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    store.outbox.mark_published(store.outbox.due(10, 60))
+    store.outbox.mark_acked([(record.id, 1)])
+    assert store._db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
 
 
 def test_a_new_migration_is_applied_once_and_keeps_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -392,7 +392,7 @@ def test_a_closet_a_newer_version_changed_additively_is_used_as_it_is(
         assert store.get(theirs[0].id) == theirs[0]
         kept = store.add(synthetic_draft(3, image_kb=1))
         assert store.list()[0].id == kept.id and store.get(kept.id) == kept
-        assert store.outbox_stats().waiting == 4
+        assert store.outbox.stats().waiting == 4
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [
         f"{tmp_path / 'closet.db'} was written by newer software (schema {SCHEMA_VERSION + 1}); this version "
@@ -503,20 +503,20 @@ def test_a_garment_the_cloud_would_reject_as_malformed_is_refused_before_anythin
     """It would wait in the outbox for ever (the contract, garment.v1.json, rejects it at every try)."""
     with pytest.raises(ValueError, match=message):
         store.add(dataclasses.replace(synthetic_draft(24, image_kb=1), **change))  # type: ignore[arg-type]
-    assert store.list() == [] and store.outbox_stats().waiting == 0
+    assert store.list() == [] and store.outbox.stats().waiting == 0
     assert not [p for p in (tmp_path / "closet" / "images").rglob("*") if p.is_file()], "no picture kept for it"
 
 
 def test_a_rejected_version_waits_behind_the_others_and_comes_back(store: ClosetStore) -> None:
     first, second = store.add(synthetic_draft(22, image_kb=1)), store.add(synthetic_draft(23, image_kb=1))
-    store.mark_published(store.outbox_due(10, ack_timeout_s=60))
-    assert store.postpone([(first.id, 1)], retry_after_s=3600) == 1
-    due = store.outbox_due(10, ack_timeout_s=60, now=time.time() + 120)  # second's ack is overdue by then
+    store.outbox.mark_published(store.outbox.due(10, ack_timeout_s=60))
+    assert store.outbox.postpone([(first.id, 1)], retry_after_s=3600) == 1
+    due = store.outbox.due(10, ack_timeout_s=60, now=time.time() + 120)  # second's ack is overdue by then
     assert [item.record_id for item in due] == [second.id]
-    later = store.outbox_due(10, ack_timeout_s=60, now=time.time() + 3700)
+    later = store.outbox.due(10, ack_timeout_s=60, now=time.time() + 3700)
     assert {item.record_id for item in later} == {first.id, second.id}
     assert next(i for i in later if i.record_id == first.id).attempts == 2
-    assert store.unacked_ids() == {first.id, second.id}  # still unsynced: the badge stays
+    assert store.outbox.unacked_ids() == {first.id, second.id}  # still unsynced: the badge stays
 
 
 def test_a_closet_folder_made_by_the_store_is_private(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from mirror.store import ClosetStore, StoreCorruptError, StoreError, StoreFullError, StoreReadOnlyError
+from mirror.store.outbox import needed_files
 from mirror.store.reserve import RESERVE_BYTES, RESERVE_NAME
 from mirror.store.samples import synthetic_draft
 from tests.conftest import ROOT
@@ -150,12 +151,12 @@ def test_a_garment_deleted_while_on_its_way_to_the_cloud_frees_its_images_once_a
     """Its images stay while the cloud may still need them, and not for ever after."""
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         kept, gone, other = (store.add(synthetic_draft(i, image_kb=4)) for i in range(3))
-        store.mark_published(store.outbox_due(10, 60))  # v1 of each in flight
+        store.outbox.mark_published(store.outbox.due(10, 60))  # v1 of each in flight
         images = {r.id: [store.image_path(r, kind) for kind in r.images] for r in (kept, gone, other)}
         store.delete(gone.id)
         store.delete(other.id)
         assert all(path.exists() for path in images[gone.id] + images[other.id])  # v1 still unacked
-        assert store.mark_acked([(gone.id, 1), (gone.id, 2), (kept.id, 1)]) == 3
+        assert store.outbox.mark_acked([(gone.id, 1), (gone.id, 2), (kept.id, 1)]) == 3
         assert not any(path.exists() for path in images[gone.id])
         assert all(path.exists() for path in images[kept.id] + images[other.id])
     conn = sqlite3.connect(tmp_path / "closet.db")  # acked by another process (`smart-mirror sync drain`)
@@ -200,13 +201,13 @@ def test_sqlite_full_is_store_full_and_keeps_what_it_has(tmp_path: Path) -> None
     """A real SQLITE_FULL, produced by capping the page count (SQLite's own disk-full path)."""
     store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     kept = [store.add(synthetic_draft(i, image_kb=1)) for i in range(3)]
-    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
-    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    pages = store._db.conn.execute("PRAGMA page_count").fetchone()[0]
+    store._db.conn.execute(f"PRAGMA max_page_count = {pages}")
     with pytest.raises(StoreFullError, match="is full"):
         for i in range(3, 200):
             store.add(synthetic_draft(i, image_kb=1))
     # The images of the garment that could not be committed are gone again.
-    assert {p.name for p in store.images.folder.iterdir()} == store._read(store._needed_files)
+    assert {p.name for p in store.images.folder.iterdir()} == store._db.read(needed_files)
     store.close()
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as again:
         ids = {r.id for r in again.list()}
@@ -579,7 +580,7 @@ def test_a_closet_another_process_holds_is_busy_in_one_line_and_keeps_its_garmen
     database past the busy timeout: a real lock, translated by the store, not injected text."""
     store = ClosetStore.open(tmp_path, "dev-a", min_free_mb=0)
     kept = store.add(synthetic_draft(1, image_kb=1))
-    store._conn.execute("PRAGMA busy_timeout = 200")  # the real 10 s, shortened for the test
+    store._db.conn.execute("PRAGMA busy_timeout = 200")  # the real 10 s, shortened for the test
     images = sorted((tmp_path / "images").rglob("*.*"))
     assert images, "the kept garment has its pictures"
     other = sqlite3.connect(tmp_path / "closet.db", isolation_level=None)

@@ -78,7 +78,7 @@ def test_broker_down_means_records_wait_with_a_one_line_reason(tmp_path: Path) -
         assert not worker.drain(timeout=1.0)
     assert "unreachable" in worker.last_error and "3 record version(s) waiting" in worker.last_error
     assert "\n" not in worker.last_error
-    assert store.outbox_stats().waiting == 3
+    assert store.outbox.stats().waiting == 3
     store.close()
 
 
@@ -154,7 +154,7 @@ def test_a_store_error_does_not_kill_the_worker(
 
     consumer = start_consumer(mosquitto.port)
     store = fill_store(tmp_path / "mirror", 5)
-    real = store.outbox_due
+    real = store.outbox.due
     failures = iter([True, True])
 
     def flaky(*args: object, **kwargs: object) -> object:
@@ -162,7 +162,7 @@ def test_a_store_error_does_not_kill_the_worker(
             raise StoreError("closet database x is busy; retry")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "outbox_due", flaky)
+    monkeypatch.setattr(store.outbox, "due", flaky)
     worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE)
     assert worker.drain(timeout=20)
     assert assert_exactly_once(store, consumer.db) == 5
@@ -193,9 +193,9 @@ def test_a_damaged_record_is_skipped_and_does_not_stall_the_rest(
     _damaged, store = rewrite_oldest(tmp_path / "mirror", 5, 2, "'{'")  # damaged on disk, as a bad SD card would
     worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=2), DEVICE)
     assert worker.drain(timeout=6)  # done for now: the damaged two are held back, not in the way
-    assert worker.stats.acked == 3 and store.outbox_stats().held == 2
+    assert worker.stats.acked == 3 and store.outbox.stats().held == 2
     assert {i for _d, i, _v, _b in consumer.db.versions()} == {r.id for r in store.list()}
-    assert store.outbox_stats().waiting == 2
+    assert store.outbox.stats().waiting == 2
     store.close()
 
 
@@ -212,8 +212,8 @@ def test_versions_the_cloud_rejects_wait_behind_the_rest_instead_of_blocking_it(
     at_cloud = {i for _d, i, _v, _b in consumer.db.versions()}
     assert at_cloud == {r.id for r in store.list()} - {r.id for r in oldest}
     assert len(consumer.db.dead_letters()) == 3, "each rejected version was offered once, not again and again"
-    assert store.outbox_stats().waiting == store.outbox_stats().held == 3
-    assert store.unacked_ids() == {r.id for r in oldest}
+    assert store.outbox.stats().waiting == store.outbox.stats().held == 3
+    assert store.outbox.unacked_ids() == {r.id for r in oldest}
     store.close()
 
 
@@ -226,11 +226,11 @@ def test_a_version_with_a_lost_image_waits_instead_of_going_half(
     oldest = min(store.list(), key=lambda r: r.created_at)
     store.images.path(oldest.images["cutout_png"].filename).unlink()  # a bad SD card sector, a stray rm
     worker = SyncWorker(store, sync_settings(mosquitto.port, max_inflight=1), DEVICE)
-    assert worker.drain(timeout=6) and store.outbox_stats().held == 1
+    assert worker.drain(timeout=6) and store.outbox.stats().held == 1
     assert {i for _d, i, _v, _b in consumer.db.versions()} == {r.id for r in store.list()} - {oldest.id}
     assert consumer.db.counts()["pending"] == 0, "nothing half-sent for the cloud to wait on"
-    assert store.outbox_due(10, ack_timeout_s=60) == []  # postponed, still queued:
-    assert store.unacked_ids() == {oldest.id}
+    assert store.outbox.due(10, ack_timeout_s=60) == []  # postponed, still queued:
+    assert store.outbox.unacked_ids() == {oldest.id}
     store.close()
 
 
@@ -250,11 +250,11 @@ def test_in_flight_is_bounded_while_no_ack_comes(
     monkeypatch.setattr(worker, "_publish_due", counted)
     worker.start()
     try:
-        wait_until(lambda: store.outbox_stats().in_flight == 4, 10, "four versions in flight")
+        wait_until(lambda: store.outbox.stats().in_flight == 4, 10, "four versions in flight")
         looks = len(published_after_each_look)
         wait_until(lambda: len(published_after_each_look) >= looks + 50, 20, "50 more looks at the outbox")
         assert set(published_after_each_look[looks:]) == {4}, "more than max_inflight went with no ack"
-        assert store.outbox_stats().in_flight == 4 and store.outbox_stats().waiting == 16
+        assert store.outbox.stats().in_flight == 4 and store.outbox.stats().waiting == 16
         assert worker.stats.published == 4
     finally:
         worker.stop()
@@ -271,7 +271,7 @@ def test_acks_queued_while_the_mirror_was_away_come_before_anything_is_sent_agai
     first = SyncWorker(store, settings, DEVICE)
     first.start()
     try:
-        wait_until(lambda: store.outbox_stats().in_flight == 3, 10, "three versions in flight")
+        wait_until(lambda: store.outbox.stats().in_flight == 3, 10, "three versions in flight")
     finally:
         first.stop()  # the mirror goes away before any ack came; its session stays at the broker
     with Listener(mosquitto.port, first.topics.acks) as cloud:
@@ -281,11 +281,11 @@ def test_acks_queued_while_the_mirror_was_away_come_before_anything_is_sent_agai
     second = SyncWorker(store, settings, DEVICE)
     second.start()
     try:
-        wait_until(lambda: store.outbox_stats().acked == 3, 10, "the queued acks")
+        wait_until(lambda: store.outbox.stats().acked == 3, 10, "the queued acks")
         wait_until(lambda: second.stats.published >= 1, 10, "the new version")
         time.sleep(RESUME_GRACE_S + 0.5)
         assert second.stats.published == 1, "a version the cloud had acked was sent again"
-        assert store.unacked_ids() == {new.id}
+        assert store.outbox.unacked_ids() == {new.id}
     finally:
         second.stop()
         store.close()
@@ -306,13 +306,13 @@ def test_malformed_acks_are_ignored_one_warning_each_and_the_worker_lives_on(
     worker.start()
     with caplog.at_level(logging.WARNING, logger="sync.worker"), Listener(mosquitto.port, worker.topics.acks) as cloud:
         try:
-            wait_until(lambda: store.outbox_stats().in_flight == 3, 10, "three versions in flight")
+            wait_until(lambda: store.outbox.stats().in_flight == 3, 10, "three versions in flight")
             cloud.publish(worker.topics.acks, ack_message(unacked.id, unacked.version + 1, "stored"))  # unknown
             for payload in malformed:
                 cloud.publish(worker.topics.acks, payload)
             for record in (first, second):  # in order after the bad ones, on one topic: read after them
                 cloud.publish(worker.topics.acks, ack_message(record.id, record.version, "stored"))
-            wait_until(lambda: store.outbox_stats().acked == 2, 10, "the real acks after the malformed ones")
+            wait_until(lambda: store.outbox.stats().acked == 2, 10, "the real acks after the malformed ones")
             assert worker._thread is not None and worker._thread.is_alive()
         finally:
             worker.stop()
@@ -320,7 +320,7 @@ def test_malformed_acks_are_ignored_one_warning_each_and_the_worker_lives_on(
     assert len(warnings) == len(malformed), warnings
     assert all(w.startswith(f"ignoring a malformed ack on {worker.topics.acks}") for w in warnings), warnings
     assert worker.stats.acked == 2, "an ack for a version the mirror never sent completed something"
-    assert store.unacked_ids() == {unacked.id}
+    assert store.outbox.unacked_ids() == {unacked.id}
     store.close()
 
 
@@ -413,7 +413,7 @@ def test_a_fault_while_recovering_from_a_fault_does_not_end_the_worker(
         assert worker.drain(timeout=1.0) is False  # ran out of time; before the fix, OverflowError
     recoveries = [r for r in caplog.records if "could not recover" in r.getMessage()]
     assert len(recoveries) == 1 and recoveries[0].exc_info is not None
-    assert "OverflowError" in worker.last_error and store.outbox_stats().waiting == 1
+    assert "OverflowError" in worker.last_error and store.outbox.stats().waiting == 1
     store.close()
 
 def test_a_reason_from_the_broker_cannot_forge_log_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -481,11 +481,11 @@ def test_a_flood_of_malformed_acks_is_a_few_log_lines_then_a_count(
     worker.start()
     with caplog.at_level(logging.WARNING, logger="sync.worker"), Listener(mosquitto.port, worker.topics.acks) as cloud:
         try:
-            wait_until(lambda: store.outbox_stats().in_flight == 1, 10, "the version in flight")
+            wait_until(lambda: store.outbox.stats().in_flight == 1, 10, "the version in flight")
             for n in range(200):
                 cloud.publish(worker.topics.acks, f"{{not json {n}".encode())
             cloud.publish(worker.topics.acks, ack_message(record.id, record.version, "stored"))
-            wait_until(lambda: store.outbox_stats().acked == 1, 10, "the real ack after the flood")
+            wait_until(lambda: store.outbox.stats().acked == 1, 10, "the real ack after the flood")
         finally:
             worker.stop()
     lines = [r.getMessage() for r in caplog.records if r.name == "sync.worker"]
@@ -528,22 +528,22 @@ def test_an_idle_worker_reads_its_outbox_a_few_times_a_second_not_fifty(
     consumer = start_consumer(mosquitto.port)
     store = fill_store(tmp_path / "mirror", 2)
     reads = [0]
-    outbox_due = store.outbox_due
+    real_due = store.outbox.due
 
     def counted(*args: object, **kwargs: object) -> list[OutboxItem]:
         reads[0] += 1
-        return outbox_due(*args, **kwargs)  # type: ignore[arg-type]
+        return real_due(*args, **kwargs)  # type: ignore[arg-type]
 
-    store.outbox_due = counted  # type: ignore[method-assign]
+    store.outbox.due = counted  # type: ignore[method-assign]
     worker = SyncWorker(store, sync_settings(mosquitto.port), DEVICE)
     worker.start()
     try:
-        wait_until(lambda: store.outbox_stats().acked == 2, 10, "the first two versions")
+        wait_until(lambda: store.outbox.stats().acked == 2, 10, "the first two versions")
         reads[0] = 0
         time.sleep(2)
         idle_reads = reads[0]
         store.add(synthetic_draft(7, image_kb=1))  # a new garment still goes within a moment
-        wait_until(lambda: store.outbox_stats().acked == 3, 5, "the new version")  # not the idle poll's pace
+        wait_until(lambda: store.outbox.stats().acked == 3, 5, "the new version")  # not the idle poll's pace
     finally:
         worker.stop()
     assert idle_reads <= 12, f"{idle_reads} outbox reads in 2 s with nothing to send"

@@ -347,7 +347,7 @@ def test_the_mirror_retains_only_its_status_state_and_home_assistant_configs(
     topics = Topics(TEST_PREFIX, DEVICE)
     try:
         assert worker.listening.wait(10), worker.last_error
-        wait_until(lambda: store.outbox_stats().unacked == 0, 20, "the records acked")
+        wait_until(lambda: store.outbox.stats().unacked == 0, 20, "the records acked")
         with RemoteControl(BrokerConfig(host="127.0.0.1", port=mosquitto.port, client_id="remote"), topics) as remote:
             assert remote.send("show", screen="closet")["status"] == "accepted"
     finally:

@@ -300,9 +300,9 @@ def test_answered_ids_survive_a_restart_in_the_closet_and_stay_bounded(tmp_path:
         for i in range(4):
             clock.t += LIFETIME_S  # the memory forgets only ids that can no longer be carried out
             gate.handle(message("capture", f"later-{i}"))
-        assert store.command_answer("later-3") == "accepted"
-        assert store.command_answer("before-restart") is None  # only the newest `keep` are kept
-        assert store._read(lambda c: c.execute("SELECT COUNT(*) FROM command_answers").fetchone()[0]) == 3
+        assert store.commands.answer("later-3") == "accepted"
+        assert store.commands.answer("before-restart") is None  # only the newest `keep` are kept
+        assert store._db.read(lambda c: c.execute("SELECT COUNT(*) FROM command_answers").fetchone()[0]) == 3
 
 
 def test_a_closet_that_cannot_remember_does_not_turn_a_done_command_into_an_error(
@@ -314,7 +314,7 @@ def test_a_closet_that_cannot_remember_does_not_turn_a_done_command_into_an_erro
         def full(*_args: object) -> None:
             raise StoreFullError(tmp_path, "no space left on device")
 
-        monkeypatch.setattr(store, "remember_command", full)
+        monkeypatch.setattr(store.commands, "remember", full)
         gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store))
         with caplog.at_level(logging.WARNING, logger="sync.commands"):  # (`smart-mirror sync` quiets "sync")
             assert gate.handle(message("capture", "c-full"))[1].status == ACCEPTED

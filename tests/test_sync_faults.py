@@ -48,7 +48,7 @@ RECOVER_S = 90.0
 
 
 def outbox_empty(store: ClosetStore) -> bool:
-    stats = store.outbox_stats()
+    stats = store.outbox.stats()
     return stats.unacked == 0
 
 
@@ -71,7 +71,7 @@ def test_broker_sigkill_and_restart_during_a_drain(
     consumer = start_consumer(mosquitto.port)
     worker = start_worker(store, mosquitto.port)
     try:
-        wait_until(lambda: store.outbox_stats().acked >= 40, 30, "the first acks")
+        wait_until(lambda: store.outbox.stats().acked >= 40, 30, "the first acks")
         mosquitto.kill()
         assert not outbox_empty(store), "the drain finished before the fault: make the scenario harder"
         time.sleep(1.5)
@@ -90,7 +90,7 @@ def test_link_cut_for_several_seconds_through_a_proxy(
     proxy = TcpProxy(mosquitto.port)
     worker = start_worker(store, proxy.port)
     try:
-        wait_until(lambda: store.outbox_stats().acked >= 40, 30, "the first acks")
+        wait_until(lambda: store.outbox.stats().acked >= 40, 30, "the first acks")
         proxy.cut()
         assert not outbox_empty(store)
         time.sleep(4)
@@ -135,7 +135,7 @@ def test_mirror_sync_process_sigkilled_mid_publish_and_restarted(
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert not outbox_empty(store), "the drain finished before the kill: make the scenario harder"
-    assert store.outbox_stats().in_flight > 0  # it died with records published but not acknowledged
+    assert store.outbox.stats().in_flight > 0  # it died with records published but not acknowledged
     second = subprocess.run([*drain, "--timeout", str(RECOVER_S)], cwd=ROOT, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
     assert assert_exactly_once(store, consumer.db) == RECORDS

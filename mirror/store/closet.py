@@ -1,4 +1,8 @@
-"""ClosetStore: garments on this mirror in SQLite (WAL), their images on disk, and the sync outbox.
+"""ClosetStore: garments on this mirror in SQLite (WAL), their images on disk, and their versions.
+
+The same database holds the sync outbox (:mod:`mirror.store.outbox`, ``store.outbox``) and the
+remote commands' memory (:mod:`mirror.store.command_log`, ``store.commands``): the store opens
+the connection, shares it with both through :class:`~mirror.store.database.ClosetDb`, and closes it.
 
 Durability, the one thing this module must get right
 ----------------------------------------------------
@@ -19,31 +23,29 @@ Failures a person can meet come out as one-line :class:`StoreError` s: a damaged
 (:class:`StoreCorruptError`, nothing more is written to it) or a full disk
 (:class:`StoreFullError`, nothing half-written stays behind).
 
-One ``ClosetStore`` may be shared by threads (calls are serialised by a lock); other
-processes (``smart-mirror sync``, the CLI) open their own — SQLite's WAL lets them read while
-the service writes.
+One ``ClosetStore`` may be shared by threads (its calls, its outbox's and its command log's are
+serialised by one lock); other processes (``smart-mirror sync``, the CLI) open their own —
+SQLite's WAL lets them read while the service writes.
 """
 
 from __future__ import annotations
 
 import builtins
 import collections
-import contextlib
 import functools
 import hashlib
 import json
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 from mirror.store import reserve, space, translate
 from mirror.store.codec import NEWEST_CREATED_SQL, iso, newest_created, record_from_json, record_to_dict
+from mirror.store.command_log import CommandLog
+from mirror.store.database import ClosetDb
 from mirror.store.errors import (
     DamagedRecordError,
     RecordNotFoundError,
@@ -54,14 +56,13 @@ from mirror.store.errors import (
 from mirror.store.ids import uuid7
 from mirror.store.images import ImageFiles, StagedImage, committed_count
 from mirror.store.orphan import orphan_log
+from mirror.store.outbox import Outbox, needed_files, unneeded_files
 from mirror.store.records import (
     IMAGE_KINDS,
     ClosetCounts,
     Color,
     GarmentDraft,
     ImageRef,
-    OutboxItem,
-    OutboxStats,
     Record,
 )
 from mirror.store.schema import SchemaTooNewError, migrate
@@ -69,14 +70,8 @@ from mirror.vocab import GROUPS
 from mirror.wallclock import kernel_synchronised, not_before, now_ms, trusted_newest
 
 DB_NAME = "closet.db"
-#: :meth:`ClosetStore.postpone` holds a version back at most this long; a ``not_before`` further
-#: ahead was written before the clock stepped back, and counts as due.
-MAX_HOLD_S = 2 * 3600.0
-#: A ``published_at`` more than this in the future was stamped before the clock stepped back.
-CLOCK_SLACK_S = 60.0
 IMAGES_DIR = "images"
 MAX_CATEGORY = 64  # characters, as the sync contract allows
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 #: Decoded record versions kept in memory (a few KB each): more than any closet lists at once.
 _DECODED_MAX = 10_000
@@ -91,8 +86,10 @@ class ClosetStore:
         self.db_path = data_dir / DB_NAME
         self.images = ImageFiles(data_dir / IMAGES_DIR)
         self.min_free_mb = min_free_mb
-        self._conn = conn
-        self._lock = threading.RLock()
+        self._db = ClosetDb(conn, self.db_path, data_dir, self.images.folder)
+        #: The sync queue and the remote commands' memory: the same file and connection, lives of their own.
+        self.outbox = Outbox(self._db, self.images)
+        self.commands = CommandLog(self._db)
         # Decoded versions by (id, version): a version never changes once written, and the UI lists
         # the whole closet on the GUI thread after every change (1,500 garments: ~100 ms to decode).
         self._decoded: collections.OrderedDict[tuple[str, int], Record] = collections.OrderedDict()
@@ -173,8 +170,7 @@ class ClosetStore:
             )
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> ClosetStore:
         return self
@@ -196,14 +192,14 @@ class ClosetStore:
         try:
             for kind, data in draft.images.items():
                 ext, media_type = IMAGE_KINDS[kind]
-                image = self._guard(functools.partial(self.images.stage, data, ext))
+                image = self._db.guard(functools.partial(self.images.stage, data, ext))
                 staged.append(image)
                 refs[kind] = ImageRef(kind=kind, sha256=image.sha256, size=len(data), media_type=media_type)
         except StoreError:
             self.images.unstage(staged)
             raise
         try:
-            with self._write() as conn:
+            with self._db.write() as conn:
                 now = self._stamp(conn)
                 record = Record(
                     id=uuid7(),
@@ -238,7 +234,7 @@ class ClosetStore:
         """Correct category and/or colour: a new version (the person's word replaces the models')."""
         if category is not None:
             _check_category(category)
-        with self._write() as conn:
+        with self._db.write() as conn:
             current = self._live_in(conn, record_id)
             record = replace(
                 current,
@@ -261,14 +257,14 @@ class ClosetStore:
         return reserve.spending_if_full(self.data_dir, lambda: self._delete(record_id))
 
     def _delete(self, record_id: str) -> Record:
-        with self._write() as conn:
+        with self._db.write() as conn:
             current = self._live_in(conn, record_id)
             record = replace(
                 current, version=current.version + 1, updated_at=self._stamp(conn, current), deleted=True, images={}
             )
             self._insert_version(conn, record)
-            needed = self._needed_files(conn)
-        self._guard(
+            needed = needed_files(conn)
+        self._db.guard(
             lambda: self.images.remove(ref.filename for ref in current.images.values() if ref.filename not in needed)
         )
         return record
@@ -281,7 +277,7 @@ class ClosetStore:
         the cloud's newest, that one is queued and nothing new is needed. Returns the new version, or
         ``None`` when none was made.
         """
-        with self._write() as conn:
+        with self._db.write() as conn:
             conn.execute("DELETE FROM outbox WHERE id = ? AND version = ? AND state != 'acked'", (record_id, version))
             current = self._current(conn, record_id)
             if current is None or current.version > cloud_newest:
@@ -293,7 +289,7 @@ class ClosetStore:
     def resend_all(self) -> int:
         """Queue every live garment again as a new version (after restoring a closet from a backup, so that
         the cloud ends up with what the mirror shows); returns how many."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             ids = [str(r[0]) for r in conn.execute("SELECT id FROM current WHERE deleted = 0 ORDER BY created_at")]
             for record_id in ids:
                 current = self._live_in(conn, record_id)
@@ -354,12 +350,12 @@ class ClosetStore:
     # ----------------------------------------------------------------------------- reading
     def get(self, record_id: str) -> Record | None:
         """The newest version of a live garment, or ``None`` (unknown or deleted)."""
-        record = self._read(lambda c: self._current(c, record_id))
+        record = self._db.read(lambda c: self._current(c, record_id))
         return None if record is None or record.deleted else record
 
     def get_version(self, record_id: str, version: int) -> Record | None:
         """Any stored version, tombstones included (the sync worker publishes these)."""
-        row = self._read(
+        row = self._db.read(
             lambda c: c.execute(
                 "SELECT id, version, body FROM records WHERE id = ? AND version = ?", (record_id, version)
             ).fetchone()
@@ -380,7 +376,7 @@ class ClosetStore:
             sql += " AND c.basic_color = ?"
             params.append(basic_color)
         sql += " ORDER BY c.created_at DESC, c.id DESC"
-        rows = self._read(lambda c: c.execute(sql, params).fetchall())
+        rows = self._db.read(lambda c: c.execute(sql, params).fetchall())
         records = []
         for row in rows:
             try:
@@ -401,7 +397,7 @@ class ClosetStore:
 
             return ClosetCounts(category=per("category"), basic_color=per("basic_color"))
 
-        return self._read(query)
+        return self._db.read(query)
 
     def image_path(self, record: Record, kind: str) -> Path:
         """Where the record's image of this kind lies on disk."""
@@ -412,7 +408,7 @@ class ClosetStore:
 
     def has_image(self, ref: ImageRef) -> bool:
         """Whether the image file is there (a cheap check; reading it can still fail on a bad disk)."""
-        return self._guard(lambda: self.images.exists(ref.filename))
+        return self._db.guard(lambda: self.images.exists(ref.filename))
 
     def read_image(self, ref: ImageRef) -> bytes:
         """The image's bytes, checked against the size and sha256 its record names.
@@ -420,134 +416,13 @@ class ClosetStore:
         A file cut short or altered on a bad card would otherwise go to the cloud, be refused
         (hash mismatch) after every ack timeout, and be reported nowhere on the mirror.
         """
-        data = self._guard(lambda: self.images.read(ref.filename))
+        data = self._db.guard(lambda: self.images.read(ref.filename))
         if len(data) != ref.size or hashlib.sha256(data).hexdigest() != ref.sha256:
             raise StoreError(
                 f"{self.images.folder / ref.filename}: damaged ({len(data)} bytes, the record says {ref.size} "
                 "and another sha256); restore the closet's images from a backup (docs/deploy.md)"
             )
         return data
-
-    # ----------------------------------------------------------------------------- outbox
-    def outbox_stats(self, now: float | None = None) -> OutboxStats:
-        moment = time.time() if now is None else now
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT state, COUNT(*), SUM(not_before IS NOT NULL AND not_before > ? AND not_before <= ?)"
-                " FROM outbox GROUP BY state",
-                (moment, moment + MAX_HOLD_S),
-            ).fetchall()
-        )
-        counts = {str(state): int(n) for state, n, _ in rows}
-        held = sum(int(h or 0) for state, _, h in rows if state == "waiting")
-        return OutboxStats(
-            waiting=counts.get("waiting", 0),
-            in_flight=counts.get("in_flight", 0),
-            acked=counts.get("acked", 0),
-            held=held,
-        )
-
-    def outbox_due(self, limit: int, ack_timeout_s: float, now: float | None = None) -> builtins.list[OutboxItem]:
-        """Versions to publish now: waiting ones, oldest first, then in-flight ones whose ack is overdue.
-
-        A postponed version (the cloud rejected it, or an image of it is unreadable) is not due
-        before its ``not_before`` (:meth:`postpone`).
-        """
-        moment = time.time() if now is None else now
-        # A time stamped by a clock that has since stepped back (a Pi without RTC, set by NTP
-        # late) lies in the future: such a row is due now, not in a year.
-        rows = self._read(
-            lambda c: c.execute(
-                "SELECT id, version, attempts FROM outbox WHERE"
-                " (state = 'waiting' AND (not_before IS NULL OR not_before <= ? OR not_before > ?))"
-                " OR (state = 'in_flight' AND (published_at < ? OR published_at > ?)) ORDER BY queued_at LIMIT ?",
-                (moment, moment + MAX_HOLD_S, moment - ack_timeout_s, moment + CLOCK_SLACK_S, limit),
-            ).fetchall()
-        )
-        return [OutboxItem(record_id=str(r[0]), version=int(r[1]), attempts=int(r[2])) for r in rows]
-
-    def unacked_ids(self) -> set[str]:
-        """Ids of records with a version the cloud has not acked yet (waiting or in flight): the sync badges."""
-        rows = self._read(lambda c: c.execute("SELECT DISTINCT id FROM outbox WHERE state != 'acked'").fetchall())
-        return {str(r[0]) for r in rows}
-
-    def mark_published(self, items: Iterable[OutboxItem], now: float | None = None) -> None:
-        moment = time.time() if now is None else now
-        with self._write(durable=False) as conn:
-            conn.executemany(
-                "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, published_at = ?"
-                " WHERE id = ? AND version = ? AND state != 'acked'",
-                [(moment, item.record_id, item.version) for item in items],
-            )
-
-    def mark_acked(self, acks: Iterable[tuple[str, int]]) -> int:
-        """Record the cloud's acks; return how many outbox rows they completed (repeats count 0).
-
-        A garment deleted while a version of it was on its way kept that version's images (the cloud
-        still needed them); once it is acked they go, or a delete on a full disk would free nothing.
-        """
-        keys = list(acks)
-        moment = time.time()
-        with self._write(durable=False) as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "UPDATE outbox SET state = 'acked', acked_at = ? WHERE id = ? AND version = ? AND state != 'acked'",
-                [(moment, record_id, version) for record_id, version in keys],
-            )
-            done = conn.total_changes - before
-            gone = "SELECT 1 FROM current WHERE id = ? AND deleted = 1"
-            deleted = {record_id for record_id, _v in keys if conn.execute(gone, (record_id,)).fetchone()}
-            freed = self._unneeded_files(conn, deleted) if deleted else set()
-        if freed:
-            self._guard(lambda: self.images.remove(freed))
-        return done
-
-    def postpone(self, keys: Iterable[tuple[str, int]], retry_after_s: float) -> int:
-        """Keep these versions queued, but not due again for ``retry_after_s`` (the cloud rejected them,
-        or one of their images cannot be read).
-
-        Why not resend at once: the same bytes get the same answer, and being the oldest they would
-        take every in-flight slot, so nothing newer would ever go. A fixed consumer (or a restored
-        image) lets them through later.
-        """
-        moment = time.time()
-        until = moment + min(retry_after_s, MAX_HOLD_S)
-        with self._write(durable=False) as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "UPDATE outbox SET state = 'waiting', not_before = ?, attempts = attempts + 1"
-                " WHERE id = ? AND version = ? AND state != 'acked'",
-                [(until, record_id, version) for record_id, version in keys],
-            )
-            return conn.total_changes - before
-
-    def requeue_in_flight(self) -> int:
-        """After a restart nothing is really in flight any more: send those again (the cloud dedupes)."""
-        with self._write(durable=False) as conn:
-            return conn.execute("UPDATE outbox SET state = 'waiting' WHERE state = 'in_flight'").rowcount
-
-    # ----------------------------------------------------------------------------- remote commands
-    def command_answer(self, command_id: str) -> str | None:
-        """The status a remote command with this id was first answered with, if it was."""
-        row = self._read(
-            lambda c: c.execute("SELECT status FROM command_answers WHERE id = ?", (command_id,)).fetchone()
-        )
-        return None if row is None else str(row[0])
-
-    def remember_command(self, command_id: str, status: str, keep: int) -> None:
-        """Note a command's first answer; only the newest ``keep`` are kept (the duplicate check's window).
-
-        Durable: QoS 1 redelivers a command whose PUBACK a crash or power cut swallowed, and the
-        restarted mirror must answer it "duplicate" instead of carrying it out twice.
-        """
-        with self._write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO command_answers (id, status, answered_at) VALUES (?, ?, ?)",
-                (command_id, status, time.time()),
-            )
-            conn.execute(
-                "DELETE FROM command_answers WHERE rowid <= (SELECT MAX(rowid) FROM command_answers) - ?", (keep,)
-            )
 
     # ----------------------------------------------------------------------------- internals
     def free_space(self) -> space.FreeSpace:
@@ -597,7 +472,7 @@ class ClosetStore:
     def newest_time(self) -> datetime | None:
         """When the newest garment was added: what the clock must not precede (``None`` for an empty closet,
         or when NTP has set the clock, which then overrules a garment dated by a clock that was ahead)."""
-        return trusted_newest(self._read(_newest_created), kernel_synchronised())
+        return trusted_newest(self._db.read(_newest_created), kernel_synchronised())
 
     def _current(self, conn: sqlite3.Connection, record_id: str) -> Record | None:
         row = conn.execute(
@@ -610,7 +485,7 @@ class ClosetStore:
     def _decode(self, row: tuple[str, int, str]) -> Record:
         """A ``(id, version, body)`` row as a Record; a body that no longer parses is a DamagedRecordError."""
         key = (str(row[0]), int(row[1]))
-        with self._lock:
+        with self._db.lock:
             cached = self._decoded.get(key)
             if cached is not None:
                 self._decoded.move_to_end(key)
@@ -619,35 +494,11 @@ class ClosetStore:
             record = record_from_json(row[2])
         except ValueError as exc:
             raise DamagedRecordError(key[0], key[1], self.db_path, str(exc)[:120]) from None
-        with self._lock:
+        with self._db.lock:
             self._decoded[key] = record
             while len(self._decoded) > _DECODED_MAX:
                 self._decoded.popitem(last=False)
         return record
-
-    @staticmethod
-    def _needed_files(conn: sqlite3.Connection) -> set[str]:
-        """Image files a live garment or an unsent/unacked version still names."""
-        rows = conn.execute(
-            "SELECT i.filename FROM record_images i JOIN current c ON c.id = i.id AND c.version = i.version"
-            " WHERE c.deleted = 0"
-            " UNION SELECT i.filename FROM record_images i JOIN outbox o ON o.id = i.id AND o.version = i.version"
-            " WHERE o.state != 'acked'"
-        ).fetchall()
-        return {str(r[0]) for r in rows}
-
-    @classmethod
-    def _unneeded_files(cls, conn: sqlite3.Connection, record_ids: Iterable[str] | None = None) -> set[str]:
-        """Image files that versions of these garments (``None``: of any garment) name but nothing needs now."""
-        if record_ids is None:
-            named = {str(r[0]) for r in conn.execute("SELECT DISTINCT filename FROM record_images")}
-        else:
-            named = {
-                str(r[0])
-                for record_id in record_ids
-                for r in conn.execute("SELECT filename FROM record_images WHERE id = ?", (record_id,))
-            }
-        return named - cls._needed_files(conn) if named else set()
 
     def _clean_images(self) -> None:
         """Finish renames a crash interrupted after the commit, drop temp files that never committed, and
@@ -655,55 +506,12 @@ class ClosetStore:
 
         Images no version names (an earlier closet's, beside a new database) are never touched here.
         """
-        needed = self._read(self._needed_files)
-        self._guard(lambda: self.images.recover(needed))
-        self._guard(self.images.clean)
-        unneeded = self._read(self._unneeded_files)
+        needed = self._db.read(needed_files)
+        self._db.guard(lambda: self.images.recover(needed))
+        self._db.guard(self.images.clean)
+        unneeded = self._db.read(unneeded_files)
         if unneeded:
-            self._guard(lambda: self.images.remove(unneeded))
-
-    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return query(self._conn)
-            except sqlite3.Error as exc:
-                raise translate.from_sqlite(exc, self.db_path) from None
-
-    @contextlib.contextmanager
-    def _write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction (takes the write lock up front: no upgrade deadlocks between processes).
-
-        ``durable=False`` commits without an fsync (``synchronous = NORMAL`` for that commit only):
-        for the outbox's own bookkeeping (published / acked marks), whose loss in a power cut
-        only means a version is sent again and the cloud answers "duplicate". The next durable
-        commit fsyncs the WAL, taking these along.
-        """
-        with self._lock:
-            conn = self._conn
-            try:
-                if not durable:
-                    conn.execute("PRAGMA synchronous = NORMAL")
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield conn
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        if conn.in_transaction:
-                            conn.execute("ROLLBACK")
-                        raise
-                finally:
-                    if not durable:
-                        conn.execute("PRAGMA synchronous = FULL")
-            except sqlite3.Error as exc:
-                raise translate.from_sqlite(exc, self.db_path) from None
-
-    def _guard(self, action: Callable[[], T]) -> T:
-        """Run a file operation, turning a full disk into :class:`StoreFullError`."""
-        try:
-            return action()
-        except OSError as exc:
-            raise translate.from_os(exc, self.data_dir, f"closet images folder {self.images.folder} failed") from None
+            self._db.guard(lambda: self.images.remove(unneeded))
 
 
 def _make_folders(data_dir: Path) -> None:

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _status(store: ClosetStore, broker: BrokerConfig, settings: Settings) -> int:
     """``sync status``: the outbox in one line."""
-    stats = store.outbox_stats()
+    stats = store.outbox.stats()
     state = "" if settings.sync.enabled else " (sync is disabled: [sync] enabled = false)"
     held = f" ({stats.held} held back after a rejection)" if stats.held else ""
     counts = f"{stats.waiting} waiting{held}, {stats.in_flight} in flight, {stats.acked} acknowledged"
@@ -141,7 +141,7 @@ def _drain(store: ClosetStore, broker: BrokerConfig, settings: Settings, args: a
     )
     with quieted("sync", not args.verbose):  # the summary line below says it once; the log would repeat it
         done = worker.drain(args.timeout)
-    left = store.outbox_stats()
+    left = store.outbox.stats()
     if done and left.held:
         print(
             f"smart-mirror: {worker.stats.acked} acknowledged this run, but {left.held} record version(s) "

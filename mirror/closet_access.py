@@ -127,9 +127,14 @@ class ClosetAccess:
             except StoreError:  # only a warm-up: the closet screen's own read reports the problem
                 log.debug("warming the closet cache failed", exc_info=True)
 
-    def close(self) -> None:
-        """Finish the queued jobs, then close a closet this opened."""
+    def finish(self) -> None:
+        """Run the queued changes to their end and take no more (a garment kept at the last moment is
+        kept); the closet stays open for whoever still reads it (the sync link, until it stops)."""
         self._pool.shutdown(wait=True)
+
+    def close(self) -> None:
+        """Finish the queued changes, then close a closet this opened: the last of the mirror to stop."""
+        self.finish()
         if self._store is not None and self._owns_store:
             self._store.close()
 

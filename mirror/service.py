@@ -208,10 +208,11 @@ class MirrorService:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
-        self._closet.close()  # its queued changes first: a garment kept at the last moment is kept
+        self._closet.finish()  # its queued changes first: a garment kept at the last moment is kept
         if self._sync is not None:
-            self._sync.stop()
+            self._sync.stop()  # before the closet closes: the link reads it until it stops
         self._camera.close_camera()
+        self._closet.close()
         for name in ("camera", "analysis", "detector"):
             self._health.unregister(name)
 

@@ -7,6 +7,7 @@ import dataclasses
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from mirror.config.settings import SyncSettings
 from mirror.events import CommandReceived, Error, Event, Level
 from mirror.health import Health
 from mirror.service import MirrorService
-from mirror.store import ClosetStore
+from mirror.store import ClosetStore, StoreError
 from mirror.synclink import CommandSink, SyncLink, SyncNotInstalledError, mqtt_link
 from tests.conftest import ROOT
 from tests.conftest_broker import wait_until
@@ -174,3 +175,47 @@ def test_a_closet_opened_late_starts_sync_once_and_says_a_failure_as_syncs(
     assert service.status().sync.level is Level.ERROR
     assert not [r for r in caplog.records if "checking the closet failed" in r.getMessage()]
     service._closet.close()
+
+
+class ReadingLink(HandMadeLink):
+    """A link whose thread reads the outbox until it is stopped, as the MQTT worker does."""
+
+    def __init__(self, store: ClosetStore, *args: object) -> None:
+        super().__init__(*args[2:4])  # type: ignore[arg-type]
+        self.store = store
+        self.errors: list[str] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> None:
+        super().start()
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.store.outbox.stats()
+            except StoreError as exc:
+                self.errors.append(str(exc))
+            time.sleep(0.001)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        super().stop(timeout)
+        self._thread.join(timeout)
+
+
+def test_the_closet_closes_only_after_the_sync_link_has_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop closed the closet under a running link: its last reads failed ("Cannot operate on a
+    closed database … run smart-mirror doctor" in the log at every shutdown) and its last acks were lost."""
+    made: list[ReadingLink] = []
+
+    def reading(store: ClosetStore, *args: object) -> SyncLink:
+        made.append(ReadingLink(store, *args))
+        return made[-1]
+
+    monkeypatch.setattr("tests.test_service_synclink.make_link", reading)
+    with sync_on(tmp_path):
+        wait_until(lambda: bool(made) and made[0].started.is_set(), 30, "the link to be started")
+        time.sleep(0.2)  # the link reads away
+    assert made[0].stopped.is_set() and made[0].errors == []

@@ -115,7 +115,7 @@ class SyncWorker:
         self.device_id = device_id
         self.device_name = device_name
         self.topics = Topics(sync.topic_prefix, device_id)
-        self.broker = broker or BrokerConfig.from_sync(sync, sync.client_id or f"smart-mirror-{device_id}")
+        self.broker = broker or BrokerConfig.from_sync(sync, sync.mirror_client_id(device_id))
         self.stats = WorkerStats()
         self.last_error = ""
         self.last_rejection = ""  # the latest version the cloud rejected, and why (for sync drain)

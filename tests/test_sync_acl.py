@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -376,7 +377,8 @@ def test_doctor_logs_in_as_the_mirror_and_says_when_the_broker_refuses(secured: 
     secret.chmod(0o600)
     base = Settings()
     base = dataclasses.replace(base, device=dataclasses.replace(base.device, id="mirror-a"))
-    running = make_client(BrokerConfig(host="127.0.0.1", port=secured.port, client_id="mirror-a",
+    client_id = SyncSettings().mirror_client_id("mirror-a")  # the running mirror's own
+    running = make_client(BrokerConfig(host="127.0.0.1", port=secured.port, client_id=client_id,
                                        username="mirror-a", password=USERS["mirror-a"]))  # fmt: skip
     lost: list[object] = []
     running.on_disconnect = lambda *args: lost.append(args)
@@ -396,6 +398,7 @@ def test_doctor_logs_in_as_the_mirror_and_says_when_the_broker_refuses(secured: 
             assert last.status is outcome and words in last.message, [f.line() for f in findings]
             if outcome is Outcome.FAIL:
                 assert '[sync] username = "mirror-a"' in last.fix and "mosquitto_passwd" in last.fix
+        time.sleep(0.5)  # a takeover reaches the mirror's loop thread a moment after the probe returns
         assert not lost, "doctor's login took the running mirror's place on the broker"
     finally:
         running.disconnect()

@@ -152,6 +152,11 @@ class SyncSettings:
     )
     ha_discovery: bool = setting(False, "Publish Home Assistant MQTT discovery for the mirror's status and counts.")
 
+    def mirror_client_id(self, device_id: str) -> str:
+        """The running mirror's MQTT client id. Its short-lived helpers (``sync drain``, doctor's login
+        probe) add a suffix to it: sharing the id itself would knock the mirror off the broker."""
+        return self.client_id or f"smart-mirror-{device_id}"
+
 
 @dataclass(frozen=True)
 class UiSettings:

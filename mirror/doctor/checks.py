@@ -382,8 +382,7 @@ def _login_finding(sync: SyncSettings, where: str, mine: str) -> Finding:
     """Log in as the mirror would: a broker that is up can still refuse its user name or password."""
     user = repr(sync.username) if sync.username else "anonymous"
     try:
-        # Beside the mirror's own client id, as sync drain does: the running mirror stays connected.
-        problem = broker_login_problem(sync, (sync.client_id or f"smart-mirror-{mine}") + "-doctor")
+        problem = broker_login_problem(sync, sync.mirror_client_id(mine) + "-doctor")
     except SyncNotInstalledError as exc:
         return Finding(Outcome.WARN, "broker", f"{where} reachable, login not tried: {exc}", _REINSTALL)
     except ValueError as exc:  # the client could not be set up (sync.broker.BrokerSetupError)

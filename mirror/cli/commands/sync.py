@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     # Its own client id: the running service keeps its session; sharing one id would make
     # the broker throw each out whenever the other connects.
-    client_id = (settings.sync.client_id or f"smart-mirror-{device_id(settings)}") + "-drain"
+    client_id = settings.sync.mirror_client_id(device_id(settings)) + "-drain"
     try:
         broker = BrokerConfig.from_sync(settings.sync, client_id)
     except ConfigError as exc:

@@ -75,7 +75,6 @@ class ClosetAccess:
         with self._lock:
             if self._store is not None:
                 return
-            was = self.device_id
             try:
                 self._store = self._open_as_its_own()
             except Exception as exc:  # a StoreError says it all; anything else is retried all the same
@@ -87,7 +86,8 @@ class ClosetAccess:
                     self._board.fail("storage", "The closet's disk could not be opened", "About shows why", message)
                 return
             self._error = ""
-            if self.device_id != was:
+            if self._store.device_id != self.device_id:
+                self.device_id = self._store.device_id
                 log.info("device id %s, the id the closet's garments were made with", self.device_id)
 
     def _open_as_its_own(self) -> ClosetStore:
@@ -98,13 +98,12 @@ class ClosetAccess:
         and the open would otherwise be opened under this machine's id, and every garment kept
         from then on refused by the cloud as another device's."""
         floor = self._settings.store.min_free_mb
-        self.device_id = device_id(self._settings)
-        store = ClosetStore.open(self.folder, self.device_id, min_free_mb=floor)
+        first = device_id(self._settings)
+        store = ClosetStore.open(self.folder, first, min_free_mb=floor)
         held = device_id(self._settings)
-        if held == self.device_id:
+        if held == first:
             return store
         store.close()
-        self.device_id = held
         return ClosetStore.open(self.folder, held, min_free_mb=floor)
 
     def reopen(self) -> bool:

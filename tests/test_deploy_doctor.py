@@ -344,23 +344,28 @@ def test_a_broker_that_hangs_up_at_the_login_is_a_fail_said_at_once() -> None:
     from mirror.doctor.checks import check_broker
 
     server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)  # accept() is not woken by a close from another thread: it polls a flag
     port = server.getsockname()[1]
+    done = threading.Event()
 
     def hang_up() -> None:
-        while True:
+        while not done.is_set():
             try:
                 conn, _ = server.accept()
-            except OSError:
-                return  # closed: the test is over
+            except TimeoutError:
+                continue
             with conn:
                 conn.recv(1024)
 
-    threading.Thread(target=hang_up, daemon=True).start()
+    listener = threading.Thread(target=hang_up, daemon=True)
+    listener.start()
     try:
         started = time.monotonic()
         findings = list(check_broker(Settings(sync=SyncSettings(enabled=True, host="127.0.0.1", port=port))))
         took = time.monotonic() - started
     finally:
+        done.set()
+        listener.join(5)
         server.close()
     last = findings[-1]
     assert last.status is Outcome.FAIL and "closed the connection before answering" in last.message, last.line()

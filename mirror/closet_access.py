@@ -76,7 +76,7 @@ class ClosetAccess:
             if self._store is not None:
                 return
             try:
-                self._store = self._open_as_its_own()
+                store = self._open_as_its_own()
             except Exception as exc:  # a StoreError says it all; anything else is retried all the same
                 message = str(exc) if isinstance(exc, StoreError) else f"the closet could not be opened ({exc})"
                 if message != self._error:  # said once, not at every retry
@@ -86,9 +86,12 @@ class ClosetAccess:
                     self._board.fail("storage", "The closet's disk could not be opened", "About shows why", message)
                 return
             self._error = ""
-            if self._store.device_id != self.device_id:
-                self.device_id = self._store.device_id
-                log.info("device id %s, the id the closet's garments were made with", self.device_id)
+            if store.device_id != self.device_id:
+                log.info("device id %s, the id the closet's garments were made with", store.device_id)
+            # The id first, then the closet: whoever sees the closet (the sync link, started from
+            # another thread) must see the id it goes with.
+            self.device_id = store.device_id
+            self._store = store
 
     def _open_as_its_own(self) -> ClosetStore:
         """The closet, opened under the id its garments were made with (``mirror.device``).

@@ -304,7 +304,7 @@ class MirrorService:
                 link = self._sync_factory(
                     store,
                     self.settings.sync,
-                    self.device_id,
+                    store.device_id,  # the id it was opened under, whichever thread opened it
                     self.settings.device.name,
                     self.command,
                     self._on_acked,

@@ -83,3 +83,23 @@ def test_a_failed_change_is_answered_with_an_error_and_the_closet_kept(tmp_path:
 def synthetic_record(tmp_path: Path) -> Record:
     with ClosetStore.open(tmp_path / "elsewhere", "mirror-a", min_free_mb=0) as store:
         return store.add(synthetic_draft(1))
+
+
+def test_a_failed_open_keeps_the_id_and_a_later_open_takes_the_closets_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "closet"
+    folder.write_text("not mounted yet")
+    events: list[Event] = []
+    closet = access(folder, events)
+    first = closet.device_id
+    closet.open()
+    assert closet.store is None and closet.device_id == first, "a failed open changed the id"
+    folder.unlink()
+    with ClosetStore.open(folder, "mirror-hall", min_free_mb=0) as restored:  # the card, mounted
+        restored.add(synthetic_draft(1))
+    with caplog.at_level("INFO", logger="mirror.closet_access"):
+        assert closet.reopen()
+    assert closet.device_id == "mirror-hall" and closet.store is not None and closet.store.device_id == "mirror-hall"
+    assert any("device id mirror-hall" in r.getMessage() for r in caplog.records)
+    closet.close()

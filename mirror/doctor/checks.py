@@ -387,8 +387,11 @@ def _login_finding(sync: SyncSettings, where: str, mine: str) -> Finding:
         return Finding(Outcome.WARN, "broker", f"{where} reachable, login not tried: {exc}", _REINSTALL)
     except ValueError as exc:  # the client could not be set up (sync.broker.BrokerSetupError)
         return Finding(Outcome.FAIL, "broker", f"{where} reachable, but {exc}", "fix the [sync] TLS files")
-    except ConnectionResetError as exc:  # hung up at the login: most often plain MQTT on a TLS port
-        fix = "check [sync] tls and port (a TLS listener, often 8883, needs tls = true)"
+    except ConnectionResetError as exc:  # hung up at the login: most often TLS on one side only
+        if sync.tls:
+            fix = "check [sync] tls and port (a plain listener, often 1883, needs tls = false)"
+        else:
+            fix = "check [sync] tls and port (a TLS listener, often 8883, needs tls = true)"
         return Finding(Outcome.FAIL, "broker", f"{where} reachable, but {exc}", fix)
     except OSError as exc:  # no verdict: the broker is slow, or went away since the connect above
         return Finding(

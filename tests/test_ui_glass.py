@@ -63,14 +63,20 @@ def quiet_bridge() -> ServiceBridge:
     return ServiceBridge(SimpleNamespace(events=queue.Queue()))
 
 
-def window(qtbot: Any, status: Status = READY) -> tuple[MirrorWindow, ServiceBridge, MagicMock]:
-    """The real window over a stand-in core with the service's own signatures (a call the service does
-    not have, or with arguments it does not take, fails the test)."""
-    core = create_autospec(MirrorService, instance=True)
+def stand_in_core(status: Status = READY) -> MagicMock:
+    """A core with the service's own signatures (a call the service does not have, or with arguments it
+    does not take, fails the test), answering as an empty, working mirror."""
+    core: MagicMock = create_autospec(MirrorService, instance=True)
     core.status.return_value = status
     core.closet.return_value = []
     core.counts.return_value = ClosetCounts()
     core.unsynced_ids.return_value = set()
+    return core
+
+
+def window(qtbot: Any, status: Status = READY) -> tuple[MirrorWindow, ServiceBridge, MagicMock]:
+    """The real window over a stand-in core (``stand_in_core``)."""
+    core = stand_in_core(status)
     bridge = quiet_bridge()
     w = MirrorWindow(core, bridge)
     w.resize(960, 540)

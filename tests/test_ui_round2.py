@@ -63,8 +63,6 @@ def rect_of(screen: Screen, key: str) -> QRect:
     raise AssertionError(f"no button {key!r} on {screen.name}")
 
 
-
-
 # --- M6: the unsure result's runners-up are one tap away ------------------------------------------
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import queue
 from typing import Any
-from unittest.mock import MagicMock
 
 import pytest
 from PySide6.QtGui import QFontMetrics
@@ -31,7 +30,7 @@ from mirror.wording import (
     NOT_ADDED_UNSURE,
     NOT_BACKED_UP,
 )
-from tests.test_ui_glass import READY, analysis_of, quiet_bridge, screenshots, texts, window
+from tests.test_ui_glass import READY, analysis_of, quiet_bridge, screenshots, stand_in_core, texts, window
 from tests.test_ui_round2 import rect_of, tap
 from ui import assembly
 from ui import result as result_mod
@@ -135,10 +134,7 @@ def test_the_colours_guess_sits_right_above_colour() -> None:
 
 
 def manual_window(qtbot: Any, auto_capture: bool) -> MirrorWindow:
-    core = MagicMock()
-    core.status.return_value = READY
-    core.closet.return_value = []
-    w = MirrorWindow(core, quiet_bridge(), auto_capture=auto_capture)
+    w = MirrorWindow(stand_in_core(), quiet_bridge(), auto_capture=auto_capture)
     w.resize(960, 540)
     w.show()
     qtbot.addWidget(w)
@@ -168,9 +164,7 @@ def test_the_hints_promise_only_what_auto_capture_does(qtbot: Any, auto_capture:
 def test_the_mirror_is_put_together_with_the_configs_auto_capture(
     monkeypatch: pytest.MonkeyPatch, auto_capture: bool
 ) -> None:
-    core = MagicMock()
-    core.status.return_value = READY
-    core.closet.return_value = []
+    core = stand_in_core()
     core.events = queue.Queue()
     monkeypatch.setattr(assembly, "MirrorService", lambda settings: core)
     settings = Settings(vision=VisionSettings(auto_capture=auto_capture))

@@ -559,3 +559,14 @@ def test_synthetic_garments_speak_the_apps_vocabulary(store: ClosetStore) -> Non
     assert {r.group for r in records} <= set(GROUPS)
     counts = store.counts()
     assert sum(counts.category.get(name, 0) for name in CATEGORIES) == counts.garments, "no garment outside the chips"
+
+
+def test_a_closed_closet_says_so_instead_of_sending_the_person_to_doctor(tmp_path: Path) -> None:
+    """A read racing the mirror's stop met "Cannot operate on a closed database …; run smart-mirror
+    doctor", and doctor found nothing wrong."""
+    store = ClosetStore.open(tmp_path / "closet", "mirror-a", min_free_mb=0)
+    store.close()
+    with pytest.raises(StoreError, match=r"is closed \(the mirror is stopping\)$"):
+        store.list()
+    with pytest.raises(StoreError, match="is closed"):
+        store.outbox.stats()

@@ -52,6 +52,8 @@ def from_sqlite(exc: sqlite3.Error, path: Path) -> StoreError:
             f"cannot open or write closet database {path} ({text}); "
             f"make {path.parent} writable by this user (the service user owns it)"
         )
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed database" in text:  # nothing doctor could find
+        return StoreError(f"closet database {path} is closed (the mirror is stopping)")
     if code == sqlite3.SQLITE_BUSY or "locked" in text:
         return StoreError(f"closet database {path} is busy ({text}); another smart-mirror process holds it — retry")
     return StoreError(f"closet database {path}: {text}; run `smart-mirror doctor`")

@@ -121,6 +121,31 @@ def test_cross_field_rules_are_reported_beside_a_bad_key_elsewhere_but_not_on_it
     assert len(problems) == 1 and "backoff_min_s: expected" in problems[0]
 
 
+def test_an_unknown_key_hides_no_cross_field_rule_of_its_section() -> None:
+    """An unknown key falls back to nothing, yet it hid every rule of its section until the next run."""
+    assert problems_of('[sync]\nprot = 1\nkey_file = "k.pem"\n') == [
+        'config.toml: [sync] prot: unknown key; did you mean "port"?',
+        "config.toml: [sync] key_file: given without cert_file; set both for client certificates, or neither",
+    ]
+
+
+@pytest.mark.parametrize("bad", ['"x"', "0"])  # the wrong type, out of bounds
+def test_a_rule_reading_a_key_that_fell_back_is_skipped_and_only_that_rule(bad: str) -> None:
+    """backoff_min_s = 100 beside a bad backoff_max_s is not judged against the default maximum (60); the
+    section's other rules still run."""
+    assert problems_of(f'[sync]\nbackoff_min_s = 100\nbackoff_max_s = {bad}\nkey_file = "k.pem"\n') == [
+        f"config.toml: [sync] backoff_max_s: expected a number 0.1–86400, got {bad}",
+        "config.toml: [sync] key_file: given without cert_file; set both for client certificates, or neither",
+    ]
+
+
+def test_a_bad_port_beside_a_broker_given_as_a_url_reports_both() -> None:
+    assert problems_of('[sync]\nport = "x"\nhost = "mqtt://broker.lan"\n') == [
+        'config.toml: [sync] port: expected an integer 1–65535, got "x"',
+        "config.toml: [sync] host: 'mqtt://broker.lan' is a URL; give the host name alone, e.g. 'broker.lan'",
+    ]
+
+
 @pytest.mark.parametrize("bad", ["a/b", "mirror #1", "x+", "é", "a" * 65])
 def test_a_device_id_must_be_usable_as_an_mqtt_topic_level(bad: str) -> None:
     assert problems_of(f'[device]\nid = "{bad}"\n') == [

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import os
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,31 +71,29 @@ def parse_settings(text: str, name: str = "config.toml") -> Settings:
         raise ConfigError([f"{name}: invalid TOML: {exc}"]) from None
     problems: list[str] = []
     sections: dict[str, Any] = {}
-    flawed: set[str] = set()  # sections with a bad key: their cross-checks would judge defaults
+    fell_back: set[tuple[str, str]] = set()  # (section, key) whose bad value fell back to its default
     for key, value in data.items():
         if key not in SECTIONS:
             problems.append(f"{name}: [{key}]: unknown section{_hint(key, SECTIONS)}")
         elif not isinstance(value, dict):
             problems.append(f"{name}: {key}: expected a [{key}] table, got {_show(value)}")
-            flawed.add(key)
+            fell_back |= {(key, f.name) for f in dataclasses.fields(SECTIONS[key])}
         else:
-            before = len(problems)
-            sections[key] = _build_section(name, key, SECTIONS[key], value, problems)
-            if len(problems) > before:
-                flawed.add(key)
+            sections[key] = _build_section(name, key, SECTIONS[key], value, problems, fell_back)
     settings = Settings(**sections, origin=name)
-    # Every problem at once: the cross-field rules of the sections without a bad key too (a bad
-    # [device] id beside a mistyped [sync] port), none of a section whose bad key fell back to its default.
-    problems.extend(
-        f"{name}: {p}" for p in _cross_checks(settings) if p.split("]", 1)[0].lstrip("[") not in flawed
-    )
+    # Every problem at once: each cross-field rule too, unless a key it reads had a bad value (it fell back to
+    # its default, which the rule must not judge); an unknown key fell back to nothing and hides no rule.
+    problems.extend(f"{name}: {p}" for p in _cross_checks(settings, fell_back))
     if problems:
         raise ConfigError(problems)
     return settings
 
 
-def _build_section(name: str, section: str, cls: type, values: dict[str, Any], problems: list[str]) -> Any:
-    """Validate one table against its dataclass; append problems, return the instance."""
+def _build_section(
+    name: str, section: str, cls: type, values: dict[str, Any], problems: list[str], fell_back: set[tuple[str, str]]
+) -> Any:
+    """Validate one table against its dataclass; append problems and the keys whose bad value falls back to its
+    default, return the instance."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
@@ -106,6 +105,7 @@ def _build_section(name: str, section: str, cls: type, values: dict[str, Any], p
         error = _check_value(value, hints[key], fields[key].metadata)
         if error:
             problems.append(f"{where}: expected {error}, got {_show(value)}")
+            fell_back.add((section, key))
         else:
             kwargs[key] = float(value) if hints[key] is float else value
     return cls(**kwargs)
@@ -167,24 +167,54 @@ def _hint(key: str, known: Mapping[str, Any]) -> str:
     return f'; did you mean "{close[0]}"?' if close else f"; known: {', '.join(known)}"
 
 
-def _cross_checks(settings: Settings) -> list[str]:
-    """Rules that involve more than one key."""
-    problems = []
-    if settings.camera.source == "replay" and not settings.camera.replay_path:
-        problems.append('[camera] replay_path: required when source = "replay"; name a folder of images or a video')
-    if settings.sync.backoff_min_s > settings.sync.backoff_max_s:
-        problems.append("[sync] backoff_min_s: must not exceed backoff_max_s")
-    if settings.device.id and not DEVICE_ID.fullmatch(settings.device.id):
-        problems.append(
-            f"[device] id: {settings.device.id!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
-        )
-    problems.extend(_mqtt_name_problems(settings.sync.topic_prefix, settings.sync.client_id))
-    if settings.sync.key_file and not settings.sync.cert_file:
-        problems.append("[sync] key_file: given without cert_file; set both for client certificates, or neither")
-    hosts = [("host", settings.sync.host)]
-    hosts += [("upload_hosts", h.strip()) for h in settings.sync.upload_hosts.split(",") if h.strip()]
-    problems.extend(f"[sync] {key}: {problem}" for key, host in hosts if (problem := _host_problem(key, host)))
+#: A cross-field rule: called with the values of the keys its parameters name, it yields its problems.
+_Check = Callable[..., Iterator[str]]
+#: The rules in the order their problems are reported: (section, the keys it reads, the rule).
+_RULES: list[tuple[str, tuple[str, ...], _Check]] = []
+
+
+def _rule(section: str) -> Callable[[_Check], _Check]:
+    """Register a rule of ``section``. Its parameters name the keys it reads, and their values are all it
+    gets, so the keys that decide whether it may run (:func:`_cross_checks`) cannot drift from what it reads."""
+
+    def register(check: _Check) -> _Check:
+        keys = tuple(inspect.signature(check).parameters)
+        unknown = set(keys) - {f.name for f in dataclasses.fields(SECTIONS[section])}
+        if unknown:
+            raise TypeError(f"{check.__name__} reads {sorted(unknown)}, not keys of [{section}]")
+        _RULES.append((section, keys, check))
+        return check
+
+    return register
+
+
+def _cross_checks(settings: Settings, fell_back: set[tuple[str, str]]) -> list[str]:
+    """Rules that involve more than one key (or more than a value's type), save those reading a key in
+    ``fell_back``."""
+    problems: list[str] = []
+    for section, keys, check in _RULES:
+        if not any((section, key) in fell_back for key in keys):
+            values = getattr(settings, section)
+            problems.extend(check(**{key: getattr(values, key) for key in keys}))
     return problems
+
+
+@_rule("camera")
+def _replay_needs_a_path(source: str, replay_path: str) -> Iterator[str]:
+    if source == "replay" and not replay_path:
+        yield '[camera] replay_path: required when source = "replay"; name a folder of images or a video'
+
+
+@_rule("sync")
+def _backoff_in_order(backoff_min_s: float, backoff_max_s: float) -> Iterator[str]:
+    if backoff_min_s > backoff_max_s:
+        yield "[sync] backoff_min_s: must not exceed backoff_max_s"
+
+
+@_rule("device")
+def _device_id_is_a_topic_level(id: str) -> Iterator[str]:
+    if id and not DEVICE_ID.fullmatch(id):
+        yield f"[device] id: {id!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
 
 
 #: The longest ``[sync] client_id`` taken: MQTT allows 65,535 bytes, brokers far fewer in practice, and
@@ -192,23 +222,45 @@ def _cross_checks(settings: Settings) -> list[str]:
 MAX_CLIENT_ID_BYTES = 128
 
 
-def _mqtt_name_problems(prefix: str, client_id: str) -> list[str]:
-    """A topic prefix or client id the MQTT client would refuse only once it connects (a traceback per
-    reconnect while the mirror never syncs): said at load, like any other bad value."""
-    problems = []
-    if not prefix:
-        problems.append("[sync] topic_prefix: empty; topics would start with '/'. Use e.g. \"smart-mirror\"")
-    elif any(c in prefix for c in "+#\0") or prefix.startswith(("$", "/")) or prefix.endswith("/"):
-        problems.append(
-            f"[sync] topic_prefix: {prefix!r} is not usable in MQTT topics; no +, # or NUL, "
+# A topic prefix or client id the MQTT client would refuse only once it connects (a traceback per
+# reconnect while the mirror never syncs): said at load, like any other bad value.
+@_rule("sync")
+def _topic_prefix_is_usable(topic_prefix: str) -> Iterator[str]:
+    if not topic_prefix:
+        yield "[sync] topic_prefix: empty; topics would start with '/'. Use e.g. \"smart-mirror\""
+    elif any(c in topic_prefix for c in "+#\0") or topic_prefix.startswith(("$", "/")) or topic_prefix.endswith("/"):
+        yield (
+            f"[sync] topic_prefix: {topic_prefix!r} is not usable in MQTT topics; no +, # or NUL, "
             "and no $ or / at the start or / at the end"
         )
+
+
+@_rule("sync")
+def _client_id_is_usable(client_id: str) -> Iterator[str]:
     if len(client_id.encode()) > MAX_CLIENT_ID_BYTES or any(not c.isprintable() or c.isspace() for c in client_id):
-        problems.append(
+        yield (
             f"[sync] client_id: must be at most {MAX_CLIENT_ID_BYTES} bytes of printable characters without "
             "spaces (empty: smart-mirror-<device id>)"
         )
-    return problems
+
+
+@_rule("sync")
+def _key_needs_a_cert(key_file: str, cert_file: str) -> Iterator[str]:
+    if key_file and not cert_file:
+        yield "[sync] key_file: given without cert_file; set both for client certificates, or neither"
+
+
+@_rule("sync")
+def _host_is_bare(host: str) -> Iterator[str]:
+    if problem := _host_problem("host", host):
+        yield f"[sync] host: {problem}"
+
+
+@_rule("sync")
+def _upload_hosts_are_bare(upload_hosts: str) -> Iterator[str]:
+    for host in filter(None, (h.strip() for h in upload_hosts.split(","))):
+        if problem := _host_problem("upload_hosts", host):
+            yield f"[sync] upload_hosts: {problem}"
 
 
 def _host_problem(key: str, host: str) -> str:

@@ -35,9 +35,9 @@ def error_object(image: str, reason: str) -> dict[str, Any]:
 def to_line(obj: dict[str, Any]) -> str:
     """One compact JSON line (no newline inside, non-ASCII kept readable).
 
-    A file name that is not valid UTF-8 reaches Python with lone surrogates (``caf\udce9.jpg``),
-    which cannot be written as UTF-8: such a line is written with ASCII escapes instead, still
-    valid JSON, and ``os.fsencode(json.loads(line)["image"])`` gives back the file's real name.
+    ``analyze`` writes a file name that is not valid UTF-8 with ``\\xNN`` escapes before it gets here
+    (``mirror.cli.commands.analyze.readable``). A lone surrogate that still arrives (``caf\udce9``)
+    cannot be written as UTF-8: such a line is written with ASCII escapes instead, still valid JSON.
     """
     line = json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
     try:

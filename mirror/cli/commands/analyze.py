@@ -6,6 +6,11 @@ pipe consumer sees results while the run goes on. An image that cannot be read o
 gets an ``{"image", "error"}`` line and the run continues; the exit code is 1 at the end
 if any image failed.
 
+A file name that is not valid UTF-8 (a Latin-1 name on a UTF-8 system) reaches Python with lone
+surrogates for the bytes it could not decode; every name this command prints, in a JSON line or
+on stderr, goes through :func:`readable` first, so such a byte reads ``\\xff`` the same in both
+(never ``\\udcff``: a lone surrogate no UTF-8 writer or strict JSON reader takes).
+
 The pipeline (numpy, OpenCV, the runtimes) is imported in ``run``, not here: every
 ``smart-mirror`` call builds this command's parser, and ``--help`` must not load it.
 """
@@ -63,6 +68,26 @@ def save_cutouts(folder: Path, stem: str, result: AnalysisResult) -> None:
                     tmp.unlink(missing_ok=True)
 
 
+def readable(name: str) -> str:
+    """``name`` as well-formed text: each byte of a file name that was not UTF-8 (a lone surrogate
+    ``U+DC80``–``U+DCFF``, as Python decodes it) as ``\\xNN``, any other lone surrogate as ``\\uNNNN``.
+
+    ``shirt\\udcff.jpg`` (the bytes ``shirt\\xff.jpg``) reads ``shirt\\xff.jpg``, as Python's
+    ``backslashreplace`` writes it; a name that is valid UTF-8 comes back unchanged.
+    """
+    return "".join(_escaped(c) if "\ud800" <= c <= "\udfff" else c for c in name)
+
+
+def _escaped(surrogate: str) -> str:
+    code = ord(surrogate)
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def _complain(message: str) -> None:
+    """One line on stderr, names in it as :func:`readable` writes them."""
+    print(f"smart-mirror analyze: {readable(message)}", file=sys.stderr)
+
+
 def _unique_stem(path: str, used: set[str]) -> str:
     stem = Path(path).stem or "image"
     candidate, k = stem, 2
@@ -92,48 +117,45 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     backend = args.backend or vision.backend
     threads = vision.threads if args.threads is None else args.threads
     if not 0 <= threads <= MAX_THREADS:
-        print(f"smart-mirror analyze: --threads must be 0 (one per core) to {MAX_THREADS}", file=sys.stderr)
+        _complain(f"--threads must be 0 (one per core) to {MAX_THREADS}")
         return exitcodes.USAGE
     out_dir = Path(args.save_cutouts) if args.save_cutouts else None
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            print(
-                f"smart-mirror analyze: cannot create {out_dir} ({exc.strerror}); pick another --save-cutouts DIR",
-                file=sys.stderr,
-            )
+            _complain(f"cannot create {out_dir} ({exc.strerror}); pick another --save-cutouts DIR")
             return exitcodes.USAGE
     try:
         models = load_models(models_dir(vision.models_dir), backend, threads, vision.min_garment_area)
     except ModelsError as exc:
-        print(f"smart-mirror analyze: {_with_models_dir(str(exc), vision.models_dir)}", file=sys.stderr)
+        _complain(_with_models_dir(str(exc), vision.models_dir))
         return exitcodes.FAILED
     analyzer = Analyzer(models, unsure_below=vision.unsure_below)
     failed = 0
     stems: set[str] = set()
     for path in args.paths:
         t0 = time.perf_counter()
+        name = readable(path)
         try:
             image = read_image(path)
             result = analyzer.analyze(image, encode=out_dir is not None)
         except UnreadableImageError as exc:
             failed += 1
-            print(to_line(error_object(path, str(exc))), flush=True)
+            print(to_line(error_object(name, readable(str(exc)))), flush=True)
             continue
         except Exception as exc:  # one bad image must not end the run; say what happened
             failed += 1
-            print(to_line(error_object(path, f"analysis failed: {exc}")), flush=True)
+            print(to_line(error_object(name, readable(f"analysis failed: {exc}"))), flush=True)
             continue
-        print(to_line(result_object(path, result, (time.perf_counter() - t0) * 1000.0)), flush=True)
+        print(to_line(result_object(name, result, (time.perf_counter() - t0) * 1000.0)), flush=True)
         if out_dir is not None:
             try:
                 save_cutouts(out_dir, _unique_stem(path, stems), result)
             except OSError as exc:  # a full or read-only disk: every later image would fail the same way
-                print(
-                    f"smart-mirror analyze: cannot write cut-outs to {out_dir} ({exc.strerror or exc}); "
-                    "free some space or pick another --save-cutouts DIR",
-                    file=sys.stderr,
+                _complain(
+                    f"cannot write cut-outs to {out_dir} ({exc.strerror or exc}); "
+                    "free some space or pick another --save-cutouts DIR"
                 )
                 return exitcodes.FAILED
     return exitcodes.FAILED if failed else exitcodes.OK

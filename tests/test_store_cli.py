@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -123,3 +124,84 @@ def test_closet_list_refuses_a_colour_that_is_not_a_basic_term(capsys: pytest.Ca
         main(["closet", "list", "--color", "Grey"])
     assert info.value.code == 2
     assert "invalid choice: 'Grey' (choose from 'black', 'white', 'grey'" in capsys.readouterr().err
+
+
+def closet_config(tmp_path: Path) -> tuple[Path, Path]:
+    """A config whose closet folder holds nothing yet, and that folder."""
+    data = tmp_path / "closet"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[device]\nid = "cli-dev"\n[store]\ndata_dir = "{data}"\nmin_free_mb = 0\n[sync]\nenabled = false\n'
+    )
+    return config, data
+
+
+def look(config: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str, str]]:
+    """``closet list`` and ``closet show`` of an id: each one's exit code, stdout and stderr."""
+    answers = []
+    for action in (["list"], ["show", "0190a1b2-0000-7000-8000-000000000000"]):
+        code = main(["--config", str(config), "closet", *action])
+        out, err = capsys.readouterr()
+        answers.append((code, out, err))
+    return answers
+
+
+def test_looking_at_a_0_byte_closet_db_changes_nothing_and_reads_as_no_closet_yet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A power cut during the mirror's very first open leaves ``closet.db`` at 0 bytes. ``closet list`` and
+    ``show`` opened the store on it, which made the tables: a look wrote to the closet."""
+    config, data = closet_config(tmp_path)
+    data.mkdir()
+    db = data / "closet.db"
+    db.write_bytes(b"")
+    os.utime(db, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    before = sorted(p.name for p in data.iterdir())
+    empty = look(config, capsys)
+    assert db.read_bytes() == b"" and db.stat().st_mtime_ns == 1_000_000_000_000_000_000
+    assert sorted(p.name for p in data.iterdir()) == before  # no -wal, -shm or images/ either
+    db.unlink()
+    assert look(config, capsys) == empty, "a 0-byte closet.db reads as no closet.db at all"
+    (listed, listed_out, listed_err), (shown, _, shown_err) = empty
+    assert (listed, listed_out, listed_err) == (exitcodes.OK, "", f"0 garment(s): no closet at {data} yet\n")
+    assert shown == exitcodes.FAILED and shown_err.startswith("smart-mirror: no garment with id 0190a1b2-")
+    assert not db.exists(), "a look makes no closet either"
+
+
+def test_the_mirror_still_makes_its_tables_in_a_0_byte_closet_db(tmp_path: Path) -> None:
+    db = tmp_path / "closet.db"
+    db.write_bytes(b"")
+    with ClosetStore.open(tmp_path, "cli-dev", min_free_mb=0) as store:
+        kept = store.add(synthetic_draft(0, image_kb=1))
+    with ClosetStore.open(tmp_path, "cli-dev", min_free_mb=0) as store:
+        assert [r.id for r in store.list()] == [kept.id]
+
+
+def test_a_0_byte_closet_db_beside_a_log_of_garments_is_refused_not_listed_as_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The one empty closet.db that is not a new closet: its garments are in the -wal (mirror.store.orphan)."""
+    config, data = closet_config(tmp_path)
+    data.mkdir()
+    (data / "closet.db").write_bytes(b"")
+    wal = data / "closet.db-wal"
+    wal.write_bytes(b"\x37\x7f\x06\x82" + bytes(4092))
+    for code, out, err in look(config, capsys):
+        assert code == exitcodes.FAILED and out == "" and "nothing was changed" in err and err.count("\n") == 1
+    assert wal.read_bytes() == b"\x37\x7f\x06\x82" + bytes(4092)
+
+
+def test_a_missing_closet_db_beside_earlier_garment_images_is_not_listed_as_no_closet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Images with no database: the database (or its -wal) was lost. ``list`` must not answer "no closet yet"
+    quietly; the store's open says what happened and how to restore it."""
+    config, data = closet_config(tmp_path)
+    with ClosetStore.open(data, "cli-dev", min_free_mb=0) as store:
+        store.add(synthetic_draft(0, image_kb=1))
+    for leftover in data.glob("closet.db*"):
+        leftover.unlink()
+    code = main(["--config", str(config), "closet", "list"])
+    err = capsys.readouterr().err
+    assert code == exitcodes.OK and "no closet at" not in err
+    assert "holds 1 garment image(s) of an earlier closet" in err and "restore both from a backup" in err

@@ -1,4 +1,5 @@
-"""Looks at a closet without opening the store: which device made it, when its newest garment came.
+"""Looks at a closet without opening the store: whether there is one yet, which device made it, when its
+newest garment came.
 
 Why apart from ``ClosetStore``: the device id is needed before the store is opened (the store is
 opened with it), and doctor must judge a closet without changing it (opening the store migrates
@@ -9,11 +10,13 @@ or damaged answers nothing, and the store, when it opens, says what is wrong.
 from __future__ import annotations
 
 import sqlite3
+import stat
 from datetime import datetime
 from pathlib import Path
 
-from mirror.store.closet import DB_NAME
+from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import NEWEST_CREATED_SQL, newest_created
+from mirror.store.images import committed_count
 from mirror.store.orphan import orphan_log
 
 
@@ -26,6 +29,28 @@ def closet_device_ids(data_dir: Path) -> list[str]:
 def closet_newest_time(data_dir: Path) -> datetime | None:
     """When the closet's newest garment was added (what the wall clock must not precede), if any."""
     return newest_created(peek_closet(data_dir, NEWEST_CREATED_SQL))
+
+
+def no_closet_yet(data_dir: Path) -> bool:
+    """Whether ``data_dir`` holds no closet database yet: ``closet.db`` missing, or 0 bytes (made but never
+    written: what a power cut during the mirror's very first open leaves), with no ``-wal`` of content and no
+    garment images of an earlier closet beside it.
+
+    Why: a read-only command (``closet list``, ``closet show``) answers "an empty closet" then without opening
+    the store, because opening makes the tables, and a look must not write. Anything else, a file that cannot
+    be examined, an orphan write-ahead log, or images whose database is gone included, is False: the store's
+    open says what is wrong (for the images it warns that the database or its ``-wal`` was lost).
+    """
+    db = data_dir / DB_NAME
+    try:
+        if orphan_log(db) is not None or committed_count(data_dir / IMAGES_DIR):
+            return False
+        info = db.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0  # a folder in its place may say 0 bytes too
 
 
 def peek_closet(data_dir: Path, sql: str) -> list[tuple[object, ...]]:

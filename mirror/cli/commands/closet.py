@@ -1,4 +1,9 @@
-"""``smart-mirror closet``: list, show and delete stored garments."""
+"""``smart-mirror closet``: list, show and delete stored garments.
+
+``list`` and ``show`` only look: where there is no closet database yet (``closet.db`` missing, or 0 bytes
+as a power cut during the mirror's very first open leaves it) they answer for an empty closet without
+opening the store, since opening makes the tables. ``delete`` opens it as the mirror does.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from mirror.cli import exitcodes
 from mirror.config import Settings
 from mirror.store import ClosetStore, Record, StoreError, open_closet
 from mirror.store.codec import record_to_dict
+from mirror.store.peek import no_closet_yet
 from mirror.vocab import BASIC_TERMS, CATEGORIES
 
 NAME = "closet"
@@ -46,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action != "delete" and no_closet_yet(settings.store.path()):
+        if args.action == "show":
+            return _not_found(args.id)
+        return _print_list([], f"no closet at {settings.store.path()} yet")
     try:
         with open_closet(settings) as store:
             if args.action == "list":
@@ -66,22 +76,29 @@ def line(record: Record) -> str:
 
 
 def _list(store: ClosetStore, category: str | None, color: str | None) -> int:
-    records = store.list(category=category, basic_color=color)
+    return _print_list(store.list(category=category, basic_color=color))
+
+
+def _print_list(records: list[Record], why: str = "") -> int:
     for record in records:
         print(line(record))
-    print(f"{len(records)} garment(s)", file=sys.stderr)
+    print(f"{len(records)} garment(s)" + (f": {why}" if why else ""), file=sys.stderr)
     return exitcodes.OK
 
 
 def _show(store: ClosetStore, record_id: str) -> int:
     record = store.get(record_id)
     if record is None:
-        print(f"smart-mirror: no garment with id {record_id}; see `smart-mirror closet list`", file=sys.stderr)
-        return exitcodes.FAILED
+        return _not_found(record_id)
     data = record_to_dict(record)
     data["image_paths"] = {kind: str(store.image_path(record, kind)) for kind in record.images}
     print(json.dumps(data, indent=2))
     return exitcodes.OK
+
+
+def _not_found(record_id: str) -> int:
+    print(f"smart-mirror: no garment with id {record_id}; see `smart-mirror closet list`", file=sys.stderr)
+    return exitcodes.FAILED
 
 
 def _delete(store: ClosetStore, record_id: str) -> int:

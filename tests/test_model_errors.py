@@ -205,10 +205,41 @@ def test_doctor_fails_a_model_that_loads_but_cannot_run(tmp_path: Path, monkeypa
         raise IndexError("index 10 is out of bounds for axis 0 with size 10")
 
     monkeypatch.setattr(Classifier, "scores", broken)
-    bad = findings(copy_models(tmp_path))["classifier"]
+    models = copy_models(tmp_path)
+    bad = findings(models)["classifier"]
     assert bad.status is Outcome.FAIL
-    assert bad.message.endswith("classifier: loads but cannot run (index 10 is out of bounds for axis 0 with size 10); "
-                               "reinstall the model files")
+    # One fix on the line: the loader's own "reinstall the model files" is not said beside doctor's.
+    assert bad.line() == (
+        f"FAIL model classifier: {models / 'classifier'}: loads but cannot run "
+        f"(index 10 is out of bounds for axis 0 with size 10) — fix: check [vision] models_dir ({models})"
+    )
+
+
+def test_doctor_names_one_fix_for_a_shipped_model_that_loads_but_cannot_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line read "…; reinstall the model files — fix: reinstall the project (git pull; pip install -e .)":
+    two instructions for one problem. The shipped model files come with the project: reinstalling it is the fix."""
+    from mirror.vision.classifier import Classifier
+
+    def broken(self: Classifier, on_black_bgr: object) -> object:
+        raise ValueError("operands could not be broadcast together with shapes (3,) (4,)")
+
+    monkeypatch.setattr(Classifier, "scores", broken)
+    [bad] = [f for f in check_models(Settings()) if f.check == "model classifier"]
+    line = bad.line()
+    assert line == (
+        f"FAIL model classifier: {default_models_dir() / 'classifier'}: loads but cannot run (operands could not be "
+        "broadcast together with shapes (3,) (4,)) — fix: reinstall the project (git pull; pip install -e .)"
+    )
+    assert line.count("reinstall") == 1 and "\n" not in line
+
+
+@pytest.mark.parametrize(("model", "key", "value"), [BAD_META[0], BAD_META[8]])
+def test_doctor_names_one_fix_for_a_malformed_meta(tmp_path: Path, model: str, key: str, value: Any) -> None:
+    models = copy_models(tmp_path)
+    edit_manifest(models / model, {}, {key: value})
+    line = findings(models)[model].line()
+    assert line.startswith(f"FAIL model {model}: {models / model / 'model.json'}: malformed meta {key!r} (")
+    assert line.endswith(f") — fix: check [vision] models_dir ({models})") and "reinstall" not in line
 
 
 def test_doctor_suggests_the_other_runtime_when_this_one_cannot_load_a_good_file(

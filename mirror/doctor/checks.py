@@ -31,6 +31,8 @@ from mirror.synclink import SyncNotInstalledError, broker_login_problem
 
 REQUIRED_MODELS = MODEL_NAMES
 _REINSTALL = "reinstall the project (git pull; pip install -e .)"
+#: The fix the model loaders' own messages end in (``mirror.manifest``, ``mirror.inference``).
+_FILES_FIX = "reinstall the model files"
 NEURAL_BACKENDS = ("tflite", "onnx")
 
 
@@ -206,18 +208,32 @@ def check_models(settings: Settings) -> Iterator[Finding]:
         try:
             manifest = ModelManifest.load(folder / name)
         except ManifestError as exc:
-            yield Finding(Outcome.FAIL, f"model {name}", str(exc), _models_fix(settings))
+            yield Finding(Outcome.FAIL, f"model {name}", _without_fix(str(exc)), _models_fix(settings))
             continue
         problems = manifest.verify()
         if problems:
-            yield Finding(Outcome.FAIL, f"model {name}", "; ".join(problems), "reinstall the model files")
+            yield Finding(Outcome.FAIL, f"model {name}", "; ".join(problems), _FILES_FIX)
             continue
         try:
             version = try_model(folder, name, backend)
         except ModelsError as exc:
-            yield Finding(Outcome.FAIL, f"model {name}", str(exc), _load_fix(exc, settings))
+            yield Finding(Outcome.FAIL, f"model {name}", _without_fix(str(exc)), _load_fix(exc, settings))
             continue
         yield Finding(Outcome.OK, f"model {name}", f"v{version} loads ({_kind(manifest, backend)})")
+
+
+def _without_fix(message: str) -> str:
+    """A model error without the generic fix its message ends in (written for ``analyze`` and the mirror,
+    which print the message alone).
+
+    Why: doctor's line names the one fix that applies after "— fix:"; kept, the line named two
+    (``…; reinstall the model files — fix: reinstall the project (…)``, or ``— fix: check [vision]
+    models_dir (…)``), and a reader could not tell which to do, or whether both.
+    """
+    for joint in ("; ", ": "):
+        if message.endswith(joint + _FILES_FIX):
+            return message.removesuffix(joint + _FILES_FIX)
+    return message
 
 
 def _models_fix(settings: Settings) -> str:

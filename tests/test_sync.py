@@ -283,6 +283,7 @@ def test_acks_queued_while_the_mirror_was_away_come_before_anything_is_sent_agai
     try:
         wait_until(lambda: store.outbox.stats().acked == 3, 10, "the queued acks")
         wait_until(lambda: second.stats.published >= 1, 10, "the new version")
+        # Not polled: the grace must really elapse, since what it holds back would be sent once it ends.
         time.sleep(RESUME_GRACE_S + 0.5)
         assert second.stats.published == 1, "a version the cloud had acked was sent again"
         assert store.outbox.unacked_ids() == {new.id}
@@ -459,7 +460,7 @@ def test_a_connection_taken_over_again_and_again_backs_off_and_is_said_once(
     with caplog.at_level(logging.INFO, logger="sync.worker"):
         worker.start()
         other.start()
-        time.sleep(6)
+        time.sleep(6)  # not polled: the window the connects below are counted in (a rate)
         stop.set()
         other.join(5)
         worker.stop()
@@ -540,7 +541,7 @@ def test_an_idle_worker_reads_its_outbox_a_few_times_a_second_not_fifty(
     try:
         wait_until(lambda: store.outbox.stats().acked == 2, 10, "the first two versions")
         reads[0] = 0
-        time.sleep(2)
+        time.sleep(2)  # not polled: the idle window the reads are counted in (a rate)
         idle_reads = reads[0]
         store.add(synthetic_draft(7, image_kb=1))  # a new garment still goes within a moment
         wait_until(lambda: store.outbox.stats().acked == 3, 5, "the new version")  # not the idle poll's pace

@@ -544,6 +544,8 @@ def test_a_command_that_waits_out_its_lifetime_in_the_mirrors_queue_never_reache
         with RemoteControl(broker, topics) as cloud:
             with pytest.raises(RemoteError):
                 cloud.send("capture", command_id="stale-1", ttl_s=1, timeout_s=0.1)
+            # Not polled: the message expiry (1 s, counted by the broker in whole seconds) must really elapse,
+            # and nothing shows a queued message expired short of delivering it.
             time.sleep(2.2)
             with pytest.raises(RemoteError):
                 cloud.send("show", screen="home", command_id="fresh-1", timeout_s=0.1)

@@ -74,7 +74,8 @@ def test_broker_sigkill_and_restart_during_a_drain(
         wait_until(lambda: store.outbox.stats().acked >= 40, 30, "the first acks")
         mosquitto.kill()
         assert not outbox_empty(store), "the drain finished before the fault: make the scenario harder"
-        time.sleep(1.5)
+        # Down until the worker has tried it again and been refused (not a fixed 1.5 s that may pass unseen).
+        wait_until(lambda: "unreachable" in worker.last_error, 30, "a reconnect to the killed broker to fail")
         mosquitto.start()
         wait_until(lambda: outbox_empty(store), RECOVER_S, "the outbox to drain after the broker restart")
     finally:
@@ -93,8 +94,10 @@ def test_link_cut_for_several_seconds_through_a_proxy(
         wait_until(lambda: store.outbox.stats().acked >= 40, 30, "the first acks")
         proxy.cut()
         assert not outbox_empty(store)
-        time.sleep(4)
-        assert worker.last_error and "waiting" in worker.last_error
+        # Cut until the worker has tried the link again and failed ("broker … closed the connection" or
+        # "… unreachable", after "lost the broker"), not a fixed 4 s; it says its records wait.
+        wait_until(lambda: worker.last_error.startswith("broker "), 30, "a reconnect through the cut link to fail")
+        assert not worker.connected and "waiting" in worker.last_error, worker.last_error
         proxy.restore()
         wait_until(lambda: outbox_empty(store), RECOVER_S, "the outbox to drain after the link came back")
     finally:
@@ -161,7 +164,10 @@ def test_consumer_sigkilled_and_restarted(tmp_path: Path, store: ClosetStore, mo
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert not outbox_empty(store)
-        time.sleep(1)
+        # Down until the mirror has published into its session (an ack already on its way freeing a slot, or the
+        # ack timeout's resend): versions the broker must keep for it, not a fixed 1 s in which nothing need happen.
+        published = worker.stats.published
+        wait_until(lambda: worker.stats.published > published, 30, "versions published while the consumer is down")
         proc = consumer_process(tmp_path, mosquitto.port)
         wait_until(lambda: outbox_empty(store), RECOVER_S, "the outbox to drain after the consumer restart")
     finally:
@@ -202,7 +208,9 @@ def test_a_consumer_gone_for_good_stops_taking_its_share_when_its_session_ends(
     gone.start()
     assert gone.connected.wait(10)
     gone.stop()
-    time.sleep(2.5)  # its session's expiry, and the broker's once-a-second sweep
+    # Not polled: the expiry is the thing tested, and nothing shows that the broker dropped the session
+    # short of taking it over (which would end it). 1 s expiry + the broker's once-a-second sweep.
+    time.sleep(2.5)
     start_consumer(mosquitto.port, name="c-new", db_path=db_path)
     store = fill_store(tmp_path / "mirror", 20, image_kb=1)
     worker = SyncWorker(store, sync_settings(mosquitto.port, ack_timeout_s=60), DEVICE)

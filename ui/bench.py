@@ -83,12 +83,7 @@ def run_ui_bench(
     settings: Settings, captures: int = CAPTURES, idle_s: float = IDLE_SECONDS, idle_room_s: float = IDLE_ROOM_SECONDS
 ) -> dict[str, Any]:
     """Run the UI benchmark and return its figures (see the module docstring)."""
-    choose_platform()
-    from PySide6.QtWidgets import QApplication
-
-    global _APP
-    if QApplication.instance() is None:
-        _APP = QApplication(sys.argv[:1])  # kept referenced: it must outlive every widget
+    application()
     with tempfile.TemporaryDirectory(prefix="mirror-ui-bench-") as tmp:
         # The idle room first: its RSS is then the idle app's, not the demo run's high-water mark.
         idle = _idle_room(settings, Path(tmp) / "room", idle_room_s)
@@ -96,6 +91,19 @@ def run_ui_bench(
     figures["idle_room"] = idle
     figures["meets_targets"]["idle_cpu_percent"] = idle["cpu_percent_of_one_core"] <= TARGETS["idle_cpu_percent_max"]
     return figures
+
+
+def application() -> object:
+    """The Qt application a bench runs in: the running one (a test's), else one made on the platform
+    :func:`ui.platform.choose_platform` picks and kept for the life of the process (it must outlive
+    every widget)."""
+    choose_platform()
+    from PySide6.QtWidgets import QApplication
+
+    global _APP
+    if QApplication.instance() is None:
+        _APP = QApplication(sys.argv[:1])
+    return QApplication.instance()
 
 
 def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, Any]:
@@ -130,7 +138,7 @@ def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, An
         cpu0, wall0, usage0 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         run_events_for(seconds)  # one timer: a polling wait would add its own wake-ups to the figure
         cpu1, wall1, usage1 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
-        rss_mb = _rss_mb()
+        resident = rss_mb()
     elapsed = wall1 - wall0
     switches = (usage1.ru_nvcsw + usage1.ru_nivcsw) - (usage0.ru_nvcsw + usage0.ru_nivcsw)
     return {
@@ -138,11 +146,11 @@ def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, An
         "fps": quiet.camera.fps,
         "cpu_percent_of_one_core": round(100.0 * (cpu1 - cpu0) / elapsed, 1),
         "context_switches_per_s": round(switches / elapsed),
-        "rss_mb": rss_mb,
+        "rss_mb": resident,
     }
 
 
-def _rss_mb() -> float | None:
+def rss_mb() -> float | None:
     """This process's resident memory now (Linux), in MB."""
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])

@@ -382,6 +382,10 @@ class ConsumerDB:
         rows = self._read("SELECT device_id, id, version, body FROM garment_versions")
         return [(str(d), str(i), int(v), str(b)) for d, i, v, b in rows]
 
+    def newest(self) -> dict[str, tuple[int, bool]]:
+        """Every garment's newest version and whether that version is a delete: what the backend shows."""
+        return {str(i): (int(v), bool(d)) for i, v, d in self._read("SELECT id, version, deleted FROM garments")}
+
     def counts(self) -> dict[str, int]:
         tables = ("garments", "garment_versions", "blobs", "pending", "dead_letters")
         return {table: int(self._read(f"SELECT COUNT(*) FROM {table}")[0][0]) for table in tables}

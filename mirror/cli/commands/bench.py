@@ -28,6 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ui", action="store_true", help="benchmark the mirror UI instead (preview fps, shutter to result, GUI stalls)"
     )
+    parser.add_argument(
+        "--soak",
+        type=bounded(float, "a number of minutes", 0.5, 1440.0, lowest_ok=True),
+        metavar="MINUTES",
+        help="use the whole mirror for MINUTES (shots, keeps, closet visits, a broker outage) and report what "
+        "grows: memory, open files, threads; and that every garment reached the cloud",
+    )
     parser.add_argument("--output", metavar="FILE", help="also write the JSON report here")
     parser.add_argument(
         "--repeat",
@@ -72,6 +79,19 @@ def _ui_bench(args: argparse.Namespace, settings: Settings) -> int:
     return _emit(run_ui_bench(settings), args.output)
 
 
+def _soak_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """The long run of ``ui.soak.run_soak`` (the whole app: Qt is imported only here, as ``run`` does)."""
+    from sync.bench import BenchUnavailableError
+    from ui.soak import run_soak
+
+    try:
+        report = run_soak(settings, args.soak, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except BenchUnavailableError as exc:
+        print(f"smart-mirror bench: {exc}", file=sys.stderr)
+        return exitcodes.NOT_AVAILABLE
+    return _emit(report, args.output)
+
+
 def _output_problem(output: str) -> str:
     """Why ``--output`` could not be written, checked before a bench of minutes rather than after it."""
     path = Path(output)
@@ -93,6 +113,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _sync_bench(args, settings)
     if getattr(args, "ui", False):
         return _ui_bench(args, settings)
+    if getattr(args, "soak", None) is not None:
+        return _soak_bench(args, settings)
     # Imported here: the pipeline (numpy, OpenCV, the runtimes) only for the bench itself, not for --help.
     from mirror.imagefile import UnreadableImageError, read_image
     from mirror.pipeline.bench import Bench, demo_frames

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_files_and_threads_grow_only_when_the_last_half_needs_more_than_the_firs
 
 
 def test_a_figure_the_run_could_not_give_does_not_meet_its_target() -> None:
-    report = {
+    report: dict[str, Any] = {
         "rss_growth_mb_per_100_garments": None,
         "open_files_growth": 0,
         "threads_growth": 1,

@@ -213,6 +213,21 @@ def test_every_tall_portrait_screen_holds_at_the_floors_portrait_cap(orientation
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "density"), [(800, 480, 5.19), (800, 480, 5.59), (1024, 600, 6.64), (480, 800, 5.59)]
+)
+def test_every_screen_holds_on_the_7in_panels_with_their_floors_in_mm(width: int, height: int, density: float) -> None:
+    """Where the panel's size is known, touch targets keep their own floor in mm past the capped type
+    scale (``Theme.least_touch``) and text made smaller to fit stops at ``Theme.least_text``: every
+    screen must hold with those too (the official 7" panel's two densities, a 1024×600 one, upright)."""
+    problems = []
+    for name, screen in every_screen().items():
+        screen.px_per_mm = density
+        render(screen, width, height, 1.0)
+        problems += layout_problems(name, screen, width, height)
+    assert not problems, "\n".join(problems)
+
+
 def layout_problems(name: str, screen: Screen, width: int, height: int) -> list[str]:
     """What is wrong with ``screen`` as last painted on a ``width`` × ``height`` window: buttons
     off the glass or on each other, text cut off, under a button or on other text."""

@@ -34,7 +34,7 @@ from mirror.events import ClosetCounts, Record
 from ui.buttons import Button, ButtonRow, button_width, paint_button
 from ui.images import fit
 from ui.screen import BACK, FIRST, LAST, PAGE_DOWN, PAGE_UP, Screen
-from ui.theme import DIM, FAINT, GREY, WHITE, Theme, draw_text, draw_wrapped
+from ui.theme import DIM, FAINT, GREY, SMALLEST_TOUCH, WHITE, Theme, draw_text, draw_wrapped
 from ui.vocab import BASIC_TERMS, CATEGORIES, category_label, colour_label, swatch
 
 CAT_PREFIX, COL_PREFIX, ITEM_PREFIX = "cat:", "col:", "item:"
@@ -54,7 +54,6 @@ DIMMED_SWATCH = 200
 #: Tiles are about this wide (design px); where one line of those is all the height holds, the
 #: grid takes more, smaller ones, down to about ``SMALLEST_TILE``, until two lines fit.
 TILE, SMALLEST_TILE = 300, 200
-
 
 
 def is_dark(colour: QColor) -> bool:
@@ -296,7 +295,7 @@ class ClosetScreen(Screen):
         self._clamp_focus(self.rows())  # e.g. onto Back when an empty closet has no filters
         area = self.content_rect(theme)
         header_h = theme.px(100)
-        chip_h, gap = theme.px(68), theme.lx(14)
+        chip_h, gap = theme.touch(SMALLEST_TOUCH), theme.lx(14)  # a fingertip's height, in mm where known
         back_w = max(theme.px(180), self.back.natural_width(theme, chip_h))
         title_rect = draw_text(
             painter,
@@ -373,9 +372,12 @@ class ClosetScreen(Screen):
             y += self.colours.layout(QRect(area.left(), y, area.width(), 0), chip_h, gap) + theme.px(28)
             return y
         if self.shared_filter_line:
-            between = theme.px(24)
-            half = (area.width() - between) // 2
-            lines = (QRect(area.left(), y, half, chip_h), QRect(area.right() + 1 - half, y, half, chip_h))
+            room = area.width() - theme.px(24)
+            split = self._shared_split(theme, room, chip_h, gap)
+            lines = (
+                QRect(area.left(), y, split, chip_h),
+                QRect(area.right() + 1 - (room - split), y, room - split, chip_h),
+            )
             for row, line in zip(rows, lines, strict=True):
                 self._filter_lines[id(row)] = line
                 self._layout_one_line(theme, row, line, gap)
@@ -387,34 +389,77 @@ class ClosetScreen(Screen):
             y += chip_h + after
         return y
 
+    def _shared_split(self, theme: Theme, room: int, chip_h: int, gap: int) -> int:
+        """The categories' share of ``room`` on a shared filter line: half, or where one row then
+        shows a chip more from its start and the other none fewer (on the 7" panel "T-shirt" joins
+        "All types", and "All colours" still shows in a little less than half). From the rows'
+        starts, so the line does not move under the finger as they scroll."""
+        rows = (self.categories, self.colours)
+        natural = [[button_width(theme, b, chip_h) for b in row.buttons] for row in rows]
+
+        def shown(split: int) -> tuple[int, ...]:
+            """Chips shown whole in each row (none where the first is squeezed to fit)."""
+            counts = []
+            for row, width, wanted in zip(rows, (split, room - split), natural, strict=True):
+                _, last, widths = self._one_line_span(theme, row, width, chip_h, gap, from_start=True)
+                counts.append(last + 1 if widths[: last + 1] == wanted[: last + 1] else 0)
+            return tuple(counts)
+
+        half = room // 2
+        at_half = shown(half)
+        candidates = []
+        for index, widths in enumerate(natural):
+            used = 0
+            for last, width in enumerate(widths):
+                used += width + (gap if last else 0)
+                need = used + (chip_h if last < len(widths) - 1 else 0)  # › while more wait
+                if 2 * chip_h <= need <= room - 2 * chip_h:
+                    candidates.append(need if index == 0 else room - need)
+        best, best_shown = half, at_half
+        for split in sorted(candidates, key=lambda s: abs(s - half)):
+            counts = shown(split)
+            if all(n >= h for n, h in zip(counts, at_half, strict=True)) and sum(counts) > sum(best_shown):
+                best, best_shown = split, counts
+        return best
+
+    def _one_line_span(
+        self, theme: Theme, row: ButtonRow, width: int, height: int, gap: int, *, from_start: bool = False
+    ) -> tuple[int, int, list[int]]:
+        """(first, last, widths): the chips a one-line row ``width`` wide shows, the focused one
+        among them (``from_start``: the first one), and every chip's width there."""
+        count = len(row.buttons)
+        widths = [min(width, button_width(theme, b, height)) for b in row.buttons]
+        if sum(widths) + gap * (count - 1) <= width:
+            return 0, count - 1, widths
+        chevron = height
+        widths = [min(w, max(1, width - 2 * chevron)) for w in widths]
+
+        def last_shown(first: int) -> int:
+            room = width - (2 if first > 0 else 1) * chevron  # ‹ only once scrolled
+            used, last = widths[first], first
+            while last + 1 < count and used + gap + widths[last + 1] <= room:
+                last += 1
+                used += gap + widths[last]
+            return last
+
+        if from_start:
+            return 0, last_shown(0), widths
+        first = min(self.chips_first[id(row)], row.focus)
+        while last_shown(first) < row.focus:
+            first += 1
+        while first > 0 and last_shown(first - 1) == count - 1:  # no room left empty at the end
+            first -= 1
+        return first, last_shown(first), widths
+
     def _layout_one_line(self, theme: Theme, row: ButtonRow, line: QRect, gap: int) -> None:
         """As many chips as fit on ``line`` at their own widths, the focused one among them; a
         chevron's room (as wide as the chips are high: a fingertip's target) at an end where
         more chips wait."""
         row.columns = 0  # one line: Left/Right go through every chip
         count = len(row.buttons)
-        widths = [min(line.width(), button_width(theme, b, line.height())) for b in row.buttons]
-        if sum(widths) + gap * (count - 1) <= line.width():
-            first, last = 0, count - 1
-        else:
-            chevron = line.height()
-            widths = [min(w, max(1, line.width() - 2 * chevron)) for w in widths]
-
-            def last_shown(first: int) -> int:
-                room = line.width() - (2 if first > 0 else 1) * chevron  # ‹ only once scrolled
-                used, last = widths[first], first
-                while last + 1 < count and used + gap + widths[last + 1] <= room:
-                    last += 1
-                    used += gap + widths[last]
-                return last
-
-            first = min(self.chips_first[id(row)], row.focus)
-            while last_shown(first) < row.focus:
-                first += 1
-            while first > 0 and last_shown(first - 1) == count - 1:  # no room left empty at the end
-                first -= 1
-            last = last_shown(first)
-            line = line.adjusted(chevron if first > 0 else 0, 0, 0, 0)
+        first, last, widths = self._one_line_span(theme, row, line.width(), line.height(), gap)
+        if first > 0:
+            line = line.adjusted(line.height(), 0, 0, 0)
         self.chips_first[id(row)] = first
         row.rects = [QRect() for _ in range(count)]
         x = line.left()
@@ -555,18 +600,24 @@ class ClosetScreen(Screen):
         label_rect = QRect(rect.left(), rect.bottom() - label_h, rect.width(), label_h)
         colour = swatch(record.color.basic, record.color.hex)
         dot_rect = QRect(label_rect.left() + theme.lx(16), label_rect.center().y() - dot // 2, dot, dot)
+        font = theme.font(28)
+        label_w = QFontMetrics(font).horizontalAdvance(label)
+        text_rect = label_rect.adjusted(theme.lx(16) + dot + theme.px(12), 0, -theme.px(40), 0)
+        badge = QRect(label_rect.right() - theme.px(36), label_rect.center().y() - dot // 2, dot, dot)
+        if label_w > text_rect.width():
+            # A small tile (a short panel): the sync badge goes to the top corner, so that the
+            # label keeps its size rather than shrink under the mm floor ("Trousers" on the 7")...
+            text_rect.setRight(rect.right() - theme.lx(12))
+            badge.moveTo(rect.right() - theme.lx(12) - dot, rect.top() + theme.lx(12))
+        if label_w > text_rect.width():
+            # ...and where that is not enough ("Long sleeve", "Outerwear"), the swatch goes to the
+            # other top corner: the label has the tile's whole width.
+            text_rect.setLeft(rect.left() + theme.lx(12))
+            dot_rect.moveTo(rect.left() + theme.lx(12), rect.top() + theme.lx(12))
         painter.setBrush(colour)
         painter.drawEllipse(dot_rect)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         ring_dark_swatch(painter, theme, dot_rect, colour)
-        font = theme.font(28)
-        text_rect = label_rect.adjusted(theme.lx(16) + dot + theme.px(12), 0, -theme.px(40), 0)
-        badge = QRect(label_rect.right() - theme.px(36), label_rect.center().y() - dot // 2, dot, dot)
-        if item.sync != LOCAL and QFontMetrics(font).horizontalAdvance(label) > text_rect.width():
-            # A small tile (a short panel): the badge goes to the top corner, so that the label
-            # keeps its size rather than shrink under the mm floor ("Long sleeve" on the 7").
-            text_rect.setRight(rect.right() - theme.lx(12))
-            badge.moveTo(rect.right() - theme.lx(12) - dot, rect.top() + theme.lx(12))
         draw_text(
             painter,
             text_rect,

@@ -28,7 +28,7 @@ from mirror.events import STORAGE_FULL, Level, Status, StatusPart
 from mirror.wording import BACKUP_FAILING, CLOSET_FULL, NO_CAMERA, NO_MODELS, NOT_BACKED_UP
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
-from ui.theme import GREY, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
+from ui.theme import GREY, SMALLEST_TOUCH, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
 from ui.vocab import on_lines, sentence
 
 CAPTURE, CLOSET, ABOUT = "capture", "closet", "about"
@@ -305,7 +305,7 @@ class HomeScreen(Screen):
             date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
         offset = int(area.height() * (0.12 if theme.portrait else 0.06))
         # About, small in the top right corner; the clock starts under it only where they would meet.
-        about_h = theme.px(68)
+        about_h = theme.touch(SMALLEST_TOUCH)  # a fingertip's height, in mm where the panel's size is known
         about_w = self.more.natural_width(theme, about_h)
         self.more.layout(QRect(area.right() + 1 - about_w, area.top(), about_w, about_h), about_h, 0)
         clock_w = QFontMetrics(theme.font(CLOCK_PT, QFont.Weight.Light)).horizontalAdvance("00:00")

@@ -15,6 +15,9 @@ A colour in doubt (the colour step names a runner-up) is asked more lightly: "or
 under the colour and a one-press "White?" button in the answers row, once no category is
 being asked (one question at a time); "Colour" stays beside Discard, so a garment that is
 neither (beige) goes straight to the full list. Left alone, the mirror's own term is kept.
+Where room runs out (a failed keep's words on the 7" panel lying landscape), the lines that say
+least go first rather than that text be made small: "I saw 2 garments", then "or white?" (its
+button still asks), then the confidence figures.
 A result nobody acts on is settled by the window after a while; in its last seconds the
 screen says so ("Keeping it in 8 s…"), so it never happens unseen.
 Corrections made here are remembered by the window and stored as an edit right after the
@@ -81,6 +84,7 @@ class ResultScreen(Screen):
         self.held = False  # the one shown is the one seen held up (not only the most prominent)
         self._say_seen = False  # the "I saw 2 garments" line has room (it goes first when room runs out)
         self._say_doubt = False  # the "or white?" line has room (next to go: its "White?" button still asks)
+        self._say_confidence = True  # the confidence line has room (the last to go, for a failed keep's words)
         self.discard_armed = False  # Discard was tapped once: a second tap soon discards
         self._disarm = QTimer(self)
         self._disarm.setSingleShot(True)
@@ -237,7 +241,7 @@ class ResultScreen(Screen):
         """The height of the text under (or beside) the cut-out, without the message."""
         doubt = theme.px(52) if self._say_doubt else 0
         seen = theme.px(48) if self._say_seen else 0
-        confidence = 0 if self.asks else theme.px(CONFIDENCE_H)  # the question says it: no figures
+        confidence = theme.px(CONFIDENCE_H) if self._say_confidence else 0
         return theme.px(116) + confidence + theme.px(60) + doubt + seen + theme.px(16)
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:
@@ -249,6 +253,7 @@ class ResultScreen(Screen):
         gap = theme.px(40)
         self._say_seen = self.seen > 1
         self._say_doubt = bool(self.colour_doubt) and not self.asks
+        self._say_confidence = not self.asks  # the question says it: no figures
         if theme.portrait:
             width = min(area.width(), theme.px(860))
             *_, buttons_h = self._button_rows(theme, width)
@@ -259,6 +264,9 @@ class ResultScreen(Screen):
             if self._say_doubt and area.height() - gap - text_h - buttons_h < theme.px(120):
                 self._say_doubt = False  # then the colour's note: its button asks the same
                 text_h -= theme.px(52)
+            if self._say_confidence and area.height() - gap - text_h - buttons_h < theme.px(120):
+                self._say_confidence = False  # then the figures: what went wrong and its fix come first
+                text_h -= theme.px(CONFIDENCE_H)
             image_h = min(int(area.height() * 0.5), area.height() - gap - text_h - buttons_h)
             image_area = QRect(area.left(), area.top(), area.width(), max(theme.px(120), image_h))
             info = QRect(area.left(), image_area.bottom() + gap, area.width(), 0)
@@ -282,6 +290,11 @@ class ResultScreen(Screen):
             if slack < 0 and self._say_doubt:  # then the colour's note: its "White?" button asks the same
                 self._say_doubt = False
                 slack += theme.px(52)
+            if slack < 0 and self._say_confidence:
+                # Then the figures (a sure result: they only say how sure), rather than make what
+                # went wrong and its fix smaller than the floor (a failed keep on the 7" panel).
+                self._say_confidence = False
+                slack += theme.px(CONFIDENCE_H)
             info.setTop(area.top() + max(0, min(int(area.height() * 0.12), slack)))
         if not self._cutout.isNull():
             target = fit(self._cutout.size(), image_area)
@@ -351,7 +364,7 @@ class ResultScreen(Screen):
                 align,
             )
             y += theme.px(116)
-        if not self.asks:  # while asking, the question is the one line about the category
+        if self._say_confidence:  # while asking, the question is the one line about the category
             y = self._paint_confidence(
                 painter, theme, QRect(info.left(), y, info.width(), theme.px(CONFIDENCE_H)), garment, align
             )

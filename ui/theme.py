@@ -16,14 +16,21 @@ panel's physical size is known (``QScreen.physicalSize``, sensible values only: 
 been raised, but never past the largest scale the layouts are tested to hold: on a tall portrait
 page (``TALL_PORTRAIT``, 10:16 or taller) ``MAX_FLOOR_SCALE_PORTRAIT`` (1.7, so the 7" panel
 turned upright, as a mirror hangs, gets both: it needs about 1.67), elsewhere ``MAX_FLOOR_SCALE``
-(1.5, the largest font_scale; there the cap binds on the 7" panel lying landscape: text about
-3.3 mm, chips about 8 mm).
+(1.5, the largest font_scale; there the cap binds on the 7" panel lying landscape: its smallest
+text is 19 px, 3.66 mm at the 5.19 px/mm across it, but a 68-design-px touch target only 45 px,
+8.7 mm). So touch targets keep a floor of their own: :meth:`Theme.touch` makes one at least
+``MIN_TOUCH_MM`` high (``Theme.least_touch``) whatever the type's scale, and the closet's chips
+are a few pixels taller than the type's scale gives, rather than every size grow past what the
+layouts hold. Likewise ``Theme.least_text``: text a screen makes smaller to fit stops there where
+it can reflow instead (About's facts close up their rows); the closet's tile labels and the
+result's error line make room rather than shrink (a swatch moves, the confidence line goes).
 Unknown or absurd sizes (an HDMI display's EDID may say 16×9 "mm", the offscreen platform
 makes them up) leave the sizes as they were.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +72,9 @@ MAX_FLOOR_SCALE = 1.5
 #: buttons beside its text, and a 3:4 or square one not below them. The 7" panel upright needs ~1.67.
 MAX_FLOOR_SCALE_PORTRAIT = 1.7
 TALL_PORTRAIT = 1.6
+#: A touch target's own floor (``Theme.least_touch``, where the scale's cap leaves it short) takes at
+#: most this share of the page's shorter side: the 7" panel lying landscape needs 47–51 px of 480.
+MAX_TOUCH_SHARE = 0.125
 #: A panel whose diagonal is outside this range (millimetres) reports a size that is not its own.
 SENSIBLE_DIAGONAL_MM = (60.0, 2600.0)
 #: Pixels per millimetre outside this range (about 25 to 500 dpi) are not a real panel's either.
@@ -100,6 +110,12 @@ class Theme:
     height: int
     unit: float  # pixels per design pixel (1.0 on a 1080-wide portrait panel at font_scale 1)
     line_unit: float  # like ``unit`` but without font_scale: lines and margins track the panel only
+    #: Where the panel's size is known and ``unit`` does not already give it: the least height
+    #: (pixels) of a touch target, ``MIN_TOUCH_MM`` (0: none, or the sizes meet it as they are)...
+    least_touch: int = 0
+    #: ...and the least size (pixels) that text made smaller to fit should take, ``MIN_TEXT_MM`` (0: none,
+    #: or ``MIN_SHRINK`` of the smallest text is that big already).
+    least_text: int = 0
 
     @classmethod
     def for_size(cls, width: int, height: int, font_scale: float = 1.0, px_per_mm: float | None = None) -> Theme:
@@ -107,7 +123,14 @@ class Theme:
         at least the floor in millimetres (see the module's doc)."""
         base = max(1, min(width, height)) / REFERENCE_SHORT_SIDE
         floor = floor_unit(base, px_per_mm, tall=height >= TALL_PORTRAIT * width)
-        return cls(width=width, height=height, unit=max(base * font_scale, floor), line_unit=base)
+        unit = max(base * font_scale, floor)
+        least_touch = least_text = 0
+        if floor and px_per_mm:  # a sensible size is known (``floor_unit`` is 0 otherwise)
+            touch, text = (math.ceil(mm * px_per_mm - 1e-6) for mm in (MIN_TOUCH_MM, MIN_TEXT_MM))
+            touch = min(touch, int(min(width, height) * MAX_TOUCH_SHARE))
+            least_touch = touch if touch > round(SMALLEST_TOUCH * unit) else 0
+            least_text = text if text > int(round(SMALLEST_TEXT * unit) * MIN_SHRINK) else 0
+        return cls(width, height, unit, base, least_touch, least_text)
 
     @property
     def portrait(self) -> bool:
@@ -116,6 +139,11 @@ class Theme:
     def px(self, design: float) -> int:
         """A type-related size (scales with font_scale)."""
         return max(1, round(design * self.unit))
+
+    def touch(self, design: float) -> int:
+        """The height of a touch target ``design`` high: like :meth:`px`, but at least ``MIN_TOUCH_MM``
+        where the panel's size is known (the 7" panel lying landscape, where the type's scale is capped)."""
+        return max(self.px(design), self.least_touch)
 
     def lx(self, design: float) -> int:
         """A line or margin size (scales with the panel only)."""

@@ -48,6 +48,7 @@ from jsonschema.protocols import Validator
 
 from mirror.store import ClosetStore, StoreError
 from mirror.store.codec import iso, parse_iso
+from mirror.store.command_log import CommandLog
 from mirror.wallclock import clock_problem
 from sync.contract import (
     COMMAND_RESULT_SCHEMA,
@@ -158,18 +159,23 @@ class StoreAnswers(MemoryAnswers):
     left (the mirror crashed, or lost power, right after carrying it out); without this the
     restarted mirror would capture or delete twice. The store failing (a full disk) must not turn
     a command already carried out into an error reply: the id is then remembered in memory only.
+
+    It holds the closet's command log (``store.commands``), not the whole store: remembering answers
+    is all it does there.
     """
 
-    def __init__(self, store: ClosetStore, keep: int = REMEMBER, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, command_log: CommandLog, keep: int = REMEMBER, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(keep, clock)
-        self.store = store
+        self.command_log = command_log
 
     def first_answer(self, command_id: str) -> str | None:
         known = super().first_answer(command_id)
         if known is not None:
             return known
         try:
-            return self.store.commands.answer(command_id)
+            return self.command_log.answer(command_id)
         except StoreError as exc:
             log.warning("cannot look up command %s in the closet (%s); checked in memory only", command_id, exc)
             return None
@@ -177,7 +183,7 @@ class StoreAnswers(MemoryAnswers):
     def remember(self, command_id: str, status: str) -> None:
         super().remember(command_id, status)
         try:
-            self.store.commands.remember(command_id, status, self.keep)
+            self.command_log.remember(command_id, status, self.keep)
         except StoreError as exc:
             log.warning("command %s is remembered until restart only (%s)", command_id, exc)
 

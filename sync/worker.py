@@ -149,7 +149,7 @@ class SyncWorker:
         )
         self._failed_kinds: set[str] = set()  # message kinds whose handling raised: traceback logged once each
         self._inbox = (
-            CommandInbox(on_command, answers=StoreAnswers(store), newest=closet_newest(store))
+            CommandInbox(on_command, answers=StoreAnswers(store.commands), newest=closet_newest(store))
             if on_command is not None
             else None
         )

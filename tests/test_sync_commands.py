@@ -289,11 +289,12 @@ def test_answered_ids_survive_a_restart_in_the_closet_and_stay_bounded(tmp_path:
     """QoS 1 redelivers a command whose PUBACK a crash swallowed: the restarted mirror must not do it twice."""
     core = Core()
     with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:
-        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3))
+        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store.commands, keep=3))
         assert gate.handle(message("capture", "before-restart"))[1].status == ACCEPTED
     clock = Clock()
     with ClosetStore.open(tmp_path, DEVICE, min_free_mb=0) as store:  # the mirror restarted
-        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store, keep=3, clock=clock), clock=clock)
+        answers = StoreAnswers(store.commands, keep=3, clock=clock)
+        gate = CommandInbox(core, now=lambda: NOW, answers=answers, clock=clock)
         again = gate.handle(message("capture", "before-restart"))[1]
         assert again.status == DUPLICATE and "answered accepted already" in again.reason
         assert len(core.seen) == 1
@@ -315,7 +316,7 @@ def test_a_closet_that_cannot_remember_does_not_turn_a_done_command_into_an_erro
             raise StoreFullError(tmp_path, "no space left on device")
 
         monkeypatch.setattr(store.commands, "remember", full)
-        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store))
+        gate = CommandInbox(core, now=lambda: NOW, answers=StoreAnswers(store.commands))
         with caplog.at_level(logging.WARNING, logger="sync.commands"):  # (`smart-mirror sync` quiets "sync")
             assert gate.handle(message("capture", "c-full"))[1].status == ACCEPTED
             assert gate.handle(message("capture", "c-full"))[1].status == DUPLICATE  # remembered in memory
@@ -447,7 +448,7 @@ def test_a_clock_behind_the_closets_newest_garment_refuses_a_capture_that_waited
         newest = store.newest_time()
         assert newest is not None
         behind = newest - timedelta(days=2)  # the Pi's clock after a power cut
-        gate = CommandInbox(core, now=lambda: behind, answers=StoreAnswers(store), newest=closet_newest(store))
+        gate = CommandInbox(core, now=lambda: behind, answers=StoreAnswers(store.commands), newest=closet_newest(store))
         queued = command_message("capture", command_id="q-1", sent_at=behind)  # two days in the broker
         verdict = gate.handle(queued)[1]
         assert verdict.status == REJECTED and verdict.reason.startswith("clock_unset: "), verdict

@@ -186,3 +186,27 @@ def test_the_prepared_preview_looks_as_qt_would_draw_it(size: tuple[int, int]) -
     assert diff.mean() < 1.0
     if placed.width() >= shot.image.shape[1]:  # enlarged: sampled as Qt does; shrunk: averaged, a little smoother
         assert diff.max() <= 3
+
+
+def test_an_analysis_that_runs_long_says_so_and_what_to_do(
+    shown: tuple[CaptureScreen, Paints], monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:
+    """A shot analysed in well under a second showed "Looking at it…" for as long as a stuck model took
+    (until the watchdog restarted the mirror a minute later): past SLOW_ANALYSIS_S the page says it is
+    taking too long and that Cancel is the way out, repainted by the spinner's own timer (no frame needed)."""
+    screen, paints = shown
+    monkeypatch.setattr(capture_mod, "SLOW_ANALYSIS_S", 0.3)
+    screen.set_state(CaptureStateChanged(CaptureState.ANALYSING))
+    QApplication.processEvents()
+    assert screen.hint() == "Looking at it…"
+    paints.rects.clear()  # from here only the spinner's ring repaints, until the hint changes
+
+    def whole_page_painted() -> bool:
+        return any(r.height() >= screen.height() - 1 for r in paints.rects)
+
+    qtbot.waitUntil(whole_page_painted, timeout=3000)
+    assert screen.hint() == "Taking longer than it should\nWait, or Cancel and try again"
+    assert any(b.text.startswith("Taking longer than it should") for b in screen.text_blocks)
+    screen.set_state(CaptureStateChanged(CaptureState.REVIEW))
+    screen.set_state(CaptureStateChanged(CaptureState.ANALYSING))  # the next shot starts its own clock
+    assert screen.hint() == "Looking at it…"

@@ -316,6 +316,21 @@ def test_the_capture_hint_in_landscape_is_whole(font_scale: float) -> None:
     assert block.size >= screen.theme().px(52) * 0.95, "at its size, not shrunk to fit a strip"
 
 
+@pytest.mark.parametrize("size", [SIZES["landscape"], SIZES["portrait"], (800, 480)])
+@pytest.mark.parametrize("font_scale", [FONT_SCALES[0], FONT_SCALES[1]])
+def test_the_slow_analysis_hint_is_whole(size: tuple[int, int], font_scale: float, monkeypatch) -> None:
+    """The two lines a stuck analysis gets (ui.capture.SLOW_HINT) fit wherever the hint goes."""
+    import ui.capture as capture_mod
+
+    monkeypatch.setattr(capture_mod, "SLOW_ANALYSIS_S", 0.0)
+    screen = CaptureScreen()
+    screen.set_state(CaptureStateChanged(CaptureState.ANALYSING))
+    render(screen, *size, font_scale)
+    (block,) = [b for b in screen.text_blocks if b.text.startswith("Taking longer")]
+    assert not block.elided and not clipped(block)
+    assert block.drawn.left() >= 0 and block.drawn.right() < size[0]
+
+
 def test_home_without_a_camera_says_so_instead_of_inviting_a_capture() -> None:
     home = HomeScreen()
     home.set_status(Status(camera=StatusPart("camera", "missing", Level.ERROR), models=StatusPart("models", "ready")))

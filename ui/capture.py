@@ -49,6 +49,12 @@ _HINTS = {
 }
 #: A garment in view with ``[vision] auto_capture`` off: the shot is the person's tap.
 TAP_NOW = "Tap Capture now"
+#: An analysis takes well under a second; one still going after this long is not normal (a model
+#: stuck in its runtime, a Pi throttled hot), and "Looking at it…" for ever reads as a frozen
+#: mirror. Past it the hint says so and what the person can do. If the analysis never ends, the
+#: health watchdog restarts the mirror (mirror.health, about a minute).
+SLOW_ANALYSIS_S = 8.0
+SLOW_HINT = "Taking longer than it should · wait, or Cancel and try again"
 
 
 def orphaned(font: QFont, text: str, width: int) -> bool:
@@ -108,7 +114,9 @@ class CaptureScreen(Screen):
         # Turns the spinner while the worker analyses, even when no preview frames come.
         self._spinner = QTimer(self)
         self._spinner.setInterval(50)
-        self._spinner.timeout.connect(self._repaint_ring)
+        self._spinner.timeout.connect(self._tick)
+        self._busy_since: float | None = None  # monotonic time the shot's analysis started
+        self._slow_shown = False
 
     def rows(self) -> list[ButtonRow]:
         return [self.buttons]
@@ -135,6 +143,9 @@ class CaptureScreen(Screen):
         busy = state.state in (CaptureState.ANALYSING, CaptureState.CAPTURING)
         if busy != self._spinner.isActive():
             self._spinner.start() if busy else self._spinner.stop()
+        if changed:
+            self._busy_since = time.monotonic() if state.state == CaptureState.ANALYSING else None
+            self._slow_shown = False
         if changed and busy:
             self.message = ""  # a shot is under way after all: the old refusal is out of date
         self._offer_buttons()
@@ -146,6 +157,19 @@ class CaptureScreen(Screen):
     def _laid_out(self) -> bool:
         """The last paint's rects still hold (same widget size, turn and frame shape)."""
         return self._laid_out_for == (self.size(), self.rotated(), self._frame_size)
+
+    def _tick(self) -> None:
+        """The spinner's step; once the analysis is slow, the whole page (the hint changes)."""
+        if self.analysis_is_slow() and not self._slow_shown:
+            self._slow_shown = True
+            self.update()
+        else:
+            self._repaint_ring()
+
+    def analysis_is_slow(self) -> bool:
+        """The shot's analysis has run past :data:`SLOW_ANALYSIS_S`."""
+        since = self._busy_since
+        return since is not None and time.monotonic() - since >= SLOW_ANALYSIS_S
 
     def _repaint_ring(self) -> None:
         if self._laid_out():
@@ -198,6 +222,8 @@ class CaptureScreen(Screen):
             return self.message
         if not self.auto_capture and self.state.state == CaptureState.PRESENT:
             return TAP_NOW
+        if self.analysis_is_slow():
+            return on_lines(SLOW_HINT)
         return _HINTS.get(self.state.state, "")
 
     def paint_page(self, painter: QPainter, theme: Theme) -> None:

@@ -205,3 +205,22 @@ def test_a_missing_closet_db_beside_earlier_garment_images_is_not_listed_as_no_c
     err = capsys.readouterr().err
     assert code == exitcodes.OK and "no closet at" not in err
     assert "holds 1 garment image(s) of an earlier closet" in err and "restore both from a backup" in err
+
+
+@pytest.mark.parametrize("dangling", ["closet.db", "folder"])
+def test_a_closet_behind_a_link_to_nowhere_is_not_listed_as_no_closet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dangling: str
+) -> None:
+    """A closet on a disk that is not mounted (closet.db or its folder a symlink to nowhere) is not an empty
+    closet: ``list`` must not say "0 garment(s): no closet … yet", and ``show`` must not say the garment is
+    not there; the store's open says what is wrong."""
+    config, data = closet_config(tmp_path)
+    if dangling == "folder":
+        data.symlink_to(tmp_path / "unmounted" / "closet")
+    else:
+        data.mkdir()
+        (data / "closet.db").symlink_to(tmp_path / "unmounted" / "closet.db")
+    for code, _out, err in look(config, capsys):
+        assert code != exitcodes.OK or "no closet at" not in err
+        assert "no closet at" not in err and "no garment with id" not in err, err
+        assert "is a link to" in err and "mount the disk" in err, err

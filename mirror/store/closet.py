@@ -112,6 +112,7 @@ class ClosetStore:
         _make_folders(data_dir)
         if db_path.is_dir():
             raise StoreError(f"{db_path} is a folder, not the closet database; move it aside")
+        _refuse_a_link_to_nowhere(db_path)
         _refuse_an_orphan_log(db_path)
         try:
             conn = sqlite3.connect(db_path, timeout=10.0, isolation_level=None, check_same_thread=False)
@@ -523,10 +524,21 @@ def _make_folders(data_dir: Path) -> None:
     for folder, mode in ((data_dir, 0o700), (data_dir / IMAGES_DIR, 0o777)):
         if folder.exists() and not folder.is_dir():  # mkdir's "File exists" would name no culprit
             raise StoreError(f"{folder} is a file, not a folder; move it aside, or check [store] data_dir")
+        _refuse_a_link_to_nowhere(folder)  # mkdir says "File exists" there too
         try:
             folder.mkdir(mode=mode, parents=True, exist_ok=True)
         except OSError as exc:
             raise translate.from_os(exc, data_dir, f"cannot create closet folder {folder}") from None
+
+
+def _refuse_a_link_to_nowhere(path: Path) -> None:
+    """A closet folder or database that is a symlink to a missing target (its disk not mounted yet): said
+    as that, instead of mkdir's "File exists" or SQLite's "unable to open database file"."""
+    if path.is_symlink() and not path.exists():
+        raise StoreError(
+            f"{path} is a link to {path.readlink()}, which is not there; mount the disk it is on, "
+            "or check [store] data_dir"
+        )
 
 
 def _refuse_an_orphan_log(db_path: Path) -> None:

@@ -37,9 +37,10 @@ def no_closet_yet(data_dir: Path) -> bool:
     garment images of an earlier closet beside it.
 
     Why: a read-only command (``closet list``, ``closet show``) answers "an empty closet" then without opening
-    the store, because opening makes the tables, and a look must not write. Anything else, a file that cannot
-    be examined, an orphan write-ahead log, or images whose database is gone included, is False: the store's
-    open says what is wrong (for the images it warns that the database or its ``-wal`` was lost).
+    the store, because opening makes the tables, and a look must not write. Anything else is False, and the
+    store's open says what is wrong: a file that cannot be examined, an orphan write-ahead log, images whose
+    database is gone (it warns that the database or its ``-wal`` was lost), or a ``closet.db`` or folder that
+    is a link to nowhere (the disk it is on not mounted).
     """
     db = data_dir / DB_NAME
     try:
@@ -47,7 +48,8 @@ def no_closet_yet(data_dir: Path) -> bool:
             return False
         info = db.stat()
     except FileNotFoundError:
-        return True
+        # Not there, or behind a link to nowhere: a closet on a disk not mounted yet is not an empty one.
+        return not any(path.is_symlink() and not path.exists() for path in (db, data_dir, *data_dir.parents))
     except OSError:
         return False
     return stat.S_ISREG(info.st_mode) and info.st_size == 0  # a folder in its place may say 0 bytes too

@@ -100,7 +100,11 @@ class Mosquitto:
         """One try: ``None`` once the broker listens, else what it said (its log and stderr) as it failed."""
         self.conf.write_text("\n".join([f"listener {self.port} 127.0.0.1", *self._settings]) + "\n" + self._extra_conf)
         offset = self.log.stat().st_size if self.log.exists() else 0
-        proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # A session of its own: a Ctrl-C at the terminal goes to the process that started the broker, which
+        # stops it when it is done; the same Ctrl-C killing the broker too would pull it out from under that
+        # process's last steps (a bench's drain, a test's clean-up).
+        command = [self.binary, "-c", str(self.conf)]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         self.proc = proc
         end = time.monotonic() + timeout
         while time.monotonic() < end:

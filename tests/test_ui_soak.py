@@ -100,3 +100,45 @@ def test_the_cloud_differs_where_it_lacks_a_garments_newest_version() -> None:
     assert cloud_differences(closet, {"d", "e", "f"}, cloud) == 3, "e is not deleted there, f is missing"
     assert cloud_differences({"a": 2}, set(), {"a": (2, True)}) == 1, "deleted there, alive here"
     assert cloud_differences(closet, set(), None) is None
+
+
+@pytest.mark.usefixtures("qapp")
+def test_a_ctrl_c_during_a_wait_ends_it_at_once() -> None:
+    """Python raises a Ctrl-C's KeyboardInterrupt in whatever Python code runs next: inside the wait, that
+    is its check, a Qt slot, where PySide prints an exception and carries on. The soak then ran on for
+    its minutes after its broker and consumer had died of the same Ctrl-C."""
+    import time
+
+    from ui.bench import wait_until
+
+    calls = 0
+
+    def interrupted() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+        return False
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        wait_until(interrupted, 5.0)
+    assert time.monotonic() - started < 2.0 and calls == 3
+
+
+def test_a_soak_keeps_syncs_timing_within_the_defaults(tmp_path: Path) -> None:
+    """A production ack_timeout_s of minutes would outlast the drain: every version the killed broker had
+    lost would read as lost. Shorter settings (a test's) are kept."""
+    from mirror.config.loader import parse_settings
+    from ui.soak import soak_settings
+
+    slow = soak_settings(parse_settings("[sync]\nack_timeout_s = 300\nbackoff_max_s = 600\n"), tmp_path, 1883).sync
+    assert (slow.ack_timeout_s, slow.backoff_max_s, slow.enabled, slow.host) == (60, 60.0, True, "127.0.0.1")
+    quick = soak_settings(parse_settings("[sync]\nack_timeout_s = 5\n"), tmp_path, 1883).sync
+    assert quick.ack_timeout_s == 5 and quick.tls is False and quick.port == 1883
+
+
+def test_the_soak_is_a_bench_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "--soak", "1", "--ui"])
+    assert exit_.value.code == exitcodes.USAGE and "not allowed with" in capsys.readouterr().err

@@ -273,22 +273,34 @@ def _figures(
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    """Run the Qt event loop until ``condition()`` holds or ``timeout_s`` passes; return the condition."""
+    """Run the Qt event loop until ``condition()`` holds or ``timeout_s`` passes; return the condition.
+
+    What the check raises (a Ctrl-C's KeyboardInterrupt arrives there, since Python runs its signal
+    handlers between bytecodes) ends the wait and is raised here: PySide prints an exception raised
+    in a slot and carries on, so a Ctrl-C would otherwise be shown and ignored until the deadline."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout_s
     loop = QEventLoop()
     timer = QTimer()
     timer.setInterval(5)
+    raised: list[BaseException] = []
 
     def check() -> None:
-        if condition() or time.monotonic() >= deadline:
+        try:
+            done = condition() or time.monotonic() >= deadline
+        except BaseException as exc:  # carried out of Qt and raised again below
+            raised.append(exc)
+            done = True
+        if done:
             loop.quit()
 
     timer.timeout.connect(check)
     timer.start()
     loop.exec()
     timer.stop()
+    if raised:
+        raise raised[0]
     return condition()
 
 

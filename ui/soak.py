@@ -35,6 +35,7 @@ minutes are noisy: the allocator's own swings are ±20 MB here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -64,6 +65,11 @@ BROKER_DOWN_S = 5.0
 DRAIN_S = 120.0
 WARM_UP_SHARE = 0.25
 WARM_UP_MIN_S = 60.0
+#: The consumer's log line once it has subscribed (sync.consumer.service), and how long to wait for it.
+CONSUMER_READY = "consumer connected to"
+CONSUMER_START_S = 30.0
+#: Sync's timing in a soak, at most (the defaults): the drain below must outlast a resend.
+SOAK_SYNC = {"ack_timeout_s": 60, "backoff_min_s": 1.0, "backoff_max_s": 60.0}
 #: Shots taken and results kept are timed over the first and the last this many garments: does the
 #: mirror slow down as its closet grows?
 TREND_N = 20
@@ -124,9 +130,13 @@ def count_growth(values: Sequence[int]) -> int | None:
 
 def soak_settings(settings: Settings, root: Path, port: int) -> Settings:
     """The mirror of a soak: demo camera, the shutter pressed by the bench (auto-capture off, so
-    every shot is one the bench took), a throwaway closet, sync to the bench's broker."""
+    every shot is one the bench took), a throwaway closet, sync to the bench's broker.
+
+    Sync's timing is the defaults' at most (``SOAK_SYNC``): a production ``ack_timeout_s`` of minutes
+    would outlast the drain, and every garment the killed broker had lost would read as lost."""
+    timing = {key: min(getattr(settings.sync, key), most) for key, most in SOAK_SYNC.items()}
     sync = dataclasses.replace(settings.sync, enabled=True, host="127.0.0.1", port=port, tls=False, username="",
-                               password_file="", client_id="", ha_discovery=False, images="mqtt")  # fmt: skip
+                               password_file="", client_id="", ha_discovery=False, images="mqtt", **timing)  # fmt: skip
     return dataclasses.replace(
         settings,
         ui=UiSettings(),
@@ -169,6 +179,7 @@ class _Soak:
     shots_without_garment: int = 0
     outage_at: int | None = None
     drain_s: float = 0.0  # the end of use to the last ack
+    consumer_died: str = ""  # how, when the reference consumer ended before the soak stopped it
 
     def run(self) -> dict[str, Any]:
         from mirror.events import Level
@@ -190,7 +201,7 @@ class _Soak:
             finally:
                 cloud = self._stop_consumer(consumer)
             closet = {record.id: record.version for record in service.closet()}
-            closet_bytes = sum(f.stat().st_size for f in (self.root / "closet").rglob("*") if f.is_file())
+        closet_bytes = folder_bytes(self.root / "closet")  # the mirror is down: nothing moves there now
         return self._report(waiting, cloud_differences(closet, self.deleted, cloud), len(closet), closet_bytes)
 
     # --- the person -------------------------------------------------------------------------------
@@ -301,12 +312,21 @@ class _Soak:
 
     # --- the cloud ----------------------------------------------------------------------------------
     def _start_consumer(self, device_id: str) -> subprocess.Popen[bytes]:
+        """The reference consumer, in a session of its own (a Ctrl-C goes to the bench, which stops it);
+        returned once it has connected and subscribed."""
         command = [
             sys.executable, "-m", "sync.consumer", "--host", "127.0.0.1", "--port", str(self.broker.port),
             "--prefix", self.settings.sync.topic_prefix, "--device", device_id, "--db", str(self.root / "cloud.db"),
         ]  # fmt: skip
-        with (self.root / "consumer.log").open("wb") as log:
-            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        log = self.root / "consumer.log"
+        with log.open("wb") as out:
+            consumer = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        if not wait_until(lambda: consumer.poll() is not None or CONSUMER_READY in _tail(log), CONSUMER_START_S):
+            consumer.kill()
+        if consumer.poll() is not None:
+            consumer.wait()
+            raise BenchUnavailableError(f"the reference consumer did not start: {_tail(log) or 'it said nothing'}")
+        return consumer
 
     def _drain(self, unsynced: Callable[[], set[str]]) -> int:
         """Wait up to ``DRAIN_S`` for the cloud's last acks; the garments still waiting."""
@@ -318,9 +338,11 @@ class _Soak:
 
     def _stop_consumer(self, consumer: subprocess.Popen[bytes]) -> dict[str, tuple[int, bool]] | None:
         """Stop the consumer; each garment's newest version in its database and whether it is a delete
-        (None if the database could not be read)."""
+        (None if the database could not be read). A consumer that died meanwhile is said in the report."""
         from sync.consumer.db import ConsumerDB, ConsumerDBError
 
+        if consumer.poll() is not None:
+            self.consumer_died = f"exit {consumer.returncode}: {_tail(self.root / 'consumer.log')}"
         consumer.send_signal(signal.SIGTERM)
         try:
             consumer.wait(15)
@@ -361,16 +383,36 @@ class _Soak:
             "rss_growth_mb_per_100_garments": growth_per_100(settled),
             "open_files_growth": count_growth([s.open_files for s in settled]),
             "threads_growth": count_growth([s.threads for s in settled]),
-            "closet_kb_per_garment": round(closet_bytes / 1000 / self.kept, 1) if self.kept else None,
+            "closet_kb_per_garment": round(closet_bytes / 1000 / in_closet, 1) if in_closet else None,
             "shot_to_result_ms_median": _trend(self.shot_ms),
             "keep_to_stored_ms_median": _trend(self.keep_ms),
             "sync": {"still_waiting": waiting, "last_acks_after_s": self.drain_s},
+            **({"consumer_died": self.consumer_died} if self.consumer_died else {}),
             "records_lost": lost,
             "samples": [dataclasses.asdict(s) for s in self.samples],
             "targets": TARGETS,
         }
         report["meets_targets"] = meets_targets(report)
         return report
+
+
+def folder_bytes(folder: Path) -> int:
+    """The size of the files under ``folder``."""
+    total = 0
+    for path in folder.rglob("*"):
+        with contextlib.suppress(OSError):  # gone between the listing and the look
+            if path.is_file():
+                total += path.stat().st_size
+    return total
+
+
+def _tail(log: Path, limit: int = 400) -> str:
+    """The end of a child's log, on one line ("" while there is none)."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return ""
+    return " ".join(text.split())[-limit:]
 
 
 def cloud_differences(

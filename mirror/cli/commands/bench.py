@@ -24,11 +24,12 @@ HELP = "measure per-stage latency, model load time and peak memory; print a JSON
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="*", metavar="IMAGE", help="images to time (default: built-in demo frames)")
-    parser.add_argument("--sync", action="store_true", help="benchmark MQTT sync throughput instead")
-    parser.add_argument(
+    modes = parser.add_mutually_exclusive_group()  # each is a bench of its own, with its own report
+    modes.add_argument("--sync", action="store_true", help="benchmark MQTT sync throughput instead")
+    modes.add_argument(
         "--ui", action="store_true", help="benchmark the mirror UI instead (preview fps, shutter to result, GUI stalls)"
     )
-    parser.add_argument(
+    modes.add_argument(
         "--soak",
         type=bounded(float, "a number of minutes", 0.5, 1440.0, lowest_ok=True),
         metavar="MINUTES",
@@ -89,6 +90,9 @@ def _soak_bench(args: argparse.Namespace, settings: Settings) -> int:
     except BenchUnavailableError as exc:
         print(f"smart-mirror bench: {exc}", file=sys.stderr)
         return exitcodes.NOT_AVAILABLE
+    except RuntimeError as exc:  # the mirror stopped answering (a shot with no result, a keep not stored)
+        print(f"smart-mirror bench: the soak stopped: {exc}", file=sys.stderr)
+        return exitcodes.FAILED
     return _emit(report, args.output)
 
 

@@ -8,6 +8,7 @@ cloud across a real broker outage, and the growth arithmetic is right.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,58 @@ def test_the_soak_is_a_bench_of_its_own(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as exit_:
         main(["bench", "--soak", "1", "--ui"])
     assert exit_.value.code == exitcodes.USAGE and "not allowed with" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.broker
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_soak_stopped_by_a_signal_ends_at_once_and_leaves_nothing_running(sig: str) -> None:
+    """Ctrl-C (or systemd's SIGTERM) during a soak: it was printed by PySide and ignored, the soak ran on
+    against a broker and consumer the same Ctrl-C had killed, and a SIGKILL after it left them running."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sync.localbroker import mosquitto_binary
+    from tests.conftest import ROOT
+
+    if mosquitto_binary() is None:
+        pytest.skip("needs the mosquitto broker (scripts/test.sh installs it with apt)")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    command = [sys.executable, "-m", "mirror", "bench", "--soak", "5"]
+    soak = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    assert soak.stderr is not None
+    try:
+        for line in soak.stderr:  # the soak under way: garments kept, its broker and consumer running
+            if "garments kept" in line:
+                break
+        children = soak_children()
+        assert len(children) == 2, children
+        soak.send_signal(getattr(signal, sig))
+        started = time.monotonic()
+        assert soak.wait(30) == 130
+        assert time.monotonic() - started < 20
+    finally:
+        if soak.poll() is None:
+            soak.kill()
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists() and not zombie(pid)], "left running"
+
+
+def soak_children() -> list[int]:
+    """Processes whose command line names a soak's temporary folder (its broker and its consumer)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"smart-mirror-soak-" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False

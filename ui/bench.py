@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,9 +43,14 @@ from typing import TYPE_CHECKING, Any
 from mirror.benchstats import summary
 from mirror.config import Settings
 from mirror.config.settings import UiSettings
+from mirror.lifecycle import DEFAULT_SIGNALS, Terminated
 from ui.platform import choose_platform
 
 if TYPE_CHECKING:  # Qt and the core are imported when the bench runs, not with this module
+    from types import FrameType
+
+    from PySide6.QtCore import QEventLoop
+
     from mirror.service import MirrorService
     from ui.bridge import ServiceBridge
     from ui.stall import StallMonitor
@@ -84,7 +91,7 @@ def run_ui_bench(
 ) -> dict[str, Any]:
     """Run the UI benchmark and return its figures (see the module docstring)."""
     application()
-    with tempfile.TemporaryDirectory(prefix="mirror-ui-bench-") as tmp:
+    with interruptible(), tempfile.TemporaryDirectory(prefix="mirror-ui-bench-") as tmp:
         # The idle room first: its RSS is then the idle app's, not the demo run's high-water mark.
         idle = _idle_room(settings, Path(tmp) / "room", idle_room_s)
         figures = _run(bench_settings(settings, Path(tmp) / "demo"), captures, idle_s)
@@ -272,12 +279,64 @@ def _figures(
     return figures
 
 
+class _Interrupt:
+    """A stop signal during a bench, as :func:`interruptible` notes it, and the wait it ends."""
+
+    signum: int | None = None
+    loop: QEventLoop | None = None
+
+
+@contextmanager
+def interruptible(signals: tuple[signal.Signals, ...] = DEFAULT_SIGNALS) -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP end a bench between two waits, as KeyboardInterrupt.
+
+    Why not the usual KeyboardInterrupt (or ``mirror.lifecycle.Terminated``) raised by the handler:
+    Python runs a handler in whatever Python code runs next, which in a Qt app is mostly some slot,
+    and PySide prints an exception raised in a slot and carries on. A bench then ran on for its
+    minutes after a Ctrl-C (which had already killed children in its process group). Here the
+    handler only notes the signal and quits the wait in progress; :func:`wait_until` and
+    :func:`run_events_for` raise once the event loop has returned, and every ``with`` and
+    ``finally`` on the way out (the mirror, the broker, the consumer) takes its part down."""
+    def note(signum: int, _frame: FrameType | None) -> None:
+        _Interrupt.signum = signum
+        if _Interrupt.loop is not None:
+            _Interrupt.loop.quit()
+
+    previous = {sig: signal.signal(sig, note) for sig in signals}
+    try:
+        yield
+        _raise_noted()  # one that came after the last wait
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _Interrupt.signum = None
+
+
+def _raise_noted() -> None:
+    """Raise the stop signal :func:`interruptible` noted, once: the take-down it starts may wait again."""
+    signum, _Interrupt.signum = _Interrupt.signum, None
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    if signum is not None:
+        raise Terminated(signal.Signals(signum).name)
+
+
+def _exec(loop: QEventLoop) -> None:
+    """``loop.exec()``, ended early by a stop signal (:func:`interruptible`), which it then raises."""
+    if _Interrupt.signum is None:
+        _Interrupt.loop = loop
+        try:
+            loop.exec()
+        finally:
+            _Interrupt.loop = None
+    _raise_noted()
+
+
 def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
     """Run the Qt event loop until ``condition()`` holds or ``timeout_s`` passes; return the condition.
 
-    What the check raises (a Ctrl-C's KeyboardInterrupt arrives there, since Python runs its signal
-    handlers between bytecodes) ends the wait and is raised here: PySide prints an exception raised
-    in a slot and carries on, so a Ctrl-C would otherwise be shown and ignored until the deadline."""
+    What the check raises ends the wait and is raised here (PySide would print it and carry on); so
+    does a stop signal under :func:`interruptible`."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     deadline = time.monotonic() + timeout_s
@@ -297,17 +356,19 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
 
     timer.timeout.connect(check)
     timer.start()
-    loop.exec()
-    timer.stop()
+    try:
+        _exec(loop)
+    finally:
+        timer.stop()
     if raised:
         raise raised[0]
     return condition()
 
 
 def run_events_for(seconds: float) -> None:
-    """Run the Qt event loop for ``seconds``, waking for nothing else."""
+    """Run the Qt event loop for ``seconds``, waking for nothing else (a stop signal ends it early)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
     QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
+    _exec(loop)

@@ -53,7 +53,7 @@ from mirror.config import Settings
 from mirror.config.settings import UiSettings
 from sync.bench import BenchUnavailableError
 from sync.localbroker import Mosquitto, mosquitto_binary
-from ui.bench import PANEL, application, rss_mb, run_events_for, wait_until
+from ui.bench import PANEL, application, interruptible, rss_mb, run_events_for, wait_until
 
 if TYPE_CHECKING:  # Qt and the core are imported when the soak runs, not with this module
     from ui.screen import Screen
@@ -152,7 +152,7 @@ def run_soak(settings: Settings, minutes: float, progress: Progress = lambda _li
     if mosquitto_binary() is None:
         raise BenchUnavailableError("bench --soak needs the mosquitto broker; install it: apt-get install mosquitto")
     application()
-    with tempfile.TemporaryDirectory(prefix="smart-mirror-soak-") as tmp:
+    with interruptible(), tempfile.TemporaryDirectory(prefix="smart-mirror-soak-") as tmp:
         root = Path(tmp)
         broker = Mosquitto(root / "broker").start()
         try:

@@ -16,14 +16,16 @@ panel's physical size is known (``QScreen.physicalSize``, sensible values only: 
 been raised, but never past the largest scale the layouts are tested to hold: on a tall portrait
 page (``TALL_PORTRAIT``, 10:16 or taller) ``MAX_FLOOR_SCALE_PORTRAIT`` (1.7, so the 7" panel
 turned upright, as a mirror hangs, gets both: it needs about 1.67), elsewhere ``MAX_FLOOR_SCALE``
-(1.5, the largest font_scale; there the cap binds on the 7" panel lying landscape: its smallest
-text is 19 px, 3.66 mm at the 5.19 px/mm across it, but a 68-design-px touch target only 45 px,
-8.7 mm). So touch targets keep a floor of their own: :meth:`Theme.touch` makes one at least
-``MIN_TOUCH_MM`` high (``Theme.least_touch``) whatever the type's scale, and the closet's chips
-are a few pixels taller than the type's scale gives, rather than every size grow past what the
-layouts hold. Likewise ``Theme.least_text``: text a screen makes smaller to fit stops there where
-it can reflow instead (About's facts close up their rows); the closet's tile labels and the
-result's error line make room rather than shrink (a swatch moves, the confidence line goes).
+(1.5, the largest font_scale; there the cap binds on the 7" panel lying landscape, 800×480 on
+154×86 mm: the smallest text would be 19 px, 3.4 mm down its denser side (5.59 px/mm), and a
+68-design-px touch target only 45 px, 8.7 mm across). So the smallest sizes keep floors of their
+own rather than every size grow past what the layouts hold: :meth:`Theme.touch` makes a touch
+target at least ``MIN_TOUCH_MM`` high (``Theme.least_touch``) and :meth:`Theme.font` the smallest
+type (``SMALLEST_TEXT`` and below) at least ``MIN_TEXT_MM`` (``Theme.least_text``), whatever the
+type's scale; text a screen makes smaller to fit stops there where it can reflow instead (About's
+facts close up their rows); the closet's tile labels and the result's error line make room rather
+than shrink (a swatch moves, the confidence line goes). A few lines still shrink under it on that
+panel (tests/test_ui_layout.py ``UNDER_THE_TEXT_FLOOR`` lists them).
 Unknown or absurd sizes (an HDMI display's EDID may say 16×9 "mm", the offscreen platform
 makes them up) leave the sizes as they were.
 """
@@ -154,8 +156,9 @@ class Theme:
         return self.lx(64)
 
     def font(self, size: float, weight: QFont.Weight = QFont.Weight.Normal) -> QFont:
+        """DejaVu Sans at ``size`` design pixels; the smallest sizes at least ``least_text`` (``MIN_TEXT_MM``)."""
         font = QFont(FAMILY)
-        font.setPixelSize(self.px(size))
+        font.setPixelSize(max(self.px(size), self.least_text) if size <= SMALLEST_TEXT else self.px(size))
         font.setWeight(weight)
         return font
 

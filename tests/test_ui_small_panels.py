@@ -261,3 +261,26 @@ def test_the_settings_problem_screen_is_sized_for_its_panel(tmp_path: Path) -> N
         sizes[width] = screen.title.font().pixelSize()
     assert sizes[1080] > sizes[540] and sizes[1080] >= Theme.for_size(1080, 1920).px(TITLE) > 44
     assert screen.title.alignment() & Qt.AlignmentFlag.AlignHCenter
+
+
+def test_the_shared_filter_line_is_worked_out_once_per_panel_and_set_of_chips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review s14: the split measured every chip at every paint (about 200 widths; the closet paints at every
+    scroll step), several ms a paint on a Pi. The same panel and chips reuse it; new chips work it out again."""
+    import ui.closet as closet_mod
+    from ui.buttons import button_width as real
+
+    screen = closet_of(300, 800, 480, 5.19)
+    measured: list[object] = []
+
+    def counting(*args: object) -> int:
+        measured.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(closet_mod, "button_width", counting)
+    screen.grab()
+    again = len(measured)
+    items = many(screenshots(), 12)
+    screen.set_content(items, ClosetCounts.tally(i.record for i in items), None, None)  # other counts: other chips
+    screen.grab()
+    assert again < 40, f"{again} chips measured to paint the same page again"
+    assert len(measured) - again > 40, "new chips (other counts) were not measured again"

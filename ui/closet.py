@@ -153,6 +153,7 @@ class ClosetScreen(Screen):
         self.one_line_filters = False  # the filter rows each on one scrolling line (set at paint)
         self.shared_filter_line = False  # ...and those two lines side by side on one (a short page)
         self._filter_lines: dict[int, QRect] = {}  # a one-line filter row's line, chevrons included
+        self._split: tuple[tuple[object, ...], int] | None = None  # _shared_split's last (inputs, answer)
         self._chevrons: list[tuple[QRect, ButtonRow, int]] = []  # tap targets: (where, row, chips to scroll)
         self._grid_area = QRect()  # where a finger down starts a drag (set at paint)
         self._line_h = 1  # a grid line's height and gap: the drag that scrolls one line
@@ -393,8 +394,13 @@ class ClosetScreen(Screen):
         """The categories' share of ``room`` on a shared filter line: half, or where one row then
         shows a chip more from its start and the other none fewer (on the 7" panel "T-shirt" joins
         "All types", and "All colours" still shows in a little less than half). From the rows'
-        starts, so the line does not move under the finger as they scroll."""
+        starts, so the line does not move under the finger as they scroll. Worked out once per
+        panel and set of chips: it measures every chip, and the closet paints at every scroll step."""
         rows = (self.categories, self.colours)
+        chips = tuple(tuple((b.label, b.badge, b.swatch is None) for b in row.buttons) for row in rows)  # their widths
+        inputs = (theme, room, chip_h, gap, chips)
+        if self._split is not None and self._split[0] == inputs:
+            return self._split[1]
         natural = [[button_width(theme, b, chip_h) for b in row.buttons] for row in rows]
 
         def shown(split: int) -> tuple[int, ...]:
@@ -420,6 +426,7 @@ class ClosetScreen(Screen):
             counts = shown(split)
             if all(n >= h for n, h in zip(counts, at_half, strict=True)) and sum(counts) > sum(best_shown):
                 best, best_shown = split, counts
+        self._split = (inputs, best)
         return best
 
     def _one_line_span(

@@ -16,17 +16,17 @@ import sys
 from pathlib import Path
 
 from mirror.cli import exitcodes
-from mirror.cli.commands.analyze import readable
+from mirror.cli.names import readable
 from tests.conftest import ROOT
 
 SCRIPT = "import sys; from mirror.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 
-def analyze(*args: bytes) -> subprocess.CompletedProcess[bytes]:
-    """A real ``smart-mirror analyze`` with these argv bytes, in a UTF-8 locale (as on the mirror)."""
+def analyze(*args: bytes, command: bytes = b"analyze") -> subprocess.CompletedProcess[bytes]:
+    """A real ``smart-mirror analyze`` (or ``command``) with these argv bytes, in a UTF-8 locale (as on a mirror)."""
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, "analyze", *args], cwd=ROOT, capture_output=True, env=env, timeout=300
+        [sys.executable, "-c", SCRIPT, command, *args], cwd=ROOT, capture_output=True, env=env, timeout=300
     )
 
 
@@ -66,3 +66,13 @@ def test_readable_escapes_only_what_is_not_text() -> None:
     assert readable(os.fsdecode(b"caf\xe9 \xff.jpg")) == "caf\\xe9 \\xff.jpg"
     assert readable("a\ud800b") == "a\\ud800b"  # a lone surrogate no file system byte makes
     assert readable(r"C:\x.jpg") == r"C:\x.jpg"
+
+
+def test_bench_names_an_unreadable_image_the_same_way(tmp_path: Path) -> None:
+    bad = os.fsencode(tmp_path) + b"/shirt\xff.jpg"
+    with open(bad, "wb") as handle:
+        handle.write(b"not a photo")
+    run = analyze(bad, command=b"bench")
+    assert run.returncode == exitcodes.USAGE
+    err = run.stderr.decode("utf-8")  # strict: no lone surrogate made it out
+    assert err.startswith(f"smart-mirror bench: {tmp_path}/shirt\\xff.jpg: ") and err.count("\n") == 1, err

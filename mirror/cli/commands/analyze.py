@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import BACKENDS
+from mirror.cli.names import readable
 from mirror.config import Settings
 from mirror.config.settings import MAX_THREADS
 
@@ -66,21 +67,6 @@ def save_cutouts(folder: Path, stem: str, result: AnalysisResult) -> None:
                     tmp.replace(final)
                 finally:
                     tmp.unlink(missing_ok=True)
-
-
-def readable(name: str) -> str:
-    """``name`` as well-formed text: each byte of a file name that was not UTF-8 (a lone surrogate
-    ``U+DC80``–``U+DCFF``, as Python decodes it) as ``\\xNN``, any other lone surrogate as ``\\uNNNN``.
-
-    ``shirt\\udcff.jpg`` (the bytes ``shirt\\xff.jpg``) reads ``shirt\\xff.jpg``, as Python's
-    ``backslashreplace`` writes it; a name that is valid UTF-8 comes back unchanged.
-    """
-    return "".join(_escaped(c) if "\ud800" <= c <= "\udfff" else c for c in name)
-
-
-def _escaped(surrogate: str) -> str:
-    code = ord(surrogate)
-    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def _complain(message: str) -> None:

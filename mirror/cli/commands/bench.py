@@ -16,6 +16,7 @@ from typing import Any
 
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import BACKENDS, bounded
+from mirror.cli.names import readable
 from mirror.config import Settings
 
 NAME = "bench"
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 images.append(read_image(path))
             except UnreadableImageError as exc:
-                print(f"smart-mirror bench: {path}: {exc}", file=sys.stderr)
+                print(f"smart-mirror bench: {readable(path)}: {readable(str(exc))}", file=sys.stderr)
                 return exitcodes.USAGE
     else:
         camera = settings.camera

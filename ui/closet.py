@@ -339,9 +339,11 @@ class ClosetScreen(Screen):
             if pager_in_header:
                 info_right -= pager_w + theme.px(24)
         info = QRect(info_left, area.top(), info_right - info_left, header_h)
-        if "–" in shown and QFontMetrics(font).horizontalAdvance(shown) > info.width():
+        fits = QFontMetrics(font).horizontalAdvance(shown) <= info.width()
+        if "–" in shown and not fits:
             shown = shown.removesuffix(" garments")  # "7–12 of 300" still says it, at full size
-        draw_text(painter, info, shown, font, GREY, Qt.AlignmentFlag.AlignRight)
+        if self.total or fits:  # an empty closet's page says so in words: "0 garments" squeezed adds nothing
+            draw_text(painter, info, shown, font, GREY, Qt.AlignmentFlag.AlignRight)
 
     def _min_grid_height(self, theme: Theme, width: int, tile: int = TILE) -> int:
         """One line of garments at a size where they still read as garments (tiles about

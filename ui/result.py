@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
 from mirror.pipeline.result import CUTOUT_PNG, GarmentResult
 from ui.buttons import Button, ButtonRow
@@ -375,6 +375,8 @@ class ResultScreen(Screen):
         if self._say_seen:  # the others were not lost unseen: say that this is the one held up
             which = "the one you held" if self.held else "the main one"
             seen = f"I saw {self.seen} garments · showing {which}"
+            if QFontMetrics(theme.font(28)).horizontalAdvance(seen) > info.width():
+                seen = f"I saw {self.seen} garments"  # whole at full size rather than all of it squeezed
             y = self._paint_note(painter, theme, info, y, seen, (28, 40), GREY, align)
         y += theme.px(16)
         footer = self.footer()

@@ -202,14 +202,18 @@ class DetailScreen(Screen):
         )
         y += line + theme.px(12)
         added_h = self._added_height(theme, info.width())
-        draw_wrapped(
-            painter,
-            QRect(info.left(), y, info.width(), added_h - theme.px(12)),
-            self.added_text(theme, info.width()),
-            theme.font(28),
-            GREY,
-            align,
-        )
+        error = self.message if not self.confirming else ""
+        if wrapped_height(theme.font(28), error, info.width()) > info.bottom() - y - added_h:
+            added_h = 0  # an error and its fix come first: the date line makes room rather than it shrink
+        else:
+            draw_wrapped(
+                painter,
+                QRect(info.left(), y, info.width(), added_h - theme.px(12)),
+                self.added_text(theme, info.width()),
+                theme.font(28),
+                GREY,
+                align,
+            )
         y += added_h
         if self.confirming:
             draw_text(

@@ -135,13 +135,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(models_dir: Path) -> list[Path]:
-    """Model folders under ``models_dir`` (each with a ``model.json``), sorted by name."""
-    if not models_dir.is_dir():
-        return []
-    return sorted(p.parent for p in models_dir.glob(f"*/{MANIFEST_NAME}"))
-
-
 def _object(data: dict[str, Any], key: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
     """``data[key]`` when it is a JSON object (``default`` when absent and given); TypeError naming it otherwise."""
     value = data[key] if default is None else data.get(key, default)

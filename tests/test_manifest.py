@@ -10,7 +10,7 @@ import pytest
 
 from mirror.inference import InferenceError, load_model
 from mirror.inference.tflite_backend import _dequantize, _quantize
-from mirror.manifest import ManifestError, ModelManifest, discover, sha256_of
+from mirror.manifest import ManifestError, ModelManifest, sha256_of
 
 
 def make_model_dir(tmp_path: Path, payload: bytes = b"model bytes") -> Path:
@@ -33,7 +33,6 @@ def test_manifest_reads_and_verifies(tmp_path: Path) -> None:
     assert (manifest.name, manifest.version, manifest.meta["input_size"]) == ("segmenter", "1.2.0", [256, 256])
     assert manifest.path("tflite").name == "seg.tflite"
     assert manifest.verify() == []
-    assert discover(tmp_path) == [tmp_path / "segmenter"]
 
 
 def test_damaged_file_is_reported(tmp_path: Path) -> None:

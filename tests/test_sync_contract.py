@@ -295,3 +295,20 @@ def test_every_schema_check_reads_patterns_as_ecma_262() -> None:
         if "Draft202012Validator(" in line or "validators.create(" in line
     ]
     assert plain == [], plain
+
+
+def test_the_upload_urls_read_limit_holds_the_largest_message_the_schema_allows() -> None:
+    """``MAX_URLS_BYTES`` is derived from the schema's bounds (``MAX_URLS`` URLs of ``MAX_URL_CHARS``); both
+    were written down by hand, and only this keeps them in step with ``upload-urls.v1.json``."""
+    from sync.contract import MAX_URL_CHARS, MAX_URLS, MAX_URLS_BYTES, load_schema
+
+    urls = load_schema("upload-urls")["properties"]["urls"]
+    assert (urls["maxProperties"], urls["additionalProperties"]["maxLength"]) == (MAX_URLS, MAX_URL_CHARS)
+    largest = {
+        "schema": "smart-mirror.upload-urls",
+        "schema_version": 1,
+        "id": "x" * 64,
+        "version": 2**53,
+        "urls": {f"{k:064x}": "https://" + "u" * (MAX_URL_CHARS - 8) for k in range(MAX_URLS)},
+    }
+    assert len(json.dumps(largest).encode()) <= MAX_URLS_BYTES

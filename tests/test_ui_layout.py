@@ -218,28 +218,17 @@ def test_every_tall_portrait_screen_holds_at_the_floors_portrait_cap(orientation
 )
 def test_every_screen_holds_on_the_7in_panels_with_their_floors_in_mm(width: int, height: int, density: float) -> None:
     """Where the panel's size is known, touch targets keep their own floor in mm past the capped type
-    scale (``Theme.least_touch``) and text made smaller to fit stops at ``Theme.least_text``: every
-    screen must hold with those too (the official 7" panel's two densities, a 1024×600 one, upright)."""
+    scale (``Theme.least_touch``) and the smallest type its own (``Theme.least_text``): every screen must
+    hold with those (the official 7" panel's two densities, a 1024×600 one, upright), and no text on it
+    may be made smaller than ``MIN_TEXT_MM`` to fit."""
     problems = []
     for name, screen in every_screen().items():
         screen.px_per_mm = density
         render(screen, width, height, 1.0)
         problems += layout_problems(name, screen, width, height)
         small = [b for b in screen.text_blocks if b.size / density < theme_mod.MIN_TEXT_MM]
-        if (name, (width, height, density)) not in UNDER_THE_TEXT_FLOOR:
-            problems += [f"{name}: {b.text[:30]!r} is {b.size / density:.2f} mm" for b in small]
-        elif not small:
-            problems.append(f"{name} meets the floor now: take it off UNDER_THE_TEXT_FLOOR")
+        problems += [f"{name}: {b.text[:30]!r} is {b.size / density:.2f} mm" for b in small]
     assert not problems, "\n".join(problems)
-
-
-#: Screens whose text a 7" panel still squeezes under ``MIN_TEXT_MM``, each a layout that shrinks a line to fit
-#: rather than make room (left for a later change; known, so that no other screen joins them unseen):
-#: a failed Keep on an unsure result (four rows of buttons leave the error 2.3-2.5 mm).
-UNDER_THE_TEXT_FLOOR = {
-    *((name, panel) for name in ("unsure_message", "unsure_doubt_message")
-      for panel in ((800, 480, 5.19), (800, 480, 5.59), (1024, 600, 6.64))),
-}  # fmt: skip
 
 
 def layout_problems(name: str, screen: Screen, width: int, height: int) -> list[str]:

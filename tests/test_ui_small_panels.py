@@ -284,3 +284,22 @@ def test_the_shared_filter_line_is_worked_out_once_per_panel_and_set_of_chips(mo
     screen.grab()
     assert again < 40, f"{again} chips measured to paint the same page again"
     assert len(measured) - again > 40, "new chips (other counts) were not measured again"
+
+
+@pytest.mark.parametrize("density", OFFICIAL_7IN)
+def test_a_failed_keep_of_a_garment_the_mirror_asked_about_gives_the_error_the_runners_ups_row(density: float) -> None:
+    """Four rows of buttons (Yes / the two runners-up / Something else, Colour / Discard) left the error of a
+    failed keep 2.3-2.5 mm on the 7" panel lying landscape. The runners-up give way to it there ("Something
+    else" still offers every category); without an error, or on a large panel, they stay."""
+    screen = ResultScreen()
+    screen.show_garment(screenshots().sample_garment(unsure=True))
+    on_panel(screen, 800, 480, density)
+    assert screen.answers.buttons and screen.answers.rects, "the runners-up, asked about"
+    screen.set_message(KEEP_FAILURES[0][:1].upper() + KEEP_FAILURES[0][1:])
+    on_panel(screen, 800, 480, density)
+    footer = next(b for b in screen.text_blocks if b.text.startswith(screen.message))
+    assert footer.size / density >= MIN_TEXT_MM and not footer.elided
+    assert screen.answers not in screen.rows() and not screen.answers.rects
+    assert screen.edit.buttons[0].key == "category" and not layout_problems("result", screen, 800, 480)
+    on_panel(screen, 1080, 1920, None)
+    assert screen.answers in screen.rows() and screen.answers.rects, "on a large panel they stay"

@@ -83,6 +83,7 @@ class ResultScreen(Screen):
         self.seen = 1  # garments in the shot
         self.held = False  # the one shown is the one seen held up (not only the most prominent)
         self._say_seen = False  # the "I saw 2 garments" line has room (it goes first when room runs out)
+        self._show_answers = True  # the runners-up's row has room (a failed keep on a small panel: it goes)
         self._say_doubt = False  # the "or white?" line has room (next to go: its "White?" button still asks)
         self._say_confidence = True  # the confidence line has room (the last to go, for a failed keep's words)
         self.discard_armed = False  # Discard was tapped once: a second tap soon discards
@@ -196,7 +197,7 @@ class ResultScreen(Screen):
         return [name for name, _ in self.garment.top3 if name != self.shown_category][:2]
 
     def rows(self) -> list[ButtonRow]:
-        return [self.main, self.answers, self.edit]
+        return [self.main, self.answers, self.edit] if self._show_answers else [self.main, self.edit]
 
     def _rebuild_buttons(self) -> None:
         if self.garment is None:
@@ -232,7 +233,7 @@ class ResultScreen(Screen):
         self.answers.fit_columns(theme, width, edit_h, gap, 3)
         self.edit.fit_columns(theme, width, edit_h, gap, 3)
         total = self.main.height_for(height, gap)
-        for row in (self.answers, self.edit):
+        for row in self.rows()[1:]:
             used = row.height_for(edit_h, gap) if row.buttons else 0
             total += gap + used if used else 0
         return height, edit_h, gap, total
@@ -254,6 +255,7 @@ class ResultScreen(Screen):
         self._say_seen = self.seen > 1
         self._say_doubt = bool(self.colour_doubt) and not self.asks
         self._say_confidence = not self.asks  # the question says it: no figures
+        self._show_answers = True
         if theme.portrait:
             width = min(area.width(), theme.px(860))
             *_, buttons_h = self._button_rows(theme, width)
@@ -295,6 +297,14 @@ class ResultScreen(Screen):
                 # went wrong and its fix smaller than the floor (a failed keep on the 7" panel).
                 self._say_confidence = False
                 slack += theme.px(CONFIDENCE_H)
+            if slack < 0 and self.asks and self.message and self.answers.buttons:
+                # A keep that failed on a garment the mirror asked about: the runners-up give way to what
+                # went wrong and its fix ("Something else" still offers every category), rather than it
+                # be squeezed under the floor (four rows of buttons on the 7" panel lying landscape).
+                before = self._button_rows(theme, info.width())[3]
+                self._show_answers = False
+                slack += before - self._button_rows(theme, info.width())[3]
+                self._clamp_focus(self.rows())
             info.setTop(area.top() + max(0, min(int(area.height() * 0.12), slack)))
         if not self._cutout.isNull():
             target = fit(self._cutout.size(), image_area)
@@ -466,7 +476,7 @@ class ResultScreen(Screen):
         main_h, edit_h, gap, _ = self._button_rows(theme, top.width())
         y = top.top() + self.main.layout(QRect(top.left(), top.top(), top.width(), main_h), main_h, gap) + gap
         answers_y = y
-        if self.answers.buttons:
+        if self.answers.buttons and self._show_answers:
             y += self.answers.layout(QRect(top.left(), y, top.width(), edit_h), edit_h, gap) + gap
         else:
             self.answers.rects = []

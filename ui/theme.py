@@ -24,8 +24,8 @@ target at least ``MIN_TOUCH_MM`` high (``Theme.least_touch``) and :meth:`Theme.f
 type (``SMALLEST_TEXT`` and below) at least ``MIN_TEXT_MM`` (``Theme.least_text``), whatever the
 type's scale; text a screen makes smaller to fit stops there where it can reflow instead (About's
 facts close up their rows); the closet's tile labels and the result's error line make room rather
-than shrink (a swatch moves, the confidence line goes). A few lines still shrink under it on that
-panel (tests/test_ui_layout.py ``UNDER_THE_TEXT_FLOOR`` lists them).
+than shrink (a swatch moves, the confidence line goes, a failed keep's error takes the runners-up's
+row); tests/test_ui_layout.py holds every screen on the 7" panels to both floors.
 Unknown or absurd sizes (an HDMI display's EDID may say 16×9 "mm", the offscreen platform
 makes them up) leave the sizes as they were.
 """

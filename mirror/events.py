@@ -95,13 +95,56 @@ class Status:
     """WARN when the wall clock is certainly wrong (before the newest garment, or before 2025):
     a Pi without an RTC battery, after a power cut, before NTP has set it."""
 
+    # What the parts mean for a capture, said once: the home screen's hint and buttons, the window's
+    # keys, the service's refusals and the benches all ask these, never a part's level directly.
+    @property
+    def camera_missing(self) -> bool:
+        return self.camera.level is Level.ERROR
+
+    @property
+    def models_failed(self) -> bool:
+        """The models did not load: nothing held up is recognised until they are repaired."""
+        return self.models.level is Level.ERROR
+
+    @property
+    def models_loading(self) -> bool:
+        return self.models.level is Level.WARN
+
+    @property
+    def models_ready(self) -> bool:
+        return self.models.level is Level.OK
+
+    @property
+    def storage_failed(self) -> bool:
+        """The closet cannot take a garment: its disk is full (the core stops capturing) or it did not open."""
+        return self.storage.level is Level.ERROR
+
+    @property
+    def storage_full(self) -> bool:
+        return self.storage_failed and self.storage.reason == STORAGE_FULL
+
+    @property
+    def clock_wrong(self) -> bool:
+        """The core found the wall clock certainly wrong (not set since a power cut): so are the time and date."""
+        return self.clock.level is not Level.OK
+
+    @property
+    def capture_blocked(self) -> bool:
+        """Something is broken that stops every capture (not merely starting up)."""
+        return self.camera_missing or self.storage_failed or self.models_failed
+
+    @property
+    def can_capture(self) -> bool:
+        """A capture would work now: camera, closet and models all there."""
+        return not self.capture_blocked and not self.models_loading
+
     def subsystems(self) -> dict[str, StatusPart]:
         """The parts an ``Error`` can be about (its ``about``), by that name, in display order."""
         return {"camera": self.camera, "models": self.models, "sync": self.sync, "storage": self.storage}
 
     def parts(self) -> tuple[StatusPart, ...]:
         """The parts in display order; the clock only when it is wrong (the mirror shows the time anyway)."""
-        clock = (self.clock,) if self.clock.level is not Level.OK else ()
+        clock = (self.clock,) if self.clock_wrong else ()
         return (*self.subsystems().values(), *clock)
 
     def line(self) -> str:

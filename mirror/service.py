@@ -427,7 +427,7 @@ class MirrorService:
             return
         if analyzer is None:
             # Loading at start-up is not a fault: the person only has to wait a moment.
-            loading = self.status().models.level is Level.WARN
+            loading = self.status().models_loading
             reason = STARTING_UP if loading else " · ".join(NO_MODELS)
             detail = "the models are still loading" if loading else "the models are not loaded; see smart-mirror doctor"
         else:

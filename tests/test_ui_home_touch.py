@@ -131,7 +131,7 @@ def test_wiping_home_in_the_window_keeps_it_home(qtbot) -> None:
     """The whole window: a wipe leaves Home up and the core untouched; a tap opens Capture."""
     w, _, core = window(qtbot)
     qtbot.waitExposed(w)
-    assert w.current() is w.home and w.home.can_capture
+    assert w.current() is w.home and w.home.status.can_capture
     w.home.relayout()
     glass = QPoint(w.home.width() // 2, w.home.height() // 3)
     assert all(row.hit(glass) is None for row in w.home.rows())

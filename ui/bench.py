@@ -120,7 +120,6 @@ def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, An
     import cv2
     import numpy as np
 
-    from mirror.events import Level
     from ui.assembly import running_mirror
 
     room = folder / "room"
@@ -140,7 +139,7 @@ def _idle_room(settings: Settings, folder: Path, seconds: float) -> dict[str, An
         sync=dataclasses.replace(settings.sync, enabled=False),
     )
     with running_mirror(quiet, size=PANEL) as (_service, _bridge, window):
-        wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
+        wait_until(lambda: not window.home.status.models_loading, 120.0)
         run_events_for(3.0)  # start-up work (first detections, caches) is not the idle state
         cpu0, wall0, usage0 = time.process_time(), time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         run_events_for(seconds)  # one timer: a polling wait would add its own wake-ups to the figure
@@ -203,12 +202,11 @@ def _time_captures(service: MirrorService, bridge: ServiceBridge, window: Mirror
 
     A shot that finds no garment is taken again (at most three tries a shot); with no models
     nothing is shot at all."""
-    from mirror.events import Level
 
     failed: list[object] = []
     bridge.analysis_failed.connect(failed.append)
-    wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0)
-    shots = _Shots(models_ok=window.home.status.models.level == Level.OK)
+    wait_until(lambda: not window.home.status.models_loading, 120.0)
+    shots = _Shots(models_ok=window.home.status.models_ready)
     attempts = captures * 3 if shots.models_ok else 0
     while len(shots.latencies) < captures and attempts > 0:
         attempts -= 1

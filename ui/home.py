@@ -132,9 +132,9 @@ class HomeScreen(Screen):
             self.update()
 
     def set_status(self, status: Status) -> None:
-        could = self.can_capture
+        could = self.status.can_capture
         self.status = status
-        if self.can_capture != could:
+        if self.status.can_capture != could:
             self._arrange_buttons()
         self.update()
 
@@ -143,7 +143,7 @@ class HomeScreen(Screen):
 
         The focus moves only when the possibility changes, and only off the button that lost it:
         a person who moved to About keeps it there."""
-        able = self.can_capture
+        able = self.status.can_capture
         capture, closet = self.buttons.buttons
         capture.primary, capture.disabled, closet.primary = able, not able, not able
         if self.buttons.current() == (CLOSET if able else CAPTURE):
@@ -172,45 +172,12 @@ class HomeScreen(Screen):
 
         Only a deliberate tap reaches here (short, still, one finger: ``ui.screen.Contact``), so
         cleaning the mirror with a cloth or a palm does not flip it to Capture."""
-        if self.can_capture:
+        if self.status.can_capture:
             self.action.emit(CAPTURE)
-
-    @property
-    def camera_missing(self) -> bool:
-        return self.status.camera.level == Level.ERROR
-
-    @property
-    def models_failed(self) -> bool:
-        """The models did not load: nothing held up is recognised until they are repaired."""
-        return self.status.models.level == Level.ERROR
-
-    @property
-    def models_loading(self) -> bool:
-        return self.status.models.level == Level.WARN
-
-    @property
-    def capture_blocked(self) -> bool:
-        """Something is broken that stops every capture (not merely starting up)."""
-        return self.camera_missing or self.storage_failed or self.models_failed
-
-    @property
-    def can_capture(self) -> bool:
-        """A capture would work now: camera, closet and models all there."""
-        return not self.capture_blocked and not self.models_loading
-
-    @property
-    def storage_failed(self) -> bool:
-        """The closet cannot take a garment: its disk is full (the core stops capturing) or it did not open."""
-        return self.status.storage.level == Level.ERROR
-
-    @property
-    def clock_wrong(self) -> bool:
-        """The core found the wall clock certainly wrong (not set since a power cut): so are the time and date."""
-        return self.status.clock.level is not Level.OK
 
     def date_line(self, now: datetime) -> str:
         """The date under the clock, or (the clock being wrong) that it is not set and how it gets set."""
-        return CLOCK_NOT_SET if self.clock_wrong else now.strftime("%A %-d %B")
+        return CLOCK_NOT_SET if self.status.clock_wrong else now.strftime("%A %-d %B")
 
     def _noted(self, about: str) -> bool:
         return bool(self.notice) and self.notice_about == about
@@ -219,11 +186,11 @@ class HomeScreen(Screen):
         """The two lines in the middle of the glass: the invitation, or why there is none."""
         # The fixes, and the full closet's title, are the core's own sentences (``mirror.wording``):
         # the hint and the notice under it name one state one way.
-        if self.camera_missing:
+        if self.status.camera_missing:
             fix = _SEE_NOTE if self._noted("camera") else f"{sentence(NO_CAMERA[1])} · the closet still works"
             return "No camera to capture with", fix
-        if self.storage_failed:
-            if self.status.storage.reason == STORAGE_FULL:
+        if self.status.storage_failed:
+            if self.status.storage_full:
                 fix = (
                     "You can still look through it; the note below says what to do"
                     if self._noted("storage")
@@ -236,10 +203,10 @@ class HomeScreen(Screen):
                 else "Check the disk it is on · the mirror keeps trying"
             )
             return "The closet cannot be opened", fix
-        if self.models_failed:
+        if self.status.models_failed:
             title, fix = NO_MODELS_NOTICE
             return title, _SEE_NOTE if self._noted("models") else fix
-        if self.models_loading:
+        if self.status.models_loading:
             return STARTING
         return INVITE if self.auto_capture else INVITE_MANUAL
 
@@ -249,7 +216,7 @@ class HomeScreen(Screen):
         page = self.layout_page(theme, now)
         clock_font = theme.font(CLOCK_PT * page.clock.height() / theme.px(CLOCK_H), QFont.Weight.Light)
         draw_text(painter, page.clock, now.strftime("%H:%M"), clock_font, WHITE)
-        date_font, date_colour = theme.font(DATE_PT), WARN if self.clock_wrong else GREY
+        date_font, date_colour = theme.font(DATE_PT), WARN if self.status.clock_wrong else GREY
         if "\n" in page.date_text:
             draw_wrapped(painter, page.date, page.date_text, date_font, date_colour)
         else:
@@ -300,7 +267,7 @@ class HomeScreen(Screen):
         hanger = theme.px(120 if theme.portrait else 90)
         clock_h, date_h = theme.px(CLOCK_H), theme.px(64)
         date, date_font = self.date_line(now), theme.font(DATE_PT)  # Normal: thin grey strokes vanish in the glass
-        if self.clock_wrong and QFontMetrics(date_font).horizontalAdvance(date) > area.width():  # on two lines
+        if self.status.clock_wrong and QFontMetrics(date_font).horizontalAdvance(date) > area.width():  # on two lines
             date = on_lines(date)
             date_h = max(date_h, wrapped_height(date_font, date, area.width()) + theme.px(12))
         offset = int(area.height() * (0.12 if theme.portrait else 0.06))
@@ -357,7 +324,7 @@ class HomeScreen(Screen):
         if page.hanger:
             size = page.hanger
             centre_y = top + size
-            painter.setPen(theme.pen(WARN if self.capture_blocked else WHITE, 3))
+            painter.setPen(theme.pen(WARN if self.status.capture_blocked else WHITE, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             hook_top = centre_y - size
             painter.drawArc(QRect(cx - size // 8, hook_top, size // 4, size // 4), 180 * 16, -270 * 16)
@@ -369,7 +336,7 @@ class HomeScreen(Screen):
             painter.drawLine(QPointF(cx - size * 0.9, bar_y), QPointF(cx + size * 0.9, bar_y))
             top = centre_y + theme.px(24)
         if page.title:
-            colour = WARN if self.capture_blocked else WHITE
+            colour = WARN if self.status.capture_blocked else WHITE
             title_rect = QRect(page.area.left(), top, page.area.width(), theme.px(TITLE_H))
             draw_text(painter, title_rect, page.title, theme.font(TITLE_PT), colour)
             top += theme.px(TITLE_H)

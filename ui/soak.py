@@ -182,13 +182,12 @@ class _Soak:
     consumer_died: str = ""  # how, when the reference consumer ended before the soak stopped it
 
     def run(self) -> dict[str, Any]:
-        from mirror.events import Level
         from ui.assembly import running_mirror
 
         with running_mirror(self.settings, size=PANEL) as (service, bridge, window):
-            if not wait_until(lambda: window.home.status.models.level != Level.WARN, 120.0):
+            if not wait_until(lambda: not window.home.status.models_loading, 120.0):
                 raise BenchUnavailableError("the models did not load within 2 minutes")
-            if window.home.status.models.level != Level.OK:
+            if not window.home.status.models_ready:
                 raise BenchUnavailableError(f"the models did not load ({window.home.notice})")
             saved: list[float] = []
             bridge.record_saved.connect(lambda _event: saved.append(time.perf_counter()))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mirror.events import Level, StatusChanged
+from mirror.events import StatusChanged
 from mirror.health import HEALTH, Watchdog
 from mirror.lifecycle import Lifecycle
 from mirror.notify import SystemdNotifier
@@ -55,5 +55,5 @@ class Supervision:
 
     def on_status(self, event: StatusChanged) -> None:
         """READY once the models settle: loaded (OK) or failed (ERROR); WARN is "models: loading"."""
-        if event.status.models.level is not Level.WARN:
+        if not event.status.models_loading:
             self.ready("showing the mirror")

@@ -321,7 +321,7 @@ class MirrorWindow(QWidget):
         state = self.capture.state.state
         if state in (CaptureState.CAPTURING, CaptureState.ANALYSING):
             return False
-        return state in (CaptureState.IDLE, CaptureState.NO_CAMERA) or self.home.capture_blocked
+        return state in (CaptureState.IDLE, CaptureState.NO_CAMERA) or self.home.status.capture_blocked
 
     def _walked_away(self) -> None:
         """The garment left the view a while ago and nobody touched the glass: the person is gone."""
@@ -373,7 +373,7 @@ class MirrorWindow(QWidget):
 
     # --- presses ------------------------------------------------------------------------------
     def _on_home(self, key: str) -> None:
-        if key in (SPACE, home_mod.CAPTURE) and not self.home.can_capture:
+        if key in (SPACE, home_mod.CAPTURE) and not self.home.status.can_capture:
             return  # the button is shown disabled and the page says why; a remote capture still goes to the core
         if key == SPACE:
             self.capture_now()
@@ -563,7 +563,7 @@ class MirrorWindow(QWidget):
         self.capture.set_state(event)
         # Not while a capture cannot work (a full closet holds the core's auto-capture off): the
         # capture screen would say "Hold still" for good; Home says why instead.
-        pulled = event.state in _ACTIVE and not self.home.capture_blocked
+        pulled = event.state in _ACTIVE and not self.home.status.capture_blocked
         if self.current() is self.home and pulled and time.monotonic() >= self._quiet_until:
             self.show_screen(self.capture)
         if self.current() is self.capture and event.state is CaptureState.IDLE and was in _ACTIVE:
@@ -652,7 +652,7 @@ class MirrorWindow(QWidget):
             if part.level is Level.OK:
                 self.home.clear_notice(name)
         self.about.set_about(self.about.about, event.status)
-        if self.current() is self.capture and self.home.capture_blocked and self._capture_is_idle():
+        if self.current() is self.capture and self.home.status.capture_blocked and self._capture_is_idle():
             self.show_screen(self.home)  # e.g. the disk filled up while a garment was held: Home says why
 
     def _on_command(self, event: CommandReceived) -> None:

@@ -169,17 +169,18 @@ def _hint(key: str, known: Mapping[str, Any]) -> str:
 
 #: A cross-field rule: called with the values of the keys its parameters name, it yields its problems.
 _Check = Callable[..., Iterator[str]]
-#: The rules in the order their problems are reported: (section, the keys it reads, the rule).
-_RULES: list[tuple[str, tuple[str, ...], _Check]] = []
+#: The rules in the order their problems are reported: (section, {parameter: the key it reads}, the rule).
+_RULES: list[tuple[str, dict[str, str], _Check]] = []
 
 
 def _rule(section: str) -> Callable[[_Check], _Check]:
     """Register a rule of ``section``. Its parameters name the keys it reads, and their values are all it
-    gets, so the keys that decide whether it may run (:func:`_cross_checks`) cannot drift from what it reads."""
+    gets, so the keys that decide whether it may run (:func:`_cross_checks`) cannot drift from what it reads.
+    A trailing underscore is dropped (``id_`` reads ``id``), so a key may share a builtin's name."""
 
     def register(check: _Check) -> _Check:
-        keys = tuple(inspect.signature(check).parameters)
-        unknown = set(keys) - {f.name for f in dataclasses.fields(SECTIONS[section])}
+        keys = {param: param.rstrip("_") for param in inspect.signature(check).parameters}
+        unknown = set(keys.values()) - {f.name for f in dataclasses.fields(SECTIONS[section])}
         if unknown:
             raise TypeError(f"{check.__name__} reads {sorted(unknown)}, not keys of [{section}]")
         _RULES.append((section, keys, check))
@@ -193,9 +194,9 @@ def _cross_checks(settings: Settings, fell_back: set[tuple[str, str]]) -> list[s
     ``fell_back``."""
     problems: list[str] = []
     for section, keys, check in _RULES:
-        if not any((section, key) in fell_back for key in keys):
+        if not any((section, key) in fell_back for key in keys.values()):
             values = getattr(settings, section)
-            problems.extend(check(**{key: getattr(values, key) for key in keys}))
+            problems.extend(check(**{param: getattr(values, key) for param, key in keys.items()}))
     return problems
 
 
@@ -212,9 +213,9 @@ def _backoff_in_order(backoff_min_s: float, backoff_max_s: float) -> Iterator[st
 
 
 @_rule("device")
-def _device_id_is_a_topic_level(id: str) -> Iterator[str]:
-    if id and not DEVICE_ID.fullmatch(id):
-        yield f"[device] id: {id!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
+def _device_id_is_a_topic_level(id_: str) -> Iterator[str]:
+    if id_ and not DEVICE_ID.fullmatch(id_):
+        yield f"[device] id: {id_!r} is not usable in MQTT topics; use 1–64 letters, digits, - or _"
 
 
 #: The longest ``[sync] client_id`` taken: MQTT allows 65,535 bytes, brokers far fewer in practice, and

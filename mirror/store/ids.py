@@ -39,7 +39,3 @@ def uuid7(now_ms: int | None = None) -> str:
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return str(uuid.UUID(int=value))
 
-
-def uuid7_time_ms(value: str) -> int:
-    """The creation time (Unix ms) a UUIDv7 carries."""
-    return uuid.UUID(value).int >> 80

@@ -209,10 +209,17 @@ class MirrorService:
             thread.join(timeout=10)
         self._threads.clear()
         self._closet.finish()  # its queued changes first: a garment kept at the last moment is kept
-        if self._sync is not None:
-            self._sync.stop()  # before the closet closes: the link reads it until it stops
+        # Before the closet closes: the link reads it until it stops. One that outlasts the wait keeps it
+        # open (closing it under the link would log store errors that send people to doctor for nothing).
+        link_stopped = self._sync is None or self._sync.stop()
+        if not link_stopped:
+            log.warning(
+                "sync: the link did not stop within 5 s (a broker slow to answer); the closet closes when "
+                "the mirror exits, and versions not yet acknowledged are sent again at the next start"
+            )
         self._camera.close_camera()
-        self._closet.close()
+        if link_stopped:
+            self._closet.close()
         for name in ("camera", "analysis", "detector"):
             self._health.unregister(name)
 

@@ -30,8 +30,9 @@ class SyncLink(Protocol):
         """Begin delivering, on a thread of its own."""
         ...
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop and wait up to ``timeout`` seconds for the thread."""
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop and wait up to ``timeout`` seconds for the thread; ``False`` when it is still running
+        (it then stops on its own, and the closet must stay open for it)."""
         ...
 
 

@@ -170,11 +170,15 @@ class SyncWorker:
         self._thread = threading.Thread(target=self.run, name="sync-worker", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Ask the thread to stop and wait up to ``timeout`` s: ``False`` when it is still running (a
+        disconnect stuck on a broker that does not answer); it stops by itself after that."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def drain(self, timeout: float) -> bool:
         """Publish until nothing waits or is in flight; ``False`` when ``timeout`` ran out first.

@@ -27,8 +27,9 @@ class Link:
     def start(self) -> None:
         """Nothing to start."""
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
         """Nothing to stop."""
+        return True
 
 
 class Clock:

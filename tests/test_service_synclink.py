@@ -4,6 +4,7 @@ started, its connection drives the status line, its commands reach the UI, and i
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import sys
 import threading
@@ -40,8 +41,9 @@ class HandMadeLink:
     def start(self) -> None:
         self.started.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
         self.stopped.set()
+        return True
 
 
 def sync_on(tmp_path: Path) -> MirrorService:
@@ -198,9 +200,10 @@ class ReadingLink(HandMadeLink):
                 self.errors.append(str(exc))
             time.sleep(0.001)
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
         super().stop(timeout)
         self._thread.join(timeout)
+        return not self._thread.is_alive()
 
 
 def test_the_closet_closes_only_after_the_sync_link_has_stopped(
@@ -219,3 +222,31 @@ def test_the_closet_closes_only_after_the_sync_link_has_stopped(
         wait_until(lambda: bool(made) and made[0].started.is_set(), 30, "the link to be started")
         time.sleep(0.2)  # the link reads away
     assert made[0].stopped.is_set() and made[0].errors == []
+
+
+class StuckLink(ReadingLink):
+    """A link still running when its wait runs out (a disconnect stuck on a broker that does not answer)."""
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        threading.Timer(0.5, self.stopped.set).start()  # reads on for a while after the service moved on
+        return False
+
+
+def test_a_link_that_outlasts_its_stop_keeps_the_closet_open_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It used to be left running while the closet closed under it: its reads failed into the log."""
+    made: list[StuckLink] = []
+
+    def stuck(store: ClosetStore, *args: object) -> SyncLink:
+        made.append(StuckLink(store, *args))
+        return made[-1]
+
+    monkeypatch.setattr("tests.test_service_synclink.make_link", stuck)
+    with caplog.at_level(logging.WARNING, logger="mirror.service"), sync_on(tmp_path) as service:
+        wait_until(lambda: bool(made) and made[0].started.is_set(), 30, "the link to be started")
+    assert "the link did not stop within 5 s" in caplog.text
+    link = made[0]
+    link._thread.join(5)  # it stops by itself; until then the closet stayed open under it
+    assert not link._thread.is_alive() and link.errors == []
+    service._closet.close()

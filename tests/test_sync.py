@@ -94,7 +94,7 @@ def test_status_is_retained_online_then_offline_and_ha_discovery(tmp_path: Path,
         state = json.loads(listener.wait_for(f"{PREFIX}/{DEVICE}/state")[-1])
         assert state == {"garments": 1, "waiting": 1}
         assert list(Draft202012Validator(load_schema("state")).iter_errors(state)) == []  # what backends check
-        worker.stop()
+        assert worker.stop() and worker.stop()  # stopped within the wait; a second stop has nothing to wait for
         wait_until(lambda: listener.last(f"{PREFIX}/{DEVICE}/status") == b"offline", 10, "offline status")
     finally:
         listener.close()

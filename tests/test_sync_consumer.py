@@ -221,6 +221,23 @@ def test_a_late_older_version_never_replaces_a_newer_one(
     db.close()
 
 
+def test_a_parked_record_sent_again_stays_parked_until_its_image_comes(
+    handler: MessageHandler, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    """A resend of a parked record was answered ``duplicate``: the mirror marked the version acknowledged and
+    stopped sending its image, while the cloud held only the parked row (dead-lettered a week later)."""
+    message, image, sha, record_id = record_and_image
+    for _resend in range(3):
+        assert handler.handle(TOPICS.garment(record_id), message) == []
+    assert handler.db.counts()["pending"] == 1 and handler.db.counts()["garments"] == 0
+    changed = json.dumps({**json.loads(message), "record": {**json.loads(message)["record"], "category": "dress"}})
+    (conflict,) = handler.handle(TOPICS.garment(record_id), changed.encode())  # same version, other content
+    assert conflict.status == "rejected" and conflict.reason.startswith("version_conflict")
+    (ack,) = handler.handle(TOPICS.image(sha), image)
+    assert (ack.record_id, ack.status) == (record_id, "stored")
+    assert [a.status for a in handler.handle(TOPICS.garment(record_id), message)] == ["duplicate"]
+
+
 def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
     record_and_image: tuple[bytes, bytes, str, str], postgres_url: str
 ) -> None:
@@ -230,6 +247,7 @@ def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
     handler = MessageHandler(db, PREFIX, frozenset({DEVICE}))
     message, image, sha, record_id = record_and_image
     assert handler.handle(TOPICS.garment(record_id), message) == []
+    assert handler.handle(TOPICS.garment(record_id), message) == []  # resent while parked: no ack yet
     assert db.counts()["pending"] == 1
     (ack,) = handler.handle(TOPICS.image(sha), image)
     assert (ack.record_id, ack.status) == (record_id, "stored")

@@ -136,9 +136,11 @@ class Tx:
     ) -> str:
         """Store a version if all its images are here (``stored``), else park it (``pending``); or ``duplicate``.
 
-        A repeat of a known ``(id, version)`` is a ``duplicate`` only with the same body. With another
+        A repeat of a stored ``(id, version)`` is a ``duplicate`` only with the same body. With another
         body it is a ``conflict``: the mirror numbered a version again (its closet was restored from a
         backup), and answering ``duplicate`` would drop the person's change on the mirror for good.
+        A repeat of a parked one stays ``pending``: a ``duplicate`` would end the mirror's resending
+        while an image is still missing, and the cloud would never hold the version.
         """
         now = time.time()
         owner = self.q(
@@ -147,10 +149,10 @@ class Tx:
         ).fetchone()
         if owner is not None and owner[0] != device_id:  # ids are only unique per mirror's own making
             return FOREIGN
-        for table in ("garment_versions", "pending"):
+        for table, same in (("garment_versions", DUPLICATE), ("pending", PENDING)):
             known = self.q(f"SELECT body FROM {table} WHERE id = ? AND version = ?", (record_id, version)).fetchone()
             if known is not None:
-                return DUPLICATE if known[0] == body else CONFLICT
+                return same if known[0] == body else CONFLICT
         missing = [h for h in set(hashes) if not self.q("SELECT 1 FROM blobs WHERE sha256 = ?", (h,)).fetchone()]
         if missing:
             self.q(

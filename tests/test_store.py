@@ -69,10 +69,12 @@ def test_list_filters_newest_first_and_counts(store: ClosetStore) -> None:
 
 
 def test_edit_makes_a_new_version_and_supersedes_the_unsent_one(store: ClosetStore) -> None:
-    first = store.add(synthetic_draft(2, image_kb=1))
+    first = store.add(dataclasses.replace(synthetic_draft(2, image_kb=1), unsure=True))
     red = Color(basic="red", name="crimson", hex="#c0102a")
     edited = store.edit(first.id, category="dress", color=red)
     assert (edited.version, edited.category, edited.color, edited.edited) == (2, "dress", red, True)
+    # The model's own answer stays (docs/sync.md): the cloud sees it asked, and what the person said.
+    assert (edited.unsure, edited.category_score, edited.top3) == (True, first.category_score, first.top3)
     assert edited.images == first.images and edited.created_at == first.created_at
     assert store.get(first.id) == edited
     assert store.get_version(first.id, 1) == first

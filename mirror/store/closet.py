@@ -232,7 +232,10 @@ class ClosetStore:
         return record
 
     def edit(self, record_id: str, *, category: str | None = None, color: Color | None = None) -> Record:
-        """Correct category and/or colour: a new version (the person's word replaces the models')."""
+        """Correct category and/or colour: a new version (the person's word replaces the models').
+
+        ``category_score``, ``top3`` and ``unsure`` stay the model's (docs/sync.md), so the cloud can tell
+        where the model asked and what the person answered."""
         if category is not None:
             _check_category(category)
         with self._db.write() as conn:
@@ -243,7 +246,6 @@ class ClosetStore:
                 updated_at=self._stamp(conn, current),
                 edited=True,
                 category=current.category if category is None else category,
-                unsure=current.unsure and category is None,
                 color=current.color if color is None else color,
             )
             self._insert_version(conn, record)

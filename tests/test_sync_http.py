@@ -63,6 +63,25 @@ def test_images_uploaded_over_http_then_records_acked(
     store.close()
 
 
+def test_a_mirror_not_registered_is_told_so_and_asks_for_urls_again_only_in_an_hour(
+    tmp_path: Path, mosquitto: Mosquitto, http_consumer: tuple[ConsumerDB, UploadServer]
+) -> None:
+    """Its upload requests were dead-lettered unanswered: it asked again every 10 s (a dead letter each time,
+    filling the table within hours) and never learnt why."""
+    db, _uploads = http_consumer
+    stranger = "mirror-new"
+    store = fill_store(tmp_path / "mirror", 2, device=stranger)
+    settings = sync_settings(mosquitto.port, images="http", client_id=f"mirror-{stranger}")
+    worker = SyncWorker(store, settings, stranger)
+    assert worker.drain(timeout=12)  # rejected versions are not waited for (unanswered, it ran out of time)
+    assert worker.stats.rejected == 2
+    assert "unknown_device: device 'mirror-new' is not registered" in worker.last_rejection
+    assert not SyncWorker(store, settings, stranger).run(timeout=3)  # a restart: not due for an hour
+    assert [reason for _t, reason, _d in db.dead_letters()] == ["unknown_device"] * 2  # one request each, no more
+    assert store.outbox.stats().waiting == 2  # kept, for when it is registered
+    store.close()
+
+
 def test_upload_urls_are_signed_expiring_and_hash_checked(http_consumer: tuple[ConsumerDB, UploadServer]) -> None:
     db, uploads = http_consumer
     data = b"an image" * 100

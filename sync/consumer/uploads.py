@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sync.consumer.handler import Ack, DeadLetterError, MessageHandler, load_json
-from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema
+from sync.contract import SCHEMA_VERSION, UPLOAD_URLS_SCHEMA, Topics, load_schema, parse_topic
 from sync.validation import schema_validator
 
 log = logging.getLogger(__name__)
@@ -149,9 +149,26 @@ class UploadServer:
                 self._publish(Topics(self.handler.prefix, parsed.device).upload_urls, json.dumps(answer).encode())
         except DeadLetterError as rej:
             self._dead(topic, rej.reason, rej.detail, payload)
+            self._refuse(topic, payload, f"{rej.reason}: {rej.detail}")
         except Exception as exc:
             log.exception("failed to answer an upload request on %s", topic)
             self._dead(topic, "internal_error", f"{type(exc).__name__}: {exc}", payload)
+
+    def _refuse(self, topic: str, payload: bytes, reason: str) -> None:
+        """Answer a refused request that names its version with a ``rejected`` ack, as a refused record is: the
+        mirror logs why and asks again in an hour, not every 10 s (one dead letter each time)."""
+        parsed = parse_topic(self.handler.prefix, topic)
+        if parsed is None or self._publish_acks is None:
+            return
+        try:
+            request = load_json(payload, self.handler.limits.max_record_bytes, "upload request")
+        except DeadLetterError:  # too broken to name a version: the dead letter is all there is
+            return
+        if not isinstance(request, dict):
+            return
+        record_id, version = request.get("id"), request.get("version")
+        if isinstance(record_id, str) and isinstance(version, int) and not isinstance(version, bool):
+            self._publish_acks([Ack(parsed.device, record_id[:64], max(1, version), "rejected", reason)])
 
     def _dead(self, topic: str, reason: str, detail: str, payload: bytes) -> None:
         log.warning("dead letter from %s: %s (%s)", topic, reason, detail)

@@ -44,6 +44,19 @@ def test_lookup_order(tmp_path: Path) -> None:
     explicit, from_env = tmp_path / "a.toml", tmp_path / "b.toml"
     assert find_config_file(str(explicit), {"SMART_MIRROR_CONFIG": str(from_env)}) == explicit
     assert find_config_file(None, {"SMART_MIRROR_CONFIG": str(from_env)}) == from_env
+    # --config "$CFG" with CFG unset fell through to the next file: commands acted on another closet.
+    with pytest.raises(ConfigError, match=r"^--config: empty path; name the config file, or leave --config out"):
+        find_config_file("", {"SMART_MIRROR_CONFIG": str(from_env)})
+
+
+def test_a_config_name_that_is_not_utf8_reads_with_backslash_escapes(tmp_path: Path) -> None:
+    """It came out with a lone surrogate (``\\udce9``), unlike every other name the mirror prints."""
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xe9.toml"))
+    path.write_text("[sync]\nport = 0\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(str(path))
+    [problem] = info.value.problems
+    assert problem.startswith(f"{tmp_path}/bad\\xe9.toml: [sync] port:") and problem.encode()
 
 
 def test_the_example_file_is_complete_and_valid() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from mirror.config.errors import ConfigError
 from mirror.config.fields import BOUNDS, CHOICES
 from mirror.config.settings import DEVICE_ID, SECTIONS, Settings
+from mirror.names import readable
 
 SYSTEM_CONFIG = Path("/etc/smart-mirror/config.toml")
 ENV_VAR = "SMART_MIRROR_CONFIG"
@@ -27,7 +28,9 @@ def find_config_file(explicit: str | None, environ: Mapping[str, str] | None = N
     fall back to defaults); the system file is optional.
     """
     env = os.environ if environ is None else environ
-    if explicit:
+    if explicit is not None:
+        if not explicit:  # a script's --config "$CFG" with CFG unset: not "use whatever else is there"
+            raise ConfigError(["--config: empty path; name the config file, or leave --config out"])
         return Path(explicit)
     if env.get(ENV_VAR):
         return Path(env[ENV_VAR])
@@ -47,7 +50,7 @@ def load_settings(explicit: str | None = None, environ: Mapping[str, str] | None
     path = find_config_file(explicit, environ)
     if path is None:
         return Settings()
-    name = str(path)
+    name = readable(str(path))  # a name that is not UTF-8 reads \xNN, as in every other message
     try:
         text = path.read_bytes().decode("utf-8-sig")  # a BOM (Windows editors add one) is not TOML
     except FileNotFoundError:

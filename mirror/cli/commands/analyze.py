@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import BACKENDS
-from mirror.cli.names import readable
 from mirror.config import Settings
 from mirror.config.settings import MAX_THREADS
+from mirror.names import readable
 
 if TYPE_CHECKING:
     from mirror.pipeline.result import AnalysisResult

@@ -16,8 +16,8 @@ from typing import Any
 
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import BACKENDS, bounded
-from mirror.cli.names import readable
 from mirror.config import Settings
+from mirror.names import readable
 
 NAME = "bench"
 HELP = "measure per-stage latency, model load time and peak memory; print a JSON report"

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from mirror.cli import exitcodes
-from mirror.cli.names import readable
+from mirror.names import readable
 from tests.conftest import ROOT
 
 SCRIPT = "import sys; from mirror.cli.main import main; sys.exit(main(sys.argv[1:]))"

@@ -95,6 +95,9 @@ def test_bench_without_models_reports_why_and_exits_1(tmp_path: Path, capsys: py
     report = json.loads(captured.out)
     assert "segmenter" in report["backends"]["onnx"]["error"]
     assert report["targets"]["photo_to_record_median_ms_1_thread"]["met"] is None
+    # The analyze child failed the same way: its small peak was reported as a met memory target.
+    assert report["analyze"]["exit_code"] == exitcodes.FAILED and "segmenter" in report["analyze"]["stderr"]
+    assert report["targets"]["analyze_peak_rss_mb"]["met"] is None
 
 
 def test_sync_bench_without_mosquitto_is_not_available(

@@ -13,6 +13,7 @@ from pathlib import Path
 from mirror.cli import exitcodes
 from mirror.cli.argtypes import bounded
 from mirror.config import Settings
+from mirror.instance import ClosetInUseError, claim_closet
 
 NAME = "run"
 #: It runs with a broken config too: under systemd it shows the problems on the glass (``run``).
@@ -52,9 +53,15 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
             print(f"smart-mirror run: cannot create {folder} ({exc.strerror}); pick another --screenshots DIR",
                   file=sys.stderr)  # fmt: skip
             return exitcodes.USAGE
+    try:
+        claim = claim_closet(settings.store.path())
+    except ClosetInUseError as exc:
+        print(f"smart-mirror run: {exc}", file=sys.stderr)
+        return exitcodes.FAILED
     from ui.app import run_app  # here, not at the top: the rest of the core never loads Qt
 
-    return run_app(settings, args)
+    with claim:
+        return run_app(settings, args)
 
 
 def settings_problem(args: argparse.Namespace) -> int:

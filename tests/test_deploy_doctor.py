@@ -371,3 +371,67 @@ def test_a_broker_that_hangs_up_at_the_login_is_a_fail_said_at_once() -> None:
     assert last.status is Outcome.FAIL and "closed the connection before answering" in last.message, last.line()
     assert "tls" in last.fix
     assert took < 4, f"{took:.1f} s: the probe waited out its deadline"
+
+
+def closet_at(folder: Path) -> Settings:
+    """Settings whose closet is ``folder``, made by device ``dev-a``."""
+    import dataclasses
+
+    return dataclasses.replace(
+        SETTINGS,
+        device=dataclasses.replace(SETTINGS.device, id="dev-a"),
+        store=dataclasses.replace(SETTINGS.store, data_dir=str(folder), min_free_mb=0),
+    )
+
+
+def test_doctor_makes_no_closet_folder(tmp_path: Path) -> None:
+    """Doctor made a missing closet folder with mode 0755 (root's, under sudo), and the store then kept the
+    person's photos in it readable by everyone; the store makes it 0700 at its first start."""
+    from mirror.doctor.checks import check_closet, check_data_dir, check_free_disk
+
+    folder = tmp_path / "share" / "smart-mirror"
+    settings = closet_at(folder)
+    found = only(check_data_dir(settings))
+    assert (found.status, found.message) == (
+        Outcome.OK,
+        f"{folder} not made yet (the mirror makes it, private, when it starts)",
+    )
+    assert only(check_closet(settings)).status is Outcome.OK
+    assert only(check_free_disk(settings)).message.endswith(f" free at {tmp_path}")
+    assert list(tmp_path.iterdir()) == [], "a check makes nothing"
+
+
+def test_doctor_warns_of_a_lost_wal_after_any_open_made_the_tables(tmp_path: Path) -> None:
+    """A 0-byte closet.db beside an earlier closet's images (its -wal lost): doctor warned only while the
+    tables were missing, so after one `closet list` (any open of the store makes them) it said OK."""
+    from mirror.doctor.checks import check_closet
+    from mirror.store import ClosetStore
+    from mirror.store.samples import synthetic_draft
+
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        for i in range(2):
+            store.add(synthetic_draft(i, image_kb=1))
+    for leftover in tmp_path.glob("closet.db*"):
+        leftover.unlink()
+    (tmp_path / "closet.db").write_bytes(b"")
+    settings = closet_at(tmp_path)
+    warned = only(check_closet(settings))
+    assert warned.status is Outcome.WARN and "garment image(s) of an earlier closet" in warned.message
+    ClosetStore.open(tmp_path, "dev-a", min_free_mb=0).close()  # what `closet list` or a start does
+    assert only(check_closet(settings)) == warned
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        store.add(synthetic_draft(0, image_kb=1))  # the new closet's first garment: in use, on purpose
+    assert only(check_closet(settings)).message == f"{tmp_path / 'closet.db'}: 1 garment version(s), all readable"
+
+
+def test_a_check_that_crashes_says_how_to_turn_on_debug_logging(tmp_path: Path) -> None:
+    """`smart-mirror doctor --verbose`, as the line said, is a usage error: the flag goes before the command."""
+    from mirror.doctor import run_checks
+
+    def check_boom(_settings: Settings) -> list[Finding]:
+        raise RuntimeError("boom")
+
+    [finding] = run_checks(SETTINGS, [check_boom])
+    assert finding.line() == (
+        "FAIL boom: the check itself failed (boom) — fix: run `smart-mirror --verbose doctor` and report what it logs"
+    )

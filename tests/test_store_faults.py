@@ -315,9 +315,10 @@ def test_an_unwritable_closet_folder_is_one_line_naming_the_fix(tmp_path: Path) 
     (folder / "closet.db").chmod(0o444)
     base.chmod(0o755)
     folder.chmod(0o555)
-    expected = re.compile(
+    expected = re.compile(  # both are in the way: the folder (for -wal and -shm) and the database
         rf"cannot open or write closet database {re.escape(str(folder / 'closet.db'))} \([^)\n]*\); "
-        rf"make {re.escape(str(folder))} writable by this user \(the service user owns it\)"
+        rf"make {re.escape(str(folder))} and {re.escape(str(folder / 'closet.db'))} writable by this user "
+        rf"\(the service user owns them\)"
     )
     try:
         if os.geteuid() != 0:

@@ -21,7 +21,7 @@ from mirror.hosts import is_loopback
 from mirror.inference import InferenceError
 from mirror.manifest import ManifestError, ModelManifest, models_dir
 from mirror.pipeline.models import MODEL_NAMES, ModelsError, models_fix, try_model
-from mirror.store import schema, space
+from mirror.store import schema, space, translate
 from mirror.store.closet import DB_NAME, IMAGES_DIR
 from mirror.store.codec import record_from_json
 from mirror.store.images import committed_count
@@ -37,14 +37,25 @@ NEURAL_BACKENDS = ("tflite", "onnx")
 
 
 def check_data_dir(settings: Settings) -> Iterator[Finding]:
+    """The closet folder: this user can reach and write it, and the closet's database files in it.
+
+    Nothing is made here: a missing folder is made private (0700) by the mirror at its first start, as
+    it holds photos of the person; made by this check it was readable by everyone (root's, under sudo).
+    """
     path = settings.store.path()
+    barrier = translate.barred(path / IMAGES_DIR, path)
+    if barrier is not None:  # the store cannot open then; it says the same
+        yield Finding(Outcome.FAIL, "data dir", barrier.why, barrier.fix)
+        return
     for folder in (path, path / IMAGES_DIR):  # the closet refuses to open with a file in either place
         if folder.exists() and not folder.is_dir():
             fix = "move it aside" + ("" if folder != path else ", or set [store] data_dir to a folder")
             yield Finding(Outcome.FAIL, "data dir", f"{folder} is a file, not a folder", fix)
             return
+    if not path.exists():
+        yield _not_made_yet(path)
+        return
     try:
-        path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-") as probe:
             probe.write(b"ok")
             probe.flush()
@@ -52,13 +63,41 @@ def check_data_dir(settings: Settings) -> Iterator[Finding]:
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             fix = "free space on that disk, or move [store] data_dir to a larger one"
-        elif exc.errno == errno.EROFS:  # an SD card remounted read-only after errors: chown cannot help
-            fix = "the file system is read-only (see `dmesg`): check the card (fsck) and reboot; the data is unchanged"
+        elif exc.errno == errno.EROFS:
+            fix = _READ_ONLY_FIX
         else:
             fix = f"set [store] data_dir to a writable folder or chown it to {_user()}"
         yield Finding(Outcome.FAIL, "data dir", f"{path} is not writable ({exc.strerror})", fix)
         return
+    stuck = translate.unwritable(translate.database_files(path / DB_NAME))
+    if stuck:  # a backup restored as root: the folder is fine, the mirror can neither keep nor sync
+        files, user = " ".join(str(p) for p in stuck), _user()
+        yield Finding(
+            Outcome.FAIL,
+            "data dir",
+            f"{translate.listed(p.name for p in stuck)} in {path} not writable by {user}: the mirror can neither "
+            "keep nor sync garments",
+            f"sudo chown {user} {files} && sudo chmod u+rw {files}",
+        )
+        return
     yield Finding(Outcome.OK, "data dir", f"{path} is writable")
+
+
+def _not_made_yet(path: Path) -> Finding:
+    """A closet folder not there yet: fine when the mirror can make it in the nearest folder that is."""
+    parent = _nearest_existing(path.parent)
+    if os.access(parent, os.W_OK | os.X_OK):
+        return Finding(Outcome.OK, "data dir", f"{path} not made yet (the mirror makes it, private, when it starts)")
+    user = _user()
+    if translate.read_only_fs(parent):
+        fix = _READ_ONLY_FIX
+    else:
+        fix = f"sudo install -d -m 700 -o {user} {path}, or set [store] data_dir to a folder {user} can write"
+    return Finding(Outcome.FAIL, "data dir", f"{path} does not exist, and {user} may not make it in {parent}", fix)
+
+
+#: An SD card remounted read-only after errors: chown cannot help.
+_READ_ONLY_FIX = "the file system is read-only (see `dmesg`): check the card (fsck) and reboot; the data is unchanged"
 
 
 def check_closet(settings: Settings) -> Iterator[Finding]:
@@ -67,7 +106,9 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
     try:
         orphan = orphan_log(db)  # before any connection: connecting would delete that log
     except OSError as exc:
-        yield Finding(Outcome.FAIL, "closet", f"{db} or its -wal file cannot be read ({exc.strerror})", _AS_SERVICE)
+        barrier = translate.barred(db, db.parent)
+        fix = _AS_SERVICE if barrier is None else barrier.fix
+        yield Finding(Outcome.FAIL, "closet", f"{db} or its -wal file cannot be read ({exc.strerror})", fix)
         return
     if orphan is not None:
         yield Finding(
@@ -100,7 +141,9 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             conn.close()
     except sqlite3.Error as exc:
         if "no such table" in str(exc):
-            yield _no_tables(settings, db)
+            yield _no_garments(settings, db) or Finding(
+                Outcome.OK, "closet", f"{db} is empty (the mirror makes its tables when it starts)"
+            )
             return
         corrupt = "malformed" in str(exc) or "not a database" in str(exc)
         fix = _CLOSET_FIX if corrupt else _AS_SERVICE
@@ -136,15 +179,22 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             f"{schema.SCHEMA_VERSION}) uses it because the change is additive",
             "update the mirror again when you can (docs/deploy.md)",
         )
-    yield Finding(Outcome.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
+    warning = None if rows else _no_garments(settings, db)
+    yield warning or Finding(Outcome.OK, "closet", f"{db}: {len(rows)} garment version(s), all readable")
 
 
-def _no_tables(settings: Settings, db: Path) -> Finding:
-    """A database without the closet's tables: new, moved aside on purpose, or its ``-wal`` file lost."""
+def _no_garments(settings: Settings, db: Path) -> Finding | None:
+    """A WARN when a closet without garments lies beside images of an earlier closet: moved aside on
+    purpose, or its ``-wal`` file lost; ``None`` when ``images/`` holds none.
+
+    Asked whether or not the database has its tables: any open of the store (``closet list``,
+    ``sync status``, the service) makes them, and the warning must outlive that. Every garment
+    ever kept leaves a version in ``current``, so an empty one has never kept a garment.
+    """
     images = settings.store.path() / IMAGES_DIR
     earlier = committed_count(images)
     if not earlier:
-        return Finding(Outcome.OK, "closet", f"{db} is empty (the mirror makes its tables when it starts)")
+        return None
     return Finding(
         Outcome.WARN,
         "closet",
@@ -180,10 +230,20 @@ def _readable(body: str) -> bool:
     return True
 
 
-def check_free_disk(settings: Settings) -> Iterator[Finding]:
-    path = settings.store.path()
-    while not path.exists() and path != path.parent:
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or the nearest folder above it that is there (one this user may not look into counts as not)."""
+    while path != path.parent:
+        try:
+            if path.exists():
+                return path
+        except OSError:  # Python 3.11 raises PermissionError in a folder this user may not enter
+            pass
         path = path.parent
+    return path
+
+
+def check_free_disk(settings: Settings) -> Iterator[Finding]:
+    path = _nearest_existing(settings.store.path())
     room = space.measure(path, max(settings.store.min_free_mb, 1))  # under 1 MB nothing can be kept
     free_mb, need = room.free_mb, room.floor_mb
     if room.below_floor:

@@ -47,6 +47,11 @@ def run_checks(settings: Settings, checks: Iterable[Check]) -> list[Finding]:
         except Exception as exc:  # a doctor must finish its report whatever it meets
             log.debug("check %s crashed", name, exc_info=True)
             findings.append(
-                Finding(Outcome.FAIL, name, f"the check itself failed ({exc})", "run with --verbose and report it")
+                Finding(
+                    Outcome.FAIL,
+                    name,
+                    f"the check itself failed ({exc})",
+                    "run `smart-mirror --verbose doctor` and report what it logs",  # -v goes before the command
+                )
             )
     return findings

@@ -522,12 +522,15 @@ def _make_folders(data_dir: Path) -> None:
 
     Private when made here (a run by hand, the demo): the closet holds photos of the person. Under
     the service systemd makes the closet folder (StateDirectoryMode=0750) and this changes nothing.
+    The looks before ``mkdir`` are inside the ``try`` too: on Python 3.11 ``exists()`` raises
+    PermissionError in a folder this user may not enter (another user's, mode 0750), which every
+    closet command printed as a traceback.
     """
     for folder, mode in ((data_dir, 0o700), (data_dir / IMAGES_DIR, 0o777)):
-        if folder.exists() and not folder.is_dir():  # mkdir's "File exists" would name no culprit
-            raise StoreError(f"{folder} is a file, not a folder; move it aside, or check [store] data_dir")
-        _refuse_a_link_to_nowhere(folder)  # mkdir says "File exists" there too
         try:
+            if folder.exists() and not folder.is_dir():  # mkdir's "File exists" would name no culprit
+                raise StoreError(f"{folder} is a file, not a folder; move it aside, or check [store] data_dir")
+            _refuse_a_link_to_nowhere(folder)  # mkdir says "File exists" there too
             folder.mkdir(mode=mode, parents=True, exist_ok=True)
         except OSError as exc:
             raise translate.from_os(exc, data_dir, f"cannot create closet folder {folder}") from None
@@ -548,7 +551,7 @@ def _refuse_an_orphan_log(db_path: Path) -> None:
     try:
         problem = orphan_log(db_path)
     except OSError as exc:
-        raise translate.from_os(exc, db_path, f"cannot read {db_path} or its -wal file") from None
+        raise translate.from_os(exc, db_path.parent, f"cannot read {db_path} or its -wal file") from None
     if problem is not None:
         raise problem
 

@@ -56,8 +56,15 @@ def keep(folder: Path) -> None:
 
 
 def held(folder: Path) -> bool:
-    """Whether the reserve is there (given up to a full disk, and not made again yet, when not)."""
-    return (folder / RESERVE_NAME).is_file()
+    """Whether the reserve is there (given up to a full disk, and not made again yet, when not).
+
+    Taken as there when the folder cannot be looked into (this user may not enter it): free space
+    is still measured, and the store's open says what bars the way (doctor crashed on it instead).
+    """
+    try:
+        return (folder / RESERVE_NAME).is_file()
+    except OSError:
+        return True
 
 
 def release(folder: Path) -> bool:

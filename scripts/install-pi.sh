@@ -442,6 +442,18 @@ resolve_display() {
   run_group="$(id -gn "$run_user")"
 }
 
+# eglfs_loads: whether the installed PySide6 can load eglfs's KMS plugin (the pinned 6.8.0.2 wheels lack
+# a library it needs); the reason is left in $eglfs_problem. True when there is no venv to ask (dry run).
+eglfs_problem=""
+eglfs_loads() {
+  local py
+  py="$(at "$OPT")/bin/python"
+  [ -x "$py" ] || return 0
+  eglfs_problem="$("$py" -c 'from mirror.doctor.system import EGLFS_KMS_PLUGIN, Machine, qt_plugin_problem
+print(qt_plugin_problem(Machine(), EGLFS_KMS_PLUGIN))' 2>&1 | tail -n 1)"
+  [ -z "$eglfs_problem" ]
+}
+
 install_display() {
   local dropin="$UNIT_DIR/$SERVICE.service.d/display.conf" card socket
   resolve_display
@@ -449,6 +461,8 @@ install_display() {
     has_desktop && say "warning: a desktop is installed; eglfs needs the screen to itself" \
       "(sudo raspi-config > System > Boot: Console Autologin) or use --display wayland"
     put_file "$SRC/systemd/eglfs.conf" "$dropin" 0644 root:root
+    eglfs_loads || say "warning: eglfs cannot load its KMS backend here ($eglfs_problem); the screen would" \
+      "stay dark: use Pi OS with its desktop and --display wayland (docs/deploy.md)"
     if [ -e "$(at "$KMS_CONFIG")" ]; then
       echo "eglfs: $KMS_CONFIG exists, kept (delete it to detect the display card again)"
       return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from mirror.cli import main
 from mirror.config import Settings
 from mirror.doctor import Finding, Outcome
-from mirror.doctor.system import Machine, check_clock, check_display, check_service
+from mirror.doctor.system import EGLFS_KMS_PLUGIN, Machine, check_clock, check_display, check_service, qt_plugin_problem
 
 SETTINGS = Settings()
 
@@ -42,16 +43,20 @@ def test_offscreen_is_a_warning_that_nothing_shows(tmp_path: Path) -> None:
     assert "shows nothing" in finding.message
 
 
+#: A machine whose PySide6 loads eglfs's KMS plugin (a wheel with libQt6EglFsKmsGbmSupport), for the checks after it.
+PLUGIN_LOADS = {sys.executable: (0, "")}
+
+
 def test_eglfs_finds_the_card_with_a_connected_screen(tmp_path: Path) -> None:
     drm(tmp_path, ("card1-HDMI-A-1", "connected"), ("card1-HDMI-A-2", "disconnected"))
-    finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"})))
+    finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"}, runner(PLUGIN_LOADS))))
     assert finding.status is Outcome.OK
     assert finding.message == "eglfs can drive /dev/dri/card1 (HDMI-A-1 connected)"
 
 
 def test_eglfs_with_no_screen_plugged_in_fails_with_the_fix(tmp_path: Path) -> None:
     drm(tmp_path, ("card1-HDMI-A-1", "disconnected"))
-    finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"})))
+    finding = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"}, runner(PLUGIN_LOADS))))
     assert finding.status is Outcome.FAIL
     assert "no screen connected to /dev/dri/card1" in finding.message
 
@@ -59,19 +64,34 @@ def test_eglfs_with_no_screen_plugged_in_fails_with_the_fix(tmp_path: Path) -> N
 def test_eglfs_with_a_missing_kms_config_fails(tmp_path: Path) -> None:
     drm(tmp_path, ("card1-HDMI-A-1", "connected"))
     env = {"QT_QPA_PLATFORM": "eglfs", "QT_QPA_EGLFS_KMS_CONFIG": "/etc/smart-mirror/eglfs-kms.json"}
-    finding = only(check_display(SETTINGS, Machine(tmp_path, env)))
+    finding = only(check_display(SETTINGS, Machine(tmp_path, env, runner(PLUGIN_LOADS))))
     assert finding.status is Outcome.FAIL
     assert "install-pi.sh --display eglfs" in finding.fix
 
 
 def test_an_ssh_shell_without_a_display_reports_what_eglfs_could_do(tmp_path: Path) -> None:
     drm(tmp_path, ("card2-HDMI-A-1", "connected"))
-    finding = only(check_display(SETTINGS, Machine(tmp_path, {})))
+    finding = only(check_display(SETTINGS, Machine(tmp_path, {}, runner(PLUGIN_LOADS))))
     assert finding.status is Outcome.OK
     assert "no display session in this shell" in finding.message
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert only(check_display(SETTINGS, Machine(empty, {}))).status is Outcome.WARN
+    assert only(check_display(SETTINGS, Machine(empty, {}, runner(PLUGIN_LOADS)))).status is Outcome.WARN
+
+
+def test_the_pinned_wheels_eglfs_kms_plugin_lacks_a_library_and_doctor_says_so(tmp_path: Path) -> None:
+    """The PySide6 6.8.0.2 wheel (requirements.txt) ships eglfs's KMS plugin without
+    libQt6EglFsKmsGbmSupport.so.6: under eglfs the mirror aborted at start while doctor said OK. The plugin
+    is really loaded here (this venv has the pinned wheel); the offscreen one shows a plugin that loads."""
+    assert qt_plugin_problem(Machine(), "platforms/libqoffscreen.so") == ""
+    assert qt_plugin_problem(Machine(), EGLFS_KMS_PLUGIN).startswith(
+        "libQt6EglFsKmsGbmSupport.so.6: cannot open shared object file"
+    )
+    drm(tmp_path, ("card1-HDMI-A-1", "connected"))
+    service = only(check_display(SETTINGS, Machine(tmp_path, {"QT_QPA_PLATFORM": "eglfs"})))
+    assert service.status is Outcome.FAIL and "--display wayland" in service.fix
+    assert service.message.startswith("eglfs cannot load its KMS backend (libQt6EglFsKmsGbmSupport.so.6")
+    assert only(check_display(SETTINGS, Machine(tmp_path, {}))).status is Outcome.WARN  # ssh: maybe not eglfs
 
 
 def test_wayland_needs_the_compositor_socket(tmp_path: Path) -> None:

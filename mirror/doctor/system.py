@@ -10,8 +10,10 @@ hardware allows instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +102,45 @@ def _wayland(m: Machine) -> Finding:
     )
 
 
+#: eglfs's KMS/DRM backend on a Pi (Mesa, with GBM): a plugin of the PySide6 wheel, under ``Qt/plugins``.
+EGLFS_KMS_PLUGIN = "egldeviceintegrations/libqeglfs-kms-integration.so"
+#: Load one shared library the way Qt's plugin loader would (dlopen, its RUNPATH finding Qt's own libraries).
+_DLOPEN = "import ctypes, sys; ctypes.CDLL(sys.argv[1])"
+
+
+def qt_plugin_problem(m: Machine, plugin: str) -> str:
+    """Why Qt could not load ``plugin`` (a path under the wheel's ``Qt/plugins``); "" when it loads.
+
+    Why: the pinned PySide6 6.8.0.2 wheels (x86_64 and aarch64) ship eglfs's KMS integration without a
+    library it needs, ``libQt6EglFsKmsGbmSupport.so.6``: the mirror then aborts at start ("Could not
+    initialize egl display") while a look at /dev/dri alone said OK. It is loaded in a child process,
+    whose loader names the missing library in its own words.
+    """
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return "PySide6 is not installed"
+    path = Path(next(iter(spec.submodule_search_locations))) / "Qt" / "plugins" / plugin
+    if not path.is_file():
+        return f"{path} is missing"
+    try:
+        result = m.run([sys.executable, "-c", _DLOPEN, str(path)])
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"could not try to load {path.name} ({exc})"
+    if result.returncode == 0:
+        return ""
+    lines = result.stderr.strip().splitlines()
+    return lines[-1].removeprefix("OSError: ") if lines else f"loading {path.name} exited {result.returncode}"
+
+
 def _kms(m: Machine, explicit: bool) -> Iterator[Finding]:
+    if m.env("QT_QPA_EGLFS_INTEGRATION") in ("", "eglfs_kms") and (problem := qt_plugin_problem(m, EGLFS_KMS_PLUGIN)):
+        yield Finding(
+            Outcome.FAIL if explicit else Outcome.WARN,
+            "display",
+            f"eglfs cannot load its KMS backend ({problem})",
+            "use Pi OS with its desktop and install with --display wayland (docs/deploy.md: Wayland desktop or Lite)",
+        )
+        return
     kms_config = m.env("QT_QPA_EGLFS_KMS_CONFIG")
     if kms_config and not m.path(kms_config).is_file():
         yield Finding(

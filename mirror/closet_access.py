@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: The closet's answer while it is not open (``StoreError``; the UI says it plainly).
 NOT_OPEN = "the closet is not open; check [store] data_dir"
+#: What the glass says of a garment that cannot be kept while the closet is not open.
+NOT_OPEN_NOTICE = ("The closet can't be opened right now", "the mirror keeps trying")
 
 
 class ClosetAccess:
@@ -62,6 +64,11 @@ class ClosetAccess:
     def store(self) -> ClosetStore | None:
         """The open closet, or ``None`` before it opens (or while it cannot)."""
         return self._store
+
+    @property
+    def problem(self) -> str:
+        """Why the closet is not open: the open's own words (damaged, disk full, …) once it has failed."""
+        return self._error or NOT_OPEN
 
     @property
     def folder(self) -> Path:
@@ -152,8 +159,7 @@ class ClosetAccess:
     def _run(self, job: Callable[[ClosetStore], Event]) -> None:
         store = self._store
         if store is None:
-            message, fix = "The closet can't be opened right now", "the mirror keeps trying"
-            self._emit(Error(message, fix, "storage", NOT_OPEN, at=self._clock()))
+            self._emit(Error(*NOT_OPEN_NOTICE, "storage", self.problem, at=self._clock()))
             return
         try:
             self._emit(job(store))

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 #: Seconds between status refreshes, and between storage measurements (see ``StorageMeter``).
 STATUS_EVERY_S = 2.0
 STORAGE_EVERY_S = 30.0
+#: Why auto-capture is held while the closet is not open or cannot be read (a damaged database, a disk
+#: full to the last byte, a card not mounted): a garment shot then could not be kept.
+CLOSET_UNAVAILABLE = "closet_unavailable"
 
 
 class Housekeeper:
@@ -38,17 +41,18 @@ class Housekeeper:
         *,
         store: Callable[[], ClosetStore | None],
         link: Callable[[], SyncLink | None],
-        hold_for_full_disk: Callable[[bool], None],
+        hold: Callable[[str, bool], None],
         reopen_store: Callable[[], None],
         clock: Callable[[], float],
     ) -> None:
         """``store``/``link`` give the closet and the sync link as they are now (either may come late);
-        ``hold_for_full_disk(on)`` stops auto-capture while the closet's disk is too full to keep a
-        garment; ``reopen_store`` opens a closet that could not be opened at start."""
+        ``hold(reason, on)`` stops auto-capture while a garment could not be kept: the closet's disk too full
+        (``STORAGE_FULL``), or the closet not open or unreadable (:data:`CLOSET_UNAVAILABLE`);
+        ``reopen_store`` opens a closet that could not be opened at start."""
         self._board = board
         self._store = store
         self._link = link
-        self._hold_for_full_disk = hold_for_full_disk
+        self._hold = hold
         self._reopen_store = reopen_store
         self._clock = clock
         self._meter = StorageMeter(closet_dir)
@@ -88,7 +92,8 @@ class Housekeeper:
         """A closet that cannot be read right now (its disk gone, its database busy past the timeout)
         shows as ``storage: unreadable`` until a later look reads it again."""
         store = self._store()
-        if store is None:
+        if store is None:  # not opened (yet): every shot would end in "can't be kept"
+            self._hold(CLOSET_UNAVAILABLE, True)
             return
         try:
             room = store.free_space()  # measured as the store measures it when it refuses a garment
@@ -97,13 +102,15 @@ class Housekeeper:
             outbox = store.outbox.stats() if link is not None else None
         except (StoreError, OSError) as exc:
             self._failed(exc)
+            self._hold(CLOSET_UNAVAILABLE, True)
             self._board.set(storage=StatusPart("storage", "unreadable", Level.ERROR))
             return
         self._last_error = ""
+        self._hold(CLOSET_UNAVAILABLE, False)
         full = room.refuses()
         if full and self._board.current().storage.reason != STORAGE_FULL:
             log.warning("the closet's disk is full: %s MB free, below [store] min_free_mb", room.free_mb)
-        self._hold_for_full_disk(full)
+        self._hold(STORAGE_FULL, full)
         storage = StatusPart("storage", "full", Level.ERROR, STORAGE_FULL) if full else StatusPart("storage", "ok")
         parts = {"storage": storage, "clock": clock}
         if link is not None and outbox is not None:

@@ -51,7 +51,7 @@ from mirror.capture.flow import CaptureFlow
 from mirror.capture.loop import Shot
 from mirror.capture.machine import AutoCapture
 from mirror.capture.supervisor import CameraSupervisor
-from mirror.closet_access import ClosetAccess
+from mirror.closet_access import NOT_OPEN_NOTICE, ClosetAccess
 from mirror.config import ConfigError, Settings
 from mirror.events import (
     STORAGE_FULL,
@@ -72,7 +72,7 @@ from mirror.events import (
     StatusPart,
 )
 from mirror.health import HEALTH, Health
-from mirror.housekeeping import STATUS_EVERY_S, Housekeeper
+from mirror.housekeeping import CLOSET_UNAVAILABLE, STATUS_EVERY_S, Housekeeper
 from mirror.imagetypes import Image
 from mirror.pipeline.analyzer import Analyzer
 from mirror.pipeline.choose import held_first
@@ -152,14 +152,14 @@ class MirrorService:
             source=source,
             preview_watched=self._preview_watched,
         )
-        self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), STORAGE_FULL
+        self._holds: set[str] = set()  # why auto-capture is off: "browsing" (the UI), STORAGE_FULL, CLOSET_UNAVAILABLE
         self._hold_lock = threading.Lock()
         self._keeper = Housekeeper(
             settings.store.path(),
             self._board,
             store=lambda: self._closet.store,
             link=lambda: self._sync,
-            hold_for_full_disk=lambda full: self._hold(STORAGE_FULL, full),
+            hold=self._hold,
             reopen_store=self._retry_store,
             clock=clock,
         )
@@ -346,6 +346,8 @@ class MirrorService:
         elif STORAGE_FULL in self._holds:  # the garment could not be kept: say so before the shot, not after
             detail = f"the closet's disk ({self.settings.store.path()}) is below [store] min_free_mb"
             self._emit(Error(*CLOSET_FULL, "storage", detail, at=self._clock()))
+        elif CLOSET_UNAVAILABLE in self._holds:
+            self._emit(Error(*NOT_OPEN_NOTICE, "storage", self._closet.problem, at=self._clock()))
         else:
             self._camera.request_shot()
 
@@ -377,8 +379,8 @@ class MirrorService:
         self._hold("browsing", on)
 
     def _hold(self, reason: str, on: bool) -> None:
-        """Auto-capture is off while any reason holds it: the person browsing, or a full closet disk
-        (a countdown and an analysis whose garment cannot be kept would only end in an error)."""
+        """Auto-capture is off while any reason holds it: the person browsing, a full closet disk, or a closet
+        not open (a countdown and an analysis whose garment cannot be kept would only end in an error)."""
         with self._hold_lock:
             before = bool(self._holds)
             if on:

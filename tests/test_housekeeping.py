@@ -51,20 +51,24 @@ class Rig:
         self.board = StatusBoard(Status(), self.events.append, self.clock)
         self.store: ClosetStore | None = ClosetStore.open(tmp_path / "closet", "test-mirror", min_free_mb=min_free_mb)
         self.link = link
-        self.holds: list[bool] = []
+        self.holds: list[bool] = []  # for a full disk
+        self.closed: list[bool] = []  # for a closet not open or unreadable
         self.reopened = 0
         self.keeper = Housekeeper(
             tmp_path / "closet",
             self.board,
             store=lambda: self.store,
             link=lambda: self.link,
-            hold_for_full_disk=self.holds.append,
+            hold=self.hold,
             reopen_store=self._reopen,
             clock=self.clock,
         )
 
     def _reopen(self) -> None:
         self.reopened += 1
+
+    def hold(self, reason: str, on: bool) -> None:
+        (self.holds if reason == STORAGE_FULL else self.closed).append(on)
 
     def close(self) -> None:
         if self.store is not None:
@@ -106,6 +110,22 @@ def test_a_look_says_storage_clock_and_the_outbox(tmp_path: Path) -> None:
         rig.close()
 
 
+def test_a_closet_not_open_holds_auto_capture_until_it_opens(tmp_path: Path) -> None:
+    """A damaged closet.db, or a disk full to the last byte: every garment held up was shot, analysed and
+    shown "Keeping it in 1 s…", then refused, while Home had Capture greyed out."""
+    rig = Rig(tmp_path)
+    store, rig.store = rig.store, None  # not opened (yet)
+    try:
+        rig.keeper.refresh()
+        assert rig.closed == [True] and rig.holds == []
+        rig.store = store  # opened by a later retry
+        rig.keeper.refresh()
+        assert rig.closed == [True, False] and rig.holds == [False]
+    finally:
+        rig.store = store
+        rig.close()
+
+
 def test_a_full_disk_holds_auto_capture_until_it_has_room(tmp_path: Path) -> None:
     rig = Rig(tmp_path, min_free_mb=10**9)  # no disk has a petabyte free
     try:
@@ -143,6 +163,7 @@ def test_a_failing_look_is_logged_once_and_never_raised(rig: Rig, caplog: pytest
     assert rig.board.current().storage.text == "storage: unreadable"
     failed = [r for r in caplog.records if "checking the closet failed" in r.getMessage()]
     assert len(failed) == 1, "a check that fails every few seconds is logged once"
+    assert rig.closed == [True] * 3, "a closet that cannot be read holds auto-capture"
     rig.store = None  # no closet: nothing to look at, nothing said
 
     def broken() -> None:
@@ -153,7 +174,7 @@ def test_a_failing_look_is_logged_once_and_never_raised(rig: Rig, caplog: pytest
         rig.board,
         store=lambda: None,
         link=lambda: None,
-        hold_for_full_disk=rig.holds.append,
+        hold=rig.hold,
         reopen_store=broken,
         clock=rig.clock,
     )

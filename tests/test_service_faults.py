@@ -16,6 +16,7 @@ import pytest
 from mirror.camera.demo import DemoSource
 from mirror.events import AnalysisDone, AnalysisFailed, Error, Event, FrameReady, Level, RecordSaved
 from mirror.health import Health
+from mirror.housekeeping import CLOSET_UNAVAILABLE
 from mirror.manifest import default_models_dir
 from mirror.pipeline.analyzer import Analyzer
 from mirror.service import MAX_FRAME_BACKLOG, MirrorService
@@ -179,16 +180,23 @@ def test_a_keep_the_closet_could_not_store_is_said_not_lost(tmp_path: Path, monk
         wait_for(service.events, lambda e: isinstance(e, RecordSaved), 20, seen)
 
 
-def test_a_keep_before_the_closet_opened_is_answered(tmp_path: Path) -> None:
+def test_a_closet_that_cannot_open_holds_auto_capture_and_its_errors_keep_the_cause(tmp_path: Path) -> None:
+    """Auto-capture went on (each garment shot, analysed, then refused), and the errors after the first
+    said "the closet is not open; check [store] data_dir" even where the cause was a damaged database."""
     settings = fast_settings(tmp_path, models_dir=str(tmp_path))
     (tmp_path / "closet").write_text("a file where the closet folder should be")
     seen: list[Event] = []
+    cause = f"{tmp_path / 'closet'} is a file, not a folder; move it aside, or check [store] data_dir"
     with MirrorService(settings, health=Health()) as service:
         wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
+        wait_until(lambda: CLOSET_UNAVAILABLE in service._holds, 10, "auto-capture held")
+        wait_until(lambda: service.status().camera.level is Level.OK, 10, "the camera (else: no camera to capture with)")
         service.delete("0190c0de-0000-7000-8000-000000000000")
-        error = wait_for(service.events, lambda e: isinstance(e, Error) and "not open" in e.detail, 20, seen)
-        assert isinstance(error, Error) and "data_dir" in error.detail
-        assert error.line() == "The closet can't be opened right now · the mirror keeps trying"
+        service.capture_now()
+        for _answer in range(2):
+            error = wait_for(service.events, lambda e: isinstance(e, Error) and e.detail == cause, 20, seen)
+            assert isinstance(error, Error) and error.about == "storage"
+            assert error.line() == "The closet can't be opened right now · the mirror keeps trying"
 
 
 def test_preview_frames_a_stalled_ui_does_not_read_are_dropped_not_hoarded(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ from sync.contract import (
 )
 from sync.lifetime import DEFAULT_TTL_S, MAX_TTL_S
 from sync.loglimit import LogLimit
-from sync.validation import schema_problem, schema_validator
+from sync.validation import loads_bounded, schema_problem, schema_validator
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +326,9 @@ class CommandInbox:
             if len(payload) > MAX_BYTES:
                 raise _RejectedError("oversized", f"{len(payload)} bytes; a command is at most {MAX_BYTES}")
             try:
-                body = json.loads(payload.decode("utf-8"))  # bytes would also be guessed as UTF-16/32
+                # Decoded first: bytes would also be guessed as UTF-16/32. Bounded: a payload nested
+                # deeper than the parser goes (``[`` × 3000 fits in MAX_BYTES) is malformed, not a crash.
+                body = loads_bounded(payload.decode("utf-8"))
             except (ValueError, UnicodeDecodeError) as exc:
                 raise _RejectedError("malformed_json", str(exc)[:200]) from None
             raw_id = body.get("id") if isinstance(body, dict) else None

@@ -59,8 +59,19 @@ from sync.commands import (
 )
 from sync.contract import Topics
 from sync.lifetime import MAX_TTL_S
-from sync.remote_cli import RETRY_S, add_command_arguments, device_arg, option_problem, send, sender_broker
+from sync.remote_cli import (
+    RETRY_S,
+    add_command_arguments,
+    device_arg,
+    option_problem,
+    port_arg,
+    send,
+    sender_broker,
+    topic_prefix_arg,
+)
 
+#: The longest wait for the broker to answer the login (CONNACK) and the subscription; a sender's
+#: ``--timeout`` shortens it (:class:`RemoteControl`'s ``connect_timeout_s``), never lengthens it.
 CONNECT_TIMEOUT_S = 10.0
 #: How this command line starts its lines on stderr (``smart-mirror sync command`` says ``smart-mirror:``).
 PROG = "sync.remote"
@@ -131,15 +142,21 @@ class RemoteError(Exception):
 class RemoteControl:
     """A connection that sends commands to one mirror and collects its answers, in order."""
 
-    def __init__(self, broker: BrokerConfig, topics: Topics) -> None:
+    def __init__(self, broker: BrokerConfig, topics: Topics, *, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        """``connect_timeout_s``: how long :meth:`__enter__` waits for the broker to take the login and
+        the subscription (a sender passes its ``--timeout``, up to :data:`CONNECT_TIMEOUT_S`)."""
         self.broker = broker
         self.topics = topics
+        self.connect_timeout_s = connect_timeout_s
         self._client = make_client(broker, persistent=False)  # a sender leaves no session behind
         self._ready = threading.Event()
         self._changed = threading.Condition()
         self._answers: list[dict[str, Any]] = []
         self._refused = ""
+        self._answered = False  # the broker answered the login (CONNACK), whatever it said
+        self._hung_up = ""  # why the broker closed the connection before answering the login
         self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = lambda *_args: self._ready.set()
         self._client.on_message = self._on_message
 
@@ -151,13 +168,30 @@ class RemoteControl:
         except (OSError, ValueError) as exc:
             raise RemoteError(f"broker {self.broker.describe()} unreachable ({exc})") from None
         self._client.loop_start()
-        if not self._ready.wait(CONNECT_TIMEOUT_S):
+        if not self._ready.wait(self.connect_timeout_s):
+            why = self._not_connected()  # before close(): its own disconnect is no hang-up of the broker's
             self.close()
-            why = f" ({self._refused})" if self._refused else ""
-            raise RemoteError(
-                f"broker {self.broker.describe()} did not accept the connection{why}; check the credentials"
-            )
+            raise RemoteError(why)
         return self
+
+    def _not_connected(self) -> str:
+        """Why the connection was not ready in time, in one line with its fix. Only a refusal of the
+        login points at the credentials: a broker that took the TCP connection and then said nothing
+        (or hung up) has another trouble, the same doctor names (``sync.probe``)."""
+        where = self.broker.describe()
+        if self._refused:
+            return f"broker {where} refused the login ({self._refused}); check the credentials"
+        if self._hung_up:
+            return (
+                f"broker {where} closed the connection before answering the login ({self._hung_up}); "
+                "check the port and TLS (a TLS listener, often 8883, needs TLS; a plain one, often 1883, not)"
+            )
+        if self._answered:
+            return f"broker {where} did not confirm the subscription to the answers within {self.connect_timeout_s:g} s"
+        return (
+            f"broker {where} accepted the connection but did not answer the login within "
+            f"{self.connect_timeout_s:g} s; check the broker's log, and that this port is an MQTT broker's"
+        )
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
@@ -169,10 +203,17 @@ class RemoteControl:
     def _on_connect(
         self, client: mqtt.Client, _u: Any, _flags: mqtt.ConnectFlags, reason: ReasonCode, _props: Properties | None
     ) -> None:
+        self._answered = True
         if reason.is_failure:
             self._refused = reason_text(reason)
             return
         client.subscribe(self.topics.command_results, qos=1)
+
+    def _on_disconnect(
+        self, _c: mqtt.Client, _u: Any, _flags: mqtt.DisconnectFlags, reason: ReasonCode, _props: Properties | None
+    ) -> None:
+        if not self._answered and not self._hung_up:  # the first hang-up before any CONNACK says why
+            self._hung_up = reason_text(reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -261,8 +302,13 @@ def _parser() -> argparse.ArgumentParser:
         "--device", type=device_arg, required=True, metavar="ID", help="required: the mirror's device id ([device] id)"
     )
     parser.add_argument("--host", default="localhost", help="broker host (default %(default)s)")
-    parser.add_argument("--port", type=int, default=1883, help="broker port (default %(default)s)")
-    parser.add_argument("--prefix", default="smart-mirror", help="the mirror's topic_prefix (default %(default)s)")
+    parser.add_argument("--port", type=port_arg, default=1883, help="broker port (default %(default)s)")
+    parser.add_argument(
+        "--prefix",
+        type=topic_prefix_arg,
+        default="smart-mirror",
+        help="the mirror's topic_prefix (default %(default)s)",
+    )
     parser.add_argument("--tls", action="store_true", help="connect with TLS (the server certificate is verified)")
     parser.add_argument("--ca-file", default="", metavar="FILE", help="CA certificate for TLS (default: system store)")
     return parser

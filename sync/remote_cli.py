@@ -61,8 +61,10 @@ def add_command_arguments(parser: argparse.ArgumentParser, commands: Sequence[st
 
     seconds = "a number of seconds"
     parser.add_argument("name", choices=commands, metavar="COMMAND", help=", ".join(commands))
-    parser.add_argument("--screen", choices=screens, help="for show: the screen to open")
-    parser.add_argument("--record-id", metavar="ID", help="for delete: the garment record's id")
+    parser.add_argument("--screen", choices=screens, help="show needs it, and only show takes it: the screen to open")
+    parser.add_argument(
+        "--record-id", metavar="ID", help="delete needs it, and only delete takes it: the garment record's id"
+    )
     parser.add_argument(
         "--username",
         default="",
@@ -101,13 +103,37 @@ def device_arg(text: str) -> str:
     return text
 
 
+def topic_prefix_arg(text: str) -> str:
+    """The argparse ``type`` of a ``--prefix`` (``python -m sync.remote``, the reference consumer): the
+    config's rule for ``[sync] topic_prefix``. A ``+`` or ``#`` would make the client refuse the topic
+    only once connected (a traceback from its thread, then a misleading "not connected")."""
+    if not text or any(c in text for c in "+#\0") or text.startswith(("$", "/")) or text.endswith("/"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not usable in MQTT topics; no +, # or NUL, and no $ or / at the start or / at the end"
+        )
+    return text
+
+
+def port_arg(text: str) -> int:
+    """The argparse ``type`` of a broker's ``--port``: 1 to 65535 (a larger one is retried for ever)."""
+    from mirror.cli.argtypes import bounded  # here, not at the top: see the module's docstring
+
+    return bounded(int, "a port number", 0, 65535)(text)
+
+
 def option_problem(args: argparse.Namespace) -> str:
     """Why the options do not go with the command, in one line; ``""`` when they do. Each command
-    line reports it its own way (``smart-mirror``'s one line, ``argparse``'s usage)."""
-    if (args.name == "show") != (args.screen is not None):
-        return "--screen goes with show, and only with show"
-    if (args.name == "delete") != (args.record_id is not None):
-        return "--record-id goes with delete, and only with delete"
+    line reports it its own way (``smart-mirror``'s one line, ``argparse``'s usage). A missing one is
+    named with what to give (``delete needs --record-id ID``), not as a rule to puzzle out."""
+    if args.name == "show" and args.screen is None:
+        _commands, screens = vocabulary()
+        return f"show needs --screen SCREEN (one of {', '.join(screens)})"
+    if args.name == "delete" and args.record_id is None:
+        return "delete needs --record-id ID (the garment record's id)"
+    if args.name != "show" and args.screen is not None:
+        return f"--screen goes with show only, not with {args.name}"
+    if args.name != "delete" and args.record_id is not None:
+        return f"--record-id goes with delete only, not with {args.name}"
     return ""
 
 
@@ -134,13 +160,21 @@ def send(args: argparse.Namespace, broker: BrokerConfig, topics: Topics, *, prog
     mirror carried it out, 1 when it did not or no answer came, 2 when the client cannot be set up
     (a TLS file missing or unreadable: waiting does not cure it)."""
     from sync.broker import BrokerSetupError  # paho: only to send
-    from sync.remote import RemoteControl, RemoteError, carried_out, say_retry, say_why  # paho and jsonschema
+    from sync.remote import (  # paho and jsonschema
+        CONNECT_TIMEOUT_S,
+        RemoteControl,
+        RemoteError,
+        carried_out,
+        say_retry,
+        say_why,
+    )
 
     def on_retry(answer: dict[str, object], delay_s: float) -> None:
         say_retry(answer, delay_s, prog=prog)
 
     try:
-        with RemoteControl(broker, topics) as remote:
+        # --timeout bounds the wait for the login too: a broker that never answers is not waited out longer.
+        with RemoteControl(broker, topics, connect_timeout_s=min(args.timeout, CONNECT_TIMEOUT_S)) as remote:
             answer = remote.send(
                 args.name,
                 screen=args.screen,

@@ -128,9 +128,16 @@ def bounded_object(payload: bytes, limit: int, what: str) -> dict[str, Any]:
     return body
 
 
-def loads_bounded(payload: bytes) -> Any:
-    """``json.loads``, with nesting too deep for the parser (``[[[[…``) a ValueError like any other bad JSON."""
+def loads_bounded(payload: bytes | str) -> Any:
+    """``json.loads``, with nesting too deep for the parser (``[[[[…``) a ValueError like any other bad JSON,
+    and so are ``NaN`` and ``Infinity``: Python reads them, but they are not JSON (the consumer refuses
+    them as ``malformed_json`` too), and a value no other reader takes must not pass as one."""
     try:
-        return json.loads(payload)
+        return json.loads(payload, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def _no_constant(name: str) -> float:
+    """``json.loads`` hook for ``NaN``, ``Infinity`` and ``-Infinity``: refused."""
+    raise ValueError(f"{name} is not a JSON number")

@@ -291,7 +291,7 @@ def test_sync_command_refuses_options_that_do_not_go_with_it(
 ) -> None:
     config = write_config(tmp_path, "")
     assert main(["--config", str(config), "sync", "command", "show"]) == exitcodes.USAGE
-    assert capsys.readouterr().err == "smart-mirror: --screen goes with show, and only with show\n"
+    assert capsys.readouterr().err == "smart-mirror: show needs --screen SCREEN (one of home, closet, about)\n"
     assert main(["--config", str(config), "sync", "command", "keep", "--record-id", "x"]) == exitcodes.USAGE
     assert "--record-id goes with delete" in capsys.readouterr().err
 

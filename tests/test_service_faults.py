@@ -190,7 +190,7 @@ def test_a_closet_that_cannot_open_holds_auto_capture_and_its_errors_keep_the_ca
     with MirrorService(settings, health=Health()) as service:
         wait_for(service.events, lambda e: isinstance(e, Error) and e.about == "storage", 20, seen)
         wait_until(lambda: CLOSET_UNAVAILABLE in service._holds, 10, "auto-capture held")
-        wait_until(lambda: service.status().camera.level is Level.OK, 10, "the camera (else: no camera to capture with)")
+        wait_until(lambda: service.status().camera.level is Level.OK, 10, "the camera (else: no camera)")
         service.delete("0190c0de-0000-7000-8000-000000000000")
         service.capture_now()
         for _answer in range(2):

@@ -107,6 +107,12 @@ def test_messages_the_helpers_make_validate_and_a_good_command_reaches_the_core(
         (b"\xff\xfe", None, "malformed_json"),
         (b"[1, 2]", None, "schema_invalid"),
         (b"x" * (MAX_BYTES + 1), None, "oversized"),
+        # Deeper than the parser goes, yet under MAX_BYTES (review sync s4):
+        pytest.param(b"[" * 3000, None, "malformed_json", id="nested-3000-deep"),
+        # Not JSON, though Python reads them (the consumer refuses them as malformed_json too):
+        (message("capture").replace(b'"schema_version":1', b'"schema_version":NaN'), None, "malformed_json"),
+        (message("capture").replace(b'"command"', b'"x":Infinity,"command"'), None, "malformed_json"),
+        (message("capture").replace(b'"command"', b'"x":-Infinity,"command"'), None, "malformed_json"),
         (json.dumps({"schema": "smart-mirror.ack", "id": "c-2"}).encode(), "c-2", "schema_invalid"),
         (message("show"), "c-1", "schema_invalid"),  # show without a screen
         (message("capture", screen="closet"), "c-1", "schema_invalid"),  # a screen for capture
@@ -160,6 +166,21 @@ def test_expired_retained_and_repeated_commands_are_answered_and_not_carried_out
     again = gate.handle(message("capture", "c-7"))[1]
     assert again.status == DUPLICATE and "accepted" in again.reason
     assert len(core.seen) == 1
+
+
+def test_a_flood_of_deeply_nested_payloads_is_malformed_and_logged_a_few_times_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Review s4: ``[`` × 3000 made the parser raise RecursionError, answered ``internal_error`` with a
+    traceback in the log for every one of them; it is broken JSON like any other, refused in one line."""
+    core = Core()
+    gate = inbox(core)
+    with caplog.at_level(logging.INFO, logger="sync.commands"):
+        verdicts = [gate.handle(b"[" * 3000)[1] for _ in range(40)]
+    assert {v.reason for v in verdicts} == {"malformed_json: JSON nested too deeply"}
+    assert core.seen == []
+    assert all(r.exc_info is None and r.levelno == logging.WARNING for r in caplog.records)
+    assert 1 <= len(caplog.records) <= 20, len(caplog.records)  # rate-limited, not one line per message
 
 
 def test_the_cores_refusal_is_the_reply_and_a_core_failure_does_not_escape() -> None:
@@ -772,14 +793,24 @@ def test_both_command_lines_offer_the_same_options_and_refuse_the_same_mistakes(
         flat = " ".join(help_text.split())
         assert f"(default {DEFAULT_TTL_S:g}, at most {MAX_TTL_S:g})" in flat
         assert f"(default {RETRY_S:g}, at most {MAX_TTL_S:g}; 0: never)" in flat
+        assert "show needs it" in flat and "delete needs it" in flat  # the help says they are required
     base = ["--device", DEVICE]
+    # A missing option is named with what to give (review s12: "goes with delete, and only with delete").
     with pytest.raises(SystemExit) as info:
         remote_main([*base, "show"])
-    assert info.value.code == 2 and "error: --screen goes with show, and only with show" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.endswith("error: show needs --screen SCREEN (one of home, closet, about)\n")
     with pytest.raises(SystemExit) as info:
         remote_main([*base, "keep", "--record-id", "x"])
-    assert info.value.code == 2 and "error: --record-id goes with delete" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.endswith("error: --record-id goes with delete only, not with keep\n")
+    with pytest.raises(SystemExit) as info:
+        remote_main([*base, "capture", "--screen", "home"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.endswith("error: --screen goes with show only, not with capture\n")
     config = tmp_path / "config.toml"
     config.write_text("")
     assert cli_main(["--config", str(config), "sync", "command", "delete"]) == exitcodes.USAGE
-    assert capsys.readouterr().err == "smart-mirror: --record-id goes with delete, and only with delete\n"
+    assert capsys.readouterr().err == "smart-mirror: delete needs --record-id ID (the garment record's id)\n"
+    assert cli_main(["--config", str(config), "sync", "command", "show"]) == exitcodes.USAGE
+    assert capsys.readouterr().err == "smart-mirror: show needs --screen SCREEN (one of home, closet, about)\n"

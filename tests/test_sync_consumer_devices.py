@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.consumer.cli import main
+from sync.consumer.cli import build_parser, main
 from sync.consumer.db import ConsumerDB
 from sync.consumer.devices import DEVICE_ID, DeviceRegistry, DevicesFileError, parse_devices
 from sync.consumer.handler import MessageHandler
@@ -114,3 +114,24 @@ def test_the_file_takes_the_device_ids_the_contract_takes() -> None:
     assert DEVICE_ID.pattern == schema
     with pytest.raises(DevicesFileError, match="line"):
         parse_devices("mirror:1\n", Path("devices.txt"))
+
+
+@pytest.mark.parametrize("device", ["mirror-1a2b3c4d5e", "a_b", "x" * 64, "bad/id", "mirror+", "+", "x" * 65, "a b"])
+def test_device_on_the_command_line_takes_the_ids_the_file_takes(
+    device: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review sync s5: ``--device bad/id`` was taken without a word, though the file refuses that line."""
+    try:
+        parse_devices(f"{device}\n", Path("devices.txt"))
+        file_takes = True
+    except DevicesFileError:
+        file_takes = False
+    if file_takes:
+        assert build_parser().parse_args(["--device", device]).device == [device]
+        return
+    with pytest.raises(SystemExit) as stopped:  # the parser: main would run for ever on an id it took
+        build_parser().parse_args(["--device", device])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1] == f"smart-mirror-consumer: error: argument --device: {device!r} is not a device id " \
+        "(1-64 of A-Z a-z 0-9 _ -)"  # fmt: skip

@@ -22,23 +22,38 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from mirror.cli.argtypes import bounded
 from mirror.config.secrets import PASSWORD_ENV
 from mirror.hosts import is_loopback
 from mirror.logsetup import configure_logging
-from sync.broker import BrokerConfig, BrokerSetupError
+from sync.broker import SESSION_EXPIRY_S, BrokerConfig, BrokerSetupError
 from sync.consumer.db import ConsumerDB, ConsumerDBError
-from sync.consumer.devices import DeviceRegistry, DevicesFileError
+from sync.consumer.devices import DEVICE_ID, DeviceRegistry, DevicesFileError
 from sync.consumer.handler import PENDING_TTL_S, Limits, MessageHandler
 from sync.consumer.service import ConsumerService
 from sync.consumer.uploads import UploadServer
+from sync.remote_cli import port_arg, topic_prefix_arg
 
 #: A consumer's session outlives a restart (what it had not PUBACKed is redelivered) but not much
 #: more: mosquitto keeps handing a gone member of a shared-subscription group its share until the
 #: session expires, and those versions then wait for the mirror's ack timeout.
 CONSUMER_SESSION_EXPIRY_S = 900
+#: The longest ``--session-expiry``: the mirror's own (7 days); a member of a ``--group`` gone that
+#: long would keep its share of the messages all the while, so longer is a typo.
+MAX_SESSION_EXPIRY_S = SESSION_EXPIRY_S
+#: An MQTT message is at most 256 MiB, and the consumer asks for its largest plus 64 KiB (topic, headers).
+MAX_IMAGE_MB = 255
+MAX_RECORD_KB = MAX_IMAGE_MB * 1024
 
 log = logging.getLogger(__name__)
 
+
+def device_arg(text: str) -> str:
+    """The argparse ``type`` of ``--device`` and ``--erase-device``: the devices file's rule
+    (:data:`~sync.consumer.devices.DEVICE_ID`), so a mirror named on the command line could send records."""
+    if not DEVICE_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a device id (1-64 of A-Z a-z 0-9 _ -)")
+    return text
 
 
 def unreachable_uploads(bind: str, url: str) -> str:
@@ -59,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reference cloud consumer: store the mirrors' garments idempotently and ack them.",
     )
     p.add_argument("--host", default="localhost", help="broker host (default localhost)")
-    p.add_argument("--port", type=int, default=1883, help="broker port (default 1883)")
-    p.add_argument("--prefix", default="smart-mirror", help="topic prefix the mirrors use (default %(default)s)")
+    p.add_argument("--port", type=port_arg, default=1883, help="broker port (default 1883)")
+    p.add_argument(
+        "--prefix",
+        type=topic_prefix_arg,
+        default="smart-mirror",
+        help="topic prefix the mirrors use (default %(default)s)",
+    )
     p.add_argument(
         "--group",
         default="smart-mirror",
@@ -69,10 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client-id", default="", help="MQTT client id (default smart-mirror-consumer-<host name>)")
     p.add_argument(
         "--session-expiry",
-        type=int,
+        type=bounded(int, "a number of seconds", 0, MAX_SESSION_EXPIRY_S, unit=" s", lowest_ok=True),
         default=CONSUMER_SESSION_EXPIRY_S,
         metavar="S",
-        help="seconds the broker keeps this consumer's session while it is away (default %(default)s); a gone "
+        help="seconds the broker keeps this consumer's session while it is away (default %(default)s, at most "
+        f"{MAX_SESSION_EXPIRY_S}); a gone "
         "member of a --group keeps getting its share of the messages until then",
     )
     p.add_argument("--username", default="", help="broker user name")
@@ -84,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cert-file", default="", help="client certificate for TLS")
     p.add_argument("--key-file", default="", help="client key for TLS")
     p.add_argument("--db", default="consumer.db", help="SQLite path or postgresql:// URL (default consumer.db)")
-    p.add_argument("--device", action="append", default=[], metavar="ID", help="accept this mirror (repeatable)")
+    p.add_argument(
+        "--device", type=device_arg, action="append", default=[], metavar="ID", help="accept this mirror (repeatable)"
+    )
     p.add_argument(
         "--devices-file",
         type=Path,
@@ -94,10 +117,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--any-device", action="store_true", help="accept every mirror (development only)")
     p.add_argument(
-        "--max-record-kb", type=int, default=256, help="larger record messages are dead-lettered (default %(default)s)"
+        "--max-record-kb",
+        type=bounded(int, "a number of KiB", 0, MAX_RECORD_KB),
+        default=256,
+        metavar="KB",
+        help=f"larger record messages are dead-lettered (default %(default)s, at most {MAX_RECORD_KB})",
     )
-    p.add_argument("--max-image-mb", type=int, default=16, help="larger images are dead-lettered (default %(default)s)")
-    p.add_argument("--http-port", type=int, default=0, help="serve presigned image uploads on this port (images=http)")
+    p.add_argument(
+        "--max-image-mb",
+        type=bounded(int, "a number of MiB", 0, MAX_IMAGE_MB),
+        default=16,
+        metavar="MB",
+        help=f"larger images are dead-lettered, or refused by the upload server (default %(default)s, at most "
+        f"{MAX_IMAGE_MB}); but one over this plus 64 KiB never reaches the consumer: the broker drops it, unanswered, "
+        "and its mirror sends it again at each reconnect, so keep this above the largest cut-out a mirror makes",
+    )
+    p.add_argument(
+        "--http-port",
+        type=bounded(int, "a port number", 0, 65535, lowest_ok=True),
+        default=0,
+        metavar="PORT",
+        help="serve presigned image uploads on this port (images=http; default 0: no upload server)",
+    )
     p.add_argument(
         "--http-bind",
         default="127.0.0.1",
@@ -114,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     tending = p.add_mutually_exclusive_group()  # each does its one job on --db and exits
     tending.add_argument(
         "--erase-device",
+        type=device_arg,
         metavar="ID",
         help="delete everything this mirror sent (its garments' versions and the images only it named) from "
         "--db, then exit; for a mirror retired or a person who asks to be forgotten",

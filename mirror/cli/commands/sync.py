@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from mirror.store import ClosetStore, StoreError, open_closet
 
 if TYPE_CHECKING:  # the sync package (paho) loads only inside the actions that use it
     from sync.broker import BrokerConfig
+    from sync.worker import SyncWorker
 
 NAME = "sync"
 HELP = "show the sync outbox, drain it to the broker now, or send a mirror a remote command"
@@ -88,42 +90,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "command":
         return send_command(args, settings)
+    try:
+        with open_closet(settings) as store:
+            if args.action == "status":
+                return _status(store, settings)
+            if args.action == "resend":
+                print(f"{store.resend_all()} garment(s) queued again; they go when the mirror is online")
+                return exitcodes.OK
+            return _drain(store, settings, args)
+    except StoreError as exc:
+        print(f"smart-mirror: {exc}", file=sys.stderr)
+        return exitcodes.FAILED
+
+
+def _status(store: ClosetStore, settings: Settings) -> int:
+    """``sync status``: the outbox in one line, the broker first. Only the outbox is read: the broker's
+    address is named, but no password is (an unreadable ``password_file`` is drain's problem)."""
     # Imported here: the sync package (paho) is only needed by the sync actions.
+    from sync.broker import BrokerConfig
+
+    sync = settings.sync
+    where = BrokerConfig(host=sync.host, port=sync.port, username=sync.username, tls=sync.tls).describe()
+    stats = store.outbox.stats()
+    state = "" if sync.enabled else " (sync is disabled: [sync] enabled = false)"
+    held = f" ({stats.held} held back after a rejection)" if stats.held else ""
+    counts = f"{stats.waiting} waiting{held}, {stats.in_flight} in flight, {stats.acked} acknowledged"
+    print(f"{where}: {counts}{state}")
+    return exitcodes.OK
+
+
+def _drain_broker(settings: Settings) -> BrokerConfig | None:
+    """The broker drain connects to, its password read; ``None`` once an unreadable ``password_file`` is said."""
     from sync.broker import BrokerConfig
 
     # Its own client id: the running service keeps its session; sharing one id would make
     # the broker throw each out whenever the other connects.
     client_id = settings.sync.mirror_client_id(device_id(settings)) + "-drain"
     try:
-        broker = BrokerConfig.from_sync(settings.sync, client_id)
+        return BrokerConfig.from_sync(settings.sync, client_id)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return exitcodes.USAGE
-    try:
-        with open_closet(settings) as store:
-            if args.action == "status":
-                return _status(store, broker, settings)
-            if args.action == "resend":
-                print(f"{store.resend_all()} garment(s) queued again; they go when the mirror is online")
-                return exitcodes.OK
-            return _drain(store, broker, settings, args)
-    except StoreError as exc:
-        print(f"smart-mirror: {exc}", file=sys.stderr)
-        return exitcodes.FAILED
+        return None
 
 
-def _status(store: ClosetStore, broker: BrokerConfig, settings: Settings) -> int:
-    """``sync status``: the outbox in one line."""
-    stats = store.outbox.stats()
-    state = "" if settings.sync.enabled else " (sync is disabled: [sync] enabled = false)"
-    held = f" ({stats.held} held back after a rejection)" if stats.held else ""
-    counts = f"{stats.waiting} waiting{held}, {stats.in_flight} in flight, {stats.acked} acknowledged"
-    print(f"{broker.describe()}: {counts}{state}")
-    return exitcodes.OK
-
-
-def _drain(store: ClosetStore, broker: BrokerConfig, settings: Settings, args: argparse.Namespace) -> int:
+def _drain(store: ClosetStore, settings: Settings, args: argparse.Namespace) -> int:
     """``sync drain``: deliver everything waiting and wait for the acks, beside a running mirror."""
     from sync.broker import setup_problem
     from sync.worker import QUEUED_TAIL, SyncWorker, without_queued_tail
@@ -131,6 +142,9 @@ def _drain(store: ClosetStore, broker: BrokerConfig, settings: Settings, args: a
     if not settings.sync.enabled:
         print("smart-mirror: sync is disabled ([sync] enabled = false); nothing was sent", file=sys.stderr)
         return exitcodes.FAILED
+    broker = _drain_broker(settings)
+    if broker is None:
+        return exitcodes.USAGE
     setup = setup_problem(broker)
     if setup:  # a config error: retrying until the timeout would not heal it
         print(f"smart-mirror: {setup}", file=sys.stderr)
@@ -139,7 +153,7 @@ def _drain(store: ClosetStore, broker: BrokerConfig, settings: Settings, args: a
     worker = SyncWorker(
         store, settings.sync, device_id(settings), broker=broker, device_name=settings.device.name, presence=False
     )
-    with quieted("sync", not args.verbose):  # the summary line below says it once; the log would repeat it
+    with quieted("sync", not args.verbose), progress(worker, args.timeout):  # the log would repeat the lines
         done = worker.drain(args.timeout)
     left = store.outbox.stats()
     if done and left.held:
@@ -153,9 +167,56 @@ def _drain(store: ClosetStore, broker: BrokerConfig, settings: Settings, args: a
     if done:
         print(f"all record versions acknowledged by the cloud ({worker.stats.acked} this run)")
         return exitcodes.OK
-    reason = without_queued_tail(worker.last_error) or f"no ack from the cloud within {args.timeout:g} s"
+    reason = without_queued_tail(worker.last_error) or _no_ack(worker, args.timeout)
     print(f"smart-mirror: {reason}; {left.unacked}{QUEUED_TAIL}", file=sys.stderr)
     return exitcodes.FAILED
+
+
+def _no_ack(worker: SyncWorker, timeout_s: float) -> str:
+    """Why a drain that met no error ran out of time: the cloud's acks did not come, or, when it never
+    got connected (no error either: the TCP connect succeeded), the broker never answered the login."""
+    if worker.stats.connects:
+        return f"no ack from the cloud within {timeout_s:g} s"
+    return (
+        f"never got connected: broker {worker.broker.describe()} accepted the connection but did not answer "
+        f"the login within {timeout_s:g} s; check the broker's log, and that this port is an MQTT broker's"
+    )
+
+
+#: How often :func:`progress` looks at the worker for its first connection problem.
+PROGRESS_POLL_S = 0.1
+
+
+@contextlib.contextmanager
+def progress(worker: SyncWorker, timeout_s: float) -> Iterator[None]:
+    """While the block drains: one line on stderr the first time the connection fails (most often the
+    first connect, to a broker that is down), so it is said at once rather than after the whole timeout
+    (60 s by default). Said once, not per retry: the worker retries with its backoff, and the final
+    line says the rest.
+
+    A thread watches ``worker.last_error`` (the worker's own line, which it also logs): the worker runs
+    in this thread, and its log is quieted while it drains."""
+    from sync.worker import without_queued_tail
+
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(PROGRESS_POLL_S):
+            error = worker.last_error
+            if error and not worker.connected:
+                print(
+                    f"smart-mirror: {without_queued_tail(error)}; retrying until the timeout ({timeout_s:g} s) …",
+                    file=sys.stderr,
+                )
+                return
+
+    watcher = threading.Thread(target=watch, name="sync-drain-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        watcher.join()
 
 
 @contextlib.contextmanager

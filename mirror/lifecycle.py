@@ -60,6 +60,17 @@ class Lifecycle:
         self._previous: dict[int, Handler] = {}
         self.reason = ""
 
+    def wake_with(self, wake: Callable[[], None]) -> None:
+        """End the main loop with ``wake`` from now on, and at once when a stop was asked for already.
+
+        For a loop that starts long after the handlers are in (``smart-mirror run`` installs them before it
+        imports Qt, which takes seconds on a Pi): a SIGTERM in that time is kept, not lost, and ``wake``
+        must be one that still works before the loop runs (a queued ``app.quit``, not a direct one).
+        """
+        self._wake = wake
+        if self._stop.is_set():
+            wake()
+
     def on_stop(self, cleanup: Callable[[], object], name: str) -> None:
         """Run ``cleanup`` at shutdown; cleanups run in reverse order of registration."""
         with self._lock:

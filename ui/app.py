@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from mirror.config import Settings
+from mirror.lifecycle import Lifecycle
 from ui.platform import choose_platform
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def default_duration(offscreen: bool, environ: Mapping[str, str]) -> float | Non
     return OFFSCREEN_DEFAULT_DURATION_S if offscreen and not environ.get("NOTIFY_SOCKET") else None
 
 
-def run_app(settings: Settings, args: argparse.Namespace) -> int:
+def run_app(settings: Settings, args: argparse.Namespace, life: Lifecycle | None = None) -> int:
     """Build the window and run Qt's event loop until quit, SIGTERM, or ``--duration`` ends."""
     offscreen = choose_platform()
     from PySide6.QtCore import QTimer
@@ -64,7 +65,7 @@ def run_app(settings: Settings, args: argparse.Namespace) -> int:
     duration = args.duration if args.duration is not None else default_duration(offscreen, os.environ)
     windowed = args.windowed or not settings.ui.fullscreen or offscreen
 
-    supervision = Supervision(quit_loop=app.quit)
+    supervision = Supervision(quit_loop=app.quit, life=life)
     life = supervision.life
 
     def core_failed(mirror: Mirror, exc: Exception) -> None:  # the mirror shows what is wrong instead of dying

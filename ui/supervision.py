@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
+
 from mirror.events import StatusChanged
 from mirror.health import HEALTH, Watchdog
 from mirror.lifecycle import Lifecycle
@@ -36,9 +38,15 @@ class Supervision:
     ``monitor`` is the heartbeat's timer, whose ``max_block_ms`` the app logs at exit.
     """
 
-    def __init__(self, quit_loop: Callable[[], None]) -> None:
+    def __init__(self, quit_loop: Callable[[], None], life: Lifecycle | None = None) -> None:
+        """``quit_loop`` ends the event loop; ``life``: the stop handling installed before the app was built
+        (a stop asked for meanwhile then ends the loop as soon as it runs)."""
         self.notifier = SystemdNotifier.from_env()
-        self.life = Lifecycle(self.notifier, wake=quit_loop).install()
+        self.life = life or Lifecycle().install()
+        self.life.notifier = self.notifier
+        # Queued, not called: from a signal handler it must not run the app's shutdown (a last screenshot)
+        # inside a paint in progress, and before ``exec()`` a direct quit does nothing at all.
+        self.life.wake_with(lambda: QTimer.singleShot(0, quit_loop))
         HEALTH.register("gui", deadline_s=GUI_DEADLINE_S)
         watchdog = Watchdog(HEALTH, self.notifier).start()
         self.life.on_stop(watchdog.stop, "watchdog")

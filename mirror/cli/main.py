@@ -6,6 +6,7 @@ Errors a user can meet end here as one line on stderr and an exit code, never a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -37,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(child)
-        child.set_defaults(handler=command.run, needs_settings=getattr(command, "NEEDS_SETTINGS", True))
+        child.set_defaults(
+            handler=command.run,
+            needs_settings=getattr(command, "NEEDS_SETTINGS", True),
+            handles_terminate=getattr(command, "HANDLES_TERMINATE", False),
+        )
     return parser
 
 
@@ -61,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             return report_config_problems(exc)
     try:
-        # SIGTERM unwinds like Ctrl-C, so a command's open closet is closed on the way out.
-        with interrupt_on_terminate():
+        # SIGTERM unwinds like Ctrl-C, so a command's open closet is closed on the way out (``run`` asks
+        # for a stop instead, and shuts down in order).
+        with contextlib.nullcontext() if args.handles_terminate else interrupt_on_terminate():
             return int(args.handler(args, settings))
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED

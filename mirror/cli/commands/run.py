@@ -14,10 +14,13 @@ from mirror.cli import exitcodes
 from mirror.cli.argtypes import bounded
 from mirror.config import Settings
 from mirror.instance import ClosetInUseError, claim_closet
+from mirror.lifecycle import Lifecycle
 
 NAME = "run"
 #: It runs with a broken config too: under systemd it shows the problems on the glass (``run``).
 NEEDS_SETTINGS = False
+#: It handles SIGTERM itself (a stop request), so ``main`` does not turn it into an exception.
+HANDLES_TERMINATE = True
 HELP = "start the mirror (fullscreen UI, camera, capture, sync)"
 MAX_DURATION_S = 86_400.0  # a demo or a test run, not the service (which has no --duration)
 #: ``ui.app.OFFSCREEN_DEFAULT_DURATION_S``, spelled out so that ``--help`` does not import the UI;
@@ -58,10 +61,14 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     except ClosetInUseError as exc:
         print(f"smart-mirror run: {exc}", file=sys.stderr)
         return exitcodes.FAILED
+    # Before Qt is imported (seconds on a Pi): a SIGTERM from now on is a stop request, kept until the event
+    # loop runs, and then a clean exit 0. Raised as an exception instead, it ended in status 130 (a unit
+    # stopped on purpose left "failed", restarted by the retry timer) or broke Qt's own start-up.
+    life = Lifecycle().install()
     from ui.app import run_app  # here, not at the top: the rest of the core never loads Qt
 
     with claim:
-        return run_app(settings, args)
+        return run_app(settings, args, life)
 
 
 def settings_problem(args: argparse.Namespace) -> int:

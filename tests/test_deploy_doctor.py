@@ -15,6 +15,7 @@ from mirror.cli import main
 from mirror.config import Settings
 from mirror.doctor import Finding, Outcome
 from mirror.doctor.system import EGLFS_KMS_PLUGIN, Machine, check_clock, check_display, check_service, qt_plugin_problem
+from tests.conftest import ROOT
 
 SETTINGS = Settings()
 
@@ -442,6 +443,42 @@ def test_doctor_warns_of_a_lost_wal_after_any_open_made_the_tables(tmp_path: Pat
     with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
         store.add(synthetic_draft(0, image_kb=1))  # the new closet's first garment: in use, on purpose
     assert only(check_closet(settings)).message == f"{tmp_path / 'closet.db'}: 1 garment version(s), all readable"
+
+
+def test_doctor_warns_of_a_lost_closet_db_before_a_start_makes_a_new_one(tmp_path: Path) -> None:
+    """closet.db gone (no -wal either) beside its images: doctor said "not created yet", OK, and warned only
+    once a start had made a new, empty closet."""
+    from mirror.doctor.checks import check_closet
+    from mirror.store import ClosetStore
+    from mirror.store.samples import synthetic_draft
+
+    with ClosetStore.open(tmp_path, "dev-a", min_free_mb=0) as store:
+        store.add(synthetic_draft(0, image_kb=1))
+    for leftover in tmp_path.glob("closet.db*"):
+        leftover.unlink()
+    warned = only(check_closet(closet_at(tmp_path)))
+    assert warned.status is Outcome.WARN and "1 garment image(s) of an earlier closet" in warned.message
+
+
+def test_doctor_calls_a_damaged_closet_damaged_as_deploy_md_lists_it(tmp_path: Path) -> None:
+    """SQLite's "file is not a database" came out as "cannot be read", a line deploy.md's table does not list."""
+    from mirror.doctor.checks import check_closet
+
+    (tmp_path / "closet.db").write_bytes(b"not sqlite at all" * 512)
+    damaged = only(check_closet(closet_at(tmp_path)))
+    assert damaged.status is Outcome.FAIL and damaged.message.startswith(f"{tmp_path / 'closet.db'} is damaged (")
+    assert "restore the closet from a backup" in damaged.fix
+    deploy = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert "| `FAIL closet: ... is damaged` |" in deploy
+
+
+def test_doctor_points_a_closet_under_a_file_to_the_data_dir_line(tmp_path: Path) -> None:
+    """It said "run doctor as the service user", which cannot help a [store] data_dir that names a file."""
+    from mirror.doctor.checks import check_closet
+
+    (tmp_path / "file").write_text("x")
+    finding = only(check_closet(closet_at(tmp_path / "file")))
+    assert finding.status is Outcome.FAIL and "data dir line" in finding.fix
 
 
 def test_a_check_that_crashes_says_how_to_turn_on_debug_logging(tmp_path: Path) -> None:

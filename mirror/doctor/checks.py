@@ -62,7 +62,7 @@ def check_data_dir(settings: Settings) -> Iterator[Finding]:
             os.fsync(probe.fileno())
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            fix = "free space on that disk, or move [store] data_dir to a larger one"
+            fix = _FULL_FIX
         elif exc.errno == errno.EROFS:
             fix = _READ_ONLY_FIX
         else:
@@ -107,7 +107,12 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
         orphan = orphan_log(db)  # before any connection: connecting would delete that log
     except OSError as exc:
         barrier = translate.barred(db, db.parent)
-        fix = _AS_SERVICE if barrier is None else barrier.fix
+        if barrier is not None:
+            fix = barrier.fix
+        elif exc.errno == errno.ENOTDIR:  # [store] data_dir names a file: the data dir line says which
+            fix = "see the data dir line: [store] data_dir must name a folder"
+        else:
+            fix = _AS_SERVICE
         yield Finding(Outcome.FAIL, "closet", f"{db} or its -wal file cannot be read ({exc.strerror})", fix)
         return
     if orphan is not None:
@@ -120,8 +125,9 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             "aside to start an empty closet",
         )
         return
-    if not db.exists():
-        yield Finding(Outcome.OK, "closet", f"{db} not created yet (the first run creates it)")
+    if not db.exists():  # a lost closet.db with its images left is the moment to say so, before a start makes one
+        not_yet = Finding(Outcome.OK, "closet", f"{db} not created yet (the first run creates it)")
+        yield _no_garments(settings, db) or not_yet
         return
     if db.is_dir():
         yield Finding(Outcome.FAIL, "closet", f"{db} is a folder, not the closet database", "move it aside")
@@ -146,8 +152,12 @@ def check_closet(settings: Settings) -> Iterator[Finding]:
             )
             return
         corrupt = "malformed" in str(exc) or "not a database" in str(exc)
-        fix = _CLOSET_FIX if corrupt else _AS_SERVICE
-        yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc})", fix)
+        if corrupt:  # worded as the integrity check's finding, which deploy.md's table lists
+            yield Finding(Outcome.FAIL, "closet", f"{db} is damaged ({exc})", _CLOSET_FIX)
+        elif _disk_full(db.parent):  # SQLite says "disk I/O error" on a disk full to the last byte
+            yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc}) on a full disk", _FULL_FIX)
+        else:
+            yield Finding(Outcome.FAIL, "closet", f"{db} cannot be read ({exc})", _AS_SERVICE)
         return
     if integrity is None or integrity[0] != "ok":
         detail = integrity[0] if integrity else "no answer"
@@ -220,6 +230,15 @@ def _check_owner(settings: Settings) -> Iterator[Finding]:
 
 _CLOSET_FIX = "stop the mirror and restore the closet from a backup (docs/deploy.md)"
 _AS_SERVICE = "run doctor as the service user (sudo -u smart-mirror smart-mirror doctor)"
+_FULL_FIX = "free space on that disk (deleting garments works even now), or move [store] data_dir to a larger one"
+
+
+def _disk_full(folder: Path) -> bool:
+    """Whether the disk under ``folder`` has (next to) no room left: under 1 MB, or it cannot tell."""
+    try:
+        return space.measure(folder, 1).below_floor
+    except OSError:
+        return False
 
 
 def _readable(body: str) -> bool:

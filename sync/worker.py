@@ -92,6 +92,17 @@ class WorkerStats:
     """Publish-to-ack seconds of the most recent acks (bounded: the service runs for months)."""
 
 
+#: MQTT 5's reason code for a keep-alive timeout ("Keep alive timeout").
+KEEPALIVE_TIMEOUT = 141
+
+
+def _keepalive(reason: ReasonCode | MQTTErrorCode) -> bool:
+    """Whether the connection ended because nothing was heard within the keep-alive (either way paho says it)."""
+    if isinstance(reason, ReasonCode):
+        return reason.value == KEEPALIVE_TIMEOUT
+    return reason == MQTTErrorCode.MQTT_ERR_KEEPALIVE
+
+
 class SyncWorker:
     """Publish the outbox; call :meth:`run` (blocking), :meth:`drain`, or :meth:`start`/:meth:`stop` (thread)."""
 
@@ -345,6 +356,11 @@ class SyncWorker:
                 self._flaps += 1
             if self._connected:
                 self._fail(f"lost the broker {self.broker.describe()} ({reason_text(reason)})")
+            elif _keepalive(reason):  # it took the TCP connection and never answered the login: no credential issue
+                self._fail(
+                    f"broker {self.broker.describe()} accepted the connection but never answered the login "
+                    f"({reason_text(reason)}); check the broker's log, and that this port is an MQTT broker's"
+                )
             else:  # e.g. a TLS client certificate refused after the handshake
                 self._fail(
                     f"broker {self.broker.describe()} closed the connection before accepting it "

@@ -16,7 +16,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from jsonschema import Draft202012Validator
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 
 from mirror.store import ClosetStore, Color, OutboxItem, Record
 from mirror.store.samples import synthetic_draft
@@ -549,4 +551,23 @@ def test_an_idle_worker_reads_its_outbox_a_few_times_a_second_not_fifty(
         worker.stop()
     assert idle_reads <= 12, f"{idle_reads} outbox reads in 2 s with nothing to send"
     assert assert_exactly_once(store, consumer.db) == 3
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [ReasonCode(PacketTypes.DISCONNECT, identifier=141), MQTTErrorCode.MQTT_ERR_KEEPALIVE],  # MQTT 5, or the loop's
+)
+def test_a_broker_silent_past_the_keepalive_before_the_login_is_not_called_a_credentials_problem(
+    tmp_path: Path, reason: ReasonCode | MQTTErrorCode
+) -> None:
+    """It said "closed the connection before accepting it (Keep alive timeout); check … the credentials"."""
+    store = fill_store(tmp_path / "mirror", 1)
+    worker = SyncWorker(store, sync_settings(1883), DEVICE)
+    worker._lost(reason)
+    assert "accepted the connection but never answered the login" in worker.last_error
+    assert "credentials" not in worker.last_error
+    worker._dropped = False
+    worker._lost(ReasonCode(PacketTypes.DISCONNECT, identifier=135))  # "Not authorized": that one is about them
+    assert "credentials" in worker.last_error
     store.close()

@@ -77,9 +77,10 @@ def give(folder: Path, uid: int) -> None:
         os.chown(path, uid, uid)
 
 
-def smart_mirror(prefix: list[str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def python(prefix: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """This repository's Python with ``args``, run under ``prefix`` (the unprivileged user's wrapper)."""
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "mirror", "--config", str(config), *args],
+        [*prefix, sys.executable, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -87,19 +88,15 @@ def smart_mirror(prefix: list[str], config: Path, *args: str) -> subprocess.Comp
         timeout=120,
         check=False,
     )
+
+
+def smart_mirror(prefix: list[str], config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return python(prefix, "-m", "mirror", "--config", str(config), *args)
 
 
 def doctor(prefix: list[str], config: Path, *checks: str) -> dict[str, str]:
     """Doctor's lines for ``checks``, by check name."""
-    result = subprocess.run(
-        [*prefix, sys.executable, "-c", DOCTOR, str(config), *checks],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        timeout=120,
-        check=False,
-    )
+    result = python(prefix, "-c", DOCTOR, str(config), *checks)
     assert result.returncode == 0, result.stderr[-2000:]
     return {line[5:].split(":")[0]: line for line in result.stdout.splitlines()}
 

@@ -77,6 +77,10 @@ class StatusPart:
         return f"{self.label}: {self.detail}" if self.label else self.detail
 
 
+CAMERA_SETUP = "camera_setup"
+"""The camera part's reason while the camera is not set up (a replay path that is not there, picamera2 not
+installed): the glass then sends the person to doctor, not to a cable that is fine."""
+
 STORAGE_FULL = "storage_full"
 """The storage part's reason while the closet's disk is below ``[store] min_free_mb``: the core holds
 auto-capture, refuses a capture (a remote one with this same code) and the UI says the disk is full
@@ -100,6 +104,10 @@ class Status:
     @property
     def camera_missing(self) -> bool:
         return self.camera.level is Level.ERROR
+
+    @property
+    def camera_not_set_up(self) -> bool:
+        return self.camera_missing and self.camera.reason == CAMERA_SETUP
 
     @property
     def models_failed(self) -> bool:

@@ -85,6 +85,7 @@ from mirror.store import ClosetCounts, ClosetStore, Color
 from mirror.synclink import SyncFactory, SyncLink, SyncNotInstalledError, mqtt_link
 from mirror.version import describe
 from mirror.wording import (
+    CAMERA_NOT_SET_UP,
     CLOSET_FULL,
     NO_CAMERA,
     NO_GARMENT,
@@ -342,7 +343,7 @@ class MirrorService:
         """Take the shot now (manual capture), whatever the auto-capture state."""
         if not self._camera.running:
             detail = "no camera to capture with; connect the camera or use --source demo"
-            self._emit(Error(*NO_CAMERA, "camera", detail, at=self._clock()))
+            self._emit(Error(*self._no_camera_words(), "camera", detail, at=self._clock()))
         elif STORAGE_FULL in self._holds:  # the garment could not be kept: say so before the shot, not after
             detail = f"the closet's disk ({self.settings.store.path()}) is below [store] min_free_mb"
             self._emit(Error(*CLOSET_FULL, "storage", detail, at=self._clock()))
@@ -397,8 +398,12 @@ class MirrorService:
         go to the log and About, while the glass says what the person can do about it."""
         if isinstance(event, Error) and not event.detail:
             log.warning("camera: %s", event.message)
-            event = Error(*NO_CAMERA, event.about or "camera", event.message, at=event.at)
+            event = Error(*self._no_camera_words(), event.about or "camera", event.message, at=event.at)
         self._emit(event)
+
+    def _no_camera_words(self) -> tuple[str, str]:
+        """What the glass says of a camera that does not deliver: its cable, unless it is not set up at all."""
+        return CAMERA_NOT_SET_UP if self._board.current().camera_not_set_up else NO_CAMERA
 
     def _from_loop(self, event: Event) -> None:
         """The capture loop's events; the start of a shot notes the cancel epoch it belongs to."""

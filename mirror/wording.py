@@ -21,6 +21,8 @@ from mirror.store import (
 NO_GARMENT = "no garment found in the shot: hold it up flat, facing the mirror, and try again"
 #: (message, fix) when the camera is missing or failed.
 NO_CAMERA = ("No camera found", "check its cable, then restart the mirror")
+#: (message, fix) when the camera is not set up: the config or an install step, not its cable.
+CAMERA_NOT_SET_UP = ("The camera is not set up", "run smart-mirror doctor to see what to change")
 #: (message, fix) when the closet's disk is below ``[store] min_free_mb``.
 CLOSET_FULL = ("The closet is full", "delete garments you no longer have, or free space on its disk")
 #: A shot while the models are still loading after start-up: nothing is broken.

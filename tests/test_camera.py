@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mirror.camera import CameraError, Pacer, make_source, resolve_kind
+from mirror.camera import CameraError, CameraSetupError, Pacer, make_source, resolve_kind
 from mirror.camera.demo import DemoSource
 from mirror.camera.demo_scene import GARMENTS, Timeline, pose_at
 from mirror.camera.oriented import Rotated
@@ -185,7 +185,7 @@ def test_missing_v4l2_device_is_a_one_line_error_naming_the_fix() -> None:
 def test_missing_picamera2_says_how_to_install_it() -> None:
     if picamera2_available():
         pytest.skip("picamera2 is installed here")
-    with pytest.raises(CameraError) as info, PiCameraSource(PREVIEW, CAPTURE, 15):
+    with pytest.raises(CameraSetupError) as info, PiCameraSource(PREVIEW, CAPTURE, 15):
         pass
     assert str(info.value) == MISSING
     assert MISSING.startswith("picamera2 is not installed: sudo apt install python3-picamera2")
@@ -266,7 +266,7 @@ def test_factory_builds_each_kind_and_rotates() -> None:
         frame = source.read()
     assert frame is not None and frame.shape == (320, 240, 3)
     assert isinstance(make_source(dataclasses.replace(camera, rotation=0), "v4l2"), V4L2Source)
-    with pytest.raises(CameraError, match="replay_path"):
+    with pytest.raises(CameraSetupError, match="replay_path"):  # the config, not the cable
         make_source(camera, "replay")
 
 

@@ -17,6 +17,7 @@ from mirror.events import STORAGE_FULL, CaptureState, Level
 from mirror.wording import CLOSET_FULL
 from tests.broker import closed_port
 from tests.ui_harness import grab, running_mirror, settings_for
+from ui.home import plain_status
 from ui.theme import WARN
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -46,6 +47,19 @@ def test_no_camera_is_said_and_capture_does_not_crash(tmp_path, qtbot) -> None:
         m.window._idle.setInterval(300)
         m.window.show_screen(m.window.capture)
         m.wait(lambda: m.window.current() is m.window.home, 5, "home after the idle time")
+
+
+def test_a_camera_not_set_up_is_not_sent_to_its_cable(tmp_path, qtbot) -> None:
+    """A replay folder that is not there (or picamera2 not installed) said "check its cable" on the glass."""
+    settings = settings_for(tmp_path, camera=CameraSettings(source="replay", replay_path=str(tmp_path / "none")))
+    with running_mirror(settings) as m:
+        home = m.window.home
+        m.wait(lambda: home.status.camera_not_set_up, what="camera marked not set up")
+        m.wait(lambda: "camera" in home.notice.lower(), what="a notice about the camera")
+        assert home.notice == "The camera is not set up · run smart-mirror doctor to see what to change", home.notice
+        assert home.hint()[0] == "The camera is not set up"  # its fix: the notice under it
+        assert [p.detail for p in plain_status(home.status)] == ["Camera not set up"]
+        assert str(tmp_path / "none") in m.window.about.problem
 
 
 def test_models_missing_is_said_and_a_capture_explains_itself(tmp_path, qtbot) -> None:

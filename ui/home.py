@@ -24,8 +24,8 @@ from datetime import datetime
 from PySide6.QtCore import QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
 
-from mirror.events import STORAGE_FULL, Level, Status, StatusPart
-from mirror.wording import BACKUP_FAILING, CLOSET_FULL, NO_CAMERA, NO_MODELS, NOT_BACKED_UP
+from mirror.events import CAMERA_SETUP, STORAGE_FULL, Level, Status, StatusPart
+from mirror.wording import BACKUP_FAILING, CAMERA_NOT_SET_UP, CLOSET_FULL, NO_CAMERA, NO_MODELS, NOT_BACKED_UP
 from ui.buttons import Button, ButtonRow
 from ui.screen import Screen
 from ui.theme import GREY, SMALLEST_TOUCH, WARN, WHITE, Theme, draw_text, draw_wrapped, wrapped_height
@@ -64,6 +64,8 @@ _PLAIN: dict[tuple[str, Level], str] = {
 }
 #: Parts still starting after switching on: nothing is wrong, so they are said in grey, not amber
 #: (amber is the colour of a fault, and the hint above says to wait).
+#: A part whose reason words it better than its level (a full disk is not an unreadable one).
+_REASONS = {STORAGE_FULL: "Closet full", CAMERA_SETUP: "Camera not set up"}
 _STARTING_PARTS = frozenset({_PLAIN[("camera", Level.WARN)], _PLAIN[("models", Level.WARN)]})
 
 
@@ -73,7 +75,7 @@ def plain_status(status: Status) -> list[StatusPart]:
     for name, part in status.subsystems().items():
         if part.level is Level.OK:
             continue
-        text = "Closet full" if part.reason == STORAGE_FULL else _PLAIN[(name, part.level)]
+        text = _REASONS.get(part.reason) or _PLAIN[(name, part.level)]
         parts.append(StatusPart("", text, part.level, part.reason))
     return parts
 
@@ -187,8 +189,10 @@ class HomeScreen(Screen):
         # The fixes, and the full closet's title, are the core's own sentences (``mirror.wording``):
         # the hint and the notice under it name one state one way.
         if self.status.camera_missing:
-            fix = _SEE_NOTE if self._noted("camera") else f"{sentence(NO_CAMERA[1])} · the closet still works"
-            return "No camera to capture with", fix
+            title, fix = ("The camera is not set up", CAMERA_NOT_SET_UP[1]) if self.status.camera_not_set_up else (
+                "No camera to capture with", NO_CAMERA[1]
+            )
+            return title, _SEE_NOTE if self._noted("camera") else f"{sentence(fix)} · the closet still works"
         if self.status.storage_failed:
             if self.status.storage_full:
                 fix = (

@@ -6,8 +6,8 @@ with make_source(settings.camera) as source:
     still = source.still()    # full-resolution BGR frame, on demand
 """
 
-from mirror.camera.base import CameraError, FrameSource, Pacer
+from mirror.camera.base import CameraError, CameraSetupError, FrameSource, Pacer
 from mirror.camera.factory import SOURCES, make_source, resolve_kind
 from mirror.imagetypes import Image
 
-__all__ = ["SOURCES", "CameraError", "FrameSource", "Image", "Pacer", "make_source", "resolve_kind"]
+__all__ = ["SOURCES", "CameraError", "CameraSetupError", "FrameSource", "Image", "Pacer", "make_source", "resolve_kind"]

@@ -25,6 +25,11 @@ class CameraError(RuntimeError):
     """A source could not open or stopped delivering; the message is one line with the fix."""
 
 
+class CameraSetupError(CameraError):
+    """The camera is not set up (the config, or an install step), rather than unplugged or broken: the glass
+    must not tell the person to check a cable that is fine."""
+
+
 class FrameSource(ABC):
     """Preview frames plus full-resolution stills, BGR ``uint8`` as OpenCV uses them.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mirror.camera.base import CameraError, FrameSource
+from mirror.camera.base import CameraSetupError, FrameSource
 from mirror.camera.demo import DemoSource
 from mirror.camera.oriented import Rotated
 from mirror.camera.picamera import PiCameraSource, picamera2_available
@@ -36,12 +36,12 @@ def make_source(camera: CameraSettings, kind: str | None = None) -> FrameSource:
         source = DemoSource(preview, capture, camera.fps)
     elif kind == "replay":
         if not camera.replay_path:
-            raise CameraError('replay source needs a path: set [camera] replay_path = "/path/to/images-or-video"')
+            raise CameraSetupError('replay source needs a path: set [camera] replay_path = "/path/to/images-or-video"')
         source = ReplaySource(Path(camera.replay_path).expanduser(), preview, camera.fps)
     elif kind == "v4l2":
         source = V4L2Source(camera.device, preview, capture, camera.fps)
     elif kind == "picamera2":
         source = PiCameraSource(preview, capture, camera.fps)
     else:
-        raise CameraError(f"unknown camera source {kind!r}: use one of {', '.join(SOURCES)}")
+        raise CameraSetupError(f"unknown camera source {kind!r}: use one of {', '.join(SOURCES)}")
     return Rotated(source, camera.rotation) if camera.rotation else source

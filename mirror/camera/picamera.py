@@ -11,7 +11,7 @@ import contextlib
 import importlib
 from typing import Any
 
-from mirror.camera.base import CameraError, FrameSource
+from mirror.camera.base import CameraError, CameraSetupError, FrameSource
 from mirror.imagetypes import Image
 
 MISSING = (
@@ -53,7 +53,7 @@ class PiCameraSource(FrameSource):
         try:
             module = importlib.import_module("picamera2")
         except ImportError as exc:
-            raise CameraError(MISSING) from exc
+            raise CameraSetupError(MISSING) from exc
         cam: Any = None
         try:
             cam = module.Picamera2()

@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mirror.camera.base import CameraError, FrameSource, Pacer, as_bgr, to_preview
+from mirror.camera.base import CameraError, CameraSetupError, FrameSource, Pacer, as_bgr, to_preview
 from mirror.imagefile import UnreadableImageError, read_image
 from mirror.imagetypes import Image
 
@@ -61,17 +61,17 @@ class ReplaySource(FrameSource):
 
     def open(self) -> None:
         if not self.path.exists():
-            raise CameraError(
+            raise CameraSetupError(
                 f"replay source {self.path} does not exist; set [camera] replay_path to a folder or video"
             )
         if self.path.is_dir():
             self._files = image_files(self.path)
             if not self._files:
-                raise CameraError(f"replay folder {self.path} holds no images (.jpg, .png, ...); add some")
+                raise CameraSetupError(f"replay folder {self.path} holds no images (.jpg, .png, ...); add some")
             self._opened_folder = True
             return
         if self.path.suffix.lower() not in VIDEO_SUFFIXES:  # ffmpeg would "play" a text file as rendered text
-            raise CameraError(
+            raise CameraSetupError(
                 f"replay file {self.path} is not a video ({', '.join(sorted(VIDEO_SUFFIXES))}); "
                 "set [camera] replay_path to one, or to a folder of images"
             )
@@ -79,7 +79,9 @@ class ReplaySource(FrameSource):
         ok = video.isOpened() and video.read()[0]  # a container can open with no decodable frame in it
         if not ok:
             video.release()
-            raise CameraError(f"replay file {self.path} is not a readable video; use a folder of images or an .mp4")
+            raise CameraSetupError(
+                f"replay file {self.path} is not a readable video; use a folder of images or an .mp4"
+            )
         video.set(cv2.CAP_PROP_POS_FRAMES, 0)
         self._video = video
 

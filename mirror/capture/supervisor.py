@@ -14,12 +14,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-from mirror.camera import CameraError, FrameSource, make_source
+from mirror.camera import CameraError, CameraSetupError, FrameSource, make_source
 from mirror.capture.detector import Detector
 from mirror.capture.loop import CaptureLoop, Shot
 from mirror.capture.machine import AutoCapture
 from mirror.config.settings import CameraSettings
-from mirror.events import CaptureState, CaptureStateChanged, Error, Event, Level, StatusPart
+from mirror.events import CAMERA_SETUP, CaptureState, CaptureStateChanged, Error, Event, Level, StatusPart
 from mirror.health import Health
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class CameraSupervisor:
                 message = str(exc) if isinstance(exc, CameraError) else f"camera failed to open ({exc})"
                 if message != reported:
                     reported = message
-                    self.failed(reported)
+                    self.failed(reported, setup=isinstance(exc, CameraSetupError))
                     if not isinstance(exc, (CameraError, OSError)):  # not a camera's answer: a bug, so its
                         # traceback goes to the journal, once per distinct failure like the message
                         log.error("opening the camera raised %s; retrying", type(exc).__name__, exc_info=exc)
@@ -182,10 +182,14 @@ class CameraSupervisor:
             machine.resume(rearm=True)
         self._emit(CaptureStateChanged(machine.state, at=self._clock()))
 
-    def failed(self, message: str) -> None:
-        """The camera is missing or failed: the status, the capture state and (once) an Error say so."""
+    def failed(self, message: str, setup: bool = False) -> None:
+        """The camera is missing or failed (``setup``: not set up, :class:`CameraSetupError`): the status, the
+        capture state and (once) an Error say so."""
         self._error = message
-        self._set_status(StatusPart("camera", "missing", Level.ERROR))
+        part = StatusPart("camera", "not set up", Level.ERROR, CAMERA_SETUP) if setup else StatusPart(
+            "camera", "missing", Level.ERROR
+        )
+        self._set_status(part)
         self._emit(CaptureStateChanged(CaptureState.NO_CAMERA, at=self._clock()))
         flowed = self.loop is not None and self.loop.seq > 0
         if message != self._reported or flowed:

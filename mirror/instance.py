@@ -31,9 +31,11 @@ class ClosetInUseError(Exception):
 
     def __init__(self, data_dir: Path, pid: int | None) -> None:
         who = f"another mirror (pid {pid})" if pid else "another mirror"
+        # Another data_dir alone is not enough with sync on: a new closet takes this machine's device id, and
+        # with it the same MQTT client id, so the broker would still throw the two off in turn.
         super().__init__(
             f"{who} is already running on the closet {data_dir}; stop it first "
-            "(sudo systemctl stop smart-mirror), or give this one another [store] data_dir"
+            "(sudo systemctl stop smart-mirror), or give this one its own [store] data_dir and [device] id"
         )
         self.pid = pid
 
@@ -48,7 +50,10 @@ def claim_closet(data_dir: Path) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         sock.bind(name)
-        sock.listen(8)  # never accepted: a connection is only how a second mirror asks for the pid
+        # Never accepted (a thread blocked in accept() would keep the name bound after close()): each second
+        # mirror's probe stays queued, so the queue is as long as the kernel allows; past it, a refusal no
+        # longer names the pid, and is right all the same.
+        sock.listen(socket.SOMAXCONN)
     except OSError as exc:
         sock.close()
         if exc.errno != errno.EADDRINUSE:

@@ -17,14 +17,16 @@ Headless use (``smart-mirror sync drain``, ``mirror/service.py``)::
             ...                                # leaving the block runs the cleanups
 
 Short commands that block in the main thread (``smart-mirror sync drain``, ``closet``) use
-:func:`interrupt_on_terminate` instead (``mirror/cli/main.py`` wraps every subcommand in
-it): SIGTERM then unwinds like Ctrl-C, so every ``with open_closet(...)`` on the way out
+:func:`interrupt_on_terminate` instead (``mirror/cli/main.py`` wraps every subcommand but ``run``
+in it): SIGTERM then unwinds like Ctrl-C, so every ``with open_closet(...)`` on the way out
 closes the store and an unfinished write transaction rolls back.
 
-Qt use (ui/app.py): Python runs signal handlers only when the interpreter gets control,
-so keep a ``QTimer`` ticking (e.g. every 200 ms) while ``app.exec()`` runs, and pass
-``wake=app.quit`` so a SIGTERM ends the event loop; call :meth:`Lifecycle.shutdown`
-after ``app.exec()`` returns.
+Qt use (``smart-mirror run``, ui/supervision.py): the handlers go in before Qt is imported, and
+:meth:`Lifecycle.wake_with` later names how to end the event loop, queued
+(``QTimer.singleShot(0, app.quit)``: a direct quit does nothing before ``app.exec()``, and must not
+run the app's shutdown inside a paint). Python runs signal handlers only when the interpreter gets
+control, so keep a ``QTimer`` ticking while ``app.exec()`` runs; call :meth:`Lifecycle.shutdown`
+after it returns.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Lifecycle:
     """One stop request, many cleanups: the process's shutdown sequence in one place."""
 
     def __init__(self, notifier: SystemdNotifier | None = None, wake: Callable[[], None] | None = None) -> None:
-        """``wake`` is called (from the signal handler) to end a blocking main loop, e.g. ``app.quit``."""
+        """``wake`` is called (from the signal handler) to end a blocking main loop (see :meth:`wake_with`)."""
         self.notifier = notifier or SystemdNotifier(None)
         self._wake = wake
         self._stop = threading.Event()

@@ -32,6 +32,8 @@ class FlowNow:
     camera: bool = True
     """A capture loop is running (a camera is open)."""
     storage_full: bool = False
+    closet_open: bool = True
+    """The closet is open and readable (a garment shot now could be kept)."""
 
 
 def refusal(name: str, now: FlowNow, record_id: str = "", has_record: Callable[[str], bool] | None = None) -> str:
@@ -46,6 +48,8 @@ def refusal(name: str, now: FlowNow, record_id: str = "", has_record: Callable[[
             return NO_CAMERA
         if now.storage_full:
             return DISK_FULL
+        if not now.closet_open:
+            return CLOSET_CLOSED
         return BUSY_SHOT if shooting else BUSY_RESULT if now.showing else ""
     if name == "show":
         return BUSY_COUNTDOWN if shooting or now.state is CaptureState.COUNTDOWN else BUSY_RESULT if now.showing else ""

@@ -488,6 +488,7 @@ class MirrorService:
             showing=self._flow.showing,
             camera=self._camera.running,
             storage_full=STORAGE_FULL in self._holds,
+            closet_open=CLOSET_UNAVAILABLE not in self._holds,
         )
         store = self._closet.store
         return refusal(name, now, record_id, None if store is None else lambda rid: store.get(rid) is not None)

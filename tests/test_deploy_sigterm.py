@@ -137,5 +137,6 @@ def test_a_stop_early_in_the_mirrors_start_is_a_clean_exit(tmp_path: Path) -> No
             _out, err = proc.communicate(timeout=60)
         finally:
             proc.kill()
-        assert proc.returncode == 0, (after_s, err[-2000:])
+        # Killed by the signal itself is clean for systemd too: a loaded box may still be starting Python.
+        assert proc.returncode in (0, -signal.SIGTERM), (after_s, err[-2000:])
         assert "Traceback" not in err, (after_s, err[-2000:])

@@ -22,6 +22,7 @@ RESULT = FlowNow(S.REVIEW, showing=True)
         ("capture", FlowNow(S.IDLE, camera=False), "no_camera"),
         ("capture", FlowNow(S.IDLE, camera=False, storage_full=True), "no_camera"),  # the first fix first
         ("capture", FlowNow(S.IDLE, storage_full=True), "storage_full"),
+        ("capture", FlowNow(S.IDLE, closet_open=False), "unavailable"),  # a shot that could not be kept
         ("capture", FlowNow(S.CAPTURING), "busy"),
         ("capture", FlowNow(S.ANALYSING), "busy"),
         ("capture", RESULT, "busy"),

@@ -238,6 +238,19 @@ def test_a_parked_record_sent_again_stays_parked_until_its_image_comes(
     assert [a.status for a in handler.handle(TOPICS.garment(record_id), message)] == ["duplicate"]
 
 
+def test_a_parked_record_whose_image_came_without_completing_it_is_stored_when_sent_again(
+    handler: MessageHandler, record_and_image: tuple[bytes, bytes, str, str]
+) -> None:
+    """Two replicas: one parks the record while the other stores its image (before the park commits), so no
+    image arrival completes it; the mirror's next resend must, not leave it parked until it expires."""
+    message, image, sha, record_id = record_and_image
+    assert handler.handle(TOPICS.garment(record_id), message) == []
+    with handler.db.transaction() as tx:  # the other replica's write: the image, without the promotion
+        tx.q("INSERT INTO blobs (sha256, size, data, received_at) VALUES (?, ?, ?, ?)", (sha, len(image), image, 0.0))
+    assert [a.status for a in handler.handle(TOPICS.garment(record_id), message)] == ["stored"]
+    assert handler.db.counts()["pending"] == 0 and handler.db.counts()["garments"] == 1
+
+
 def test_postgres_backend_parks_stores_dedupes_and_dead_letters(
     record_and_image: tuple[bytes, bytes, str, str], postgres_url: str
 ) -> None:

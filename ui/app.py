@@ -67,6 +67,11 @@ def run_app(settings: Settings, args: argparse.Namespace, life: Lifecycle | None
 
     supervision = Supervision(quit_loop=app.quit, life=life)
     life = supervision.life
+    if life.stop_requested:  # stopped while Qt loaded: start nothing (a Pi would load the models first)
+        supervision.monitor.stop()
+        life.shutdown()
+        life.uninstall()
+        return 0
 
     def core_failed(mirror: Mirror, exc: Exception) -> None:  # the mirror shows what is wrong instead of dying
         log.error("the mirror core did not start: %s", exc)

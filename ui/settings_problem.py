@@ -127,7 +127,8 @@ def run_settings_problem(
     if interval is not None:
         pinger.timeout.connect(notifier.watchdog)
         pinger.start(int(interval * 1000))
-    previous = signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    # Queued: a quit called before exec() (a SIGTERM in the next lines) would do nothing at all.
+    previous = signal.signal(signal.SIGTERM, lambda *_: QTimer.singleShot(0, app.quit))
     notifier.ready("the config file has problems: shown on the glass")
     notifier.status(f"config error: {problems[0] if problems else 'see the journal'}")
     try:

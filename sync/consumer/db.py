@@ -139,8 +139,8 @@ class Tx:
         A repeat of a stored ``(id, version)`` is a ``duplicate`` only with the same body. With another
         body it is a ``conflict``: the mirror numbered a version again (its closet was restored from a
         backup), and answering ``duplicate`` would drop the person's change on the mirror for good.
-        A repeat of a parked one stays ``pending``: a ``duplicate`` would end the mirror's resending
-        while an image is still missing, and the cloud would never hold the version.
+        A repeat of a parked one stays ``pending`` while an image is still missing (a ``duplicate`` would end
+        the mirror's resending, and the cloud would never hold the version), and is stored once none is.
         """
         now = time.time()
         owner = self.q(
@@ -149,11 +149,16 @@ class Tx:
         ).fetchone()
         if owner is not None and owner[0] != device_id:  # ids are only unique per mirror's own making
             return FOREIGN
-        for table, same in (("garment_versions", DUPLICATE), ("pending", PENDING)):
-            known = self.q(f"SELECT body FROM {table} WHERE id = ? AND version = ?", (record_id, version)).fetchone()
-            if known is not None:
-                return same if known[0] == body else CONFLICT
+        stored = self.q("SELECT body FROM garment_versions WHERE id = ? AND version = ?", (record_id, version))
+        if (known := stored.fetchone()) is not None:
+            return DUPLICATE if known[0] == body else CONFLICT
+        parked = self.q("SELECT body FROM pending WHERE id = ? AND version = ?", (record_id, version)).fetchone()
+        if parked is not None and parked[0] != body:
+            return CONFLICT
         missing = [h for h in set(hashes) if not self.q("SELECT 1 FROM blobs WHERE sha256 = ?", (h,)).fetchone()]
+        if parked is not None and not missing:  # its images came without completing it (another replica's race)
+            self.q("DELETE FROM pending_images WHERE id = ? AND version = ?", (record_id, version))
+            self.q("DELETE FROM pending WHERE id = ? AND version = ?", (record_id, version))
         if missing:
             self.q(
                 "INSERT INTO pending (id, version, device_id, body, received_at) VALUES (?, ?, ?, ?, ?)"

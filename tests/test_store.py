@@ -100,7 +100,7 @@ def test_delete_is_a_tombstone_version_and_removes_images(store: ClosetStore) ->
     assert [r.id for r in store.list()] == [kept.id]
     assert not path.exists() and store.image_path(kept, "cutout_png").exists()
     assert store.get_version(gone.id, 2) == tomb
-    with pytest.raises(RecordNotFoundError, match="closet list"):
+    with pytest.raises(RecordNotFoundError, match="deleted already"):
         store.delete(gone.id)
     with pytest.raises(RecordNotFoundError):
         store.edit("no-such-id", category="bag")

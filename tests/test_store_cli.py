@@ -45,6 +45,8 @@ def test_list_show_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "closet list" in err
     assert main(["--config", str(config), "closet", "delete", ids[0]]) == exitcodes.FAILED
+    # Not "no garment with id …": the id is right, the garment is gone already.
+    assert capsys.readouterr().err == f"smart-mirror: garment {ids[0]} was deleted already; nothing to do\n"
 
 
 @pytest.mark.parametrize("action", ["show", "delete"])

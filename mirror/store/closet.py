@@ -305,7 +305,7 @@ class ClosetStore:
         """The current live version, read inside the write transaction (no other process can slip in a version)."""
         record = self._current(conn, record_id)
         if record is None or record.deleted:
-            raise RecordNotFoundError(record_id)
+            raise RecordNotFoundError(record_id, deleted=record is not None)
         return record
 
     def _insert_version(self, conn: sqlite3.Connection, record: Record) -> None:

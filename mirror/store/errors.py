@@ -82,6 +82,12 @@ class DamagedRecordError(StoreError):
 class RecordNotFoundError(StoreError):
     """No live garment has this id."""
 
-    def __init__(self, record_id: str) -> None:
-        super().__init__(f"no garment with id {record_id} in the closet; see `smart-mirror closet list`")
+    def __init__(self, record_id: str, deleted: bool = False) -> None:
+        """``deleted``: the id is a garment's that was deleted (a second delete is told so, not "no garment")."""
+        super().__init__(
+            f"garment {record_id} was deleted already; nothing to do"
+            if deleted
+            else f"no garment with id {record_id} in the closet; see `smart-mirror closet list`"
+        )
         self.record_id = record_id
+        self.deleted = deleted

@@ -95,6 +95,25 @@ def test_the_pinned_wheels_eglfs_kms_plugin_lacks_a_library_and_doctor_says_so(t
     assert only(check_display(SETTINGS, Machine(tmp_path, {}))).status is Outcome.WARN  # ssh: maybe not eglfs
 
 
+def test_from_ssh_the_services_own_display_mode_is_judged(tmp_path: Path) -> None:
+    """From a shell without a display, doctor judged eglfs whatever the service used: a Wayland mirror got a
+    warning about eglfs, and an eglfs one an "OK" its service could not live up to."""
+    dropin = tmp_path / "etc/systemd/system/smart-mirror.service.d/display.conf"
+    dropin.parent.mkdir(parents=True)
+    dropin.write_text("[Service]\nUser=pi\nEnvironment=QT_QPA_PLATFORM=wayland\nEnvironment=XDG_RUNTIME_DIR=/run/user/1000\n"
+                      "Environment=WAYLAND_DISPLAY=wayland-0\n")  # fmt: skip
+    (tmp_path / "run/user/1000").mkdir(parents=True)
+    with socket.socket(socket.AF_UNIX) as compositor:
+        compositor.bind(str(tmp_path / "run/user/1000/wayland-0"))
+        found = only(check_display(SETTINGS, Machine(tmp_path, {})))
+    assert (found.status, found.message) == (Outcome.OK, "Wayland compositor at /run/user/1000/wayland-0")
+    dropin.write_text("[Service]\nEnvironment=QT_QPA_PLATFORM=eglfs\nEnvironment=QT_QPA_EGLFS_INTEGRATION=eglfs_kms\n")
+    drm(tmp_path, ("card1-HDMI-A-1", "connected"))
+    eglfs = only(check_display(SETTINGS, Machine(tmp_path, {})))  # the pinned wheel: its plugin does not load
+    assert eglfs.status is Outcome.FAIL and eglfs.message.startswith("eglfs cannot load its KMS backend")
+    assert only(check_display(SETTINGS, Machine(tmp_path, {}, runner(PLUGIN_LOADS)))).status is Outcome.OK
+
+
 def test_wayland_needs_the_compositor_socket(tmp_path: Path) -> None:
     env = {"QT_QPA_PLATFORM": "wayland", "XDG_RUNTIME_DIR": "/run/user/1000", "WAYLAND_DISPLAY": "wayland-0"}
     missing = only(check_display(SETTINGS, Machine(tmp_path, env)))

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mirror.config import Settings
@@ -67,9 +67,34 @@ def kms_outputs(machine: Machine) -> dict[str, list[str]]:
     return cards
 
 
+#: The installer's display drop-in (``scripts/install-pi.sh``): the service's platform and its settings.
+DISPLAY_DROPIN = f"/etc/systemd/system/{SERVICE}.d/display.conf"
+
+
+def service_display_env(m: Machine) -> dict[str, str]:
+    """The ``Environment=`` settings of the service's display drop-in ({} when there is none)."""
+    try:
+        text = m.path(DISPLAY_DROPIN).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.strip().removeprefix("Environment=").partition("=")
+        if line.strip().startswith("Environment=") and key:
+            env[key] = value.strip('"')
+    return env
+
+
 def check_display(_settings: Settings, machine: Machine | None = None) -> Iterator[Finding]:
-    """Can Qt show the mirror here? The platform the service will use, and the screen behind it."""
+    """Can Qt show the mirror here? The platform the service will use, and the screen behind it.
+
+    From a shell without a display of its own (ssh), the service's own display drop-in says which platform
+    that is: its eglfs or Wayland is judged, not whatever this shell could do."""
     m = machine or Machine()
+    if not any(m.env(key) for key in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "DISPLAY")):
+        service = service_display_env(m)
+        if service.get("QT_QPA_PLATFORM"):
+            m = replace(m, environ={**(os.environ if m.environ is None else m.environ), **service})
     platform = m.env("QT_QPA_PLATFORM")
     if platform == "offscreen":
         yield Finding(

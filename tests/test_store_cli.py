@@ -197,16 +197,19 @@ def test_a_missing_closet_db_beside_earlier_garment_images_is_not_listed_as_no_c
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Images with no database: the database (or its -wal) was lost. ``list`` must not answer "no closet yet"
-    quietly; the store's open says what happened and how to restore it."""
+    quietly, and must not write either: it opened the store, which made a new, empty database."""
     config, data = closet_config(tmp_path)
     with ClosetStore.open(data, "cli-dev", min_free_mb=0) as store:
         store.add(synthetic_draft(0, image_kb=1))
     for leftover in data.glob("closet.db*"):
         leftover.unlink()
-    code = main(["--config", str(config), "closet", "list"])
-    err = capsys.readouterr().err
-    assert code == exitcodes.OK and "no closet at" not in err
-    assert "holds 1 garment image(s) of an earlier closet" in err and "restore both from a backup" in err
+    before = sorted(p.name for p in data.iterdir())
+    (listed, out, err), (shown, _, shown_err) = look(config, capsys)
+    assert listed == exitcodes.OK and out == "" and "no closet at" not in err
+    assert err.startswith("0 garment(s): ") and "holds 1 garment image(s) of an earlier closet" in err
+    assert "restore closet.db and its -wal from a backup" in err
+    assert shown == exitcodes.FAILED and "earlier closet" in shown_err and "no garment with id" not in shown_err
+    assert sorted(p.name for p in data.iterdir()) == before, "a look made a database"
 
 
 @pytest.mark.parametrize("dangling", ["closet.db", "folder"])

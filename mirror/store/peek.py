@@ -42,9 +42,31 @@ def no_closet_yet(data_dir: Path) -> bool:
     database is gone (it warns that the database or its ``-wal`` was lost), or a ``closet.db`` or folder that
     is a link to nowhere (the disk it is on not mounted).
     """
+    return _no_database(data_dir) and not committed_count(data_dir / IMAGES_DIR)
+
+
+def lost_closet(data_dir: Path) -> str:
+    """Why a look finds garment images but no database to name them ("" when it does not): ``closet.db``
+    missing or 0 bytes (no ``-wal`` of content either) beside the images of an earlier closet.
+
+    Why: ``closet list`` answered this by opening the store, which made a new, empty database, so the look
+    wrote, and the closet then looked merely empty. Said here without opening it, in doctor's words.
+    """
+    earlier = committed_count(data_dir / IMAGES_DIR) if _no_database(data_dir) else 0
+    if not earlier:
+        return ""
+    return (
+        f"{data_dir / DB_NAME} is missing or empty, but {data_dir / IMAGES_DIR} holds {earlier} garment image(s) "
+        f"of an earlier closet; unless it was moved aside on purpose, restore {DB_NAME} and its -wal from a backup "
+        "(docs/deploy.md)"
+    )
+
+
+def _no_database(data_dir: Path) -> bool:
+    """``closet.db`` missing or 0 bytes, with no ``-wal`` of content, and not behind a link to nowhere."""
     db = data_dir / DB_NAME
     try:
-        if orphan_log(db) is not None or committed_count(data_dir / IMAGES_DIR):
+        if orphan_log(db) is not None:
             return False
         info = db.stat()
     except FileNotFoundError:

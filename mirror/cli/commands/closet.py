@@ -15,7 +15,7 @@ from mirror.cli import exitcodes
 from mirror.config import Settings
 from mirror.store import ClosetStore, Record, StoreError, open_closet
 from mirror.store.codec import record_to_dict
-from mirror.store.peek import no_closet_yet
+from mirror.store.peek import lost_closet, no_closet_yet
 from mirror.vocab import BASIC_TERMS, CATEGORIES
 
 NAME = "closet"
@@ -56,6 +56,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "show":
             return _not_found(args.id)
         return _print_list([], f"no closet at {settings.store.path()} yet")
+    if args.action != "delete" and (lost := lost_closet(settings.store.path())):  # a look must not write
+        if args.action == "show":
+            print(f"smart-mirror: {lost}", file=sys.stderr)
+            return exitcodes.FAILED
+        return _print_list([], lost)
     try:
         with open_closet(settings) as store:
             if args.action == "list":
